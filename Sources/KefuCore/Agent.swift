@@ -1,0 +1,95 @@
+import Foundation
+
+/// What an agent may do. Ordered: an admin can do everything a supervisor can, and so on.
+public enum AgentRole: String, Codable, Sendable, CaseIterable, Comparable {
+    case agent
+    case supervisor
+    case admin
+
+    private var rank: Int {
+        switch self {
+        case .agent: 0
+        case .supervisor: 1
+        case .admin: 2
+        }
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+}
+
+public enum AgentStatus: String, Codable, Sendable, CaseIterable {
+    case active
+    case disabled
+}
+
+/// A support agent as the rest of the product sees it. Secrets (password hash, TOTP secret)
+/// live in `AgentCredentials` so they cannot leak through an API response by accident.
+public struct Agent: Sendable, Equatable, Codable {
+    public var id: AgentID
+    public var email: String
+    public var name: String
+    public var role: AgentRole
+    public var status: AgentStatus
+    public var totpEnabled: Bool
+    public var locale: String?
+    public var createdAt: Date
+
+    public init(
+        id: AgentID, email: String, name: String, role: AgentRole, status: AgentStatus = .active,
+        totpEnabled: Bool = false, locale: String? = nil, createdAt: Date
+    ) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.role = role
+        self.status = status
+        self.totpEnabled = totpEnabled
+        self.locale = locale
+        self.createdAt = createdAt
+    }
+}
+
+/// The secret half of an agent record, read only by the login path.
+public struct AgentCredentials: Sendable, Equatable {
+    public var passwordHash: String
+    /// AES-GCM sealed TOTP secret (base64), present once enrolment has started.
+    public var sealedTOTPSecret: String?
+    /// The last TOTP time step accepted, so a code can never be used twice.
+    public var lastTOTPStep: Int64?
+
+    public init(passwordHash: String, sealedTOTPSecret: String? = nil, lastTOTPStep: Int64? = nil) {
+        self.passwordHash = passwordHash
+        self.sealedTOTPSecret = sealedTOTPSecret
+        self.lastTOTPStep = lastTOTPStep
+    }
+}
+
+public struct Team: Sendable, Equatable, Codable {
+    public var id: TeamID
+    public var name: String
+    public var createdAt: Date
+
+    public init(id: TeamID, name: String, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// Emails are compared case-insensitively and without surrounding space everywhere.
+public enum EmailAddress {
+    public static func normalize(_ raw: String) -> String {
+        raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// A deliberately loose check: one @, something on each side, a dot in the domain, no spaces.
+    public static func isPlausible(_ raw: String) -> Bool {
+        let value = normalize(raw)
+        guard value.count <= 254, !value.contains(where: { $0.isWhitespace }) else { return false }
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
+        else { return false }
+        return true
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+public enum InboxKind: String, Codable, Sendable, CaseIterable {
+    case webchat
+    case email
+    case telegram
+    case api
+}
+
+/// A channel instance: one widget, one support address, one bot.
+public struct Inbox: Sendable, Equatable, Codable {
+    public var id: InboxID
+    public var name: String
+    public var kind: InboxKind
+    public var createdAt: Date
+
+    public init(id: InboxID, name: String, kind: InboxKind, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.createdAt = createdAt
+    }
+}
+
+/// A customer, across every channel they use.
+public struct Contact: Sendable, Equatable, Codable {
+    public var id: ContactID
+    public var name: String?
+    public var email: String?
+    public var locale: String?
+    public var createdAt: Date
+
+    public init(id: ContactID, name: String?, email: String?, locale: String?, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.locale = locale
+        self.createdAt = createdAt
+    }
+}
+
+public enum ConversationStatus: String, Codable, Sendable, CaseIterable {
+    case open
+    case pending
+    case snoozed
+    case resolved
+}
+
+public enum ConversationPriority: String, Codable, Sendable, CaseIterable {
+    case none
+    case low
+    case medium
+    case high
+    case urgent
+}
+
+public struct Conversation: Sendable, Equatable, Codable {
+    public var id: ConversationID
+    /// The short number customers and agents quote ("#1042"); unique per installation.
+    public var number: Int64
+    public var inboxId: InboxID
+    public var contactId: ContactID
+    public var subject: String?
+    public var status: ConversationStatus
+    public var priority: ConversationPriority
+    public var assigneeId: AgentID?
+    public var teamId: TeamID?
+    public var labels: [String]
+    /// The highest message sequence number in this conversation (0 when empty).
+    public var lastSeq: Int64
+    public var lastMessageAt: Date?
+    public var snoozedUntil: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: ConversationID, number: Int64, inboxId: InboxID, contactId: ContactID, subject: String?,
+        status: ConversationStatus, priority: ConversationPriority, assigneeId: AgentID?, teamId: TeamID?,
+        labels: [String], lastSeq: Int64, lastMessageAt: Date?, snoozedUntil: Date?, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.number = number
+        self.inboxId = inboxId
+        self.contactId = contactId
+        self.subject = subject
+        self.status = status
+        self.priority = priority
+        self.assigneeId = assigneeId
+        self.teamId = teamId
+        self.labels = labels
+        self.lastSeq = lastSeq
+        self.lastMessageAt = lastMessageAt
+        self.snoozedUntil = snoozedUntil
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Labels are short tags chosen by agents; normalised so "Withdrawal " and "withdrawal" are one.
+public enum ConversationLabel {
+    public static let maxLength = 40
+
+    public static func normalize(_ raw: String) -> String? {
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !value.isEmpty, value.count <= maxLength,
+            value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// PostgreSQL through postgres-nio's `PostgresClient` pool.
+public struct PostgresStoreDatabase: Database {
+    public let flavor = SQLFlavor.postgres
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Runs the pool in a child task for the duration of `body`.
+    static func withDatabase<T: Sendable>(
+        url: String, logger: Logger, _ body: @Sendable (any Database) async throws -> T
+    ) async throws -> T {
+        guard let configuration = try? SQLPostgresConfiguration(url: url) else {
+            throw DatabaseLocation.InvalidURL(url: url)
+        }
+        let client = PostgresClient(configuration: .init(configuration.coreConfiguration), backgroundLogger: logger)
+        let database = PostgresStoreDatabase(client: client, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(database)
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await DatabaseTiming.measure {
+            try await client.withConnection { connection in
+                try await body(connection.sql())
+            }
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await DatabaseTiming.measure {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    try await body(connection.sql())
+                }
+            } catch let error as PostgresTransactionError {
+                // Callers expect the error their own code threw, as on SQLite; the rollback
+                // has happened when only the closure failed.
+                if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+                throw error
+            }
+        }
+    }
+}
+
+extension PostgresClient.Configuration {
+    /// postgres-kit parses URLs; postgres-nio's pool takes its own configuration type.
+    init(_ configuration: PostgresConnection.Configuration) {
+        let tls: PostgresClient.Configuration.TLS =
+            switch (configuration.tls.isEnforced, configuration.tls.isAllowed) {
+            case (true, _): .require(configuration.tls.sslContext!.configuration)
+            case (_, true): .prefer(configuration.tls.sslContext!.configuration)
+            default: .disable
+            }
+        if let host = configuration.host, let port = configuration.port {
+            self.init(
+                host: host, port: port, username: configuration.username, password: configuration.password,
+                database: configuration.database, tls: tls)
+        } else {
+            self.init(
+                unixSocketPath: configuration.unixSocketPath ?? "/var/run/postgresql/.s.PGSQL.5432",
+                username: configuration.username, password: configuration.password, database: configuration.database)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import KefuCore
+
+/// Errors a store reports in domain terms; the web layer maps them to problem+json.
+public enum StoreError: Error, Equatable, Sendable {
+    case notFound(String)
+    case conflict(String)
+}
+
+public struct ConsoleSessionRecord: Sendable {
+    public var id: String
+    public var agent: Agent
+    public var csrfToken: String?
+    public var expiresAt: Date
+}
+
+public protocol AgentRepository: Sendable {
+    func createAgent(email: String, name: String, role: AgentRole, passwordHash: String, audit: AuditEvent?) async throws -> Agent
+    func agent(id: AgentID) async throws -> Agent?
+    /// The agent with its secrets, for the login path only.
+    func credentials(email: String) async throws -> (Agent, AgentCredentials)?
+    func credentials(id: AgentID) async throws -> (Agent, AgentCredentials)?
+    func listAgents() async throws -> [Agent]
+    func countAgents() async throws -> Int
+    func updateAgent(id: AgentID, status: AgentStatus?, role: AgentRole?, audit: AuditEvent?) async throws -> Agent
+    func setPassword(id: AgentID, passwordHash: String, audit: AuditEvent?) async throws
+    func setLocale(id: AgentID, locale: String?) async throws
+    /// Stores a new (not yet confirmed) TOTP secret, or clears it with nil.
+    func setTOTP(id: AgentID, sealedSecret: String?, enabled: Bool, audit: AuditEvent?) async throws
+    /// Records that the TOTP code of `step` was used; false when that step (or a later one) already was.
+    func claimTOTPStep(id: AgentID, step: Int64) async throws -> Bool
+}
+
+public protocol SessionRepository: Sendable {
+    func createSession(
+        agentId: AgentID, tokenHash: String, kind: String, csrfToken: String?, userAgent: String?,
+        clientAddress: String?, expiresAt: Date) async throws -> String
+    /// The live (unrevoked, unexpired, agent active) session for a token hash; refreshes last-seen.
+    func session(tokenHash: String, now: Date) async throws -> ConsoleSessionRecord?
+    func revokeSession(tokenHash: String) async throws
+    func revokeAllSessions(agentId: AgentID) async throws
+}
+
+public protocol InboxRepository: Sendable {
+    func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox
+    func inbox(id: InboxID) async throws -> Inbox?
+    func listInboxes() async throws -> [Inbox]
+}
+
+public protocol ContactRepository: Sendable {
+    func createContact(name: String?, email: String?, locale: String?) async throws -> Contact
+    func contact(id: ContactID) async throws -> Contact?
+    func contact(email: String) async throws -> Contact?
+}
+
+public struct ConversationFilter: Sendable, Equatable {
+    public var status: ConversationStatus?
+    public var inboxId: InboxID?
+    /// `.some(nil)` means unassigned.
+    public var assigneeId: AgentID??
+
+    public init(status: ConversationStatus? = nil, inboxId: InboxID? = nil, assigneeId: AgentID?? = nil) {
+        self.status = status
+        self.inboxId = inboxId
+        self.assigneeId = assigneeId
+    }
+}
+
+/// A change an agent makes to a conversation; nil fields stay as they are.
+public struct ConversationChange: Sendable, Equatable {
+    public var status: ConversationStatus?
+    public var priority: ConversationPriority?
+    /// `.some(nil)` unassigns.
+    public var assigneeId: AgentID??
+    public var teamId: TeamID??
+    public var labels: [String]?
+    public var snoozedUntil: Date??
+
+    public init(
+        status: ConversationStatus? = nil, priority: ConversationPriority? = nil, assigneeId: AgentID?? = nil,
+        teamId: TeamID?? = nil, labels: [String]? = nil, snoozedUntil: Date?? = nil
+    ) {
+        self.status = status
+        self.priority = priority
+        self.assigneeId = assigneeId
+        self.teamId = teamId
+        self.labels = labels
+        self.snoozedUntil = snoozedUntil
+    }
+}
+
+public protocol ConversationRepository: Sendable {
+    func createConversation(inboxId: InboxID, contactId: ContactID, subject: String?) async throws -> Conversation
+    func conversation(id: ConversationID) async throws -> Conversation?
+    func listConversations(filter: ConversationFilter, after cursor: PageCursor?, limit: Int) async throws -> Page<Conversation>
+    func countConversations(filter: ConversationFilter) async throws -> Int
+    func updateConversation(id: ConversationID, change: ConversationChange, audit: AuditEvent?) async throws -> Conversation
+}
+
+public struct AppendResult: Sendable {
+    public var message: Message
+    /// False when the same client message id was already stored (the stored message is returned).
+    public var created: Bool
+}
+
+public protocol MessageRepository: Sendable {
+    /// Stores a message with the next sequence number of its conversation, atomically.
+    /// Idempotent on `clientMessageId` within a conversation.
+    func appendMessage(conversationId: ConversationID, _ message: NewMessage) async throws -> AppendResult
+    /// Messages with seq > `since`, oldest first.
+    func messages(conversationId: ConversationID, since: Int64, limit: Int) async throws -> [Message]
+}
+
+public protocol AttachmentRepository: Sendable {
+    func createAttachment(sha256: String, size: Int64, contentType: String, filename: String) async throws -> Attachment
+    func attachment(id: AttachmentID) async throws -> Attachment?
+}
+
+public protocol AuditRepository: Sendable {
+    func appendAudit(_ event: AuditEvent) async throws
+    func auditEntries(before id: Int64?, limit: Int) async throws -> [AuditEntry]
+}
+
+public protocol SettingsRepository: Sendable {
+    func setting(_ key: String) async throws -> String?
+    func setSetting(_ key: String, value: String, audit: AuditEvent?) async throws
+}
+
+/// Everything the application persists.
+public typealias KefuRepositories = AgentRepository & SessionRepository & InboxRepository & ContactRepository
+    & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository

@@ -1,0 +1,208 @@
+import Foundation
+import KefuCore
+import SQLKit
+
+extension SQLStore: InboxRepository {
+    static func inbox(from row: any SQLRow) throws -> Inbox {
+        Inbox(
+            id: InboxID(rawValue: try row.string("id")), name: try row.string("name"),
+            kind: try row.enumValue("kind", as: InboxKind.self), createdAt: try row.date("created_at"))
+    }
+
+    public func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox {
+        let id = InboxID.generate()
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                "INSERT INTO inboxes (id, name, kind, created_at) VALUES (\(bind: id.rawValue), \(bind: name), \(bind: kind.rawValue), \(bind: at))"
+            ).run()
+            if var audit {
+                audit.subjectId = id.rawValue
+                try await insertAudit(audit, on: sql)
+            }
+        }
+        return Inbox(id: id, name: name, kind: kind, createdAt: Clock.date(at))
+    }
+
+    public func inbox(id: InboxID) async throws -> Inbox? {
+        try await database.read { sql in
+            try await sql.raw("SELECT id, name, kind, created_at FROM inboxes WHERE id = \(bind: id.rawValue)").first().map(Self.inbox(from:))
+        }
+    }
+
+    public func listInboxes() async throws -> [Inbox] {
+        try await database.read { sql in
+            try await sql.raw("SELECT id, name, kind, created_at FROM inboxes ORDER BY created_at, id").all().map(Self.inbox(from:))
+        }
+    }
+}
+
+extension SQLStore: ContactRepository {
+    static func contact(from row: any SQLRow) throws -> Contact {
+        Contact(
+            id: ContactID(rawValue: try row.string("id")), name: try row.optionalString("name"),
+            email: try row.optionalString("email"), locale: try row.optionalString("locale"), createdAt: try row.date("created_at"))
+    }
+
+    public func createContact(name: String?, email: String?, locale: String?) async throws -> Contact {
+        let id = ContactID.generate()
+        let at = Clock.millis(now())
+        let email = email.map(EmailAddress.normalize)
+        do {
+            try await database.write { sql in
+                try await sql.raw(
+                    """
+                    INSERT INTO contacts (id, name, email, locale, created_at, updated_at)
+                    VALUES (\(bind: id.rawValue), \(bind: name), \(bind: email), \(bind: locale), \(bind: at), \(bind: at))
+                    """
+                ).run()
+            }
+        } catch where isUniqueViolation(error) {
+            throw StoreError.conflict("a contact with this email exists")
+        }
+        return Contact(id: id, name: name, email: email, locale: locale, createdAt: Clock.date(at))
+    }
+
+    public func contact(id: ContactID) async throws -> Contact? {
+        try await database.read { sql in
+            try await sql.raw("SELECT id, name, email, locale, created_at FROM contacts WHERE id = \(bind: id.rawValue)").first().map(Self.contact(from:))
+        }
+    }
+
+    public func contact(email: String) async throws -> Contact? {
+        let email = EmailAddress.normalize(email)
+        return try await database.read { sql in
+            try await sql.raw("SELECT id, name, email, locale, created_at FROM contacts WHERE email = \(bind: email)").first().map(Self.contact(from:))
+        }
+    }
+}
+
+extension SQLStore: ConversationRepository {
+    static let conversationColumns = """
+        id, number, inbox_id, contact_id, subject, status, priority, assignee_id, team_id, last_seq, last_message_at,
+        last_activity_at, snoozed_until, created_at, updated_at
+        """
+
+    static func conversation(from row: any SQLRow, labels: [String]) throws -> Conversation {
+        Conversation(
+            id: ConversationID(rawValue: try row.string("id")), number: try row.int64("number"),
+            inboxId: InboxID(rawValue: try row.string("inbox_id")), contactId: ContactID(rawValue: try row.string("contact_id")),
+            subject: try row.optionalString("subject"), status: try row.enumValue("status", as: ConversationStatus.self),
+            priority: try row.enumValue("priority", as: ConversationPriority.self),
+            assigneeId: try row.optionalString("assignee_id").map(AgentID.init(rawValue:)),
+            teamId: try row.optionalString("team_id").map(TeamID.init(rawValue:)), labels: labels,
+            lastSeq: try row.int64("last_seq"), lastMessageAt: try row.optionalDate("last_message_at"),
+            snoozedUntil: try row.optionalDate("snoozed_until"), createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at"))
+    }
+
+    /// Loads the labels of several conversations in one query.
+    static func labels(for ids: [String], on sql: any SQLDatabase) async throws -> [String: [String]] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await sql.raw(
+            "SELECT conversation_id, label FROM conversation_labels WHERE conversation_id IN (\(binds: ids)) ORDER BY label"
+        ).all()
+        var result: [String: [String]] = [:]
+        for row in rows { result[try row.string("conversation_id"), default: []].append(try row.string("label")) }
+        return result
+    }
+
+    static func loadConversation(id: String, on sql: any SQLDatabase) async throws -> Conversation? {
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: conversationColumns) FROM conversations WHERE id = \(bind: id)").first()
+        else { return nil }
+        return try conversation(from: row, labels: try await labels(for: [id], on: sql)[id] ?? [])
+    }
+
+    public func createConversation(inboxId: InboxID, contactId: ContactID, subject: String?) async throws -> Conversation {
+        let id = ConversationID.generate()
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            guard
+                let number = try await sql.raw(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'conversation_number' RETURNING value"
+                ).first()?.int64("value")
+            else { throw StoreError.notFound("counter") }
+            try await sql.raw(
+                """
+                INSERT INTO conversations (id, number, inbox_id, contact_id, subject, status, priority, last_seq,
+                    last_activity_at, created_at, updated_at)
+                VALUES (\(bind: id.rawValue), \(bind: number), \(bind: inboxId.rawValue), \(bind: contactId.rawValue),
+                    \(bind: subject), 'open', 'none', 0, \(bind: at), \(bind: at), \(bind: at))
+                """
+            ).run()
+            guard let created = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
+            return created
+        }
+    }
+
+    public func conversation(id: ConversationID) async throws -> Conversation? {
+        try await database.read { sql in try await Self.loadConversation(id: id.rawValue, on: sql) }
+    }
+
+    private func whereClause(_ filter: ConversationFilter) -> SQLQueryString {
+        var clause: SQLQueryString = "1 = 1"
+        if let status = filter.status { clause = "\(clause) AND status = \(bind: status.rawValue)" }
+        if let inbox = filter.inboxId { clause = "\(clause) AND inbox_id = \(bind: inbox.rawValue)" }
+        switch filter.assigneeId {
+        case .none: break
+        case .some(.none): clause = "\(clause) AND assignee_id IS NULL"
+        case .some(.some(let agent)): clause = "\(clause) AND assignee_id = \(bind: agent.rawValue)"
+        }
+        return clause
+    }
+
+    public func listConversations(filter: ConversationFilter, after cursor: PageCursor?, limit: Int) async throws -> Page<Conversation> {
+        var clause = whereClause(filter)
+        if let cursor {
+            clause = "\(clause) AND (last_activity_at < \(bind: cursor.sortKey) OR (last_activity_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))"
+        }
+        let query: SQLQueryString = """
+            SELECT \(unsafeRaw: Self.conversationColumns) FROM conversations WHERE \(clause)
+            ORDER BY last_activity_at DESC, id DESC LIMIT \(literal: limit + 1)
+            """
+        return try await database.read { sql in
+            let rows = try await sql.raw(query).all()
+            let ids = try rows.prefix(limit).map { try $0.string("id") }
+            let labels = try await Self.labels(for: ids, on: sql)
+            let items = try rows.prefix(limit).map { row in
+                try Self.conversation(from: row, labels: labels[try row.string("id")] ?? [])
+            }
+            var next: PageCursor?
+            if rows.count > limit, let last = rows.prefix(limit).last {
+                next = PageCursor(sortKey: try last.int64("last_activity_at"), id: try last.string("id"))
+            }
+            return Page(items: items, nextCursor: next)
+        }
+    }
+
+    public func countConversations(filter: ConversationFilter) async throws -> Int {
+        let clause = whereClause(filter)
+        return try await database.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM conversations WHERE \(clause)").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    public func updateConversation(id: ConversationID, change: ConversationChange, audit: AuditEvent?) async throws -> Conversation {
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            var assignments: SQLQueryString = "updated_at = \(bind: at)"
+            if let status = change.status { assignments = "\(assignments), status = \(bind: status.rawValue)" }
+            if let priority = change.priority { assignments = "\(assignments), priority = \(bind: priority.rawValue)" }
+            if let assignee = change.assigneeId { assignments = "\(assignments), assignee_id = \(bind: assignee?.rawValue)" }
+            if let team = change.teamId { assignments = "\(assignments), team_id = \(bind: team?.rawValue)" }
+            if let snooze = change.snoozedUntil { assignments = "\(assignments), snoozed_until = \(bind: snooze.map(Clock.millis))" }
+            guard
+                try await sql.raw("UPDATE conversations SET \(assignments) WHERE id = \(bind: id.rawValue) RETURNING id").first() != nil
+            else { throw StoreError.notFound("conversation") }
+            if let labels = change.labels {
+                try await sql.raw("DELETE FROM conversation_labels WHERE conversation_id = \(bind: id.rawValue)").run()
+                for label in Set(labels) {
+                    try await sql.raw("INSERT INTO conversation_labels (conversation_id, label) VALUES (\(bind: id.rawValue), \(bind: label))").run()
+                }
+            }
+            if let audit { try await insertAudit(audit, on: sql) }
+            guard let updated = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
+            return updated
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import KefuCore
+import SQLKit
+
+extension SQLStore: MessageRepository {
+    static let messageColumns = """
+        id, conversation_id, seq, direction, author_kind, author_id, body, channel_message_id, client_message_id, created_at
+        """
+
+    static func message(from row: any SQLRow, attachments: [Attachment]) throws -> Message {
+        Message(
+            id: MessageID(rawValue: try row.string("id")), conversationId: ConversationID(rawValue: try row.string("conversation_id")),
+            seq: try row.int64("seq"), direction: try row.enumValue("direction", as: MessageDirection.self),
+            author: Author(kind: try row.enumValue("author_kind", as: AuthorKind.self), id: try row.optionalString("author_id")),
+            text: try row.string("body"), attachments: attachments, channelMessageId: try row.optionalString("channel_message_id"),
+            clientMessageId: try row.optionalString("client_message_id"), createdAt: try row.date("created_at"))
+    }
+
+    static func attachments(forMessages ids: [String], on sql: any SQLDatabase) async throws -> [String: [Attachment]] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await sql.raw(
+            """
+            SELECT id, message_id, sha256, size, content_type, filename, created_at FROM attachments
+            WHERE message_id IN (\(binds: ids)) ORDER BY created_at, id
+            """
+        ).all()
+        var result: [String: [Attachment]] = [:]
+        for row in rows { result[try row.string("message_id"), default: []].append(try attachment(from: row)) }
+        return result
+    }
+
+    /// Thrown inside the write transaction to roll back the sequence bump when the message exists.
+    private struct AlreadyStored: Error { let message: Message }
+
+    public func appendMessage(conversationId: ConversationID, _ new: NewMessage) async throws -> AppendResult {
+        let id = MessageID.generate()
+        let at = Clock.millis(now())
+        let conversation = conversationId.rawValue
+        do {
+            let message = try await database.write { sql -> Message in
+                // The UPDATE takes the conversation's row lock first, so concurrent sends to one
+                // conversation get consecutive sequence numbers and see each other's client ids.
+                let touchesLastMessage = new.direction != .system
+                guard
+                    let seq = try await sql.raw(
+                        """
+                        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at)
+                            \(unsafeRaw: touchesLastMessage ? ", last_message_at = \(at)" : "")
+                        WHERE id = \(bind: conversation) RETURNING last_seq
+                        """
+                    ).first()?.int64("last_seq")
+                else { throw StoreError.notFound("conversation") }
+                if let clientId = new.clientMessageId,
+                    let row = try await sql.raw(
+                        "SELECT \(unsafeRaw: Self.messageColumns) FROM messages WHERE conversation_id = \(bind: conversation) AND client_message_id = \(bind: clientId)"
+                    ).first()
+                {
+                    let existingId = try row.string("id")
+                    let attachments = try await Self.attachments(forMessages: [existingId], on: sql)[existingId] ?? []
+                    throw AlreadyStored(message: try Self.message(from: row, attachments: attachments))
+                }
+                try await sql.raw(
+                    """
+                    INSERT INTO messages (id, conversation_id, seq, direction, author_kind, author_id, body,
+                        channel_message_id, client_message_id, created_at)
+                    VALUES (\(bind: id.rawValue), \(bind: conversation), \(bind: seq), \(bind: new.direction.rawValue),
+                        \(bind: new.author.kind.rawValue), \(bind: new.author.id), \(bind: new.text), \(bind: new.channelMessageId),
+                        \(bind: new.clientMessageId), \(bind: at))
+                    """
+                ).run()
+                var attachments: [Attachment] = []
+                if !new.attachmentIds.isEmpty {
+                    let ids = new.attachmentIds.map(\.rawValue)
+                    let linked = try await sql.raw(
+                        """
+                        UPDATE attachments SET message_id = \(bind: id.rawValue)
+                        WHERE id IN (\(binds: ids)) AND message_id IS NULL RETURNING id
+                        """
+                    ).all()
+                    guard linked.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
+                    attachments = try await Self.attachments(forMessages: [id.rawValue], on: sql)[id.rawValue] ?? []
+                }
+                return Message(
+                    id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,
+                    attachments: attachments, channelMessageId: new.channelMessageId, clientMessageId: new.clientMessageId,
+                    createdAt: Clock.date(at))
+            }
+            return AppendResult(message: message, created: true)
+        } catch let stored as AlreadyStored {
+            return AppendResult(message: stored.message, created: false)
+        }
+    }
+
+    public func messages(conversationId: ConversationID, since: Int64, limit: Int) async throws -> [Message] {
+        try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.messageColumns) FROM messages
+                WHERE conversation_id = \(bind: conversationId.rawValue) AND seq > \(bind: since)
+                ORDER BY seq LIMIT \(literal: limit)
+                """
+            ).all()
+            let ids = try rows.map { try $0.string("id") }
+            let attachments = try await Self.attachments(forMessages: ids, on: sql)
+            return try rows.map { row in try Self.message(from: row, attachments: attachments[try row.string("id")] ?? []) }
+        }
+    }
+}
+
+extension SQLStore: AttachmentRepository {
+    static func attachment(from row: any SQLRow) throws -> Attachment {
+        Attachment(
+            id: AttachmentID(rawValue: try row.string("id")), sha256: try row.string("sha256"), size: try row.int64("size"),
+            contentType: try row.string("content_type"), filename: try row.string("filename"), createdAt: try row.date("created_at"))
+    }
+
+    public func createAttachment(sha256: String, size: Int64, contentType: String, filename: String) async throws -> Attachment {
+        let id = AttachmentID.generate()
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                INSERT INTO attachments (id, sha256, size, content_type, filename, created_at)
+                VALUES (\(bind: id.rawValue), \(bind: sha256), \(bind: size), \(bind: contentType), \(bind: filename), \(bind: at))
+                """
+            ).run()
+        }
+        return Attachment(id: id, sha256: sha256, size: size, contentType: contentType, filename: filename, createdAt: Clock.date(at))
+    }
+
+    public func attachment(id: AttachmentID) async throws -> Attachment? {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT id, sha256, size, content_type, filename, created_at FROM attachments WHERE id = \(bind: id.rawValue)"
+            ).first().map(Self.attachment(from:))
+        }
+    }
+}
+
+extension SQLStore: AuditRepository {
+    public func appendAudit(_ event: AuditEvent) async throws {
+        try await database.write { sql in try await insertAudit(event, on: sql) }
+    }
+
+    public func auditEntries(before id: Int64?, limit: Int) async throws -> [AuditEntry] {
+        let clause: SQLQueryString = id.map { "WHERE id < \(bind: $0)" } ?? ""
+        return try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT id, at, actor_kind, actor_id, action, subject_kind, subject_id, detail, client_address
+                FROM audit_log \(clause) ORDER BY id DESC LIMIT \(literal: limit)
+                """
+            ).all().map { row in
+                let detail = try JSONDecoder().decode([String: String].self, from: Data(try row.string("detail").utf8))
+                return AuditEntry(
+                    id: try row.int64("id"), at: try row.date("at"),
+                    actor: Author(kind: try row.enumValue("actor_kind", as: AuthorKind.self), id: try row.optionalString("actor_id")),
+                    action: try row.string("action"), subjectKind: try row.string("subject_kind"),
+                    subjectId: try row.optionalString("subject_id"), detail: detail, clientAddress: try row.optionalString("client_address"))
+            }
+        }
+    }
+}
+
+extension SQLStore: SettingsRepository {
+    public func setting(_ key: String) async throws -> String? {
+        try await database.read { sql in
+            try await sql.raw("SELECT value FROM settings WHERE key = \(bind: key)").first()?.string("value")
+        }
+    }
+
+    public func setSetting(_ key: String, value: String, audit: AuditEvent?) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                INSERT INTO settings (key, value, updated_at) VALUES (\(bind: key), \(bind: value), \(bind: at))
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """
+            ).run()
+            if let audit { try await insertAudit(audit, on: sql) }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import KefuCore
+import PostgresNIO
+import SQLKit
+import SQLiteNIO
+
+/// The one implementation of every repository, over SQLKit, for SQLite and PostgreSQL alike.
+/// Statements are written once in the common subset of both dialects; the few differences
+/// live in `Schema`.
+public struct SQLStore: Sendable {
+    public let database: any Database
+    let now: @Sendable () -> Date
+
+    public init(database: any Database, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.now = now
+    }
+
+    public var flavor: SQLFlavor { database.flavor }
+
+    /// True when the database answers a trivial query (for /healthz).
+    public func ping() async -> Bool {
+        (try? await database.read { sql in try await sql.raw("SELECT 1 AS one").first() }) != nil
+    }
+
+    func insertAudit(_ event: AuditEvent, on sql: any SQLDatabase) async throws {
+        let detail = String(decoding: try JSONEncoder.sorted.encode(event.detail), as: UTF8.self)
+        try await sql.raw(
+            """
+            INSERT INTO audit_log (at, actor_kind, actor_id, action, subject_kind, subject_id, detail, client_address)
+            VALUES (\(bind: Clock.millis(now())), \(bind: event.actor.kind.rawValue), \(bind: event.actor.id),
+                    \(bind: event.action), \(bind: event.subjectKind), \(bind: event.subjectId), \(bind: detail),
+                    \(bind: event.clientAddress))
+            """
+        ).run()
+    }
+}
+
+extension JSONEncoder {
+    static let sorted: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+}
+
+/// Recognises a unique-constraint violation from either driver.
+func isUniqueViolation(_ error: any Error) -> Bool {
+    if let error = error as? PSQLError {
+        return error.serverInfo?[.sqlState] == "23505"
+    }
+    if let error = error as? SQLiteError {
+        return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
+            || (error.reason == .constraint && error.message.contains("UNIQUE"))
+    }
+    return false
+}
+
+extension SQLRow {
+    func date(_ column: String) throws -> Date { Clock.date(try decode(column: column, as: Int64.self)) }
+    func optionalDate(_ column: String) throws -> Date? {
+        try decode(column: column, as: Int64?.self).map(Clock.date)
+    }
+    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
+    func int64(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
+    func bool(_ column: String) throws -> Bool {
+        // SQLite has no boolean type: BOOLEAN columns hold 0/1 integers there.
+        if let value = try? decode(column: column, as: Bool.self) { return value }
+        return try decode(column: column, as: Int64.self) != 0
+    }
+    func enumValue<E: RawRepresentable>(_ column: String, as type: E.Type) throws -> E where E.RawValue == String {
+        let raw = try string(column)
+        guard let value = E(rawValue: raw) else { throw StoreError.conflict("unknown \(column) value \(raw)") }
+        return value
+    }
+}

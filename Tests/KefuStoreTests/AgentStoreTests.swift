@@ -1,0 +1,61 @@
+import Foundation
+import KefuCore
+import KefuStore
+import Testing
+
+@Suite struct AgentStoreTests {
+    @Test(arguments: TestBackend.available)
+    func emailsAreUniqueWhateverTheirCase(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let agent = try await store.createAgent(email: " Mei@Example.com ", name: "Mei", role: .admin, passwordHash: "h", audit: nil)
+            #expect(agent.email == "mei@example.com")
+            await #expect(throws: StoreError.conflict("an agent with this email exists")) {
+                try await store.createAgent(email: "MEI@example.com", name: "Other", role: .agent, passwordHash: "h", audit: nil)
+            }
+            let found = try await store.credentials(email: "MEI@EXAMPLE.COM")
+            #expect(found?.0.id == agent.id)
+            #expect(found?.1.passwordHash == "h")
+            #expect(try await store.countAgents() == 1)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func aTOTPStepIsClaimedOnceUnderParallelLogins(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let agent = try await store.createAgent(email: "ops@example.com", name: "Ops", role: .agent, passwordHash: "h", audit: nil)
+            try await store.setTOTP(id: agent.id, sealedSecret: "sealed", enabled: true, audit: nil)
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 { group.addTask { try await store.claimTOTPStep(id: agent.id, step: 1000) } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+            #expect(try await store.claimTOTPStep(id: agent.id, step: 999) == false)
+            #expect(try await store.claimTOTPStep(id: agent.id, step: 1001) == true)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func sessionsExpireAreRevokedAndDieWithADisabledAgent(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let agent = try await store.createAgent(email: "s@example.com", name: "S", role: .agent, passwordHash: "h", audit: nil)
+            let now = Date()
+            _ = try await store.createSession(
+                agentId: agent.id, tokenHash: "live", kind: "api", csrfToken: nil, userAgent: "curl", clientAddress: "127.0.0.1",
+                expiresAt: now.addingTimeInterval(3600))
+            _ = try await store.createSession(
+                agentId: agent.id, tokenHash: "old", kind: "api", csrfToken: nil, userAgent: nil, clientAddress: nil,
+                expiresAt: now.addingTimeInterval(-1))
+            #expect(try await store.session(tokenHash: "live", now: now)?.agent.id == agent.id)
+            #expect(try await store.session(tokenHash: "old", now: now) == nil)
+            #expect(try await store.session(tokenHash: "unknown", now: now) == nil)
+            try await store.revokeSession(tokenHash: "live")
+            #expect(try await store.session(tokenHash: "live", now: now) == nil)
+
+            _ = try await store.createSession(
+                agentId: agent.id, tokenHash: "second", kind: "console", csrfToken: "c", userAgent: nil, clientAddress: nil,
+                expiresAt: now.addingTimeInterval(3600))
+            _ = try await store.updateAgent(id: agent.id, status: .disabled, role: nil, audit: nil)
+            #expect(try await store.session(tokenHash: "second", now: now) == nil)
+        }
+    }
+}

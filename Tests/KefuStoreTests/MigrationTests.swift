@@ -1,0 +1,65 @@
+import Foundation
+import KefuStore
+import Logging
+import SQLKit
+import Testing
+
+@Suite struct MigrationTests {
+    /// Released migrations are frozen: editing one changes its checksum and must fail here.
+    /// When you add a migration, add its checksums; never change an existing line.
+    static let releasedChecksums: [Int: (sqlite: String, postgres: String)] = [:]
+
+    @Test(arguments: TestBackend.available)
+    func migrationsApplyOnceAndAreRecorded(_ backend: TestBackend) async throws {
+        let logger = Logger(label: "test")
+        let location = try await TestDatabases.create(backend)
+        try await withDatabase(location, logger: logger) { database in
+            let first = try await Migrator().migrate(database, logger: logger)
+            #expect(first == Schema.migrations.map(\.version))
+            let second = try await Migrator().migrate(database, logger: logger)
+            #expect(second.isEmpty)
+            let applied = try await Migrator().appliedChecksums(database)
+            #expect(Set(applied.keys) == Set(Schema.migrations.map(\.version)))
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func anEditedReleasedMigrationRefusesToStart(_ backend: TestBackend) async throws {
+        let logger = Logger(label: "test")
+        let location = try await TestDatabases.create(backend)
+        try await withDatabase(location, logger: logger) { database in
+            try await Migrator().migrate(database, logger: logger)
+            var edited = Schema.migrations
+            let original = edited[0]
+            edited[0] = Migration(version: original.version, name: original.name) { flavor in
+                original.statements(flavor) + ["CREATE TABLE sneaky (id TEXT)"]
+            }
+            await #expect(throws: MigrationError.self) {
+                try await Migrator(migrations: edited).migrate(database, logger: logger)
+            }
+        }
+    }
+
+    @Test func releasedMigrationsAreUnchanged() {
+        for migration in Schema.migrations {
+            guard let pinned = Self.releasedChecksums[migration.version] else { continue }
+            #expect(migration.checksum(for: .sqlite) == pinned.sqlite, "migration \(migration.version) was edited")
+            #expect(migration.checksum(for: .postgres) == pinned.postgres, "migration \(migration.version) was edited")
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func auditLogIsAppendOnly(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            try await store.appendAudit(.init(actor: .system, action: "test.entry", subjectKind: "test"))
+            await #expect(throws: (any Error).self) {
+                try await store.database.write { sql in try await sql.raw("UPDATE audit_log SET action = 'changed'").run() }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.database.write { sql in try await sql.raw("DELETE FROM audit_log").run() }
+            }
+            let entries = try await store.auditEntries(before: nil, limit: 10)
+            #expect(entries.map(\.action) == ["test.entry"])
+        }
+    }
+}
