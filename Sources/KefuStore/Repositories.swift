@@ -129,3 +129,10 @@ public protocol SettingsRepository: Sendable {
 /// Everything the application persists.
 public typealias KefuRepositories = AgentRepository & SessionRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
+
+public protocol DatabaseHealth: Sendable {
+    /// True when the database answers.
+    func ping() async -> Bool
+}
+
+extension SQLStore: DatabaseHealth {}

@@ -1,0 +1,146 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+
+/// Agent administration: list (supervisors), invite, disable, change role (admins); the
+/// security settings; the audit log. Every change is audited in the same transaction.
+struct AgentAdminController {
+    typealias Repositories = AgentRepository & SessionRepository & SettingsRepository & AuditRepository
+    let store: any Repositories
+    let hasher: PasswordHasher
+    let limits: BodyLimits
+
+    struct ListResponse<Item: Encodable & Sendable>: Encodable, Sendable {
+        let items: [Item]
+        let nextCursor: String?
+    }
+
+    struct InviteBody: Decodable {
+        let email: String
+        let name: String
+        let role: AgentRole?
+    }
+
+    struct InviteResponse: Encodable, Sendable {
+        let agent: Agent
+        /// Shown once; the agent should change it after the first login.
+        let oneTimePassword: String
+    }
+
+    struct ChangeBody: Decodable {
+        let status: AgentStatus?
+        let role: AgentRole?
+    }
+
+    struct SecuritySettings: Codable, Sendable {
+        let requireTwoFactor: Bool
+    }
+
+    func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
+        group.get("agents") { _, context in
+            try context.require(.supervisor)
+            return JSONResponse(ListResponse(items: try await store.listAgents(), nextCursor: nil))
+        }
+
+        group.post("agents") { request, context in
+            try context.require(.admin)
+            let body = try await request.decodeJSON(InviteBody.self, limit: limits.small)
+            let (agent, password) = try await AgentInvitation(store: store, hasher: hasher).invite(
+                email: body.email, name: body.name, role: body.role ?? .agent,
+                audit: context.audit("agent.invited", subjectKind: "agent", detail: ["email": EmailAddress.normalize(body.email)]))
+            return JSONResponse(InviteResponse(agent: agent, oneTimePassword: password), status: .created)
+        }
+
+        group.patch("agents/{id}") { request, context in
+            try context.require(.admin)
+            let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
+            let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
+            guard body.status != nil || body.role != nil else { throw APIError.validation("status", .required) }
+            let updated = try await AgentStatusChange(store: store).apply(
+                id: id, status: body.status, role: body.role, by: context)
+            return JSONResponse(updated)
+        }
+
+        group.get("settings/security") { _, context in
+            try context.require(.admin)
+            let value = try await store.setting(AgentAuthService.requireTwoFactorSetting) == "true"
+            return JSONResponse(SecuritySettings(requireTwoFactor: value))
+        }
+
+        group.patch("settings/security") { request, context in
+            try context.require(.admin)
+            let body = try await request.decodeJSON(SecuritySettings.self, limit: limits.small)
+            try await store.setSetting(
+                AgentAuthService.requireTwoFactorSetting, value: body.requireTwoFactor ? "true" : "false",
+                audit: context.audit("settings.security", subjectKind: "settings", detail: ["requireTwoFactor": "\(body.requireTwoFactor)"]))
+            return JSONResponse(body)
+        }
+
+        group.get("audit") { request, context in
+            try context.require(.admin)
+            let query = QueryReader(request: request)
+            let before = try query.int("before", range: 1...Int64.max)
+            let limit = PageSize.clamp(try query.int("limit", range: 1...Int64(PageSize.maximum)).map(Int.init))
+            let entries = try await store.auditEntries(before: before, limit: limit)
+            let next = entries.count == limit ? entries.last.map { String($0.id) } : nil
+            return JSONResponse(ListResponse(items: entries, nextCursor: next))
+        }
+    }
+}
+
+/// Creating an agent account with a printed one-time password; used by the API, the console
+/// and `kefu admin create`.
+public struct AgentInvitation: Sendable {
+    let store: any AgentRepository
+    let hasher: PasswordHasher
+
+    public init(store: any AgentRepository, hasher: PasswordHasher) {
+        self.store = store
+        self.hasher = hasher
+    }
+
+    /// Creates the agent; with no password given, generates a one-time one and returns it.
+    public func invite(
+        email: String, name: String, role: AgentRole, password: String? = nil, audit: AuditEvent?
+    ) async throws -> (Agent, String) {
+        let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        var failure = ValidationFailure()
+        if !EmailAddress.isPlausible(email) { failure.add("email", .invalid) }
+        if trimmedName.isEmpty { failure.add("name", .required) }
+        if trimmedName.count > 100 { failure.add("name", .tooLong(max: 100)) }
+        let chosen = password ?? RandomToken.oneTimePassword()
+        if password != nil, !AgentPasswordPolicy().violations(password: chosen, email: email).isEmpty {
+            failure.add("password", .tooShort(min: AgentPasswordPolicy().minimumLength))
+        }
+        try failure.throwIfAny()
+        do {
+            let agent = try await store.createAgent(
+                email: email, name: trimmedName, role: role, passwordHash: try await hasher.hash(chosen), audit: audit)
+            return (agent, chosen)
+        } catch StoreError.conflict {
+            throw APIError.conflict("agent")
+        }
+    }
+}
+
+/// Disabling or re-roling an agent, with the rule that keeps the installation manageable:
+/// there is always at least one active admin, and admins cannot lock themselves out.
+struct AgentStatusChange {
+    let store: any AgentRepository
+
+    func apply(id: AgentID, status: AgentStatus?, role: AgentRole?, by context: AuthenticatedContext) async throws -> Agent {
+        guard let target = try await store.agent(id: id) else { throw APIError.notFound("agent") }
+        let losesAdmin = target.role == .admin && target.status == .active && (status == .disabled || (role != nil && role != .admin))
+        if losesAdmin {
+            if id == context.agent.id { throw APIError.conflict("self") }
+            let admins = try await store.listAgents().filter { $0.role == .admin && $0.status == .active }
+            if admins.count <= 1 { throw APIError.conflict("last_admin") }
+        }
+        var detail: [String: String] = [:]
+        if let status { detail["status"] = status.rawValue }
+        if let role { detail["role"] = role.rawValue }
+        return try await store.updateAgent(
+            id: id, status: status, role: role, audit: context.audit("agent.updated", subjectKind: "agent", subjectId: id.rawValue, detail: detail))
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+
+/// Conversations and their messages: list with filters and cursor, read, change, reply, note.
+struct ConversationController {
+    typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository
+    let store: any Repositories
+    let limits: BodyLimits
+
+    struct ListResponse<Item: Encodable & Sendable>: Encodable, Sendable {
+        let items: [Item]
+        let nextCursor: String?
+    }
+
+    /// A conversation with its contact, as the console and API clients need it.
+    struct Detail: Encodable, Sendable {
+        let conversation: Conversation
+        let contact: Contact?
+
+        enum Keys: String, CodingKey { case contact }
+
+        func encode(to encoder: any Encoder) throws {
+            try conversation.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(contact, forKey: .contact)
+        }
+    }
+
+    struct ChangeBody: Decodable {
+        var status: ConversationStatus?
+        var priority: ConversationPriority?
+        var assigneeId: AgentID??
+        var labels: [String]?
+
+        enum Keys: String, CodingKey { case status, priority, assigneeId, labels }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            status = try container.decodeIfPresent(ConversationStatus.self, forKey: .status)
+            priority = try container.decodeIfPresent(ConversationPriority.self, forKey: .priority)
+            labels = try container.decodeIfPresent([String].self, forKey: .labels)
+            if container.contains(.assigneeId) {
+                // null unassigns; a missing key leaves the assignee alone.
+                assigneeId = .some(try container.decodeNil(forKey: .assigneeId) ? nil : try container.decode(AgentID.self, forKey: .assigneeId))
+            }
+        }
+    }
+
+    struct MessageBody: Decodable {
+        let text: String
+        let `private`: Bool?
+        let clientMessageId: String?
+    }
+
+    static func filter(from request: Request, agent: Agent) throws -> ConversationFilter {
+        let query = QueryReader(request: request)
+        var filter = ConversationFilter(
+            status: try query.enumValue("status", as: ConversationStatus.self), inboxId: try query.id("inboxId", as: InboxID.self))
+        switch query.string("assigneeId") {
+        case nil: break
+        case "me": filter.assigneeId = .some(agent.id)
+        case "none": filter.assigneeId = .some(nil)
+        case let raw?:
+            guard let id = AgentID(validating: raw) else { throw APIError.validation("assigneeId", .invalid) }
+            filter.assigneeId = .some(id)
+        }
+        return filter
+    }
+
+    func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
+        group.get("conversations") { request, context in
+            let filter = try Self.filter(from: request, agent: context.agent)
+            let query = QueryReader(request: request)
+            var cursor: PageCursor?
+            if let token = query.string("cursor") {
+                guard let parsed = PageCursor(token: token) else { throw APIError.validation("cursor", .invalid) }
+                cursor = parsed
+            }
+            let limit = PageSize.clamp(try query.int("limit", range: 1...Int64(PageSize.maximum)).map(Int.init))
+            let page = try await store.listConversations(filter: filter, after: cursor, limit: limit)
+            return JSONResponse(ListResponse(items: page.items, nextCursor: page.nextCursor?.token))
+        }
+
+        group.get("conversations/{id}") { _, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            guard let conversation = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
+            return JSONResponse(Detail(conversation: conversation, contact: try await store.contact(id: conversation.contactId)))
+        }
+
+        group.patch("conversations/{id}") { request, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
+            let updated = try await ConversationChanges(store: store).apply(body.change(), to: id, by: context)
+            return JSONResponse(updated)
+        }
+
+        group.get("conversations/{id}/messages") { request, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            let query = QueryReader(request: request)
+            let since = try query.int("since") ?? 0
+            let limit = Int(try query.int("limit", range: 1...500) ?? 100)
+            guard try await store.conversation(id: id) != nil else { throw APIError.notFound("conversation") }
+            let messages = try await store.messages(conversationId: id, since: since, limit: limit)
+            let next = messages.count == limit ? messages.last.map { String($0.seq) } : nil
+            return JSONResponse(ListResponse(items: messages, nextCursor: next))
+        }
+
+        group.post("conversations/{id}/messages") { request, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            let body = try await request.decodeJSON(MessageBody.self, limit: limits.json)
+            let new = NewMessage(
+                direction: body.private == true ? .note : .outgoing, author: .agent(context.agent.id), text: body.text,
+                clientMessageId: body.clientMessageId)
+            try new.validate()
+            let result = try await store.appendMessage(conversationId: id, new)
+            return JSONResponse(result.message, status: result.created ? .created : .ok)
+        }
+    }
+}
+
+extension ConversationController.ChangeBody {
+    func change() throws -> ConversationChange {
+        var failure = ValidationFailure()
+        var normalized: [String]?
+        if let labels {
+            normalized = []
+            for (index, label) in labels.enumerated() {
+                if let value = ConversationLabel.normalize(label) { normalized?.append(value) } else { failure.add("labels[\(index)]", .invalid) }
+            }
+            if labels.count > 20 { failure.add("labels", .tooLong(max: 20)) }
+        }
+        if status == nil, priority == nil, assigneeId == nil, labels == nil { failure.add("status", .required) }
+        try failure.throwIfAny()
+        return ConversationChange(status: status, priority: priority, assigneeId: assigneeId, labels: normalized)
+    }
+}
+
+/// Applies an agent's change to a conversation: checks the assignee, writes the change with its
+/// audit line, and leaves a system message in the history so everyone sees who did what.
+struct ConversationChanges {
+    let store: any ConversationController.Repositories
+
+    func apply(_ change: ConversationChange, to id: ConversationID, by context: AuthenticatedContext) async throws -> Conversation {
+        guard let before = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
+        if case .some(.some(let assignee)) = change.assigneeId {
+            guard let agent = try await store.agent(id: assignee), agent.status == .active else {
+                throw APIError.validation("assigneeId", .invalid)
+            }
+        }
+        var detail: [String: String] = [:]
+        if let status = change.status { detail["status"] = status.rawValue }
+        if let priority = change.priority { detail["priority"] = priority.rawValue }
+        if let assignee = change.assigneeId { detail["assigneeId"] = assignee?.rawValue ?? "none" }
+        if let labels = change.labels { detail["labels"] = labels.joined(separator: ",") }
+        let updated = try await store.updateConversation(
+            id: id, change: change, audit: context.audit("conversation.updated", subjectKind: "conversation", subjectId: id.rawValue, detail: detail))
+
+        var notes: [String] = []
+        if let status = change.status, status != before.status { notes.append("status:\(status.rawValue)") }
+        if let assignee = change.assigneeId, assignee != before.assigneeId { notes.append("assignee:\(assignee?.rawValue ?? "none")") }
+        if !notes.isEmpty {
+            _ = try await store.appendMessage(
+                conversationId: id, NewMessage(direction: .system, author: .agent(context.agent.id), text: notes.joined(separator: " ")))
+            return try await store.conversation(id: id) ?? updated
+        }
+        return updated
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KefuCore
+
+/// Names of the console's cookies.
+enum ConsoleCookie {
+    static let session = "kefu_session"
+    static let pending = "kefu_2fa"
+    static let language = "kefu_lang"
+}
+
+/// Finds who is calling: a bearer token (API clients) or the console's session cookie. Cookie
+/// callers must send the CSRF token on unsafe methods (header `X-CSRF-Token`, or the console
+/// form field checked by the console itself). Sets `context.identity`; never rejects on its own,
+/// so public routes can share it. `AuthenticatedContext` rejects requests without an identity.
+struct AgentAuthMiddleware: RouterMiddleware {
+    typealias Context = KefuRequestContext
+    let auth: AgentAuthService
+    /// API routes check the CSRF header here; console forms carry it in the body instead.
+    let checkCSRFHeader: Bool
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("bearer ") else { throw APIError.unauthenticated }
+            let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            guard let identity = try await auth.identity(token: token) else { throw APIError.unauthenticated }
+            context.identity = identity
+        } else if let cookie = request.cookies[ConsoleCookie.session]?.value,
+            let identity = try await auth.identity(token: cookie)
+        {
+            if checkCSRFHeader, !request.method.isSafe {
+                guard let expected = identity.csrfToken, let sent = request.headers[Self.csrfHeader],
+                    constantTimeEquals(expected, sent)
+                else { throw APIError.csrf }
+            }
+            context.identity = identity
+        }
+        return try await next(request, context)
+    }
+}
+
+/// While admins require 2FA and the agent has not enrolled, only enrolment and logout work.
+struct TwoFactorEnrollmentGate: RouterMiddleware {
+    typealias Context = AuthenticatedContext
+    let allowedPrefixes: [String]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if context.identity.mustEnrollTwoFactor, !allowedPrefixes.contains(where: { request.uri.path.hasPrefix($0) }) {
+            throw APIError.twoFactorEnrollmentRequired
+        }
+        return try await next(request, context)
+    }
+}
+
+extension HTTPRequest.Method {
+    var isSafe: Bool { self == .get || self == .head || self == .options }
+}
+
+extension KefuRequestContext {
+    /// The client's address: the peer, or the first X-Forwarded-For hop behind a trusted proxy.
+    func clientAddress(_ request: Request, trustForwardedFor: Bool) -> String? {
+        if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first {
+            return forwarded.trimmingCharacters(in: .whitespaces)
+        }
+        return peerAddress
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Everything `buildApplication` needs to know about its environment, already parsed.
+/// The executable reads it from the environment (see `kefu serve --help`); tests build it directly.
+public struct AppConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The address customers and agents use, for links in mail and the `Secure` cookie flag.
+    public var publicURL: String
+    public var dataDirectory: URL
+    /// 32 bytes; seals TOTP secrets.
+    public var secretKey: Data
+    /// bcrypt cost; 12 in production, lower only in tests.
+    public var passwordHashCost: UInt8
+    public var sessionLifetime: TimeInterval
+    public var apiTokenLifetime: TimeInterval
+    public var maxJSONBodyBytes: Int
+    /// Trust `X-Forwarded-For` from a reverse proxy for the client address (off by default).
+    public var trustForwardedFor: Bool
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil, dataDirectory: URL, secretKey: Data,
+        passwordHashCost: UInt8 = 12, sessionLifetime: TimeInterval = 12 * 3600, apiTokenLifetime: TimeInterval = 30 * 24 * 3600,
+        maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false
+    ) {
+        self.host = host
+        self.port = port
+        self.publicURL = publicURL ?? "http://\(host):\(port)"
+        self.dataDirectory = dataDirectory
+        self.secretKey = secretKey
+        self.passwordHashCost = passwordHashCost
+        self.sessionLifetime = sessionLifetime
+        self.apiTokenLifetime = apiTokenLifetime
+        self.maxJSONBodyBytes = maxJSONBodyBytes
+        self.trustForwardedFor = trustForwardedFor
+    }
+
+    var usesHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }
+}

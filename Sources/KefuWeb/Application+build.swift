@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+import Logging
+import NIOCore
+import Prometheus
+
+/// The persistence an application runs on: every repository plus a health probe.
+public typealias ApplicationStore = KefuRepositories & DatabaseHealth
+
+/// Composes Kefu's HTTP application: API, console, health, metrics and OpenAPI.
+/// The caller owns the database; tests call this with a test configuration.
+public func buildApplication(
+    configuration: AppConfiguration,
+    store: any ApplicationStore,
+    metrics: PrometheusCollectorRegistry? = nil,
+    catalog: RouteCatalog = RouteCatalog(),
+    logger: Logger
+) async throws -> some ApplicationProtocol {
+    let router = try await buildRouter(configuration: configuration, store: store, metrics: metrics, catalog: catalog, logger: logger)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
+        logger: logger)
+}
+
+func buildRouter(
+    configuration: AppConfiguration, store: any ApplicationStore, metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog,
+    logger: Logger
+) async throws -> Router<KefuRequestContext> {
+    let hasher = PasswordHasher(cost: configuration.passwordHashCost)
+    let auth = AgentAuthService(
+        store: store, hasher: hasher, throttler: LoginThrottler(), secretKey: configuration.secretKey,
+        dummyHash: try await hasher.dummyHash(), sessionLifetime: configuration.sessionLifetime,
+        apiTokenLifetime: configuration.apiTokenLifetime)
+    let resources = try await ConsoleResources.load()
+    let limits = BodyLimits(json: configuration.maxJSONBodyBytes)
+
+    let router = Router(context: KefuRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ProblemMiddleware())
+
+    router.get("/") { _, _ in redirect("/console") }
+    router.get("/healthz") { _, _ -> Response in
+        let healthy = await store.ping()
+        let body = #"{"status":"\#(healthy ? "ok" : "unavailable")"}"#
+        return Response(
+            status: healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+    router.get("/metrics") { _, _ -> Response in
+        let text = metrics?.emitToString() ?? ""
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+    router.get("/openapi.yaml") { _, _ -> Response in
+        var response = try resources.staticResponse("openapi.yaml")
+        response.headers[.contentType] = "application/yaml; charset=utf-8"
+        return response
+    }
+    router.get("/static/{name}") { _, context in try resources.staticResponse(context.parameters.get("name") ?? "") }
+
+    // JSON API.
+    let api = router.group("api/v1").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: true))
+    AuthController(auth: auth, limits: limits).addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    let authenticated = api.group(context: AuthenticatedContext.self)
+        .add(middleware: TwoFactorEnrollmentGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
+    let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)
+    AuthController(auth: auth, limits: limits).addRoutes(to: cataloged)
+    InboxController(store: store, limits: limits).addRoutes(to: cataloged)
+    ConversationController(store: store, limits: limits).addRoutes(to: cataloged)
+    AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
+
+    // Agent console.
+    let console = router.group("console").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: false))
+    let consoleAuth = ConsoleAuthController(
+        auth: auth, resources: resources, secureCookies: configuration.usesHTTPS, sessionLifetime: configuration.sessionLifetime)
+    consoleAuth.addPublicRoutes(to: console)
+    let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
+    consoleAuth.addRoutes(to: signedIn)
+    ConsoleInboxController(store: store, resources: resources).addRoutes(to: signedIn)
+    ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources).addRoutes(to: signedIn)
+    return router
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+
+/// The agent's profile (2FA enrolment) and the admin page (agents, security, audit log).
+struct ConsoleAccountController {
+    let auth: AgentAuthService
+    let store: any AgentAdminController.Repositories
+    let hasher: PasswordHasher
+    let resources: ConsoleResources
+
+    func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        group.get("profile") { request, context in try profilePage(request, context, enrollment: nil) }
+        group.post("profile/2fa/setup") { request, context in
+            _ = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let enrollment = try await auth.beginEnrollment(agent: context.agent, address: context.peerAddress)
+            return try profilePage(request, context, enrollment: enrollment)
+        }
+        group.post("profile/2fa/confirm") { request, context in
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            do {
+                try await auth.confirmEnrollment(agent: context.agent, code: form["code"] ?? "", address: context.peerAddress)
+            } catch let error as APIError where error.code == "invalid_otp" || error.code == "too_many_attempts" {
+                // Show a fresh QR code: the old secret stays stored until the code matches.
+                let enrollment = try await auth.beginEnrollment(agent: context.agent, address: context.peerAddress)
+                var response = try profilePage(request, context, enrollment: enrollment, error: ConsoleAuthController.messageKey(error))
+                response.status = error.status
+                return response
+            }
+            return redirect("/console/profile?flash=two_factor_enabled_flash")
+        }
+        group.post("profile/2fa/disable") { request, context in
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            do {
+                try await auth.disableTwoFactor(
+                    agent: context.agent, password: form["password"] ?? "", code: form["code"] ?? "", address: context.peerAddress)
+            } catch let error as APIError {
+                return redirect("/console/profile?error=\(ConsoleAuthController.messageKey(error))")
+            }
+            return redirect("/console/profile?flash=two_factor_disabled_flash")
+        }
+
+        group.get("admin") { request, context in
+            try context.require(.admin)
+            return try await adminPage(request, context, oneTimePassword: nil)
+        }
+        group.post("admin/agents") { request, context in
+            try context.require(.admin)
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let role = form["role"].flatMap(AgentRole.init(rawValue:)) ?? .agent
+            let email = form["email"] ?? ""
+            do {
+                let (_, password) = try await AgentInvitation(store: store, hasher: hasher).invite(
+                    email: email, name: form["name"] ?? "", role: role,
+                    audit: context.audit("agent.invited", subjectKind: "agent", detail: ["email": EmailAddress.normalize(email)]))
+                // Shown in this response only; never stored in clear or put in a URL.
+                return try await adminPage(request, context, oneTimePassword: password)
+            } catch let error as APIError {
+                return redirect("/console/admin?error=\(error.code == "agent_conflict" ? "error_agent_exists" : "error_invalid_agent")")
+            }
+        }
+        group.post("admin/agents/{id}/status") { request, context in
+            try context.require(.admin)
+            let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            guard let status = form["status"].flatMap(AgentStatus.init(rawValue:)) else { throw APIError.validation("status", .invalid) }
+            do {
+                _ = try await AgentStatusChange(store: store).apply(id: id, status: status, role: nil, by: context)
+            } catch let error as APIError where error.status == .conflict {
+                return redirect("/console/admin?error=error_last_admin")
+            }
+            return redirect("/console/admin?flash=saved")
+        }
+        group.post("admin/security") { request, context in
+            try context.require(.admin)
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let required = form["require_2fa"] == "1"
+            try await store.setSetting(
+                AgentAuthService.requireTwoFactorSetting, value: required ? "true" : "false",
+                audit: context.audit("settings.security", subjectKind: "settings", detail: ["requireTwoFactor": "\(required)"]))
+            return redirect("/console/admin?flash=saved")
+        }
+    }
+
+    private func profilePage(
+        _ request: Request, _ context: AuthenticatedContext, enrollment: AgentAuthService.Enrollment?, error: String? = nil
+    ) throws -> Response {
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        var values = page.base(title: page.t("profile"), request: request, context: context, nav: "profile")
+        values["role_label"] = page.t("role_\(context.agent.role.rawValue)")
+        if let enrollment {
+            values["enrollment"] = ["qrSvg": enrollment.qrSvg, "secret": enrollment.secret, "otpauthUri": enrollment.otpauthUri]
+        }
+        if let error { values["error"] = page.t(error) }
+        return try resources.render("profile", values)
+    }
+
+    private func adminPage(_ request: Request, _ context: AuthenticatedContext, oneTimePassword: String?) async throws -> Response {
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        var values = page.base(title: page.t("admin"), request: request, context: context, nav: "admin")
+        let agents = try await store.listAgents()
+        let names = Dictionary(uniqueKeysWithValues: agents.map { ($0.id.rawValue, $0.name) })
+        values["agents"] = agents.map { ConsolePage.agentValues($0, locale: page.locale, resources: resources) }
+        values["require_2fa"] = try await auth.requiresTwoFactor()
+        values["audit"] = try await store.auditEntries(before: nil, limit: 30).map { entry -> [String: Any] in
+            [
+                "at_iso": ConsolePage.isoTime(entry.at), "at_text": ConsolePage.shortTime(entry.at),
+                "actor": entry.actor.id.flatMap { names[$0] } ?? entry.actor.kind.rawValue, "action": entry.action,
+                "summary": entry.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+            ]
+        }
+        if let oneTimePassword { values["one_time_password"] = oneTimePassword }
+        return try resources.render("admin", values)
+    }
+}

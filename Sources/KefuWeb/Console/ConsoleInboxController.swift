@@ -1,0 +1,205 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+
+/// The inbox list and the conversation view: the pages an agent lives in.
+struct ConsoleInboxController {
+    typealias Repositories = ConversationController.Repositories & InboxRepository
+    let store: any Repositories
+    let resources: ConsoleResources
+
+    func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        group.get("") { request, context in try await inboxPage(request, context) }
+        group.get("conversations/{id}") { request, context in try await conversationPage(request, context) }
+
+        group.post("conversations/{id}/messages") { request, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let text = form["text"] ?? ""
+            let clientId = form["client_message_id"].flatMap { $0.isEmpty ? nil : $0 }
+            let message = NewMessage(
+                direction: form["private"] == "1" ? .note : .outgoing, author: .agent(context.agent.id), text: text,
+                clientMessageId: clientId)
+            do {
+                try message.validate()
+            } catch {
+                return redirect("/console/conversations/\(id)?error=error_empty_message")
+            }
+            let result = try await store.appendMessage(conversationId: id, message)
+            return redirect("/console/conversations/\(id)#m\(result.message.seq)")
+        }
+
+        group.post("conversations/{id}/status") { request, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            guard let status = form["status"].flatMap(ConversationStatus.init(rawValue:)) else {
+                throw APIError.validation("status", .notOneOf(ConversationStatus.allCases.map(\.rawValue)))
+            }
+            _ = try await ConversationChanges(store: store).apply(.init(status: status), to: id, by: context)
+            return redirect("/console/conversations/\(id)")
+        }
+
+        group.post("conversations/{id}/assign") { request, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let raw = form["assignee_id"] ?? ""
+            let assignee: AgentID? = raw.isEmpty ? nil : AgentID(validating: raw)
+            if !raw.isEmpty, assignee == nil { throw APIError.validation("assignee_id", .invalid) }
+            _ = try await ConversationChanges(store: store).apply(.init(assigneeId: .some(assignee)), to: id, by: context)
+            return redirect("/console/conversations/\(id)")
+        }
+    }
+
+    private func inboxPage(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        let query = QueryReader(request: request)
+        // The inbox opens on open conversations; "all" is explicit.
+        let statusParameter = query.string("status") ?? "open"
+        let status = ConversationStatus(rawValue: statusParameter)
+        let assigneeParameter = query.string("assignee") ?? "all"
+        let inboxParameter = query.string("inbox")
+        var filter = ConversationFilter(status: status, inboxId: inboxParameter.flatMap(InboxID.init(validating:)))
+        switch assigneeParameter {
+        case "mine": filter.assigneeId = .some(context.agent.id)
+        case "none": filter.assigneeId = .some(nil)
+        default: break
+        }
+        let cursor = query.string("cursor").flatMap(PageCursor.init(token:))
+        let conversations = try await store.listConversations(filter: filter, after: cursor, limit: 50)
+        let agents = try await store.listAgents()
+        let inboxes = try await store.listInboxes()
+        let agentNames = Dictionary(uniqueKeysWithValues: agents.map { ($0.id, $0.name) })
+
+        func href(status: String? = nil, assignee: String? = nil, inbox: String?? = nil, cursor: String? = nil) -> String {
+            var items = [URLQueryItem(name: "status", value: status ?? statusParameter)]
+            let chosenAssignee = assignee ?? assigneeParameter
+            if chosenAssignee != "all" { items.append(URLQueryItem(name: "assignee", value: chosenAssignee)) }
+            let chosenInbox = inbox ?? inboxParameter
+            if let chosenInbox { items.append(URLQueryItem(name: "inbox", value: chosenInbox)) }
+            if let cursor { items.append(URLQueryItem(name: "cursor", value: cursor)) }
+            var components = URLComponents()
+            components.path = "/console"
+            components.queryItems = items
+            return components.string ?? "/console"
+        }
+
+        var statusTabs: [[String: Any]] = []
+        for value in ["open", "pending", "snoozed", "resolved", "all"] {
+            var tab: [String: Any] = [
+                "value": value, "label": page.t(value == "all" ? "all" : "status_\(value)"), "href": href(status: value),
+                "current": value == statusParameter,
+            ]
+            if let status = ConversationStatus(rawValue: value) {
+                var countFilter = filter
+                countFilter.status = status
+                let count = try await store.countConversations(filter: countFilter)
+                if count > 0 { tab["count"] = count }
+            }
+            statusTabs.append(tab)
+        }
+        let assigneeTabs: [[String: Any]] = [("all", "all"), ("mine", "mine"), ("none", "unassigned")].map { value, key in
+            ["label": page.t(key), "href": href(assignee: value), "current": value == assigneeParameter]
+        }
+        var inboxTabs: [[String: Any]] = [["label": page.t("all_inboxes"), "href": href(inbox: .some(nil)), "current": inboxParameter == nil]]
+        inboxTabs += inboxes.map { inbox in
+            ["label": inbox.name, "href": href(inbox: .some(inbox.id.rawValue)), "current": inboxParameter == inbox.id.rawValue]
+        }
+
+        var rows: [[String: Any]] = []
+        for conversation in conversations.items {
+            let contact = try await store.contact(id: conversation.contactId)
+            let activity = conversation.lastMessageAt ?? conversation.createdAt
+            rows.append([
+                "id": conversation.id.rawValue, "number": conversation.number,
+                "contact_name": contact?.name ?? contact?.email ?? page.t("unknown_customer"),
+                "subject": conversation.subject ?? page.t("no_subject"), "status": conversation.status.rawValue,
+                "status_label": page.t("status_\(conversation.status.rawValue)"),
+                "assignee_name": conversation.assigneeId.flatMap { agentNames[$0] } ?? "",
+                "activity_iso": ConsolePage.isoTime(activity), "activity_text": ConsolePage.shortTime(activity),
+            ])
+        }
+
+        var values = page.base(title: page.t("inbox"), request: request, context: context, nav: "inbox")
+        values["status_tabs"] = statusTabs
+        values["assignee_tabs"] = assigneeTabs
+        values["inbox_tabs"] = inboxTabs
+        values["has_inboxes"] = inboxes.count > 1
+        values["conversations"] = rows
+        if let next = conversations.nextCursor { values["next_href"] = href(cursor: next.token) }
+        if cursor != nil { values["first_href"] = href() }
+        return try resources.render("inbox", values)
+    }
+
+    private func conversationPage(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+        guard let conversation = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
+        let contact = try await store.contact(id: conversation.contactId)
+        let agents = try await store.listAgents()
+        let agentNames = Dictionary(uniqueKeysWithValues: agents.map { ($0.id.rawValue, $0.name) })
+        let inbox = try await store.inbox(id: conversation.inboxId)
+        let contactName = contact?.name ?? contact?.email ?? page.t("unknown_customer")
+
+        // The whole history, in pages of 500, oldest first.
+        var messages: [Message] = []
+        var since: Int64 = 0
+        while true {
+            let batch = try await store.messages(conversationId: id, since: since, limit: 500)
+            messages += batch
+            guard batch.count == 500, let last = batch.last else { break }
+            since = last.seq
+        }
+        let rows: [[String: Any]] = messages.map { message in
+            let author: String
+            switch message.author.kind {
+            case .contact: author = contactName
+            case .agent:
+                author = message.author.id == context.agent.id.rawValue ? page.t("you") : (message.author.id.flatMap { agentNames[$0] } ?? "")
+            case .system: author = page.t("system_event")
+            }
+            let text = message.direction == .system ? describeEvent(message.text, page: page, agentNames: agentNames) : message.text
+            return [
+                "seq": message.seq, "direction": message.direction.rawValue, "author_name": author, "text": text,
+                "is_note": message.direction == .note, "created_iso": ConsolePage.isoTime(message.createdAt),
+                "created_text": ConsolePage.shortTime(message.createdAt),
+            ]
+        }
+
+        var values = page.base(title: "#\(conversation.number)", request: request, context: context, nav: "inbox")
+        values["conversation"] = [
+            "id": conversation.id.rawValue, "number": conversation.number, "status": conversation.status.rawValue,
+            "priority": conversation.priority.rawValue, "labels": conversation.labels,
+        ] as [String: Any]
+        values["subject"] = conversation.subject ?? page.t("no_subject")
+        values["status_label"] = page.t("status_\(conversation.status.rawValue)")
+        values["contact"] = ["email": contact?.email ?? "", "locale": contact?.locale ?? ""]
+        values["contact_name"] = contactName
+        values["inbox_name"] = inbox?.name ?? ""
+        values["messages"] = rows
+        values["can_resolve"] = conversation.status != .resolved
+        values["can_reopen"] = conversation.status == .resolved || conversation.status == .snoozed
+        values["can_pend"] = conversation.status == .open
+        values["agents"] = agents.filter { $0.status == .active }.map { agent -> [String: Any] in
+            ["id": agent.id.rawValue, "name": agent.name, "selected": agent.id == conversation.assigneeId]
+        }
+        values["created_iso"] = ConsolePage.isoTime(conversation.createdAt)
+        values["created_text"] = ConsolePage.shortTime(conversation.createdAt)
+        // A fresh id per rendered form: a double submit or a resend after a dropped response stores once.
+        values["client_message_id"] = "console-\(RandomToken.make(bytes: 12))"
+        return try resources.render("conversation", values)
+    }
+
+    /// System messages are stored as "status:resolved assignee:ID"; agents read them in words.
+    private func describeEvent(_ text: String, page: ConsolePage, agentNames: [String: String]) -> String {
+        text.split(separator: " ").map { part -> String in
+            let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
+            guard pieces.count == 2 else { return String(part) }
+            switch pieces[0] {
+            case "status": return "\(page.t("status")): \(page.t("status_\(pieces[1])"))"
+            case "assignee": return "\(page.t("assignee")): \(pieces[1] == "none" ? page.t("nobody") : agentNames[pieces[1]] ?? pieces[1])"
+            default: return String(part)
+            }
+        }.joined(separator: " · ")
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import KefuCore
+
+/// What every console page shows: the language, the agent, the CSRF token, the navigation.
+struct ConsolePage {
+    let resources: ConsoleResources
+    let locale: UILocale
+
+    /// The console's language: the explicit choice (cookie), then the agent's, then the browser's.
+    static func locale(_ request: Request, agent: Agent? = nil) -> UILocale {
+        if let chosen = request.cookies[ConsoleCookie.language]?.value, let locale = UILocale(rawValue: chosen) { return locale }
+        if let preferred = agent?.locale, let locale = UILocale(rawValue: preferred) { return locale }
+        return UILocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
+    }
+
+    func t(_ key: String) -> String { resources.text(key, locale) }
+
+    func base(title: String, request: Request) -> [String: Any] {
+        var values: [String: Any] = [
+            "t": resources.translations[locale] ?? [:],
+            "lang": locale.rawValue,
+            "other_lang": locale == .en ? UILocale.zhCN.rawValue : UILocale.en.rawValue,
+            "title": title,
+        ]
+        // Flash and error messages travel as translation keys, never as free text.
+        if let key = request.uri.queryParameters.get("flash"), resources.translations[locale]?[key] != nil { values["flash"] = t(key) }
+        if let key = request.uri.queryParameters.get("error"), resources.translations[locale]?[key] != nil { values["error"] = t(key) }
+        return values
+    }
+
+    func base(title: String, request: Request, context: AuthenticatedContext, nav: String) -> [String: Any] {
+        var values = base(title: title, request: request)
+        values["agent"] = Self.agentValues(context.agent, locale: locale, resources: resources)
+        values["csrf"] = context.identity.csrfToken ?? ""
+        values["is_admin"] = context.agent.role == .admin
+        values["must_enroll"] = context.identity.mustEnrollTwoFactor
+        values["nav_\(nav)"] = true
+        return values
+    }
+
+    static func agentValues(_ agent: Agent, locale: UILocale, resources: ConsoleResources) -> [String: Any] {
+        [
+            "id": agent.id.rawValue, "name": agent.name, "email": agent.email, "role": agent.role.rawValue,
+            "role_label": resources.text("role_\(agent.role.rawValue)", locale), "status": agent.status.rawValue,
+            "status_label": resources.text(agent.status == .active ? "active" : "disabled", locale),
+            "is_active": agent.status == .active, "totpEnabled": agent.totpEnabled,
+        ]
+    }
+
+    static func isoTime(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    /// Server-side fallback text; the page script re-renders it in the agent's time zone.
+    static func shortTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter.string(from: date)
+    }
+}

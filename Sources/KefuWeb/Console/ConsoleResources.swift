@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import Mustache
+import NIOCore
+
+/// The console's templates, translations and static files, loaded once at start-up from the
+/// module's resources.
+public struct ConsoleResources: Sendable {
+    let templates: MustacheLibrary
+    let translations: [UILocale: [String: String]]
+    let staticFiles: [String: (contentType: String, body: ByteBuffer)]
+
+    public static func load() async throws -> ConsoleResources {
+        guard let root = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let templates = try await MustacheLibrary(directory: root.appendingPathComponent("templates").path)
+        var translations: [UILocale: [String: String]] = [:]
+        for locale in UILocale.allCases {
+            let data = try Data(contentsOf: root.appendingPathComponent("i18n/\(locale.rawValue).json"))
+            translations[locale] = try JSONDecoder().decode([String: String].self, from: data)
+        }
+        var files: [String: (String, ByteBuffer)] = [:]
+        let staticDirectory = root.appendingPathComponent("static")
+        for name in try FileManager.default.contentsOfDirectory(atPath: staticDirectory.path) {
+            let data = try Data(contentsOf: staticDirectory.appendingPathComponent(name))
+            let type =
+                switch (name as NSString).pathExtension {
+                case "css": "text/css; charset=utf-8"
+                case "js": "text/javascript; charset=utf-8"
+                case "svg": "image/svg+xml"
+                default: "application/octet-stream"
+                }
+            files[name] = (type, ByteBuffer(data: data))
+        }
+        return ConsoleResources(templates: templates, translations: translations, staticFiles: files)
+    }
+
+    func text(_ key: String, _ locale: UILocale) -> String {
+        translations[locale]?[key] ?? translations[.en]?[key] ?? key
+    }
+
+    func render(_ template: String, _ values: [String: Any]) throws -> Response {
+        guard let html = templates.render(values, withTemplate: template) else { throw APIError.internalError }
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Serves `/static/NAME` from memory; unknown names are 404s.
+    func staticResponse(_ name: String) throws -> Response {
+        guard let file = staticFiles[name] else { throw APIError.routeNotFound }
+        return Response(
+            status: .ok, headers: [.contentType: file.contentType, .cacheControl: "public, max-age=300"],
+            body: .init(byteBuffer: file.body))
+    }
+}

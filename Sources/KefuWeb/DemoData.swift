@@ -1,0 +1,128 @@
+import Foundation
+import KefuCore
+import KefuStore
+
+/// Seeds an installation with what a new operator needs to try Kefu: an admin, an agent, two
+/// inboxes and a dozen realistic conversations in Chinese and English. Running it again on a
+/// seeded database changes nothing.
+public struct DemoData: Sendable {
+    public struct Credentials: Sendable {
+        public let role: AgentRole
+        public let email: String
+        public let password: String
+    }
+
+    /// Well-known on purpose: demo data is for a local trial, never for production.
+    public static let credentials = [
+        Credentials(role: .admin, email: "admin@kefu.example", password: "kefu-demo-admin"),
+        Credentials(role: .agent, email: "agent@kefu.example", password: "kefu-demo-agent"),
+    ]
+
+    let store: any KefuRepositories
+    let hasher: PasswordHasher
+
+    public init(store: any KefuRepositories, hasher: PasswordHasher) {
+        self.store = store
+        self.hasher = hasher
+    }
+
+    /// Seeds unless demo agents exist already; returns whether it seeded.
+    @discardableResult
+    public func seed() async throws -> Bool {
+        if try await store.credentials(email: Self.credentials[0].email) != nil { return false }
+        let admin = try await store.createAgent(
+            email: Self.credentials[0].email, name: "王敏 Wang Min", role: .admin,
+            passwordHash: try await hasher.hash(Self.credentials[0].password),
+            audit: AuditEvent(actor: .system, action: "demo.seeded", subjectKind: "agent"))
+        let agent = try await store.createAgent(
+            email: Self.credentials[1].email, name: "Alex Chen", role: .agent,
+            passwordHash: try await hasher.hash(Self.credentials[1].password), audit: nil)
+        let chat = try await store.createInbox(name: "Website chat · 网站在线客服", kind: .webchat, audit: nil)
+        let mail = try await store.createInbox(name: "support@kefu.example", kind: .email, audit: nil)
+
+        for (index, script) in Self.scripts.enumerated() {
+            let contact = try await store.createContact(name: script.name, email: script.email, locale: script.locale)
+            let conversation = try await store.createConversation(
+                inboxId: script.byMail ? mail.id : chat.id, contactId: contact.id, subject: script.subject)
+            for (turn, line) in script.lines.enumerated() {
+                let fromCustomer = turn % 2 == 0
+                _ = try await store.appendMessage(
+                    conversationId: conversation.id,
+                    NewMessage(
+                        direction: line.hasPrefix("// ") ? .note : (fromCustomer ? .incoming : .outgoing),
+                        author: fromCustomer && !line.hasPrefix("// ") ? .contact(contact.id) : .agent(index % 2 == 0 ? agent.id : admin.id),
+                        text: line.hasPrefix("// ") ? String(line.dropFirst(3)) : line))
+            }
+            let assignee: AgentID?? = script.status == .open && index % 3 == 2 ? nil : .some(index % 2 == 0 ? agent.id : admin.id)
+            _ = try await store.updateConversation(
+                id: conversation.id,
+                change: ConversationChange(status: script.status, priority: script.priority, assigneeId: assignee, labels: script.labels),
+                audit: nil)
+        }
+        return true
+    }
+
+    struct Script {
+        let name: String
+        let email: String?
+        let locale: String
+        let subject: String
+        let byMail: Bool
+        let status: ConversationStatus
+        let priority: ConversationPriority
+        let labels: [String]
+        /// Customer and agent take turns, customer first; a line starting "// " is a private note.
+        let lines: [String]
+    }
+
+    static let scripts: [Script] = [
+        Script(
+            name: "李伟", email: "li.wei@example.cn", locale: "zh-CN", subject: "忘记登录密码，收不到重置邮件", byMail: false,
+            status: .open, priority: .high, labels: ["password"],
+            lines: ["你好，我忘记密码了，点了“忘记密码”但一直收不到邮件。", "您好！请先检查垃圾邮件文件夹，并确认注册邮箱是否为 li.wei@example.cn。重置链接 30 分钟内有效。", "垃圾箱里也没有，能帮我再发一次吗？"]),
+        Script(
+            name: "Sarah Johnson", email: "sarah.j@example.com", locale: "en", subject: "Withdrawal limit too low for my transfer", byMail: true,
+            status: .pending, priority: .medium, labels: ["limits", "kyc"],
+            lines: ["Hi, I need to withdraw 15,000 USDT but the app says my daily limit is 10,000. How can I raise it?", "Hello Sarah, your account is at verification tier 1, which allows 10,000 USD per 24 hours. Completing tier 2 (proof of address) raises it to 100,000 USD. You can start it under Account → Verification.", "Thanks, I uploaded the document just now."]),
+        Script(
+            name: "陈静", email: "chen.jing@example.cn", locale: "zh-CN", subject: "换手机后谷歌验证器丢失", byMail: false,
+            status: .open, priority: .urgent, labels: ["2fa", "security"],
+            lines: ["我换了新手机，旧手机上的谷歌验证器没了，现在登录不了。", "您好，请不要着急。我们可以为您发起两步验证重置，需要主管审核，并有 48 小时的安全等待期。请提供注册邮箱和最近一笔充值的金额。", "邮箱是 chen.jing@example.cn，最近一笔充值是 0.5 ETH。", "// 已核对充值记录，金额一致，待主管审批。"]),
+        Script(
+            name: "Marco Rossi", email: "marco.rossi@example.it", locale: "en", subject: "Withdrawal on hold after login from new device", byMail: false,
+            status: .open, priority: .high, labels: ["risk-hold"],
+            lines: ["My withdrawal of 2 BTC has been 'under review' for 3 hours. Why?", "Hi Marco, a withdrawal shortly after a login from a new device goes to manual review to protect your funds. I can see the hold and have escalated it; reviews usually finish within a few hours.", "OK, it was me logging in from my new laptop in Milan."]),
+        Script(
+            name: "王芳", email: nil, locale: "zh-CN", subject: "收到可疑短信，说我的账户被冻结", byMail: false,
+            status: .resolved, priority: .medium, labels: ["phishing", "security"],
+            lines: ["我收到一条短信，说我的钱包被冻结，要点链接解冻，是你们发的吗？", "这不是我们发送的！这是钓鱼短信，请不要点击链接，也不要输入助记词或私钥。我们的官方邮件都会带有您设置的防钓鱼码。", "好的，谢谢提醒，我已经删了。"]),
+        Script(
+            name: "David Kim", email: "dkim@example.com", locale: "en", subject: "Deposit not credited after 2 hours", byMail: true,
+            status: .resolved, priority: .low, labels: ["deposit"],
+            lines: ["I sent 500 USDT on TRON two hours ago and it still is not in my balance. TxID attached in the next mail.", "Hi David, TRC-20 deposits need 20 confirmations. Your transaction was confirmed and credited a few minutes ago; please refresh the app.", "Got it, thank you!"]),
+        Script(
+            name: "张磊", email: "zhang.lei@example.cn", locale: "zh-CN", subject: "单笔转账限额是多少？", byMail: false,
+            status: .open, priority: .none, labels: ["limits"],
+            lines: ["请问我现在单笔最多能转多少？", "您好，您当前是二级认证，单笔转账上限为 50,000 美元，24 小时累计上限 100,000 美元。"]),
+        Script(
+            name: "Emma Müller", email: "emma.mueller@example.de", locale: "en", subject: "Please close my account", byMail: true,
+            status: .pending, priority: .low, labels: ["account"],
+            lines: ["I would like to close my account and withdraw the remaining balance.", "Hello Emma, sorry to see you go. Please withdraw your balance first; then reply to this mail and we will close the account within 2 business days."]),
+        Script(
+            name: "刘洋", email: "liu.yang@example.cn", locale: "zh-CN", subject: "重置密码后为什么不能提币？", byMail: false,
+            status: .open, priority: .medium, labels: ["password", "limits"],
+            lines: ["我刚重置了密码，现在提币提示“安全锁定中”。", "您好，为保护资产安全，修改密码后 24 小时内暂停提币，锁定将在明天 14:05 自动解除。充值和交易不受影响。", "明白了，那我明天再提。"]),
+        Script(
+            name: "Olivia Brown", email: "olivia.b@example.co.uk", locale: "en", subject: "Is this Telegram account really your support?", byMail: false,
+            status: .resolved, priority: .high, labels: ["phishing"],
+            lines: ["Someone on Telegram called '@Kefu_Support_Help' asked for my seed phrase to fix a sync issue. Is that you?", "No. That is a scam. Our support never asks for your recovery phrase or private keys, and our only Telegram account is listed on the official-channels page. Please block and report that account.", "Thank you, blocked."]),
+        Script(
+            name: "赵敏", email: "zhao.min@example.cn", locale: "zh-CN", subject: "实名认证一直审核中", byMail: true,
+            status: .snoozed, priority: .none, labels: ["kyc"],
+            lines: ["我三天前提交了实名认证，还在审核中。", "您好，近期审核量较大，预计还需 1-2 个工作日。审核完成后会邮件通知您。"]),
+        Script(
+            name: "James Wilson", email: "j.wilson@example.com", locale: "en", subject: "Lost access to my email and 2FA", byMail: true,
+            status: .open, priority: .urgent, labels: ["2fa", "account-recovery"],
+            lines: ["I lost my phone and can no longer access the email on my account either. How do I recover it?", "Hi James, we can help with a full account recovery. For your safety it needs identity verification and a waiting period before changes apply. I will send the secure recovery form to this address.", "// Customer writes from a different address than the one on file; verify identity before anything else."]),
+    ]
+}

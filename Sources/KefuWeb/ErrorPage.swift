@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import NIOCore
+
+/// The console's error page: the same message as the API's, as a calm HTML page.
+enum ErrorPage {
+    static func response(_ problem: APIError, request: Request) -> Response {
+        let locale = UILocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
+        let message = HTML.escape(problem.message(locale))
+        let back = locale == .zhCN ? "返回工作台" : "Back to the console"
+        let html = """
+            <!doctype html><html lang="\(locale.rawValue)"><head><meta charset="utf-8"><title>Kefu</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <link rel="stylesheet" href="/static/console.css"></head>
+            <body class="centered"><main class="card narrow"><h1>\(problem.status.code)</h1><p data-code="\(problem.code)">\(message)</p>
+            <p><a href="/console">\(back)</a></p></main></body></html>
+            """
+        return Response(
+            status: problem.status, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+enum HTML {
+    static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}

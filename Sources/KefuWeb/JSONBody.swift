@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import NIOCore
+
+extension Request {
+    /// Reads and decodes a JSON body with the checks every API write makes: the content type
+    /// is JSON, the body is within `limit` bytes, and every field has the right type. Each
+    /// failure is a problem+json error; nothing has been changed when one is thrown.
+    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+        let contentType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard contentType == "application/json" || contentType?.hasSuffix("+json") == true else {
+            throw APIError.unsupportedMediaType
+        }
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.bodyTooLarge }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw APIError.bodyTooLarge
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw Self.problem(for: error)
+        } catch let error as ValidationFailure {
+            throw APIError.validation(error)
+        }
+    }
+
+    static func problem(for error: DecodingError) -> APIError {
+        func path(_ context: DecodingError.Context, _ extra: (any CodingKey)? = nil) -> String {
+            let keys = context.codingPath + (extra.map { [$0] } ?? [])
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .validation(path(context, key), .required)
+        case .typeMismatch(let type, let context):
+            return .validation(path(context), .invalid).described("expected \(type)")
+        case .valueNotFound(_, let context):
+            return .validation(path(context), .required)
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return .invalidJSON(context.debugDescription) }
+            return .validation(path(context), .invalid)
+        @unknown default:
+            return .invalidJSON("unreadable body")
+        }
+    }
+}
+
+extension APIError {
+    /// Kept for symmetry with future detail fields; the field list already names the problem.
+    func described(_ detail: String) -> APIError { self }
+}
+
+/// Query parameters, parsed strictly: a malformed value is a 400, never silently ignored.
+struct QueryReader {
+    let request: Request
+
+    func string(_ name: String) -> String? {
+        request.uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func int(_ name: String, range: ClosedRange<Int64> = 0...Int64.max) throws -> Int64? {
+        guard let raw = string(name) else { return nil }
+        guard let value = Int64(raw), range.contains(value) else { throw APIError.validation(name, .invalid) }
+        return value
+    }
+
+    func enumValue<E: RawRepresentable & CaseIterable>(_ name: String, as type: E.Type) throws -> E? where E.RawValue == String {
+        guard let raw = string(name) else { return nil }
+        guard let value = E(rawValue: raw) else {
+            throw APIError.validation(name, .notOneOf(E.allCases.map(\.rawValue)))
+        }
+        return value
+    }
+
+    func id<Tag>(_ name: String, as type: Identifier<Tag>.Type) throws -> Identifier<Tag>? {
+        guard let raw = string(name) else { return nil }
+        guard let value = Identifier<Tag>(validating: raw) else { throw APIError.validation(name, .invalid) }
+        return value
+    }
+}
+
+extension Parameters {
+    /// A path id; an id that is not a UUID cannot name anything, so it is a plain 404.
+    func id<Tag>(_ name: String, as type: Identifier<Tag>.Type, thing: String) throws -> Identifier<Tag> {
+        guard let raw = self.get(name), let value = Identifier<Tag>(validating: raw) else { throw APIError.notFound(thing) }
+        return value
+    }
+}
+
+/// JSON responses with the API encoder.
+struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
+    var status: HTTPResponse.Status = .ok
+    let value: Value
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder.api.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+import NIOCore
+
+/// The identity behind a request once a bearer token or console cookie has been checked.
+public struct AgentIdentity: Sendable {
+    public var agent: Agent
+    public var sessionId: String
+    /// Set for console (cookie) sessions; unsafe requests must echo it.
+    public var csrfToken: String?
+    /// True when admins require 2FA and this agent has not enrolled: only enrolment is allowed.
+    public var mustEnrollTwoFactor: Bool
+}
+
+/// The request context of every route: the client address and, after authentication, the agent.
+public struct KefuRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var peerAddress: String?
+    public var identity: AgentIdentity?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Bodies are read by `JSONBody` with their own limit; this is the hard ceiling.
+    public var maxUploadSize: Int { 10 << 20 }
+}
+
+/// A request context that can only exist with an authenticated agent, so a handler of an
+/// authenticated route cannot run without one.
+public struct AuthenticatedContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let identity: AgentIdentity
+    public let peerAddress: String?
+
+    public init(context: KefuRequestContext) throws {
+        guard let identity = context.identity else { throw APIError.unauthenticated }
+        self.coreContext = context.coreContext
+        self.identity = identity
+        self.peerAddress = context.peerAddress
+    }
+
+    public var agent: Agent { identity.agent }
+
+    /// Throws 403 unless the agent's role is at least `role`.
+    public func require(_ role: AgentRole) throws {
+        guard agent.role >= role else { throw APIError.forbidden }
+    }
+
+    public func audit(_ action: String, subjectKind: String, subjectId: String? = nil, detail: [String: String] = [:]) -> AuditEvent {
+        AuditEvent(
+            actor: .agent(agent.id), action: action, subjectKind: subjectKind, subjectId: subjectId, detail: detail,
+            clientAddress: peerAddress)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KefuCore
+import KefuStore
+import Logging
+
+/// Turns every error into the response a client can act on: problem+json for the API, a short
+/// HTML page for the console. Unexpected errors become a bare 500; their detail goes to the log only.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Self.problem(for: error, logger: context.logger)
+            if request.uri.path.hasPrefix("/console") || request.uri.path == "/" {
+                return ErrorPage.response(problem, request: request)
+            }
+            return try problem.response(from: request, context: context)
+        }
+    }
+
+    static func problem(for error: any Error, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as ValidationFailure:
+            return .validation(error)
+        case StoreError.notFound(let what):
+            return .notFound(what)
+        case StoreError.conflict(let what):
+            logger.info("conflict", metadata: ["detail": "\(what)"])
+            return .conflict("resource")
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound: return .routeNotFound
+            case .contentTooLarge: return .bodyTooLarge
+            case .methodNotAllowed: return APIError(kind: .methodNotAllowed)
+            case .unsupportedMediaType: return .unsupportedMediaType
+            case .badRequest: return .invalidJSON(error.body ?? "bad request")
+            default:
+                logger.error("unexpected HTTP error", metadata: ["error": "\(error)"])
+                return .internalError
+            }
+        default:
+            logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
+            return .internalError
+        }
+    }
+}
+
+/// Adds the request id to every response and the security headers every page needs.
+/// Strict: no inline script or style anywhere, so injected markup cannot run.
+let contentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    + "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.init("X-Request-Id")!] = context.id
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.init("Referrer-Policy")!] = "same-origin"
+        response.headers[.init("X-Frame-Options")!] = "DENY"
+        if response.headers[.cacheControl] == nil {
+            response.headers[.cacheControl] = "no-store"
+        }
+        return response
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import KefuCore
+import KefuStore
+import KefuWeb
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage agent accounts from the command line.",
+        subcommands: [Create.self, List.self, Disable.self, ResetTwoFactor.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an agent. The password is read from standard input when one is piped in; otherwise a one-time password is printed.",
+            discussion: Settings.help)
+
+        @Option(help: "The agent's email address.") var email: String
+        @Option(help: "The agent's display name.") var name: String
+        @Option(help: "admin, supervisor or agent.") var role: String = "admin"
+
+        func run() async throws {
+            guard let role = AgentRole(rawValue: role) else { throw ValidationError("--role must be admin, supervisor or agent") }
+            let settings = Settings()
+            let logger = Runtime.logger(settings)
+            let piped = isatty(STDIN_FILENO) == 0 ? Self.readStandardInput() : nil
+            let (email, name) = (self.email, self.name)
+            let (agent, password) = try await Runtime.withStore(settings, logger: logger) { store in
+                do {
+                    return try await AgentInvitation(store: store, hasher: PasswordHasher(cost: 12)).invite(
+                        email: email, name: name, role: role, password: piped,
+                        audit: AuditEvent(actor: .system, action: "agent.created.cli", subjectKind: "agent", detail: ["email": email]))
+                } catch let error as APIError {
+                    throw ValidationError(error.code == "agent_conflict" ? "an agent with this email exists" : "check --email, --name and the password (at least 12 characters): \(error.code)")
+                }
+            }
+            print("Created \(agent.role.rawValue) \(agent.email) (\(agent.id)).")
+            if piped == nil { print("One-time password: \(password)") }
+        }
+
+        static func readStandardInput() -> String? {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+            return text.isEmpty ? nil : text
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List agents.", discussion: Settings.help)
+
+        func run() async throws {
+            let settings = Settings()
+            let agents = try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { try await $0.listAgents() }
+            for agent in agents {
+                print("\(agent.id)  \(agent.role.rawValue)\t\(agent.status.rawValue)\t2fa:\(agent.totpEnabled ? "on" : "off")\t\(agent.email)\t\(agent.name)")
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an agent and end their sessions.", discussion: Settings.help)
+
+        @Option(help: "The agent's email address.") var email: String
+
+        func run() async throws {
+            let settings = Settings()
+            let email = self.email
+            try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { store in
+                guard let (agent, _) = try await store.credentials(email: email) else { throw ValidationError("no agent \(email)") }
+                _ = try await store.updateAgent(
+                    id: agent.id, status: .disabled, role: nil,
+                    audit: AuditEvent(actor: .system, action: "agent.disabled.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
+            }
+            print("Disabled \(email).")
+        }
+    }
+
+    struct ResetTwoFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-2fa",
+            abstract: "Turn off an agent's 2FA when they lost their authenticator (operator recovery).", discussion: Settings.help)
+
+        @Option(help: "The agent's email address.") var email: String
+
+        func run() async throws {
+            let settings = Settings()
+            let email = self.email
+            try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { store in
+                guard let (agent, _) = try await store.credentials(email: email) else { throw ValidationError("no agent \(email)") }
+                try await store.setTOTP(
+                    id: agent.id, sealedSecret: nil, enabled: false,
+                    audit: AuditEvent(actor: .system, action: "agent.2fa.reset.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
+                try await store.revokeAllSessions(agentId: agent.id)
+            }
+            print("Two-factor authentication is off for \(email); their sessions were ended.")
+        }
+    }
+}

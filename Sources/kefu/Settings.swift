@@ -1,0 +1,99 @@
+import Configuration
+import Crypto
+import Foundation
+import KefuStore
+import KefuWeb
+
+/// Kefu's settings, read from environment variables (`KEFU_DATABASE_URL` …) by swift-configuration.
+struct Settings {
+    static let help = """
+        Settings (environment variables):
+          KEFU_DATABASE_URL     sqlite://PATH (default sqlite://./kefu-data/kefu.sqlite) or postgres://user:pass@host:port/db
+          KEFU_HTTP_HOST        address to listen on (default 127.0.0.1)
+          KEFU_HTTP_PORT        port to listen on (default 8080)
+          KEFU_PUBLIC_URL       the URL people use to reach Kefu (default http://HOST:PORT); https:// makes cookies Secure
+          KEFU_DATA_DIR         attachments, the generated secret key, SQLite files (default ./kefu-data)
+          KEFU_SECRET_KEY       64 hex characters; generated into KEFU_DATA_DIR/secret.key when absent
+          KEFU_SMTP_LISTEN      inbound SMTP listener, e.g. 127.0.0.1:2525 (email channel; not yet used)
+          KEFU_SMTP_RELAY       outbound relay, smtp://user:pass@host:port or smtp+starttls://… (not yet used)
+          KEFU_SUPPORT_ADDRESS  the official support address (default support@localhost)
+          KEFU_TRUST_PROXY      true to take the client address from X-Forwarded-For (behind a reverse proxy)
+          KEFU_LOG_LEVEL        trace, debug, info (default), notice, warning, error
+        """
+
+    let databaseURL: String
+    let host: String
+    let port: Int
+    let publicURL: String?
+    let dataDirectory: URL
+    let secretKeyHex: String?
+    let smtpListen: String?
+    let smtpRelay: String?
+    let supportAddress: String
+    let trustProxy: Bool
+    let logLevel: String
+
+    init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
+        databaseURL = reader.string(forKey: "kefu.database.url", default: DatabaseLocation.defaultURL)
+        host = reader.string(forKey: "kefu.http.host", default: "127.0.0.1")
+        port = reader.int(forKey: "kefu.http.port", default: 8080)
+        publicURL = reader.string(forKey: "kefu.public.url")
+        dataDirectory = URL(fileURLWithPath: reader.string(forKey: "kefu.data.dir", default: "./kefu-data"), isDirectory: true)
+        secretKeyHex = reader.string(forKey: "kefu.secret.key")
+        smtpListen = reader.string(forKey: "kefu.smtp.listen")
+        smtpRelay = reader.string(forKey: "kefu.smtp.relay")
+        supportAddress = reader.string(forKey: "kefu.support.address", default: "support@localhost")
+        trustProxy = reader.bool(forKey: "kefu.trust.proxy", default: false)
+        logLevel = reader.string(forKey: "kefu.log.level", default: "info")
+    }
+
+    func databaseLocation() throws -> DatabaseLocation { try DatabaseLocation(url: databaseURL) }
+
+    /// The secret key: from KEFU_SECRET_KEY, else from the data directory, else a new random one
+    /// written there (mode 0600) so sealed secrets survive restarts.
+    func secretKey() throws -> Data {
+        if let secretKeyHex {
+            guard let data = Data(hex: secretKeyHex), data.count == 32 else {
+                throw ValidationError("KEFU_SECRET_KEY must be 64 hex characters (32 bytes)")
+            }
+            return data
+        }
+        let file = dataDirectory.appendingPathComponent("secret.key")
+        if let text = try? String(contentsOf: file, encoding: .utf8), let data = Data(hex: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            data.count == 32
+        {
+            return data
+        }
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        try key.map { String(format: "%02x", $0) }.joined().write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        return key
+    }
+
+    func appConfiguration() throws -> AppConfiguration {
+        AppConfiguration(
+            host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory, secretKey: try secretKey(),
+            trustForwardedFor: trustProxy)
+    }
+}
+
+struct ValidationError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Data {
+    init?(hex: String) {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+}
