@@ -62,6 +62,7 @@ func buildRouter(
         response.headers[.contentType] = "application/yaml; charset=utf-8"
         return response
     }
+    router.get("/favicon.ico") { _, _ in try resources.staticResponse("favicon.svg") }
     router.get("/static/{name}") { _, context in try resources.staticResponse(context.parameters.get("name") ?? "") }
 
     // JSON API.

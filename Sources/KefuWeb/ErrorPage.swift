@@ -12,7 +12,7 @@ enum ErrorPage {
         let html = """
             <!doctype html><html lang="\(locale.rawValue)"><head><meta charset="utf-8"><title>Kefu</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <link rel="stylesheet" href="/static/console.css"></head>
+            <link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/console.css"></head>
             <body class="centered"><main class="card narrow"><h1>\(problem.status.code)</h1><p data-code="\(problem.code)">\(message)</p>
             <p><a href="/console">\(back)</a></p></main></body></html>
             """

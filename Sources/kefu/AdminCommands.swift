@@ -33,8 +33,8 @@ struct Admin: AsyncParsableCommand {
                     throw ValidationError(error.code == "agent_conflict" ? "an agent with this email exists" : "check --email, --name and the password (at least 12 characters): \(error.code)")
                 }
             }
-            print("Created \(agent.role.rawValue) \(agent.email) (\(agent.id)).")
-            if piped == nil { print("One-time password: \(password)") }
+            say("Created \(agent.role.rawValue) \(agent.email) (\(agent.id)).")
+            if piped == nil { say("One-time password: \(password)") }
         }
 
         static func readStandardInput() -> String? {
@@ -51,7 +51,7 @@ struct Admin: AsyncParsableCommand {
             let settings = Settings()
             let agents = try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { try await $0.listAgents() }
             for agent in agents {
-                print("\(agent.id)  \(agent.role.rawValue)\t\(agent.status.rawValue)\t2fa:\(agent.totpEnabled ? "on" : "off")\t\(agent.email)\t\(agent.name)")
+                say("\(agent.id)  \(agent.role.rawValue)\t\(agent.status.rawValue)\t2fa:\(agent.totpEnabled ? "on" : "off")\t\(agent.email)\t\(agent.name)")
             }
         }
     }
@@ -70,7 +70,7 @@ struct Admin: AsyncParsableCommand {
                     id: agent.id, status: .disabled, role: nil,
                     audit: AuditEvent(actor: .system, action: "agent.disabled.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
             }
-            print("Disabled \(email).")
+            say("Disabled \(email).")
         }
     }
 
@@ -91,7 +91,7 @@ struct Admin: AsyncParsableCommand {
                     audit: AuditEvent(actor: .system, action: "agent.2fa.reset.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
                 try await store.revokeAllSessions(agentId: agent.id)
             }
-            print("Two-factor authentication is off for \(email); their sessions were ended.")
+            say("Two-factor authentication is off for \(email); their sessions were ended.")
         }
     }
 }

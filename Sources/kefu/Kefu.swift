@@ -20,8 +20,6 @@ struct Kefu: AsyncParsableCommand {
 /// What every command shares: settings, logging, and a migrated database for the command's body.
 enum Runtime {
     static func logger(_ settings: Settings) -> Logger {
-        // Line-buffered stdout, so printed credentials and results appear at once under a pipe.
-        setvbuf(stdout, nil, _IOLBF, 0)
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -76,7 +74,7 @@ struct Migrate: AsyncParsableCommand {
         let applied = try await withDatabase(try settings.databaseLocation(), logger: logger) { database in
             try await Migrator().migrate(database, logger: logger)
         }
-        print(applied.isEmpty ? "Database is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+        say(applied.isEmpty ? "Database is up to date." : "Applied migrations: \(applied.map(String.init).joined(separator: ", "))")
     }
 }
 
@@ -92,14 +90,14 @@ struct Demo: AsyncParsableCommand {
         let seeded = try await Runtime.withStore(settings, logger: logger) { store in
             try await DemoData(store: store, hasher: PasswordHasher(cost: 12)).seed()
         }
-        if !seeded { print("Demo data was already there; nothing changed.") }
+        if !seeded { say("Demo data was already there; nothing changed.") }
         Self.printCredentials(consoleURL: publicURL + "/console")
     }
 
     static func printCredentials(consoleURL: String) {
-        print("Demo console: \(consoleURL)")
+        say("Demo console: \(consoleURL)")
         for credential in DemoData.credentials {
-            print("  \(credential.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(credential.email)  password: \(credential.password)")
+            say("  \(credential.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(credential.email)  password: \(credential.password)")
         }
     }
 }
@@ -117,7 +115,7 @@ struct Backup: AsyncParsableCommand {
         let logger = Runtime.logger(settings)
         switch try settings.databaseLocation() {
         case .postgres:
-            print(
+            say(
                 """
                 Kefu is on PostgreSQL: back it up with the server's own tools, for example
                   pg_dump --format=custom --file=\(to) "$KEFU_DATABASE_URL"
@@ -130,7 +128,13 @@ struct Backup: AsyncParsableCommand {
                 guard let sqlite = database as? SQLiteStoreDatabase else { return }
                 try await sqlite.backup(to: to)
             }
-            print("Backed up \(path) to \(to). Also keep a copy of KEFU_DATA_DIR (attachments, secret.key).")
+            say("Backed up \(path) to \(to). Also keep a copy of KEFU_DATA_DIR (attachments, secret.key).")
         }
     }
+}
+
+/// Writes a line to standard output at once (unbuffered), so credentials and results show up
+/// immediately even when stdout is a pipe or a file.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -173,6 +173,7 @@ struct ConsoleInboxController {
         ] as [String: Any]
         values["subject"] = conversation.subject ?? page.t("no_subject")
         values["status_label"] = page.t("status_\(conversation.status.rawValue)")
+        values["priority_label"] = page.t("priority_\(conversation.priority.rawValue)")
         values["contact"] = ["email": contact?.email ?? "", "locale": contact?.locale ?? ""]
         values["contact_name"] = contactName
         values["inbox_name"] = inbox?.name ?? ""

@@ -1,0 +1,84 @@
+import Foundation
+import KefuCore
+import Testing
+
+@Suite struct ThrottlePolicyTests {
+    let policy = ThrottlePolicy(freeAttempts: 3, window: 60, baseDelay: 2, maxDelay: 10)
+    let start = Date(timeIntervalSince1970: 1_000_000)
+
+    @Test func freeAttemptsThenDoublingDelaysCapped() {
+        func failures(_ count: Int) -> [Date] { (0..<count).map { start.addingTimeInterval(Double($0)) } }
+        #expect(policy.nextAllowedAttempt(failures: failures(2), now: start.addingTimeInterval(2)) == nil)
+        let last3 = start.addingTimeInterval(2)
+        #expect(policy.nextAllowedAttempt(failures: failures(3), now: last3) == last3.addingTimeInterval(2))
+        let last4 = start.addingTimeInterval(3)
+        #expect(policy.nextAllowedAttempt(failures: failures(4), now: last4) == last4.addingTimeInterval(4))
+        let last9 = start.addingTimeInterval(8)
+        #expect(policy.nextAllowedAttempt(failures: failures(9), now: last9) == last9.addingTimeInterval(10))
+    }
+
+    @Test func failuresOutsideTheWindowAreForgottenSoThereIsNoPermanentLockout() {
+        let old = (0..<50).map { start.addingTimeInterval(Double($0)) }
+        #expect(policy.nextAllowedAttempt(failures: old, now: start.addingTimeInterval(200)) == nil)
+        #expect(policy.prune(old, now: start.addingTimeInterval(200)).isEmpty)
+    }
+}
+
+@Suite struct ValueRuleTests {
+    @Test func pageCursorsRoundTripAndRejectGarbage() {
+        let cursor = PageCursor(sortKey: 1_795_639_280_443, id: "01cb1a84-fc46-4f83-815b-2b1caea5bb59")
+        #expect(PageCursor(token: cursor.token) == cursor)
+        #expect(PageCursor(token: "%%%") == nil)
+        #expect(PageCursor(token: Data("12:'; DROP TABLE x".utf8).base64EncodedString()) == nil)
+        #expect(PageSize.clamp(nil) == 25)
+        #expect(PageSize.clamp(1000) == 100)
+        #expect(PageSize.clamp(0) == 1)
+    }
+
+    @Test(arguments: [
+        ("zh-CN,zh;q=0.9,en;q=0.8", UILocale.zhCN), ("en-US,en;q=0.9", .en), ("zh-TW", .zhCN), ("fr-FR, en;q=0.5", .en),
+        ("de", .en), ("en;q=0.2, zh;q=0.8", .zhCN),
+    ])
+    func acceptLanguagePicksASupportedLocale(_ header: String, _ expected: UILocale) {
+        #expect(UILocale.negotiate(acceptLanguage: header) == expected)
+    }
+
+    @Test func messagesNeedTextAndBoundedIds() {
+        #expect(throws: ValidationFailure.self) { try NewMessage(direction: .outgoing, author: .system, text: " \n ").validate() }
+        #expect(throws: ValidationFailure.self) {
+            try NewMessage(direction: .outgoing, author: .system, text: String(repeating: "a", count: NewMessage.maxTextLength + 1)).validate()
+        }
+        #expect(throws: ValidationFailure.self) {
+            try NewMessage(direction: .outgoing, author: .system, text: "hi", clientMessageId: "").validate()
+        }
+        #expect(throws: Never.self) { try NewMessage(direction: .outgoing, author: .system, text: "您好").validate() }
+    }
+
+    @Test func emailsAreNormalisedAndLooselyChecked() {
+        #expect(EmailAddress.normalize("  Li.Wei@Example.CN ") == "li.wei@example.cn")
+        #expect(EmailAddress.isPlausible("li.wei@example.cn"))
+        #expect(!EmailAddress.isPlausible("li wei@example.cn"))
+        #expect(!EmailAddress.isPlausible("li.wei@localhost"))
+        #expect(!EmailAddress.isPlausible("@example.cn"))
+    }
+
+    @Test func agentPasswordsAreLongAndNotTheEmail() {
+        let policy = AgentPasswordPolicy()
+        #expect(policy.violations(password: "short", email: "a@b.co").contains(.tooShort))
+        #expect(policy.violations(password: "wangmin-password-2026", email: "wangmin@kefu.example").contains(.containsEmail))
+        #expect(policy.violations(password: "aaaaaaaaaaaaaaaa", email: "x@kefu.example").contains(.repetitive))
+        #expect(policy.violations(password: "correct horse battery", email: "x@kefu.example").isEmpty)
+    }
+
+    @Test func labelsAreNormalised() {
+        #expect(ConversationLabel.normalize(" Withdrawal ") == "withdrawal")
+        #expect(ConversationLabel.normalize("提现") == "提现")
+        #expect(ConversationLabel.normalize("a b") == nil)
+        #expect(ConversationLabel.normalize("") == nil)
+    }
+
+    @Test func identifiersOnlyAcceptUUIDs() {
+        #expect(ConversationID(validating: "01CB1A84-FC46-4F83-815B-2B1CAEA5BB59")?.rawValue == "01cb1a84-fc46-4f83-815b-2b1caea5bb59")
+        #expect(ConversationID(validating: "1 OR 1=1") == nil)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KefuCore
+import KefuStore
+import KefuWeb
+import Logging
+import NIOCore
+
+/// A Kefu application over a fresh, migrated SQLite file, with a cheap bcrypt cost.
+struct TestApp {
+    static let adminEmail = "admin@kefu.test"
+    static let adminPassword = "correct horse battery"
+    static let agentEmail = "agent@kefu.test"
+    static let agentPassword = "another long passphrase"
+
+    let store: SQLStore
+    let catalog: RouteCatalog
+
+    /// Runs `body` with a router test client and the store behind it.
+    static func run<T: Sendable>(
+        apiTokenLifetime: TimeInterval = 3600,
+        _ body: @Sendable @escaping (any TestClientProtocol, TestApp) async throws -> T
+    ) async throws -> T {
+        let logger = Logger(label: "kefu.webtest")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try await withDatabase(.sqlite(path: directory.appendingPathComponent("kefu.sqlite").path), logger: logger) { database in
+            try await Migrator().migrate(database, logger: logger)
+            let store = SQLStore(database: database)
+            let hasher = PasswordHasher(cost: 4)
+            _ = try await AgentInvitation(store: store, hasher: hasher).invite(
+                email: adminEmail, name: "Admin", role: .admin, password: adminPassword, audit: nil)
+            _ = try await AgentInvitation(store: store, hasher: hasher).invite(
+                email: agentEmail, name: "Agent", role: .agent, password: agentPassword, audit: nil)
+            let catalog = RouteCatalog()
+            let configuration = AppConfiguration(
+                dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
+                apiTokenLifetime: apiTokenLifetime)
+            let app = try await buildApplication(configuration: configuration, store: store, catalog: catalog, logger: logger)
+            let testApp = TestApp(store: store, catalog: catalog)
+            return try await app.test(.router) { client in try await body(client, testApp) }
+        }
+    }
+
+    /// A conversation with one customer message, for tests that need something in the inbox.
+    func seedConversation(text: String = "我的提现被冻结了") async throws -> Conversation {
+        let inbox = try await store.createInbox(name: "Web", kind: .webchat, audit: nil)
+        let contact = try await store.createContact(name: "李伟", email: "li.wei.\(UUID().uuidString.prefix(6))@example.cn", locale: "zh-CN")
+        let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: "提现")
+        _ = try await store.appendMessage(
+            conversationId: conversation.id, NewMessage(direction: .incoming, author: .contact(contact.id), text: text))
+        return try await store.conversation(id: conversation.id)!
+    }
+}
+
+extension TestClientProtocol {
+    func json(
+        _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    }
+
+    func login(_ email: String = TestApp.adminEmail, _ password: String = TestApp.adminPassword, otp: String? = nil) async throws -> String {
+        var payload: [String: String] = ["email": email, "password": password]
+        if let otp { payload["otp"] = otp }
+        let body = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+        let response = try await json(.post, "/api/v1/auth/login", body: body)
+        guard response.status == .ok, let token = response.object["token"] as? String else {
+            throw TestFailure("login failed: \(response.status) \(String(buffer: response.body))")
+        }
+        return token
+    }
+}
+
+extension TestResponse {
+    var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+    var code: String? { object["code"] as? String }
+    var text: String { String(buffer: body) }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
