@@ -75,12 +75,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Shared by the test targets: fresh SQLite files and PostgreSQL databases per test.
+        .target(
+            name: "KefuTestSupport",
+            dependencies: ["KefuStore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/KefuTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "KefuCoreTests", dependencies: ["KefuCore"], swiftSettings: strict),
-        .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore"], swiftSettings: strict),
+        .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KefuWebTests",
             dependencies: [
-                "KefuWeb", "KefuStore", "KefuCore",
+                "KefuWeb", "KefuStore", "KefuCore", "KefuTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],

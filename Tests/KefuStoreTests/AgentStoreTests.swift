@@ -1,6 +1,7 @@
 import Foundation
 import KefuCore
 import KefuStore
+import KefuTestSupport
 import Testing
 
 @Suite struct AgentStoreTests {

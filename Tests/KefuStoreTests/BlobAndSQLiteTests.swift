@@ -1,5 +1,6 @@
 import Foundation
 import KefuStore
+import KefuTestSupport
 import Logging
 import SQLKit
 import Testing

@@ -4,11 +4,13 @@ import Hummingbird
 import HummingbirdTesting
 import KefuCore
 import KefuStore
+import KefuTestSupport
 import KefuWeb
 import Logging
 import NIOCore
 
-/// A Kefu application over a fresh, migrated SQLite file, with a cheap bcrypt cost.
+/// A Kefu application over a fresh, migrated database (SQLite, or PostgreSQL with
+/// KEFU_TEST_BACKEND=postgres), with a cheap bcrypt cost.
 struct TestApp {
     static let adminEmail = "admin@kefu.test"
     static let adminPassword = "correct horse battery"
@@ -23,10 +25,12 @@ struct TestApp {
         apiTokenLifetime: TimeInterval = 3600,
         _ body: @Sendable @escaping (any TestClientProtocol, TestApp) async throws -> T
     ) async throws -> T {
-        let logger = Logger(label: "kefu.webtest")
+        var logger = Logger(label: "kefu.webtest")
+        logger.logLevel = .warning
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return try await withDatabase(.sqlite(path: directory.appendingPathComponent("kefu.sqlite").path), logger: logger) { database in
+        let location = try await TestDatabases.create(TestBackend.primary)
+        return try await withDatabase(location, logger: logger) { database in
             try await Migrator().migrate(database, logger: logger)
             let store = SQLStore(database: database)
             let hasher = PasswordHasher(cost: 4)

@@ -1,27 +1,28 @@
 import Foundation
 import KefuStore
 import Logging
-import PostgresNIO
 
-/// The databases every store test runs against: SQLite always, PostgreSQL when
+/// The databases the store tests run against: SQLite always, PostgreSQL when
 /// `KEFU_TEST_POSTGRES_URL` names a server (scripts/test starts one).
-enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+public enum TestBackend: String, CaseIterable, Sendable {
     case sqlite
     case postgres
 
-    var testDescription: String { rawValue }
-
-    static var available: [TestBackend] {
+    public static var available: [TestBackend] {
         postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
     }
 
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["KEFU_TEST_POSTGRES_URL"] }
+    /// The backend for tests that run on one database only (the web tests):
+    /// `KEFU_TEST_BACKEND=postgres` switches them to PostgreSQL.
+    public static var primary: TestBackend {
+        ProcessInfo.processInfo.environment["KEFU_TEST_BACKEND"] == "postgres" && postgresURL != nil ? .postgres : .sqlite
+    }
+
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["KEFU_TEST_POSTGRES_URL"] }
 }
 
-import Testing
-
 /// A fresh, migrated database for one test: a new SQLite file, or a new PostgreSQL database.
-func withTestStore<T: Sendable>(
+public func withTestStore<T: Sendable>(
     _ backend: TestBackend, _ body: @Sendable (SQLStore) async throws -> T
 ) async throws -> T {
     let logger = Logger(label: "kefu.test")
@@ -32,8 +33,10 @@ func withTestStore<T: Sendable>(
     }
 }
 
-enum TestDatabases {
-    static func create(_ backend: TestBackend) async throws -> DatabaseLocation {
+public enum TestDatabases {
+    public struct NoPostgres: Error {}
+
+    public static func create(_ backend: TestBackend) async throws -> DatabaseLocation {
         let name = "kefu_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
         switch backend {
         case .sqlite:
@@ -41,12 +44,11 @@ enum TestDatabases {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return .sqlite(path: directory.appendingPathComponent("\(name).sqlite").path)
         case .postgres:
-            guard let url = TestBackend.postgresURL else { throw CocoaError(.featureUnsupported) }
+            guard let url = TestBackend.postgresURL, let slash = url.lastIndex(of: "/") else { throw NoPostgres() }
             try await withDatabase(.postgres(url: url), logger: Logger(label: "kefu.test")) { database in
                 // CREATE DATABASE cannot run inside a transaction, so it goes through read().
                 try await database.read { sql in try await sql.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
             }
-            guard let slash = url.lastIndex(of: "/") else { throw CocoaError(.featureUnsupported) }
             return .postgres(url: String(url[..<slash]) + "/" + name)
         }
     }

@@ -1,0 +1,149 @@
+"""Fixtures that run the real `kefu` binary and a real Chromium for the end-to-end suite.
+
+The binary comes from KEFU_BIN (default .build/debug/kefu, built by scripts/test). Each server
+gets its own data directory and loopback port. PostgreSQL runs when KEFU_TEST_POSTGRES_URL is set.
+"""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = Path(__file__).resolve().parent.parent
+KEFU_BIN = os.environ.get("KEFU_BIN", str(ROOT / ".build" / "debug" / "kefu"))
+ARTIFACTS = ROOT / "e2e" / "artifacts"
+
+DEMO_ADMIN = ("admin@kefu.example", "kefu-demo-admin")
+DEMO_AGENT = ("agent@kefu.example", "kefu-demo-agent")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class KefuServer:
+    def __init__(self, database_url=None):
+        self.dir = Path(tempfile.mkdtemp(prefix="kefu-e2e-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update({
+            "KEFU_DATA_DIR": str(self.dir / "data"),
+            "KEFU_DATABASE_URL": database_url or f"sqlite://{self.dir}/kefu.sqlite",
+            "KEFU_HTTP_PORT": str(self.port),
+            "KEFU_HTTP_HOST": "127.0.0.1",
+        })
+        self.process = None
+
+    def cli(self, *args, stdin=None, check=True):
+        result = subprocess.run([KEFU_BIN, *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kefu {' '.join(args)} failed ({result.returncode}): {result.stdout}\n{result.stderr}")
+        return result
+
+    def start(self, *extra):
+        self.log = open(self.dir / "server.log", "w")
+        self.process = subprocess.Popen([KEFU_BIN, "serve", *extra], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("kefu exited: " + (self.dir / "server.log").read_text())
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("kefu did not become healthy: " + (self.dir / "server.log").read_text())
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def api_login(self, email, password, otp=None):
+        body = {"email": email, "password": password}
+        if otp:
+            body["otp"] = otp
+        response = requests.post(self.url + "/api/v1/auth/login", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+
+@pytest.fixture(scope="session")
+def demo_server():
+    """One Kefu on SQLite with demo data, shared by the read-mostly tests."""
+    server = KefuServer()
+    server.start("--demo")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_server():
+    """A Kefu with an empty database and one admin created by the CLI."""
+    server = KefuServer()
+    server.cli("migrate")
+    server.cli("admin", "create", "--email", "ops@kefu.example", "--name", "Ops Admin", stdin="e2e-admin-passphrase\n")
+    server.start()
+    yield server
+    server.stop()
+
+
+def chromium(language):
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,900", f"--lang={language}"]:
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(5)
+    return driver
+
+
+def _browser(request, language):
+    driver = chromium(language)
+    yield driver
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
+    driver.quit()
+
+
+@pytest.fixture
+def browser(request):
+    """Chromium asking for English pages; a screenshot of the last page lands in e2e/artifacts."""
+    yield from _browser(request, "en-US")
+
+
+@pytest.fixture
+def browser_zh(request):
+    """Chromium asking for Chinese pages."""
+    yield from _browser(request, "zh-CN")
+
+
+def wait_until(driver, condition, timeout=10):
+    """Waits for a condition across page loads (elements of the old page may go stale meanwhile)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(condition)
+
+
+def console_errors(driver):
+    """Everything the page logged at error level (script errors, failed loads, CSP violations)."""
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def unique_email(prefix="agent"):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@kefu.example"
