@@ -25,8 +25,11 @@ struct TestApp {
         apiTokenLifetime: TimeInterval = 3600,
         _ body: @Sendable @escaping (any TestClientProtocol, TestApp) async throws -> T
     ) async throws -> T {
-        var logger = Logger(label: "kefu.webtest")
-        logger.logLevel = .warning
+        let logger = {
+            var logger = Logger(label: "kefu.webtest")
+            logger.logLevel = .warning
+            return logger
+        }()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let location = try await TestDatabases.create(TestBackend.primary)
