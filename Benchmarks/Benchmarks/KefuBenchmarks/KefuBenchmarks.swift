@@ -1,0 +1,157 @@
+import Benchmark
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KefuCore
+import KefuStore
+import KefuWeb
+import Logging
+import NIOCore
+import SQLiteNIO
+
+// Each hot path is measured next to a baseline from the same run, so docs/benchmarks.md can
+// quote ratios that survive a noisy shared machine:
+//   store:  message append / conversation page   vs  a raw SQLite INSERT / SELECT on one connection
+//   http:   POST a message through Kefu's router vs  a bare Hummingbird route
+
+let logger: Logger = {
+    var logger = Logger(label: "kefu.bench")
+    logger.logLevel = .error
+    return logger
+}()
+
+func temporaryDatabasePath(_ name: String) -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-bench-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent("\(name).sqlite").path
+}
+
+/// A migrated SQLite store with one conversation holding `messages` messages.
+struct SeededStore {
+    let store: SQLStore
+    let database: SQLiteStoreDatabase
+    let conversation: Conversation
+
+    static func make(messages: Int) async throws -> SeededStore {
+        let database = try await SQLiteStoreDatabase.open(path: temporaryDatabasePath("store"), logger: logger)
+        try await Migrator().migrate(database, logger: logger)
+        let store = SQLStore(database: database)
+        let inbox = try await store.createInbox(name: "Bench", kind: .webchat, audit: nil)
+        let contact = try await store.createContact(name: "Bench", email: nil, locale: "en")
+        let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: "bench")
+        for index in 0..<messages {
+            _ = try await store.appendMessage(
+                conversationId: conversation.id, NewMessage(direction: .incoming, author: .contact(contact.id), text: "history \(index)"))
+        }
+        return SeededStore(store: store, database: database, conversation: conversation)
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 20, maxDuration: .seconds(5), maxIterations: 20_000)
+
+    // MARK: store
+
+    Benchmark("baseline: raw SQLite insert") { benchmark in
+        let connection = try await SQLiteConnection.open(storage: .file(path: temporaryDatabasePath("raw")), logger: logger)
+        _ = try await connection.query("PRAGMA journal_mode = WAL")
+        _ = try await connection.query("PRAGMA synchronous = NORMAL")
+        _ = try await connection.query("CREATE TABLE raw (id TEXT PRIMARY KEY, seq INTEGER, body TEXT, created_at INTEGER)")
+        benchmark.startMeasurement()
+        for index in benchmark.scaledIterations {
+            _ = try await connection.query(
+                "INSERT INTO raw (id, seq, body, created_at) VALUES (?, ?, ?, ?)",
+                [.text(UUID().uuidString), .integer(index), .text("您好，我的提现还没有到账。"), .integer(Int(Date().timeIntervalSince1970))])
+        }
+        benchmark.stopMeasurement()
+        try await connection.close()
+    }
+
+    Benchmark("store: append message") { benchmark in
+        let seeded = try await SeededStore.make(messages: 0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            _ = try await seeded.store.appendMessage(
+                conversationId: seeded.conversation.id,
+                NewMessage(direction: .outgoing, author: .system, text: "您好，我的提现还没有到账。", clientMessageId: UUID().uuidString))
+        }
+        benchmark.stopMeasurement()
+        try await seeded.database.close()
+    }
+
+    Benchmark("baseline: raw SQLite select 50 rows") { benchmark in
+        let connection = try await SQLiteConnection.open(storage: .file(path: temporaryDatabasePath("rawread")), logger: logger)
+        _ = try await connection.query("CREATE TABLE raw (id TEXT PRIMARY KEY, conversation TEXT, seq INTEGER, body TEXT)")
+        _ = try await connection.query("CREATE INDEX raw_seq ON raw (conversation, seq)")
+        for index in 0..<1000 {
+            _ = try await connection.query(
+                "INSERT INTO raw VALUES (?, 'c', ?, ?)", [.text(UUID().uuidString), .integer(index), .text("history \(index)")])
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await connection.query("SELECT id, seq, body FROM raw WHERE conversation = 'c' AND seq > 500 ORDER BY seq LIMIT 50"))
+        }
+        benchmark.stopMeasurement()
+        try await connection.close()
+    }
+
+    Benchmark("store: read conversation page (50 of 1000 messages)") { benchmark in
+        let seeded = try await SeededStore.make(messages: 1000)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await seeded.store.messages(conversationId: seeded.conversation.id, since: 500, limit: 50))
+        }
+        benchmark.stopMeasurement()
+        try await seeded.database.close()
+    }
+
+    // MARK: http
+
+    Benchmark("baseline: bare Hummingbird route") { benchmark in
+        let router = Router()
+        router.post("/echo") { _, _ in "ok" }
+        let app = Application(router: router, logger: logger)
+        try await app.test(.router) { client in
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(try await client.execute(uri: "/echo", method: .post, body: ByteBuffer(string: #"{"text":"hi"}"#)))
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+
+    Benchmark("http: POST /api/v1/conversations/{id}/messages") { benchmark in
+        let seeded = try await SeededStore.make(messages: 0)
+        _ = try await AgentInvitation(store: seeded.store, hasher: PasswordHasher(cost: 4)).invite(
+            email: "bench@kefu.example", name: "Bench", role: .admin, password: "benchmark passphrase", audit: nil)
+        let configuration = AppConfiguration(
+            dataDirectory: FileManager.default.temporaryDirectory, secretKey: Data(repeating: 1, count: 32), passwordHashCost: 4)
+        let app = try await buildApplication(configuration: configuration, store: seeded.store, logger: logger)
+        try await app.test(.router) { client in
+            let login = try await client.execute(
+                uri: "/api/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"email":"bench@kefu.example","password":"benchmark passphrase"}"#))
+            let token = try JSONDecoder().decode([String: AnyDecodable].self, from: Data(buffer: login.body))["token"]?.string ?? ""
+            let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token)"]
+            let uri = "/api/v1/conversations/\(seeded.conversation.id)/messages"
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let response = try await client.execute(
+                    uri: uri, method: .post, headers: headers, body: ByteBuffer(string: #"{"text":"您好，我们正在核查您的提现。"}"#))
+                precondition(response.status == .created)
+            }
+            benchmark.stopMeasurement()
+        }
+        try await seeded.database.close()
+    }
+}
+
+/// Enough JSON decoding to pick a string out of the login response.
+struct AnyDecodable: Decodable {
+    let string: String?
+    init(from decoder: any Decoder) throws {
+        string = try? decoder.singleValueContainer().decode(String.self)
+    }
+}

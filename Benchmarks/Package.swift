@@ -1,0 +1,34 @@
+// swift-tools-version:6.1
+// Benchmarks live in their own package so `swift build`/`swift test` of Kefu never build the
+// benchmark harness. Run: cd Benchmarks && swift package --allow-writing-to-package-directory benchmark
+import PackageDescription
+
+let package = Package(
+    name: "KefuBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // Named explicitly: a path package is otherwise named after its folder, which differs per clone.
+        .package(name: "Kefu", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "KefuBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "KefuCore", package: "Kefu"),
+                .product(name: "KefuStore", package: "Kefu"),
+                .product(name: "KefuWeb", package: "Kefu"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/KefuBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)
