@@ -41,6 +41,12 @@ public protocol SessionRepository: Sendable {
     func revokeAllSessions(agentId: AgentID) async throws
 }
 
+public protocol TeamRepository: Sendable {
+    func createTeam(name: String, audit: AuditEvent?) async throws -> Team
+    func team(id: TeamID) async throws -> Team?
+    func listTeams() async throws -> [Team]
+}
+
 public protocol InboxRepository: Sendable {
     func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox
     func inbox(id: InboxID) async throws -> Inbox?
@@ -127,7 +133,7 @@ public protocol SettingsRepository: Sendable {
 }
 
 /// Everything the application persists.
-public typealias KefuRepositories = AgentRepository & SessionRepository & InboxRepository & ContactRepository
+public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
 
 public protocol DatabaseHealth: Sendable {

@@ -37,6 +37,41 @@ extension SQLStore: InboxRepository {
     }
 }
 
+extension SQLStore: TeamRepository {
+    static func team(from row: any SQLRow) throws -> Team {
+        Team(id: TeamID(rawValue: try row.string("id")), name: try row.string("name"), createdAt: try row.date("created_at"))
+    }
+
+    public func createTeam(name: String, audit: AuditEvent?) async throws -> Team {
+        let id = TeamID.generate()
+        let at = Clock.millis(now())
+        do {
+            try await database.write { sql in
+                try await sql.raw("INSERT INTO teams (id, name, created_at) VALUES (\(bind: id.rawValue), \(bind: name), \(bind: at))").run()
+                if var audit {
+                    audit.subjectId = id.rawValue
+                    try await insertAudit(audit, on: sql)
+                }
+            }
+        } catch where isUniqueViolation(error) {
+            throw StoreError.conflict("a team with this name exists")
+        }
+        return Team(id: id, name: name, createdAt: Clock.date(at))
+    }
+
+    public func team(id: TeamID) async throws -> Team? {
+        try await database.read { sql in
+            try await sql.raw("SELECT id, name, created_at FROM teams WHERE id = \(bind: id.rawValue)").first().map(Self.team(from:))
+        }
+    }
+
+    public func listTeams() async throws -> [Team] {
+        try await database.read { sql in
+            try await sql.raw("SELECT id, name, created_at FROM teams ORDER BY name").all().map(Self.team(from:))
+        }
+    }
+}
+
 extension SQLStore: ContactRepository {
     static func contact(from row: any SQLRow) throws -> Contact {
         Contact(

@@ -73,6 +73,7 @@ func buildRouter(
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)
     AuthController(auth: auth, limits: limits).addRoutes(to: cataloged)
     InboxController(store: store, limits: limits).addRoutes(to: cataloged)
+    TeamController(store: store, limits: limits).addRoutes(to: cataloged)
     ConversationController(store: store, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
 

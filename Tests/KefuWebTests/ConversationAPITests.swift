@@ -137,6 +137,25 @@ import Testing
         }
     }
 
+    @Test func teamsAreCreatedByAdminsAndConversationsRoutedToThem() async throws {
+        try await TestApp.run { client, app in
+            let admin = try await client.login()
+            let agent = try await client.login(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(try await client.json(.post, "/api/v1/teams", token: agent, body: #"{"name":"Risk"}"#).status == .forbidden)
+            let team = try await client.json(.post, "/api/v1/teams", token: admin, body: #"{"name":"Risk 风控"}"#)
+            #expect(team.status == .created)
+            #expect(try await client.json(.post, "/api/v1/teams", token: admin, body: #"{"name":"Risk 风控"}"#).status == .conflict)
+            let teamId = try #require(team.object["id"] as? String)
+            let conversation = try await app.seedConversation()
+            let routed = try await client.json(.patch, "/api/v1/conversations/\(conversation.id)", token: agent, body: #"{"teamId":"\#(teamId)"}"#)
+            #expect(routed.object["teamId"] as? String == teamId)
+            let unknown = try await client.json(.patch, "/api/v1/conversations/\(conversation.id)", token: agent, body: #"{"teamId":"\#(UUID().uuidString)"}"#)
+            #expect(unknown.code == "validation_failed")
+            let list = try await client.json(.get, "/api/v1/teams", token: agent)
+            #expect((list.object["items"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Risk 风控"])
+        }
+    }
+
     @Test func agentAdministration() async throws {
         try await TestApp.run { client, app in
             let admin = try await client.login()

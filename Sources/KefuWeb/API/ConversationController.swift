@@ -5,7 +5,7 @@ import KefuStore
 
 /// Conversations and their messages: list with filters and cursor, read, change, reply, note.
 struct ConversationController {
-    typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository
+    typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
     let store: any Repositories
     let limits: BodyLimits
 
@@ -32,9 +32,10 @@ struct ConversationController {
         var status: ConversationStatus?
         var priority: ConversationPriority?
         var assigneeId: AgentID??
+        var teamId: TeamID??
         var labels: [String]?
 
-        enum Keys: String, CodingKey { case status, priority, assigneeId, labels }
+        enum Keys: String, CodingKey { case status, priority, assigneeId, teamId, labels }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: Keys.self)
@@ -44,6 +45,9 @@ struct ConversationController {
             if container.contains(.assigneeId) {
                 // null unassigns; a missing key leaves the assignee alone.
                 assigneeId = .some(try container.decodeNil(forKey: .assigneeId) ? nil : try container.decode(AgentID.self, forKey: .assigneeId))
+            }
+            if container.contains(.teamId) {
+                teamId = .some(try container.decodeNil(forKey: .teamId) ? nil : try container.decode(TeamID.self, forKey: .teamId))
             }
         }
     }
@@ -131,9 +135,9 @@ extension ConversationController.ChangeBody {
             }
             if labels.count > 20 { failure.add("labels", .tooLong(max: 20)) }
         }
-        if status == nil, priority == nil, assigneeId == nil, labels == nil { failure.add("status", .required) }
+        if status == nil, priority == nil, assigneeId == nil, teamId == nil, labels == nil { failure.add("status", .required) }
         try failure.throwIfAny()
-        return ConversationChange(status: status, priority: priority, assigneeId: assigneeId, labels: normalized)
+        return ConversationChange(status: status, priority: priority, assigneeId: assigneeId, teamId: teamId, labels: normalized)
     }
 }
 
@@ -149,7 +153,11 @@ struct ConversationChanges {
                 throw APIError.validation("assigneeId", .invalid)
             }
         }
+        if case .some(.some(let team)) = change.teamId, try await store.team(id: team) == nil {
+            throw APIError.validation("teamId", .invalid)
+        }
         var detail: [String: String] = [:]
+        if let team = change.teamId { detail["teamId"] = team?.rawValue ?? "none" }
         if let status = change.status { detail["status"] = status.rawValue }
         if let priority = change.priority { detail["priority"] = priority.rawValue }
         if let assignee = change.assigneeId { detail["assigneeId"] = assignee?.rawValue ?? "none" }

@@ -37,3 +37,37 @@ struct InboxController {
         }
     }
 }
+
+/// `GET/POST /api/v1/teams`: groups of agents that conversations can be routed to.
+struct TeamController {
+    let store: any TeamRepository
+    let limits: BodyLimits
+
+    struct CreateBody: Decodable {
+        let name: String
+    }
+
+    struct ListResponse: Encodable, Sendable {
+        let items: [Team]
+    }
+
+    func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
+        group.get("teams") { _, _ in
+            JSONResponse(ListResponse(items: try await store.listTeams()))
+        }
+        group.post("teams") { request, context in
+            try context.require(.admin)
+            let body = try await request.decodeJSON(CreateBody.self, limit: limits.small)
+            let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+            if name.isEmpty { throw APIError.validation("name", .required) }
+            if name.count > 100 { throw APIError.validation("name", .tooLong(max: 100)) }
+            do {
+                let team = try await store.createTeam(
+                    name: name, audit: context.audit("team.created", subjectKind: "team", detail: ["name": name]))
+                return JSONResponse(team, status: .created)
+            } catch StoreError.conflict {
+                throw APIError.conflict("team")
+            }
+        }
+    }
+}
