@@ -112,6 +112,24 @@ extension SQLStore: ContactRepository {
     }
 }
 
+extension SQLStore {
+    public func contacts(ids: [ContactID]) async throws -> [ContactID: Contact] {
+        let unique = Array(Set(ids.map(\.rawValue)))
+        guard !unique.isEmpty else { return [:] }
+        return try await database.read { sql in
+            let rows = try await sql.raw(
+                "SELECT id, name, email, locale, created_at FROM contacts WHERE id IN (\(binds: unique))"
+            ).all()
+            var result: [ContactID: Contact] = [:]
+            for row in rows {
+                let contact = try Self.contact(from: row)
+                result[contact.id] = contact
+            }
+            return result
+        }
+    }
+}
+
 extension SQLStore: ConversationRepository {
     static let conversationColumns = """
         id, number, inbox_id, contact_id, subject, status, priority, assignee_id, team_id, last_seq, last_message_at,

@@ -106,9 +106,10 @@ struct ConsoleInboxController {
             ["label": inbox.name, "href": href(inbox: .some(inbox.id.rawValue)), "current": inboxParameter == inbox.id.rawValue]
         }
 
+        let contacts = try await store.contacts(ids: conversations.items.map(\.contactId))
         var rows: [[String: Any]] = []
         for conversation in conversations.items {
-            let contact = try await store.contact(id: conversation.contactId)
+            let contact = contacts[conversation.contactId]
             let activity = conversation.lastMessageAt ?? conversation.createdAt
             rows.append([
                 "id": conversation.id.rawValue, "number": conversation.number,
