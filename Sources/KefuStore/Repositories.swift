@@ -102,7 +102,15 @@ public protocol ConversationRepository: Sendable {
     func conversation(id: ConversationID) async throws -> Conversation?
     func listConversations(filter: ConversationFilter, after cursor: PageCursor?, limit: Int) async throws -> Page<Conversation>
     func countConversations(filter: ConversationFilter) async throws -> Int
-    func updateConversation(id: ConversationID, change: ConversationChange, audit: AuditEvent?) async throws -> Conversation
+    /// Applies the change and, with an `actor`, appends a system message recording status and
+    /// assignment changes ("status:resolved assignee:ID"), all in one transaction.
+    func updateConversation(id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?) async throws -> Conversation
+}
+
+extension ConversationRepository {
+    public func updateConversation(id: ConversationID, change: ConversationChange, audit: AuditEvent?) async throws -> Conversation {
+        try await updateConversation(id: id, change: change, actor: nil, audit: audit)
+    }
 }
 
 public struct AppendResult: Sendable {

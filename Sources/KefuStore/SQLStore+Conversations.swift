@@ -235,9 +235,12 @@ extension SQLStore: ConversationRepository {
         }
     }
 
-    public func updateConversation(id: ConversationID, change: ConversationChange, audit: AuditEvent?) async throws -> Conversation {
+    public func updateConversation(
+        id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?
+    ) async throws -> Conversation {
         let at = Clock.millis(now())
         return try await database.write { sql in
+            guard let before = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             var assignments: SQLQueryString = "updated_at = \(bind: at)"
             if let status = change.status { assignments = "\(assignments), status = \(bind: status.rawValue)" }
             if let priority = change.priority { assignments = "\(assignments), priority = \(bind: priority.rawValue)" }
@@ -254,6 +257,13 @@ extension SQLStore: ConversationRepository {
                 }
             }
             if let audit { try await insertAudit(audit, on: sql) }
+            var notes: [String] = []
+            if let status = change.status, status != before.status { notes.append("status:\(status.rawValue)") }
+            if let assignee = change.assigneeId, assignee != before.assigneeId { notes.append("assignee:\(assignee?.rawValue ?? "none")") }
+            if let actor, !notes.isEmpty {
+                _ = try await Self.insertMessage(
+                    NewMessage(direction: .system, author: actor, text: notes.joined(separator: " ")), into: id, at: at, on: sql)
+            }
             guard let updated = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             return updated
         }

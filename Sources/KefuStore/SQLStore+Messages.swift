@@ -33,62 +33,67 @@ extension SQLStore: MessageRepository {
     private struct AlreadyStored: Error { let message: Message }
 
     public func appendMessage(conversationId: ConversationID, _ new: NewMessage) async throws -> AppendResult {
-        let id = MessageID.generate()
         let at = Clock.millis(now())
-        let conversation = conversationId.rawValue
         do {
-            let message = try await database.write { sql -> Message in
-                // The UPDATE takes the conversation's row lock first, so concurrent sends to one
-                // conversation get consecutive sequence numbers and see each other's client ids.
-                let touchesLastMessage = new.direction != .system
-                guard
-                    let seq = try await sql.raw(
-                        """
-                        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at)
-                            \(unsafeRaw: touchesLastMessage ? ", last_message_at = \(at)" : "")
-                        WHERE id = \(bind: conversation) RETURNING last_seq
-                        """
-                    ).first()?.int64("last_seq")
-                else { throw StoreError.notFound("conversation") }
-                if let clientId = new.clientMessageId,
-                    let row = try await sql.raw(
-                        "SELECT \(unsafeRaw: Self.messageColumns) FROM messages WHERE conversation_id = \(bind: conversation) AND client_message_id = \(bind: clientId)"
-                    ).first()
-                {
-                    let existingId = try row.string("id")
-                    let attachments = try await Self.attachments(forMessages: [existingId], on: sql)[existingId] ?? []
-                    throw AlreadyStored(message: try Self.message(from: row, attachments: attachments))
-                }
-                try await sql.raw(
-                    """
-                    INSERT INTO messages (id, conversation_id, seq, direction, author_kind, author_id, body,
-                        channel_message_id, client_message_id, created_at)
-                    VALUES (\(bind: id.rawValue), \(bind: conversation), \(bind: seq), \(bind: new.direction.rawValue),
-                        \(bind: new.author.kind.rawValue), \(bind: new.author.id), \(bind: new.text), \(bind: new.channelMessageId),
-                        \(bind: new.clientMessageId), \(bind: at))
-                    """
-                ).run()
-                var attachments: [Attachment] = []
-                if !new.attachmentIds.isEmpty {
-                    let ids = new.attachmentIds.map(\.rawValue)
-                    let linked = try await sql.raw(
-                        """
-                        UPDATE attachments SET message_id = \(bind: id.rawValue)
-                        WHERE id IN (\(binds: ids)) AND message_id IS NULL RETURNING id
-                        """
-                    ).all()
-                    guard linked.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
-                    attachments = try await Self.attachments(forMessages: [id.rawValue], on: sql)[id.rawValue] ?? []
-                }
-                return Message(
-                    id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,
-                    attachments: attachments, channelMessageId: new.channelMessageId, clientMessageId: new.clientMessageId,
-                    createdAt: Clock.date(at))
+            let message = try await database.write { sql in
+                try await Self.insertMessage(new, into: conversationId, at: at, on: sql)
             }
             return AppendResult(message: message, created: true)
         } catch let stored as AlreadyStored {
             return AppendResult(message: stored.message, created: false)
         }
+    }
+
+    /// Stores one message inside the caller's write transaction and returns it.
+    static func insertMessage(_ new: NewMessage, into conversationId: ConversationID, at: Int64, on sql: any SQLDatabase) async throws -> Message {
+        let id = MessageID.generate()
+        let conversation = conversationId.rawValue
+        // The UPDATE takes the conversation's row lock first, so concurrent sends to one
+        // conversation get consecutive sequence numbers and see each other's client ids.
+        let touchesLastMessage = new.direction != .system
+        guard
+            let seq = try await sql.raw(
+                """
+                UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at)
+                    \(unsafeRaw: touchesLastMessage ? ", last_message_at = \(at)" : "")
+                WHERE id = \(bind: conversation) RETURNING last_seq
+                """
+            ).first()?.int64("last_seq")
+        else { throw StoreError.notFound("conversation") }
+        if let clientId = new.clientMessageId,
+            let row = try await sql.raw(
+                "SELECT \(unsafeRaw: Self.messageColumns) FROM messages WHERE conversation_id = \(bind: conversation) AND client_message_id = \(bind: clientId)"
+            ).first()
+        {
+            let existingId = try row.string("id")
+            let attachments = try await Self.attachments(forMessages: [existingId], on: sql)[existingId] ?? []
+            throw AlreadyStored(message: try Self.message(from: row, attachments: attachments))
+        }
+        try await sql.raw(
+            """
+            INSERT INTO messages (id, conversation_id, seq, direction, author_kind, author_id, body,
+                channel_message_id, client_message_id, created_at)
+            VALUES (\(bind: id.rawValue), \(bind: conversation), \(bind: seq), \(bind: new.direction.rawValue),
+                \(bind: new.author.kind.rawValue), \(bind: new.author.id), \(bind: new.text), \(bind: new.channelMessageId),
+                \(bind: new.clientMessageId), \(bind: at))
+            """
+        ).run()
+        var attachments: [Attachment] = []
+        if !new.attachmentIds.isEmpty {
+            let ids = new.attachmentIds.map(\.rawValue)
+            let linked = try await sql.raw(
+                """
+                UPDATE attachments SET message_id = \(bind: id.rawValue)
+                WHERE id IN (\(binds: ids)) AND message_id IS NULL RETURNING id
+                """
+            ).all()
+            guard linked.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
+            attachments = try await Self.attachments(forMessages: [id.rawValue], on: sql)[id.rawValue] ?? []
+        }
+        return Message(
+            id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,
+            attachments: attachments, channelMessageId: new.channelMessageId, clientMessageId: new.clientMessageId,
+            createdAt: Clock.date(at))
     }
 
     public func messages(conversationId: ConversationID, since: Int64, limit: Int) async throws -> [Message] {

@@ -144,6 +144,25 @@ import Testing
     }
 
     @Test(arguments: TestBackend.available)
+    func changesByAnAgentLeaveASystemMessageInTheSameTransaction(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let (inbox, contact) = try await Self.seed(store)
+            let agent = try await store.createAgent(email: "h@example.com", name: "H", role: .agent, passwordHash: "x", audit: nil)
+            let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: nil)
+            let updated = try await store.updateConversation(
+                id: conversation.id, change: .init(status: .resolved, assigneeId: .some(agent.id)), actor: .agent(agent.id), audit: nil)
+            #expect(updated.lastSeq == 1)
+            // Repeating the same change records nothing new; priority alone is not history.
+            _ = try await store.updateConversation(
+                id: conversation.id, change: .init(status: .resolved, priority: .high), actor: .agent(agent.id), audit: nil)
+            let history = try await store.messages(conversationId: conversation.id, since: 0, limit: 10)
+            #expect(history.map(\.text) == ["status:resolved assignee:\(agent.id)"])
+            #expect(history.first?.direction == .system)
+            #expect(try await store.conversation(id: conversation.id)?.lastMessageAt == nil)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
     func attachmentsLinkToOneMessageOnly(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
             let (inbox, contact) = try await Self.seed(store)

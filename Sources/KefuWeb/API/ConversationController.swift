@@ -141,13 +141,12 @@ extension ConversationController.ChangeBody {
     }
 }
 
-/// Applies an agent's change to a conversation: checks the assignee, writes the change with its
-/// audit line, and leaves a system message in the history so everyone sees who did what.
+/// Applies an agent's change to a conversation: checks the assignee and team, then writes the
+/// change, its audit line and a system message for the history in one transaction.
 struct ConversationChanges {
     let store: any ConversationController.Repositories
 
     func apply(_ change: ConversationChange, to id: ConversationID, by context: AuthenticatedContext) async throws -> Conversation {
-        guard let before = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
         if case .some(.some(let assignee)) = change.assigneeId {
             guard let agent = try await store.agent(id: assignee), agent.status == .active else {
                 throw APIError.validation("assigneeId", .invalid)
@@ -162,17 +161,8 @@ struct ConversationChanges {
         if let priority = change.priority { detail["priority"] = priority.rawValue }
         if let assignee = change.assigneeId { detail["assigneeId"] = assignee?.rawValue ?? "none" }
         if let labels = change.labels { detail["labels"] = labels.joined(separator: ",") }
-        let updated = try await store.updateConversation(
-            id: id, change: change, audit: context.audit("conversation.updated", subjectKind: "conversation", subjectId: id.rawValue, detail: detail))
-
-        var notes: [String] = []
-        if let status = change.status, status != before.status { notes.append("status:\(status.rawValue)") }
-        if let assignee = change.assigneeId, assignee != before.assigneeId { notes.append("assignee:\(assignee?.rawValue ?? "none")") }
-        if !notes.isEmpty {
-            _ = try await store.appendMessage(
-                conversationId: id, NewMessage(direction: .system, author: .agent(context.agent.id), text: notes.joined(separator: " ")))
-            return try await store.conversation(id: id) ?? updated
-        }
-        return updated
+        return try await store.updateConversation(
+            id: id, change: change, actor: .agent(context.agent.id),
+            audit: context.audit("conversation.updated", subjectKind: "conversation", subjectId: id.rawValue, detail: detail))
     }
 }
