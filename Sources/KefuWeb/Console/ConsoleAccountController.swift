@@ -101,7 +101,11 @@ struct ConsoleAccountController {
         var values = page.base(title: page.t("admin"), request: request, context: context, nav: "admin")
         let agents = try await store.listAgents()
         let names = Dictionary(uniqueKeysWithValues: agents.map { ($0.id.rawValue, $0.name) })
-        values["agents"] = agents.map { ConsolePage.agentValues($0, locale: page.locale, resources: resources) }
+        values["agents"] = agents.map { agent -> [String: Any] in
+            var row = ConsolePage.agentValues(agent, locale: page.locale, resources: resources)
+            row["is_self"] = agent.id == context.agent.id
+            return row
+        }
         values["require_2fa"] = try await auth.requiresTwoFactor()
         values["audit"] = try await store.auditEntries(before: nil, limit: 30).map { entry -> [String: Any] in
             [
