@@ -9,6 +9,15 @@ struct Admin: AsyncParsableCommand {
         abstract: "Manage agent accounts from the command line.",
         subcommands: [Create.self, List.self, Disable.self, ResetTwoFactor.self])
 
+    /// Runs `body` with the store and the agent of `email`; a clear error when there is none.
+    static func withAgent(email: String, _ body: @Sendable @escaping (SQLStore, Agent) async throws -> Void) async throws {
+        let settings = Settings()
+        try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { store in
+            guard let (agent, _) = try await store.credentials(email: email) else { throw ValidationError("no agent \(email)") }
+            try await body(store, agent)
+        }
+    }
+
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an agent. The password is read from standard input when one is piped in; otherwise a one-time password is printed.",
@@ -62,10 +71,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "The agent's email address.") var email: String
 
         func run() async throws {
-            let settings = Settings()
-            let email = self.email
-            try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { store in
-                guard let (agent, _) = try await store.credentials(email: email) else { throw ValidationError("no agent \(email)") }
+            try await Admin.withAgent(email: email) { store, agent in
                 _ = try await store.updateAgent(
                     id: agent.id, status: .disabled, role: nil,
                     audit: AuditEvent(actor: .system, action: "agent.disabled.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
@@ -82,10 +88,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "The agent's email address.") var email: String
 
         func run() async throws {
-            let settings = Settings()
-            let email = self.email
-            try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { store in
-                guard let (agent, _) = try await store.credentials(email: email) else { throw ValidationError("no agent \(email)") }
+            try await Admin.withAgent(email: email) { store, agent in
                 try await store.setTOTP(
                     id: agent.id, sealedSecret: nil, enabled: false,
                     audit: AuditEvent(actor: .system, action: "agent.2fa.reset.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
