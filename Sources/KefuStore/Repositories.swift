@@ -95,6 +95,11 @@ public struct ConversationChange: Sendable, Equatable {
         self.labels = labels
         self.snoozedUntil = snoozedUntil
     }
+
+    /// True when applying it would change nothing.
+    public var isEmpty: Bool {
+        status == nil && priority == nil && assigneeId == nil && teamId == nil && labels == nil && snoozedUntil == nil
+    }
 }
 
 public protocol ConversationRepository: Sendable {

@@ -58,8 +58,9 @@ extension APIError {
 struct QueryReader {
     let request: Request
 
+    /// The raw value; nil only when the parameter is absent (an empty value is a value).
     func string(_ name: String) -> String? {
-        request.uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+        request.uri.queryParameters.get(name)
     }
 
     func int(_ name: String, range: ClosedRange<Int64> = 0...Int64.max) throws -> Int64? {

@@ -150,7 +150,12 @@ import Testing
             let routed = try await client.json(.patch, "/api/v1/conversations/\(conversation.id)", token: agent, body: #"{"teamId":"\#(teamId)"}"#)
             #expect(routed.object["teamId"] as? String == teamId)
             let unknown = try await client.json(.patch, "/api/v1/conversations/\(conversation.id)", token: agent, body: #"{"teamId":"\#(UUID().uuidString)"}"#)
-            #expect(unknown.code == "validation_failed")
+            #expect(unknown.code == "team_not_found")
+            let nobody = try await client.json(.patch, "/api/v1/conversations/\(conversation.id)", token: agent, body: #"{"assigneeId":"\#(UUID().uuidString)"}"#)
+            #expect(nobody.code == "agent_not_found")
+            let noop = try await client.json(.patch, "/api/v1/conversations/\(conversation.id)", token: agent, body: #"{"labels":null}"#)
+            #expect(noop.status == .ok)
+            #expect(noop.object["teamId"] as? String == teamId)
             let list = try await client.json(.get, "/api/v1/teams", token: agent)
             #expect((list.object["items"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Risk 风控"])
         }

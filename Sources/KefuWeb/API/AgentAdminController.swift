@@ -56,7 +56,10 @@ struct AgentAdminController {
             try context.require(.admin)
             let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
             let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
-            guard body.status != nil || body.role != nil else { throw APIError.validation("status", .required) }
+            guard body.status != nil || body.role != nil else {
+                guard let agent = try await store.agent(id: id) else { throw APIError.notFound("agent") }
+                return JSONResponse(agent)
+            }
             let updated = try await AgentStatusChange(store: store).apply(
                 id: id, status: body.status, role: body.role, by: context)
             return JSONResponse(updated)

@@ -78,7 +78,7 @@ struct ConversationController {
             let filter = try Self.filter(from: request, agent: context.agent)
             let query = QueryReader(request: request)
             var cursor: PageCursor?
-            if let token = query.string("cursor") {
+            if let token = query.string("cursor"), !token.isEmpty {
                 guard let parsed = PageCursor(token: token) else { throw APIError.validation("cursor", .invalid) }
                 cursor = parsed
             }
@@ -135,7 +135,6 @@ extension ConversationController.ChangeBody {
             }
             if labels.count > 20 { failure.add("labels", .tooLong(max: 20)) }
         }
-        if status == nil, priority == nil, assigneeId == nil, teamId == nil, labels == nil { failure.add("status", .required) }
         try failure.throwIfAny()
         return ConversationChange(status: status, priority: priority, assigneeId: assigneeId, teamId: teamId, labels: normalized)
     }
@@ -148,12 +147,13 @@ struct ConversationChanges {
 
     func apply(_ change: ConversationChange, to id: ConversationID, by context: AuthenticatedContext) async throws -> Conversation {
         if case .some(.some(let assignee)) = change.assigneeId {
-            guard let agent = try await store.agent(id: assignee), agent.status == .active else {
-                throw APIError.validation("assigneeId", .invalid)
-            }
+            // A disabled agent cannot take new conversations; to the client it is not there.
+            guard let agent = try await store.agent(id: assignee), agent.status == .active else { throw APIError.notFound("agent") }
         }
-        if case .some(.some(let team)) = change.teamId, try await store.team(id: team) == nil {
-            throw APIError.validation("teamId", .invalid)
+        if case .some(.some(let team)) = change.teamId, try await store.team(id: team) == nil { throw APIError.notFound("team") }
+        guard !change.isEmpty else {
+            guard let current = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
+            return current
         }
         var detail: [String: String] = [:]
         if let team = change.teamId { detail["teamId"] = team?.rawValue ?? "none" }
