@@ -28,13 +28,23 @@ def test_invite_require_2fa_and_disable(fresh_server, browser):
     assert console_errors(browser) == []
     sign_out(browser)
 
-    # The invited agent must enrol before anything else.
+    # The invited agent first replaces the one-time password, then must enrol in 2FA.
     sign_in(browser, fresh_server, email, password)
     wait_for_path(browser, "/console/profile")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=must-change-password]").is_displayed()
+    own_password = "spring tea by the river"
+    browser.find_element(By.NAME, "current_password").send_keys(password)
+    browser.find_element(By.NAME, "new_password").send_keys(own_password)
+    browser.find_element(By.NAME, "confirm_password").send_keys(own_password)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/console/profile/password'] button").click()
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=flash]").is_displayed()
+    assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=must-change-password]") == []
     assert browser.find_element(By.CSS_SELECTOR, "[role=alert]").is_displayed()
     browser.get(fresh_server.url + "/console")
     wait_for_path(browser, "/console/profile")
+    assert console_errors(browser) == []
     sign_out(browser)
+    password = own_password
 
     # Until they enrol, even the admin can only enrol, through the API as well.
     token = fresh_server.api_login("ops@kefu.example", "e2e-admin-passphrase")

@@ -31,12 +31,14 @@ public struct Agent: Sendable, Equatable, Codable {
     public var role: AgentRole
     public var status: AgentStatus
     public var totpEnabled: Bool
+    /// Set for a one-time password from an invitation: the agent must choose their own first.
+    public var mustChangePassword: Bool
     public var locale: String?
     public var createdAt: Date
 
     public init(
         id: AgentID, email: String, name: String, role: AgentRole, status: AgentStatus = .active,
-        totpEnabled: Bool = false, locale: String? = nil, createdAt: Date
+        totpEnabled: Bool = false, mustChangePassword: Bool = false, locale: String? = nil, createdAt: Date
     ) {
         self.id = id
         self.email = email
@@ -44,6 +46,7 @@ public struct Agent: Sendable, Equatable, Codable {
         self.role = role
         self.status = status
         self.totpEnabled = totpEnabled
+        self.mustChangePassword = mustChangePassword
         self.locale = locale
         self.createdAt = createdAt
     }

@@ -16,6 +16,7 @@ public struct AgentPasswordPolicy: Sendable {
         case tooLong = "too_long"
         case containsEmail = "contains_email"
         case repetitive = "repetitive"
+        case sameAsCurrent = "same_as_current"
     }
 
     public func violations(password: String, email: String) -> [Violation] {

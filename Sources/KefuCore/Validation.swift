@@ -7,6 +7,8 @@ public enum FieldProblem: Sendable, Equatable {
     case tooLong(max: Int)
     case tooShort(min: Int)
     case notOneOf([String])
+    /// A named rule of a policy, e.g. the password policy's "contains_email".
+    case rule(String)
 
     /// A stable machine-readable code for API clients.
     public var code: String {
@@ -16,6 +18,7 @@ public enum FieldProblem: Sendable, Equatable {
         case .tooLong: "too_long"
         case .tooShort: "too_short"
         case .notOneOf: "not_one_of"
+        case .rule(let name): name
         }
     }
 }

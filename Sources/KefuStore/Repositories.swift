@@ -15,7 +15,9 @@ public struct ConsoleSessionRecord: Sendable {
 }
 
 public protocol AgentRepository: Sendable {
-    func createAgent(email: String, name: String, role: AgentRole, passwordHash: String, audit: AuditEvent?) async throws -> Agent
+    func createAgent(
+        email: String, name: String, role: AgentRole, passwordHash: String, mustChangePassword: Bool, audit: AuditEvent?
+    ) async throws -> Agent
     func agent(id: AgentID) async throws -> Agent?
     /// The agent with its secrets, for the login path only.
     func credentials(email: String) async throws -> (Agent, AgentCredentials)?
@@ -23,7 +25,10 @@ public protocol AgentRepository: Sendable {
     func listAgents() async throws -> [Agent]
     func countAgents() async throws -> Int
     func updateAgent(id: AgentID, status: AgentStatus?, role: AgentRole?, audit: AuditEvent?) async throws -> Agent
+    /// Sets a new password hash and clears "must change password".
     func setPassword(id: AgentID, passwordHash: String, audit: AuditEvent?) async throws
+    /// Revokes every session of the agent except `keeping` (the one that changed the password).
+    func revokeOtherSessions(agentId: AgentID, keeping sessionId: String) async throws
     func setLocale(id: AgentID, locale: String?) async throws
     /// Stores a new (not yet confirmed) TOTP secret, or clears it with nil.
     func setTOTP(id: AgentID, sealedSecret: String?, enabled: Bool, audit: AuditEvent?) async throws

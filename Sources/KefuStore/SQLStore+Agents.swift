@@ -4,13 +4,14 @@ import SQLKit
 
 extension SQLStore: AgentRepository {
     static let agentColumns =
-        "id, email, name, role, status, password_hash, totp_secret_sealed, totp_enabled, totp_last_step, locale, created_at"
+        "id, email, name, role, status, password_hash, password_must_change, totp_secret_sealed, totp_enabled, totp_last_step, locale, created_at"
 
     static func agent(from row: any SQLRow) throws -> Agent {
         Agent(
             id: AgentID(rawValue: try row.string("id")), email: try row.string("email"), name: try row.string("name"),
             role: try row.enumValue("role", as: AgentRole.self), status: try row.enumValue("status", as: AgentStatus.self),
-            totpEnabled: try row.bool("totp_enabled"), locale: try row.optionalString("locale"),
+            totpEnabled: try row.bool("totp_enabled"), mustChangePassword: try row.bool("password_must_change"),
+            locale: try row.optionalString("locale"),
             createdAt: try row.date("created_at"))
     }
 
@@ -21,18 +22,20 @@ extension SQLStore: AgentRepository {
     }
 
     public func createAgent(
-        email: String, name: String, role: AgentRole, passwordHash: String, audit: AuditEvent?
+        email: String, name: String, role: AgentRole, passwordHash: String, mustChangePassword: Bool, audit: AuditEvent?
     ) async throws -> Agent {
         let agent = Agent(
-            id: .generate(), email: EmailAddress.normalize(email), name: name, role: role, createdAt: now())
+            id: .generate(), email: EmailAddress.normalize(email), name: name, role: role, mustChangePassword: mustChangePassword,
+            createdAt: now())
         let at = Clock.millis(agent.createdAt)
         do {
             try await database.write { sql in
                 try await sql.raw(
                     """
-                    INSERT INTO agents (id, email, name, role, status, password_hash, totp_enabled, created_at, updated_at)
+                    INSERT INTO agents (id, email, name, role, status, password_hash, password_must_change, totp_enabled,
+                        created_at, updated_at)
                     VALUES (\(bind: agent.id.rawValue), \(bind: agent.email), \(bind: agent.name), \(bind: role.rawValue),
-                            'active', \(bind: passwordHash), \(false), \(bind: at), \(bind: at))
+                            'active', \(bind: passwordHash), \(mustChangePassword), \(false), \(bind: at), \(bind: at))
                     """
                 ).run()
                 if var audit {
@@ -111,7 +114,10 @@ extension SQLStore: AgentRepository {
         let at = Clock.millis(now())
         try await database.write { sql in
             let row = try await sql.raw(
-                "UPDATE agents SET password_hash = \(bind: passwordHash), updated_at = \(bind: at) WHERE id = \(bind: id.rawValue) RETURNING id"
+                """
+                UPDATE agents SET password_hash = \(bind: passwordHash), password_must_change = \(false), updated_at = \(bind: at)
+                WHERE id = \(bind: id.rawValue) RETURNING id
+                """
             ).first()
             guard row != nil else { throw StoreError.notFound("agent") }
             if let audit { try await insertAudit(audit, on: sql) }
@@ -207,6 +213,18 @@ extension SQLStore: SessionRepository {
         let at = Clock.millis(now())
         try await database.write { sql in
             try await sql.raw("UPDATE agent_sessions SET revoked_at = \(bind: at) WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL").run()
+        }
+    }
+
+    public func revokeOtherSessions(agentId: AgentID, keeping sessionId: String) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE agent_sessions SET revoked_at = \(bind: at)
+                WHERE agent_id = \(bind: agentId.rawValue) AND id <> \(bind: sessionId) AND revoked_at IS NULL
+                """
+            ).run()
         }
     }
 

@@ -18,6 +18,7 @@ public enum Schema {
                 role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent')),
                 status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
                 password_hash TEXT NOT NULL,
+                password_must_change BOOLEAN NOT NULL DEFAULT FALSE,
                 totp_secret_sealed TEXT,
                 totp_enabled BOOLEAN NOT NULL DEFAULT FALSE,
                 totp_last_step BIGINT,

@@ -15,6 +15,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case tooManyAttempts(retryAfter: Int)
         case forbidden
         case twoFactorEnrollmentRequired
+        case passwordChangeRequired
         case csrf
         case notFound(String)
         case routeNotFound
@@ -37,6 +38,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .tooManyAttempts: "too_many_attempts"
             case .forbidden: "forbidden"
             case .twoFactorEnrollmentRequired: "two_factor_enrollment_required"
+            case .passwordChangeRequired: "password_change_required"
             case .csrf: "csrf_failed"
             case .notFound(let what): "\(what)_not_found"
             case .routeNotFound: "route_not_found"
@@ -61,6 +63,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let invalidOTP = APIError(kind: .invalidOTP)
     public static let forbidden = APIError(kind: .forbidden)
     public static let twoFactorEnrollmentRequired = APIError(kind: .twoFactorEnrollmentRequired)
+    public static let passwordChangeRequired = APIError(kind: .passwordChangeRequired)
     public static let csrf = APIError(kind: .csrf)
     public static let routeNotFound = APIError(kind: .routeNotFound)
     public static let unsupportedMediaType = APIError(kind: .unsupportedMediaType)
@@ -81,7 +84,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         switch kind {
         case .unauthenticated, .invalidCredentials, .otpRequired, .invalidOTP: .unauthorized
         case .tooManyAttempts: .tooManyRequests
-        case .forbidden, .twoFactorEnrollmentRequired, .csrf: .forbidden
+        case .forbidden, .twoFactorEnrollmentRequired, .passwordChangeRequired, .csrf: .forbidden
         case .notFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .invalidJSON, .validation: .badRequest
@@ -105,6 +108,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .forbidden: return zh ? "您没有执行此操作的权限。" : "You are not allowed to do this."
         case .twoFactorEnrollmentRequired:
             return zh ? "管理员要求所有客服开启两步验证，请先完成设置。" : "Your administrator requires two-factor authentication. Set it up first."
+        case .passwordChangeRequired:
+            return zh ? "请先把一次性密码改为您自己的密码。" : "Replace your one-time password with your own first."
         case .csrf: return zh ? "页面已过期，请刷新后重试。" : "This page has expired. Reload it and try again."
         case .notFound(let what): return zh ? "找不到该\(Self.zhName(what))。" : "No such \(what)."
         case .routeNotFound: return zh ? "没有这个地址。" : "There is nothing at this address."

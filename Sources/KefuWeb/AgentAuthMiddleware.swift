@@ -25,10 +25,12 @@ struct AgentAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("bearer ") else { throw APIError.unauthenticated }
-            let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-            guard let identity = try await auth.identity(token: token) else { throw APIError.unauthenticated }
-            context.identity = identity
+            // An unknown or expired token leaves the request anonymous: public routes (login)
+            // still work, and authenticated ones answer `unauthenticated`.
+            if header.lowercased().hasPrefix("bearer ") {
+                let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+                context.identity = try await auth.identity(token: token)
+            }
         } else if let cookie = request.cookies[ConsoleCookie.session]?.value,
             let identity = try await auth.identity(token: cookie)
         {
@@ -43,14 +45,17 @@ struct AgentAuthMiddleware: RouterMiddleware {
     }
 }
 
-/// While admins require 2FA and the agent has not enrolled, only enrolment and logout work.
-struct TwoFactorEnrollmentGate: RouterMiddleware {
+/// Account set-up comes first: an agent with a one-time password must choose their own, and
+/// while admins require 2FA an agent without it must enrol. Until then only the agent's own
+/// account routes (`/me…`) and logout work.
+struct AccountSetupGate: RouterMiddleware {
     typealias Context = AuthenticatedContext
     let allowedPrefixes: [String]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if context.identity.mustEnrollTwoFactor, !allowedPrefixes.contains(where: { request.uri.path.hasPrefix($0) }) {
-            throw APIError.twoFactorEnrollmentRequired
+        if !allowedPrefixes.contains(where: { request.uri.path.hasPrefix($0) }) {
+            if context.agent.mustChangePassword { throw APIError.passwordChangeRequired }
+            if context.identity.mustEnrollTwoFactor { throw APIError.twoFactorEnrollmentRequired }
         }
         return try await next(request, context)
     }

@@ -159,6 +159,29 @@ public struct AgentAuthService: Sendable {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    // MARK: - Password
+
+    /// Replaces the agent's password after checking the current one (throttled like a login)
+    /// and the policy; ends every other session of the agent.
+    public func changePassword(identity: AgentIdentity, current: String, new: String, address: String?) async throws {
+        let agent = identity.agent
+        var failure = ValidationFailure()
+        for violation in AgentPasswordPolicy().violations(password: new, email: agent.email) {
+            failure.add("newPassword", .rule(violation.rawValue))
+        }
+        if new == current { failure.add("newPassword", .rule(AgentPasswordPolicy.Violation.sameAsCurrent.rawValue)) }
+        do {
+            _ = try await checkPassword(email: agent.email, password: current, address: address)
+        } catch let error as APIError where error.code == "invalid_credentials" {
+            failure.add("currentPassword", .invalid)
+        }
+        if !failure.isEmpty { throw APIError.validation(failure) }
+        try await store.setPassword(
+            id: agent.id, passwordHash: try await hasher.hash(new),
+            audit: AuditEvent(actor: .agent(agent.id), action: "agent.password.changed", subjectKind: "agent", subjectId: agent.id.rawValue, clientAddress: address))
+        try await store.revokeOtherSessions(agentId: agent.id, keeping: identity.sessionId)
+    }
+
     // MARK: - Enrolment
 
     public struct Enrollment: Sendable, Encodable {

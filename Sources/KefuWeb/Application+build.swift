@@ -69,7 +69,7 @@ func buildRouter(
     let api = router.group("api/v1").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: true))
     AuthController(auth: auth, limits: limits).addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let authenticated = api.group(context: AuthenticatedContext.self)
-        .add(middleware: TwoFactorEnrollmentGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
+        .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)
     AuthController(auth: auth, limits: limits).addRoutes(to: cataloged)
     InboxController(store: store, limits: limits).addRoutes(to: cataloged)

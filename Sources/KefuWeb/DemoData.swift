@@ -32,11 +32,11 @@ public struct DemoData: Sendable {
         if try await store.credentials(email: Self.credentials[0].email) != nil { return false }
         let admin = try await store.createAgent(
             email: Self.credentials[0].email, name: "王敏 Wang Min", role: .admin,
-            passwordHash: try await hasher.hash(Self.credentials[0].password),
+            passwordHash: try await hasher.hash(Self.credentials[0].password), mustChangePassword: false,
             audit: AuditEvent(actor: .system, action: "demo.seeded", subjectKind: "agent"))
         let agent = try await store.createAgent(
             email: Self.credentials[1].email, name: "Alex Chen", role: .agent,
-            passwordHash: try await hasher.hash(Self.credentials[1].password), audit: nil)
+            passwordHash: try await hasher.hash(Self.credentials[1].password), mustChangePassword: false, audit: nil)
         let chat = try await store.createInbox(name: "Website chat · 网站在线客服", kind: .webchat, audit: nil)
         let mail = try await store.createInbox(name: "support@kefu.example", kind: .email, audit: nil)
 

@@ -8,10 +8,10 @@ import Testing
     @Test(arguments: TestBackend.available)
     func emailsAreUniqueWhateverTheirCase(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let agent = try await store.createAgent(email: " Mei@Example.com ", name: "Mei", role: .admin, passwordHash: "h", audit: nil)
+            let agent = try await store.createAgent(email: " Mei@Example.com ", name: "Mei", role: .admin, passwordHash: "h", mustChangePassword: false, audit: nil)
             #expect(agent.email == "mei@example.com")
             await #expect(throws: StoreError.conflict("an agent with this email exists")) {
-                try await store.createAgent(email: "MEI@example.com", name: "Other", role: .agent, passwordHash: "h", audit: nil)
+                try await store.createAgent(email: "MEI@example.com", name: "Other", role: .agent, passwordHash: "h", mustChangePassword: false, audit: nil)
             }
             let found = try await store.credentials(email: "MEI@EXAMPLE.COM")
             #expect(found?.0.id == agent.id)
@@ -23,7 +23,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func aTOTPStepIsClaimedOnceUnderParallelLogins(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let agent = try await store.createAgent(email: "ops@example.com", name: "Ops", role: .agent, passwordHash: "h", audit: nil)
+            let agent = try await store.createAgent(email: "ops@example.com", name: "Ops", role: .agent, passwordHash: "h", mustChangePassword: false, audit: nil)
             try await store.setTOTP(id: agent.id, sealedSecret: "sealed", enabled: true, audit: nil)
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<20 { group.addTask { try await store.claimTOTPStep(id: agent.id, step: 1000) } }
@@ -38,7 +38,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func sessionsExpireAreRevokedAndDieWithADisabledAgent(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let agent = try await store.createAgent(email: "s@example.com", name: "S", role: .agent, passwordHash: "h", audit: nil)
+            let agent = try await store.createAgent(email: "s@example.com", name: "S", role: .agent, passwordHash: "h", mustChangePassword: false, audit: nil)
             let now = Date()
             _ = try await store.createSession(
                 agentId: agent.id, tokenHash: "live", kind: "api", csrfToken: nil, userAgent: "curl", clientAddress: "127.0.0.1",

@@ -89,7 +89,7 @@ import Testing
         try await withTestStore(backend) { store in
             let (inbox, contact) = try await Self.seed(store)
             let other = try await store.createInbox(name: "Support mail", kind: .email, audit: nil)
-            let agent = try await store.createAgent(email: "a@example.com", name: "A", role: .agent, passwordHash: "x", audit: nil)
+            let agent = try await store.createAgent(email: "a@example.com", name: "A", role: .agent, passwordHash: "x", mustChangePassword: false, audit: nil)
             var created: [Conversation] = []
             for index in 0..<7 {
                 let conversation = try await store.createConversation(
@@ -147,7 +147,7 @@ import Testing
     func changesByAnAgentLeaveASystemMessageInTheSameTransaction(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
             let (inbox, contact) = try await Self.seed(store)
-            let agent = try await store.createAgent(email: "h@example.com", name: "H", role: .agent, passwordHash: "x", audit: nil)
+            let agent = try await store.createAgent(email: "h@example.com", name: "H", role: .agent, passwordHash: "x", mustChangePassword: false, audit: nil)
             let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: nil)
             let updated = try await store.updateConversation(
                 id: conversation.id, change: .init(status: .resolved, assigneeId: .some(agent.id)), actor: .agent(agent.id), audit: nil)

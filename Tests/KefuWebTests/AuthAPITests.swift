@@ -103,6 +103,47 @@ import Testing
         }
     }
 
+    @Test func invitedAgentsMustReplaceTheOneTimePasswordFirst() async throws {
+        try await TestApp.run { client, _ in
+            let admin = try await client.login()
+            let invite = try await client.json(.post, "/api/v1/agents", token: admin, body: #"{"email":"li.na@kefu.test","name":"李娜"}"#)
+            let oneTime = try #require(invite.object["oneTimePassword"] as? String)
+            let first = try await client.login("li.na@kefu.test", oneTime)
+            let second = try await client.login("li.na@kefu.test", oneTime)
+            let blocked = try await client.json(.get, "/api/v1/conversations", token: first)
+            #expect(blocked.code == "password_change_required")
+            let me = try await client.json(.get, "/api/v1/me", token: first)
+            #expect((me.object["agent"] as? [String: Any])?["mustChangePassword"] as? Bool == true)
+
+            let weak = try await client.json(
+                .post, "/api/v1/me/password", token: first, body: #"{"currentPassword":"\#(oneTime)","newPassword":"li.na-2026"}"#)
+            let codes = (weak.object["errors"] as? [[String: Any]])?.compactMap { $0["code"] as? String }
+            #expect(codes == ["too_short", "contains_email"])
+            let wrongCurrent = try await client.json(
+                .post, "/api/v1/me/password", token: first, body: #"{"currentPassword":"guess","newPassword":"plum blossom in winter"}"#)
+            #expect((wrongCurrent.object["errors"] as? [[String: Any]])?.first?["name"] as? String == "currentPassword")
+
+            let changed = try await client.json(
+                .post, "/api/v1/me/password", token: first, body: #"{"currentPassword":"\#(oneTime)","newPassword":"plum blossom in winter"}"#)
+            #expect(changed.status == .ok)
+            #expect(try await client.json(.get, "/api/v1/conversations", token: first).status == .ok)
+            // Every other session ends with the change; the old password no longer works.
+            #expect(try await client.json(.get, "/api/v1/me", token: second).status == .unauthorized)
+            let old = try await client.json(.post, "/api/v1/auth/login", body: #"{"email":"li.na@kefu.test","password":"\#(oneTime)"}"#)
+            #expect(old.code == "invalid_credentials")
+            _ = try await client.login("li.na@kefu.test", "plum blossom in winter")
+        }
+    }
+
+    @Test func aStaleBearerTokenDoesNotBlockLoggingIn() async throws {
+        try await TestApp.run { client, _ in
+            let response = try await client.json(
+                .post, "/api/v1/auth/login", body: #"{"email":"admin@kefu.test","password":"correct horse battery"}"#,
+                headers: [.authorization: "Bearer revoked-long-ago"])
+            #expect(response.status == .ok)
+        }
+    }
+
     @Test func adminsCanRequireTwoFactorForEveryone() async throws {
         try await TestApp.run { client, _ in
             let admin = try await client.login()

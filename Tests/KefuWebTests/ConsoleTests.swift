@@ -175,6 +175,32 @@ struct ConsoleBrowser {
         }
     }
 
+    @Test func changingThePasswordFromTheProfile() async throws {
+        try await TestApp.run { client, _ in
+            var browser = ConsoleBrowser(client: client)
+            try await browser.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            let profile = try await browser.get("/console/profile")
+            let csrf = try #require(ConsoleBrowser.csrf(in: profile.text))
+            let mismatch = try await browser.post(
+                "/console/profile/password",
+                ["_csrf": csrf, "current_password": TestApp.agentPassword, "new_password": "autumn rain on bamboo", "confirm_password": "other"])
+            #expect(mismatch.headers[.location] == "/console/profile?error=error_password_mismatch")
+            let short = try await browser.post(
+                "/console/profile/password",
+                ["_csrf": csrf, "current_password": TestApp.agentPassword, "new_password": "short", "confirm_password": "short"])
+            #expect(short.headers[.location] == "/console/profile?error=error_password_too_short")
+            let page = try await browser.get(short.headers[.location]!, language: "zh-CN")
+            #expect(page.text.contains("新密码至少需要 12 个字符。"))
+            let done = try await browser.post(
+                "/console/profile/password",
+                ["_csrf": csrf, "current_password": TestApp.agentPassword, "new_password": "autumn rain on bamboo",
+                 "confirm_password": "autumn rain on bamboo"])
+            #expect(done.headers[.location] == "/console/profile?flash=password_changed_flash")
+            #expect(try await browser.get("/console").status == .ok)
+            _ = try await client.login(TestApp.agentEmail, "autumn rain on bamboo")
+        }
+    }
+
     @Test func languageSwitchSticks() async throws {
         try await TestApp.run { client, _ in
             var browser = ConsoleBrowser(client: client)

@@ -119,7 +119,8 @@ public struct AgentInvitation: Sendable {
         try failure.throwIfAny()
         do {
             let agent = try await store.createAgent(
-                email: email, name: trimmedName, role: role, passwordHash: try await hasher.hash(chosen), audit: audit)
+                email: email, name: trimmedName, role: role, passwordHash: try await hasher.hash(chosen),
+                mustChangePassword: password == nil, audit: audit)
             return (agent, chosen)
         } catch StoreError.conflict {
             throw APIError.conflict("agent")

@@ -31,6 +31,11 @@ struct AuthController {
         let code: String
     }
 
+    struct PasswordBody: Decodable {
+        let currentPassword: String
+        let newPassword: String
+    }
+
     struct DisableBody: Decodable {
         let password: String
         let code: String
@@ -67,6 +72,12 @@ struct AuthController {
         }
         group.get("me") { _, context in
             JSONResponse(MeResponse(agent: context.agent, twoFactorEnrollmentRequired: context.identity.mustEnrollTwoFactor))
+        }
+        group.post("me/password") { request, context in
+            let body = try await request.decodeJSON(PasswordBody.self, limit: limits.small)
+            try await auth.changePassword(
+                identity: context.identity, current: body.currentPassword, new: body.newPassword, address: context.peerAddress)
+            return JSONResponse(Done(ok: true))
         }
         group.post("me/2fa/setup") { _, context in
             JSONResponse(try await auth.beginEnrollment(agent: context.agent, address: context.peerAddress))

@@ -12,6 +12,18 @@ struct ConsoleAccountController {
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("profile") { request, context in try profilePage(request, context, enrollment: nil) }
+        group.post("profile/password") { request, context in
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let new = form["new_password"] ?? ""
+            guard new == form["confirm_password"] else { return redirect("/console/profile?error=error_password_mismatch") }
+            do {
+                try await auth.changePassword(
+                    identity: context.identity, current: form["current_password"] ?? "", new: new, address: context.peerAddress)
+            } catch let error as APIError {
+                return redirect("/console/profile?error=\(Self.passwordMessageKey(error))")
+            }
+            return redirect("/console/profile?flash=password_changed_flash")
+        }
         group.post("profile/2fa/setup") { request, context in
             _ = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             let enrollment = try await auth.beginEnrollment(agent: context.agent, address: context.peerAddress)
@@ -81,6 +93,15 @@ struct ConsoleAccountController {
                 audit: context.audit("settings.security", subjectKind: "settings", detail: ["requireTwoFactor": "\(required)"]))
             return redirect("/console/admin?flash=saved")
         }
+    }
+
+    /// The first problem with a password change, as a translation key.
+    static func passwordMessageKey(_ error: APIError) -> String {
+        guard case .validation(let fields) = error.kind, let first = fields.first else {
+            return ConsoleAuthController.messageKey(error)
+        }
+        if first.0 == "currentPassword" { return "error_current_password" }
+        return "error_password_\(first.1.code)"
     }
 
     private func profilePage(

@@ -87,7 +87,8 @@ struct ConsoleAuthController {
     private func startSession(agent: Agent, request: Request, context: KefuRequestContext) async throws -> Response {
         let success = try await auth.startSession(
             agent: agent, kind: .console, userAgent: request.headers[.userAgent], address: context.peerAddress)
-        var response = redirect(success.identity.mustEnrollTwoFactor ? "/console/profile" : "/console")
+        let setUp = success.identity.mustEnrollTwoFactor || agent.mustChangePassword
+        var response = redirect(setUp ? "/console/profile" : "/console")
         response.setCookie(cookie(ConsoleCookie.session, success.token, maxAge: Int(sessionLifetime)))
         return response
     }
@@ -119,19 +120,21 @@ struct ConsoleAuthController {
     }
 }
 
-/// Console pages need a signed-in agent; everyone else goes to the sign-in page. While admins
-/// require 2FA and the agent has none, every page but the profile leads to the profile.
+/// Console pages need a signed-in agent; everyone else goes to the sign-in page. While the
+/// agent must change a one-time password or enrol in required 2FA, every page but the profile
+/// leads to the profile.
 struct ConsoleSignInGate: RouterMiddleware {
     typealias Context = KefuRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let identity = context.identity else { return redirect("/console/login") }
         let path = request.uri.path
-        if identity.mustEnrollTwoFactor, request.method == .get, !path.hasPrefix("/console/profile") {
+        let setUpPending = identity.mustEnrollTwoFactor || identity.agent.mustChangePassword
+        if setUpPending, request.method == .get, !path.hasPrefix("/console/profile") {
             return redirect("/console/profile")
         }
-        if identity.mustEnrollTwoFactor, request.method != .get, !path.hasPrefix("/console/profile"), path != "/console/logout" {
-            throw APIError.twoFactorEnrollmentRequired
+        if setUpPending, request.method != .get, !path.hasPrefix("/console/profile"), path != "/console/logout" {
+            throw identity.agent.mustChangePassword ? APIError.passwordChangeRequired : APIError.twoFactorEnrollmentRequired
         }
         return try await next(request, context)
     }

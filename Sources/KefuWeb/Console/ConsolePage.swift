@@ -35,6 +35,7 @@ struct ConsolePage {
         values["csrf"] = context.identity.csrfToken ?? ""
         values["is_admin"] = context.agent.role == .admin
         values["must_enroll"] = context.identity.mustEnrollTwoFactor
+        values["must_change_password"] = context.agent.mustChangePassword
         values["nav_\(nav)"] = true
         return values
     }
