@@ -10,7 +10,7 @@ import requests
 from conftest import DEMO_ADMIN, KEFU_BIN, KefuServer, unique_email
 
 COMMANDS = [[], ["serve"], ["migrate"], ["demo"], ["admin"], ["admin", "create"], ["admin", "list"], ["admin", "disable"],
-            ["admin", "reset-2fa"], ["backup"]]
+            ["admin", "reset-password"], ["admin", "reset-2fa"], ["backup"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "kefu")
@@ -65,6 +65,11 @@ def test_admin_cli_creates_agents_that_can_log_in(fresh_server):
     assert email in listing and "CLI Agent" in listing
     duplicate = fresh_server.cli("admin", "create", "--email", email, "--name", "Again", stdin="", check=False)
     assert duplicate.returncode != 0
+    reset = fresh_server.cli("admin", "reset-password", "--email", email).stdout
+    assert requests.get(fresh_server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 401
+    token = fresh_server.api_login(email, reset.split(": ")[-1].strip())
+    blocked = requests.get(fresh_server.url + "/api/v1/conversations", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert blocked.json()["code"] == "password_change_required"
     fresh_server.cli("admin", "disable", "--email", email)
     assert requests.get(fresh_server.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 401
 

@@ -27,6 +27,9 @@ public protocol AgentRepository: Sendable {
     func updateAgent(id: AgentID, status: AgentStatus?, role: AgentRole?, audit: AuditEvent?) async throws -> Agent
     /// Sets a new password hash and clears "must change password".
     func setPassword(id: AgentID, passwordHash: String, audit: AuditEvent?) async throws
+    /// Replaces a forgotten password with a one-time one the agent must change, and ends every
+    /// session, in one transaction.
+    func resetPassword(id: AgentID, oneTimePasswordHash: String, audit: AuditEvent?) async throws
     /// Revokes every session of the agent except `keeping` (the one that changed the password).
     func revokeOtherSessions(agentId: AgentID, keeping sessionId: String) async throws
     func setLocale(id: AgentID, locale: String?) async throws

@@ -124,6 +124,21 @@ extension SQLStore: AgentRepository {
         }
     }
 
+    public func resetPassword(id: AgentID, oneTimePasswordHash: String, audit: AuditEvent?) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            let row = try await sql.raw(
+                """
+                UPDATE agents SET password_hash = \(bind: oneTimePasswordHash), password_must_change = \(true), updated_at = \(bind: at)
+                WHERE id = \(bind: id.rawValue) RETURNING id
+                """
+            ).first()
+            guard row != nil else { throw StoreError.notFound("agent") }
+            try await sql.raw("UPDATE agent_sessions SET revoked_at = \(bind: at) WHERE agent_id = \(bind: id.rawValue) AND revoked_at IS NULL").run()
+            if let audit { try await insertAudit(audit, on: sql) }
+        }
+    }
+
     public func setLocale(id: AgentID, locale: String?) async throws {
         try await database.write { sql in
             try await sql.raw("UPDATE agents SET locale = \(bind: locale) WHERE id = \(bind: id.rawValue)").run()

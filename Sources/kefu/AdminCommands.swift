@@ -7,7 +7,7 @@ import KefuWeb
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage agent accounts from the command line.",
-        subcommands: [Create.self, List.self, Disable.self, ResetTwoFactor.self])
+        subcommands: [Create.self, List.self, Disable.self, ResetPassword.self, ResetTwoFactor.self])
 
     /// Runs `body` with the store and the agent of `email`; a clear error when there is none.
     static func withAgent(email: String, _ body: @Sendable @escaping (SQLStore, Agent) async throws -> Void) async throws {
@@ -77,6 +77,23 @@ struct Admin: AsyncParsableCommand {
                     audit: AuditEvent(actor: .system, action: "agent.disabled.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
             }
             say("Disabled \(email).")
+        }
+    }
+
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "Give an agent a new one-time password (printed); their sessions end and they choose their own at sign-in.",
+            discussion: Settings.help)
+
+        @Option(help: "The agent's email address.") var email: String
+
+        func run() async throws {
+            try await Admin.withAgent(email: email) { store, agent in
+                let password = try await AgentPasswordReset(store: store, hasher: PasswordHasher(cost: 12)).reset(
+                    agent, audit: AuditEvent(actor: .system, action: "agent.password.reset.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
+                say("One-time password for \(agent.email): \(password)")
+            }
         }
     }
 

@@ -201,6 +201,27 @@ struct ConsoleBrowser {
         }
     }
 
+    @Test func adminsInviteAndResetPasswordsFromTheAdminPage() async throws {
+        try await TestApp.run { client, app in
+            var browser = ConsoleBrowser(client: client)
+            try await browser.signIn()
+            let admin = try await browser.get("/console/admin")
+            let csrf = try #require(ConsoleBrowser.csrf(in: admin.text))
+            let invited = try await browser.post("/console/admin/agents", ["_csrf": csrf, "email": "new.agent@kefu.test", "name": "New", "role": "agent"])
+            #expect(invited.status == .ok)
+            #expect(invited.text.contains(#"data-testid="one-time-password""#))
+            let agentId = try #require(try await app.store.credentials(email: TestApp.agentEmail)?.0.id)
+            let reset = try await browser.post("/console/admin/agents/\(agentId)/password-reset", ["_csrf": csrf])
+            let marker = #"data-testid="one-time-password">"#
+            let password = try #require(reset.text.range(of: marker).map { String(reset.text[$0.upperBound...].prefix { $0 != "<" }) })
+            #expect(reset.text.contains("agent@kefu.test: "))
+            _ = try await client.login(TestApp.agentEmail, password)
+            let disabled = try await browser.post("/console/admin/agents/\(agentId)/status", ["_csrf": csrf, "status": "disabled"])
+            #expect(disabled.headers[.location] == "/console/admin?flash=saved")
+            #expect(try await app.store.agent(id: agentId)?.status == .disabled)
+        }
+    }
+
     @Test func languageSwitchSticks() async throws {
         try await TestApp.run { client, _ in
             var browser = ConsoleBrowser(client: client)

@@ -182,10 +182,21 @@ import Testing
             #expect(lockout.status == .conflict)
             let agentToken = try await client.login(TestApp.agentEmail, TestApp.agentPassword)
             #expect(try await client.json(.get, "/api/v1/agents", token: agentToken).status == .forbidden)
+
+            // A forgotten password: the admin issues a one-time one; the agent's sessions end.
+            let agentId = try #require(try await app.store.credentials(email: TestApp.agentEmail)?.0.id)
+            #expect(try await client.json(.post, "/api/v1/agents/\(agentId)/password-reset", token: agentToken).status == .forbidden)
+            #expect(try await client.json(.post, "/api/v1/agents/\(adminId)/password-reset", token: admin).status == .conflict)
+            let reset = try await client.json(.post, "/api/v1/agents/\(agentId)/password-reset", token: admin)
+            let resetPassword = try #require(reset.object["oneTimePassword"] as? String)
+            #expect(try await client.json(.get, "/api/v1/me", token: agentToken).status == .unauthorized)
+            let fresh = try await client.login(TestApp.agentEmail, resetPassword)
+            #expect(try await client.json(.get, "/api/v1/conversations", token: fresh).code == "password_change_required")
             let audit = try await client.json(.get, "/api/v1/audit", token: admin)
             let actions = (audit.object["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String } ?? []
             #expect(actions.contains("agent.invited"))
             #expect(actions.contains("agent.updated"))
+            #expect(actions.contains("agent.password.reset"))
         }
     }
 }

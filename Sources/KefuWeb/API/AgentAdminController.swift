@@ -33,6 +33,10 @@ struct AgentAdminController {
         let role: AgentRole?
     }
 
+    struct PasswordResetResponse: Encodable, Sendable {
+        let oneTimePassword: String
+    }
+
     struct SecuritySettings: Codable, Sendable {
         let requireTwoFactor: Bool
     }
@@ -63,6 +67,17 @@ struct AgentAdminController {
             let updated = try await AgentStatusChange(store: store).apply(
                 id: id, status: body.status, role: body.role, by: context)
             return JSONResponse(updated)
+        }
+
+        group.post("agents/{id}/password-reset") { _, context in
+            try context.require(.admin)
+            let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
+            // An agent changes their own password with the current one, not by a reset.
+            guard id != context.agent.id else { throw APIError.conflict("self") }
+            guard let agent = try await store.agent(id: id) else { throw APIError.notFound("agent") }
+            let password = try await AgentPasswordReset(store: store, hasher: hasher).reset(
+                agent, audit: context.audit("agent.password.reset", subjectKind: "agent", subjectId: id.rawValue))
+            return JSONResponse(PasswordResetResponse(oneTimePassword: password))
         }
 
         group.get("settings/security") { _, context in
@@ -125,6 +140,24 @@ public struct AgentInvitation: Sendable {
         } catch StoreError.conflict {
             throw APIError.conflict("agent")
         }
+    }
+}
+
+/// An admin's answer to "I forgot my password": a new one-time password, shown once, which the
+/// agent must replace at the next sign-in; every session of the agent ends.
+public struct AgentPasswordReset: Sendable {
+    let store: any AgentRepository
+    let hasher: PasswordHasher
+
+    public init(store: any AgentRepository, hasher: PasswordHasher) {
+        self.store = store
+        self.hasher = hasher
+    }
+
+    public func reset(_ agent: Agent, audit: AuditEvent?) async throws -> String {
+        let password = RandomToken.oneTimePassword()
+        try await store.resetPassword(id: agent.id, oneTimePasswordHash: try await hasher.hash(password), audit: audit)
+        return password
     }
 }
 

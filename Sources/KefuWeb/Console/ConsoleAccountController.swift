@@ -55,7 +55,7 @@ struct ConsoleAccountController {
 
         group.get("admin") { request, context in
             try context.require(.admin)
-            return try await adminPage(request, context, oneTimePassword: nil)
+            return try await adminPage(request, context, oneTimePassword: nil, for: nil)
         }
         group.post("admin/agents") { request, context in
             try context.require(.admin)
@@ -67,7 +67,7 @@ struct ConsoleAccountController {
                     email: email, name: form["name"] ?? "", role: role,
                     audit: context.audit("agent.invited", subjectKind: "agent", detail: ["email": EmailAddress.normalize(email)]))
                 // Shown in this response only; never stored in clear or put in a URL.
-                return try await adminPage(request, context, oneTimePassword: password)
+                return try await adminPage(request, context, oneTimePassword: password, for: nil)
             } catch let error as APIError {
                 return redirect("/console/admin?error=\(error.code == "agent_conflict" ? "error_agent_exists" : "error_invalid_agent")")
             }
@@ -83,6 +83,15 @@ struct ConsoleAccountController {
                 return redirect("/console/admin?error=error_last_admin")
             }
             return redirect("/console/admin?flash=saved")
+        }
+        group.post("admin/agents/{id}/password-reset") { request, context in
+            try context.require(.admin)
+            let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
+            _ = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            guard id != context.agent.id, let agent = try await store.agent(id: id) else { throw APIError.notFound("agent") }
+            let password = try await AgentPasswordReset(store: store, hasher: hasher).reset(
+                agent, audit: context.audit("agent.password.reset", subjectKind: "agent", subjectId: id.rawValue))
+            return try await adminPage(request, context, oneTimePassword: password, for: agent)
         }
         group.post("admin/security") { request, context in
             try context.require(.admin)
@@ -117,7 +126,9 @@ struct ConsoleAccountController {
         return try resources.render("profile", values)
     }
 
-    private func adminPage(_ request: Request, _ context: AuthenticatedContext, oneTimePassword: String?) async throws -> Response {
+    private func adminPage(
+        _ request: Request, _ context: AuthenticatedContext, oneTimePassword: String?, for resetAgent: Agent?
+    ) async throws -> Response {
         let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
         var values = page.base(title: page.t("admin"), request: request, context: context, nav: "admin")
         let agents = try await store.listAgents()
@@ -136,6 +147,7 @@ struct ConsoleAccountController {
             ]
         }
         if let oneTimePassword { values["one_time_password"] = oneTimePassword }
+        if let resetAgent { values["reset_agent"] = resetAgent.email }
         return try resources.render("admin", values)
     }
 }
