@@ -36,8 +36,8 @@ extension Request {
         switch error {
         case .keyNotFound(let key, let context):
             return .validation(path(context, key), .required)
-        case .typeMismatch(let type, let context):
-            return .validation(path(context), .invalid).described("expected \(type)")
+        case .typeMismatch(_, let context):
+            return .validation(path(context), .invalid)
         case .valueNotFound(_, let context):
             return .validation(path(context), .required)
         case .dataCorrupted(let context):
@@ -47,11 +47,6 @@ extension Request {
             return .invalidJSON("unreadable body")
         }
     }
-}
-
-extension APIError {
-    /// Kept for symmetry with future detail fields; the field list already names the problem.
-    func described(_ detail: String) -> APIError { self }
 }
 
 /// Query parameters, parsed strictly: a malformed value is a 400, never silently ignored.
