@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "kefu", targets: ["kefu"]),
         .library(name: "KefuCore", targets: ["KefuCore"]),
         .library(name: "KefuStore", targets: ["KefuStore"]),
+        .library(name: "KefuRealtime", targets: ["KefuRealtime"]),
         .library(name: "KefuWeb", targets: ["KefuWeb"]),
     ],
     dependencies: [
@@ -46,10 +47,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
+        .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
         .target(
             name: "KefuWeb",
             dependencies: [
-                "KefuCore", "KefuStore",
+                "KefuCore", "KefuStore", "KefuRealtime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -83,11 +86,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KefuCoreTests", dependencies: ["KefuCore"], swiftSettings: strict),
+        .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KefuWebTests",
             dependencies: [
-                "KefuWeb", "KefuStore", "KefuCore", "KefuTestSupport",
+                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],

@@ -117,12 +117,24 @@ public protocol ConversationRepository: Sendable {
     func countConversations(filter: ConversationFilter) async throws -> Int
     /// Applies the change and, with an `actor`, appends a system message recording status and
     /// assignment changes ("status:resolved assignee:ID"), all in one transaction.
-    func updateConversation(id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?) async throws -> Conversation
+    func updateConversation(id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?) async throws
+        -> ConversationUpdate
+}
+
+/// A conversation after a change, with the system message that recorded it (if any).
+public struct ConversationUpdate: Sendable {
+    public var conversation: Conversation
+    public var historyMessage: Message?
+
+    public init(conversation: Conversation, historyMessage: Message?) {
+        self.conversation = conversation
+        self.historyMessage = historyMessage
+    }
 }
 
 extension ConversationRepository {
     public func updateConversation(id: ConversationID, change: ConversationChange, audit: AuditEvent?) async throws -> Conversation {
-        try await updateConversation(id: id, change: change, actor: nil, audit: audit)
+        try await updateConversation(id: id, change: change, actor: nil, audit: audit).conversation
     }
 }
 

@@ -237,7 +237,7 @@ extension SQLStore: ConversationRepository {
 
     public func updateConversation(
         id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?
-    ) async throws -> Conversation {
+    ) async throws -> ConversationUpdate {
         let at = Clock.millis(now())
         return try await database.write { sql in
             guard let before = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
@@ -260,12 +260,13 @@ extension SQLStore: ConversationRepository {
             var notes: [String] = []
             if let status = change.status, status != before.status { notes.append("status:\(status.rawValue)") }
             if let assignee = change.assigneeId, assignee != before.assigneeId { notes.append("assignee:\(assignee?.rawValue ?? "none")") }
+            var history: Message?
             if let actor, !notes.isEmpty {
-                _ = try await Self.insertMessage(
+                history = try await Self.insertMessage(
                     NewMessage(direction: .system, author: actor, text: notes.joined(separator: " ")), into: id, at: at, on: sql)
             }
             guard let updated = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
-            return updated
+            return ConversationUpdate(conversation: updated, historyMessage: history)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuRealtime
 import KefuStore
 import Logging
 import NIOCore
@@ -14,11 +15,13 @@ public typealias ApplicationStore = KefuRepositories & DatabaseHealth
 public func buildApplication(
     configuration: AppConfiguration,
     store: any ApplicationStore,
+    hub: EventHub = EventHub(),
     metrics: PrometheusCollectorRegistry? = nil,
     catalog: RouteCatalog = RouteCatalog(),
     logger: Logger
 ) async throws -> some ApplicationProtocol {
-    let router = try await buildRouter(configuration: configuration, store: store, metrics: metrics, catalog: catalog, logger: logger)
+    let router = try await buildRouter(
+        configuration: configuration, store: store, hub: hub, metrics: metrics, catalog: catalog, logger: logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
@@ -26,9 +29,10 @@ public func buildApplication(
 }
 
 func buildRouter(
-    configuration: AppConfiguration, store: any ApplicationStore, metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog,
-    logger: Logger
+    configuration: AppConfiguration, store: any ApplicationStore, hub: EventHub, metrics: PrometheusCollectorRegistry?,
+    catalog: RouteCatalog, logger: Logger
 ) async throws -> Router<KefuRequestContext> {
+    let activity = ConversationActivity(store: store, hub: hub)
     let hasher = PasswordHasher(cost: configuration.passwordHashCost)
     let auth = AgentAuthService(
         store: store, hasher: hasher, throttler: LoginThrottler(), secretKey: configuration.secretKey,
@@ -74,7 +78,7 @@ func buildRouter(
     AuthController(auth: auth, limits: limits).addRoutes(to: cataloged)
     InboxController(store: store, limits: limits).addRoutes(to: cataloged)
     TeamController(store: store, limits: limits).addRoutes(to: cataloged)
-    ConversationController(store: store, limits: limits).addRoutes(to: cataloged)
+    ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
 
     // Agent console.
@@ -84,7 +88,7 @@ func buildRouter(
     consoleAuth.addPublicRoutes(to: console)
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
-    ConsoleInboxController(store: store, resources: resources).addRoutes(to: signedIn)
+    ConsoleInboxController(store: store, activity: activity, resources: resources).addRoutes(to: signedIn)
     ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources).addRoutes(to: signedIn)
     return router
 }

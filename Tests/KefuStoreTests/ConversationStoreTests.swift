@@ -151,7 +151,8 @@ import Testing
             let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: nil)
             let updated = try await store.updateConversation(
                 id: conversation.id, change: .init(status: .resolved, assigneeId: .some(agent.id)), actor: .agent(agent.id), audit: nil)
-            #expect(updated.lastSeq == 1)
+            #expect(updated.conversation.lastSeq == 1)
+            #expect(updated.historyMessage?.seq == 1)
             // Repeating the same change records nothing new; priority alone is not history.
             _ = try await store.updateConversation(
                 id: conversation.id, change: .init(status: .resolved, priority: .high), actor: .agent(agent.id), audit: nil)

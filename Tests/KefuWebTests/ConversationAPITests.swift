@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import KefuCore
+import KefuRealtime
 import KefuStore
 import KefuWeb
 import Testing
@@ -27,6 +28,25 @@ import Testing
             #expect((all.object["items"] as? [[String: Any]])?.map { $0["seq"] as? Int } == [1, 2, 3])
             let since = try await client.json(.get, path + "?since=2", token: token)
             #expect((since.object["items"] as? [[String: Any]])?.count == 1)
+        }
+    }
+
+    @Test func storedMessagesAndChangesArePublishedOnceAfterTheyAreStored() async throws {
+        try await TestApp.run { client, app in
+            let token = try await client.login()
+            let conversation = try await app.seedConversation()
+            var live = app.hub.subscribe([.conversation(conversation.id)]).makeAsyncIterator()
+            let path = "/api/v1/conversations/\(conversation.id)/messages"
+            _ = try await client.json(.post, path, token: token, body: #"{"text":"已收到","clientMessageId":"p-1"}"#)
+            _ = try await client.json(.post, path, token: token, body: #"{"text":"已收到","clientMessageId":"p-1"}"#)
+            _ = try await client.json(.patch, "/api/v1/conversations/\(conversation.id)", token: token, body: #"{"status":"pending"}"#)
+            let first = try await live.next()
+            let second = try await live.next()
+            #expect(first?.seq == 2)
+            #expect(second?.seq == 3)
+            if case .message(let message)? = second?.kind { #expect(message.direction == .system) } else { Issue.record("expected a message") }
+            // By the time an event is published, the store already has it.
+            #expect(try await app.store.conversation(id: conversation.id)?.lastSeq == 3)
         }
     }
 

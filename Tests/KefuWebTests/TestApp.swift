@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KefuCore
+import KefuRealtime
 import KefuStore
 import KefuTestSupport
 import KefuWeb
@@ -19,6 +20,7 @@ struct TestApp {
 
     let store: SQLStore
     let catalog: RouteCatalog
+    let hub: EventHub
 
     /// Runs `body` with a router test client and the store behind it.
     static func run<T: Sendable>(
@@ -42,11 +44,12 @@ struct TestApp {
             _ = try await AgentInvitation(store: store, hasher: hasher).invite(
                 email: agentEmail, name: "Agent", role: .agent, password: agentPassword, audit: nil)
             let catalog = RouteCatalog()
+            let hub = EventHub()
             let configuration = AppConfiguration(
                 dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
                 apiTokenLifetime: apiTokenLifetime)
-            let app = try await buildApplication(configuration: configuration, store: store, catalog: catalog, logger: logger)
-            let testApp = TestApp(store: store, catalog: catalog)
+            let app = try await buildApplication(configuration: configuration, store: store, hub: hub, catalog: catalog, logger: logger)
+            let testApp = TestApp(store: store, catalog: catalog, hub: hub)
             return try await app.test(.router) { client in try await body(client, testApp) }
         }
     }

@@ -1,12 +1,14 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuRealtime
 import KefuStore
 
 /// Conversations and their messages: list with filters and cursor, read, change, reply, note.
 struct ConversationController {
     typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
     let store: any Repositories
+    let activity: ConversationActivity
     let limits: BodyLimits
 
     struct ListResponse<Item: Encodable & Sendable>: Encodable, Sendable {
@@ -96,7 +98,7 @@ struct ConversationController {
         group.patch("conversations/{id}") { request, context in
             let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
             let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
-            let updated = try await ConversationChanges(store: store).apply(body.change(), to: id, by: context)
+            let updated = try await activity.apply(body.change(), to: id, by: context)
             return JSONResponse(updated)
         }
 
@@ -118,7 +120,7 @@ struct ConversationController {
                 direction: body.private == true ? .note : .outgoing, author: .agent(context.agent.id), text: body.text,
                 clientMessageId: body.clientMessageId)
             try new.validate()
-            let result = try await store.appendMessage(conversationId: id, new)
+            let result = try await activity.send(new, to: id)
             return JSONResponse(result.message, status: result.created ? .created : .ok)
         }
     }
@@ -140,11 +142,21 @@ extension ConversationController.ChangeBody {
     }
 }
 
-/// Applies an agent's change to a conversation: checks the assignee and team, then writes the
-/// change, its audit line and a system message for the history in one transaction.
-struct ConversationChanges {
+/// What agents do to conversations (reply, note, change status, assign), stored first and then
+/// published to everyone watching, so a live view never shows what the store does not have.
+struct ConversationActivity {
     let store: any ConversationController.Repositories
+    let hub: EventHub
 
+    /// Stores the message; publishes it the first time only (a resend is the same message).
+    func send(_ message: NewMessage, to id: ConversationID) async throws -> AppendResult {
+        let result = try await store.appendMessage(conversationId: id, message)
+        if result.created { hub.publish(.message(result.message)) }
+        return result
+    }
+
+    /// Checks the assignee and team, then writes the change, its audit line and a system
+    /// message for the history in one transaction, and publishes that message.
     func apply(_ change: ConversationChange, to id: ConversationID, by context: AuthenticatedContext) async throws -> Conversation {
         if case .some(.some(let assignee)) = change.assigneeId {
             // A disabled agent cannot take new conversations; to the client it is not there.
@@ -161,8 +173,10 @@ struct ConversationChanges {
         if let priority = change.priority { detail["priority"] = priority.rawValue }
         if let assignee = change.assigneeId { detail["assigneeId"] = assignee?.rawValue ?? "none" }
         if let labels = change.labels { detail["labels"] = labels.joined(separator: ",") }
-        return try await store.updateConversation(
+        let update = try await store.updateConversation(
             id: id, change: change, actor: .agent(context.agent.id),
             audit: context.audit("conversation.updated", subjectKind: "conversation", subjectId: id.rawValue, detail: detail))
+        if let history = update.historyMessage { hub.publish(.message(history)) }
+        return update.conversation
     }
 }

@@ -7,6 +7,7 @@ import KefuStore
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository
     let store: any Repositories
+    let activity: ConversationActivity
     let resources: ConsoleResources
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
@@ -26,7 +27,7 @@ struct ConsoleInboxController {
             } catch {
                 return redirect("/console/conversations/\(id)?error=error_empty_message")
             }
-            let result = try await store.appendMessage(conversationId: id, message)
+            let result = try await activity.send(message, to: id)
             return redirect("/console/conversations/\(id)#m\(result.message.seq)")
         }
 
@@ -36,7 +37,7 @@ struct ConsoleInboxController {
             guard let status = form["status"].flatMap(ConversationStatus.init(rawValue:)) else {
                 throw APIError.validation("status", .notOneOf(ConversationStatus.allCases.map(\.rawValue)))
             }
-            _ = try await ConversationChanges(store: store).apply(.init(status: status), to: id, by: context)
+            _ = try await activity.apply(.init(status: status), to: id, by: context)
             return redirect("/console/conversations/\(id)")
         }
 
@@ -46,7 +47,7 @@ struct ConsoleInboxController {
             let raw = form["assignee_id"] ?? ""
             let assignee: AgentID? = raw.isEmpty ? nil : AgentID(validating: raw)
             if !raw.isEmpty, assignee == nil { throw APIError.validation("assignee_id", .invalid) }
-            _ = try await ConversationChanges(store: store).apply(.init(assigneeId: .some(assignee)), to: id, by: context)
+            _ = try await activity.apply(.init(assigneeId: .some(assignee)), to: id, by: context)
             return redirect("/console/conversations/\(id)")
         }
     }
