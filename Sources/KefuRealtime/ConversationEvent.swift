@@ -14,15 +14,21 @@ public struct ConversationEvent: Sendable, Equatable {
     }
 
     public let conversationId: ConversationID
+    /// The conversation's customer and inbox, so a widget can follow "my conversation in this
+    /// inbox" before it knows the conversation's id.
+    public let contactId: ContactID
+    public let inboxId: InboxID
     public let kind: Kind
 
-    public init(conversationId: ConversationID, kind: Kind) {
+    public init(conversationId: ConversationID, contactId: ContactID, inboxId: InboxID, kind: Kind) {
         self.conversationId = conversationId
+        self.contactId = contactId
+        self.inboxId = inboxId
         self.kind = kind
     }
 
-    public static func message(_ message: Message) -> ConversationEvent {
-        ConversationEvent(conversationId: message.conversationId, kind: .message(message))
+    public static func message(_ message: Message, contactId: ContactID, inboxId: InboxID) -> ConversationEvent {
+        ConversationEvent(conversationId: message.conversationId, contactId: contactId, inboxId: inboxId, kind: .message(message))
     }
 
     /// The durable position of this event, nil for ephemeral ones.
@@ -40,8 +46,10 @@ public struct ConversationEvent: Sendable, Equatable {
 
 /// Who listens for what.
 public enum EventTopic: Hashable, Sendable {
-    /// Every event of one conversation (a widget, an open conversation view).
+    /// Every event of one conversation (an open conversation view).
     case conversation(ConversationID)
+    /// Every event of one customer's conversations (their chat widget).
+    case contact(ContactID)
     /// Every event of every conversation (the agents' inbox list).
     case allConversations
 }

@@ -36,11 +36,12 @@ public final class EventHub: Sendable {
         return stream
     }
 
-    /// Delivers `event` to every subscriber of its conversation or of all conversations.
+    /// Delivers `event` to every subscriber of its conversation, its contact, or all conversations.
     public func publish(_ event: ConversationEvent) {
         let targets = subscribers.withLock { subscribers in
             subscribers.values.filter {
                 $0.topics.contains(.allConversations) || $0.topics.contains(.conversation(event.conversationId))
+                    || $0.topics.contains(.contact(event.contactId))
             }
         }
         for subscriber in targets {

@@ -124,6 +124,7 @@ public protocol ConversationRepository: Sendable {
 /// A conversation after a change, with the system message that recorded it (if any).
 public struct ConversationUpdate: Sendable {
     public var conversation: Conversation
+    /// The system message that recorded the change, if it changed status or assignee.
     public var historyMessage: Message?
 
     public init(conversation: Conversation, historyMessage: Message?) {
@@ -142,6 +143,9 @@ public struct AppendResult: Sendable {
     public var message: Message
     /// False when the same client message id was already stored (the stored message is returned).
     public var created: Bool
+    /// Where the conversation belongs, so the message can be routed to its watchers.
+    public var contactId: ContactID
+    public var inboxId: InboxID
 }
 
 public protocol MessageRepository: Sendable {
@@ -150,6 +154,8 @@ public protocol MessageRepository: Sendable {
     func appendMessage(conversationId: ConversationID, _ message: NewMessage) async throws -> AppendResult
     /// Messages with seq > `since`, oldest first.
     func messages(conversationId: ConversationID, since: Int64, limit: Int) async throws -> [Message]
+    /// The message a sender stored under `clientMessageId`, if any.
+    func message(conversationId: ConversationID, clientMessageId: String) async throws -> Message?
 }
 
 public protocol AttachmentRepository: Sendable {
@@ -170,6 +176,37 @@ public protocol SettingsRepository: Sendable {
 /// Everything the application persists.
 public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
+    & WidgetSessionRepository
+
+/// A live-chat visitor's session: which contact in which inbox the token speaks for.
+public struct WidgetSession: Sendable, Equatable {
+    public var id: String
+    public var inboxId: InboxID
+    public var contactId: ContactID
+    /// An email the visitor typed; not trusted until verified by mail.
+    public var claimedEmail: String?
+    public var locale: String?
+    public var expiresAt: Date
+
+    public init(id: String, inboxId: InboxID, contactId: ContactID, claimedEmail: String?, locale: String?, expiresAt: Date) {
+        self.id = id
+        self.inboxId = inboxId
+        self.contactId = contactId
+        self.claimedEmail = claimedEmail
+        self.locale = locale
+        self.expiresAt = expiresAt
+    }
+}
+
+public protocol WidgetSessionRepository: Sendable {
+    func createWidgetSession(
+        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, userAgent: String?,
+        clientAddress: String?, expiresAt: Date) async throws -> WidgetSession
+    /// The live session for a token hash; extends its expiry by `slidingLifetime` when used.
+    func widgetSession(tokenHash: String, now: Date, slidingLifetime: TimeInterval) async throws -> WidgetSession?
+    /// The contact's most recent conversation in the inbox, if any.
+    func latestConversation(contactId: ContactID, inboxId: InboxID) async throws -> Conversation?
+}
 
 public protocol DatabaseHealth: Sendable {
     /// True when the database answers.

@@ -263,7 +263,8 @@ extension SQLStore: ConversationRepository {
             var history: Message?
             if let actor, !notes.isEmpty {
                 history = try await Self.insertMessage(
-                    NewMessage(direction: .system, author: actor, text: notes.joined(separator: " ")), into: id, at: at, on: sql)
+                    NewMessage(direction: .system, author: actor, text: notes.joined(separator: " ")), into: id, at: at, on: sql
+                ).message
             }
             guard let updated = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             return ConversationUpdate(conversation: updated, historyMessage: history)

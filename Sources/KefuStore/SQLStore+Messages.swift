@@ -30,36 +30,55 @@ extension SQLStore: MessageRepository {
     }
 
     /// Thrown inside the write transaction to roll back the sequence bump when the message exists.
-    private struct AlreadyStored: Error { let message: Message }
+    private struct AlreadyStored: Error { let result: AppendResult }
 
     public func appendMessage(conversationId: ConversationID, _ new: NewMessage) async throws -> AppendResult {
         let at = Clock.millis(now())
         do {
-            let message = try await database.write { sql in
+            return try await database.write { sql in
                 try await Self.insertMessage(new, into: conversationId, at: at, on: sql)
             }
-            return AppendResult(message: message, created: true)
         } catch let stored as AlreadyStored {
-            return AppendResult(message: stored.message, created: false)
+            return stored.result
+        }
+    }
+
+    public func message(conversationId: ConversationID, clientMessageId: String) async throws -> Message? {
+        try await database.read { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT \(unsafeRaw: Self.messageColumns) FROM messages
+                    WHERE conversation_id = \(bind: conversationId.rawValue) AND client_message_id = \(bind: clientMessageId)
+                    """
+                ).first()
+            else { return nil }
+            let id = try row.string("id")
+            return try Self.message(from: row, attachments: try await Self.attachments(forMessages: [id], on: sql)[id] ?? [])
         }
     }
 
     /// Stores one message inside the caller's write transaction and returns it.
-    static func insertMessage(_ new: NewMessage, into conversationId: ConversationID, at: Int64, on sql: any SQLDatabase) async throws -> Message {
+    static func insertMessage(
+        _ new: NewMessage, into conversationId: ConversationID, at: Int64, on sql: any SQLDatabase
+    ) async throws -> AppendResult {
         let id = MessageID.generate()
         let conversation = conversationId.rawValue
         // The UPDATE takes the conversation's row lock first, so concurrent sends to one
         // conversation get consecutive sequence numbers and see each other's client ids.
         let touchesLastMessage = new.direction != .system
         guard
-            let seq = try await sql.raw(
+            let row = try await sql.raw(
                 """
                 UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at)
                     \(unsafeRaw: touchesLastMessage ? ", last_message_at = \(at)" : "")
-                WHERE id = \(bind: conversation) RETURNING last_seq
+                WHERE id = \(bind: conversation) RETURNING last_seq, contact_id, inbox_id
                 """
-            ).first()?.int64("last_seq")
+            ).first()
         else { throw StoreError.notFound("conversation") }
+        let seq = try row.int64("last_seq")
+        let contactId = ContactID(rawValue: try row.string("contact_id"))
+        let inboxId = InboxID(rawValue: try row.string("inbox_id"))
         if let clientId = new.clientMessageId,
             let row = try await sql.raw(
                 "SELECT \(unsafeRaw: Self.messageColumns) FROM messages WHERE conversation_id = \(bind: conversation) AND client_message_id = \(bind: clientId)"
@@ -67,7 +86,9 @@ extension SQLStore: MessageRepository {
         {
             let existingId = try row.string("id")
             let attachments = try await Self.attachments(forMessages: [existingId], on: sql)[existingId] ?? []
-            throw AlreadyStored(message: try Self.message(from: row, attachments: attachments))
+            throw AlreadyStored(
+                result: AppendResult(
+                    message: try Self.message(from: row, attachments: attachments), created: false, contactId: contactId, inboxId: inboxId))
         }
         try await sql.raw(
             """
@@ -90,10 +111,11 @@ extension SQLStore: MessageRepository {
             guard linked.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
             attachments = try await Self.attachments(forMessages: [id.rawValue], on: sql)[id.rawValue] ?? []
         }
-        return Message(
+        let message = Message(
             id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,
             attachments: attachments, channelMessageId: new.channelMessageId, clientMessageId: new.clientMessageId,
             createdAt: Clock.date(at))
+        return AppendResult(message: message, created: true, contactId: contactId, inboxId: inboxId)
     }
 
     public func messages(conversationId: ConversationID, since: Int64, limit: Int) async throws -> [Message] {

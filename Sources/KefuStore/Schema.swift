@@ -2,7 +2,32 @@
 public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "foundation", statements: foundation),
+        Migration(version: 2, name: "widget_sessions", statements: widgetSessions),
     ]
+
+    /// Live-chat widget sessions: an unguessable token (stored hashed) scoped to one contact
+    /// in one inbox. An email a visitor types is only a claim until it is verified by mail.
+    @Sendable static func widgetSessions(_ flavor: SQLFlavor) -> [String] {
+        [
+            """
+            CREATE TABLE widget_sessions (
+                id TEXT PRIMARY KEY,
+                token_hash TEXT NOT NULL UNIQUE,
+                inbox_id TEXT NOT NULL REFERENCES inboxes(id),
+                contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                claimed_email TEXT,
+                locale TEXT,
+                user_agent TEXT,
+                client_address TEXT,
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            )
+            """,
+            "CREATE INDEX widget_sessions_contact ON widget_sessions (contact_id)",
+        ]
+    }
 
     /// Contacts, inboxes, conversations, messages, agents, teams, attachments, audit log.
     @Sendable static func foundation(_ flavor: SQLFlavor) -> [String] {

@@ -3,11 +3,17 @@ import KefuCore
 import KefuRealtime
 import Testing
 
-func message(_ conversation: ConversationID, seq: Int64, direction: MessageDirection = .incoming) -> ConversationEvent {
+let someContact = ContactID.generate()
+let someInbox = InboxID.generate()
+
+func message(
+    _ conversation: ConversationID, seq: Int64, direction: MessageDirection = .incoming, contact: ContactID = someContact
+) -> ConversationEvent {
     .message(
         Message(
             id: .generate(), conversationId: conversation, seq: seq, direction: direction, author: .system, text: "m\(seq)",
-            attachments: [], channelMessageId: nil, clientMessageId: nil, createdAt: Date()))
+            attachments: [], channelMessageId: nil, clientMessageId: nil, createdAt: Date()),
+        contactId: contact, inboxId: someInbox)
 }
 
 @Suite struct EventHubTests {
@@ -18,8 +24,11 @@ func message(_ conversation: ConversationID, seq: Int64, direction: MessageDirec
         let widgetA = hub.subscribe([.conversation(a)])
         let inbox = hub.subscribe([.allConversations])
         let widgetB = hub.subscribe([.conversation(b)])
+        let customer = ContactID.generate()
+        let customerWidget = hub.subscribe([.contact(customer)])
         hub.publish(message(a, seq: 1))
         hub.publish(message(b, seq: 1))
+        hub.publish(message(b, seq: 2, contact: customer))
 
         var iteratorA = widgetA.makeAsyncIterator()
         var iteratorInbox = inbox.makeAsyncIterator()
@@ -28,7 +37,9 @@ func message(_ conversation: ConversationID, seq: Int64, direction: MessageDirec
         #expect(try await iteratorInbox.next()?.conversationId == a)
         #expect(try await iteratorInbox.next()?.conversationId == b)
         #expect(try await iteratorB.next()?.conversationId == b)
-        #expect(hub.subscriberCount == 3)
+        var iteratorCustomer = customerWidget.makeAsyncIterator()
+        #expect(try await iteratorCustomer.next()?.seq == 2)
+        #expect(hub.subscriberCount == 4)
     }
 
     @Test func aSubscriberThatFallsBehindIsEndedNotSilentlySkipped() async throws {
@@ -69,7 +80,8 @@ func message(_ conversation: ConversationID, seq: Int64, direction: MessageDirec
         #expect(cursor.lastSeq(conversation) == 6)
         // Old events are never delivered again; typing always passes.
         let again = cursor.admit(message(conversation, seq: 2))
-        let typing = cursor.admit(ConversationEvent(conversationId: conversation, kind: .typing(.system, isTyping: true)))
+        let typing = cursor.admit(
+            ConversationEvent(conversationId: conversation, contactId: someContact, inboxId: someInbox, kind: .typing(.system, isTyping: true)))
         #expect(!again)
         #expect(typing)
     }

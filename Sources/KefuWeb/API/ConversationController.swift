@@ -151,7 +151,7 @@ struct ConversationActivity {
     /// Stores the message; publishes it the first time only (a resend is the same message).
     func send(_ message: NewMessage, to id: ConversationID) async throws -> AppendResult {
         let result = try await store.appendMessage(conversationId: id, message)
-        if result.created { hub.publish(.message(result.message)) }
+        if result.created { hub.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId)) }
         return result
     }
 
@@ -176,7 +176,9 @@ struct ConversationActivity {
         let update = try await store.updateConversation(
             id: id, change: change, actor: .agent(context.agent.id),
             audit: context.audit("conversation.updated", subjectKind: "conversation", subjectId: id.rawValue, detail: detail))
-        if let history = update.historyMessage { hub.publish(.message(history)) }
+        if let history = update.historyMessage {
+            hub.publish(.message(history, contactId: update.conversation.contactId, inboxId: update.conversation.inboxId))
+        }
         return update.conversation
     }
 }

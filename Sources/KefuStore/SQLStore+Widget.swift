@@ -1,0 +1,74 @@
+import Foundation
+import KefuCore
+import SQLKit
+
+extension SQLStore: WidgetSessionRepository {
+    public func createWidgetSession(
+        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, userAgent: String?,
+        clientAddress: String?, expiresAt: Date
+    ) async throws -> WidgetSession {
+        let id = UUID().uuidString.lowercased()
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                INSERT INTO widget_sessions (id, token_hash, inbox_id, contact_id, claimed_email, locale, user_agent, client_address,
+                    created_at, last_seen_at, expires_at)
+                VALUES (\(bind: id), \(bind: tokenHash), \(bind: inboxId.rawValue), \(bind: contactId.rawValue), \(bind: claimedEmail),
+                    \(bind: locale), \(bind: userAgent.map { String($0.prefix(300)) }), \(bind: clientAddress), \(bind: at), \(bind: at),
+                    \(bind: Clock.millis(expiresAt)))
+                """
+            ).run()
+        }
+        return WidgetSession(
+            id: id, inboxId: inboxId, contactId: contactId, claimedEmail: claimedEmail, locale: locale,
+            expiresAt: Clock.date(Clock.millis(expiresAt)))
+    }
+
+    public func widgetSession(tokenHash: String, now date: Date, slidingLifetime: TimeInterval) async throws -> WidgetSession? {
+        let at = Clock.millis(date)
+        let found = try await database.read { sql -> (WidgetSession, Int64)? in
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT id, inbox_id, contact_id, claimed_email, locale, expires_at, last_seen_at FROM widget_sessions
+                    WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL AND expires_at > \(bind: at)
+                    """
+                ).first()
+            else { return nil }
+            let session = WidgetSession(
+                id: try row.string("id"), inboxId: InboxID(rawValue: try row.string("inbox_id")),
+                contactId: ContactID(rawValue: try row.string("contact_id")), claimedEmail: try row.optionalString("claimed_email"),
+                locale: try row.optionalString("locale"), expiresAt: try row.date("expires_at"))
+            return (session, try row.int64("last_seen_at"))
+        }
+        guard let (stored, lastSeen) = found else { return nil }
+        var session = stored
+        // Sliding expiry, written at most once a minute so reconnect storms stay reads.
+        if at - lastSeen > 60_000 {
+            let expires = Clock.millis(date.addingTimeInterval(slidingLifetime))
+            let id = session.id
+            try await database.write { sql in
+                try await sql.raw(
+                    "UPDATE widget_sessions SET last_seen_at = \(bind: at), expires_at = \(bind: expires) WHERE id = \(bind: id)"
+                ).run()
+            }
+            session.expiresAt = Clock.date(expires)
+        }
+        return session
+    }
+
+    public func latestConversation(contactId: ContactID, inboxId: InboxID) async throws -> Conversation? {
+        try await database.read { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT id FROM conversations WHERE contact_id = \(bind: contactId.rawValue) AND inbox_id = \(bind: inboxId.rawValue)
+                    ORDER BY created_at DESC, id DESC LIMIT 1
+                    """
+                ).first()
+            else { return nil }
+            return try await Self.loadConversation(id: try row.string("id"), on: sql)
+        }
+    }
+}
