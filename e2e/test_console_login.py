@@ -56,6 +56,7 @@ def test_wrong_password_is_refused_without_console_errors(demo_server, browser):
 
 def test_agent_enrols_2fa_from_the_qr_code_and_signs_in_with_a_code(fresh_server, browser):
     sign_in(browser, fresh_server, "ops@kefu.example", "e2e-admin-passphrase")
+    wait_for_path(browser, "/console")
     browser.get(fresh_server.url + "/console/profile")
     browser.find_element(By.CSS_SELECTOR, "[data-testid=setup-2fa]").click()
     uri = decode_qr(browser.find_element(By.CSS_SELECTOR, "[data-testid=qr] svg"))

@@ -146,6 +146,13 @@ public struct AppendResult: Sendable {
     /// Where the conversation belongs, so the message can be routed to its watchers.
     public var contactId: ContactID
     public var inboxId: InboxID
+
+    public init(message: Message, created: Bool, contactId: ContactID, inboxId: InboxID) {
+        self.message = message
+        self.created = created
+        self.contactId = contactId
+        self.inboxId = inboxId
+    }
 }
 
 public protocol MessageRepository: Sendable {

@@ -14,6 +14,8 @@ public struct AppConfiguration: Sendable {
     public var passwordHashCost: UInt8
     public var sessionLifetime: TimeInterval
     public var apiTokenLifetime: TimeInterval
+    /// A chat widget session stays valid this long after its last use.
+    public var widgetSessionLifetime: TimeInterval
     public var maxJSONBodyBytes: Int
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address (off by default).
     public var trustForwardedFor: Bool
@@ -21,7 +23,7 @@ public struct AppConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil, dataDirectory: URL, secretKey: Data,
         passwordHashCost: UInt8 = 12, sessionLifetime: TimeInterval = 12 * 3600, apiTokenLifetime: TimeInterval = 30 * 24 * 3600,
-        maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false
+        widgetSessionLifetime: TimeInterval = 30 * 24 * 3600, maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -31,6 +33,7 @@ public struct AppConfiguration: Sendable {
         self.passwordHashCost = passwordHashCost
         self.sessionLifetime = sessionLifetime
         self.apiTokenLifetime = apiTokenLifetime
+        self.widgetSessionLifetime = widgetSessionLifetime
         self.maxJSONBodyBytes = maxJSONBodyBytes
         self.trustForwardedFor = trustForwardedFor
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -24,6 +25,7 @@ public func buildApplication(
         configuration: configuration, store: store, hub: hub, metrics: metrics, catalog: catalog, logger: logger)
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: router),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
         logger: logger)
 }
@@ -42,7 +44,7 @@ func buildRouter(
     let limits = BodyLimits(json: configuration.maxJSONBodyBytes)
 
     let router = Router(context: KefuRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
@@ -80,6 +82,13 @@ func buildRouter(
     TeamController(store: store, limits: limits).addRoutes(to: cataloged)
     ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
+
+    // Live-chat widget: sessions for visitors and their WebSocket.
+    WidgetController(
+        service: WidgetService(
+            store: store, activity: activity, sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
+        hub: hub, limits: limits
+    ).addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 
     // Agent console.
     let console = router.group("console").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: false))

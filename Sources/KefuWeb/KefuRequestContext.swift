@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import KefuCore
 import KefuStore
 import NIOCore
@@ -14,14 +15,18 @@ public struct AgentIdentity: Sendable {
     public var mustEnrollTwoFactor: Bool
 }
 
-/// The request context of every route: the client address and, after authentication, the agent.
-public struct KefuRequestContext: RequestContext {
+/// The request context of every route: the client address and, after authentication, the
+/// agent or the chat widget's visitor. WebSocket upgrades use the same router and context.
+public struct KefuRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
     public var peerAddress: String?
     public var identity: AgentIdentity?
+    public var widgetSession: WidgetSession?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.webSocket = .init()
         self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 

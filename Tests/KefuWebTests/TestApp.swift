@@ -24,7 +24,7 @@ struct TestApp {
 
     /// Runs `body` with a router test client and the store behind it.
     static func run<T: Sendable>(
-        apiTokenLifetime: TimeInterval = 3600,
+        apiTokenLifetime: TimeInterval = 3600, live: Bool = false,
         _ body: @Sendable @escaping (any TestClientProtocol, TestApp) async throws -> T
     ) async throws -> T {
         let logger = {
@@ -46,11 +46,11 @@ struct TestApp {
             let catalog = RouteCatalog()
             let hub = EventHub()
             let configuration = AppConfiguration(
-                dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
+                port: 0, dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
                 apiTokenLifetime: apiTokenLifetime)
             let app = try await buildApplication(configuration: configuration, store: store, hub: hub, catalog: catalog, logger: logger)
             let testApp = TestApp(store: store, catalog: catalog, hub: hub)
-            return try await app.test(.router) { client in try await body(client, testApp) }
+            return try await app.test(live ? .live : .router) { client in try await body(client, testApp) }
         }
     }
 

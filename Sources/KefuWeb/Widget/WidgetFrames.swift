@@ -1,0 +1,115 @@
+import Foundation
+import KefuCore
+import KefuRealtime
+
+/// The JSON frames of the widget WebSocket (docs/widget-protocol.md describes each).
+enum WidgetFrame {
+    /// What a visitor's browser sends.
+    struct Inbound: Decodable {
+        let type: String
+        let clientMsgId: String?
+        let text: String?
+        let isTyping: Bool?
+    }
+
+    /// What the server sends; encoded with the API encoder (sorted keys, ISO dates).
+    enum Outbound: Encodable, Sendable {
+        case hello(Hello)
+        case message(MessageFrame)
+        case conversation(ConversationFrame)
+        case ack(Ack)
+        case typing(Typing)
+        case error(ErrorFrame)
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .hello(let frame): try frame.encode(to: encoder)
+            case .message(let frame): try frame.encode(to: encoder)
+            case .conversation(let frame): try frame.encode(to: encoder)
+            case .ack(let frame): try frame.encode(to: encoder)
+            case .typing(let frame): try frame.encode(to: encoder)
+            case .error(let frame): try frame.encode(to: encoder)
+            }
+        }
+
+        func json() -> String {
+            (try? String(decoding: JSONEncoder.api.encode(self), as: UTF8.self)) ?? #"{"type":"error","code":"internal_error"}"#
+        }
+    }
+
+    struct Hello: Encodable, Sendable {
+        let type = "hello"
+        let contactId: ContactID
+        let conversationId: ConversationID?
+        let lastSeq: Int64
+    }
+
+    struct AuthorFrame: Encodable, Sendable {
+        let kind: AuthorKind
+        let name: String?
+    }
+
+    struct MessageFrame: Encodable, Sendable {
+        let type = "message"
+        let conversationId: ConversationID
+        let seq: Int64
+        let id: MessageID
+        let direction: MessageDirection
+        let author: AuthorFrame
+        let text: String
+        let clientMsgId: String?
+        let createdAt: Date
+    }
+
+    /// A status change, as customers see it (who handled it stays inside the team).
+    struct ConversationFrame: Encodable, Sendable {
+        let type = "conversation"
+        let conversationId: ConversationID
+        let seq: Int64
+        let status: ConversationStatus?
+        let createdAt: Date
+    }
+
+    struct Ack: Encodable, Sendable {
+        let type = "ack"
+        let clientMsgId: String
+        let conversationId: ConversationID
+        let seq: Int64
+        let id: MessageID
+    }
+
+    struct Typing: Encodable, Sendable {
+        let type = "typing"
+        let conversationId: ConversationID
+        let isTyping: Bool
+        let author: AuthorFrame
+    }
+
+    struct ErrorFrame: Encodable, Sendable {
+        let type = "error"
+        let code: String
+        let message: String
+        let clientMsgId: String?
+    }
+
+    /// The customer-facing frame for a stored message, or nil when customers must not see it.
+    static func customerFrame(for message: Message, agentName: (String?) -> String?) -> Outbound? {
+        switch message.direction {
+        case .note:
+            return nil
+        case .system:
+            // System messages record "status:resolved assignee:ID"; customers learn the status only.
+            let status = message.text.split(separator: " ").first { $0.hasPrefix("status:") }
+                .flatMap { ConversationStatus(rawValue: String($0.dropFirst("status:".count))) }
+            return .conversation(
+                ConversationFrame(conversationId: message.conversationId, seq: message.seq, status: status, createdAt: message.createdAt))
+        case .incoming, .outgoing:
+            let name = message.author.kind == .agent ? agentName(message.author.id) : nil
+            return .message(
+                MessageFrame(
+                    conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
+                    author: AuthorFrame(kind: message.author.kind, name: name), text: message.text, clientMsgId: message.clientMessageId,
+                    createdAt: message.createdAt))
+        }
+    }
+}

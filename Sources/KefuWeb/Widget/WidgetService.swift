@@ -1,0 +1,76 @@
+import Foundation
+import KefuCore
+import KefuRealtime
+import KefuStore
+
+/// The customer's side of live chat: starting a widget session and sending messages.
+struct WidgetService {
+    typealias Repositories = WidgetSessionRepository & ConversationController.Repositories & InboxRepository
+    let store: any Repositories
+    let activity: ConversationActivity
+    /// A widget session lives this long after it was last used.
+    let sessionLifetime: TimeInterval
+    let now: @Sendable () -> Date
+
+    /// Starts a session for a new visitor (a new contact) on a webchat inbox.
+    func startSession(
+        inboxId: InboxID, name: String?, email: String?, locale: String?, userAgent: String?, address: String?
+    ) async throws -> (token: String, session: WidgetSession) {
+        guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
+        let trimmedName = name?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var failure = ValidationFailure()
+        if let trimmedName, trimmedName.count > 100 { failure.add("name", .tooLong(max: 100)) }
+        if let email, !email.isEmpty, !EmailAddress.isPlausible(email) { failure.add("email", .invalid) }
+        // Whatever the browser says; languages Kefu does not speak yet fall back to English.
+        if let locale, locale.count > 35 { failure.add("locale", .tooLong(max: 35)) }
+        let chosenLocale = locale.map { UILocale(tag: $0) ?? .en }
+        try failure.throwIfAny()
+        // A typed email is only a claim: it must not open another person's history, so the
+        // visitor is a new contact until the email is verified by mail (email channel).
+        let contact = try await store.createContact(
+            name: trimmedName.flatMap { $0.isEmpty ? nil : $0 }, email: nil, locale: chosenLocale?.rawValue)
+        let token = RandomToken.make()
+        let session = try await store.createWidgetSession(
+            inboxId: inbox.id, contactId: contact.id, tokenHash: TokenDigest.of(token),
+            claimedEmail: email.flatMap { $0.isEmpty ? nil : EmailAddress.normalize($0) }, locale: chosenLocale?.rawValue,
+            userAgent: userAgent, clientAddress: address, expiresAt: now().addingTimeInterval(sessionLifetime))
+        return (token, session)
+    }
+
+    func session(token: String) async throws -> WidgetSession? {
+        guard token.count <= 200 else { return nil }
+        return try await store.widgetSession(tokenHash: TokenDigest.of(token), now: now(), slidingLifetime: sessionLifetime)
+    }
+
+    /// Stores a customer message in their open conversation in this inbox, starting a new
+    /// conversation when there is none or the last one was resolved. A resend of the same
+    /// `clientMsgId` answers with the stored message.
+    func send(text: String, clientMsgId: String, session: WidgetSession) async throws -> AppendResult {
+        let message = NewMessage(
+            direction: .incoming, author: .contact(session.contactId), text: text, clientMessageId: clientMsgId)
+        do {
+            try message.validate()
+        } catch {
+            throw APIError.validation(error)
+        }
+        let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
+        if let latest, latest.status != .resolved {
+            return try await activity.send(message, to: latest.id)
+        }
+        if let latest, let stored = try await store.message(conversationId: latest.id, clientMessageId: clientMsgId) {
+            return AppendResult(message: stored, created: false, contactId: latest.contactId, inboxId: latest.inboxId)
+        }
+        let subject = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(80)) }
+        let conversation = try await store.createConversation(inboxId: session.inboxId, contactId: session.contactId, subject: subject)
+        return try await activity.send(message, to: conversation.id)
+    }
+
+    /// Tells the agents watching that the customer is (not) typing.
+    func typing(_ isTyping: Bool, session: WidgetSession) async throws {
+        guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId) else { return }
+        activity.hub.publish(
+            ConversationEvent(
+                conversationId: latest.id, contactId: session.contactId, inboxId: session.inboxId,
+                kind: .typing(.contact(session.contactId), isTyping: isTyping)))
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import HummingbirdWebSocket
+import KefuCore
+import KefuRealtime
+import KefuStore
+import Logging
+
+/// One visitor's WebSocket: replays the conversation from the store after `since`, then
+/// streams live events, and takes the visitor's messages and typing in the other direction.
+///
+/// Order of operations is what makes reconnects lossless: subscribe to live events first, then
+/// read the store, then drain live events through a `ReplayCursor` that skips what was sent.
+struct WidgetSocket {
+    let service: WidgetService
+    let hub: EventHub
+    let session: WidgetSession
+    let since: Int64
+    let logger: Logger
+
+    static let maxFrameBytes = 64 << 10
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let (queue, sender) = AsyncStream<WidgetFrame.Outbound>.makeStream()
+        // Subscribed before anything is read from the store: nothing published from here on is missed.
+        let live = hub.subscribe([.contact(session.contactId)])
+        let names = try await agentNames()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in queue { try await outbound.write(.text(frame.json())) }
+            }
+            group.addTask {
+                do {
+                    try await streamEvents(live, to: sender, agentNames: names)
+                } catch EventHubError.overflow {
+                    // Too far behind: tell the client to reconnect with its last seq.
+                    sender.yield(.error(.init(code: "resync", message: "Reconnect with since=<last seq>.", clientMsgId: nil)))
+                }
+                sender.finish()
+            }
+            group.addTask {
+                try await readFrames(inbound, replyingThrough: sender)
+                sender.finish()
+            }
+            // Whichever side ends first (the visitor left, or a resync) ends the connection.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func agentNames() async throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try await service.store.listAgents().map { ($0.id.rawValue, $0.name) })
+    }
+
+    private func frame(for event: ConversationEvent, agentNames: [String: String]) -> WidgetFrame.Outbound? {
+        switch event.kind {
+        case .message(let message):
+            return WidgetFrame.customerFrame(for: message) { id in id.flatMap { agentNames[$0] } }
+        case .typing(let author, let isTyping):
+            guard author.kind == .agent else { return nil }
+            return .typing(
+                .init(
+                    conversationId: event.conversationId, isTyping: isTyping,
+                    author: .init(kind: .agent, name: author.id.flatMap { agentNames[$0] })))
+        }
+    }
+
+    private func streamEvents(
+        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<WidgetFrame.Outbound>.Continuation,
+        agentNames: [String: String]
+    ) async throws {
+        let current = try await service.store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
+        sender.yield(.hello(.init(contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0)))
+        var cursor = ReplayCursor()
+        if let current {
+            cursor = ReplayCursor(since: [current.id: since])
+            var after = since
+            while true {
+                let page = try await service.store.messages(conversationId: current.id, since: after, limit: 200)
+                for message in page {
+                    let event = ConversationEvent.message(message, contactId: session.contactId, inboxId: session.inboxId)
+                    if cursor.admit(event), let frame = frame(for: event, agentNames: agentNames) { sender.yield(frame) }
+                }
+                guard page.count == 200, let last = page.last else { break }
+                after = last.seq
+            }
+        }
+        for try await event in live where event.inboxId == session.inboxId {
+            if cursor.admit(event), let frame = frame(for: event, agentNames: agentNames) { sender.yield(frame) }
+        }
+    }
+
+    private func readFrames(
+        _ inbound: WebSocketInboundStream, replyingThrough sender: AsyncStream<WidgetFrame.Outbound>.Continuation
+    ) async throws {
+        for try await message in inbound.messages(maxSize: Self.maxFrameBytes) {
+            guard case .text(let text) = message,
+                let frame = try? JSONDecoder().decode(WidgetFrame.Inbound.self, from: Data(text.utf8))
+            else {
+                sender.yield(.error(.init(code: "invalid_frame", message: "Frames are JSON text objects with a type.", clientMsgId: nil)))
+                continue
+            }
+            switch frame.type {
+            case "message":
+                guard let clientMsgId = frame.clientMsgId, !clientMsgId.isEmpty, clientMsgId.count <= 100 else {
+                    sender.yield(.error(.init(code: "validation_failed", message: "clientMsgId is required.", clientMsgId: nil)))
+                    continue
+                }
+                do {
+                    let result = try await service.send(text: frame.text ?? "", clientMsgId: clientMsgId, session: session)
+                    // Acknowledged only now that it is stored; the ack carries its place.
+                    sender.yield(
+                        .ack(.init(clientMsgId: clientMsgId, conversationId: result.message.conversationId, seq: result.message.seq, id: result.message.id)))
+                } catch let error as APIError {
+                    sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: clientMsgId)))
+                }
+            case "typing":
+                try await service.typing(frame.isTyping ?? false, session: session)
+            default:
+                sender.yield(.error(.init(code: "unknown_frame", message: "Unknown frame type.", clientMsgId: frame.clientMsgId)))
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import HummingbirdWSTesting
+import KefuCore
+import KefuRealtime
+import KefuStore
+import NIOCore
+import Testing
+import WSClient
+
+/// A visitor's WebSocket, read frame by frame with a deadline so a missing frame fails the test
+/// instead of hanging it.
+struct VisitorSocket {
+    var iterator: WebSocketInboundMessageStream.AsyncIterator
+    let outbound: WebSocketOutboundWriter
+
+    mutating func next(timeout: Duration = .seconds(5)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard let message = try await iterator.next() else { throw TestFailure("socket closed") }
+            if case .text(let text) = message, let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+                return object
+            }
+        }
+        throw TestFailure("no frame within \(timeout)")
+    }
+
+    /// Frames until one of `type` arrives (returned last).
+    mutating func frames(until type: String) async throws -> [[String: Any]] {
+        var frames: [[String: Any]] = []
+        repeat { frames.append(try await next()) } while frames.last?["type"] as? String != type
+        return frames
+    }
+
+    func send(_ object: [String: Any]) async throws {
+        let data = try JSONSerialization.data(withJSONObject: object)
+        try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+    }
+}
+
+extension TestClientProtocol {
+    /// Starts a widget session on a new webchat inbox (or the given one) and returns its token.
+    func widgetSession(inbox: InboxID) async throws -> (token: String, contactId: String) {
+        let response = try await json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(inbox)","name":"访客","locale":"zh-CN"}"#)
+        guard response.status == .created, let token = response.object["sessionToken"] as? String,
+            let contact = response.object["contactId"] as? String
+        else { throw TestFailure("session: \(response.status) \(response.text)") }
+        return (token, contact)
+    }
+
+    func visitor(_ token: String, since: Int64? = nil, _ body: @escaping @Sendable (inout VisitorSocket) async throws -> Void) async throws {
+        let path = "/api/v1/widget/ws?token=\(token)" + (since.map { "&since=\($0)" } ?? "")
+        try await ws(path) { inbound, outbound, _ in
+            var socket = VisitorSocket(iterator: inbound.messages(maxSize: 1 << 20).makeAsyncIterator(), outbound: outbound)
+            try await body(&socket)
+        }
+    }
+}
+
+@Suite struct WidgetSocketTests {
+    @Test func startingASessionChecksTheInboxAndInput() async throws {
+        try await TestApp.run { client, app in
+            let mail = try await app.store.createInbox(name: "Mail", kind: .email, audit: nil)
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let wrongKind = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(mail.id)"}"#)
+            #expect(wrongKind.code == "inbox_not_found")
+            let badEmail = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","email":"not-an-email"}"#)
+            #expect(badEmail.code == "validation_failed")
+            let french = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","locale":"fr-FR"}"#)
+            #expect(french.status == .created)
+            // Claiming someone's email gives a new contact, never theirs.
+            let owner = try await app.store.createContact(name: "Owner", email: "owner@example.com", locale: nil)
+            let claim = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","email":"owner@example.com"}"#)
+            #expect(claim.status == .created)
+            #expect(claim.object["contactId"] as? String != owner.id.rawValue)
+        }
+    }
+
+    @Test func aMessageIsAcknowledgedAfterItIsStoredAndOnlyOnce() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (token, contactId) = try await client.widgetSession(inbox: chat.id)
+            let store = app.store
+            try await client.visitor(token) { socket in
+                let hello = try await socket.next()
+                #expect(hello["type"] as? String == "hello")
+                #expect(hello["conversationId"] == nil || hello["conversationId"] is NSNull)
+                try await socket.send(["type": "message", "clientMsgId": "c-1", "text": "我的提现一直在审核中"])
+                let ack = try #require(try await socket.frames(until: "ack").last)
+                #expect(ack["seq"] as? Int == 1)
+                // The ack means it is stored.
+                let conversationId = try #require((ack["conversationId"] as? String).flatMap(ConversationID.init(validating:)))
+                #expect(try await store.messages(conversationId: conversationId, since: 0, limit: 10).count == 1)
+                // A resend after a dropped ack is the same message.
+                try await socket.send(["type": "message", "clientMsgId": "c-1", "text": "我的提现一直在审核中"])
+                let again = try #require(try await socket.frames(until: "ack").last)
+                #expect(again["id"] as? String == ack["id"] as? String)
+                #expect(again["seq"] as? Int == 1)
+                #expect(try await store.messages(conversationId: conversationId, since: 0, limit: 10).count == 1)
+                let conversation = try #require(try await store.conversation(id: conversationId))
+                #expect(conversation.contactId.rawValue == contactId)
+                #expect(conversation.subject == "我的提现一直在审核中")
+            }
+        }
+    }
+
+    @Test func reconnectingWithSinceReplaysEveryMissedEventInOrder() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (token, _) = try await client.widgetSession(inbox: chat.id)
+            let agentToken = try await client.login()
+            let conversationId = ConversationIDBox()
+            try await client.visitor(token) { socket in
+                _ = try await socket.next()
+                try await socket.send(["type": "message", "clientMsgId": "c-1", "text": "hello"])
+                let ack = try #require(try await socket.frames(until: "ack").last)
+                await conversationId.set(ack["conversationId"] as? String)
+            }
+            // While the visitor is away: a reply, a private note, another reply, a status change.
+            let id = try #require(await conversationId.value)
+            let path = "/api/v1/conversations/\(id)/messages"
+            _ = try await client.json(.post, path, token: agentToken, body: #"{"text":"您好，正在为您查询。"}"#)
+            _ = try await client.json(.post, path, token: agentToken, body: #"{"text":"internal: check risk hold","private":true}"#)
+            _ = try await client.json(.post, path, token: agentToken, body: #"{"text":"已为您解除，请重试提现。"}"#)
+            _ = try await client.json(.patch, "/api/v1/conversations/\(id)", token: agentToken, body: #"{"status":"resolved"}"#)
+
+            try await client.visitor(token, since: 1) { socket in
+                let hello = try await socket.next()
+                #expect(hello["lastSeq"] as? Int == 5)
+                let first = try await socket.next()
+                let second = try await socket.next()
+                let third = try await socket.next()
+                #expect(first["seq"] as? Int == 2)
+                #expect(first["text"] as? String == "您好，正在为您查询。")
+                #expect((first["author"] as? [String: Any])?["name"] as? String == "Admin")
+                // seq 3 is the private note: never sent to the customer.
+                #expect(second["seq"] as? Int == 4)
+                #expect(third["type"] as? String == "conversation")
+                #expect(third["seq"] as? Int == 5)
+                #expect(third["status"] as? String == "resolved")
+                // Live from here: the next reply arrives without reconnecting.
+                _ = try await client.json(.post, path, token: agentToken, body: #"{"text":"还有其他问题吗？"}"#)
+                let live = try await socket.next()
+                #expect(live["seq"] as? Int == 6)
+            }
+        }
+    }
+
+    @Test func aSessionTokenOnlyEverSeesItsOwnContact() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (alice, _) = try await client.widgetSession(inbox: chat.id)
+            let (bob, _) = try await client.widgetSession(inbox: chat.id)
+            try await client.visitor(bob) { socket in
+                _ = try await socket.next()
+                try await socket.send(["type": "message", "clientMsgId": "b-1", "text": "bob's secret seed question"])
+                _ = try await socket.frames(until: "ack")
+            }
+            try await client.visitor(alice, since: 0) { socket in
+                let hello = try await socket.next()
+                #expect(hello["conversationId"] == nil || hello["conversationId"] is NSNull)
+                try await socket.send(["type": "message", "clientMsgId": "a-1", "text": "alice here"])
+                let frames = try await socket.frames(until: "ack")
+                #expect(!frames.contains { ($0["text"] as? String)?.contains("bob") == true })
+            }
+            await #expect(throws: (any Error).self) {
+                try await client.visitor("made-up-token") { socket in _ = try await socket.next() }
+            }
+        }
+    }
+}
+
+actor ConversationIDBox {
+    var value: String?
+    func set(_ value: String?) { self.value = value }
+}
