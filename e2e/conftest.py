@@ -117,7 +117,7 @@ def _browser(request, language):
     driver = chromium(language)
     yield driver
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
+    driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}-{language}.png"))
     driver.quit()
 
 

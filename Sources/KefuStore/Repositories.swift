@@ -193,22 +193,27 @@ public struct WidgetSession: Sendable, Equatable {
     /// An email the visitor typed; not trusted until verified by mail.
     public var claimedEmail: String?
     public var locale: String?
+    /// What the visitor said the chat is about (pre-chat form), a label for new conversations.
+    public var topic: String?
     public var expiresAt: Date
 
-    public init(id: String, inboxId: InboxID, contactId: ContactID, claimedEmail: String?, locale: String?, expiresAt: Date) {
+    public init(
+        id: String, inboxId: InboxID, contactId: ContactID, claimedEmail: String?, locale: String?, topic: String?, expiresAt: Date
+    ) {
         self.id = id
         self.inboxId = inboxId
         self.contactId = contactId
         self.claimedEmail = claimedEmail
         self.locale = locale
+        self.topic = topic
         self.expiresAt = expiresAt
     }
 }
 
 public protocol WidgetSessionRepository: Sendable {
     func createWidgetSession(
-        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, userAgent: String?,
-        clientAddress: String?, expiresAt: Date) async throws -> WidgetSession
+        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, topic: String?,
+        userAgent: String?, clientAddress: String?, expiresAt: Date) async throws -> WidgetSession
     /// The live session for a token hash; extends its expiry by `slidingLifetime` when used.
     func widgetSession(tokenHash: String, now: Date, slidingLifetime: TimeInterval) async throws -> WidgetSession?
     /// The contact's most recent conversation in the inbox, if any.

@@ -4,24 +4,24 @@ import SQLKit
 
 extension SQLStore: WidgetSessionRepository {
     public func createWidgetSession(
-        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, userAgent: String?,
-        clientAddress: String?, expiresAt: Date
+        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, topic: String?,
+        userAgent: String?, clientAddress: String?, expiresAt: Date
     ) async throws -> WidgetSession {
         let id = UUID().uuidString.lowercased()
         let at = Clock.millis(now())
         try await database.write { sql in
             try await sql.raw(
                 """
-                INSERT INTO widget_sessions (id, token_hash, inbox_id, contact_id, claimed_email, locale, user_agent, client_address,
-                    created_at, last_seen_at, expires_at)
+                INSERT INTO widget_sessions (id, token_hash, inbox_id, contact_id, claimed_email, locale, topic, user_agent,
+                    client_address, created_at, last_seen_at, expires_at)
                 VALUES (\(bind: id), \(bind: tokenHash), \(bind: inboxId.rawValue), \(bind: contactId.rawValue), \(bind: claimedEmail),
-                    \(bind: locale), \(bind: userAgent.map { String($0.prefix(300)) }), \(bind: clientAddress), \(bind: at), \(bind: at),
-                    \(bind: Clock.millis(expiresAt)))
+                    \(bind: locale), \(bind: topic), \(bind: userAgent.map { String($0.prefix(300)) }), \(bind: clientAddress),
+                    \(bind: at), \(bind: at), \(bind: Clock.millis(expiresAt)))
                 """
             ).run()
         }
         return WidgetSession(
-            id: id, inboxId: inboxId, contactId: contactId, claimedEmail: claimedEmail, locale: locale,
+            id: id, inboxId: inboxId, contactId: contactId, claimedEmail: claimedEmail, locale: locale, topic: topic,
             expiresAt: Clock.date(Clock.millis(expiresAt)))
     }
 
@@ -31,7 +31,7 @@ extension SQLStore: WidgetSessionRepository {
             guard
                 let row = try await sql.raw(
                     """
-                    SELECT id, inbox_id, contact_id, claimed_email, locale, expires_at, last_seen_at FROM widget_sessions
+                    SELECT id, inbox_id, contact_id, claimed_email, locale, topic, expires_at, last_seen_at FROM widget_sessions
                     WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL AND expires_at > \(bind: at)
                     """
                 ).first()
@@ -39,7 +39,7 @@ extension SQLStore: WidgetSessionRepository {
             let session = WidgetSession(
                 id: try row.string("id"), inboxId: InboxID(rawValue: try row.string("inbox_id")),
                 contactId: ContactID(rawValue: try row.string("contact_id")), claimedEmail: try row.optionalString("claimed_email"),
-                locale: try row.optionalString("locale"), expiresAt: try row.date("expires_at"))
+                locale: try row.optionalString("locale"), topic: try row.optionalString("topic"), expiresAt: try row.date("expires_at"))
             return (session, try row.int64("last_seen_at"))
         }
         guard let (stored, lastSeen) = found else { return nil }

@@ -17,6 +17,7 @@ public enum Schema {
                 contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
                 claimed_email TEXT,
                 locale TEXT,
+                topic TEXT,
                 user_agent TEXT,
                 client_address TEXT,
                 created_at BIGINT NOT NULL,

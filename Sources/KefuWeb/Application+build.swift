@@ -83,12 +83,13 @@ func buildRouter(
     ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
 
-    // Live-chat widget: sessions for visitors and their WebSocket.
-    WidgetController(
+    // Live-chat widget: the loader, its frame, sessions for visitors and their WebSocket.
+    let widget = WidgetController(
         service: WidgetService(
             store: store, activity: activity, sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
-        hub: hub, limits: limits
-    ).addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+        hub: hub, limits: limits, resources: resources)
+    widget.addPageRoutes(to: router)
+    widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 
     // Agent console.
     let console = router.group("console").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: false))

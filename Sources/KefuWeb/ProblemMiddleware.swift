@@ -59,10 +59,13 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.init("X-Request-Id")!] = context.id
-        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
+        // A route may set its own policy (the chat widget's frame may be embedded anywhere).
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] = contentSecurityPolicy
+            response.headers[.init("X-Frame-Options")!] = "DENY"
+        }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.init("Referrer-Policy")!] = "same-origin"
-        response.headers[.init("X-Frame-Options")!] = "DENY"
         if response.headers[.cacheControl] == nil {
             response.headers[.cacheControl] = "no-store"
         }

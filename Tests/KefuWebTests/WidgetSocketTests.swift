@@ -42,7 +42,8 @@ struct VisitorSocket {
 extension TestClientProtocol {
     /// Starts a widget session on a new webchat inbox (or the given one) and returns its token.
     func widgetSession(inbox: InboxID) async throws -> (token: String, contactId: String) {
-        let response = try await json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(inbox)","name":"访客","locale":"zh-CN"}"#)
+        let response = try await json(
+            .post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(inbox)","name":"访客","locale":"zh-CN","topic":"withdrawal-limit"}"#)
         guard response.status == .created, let token = response.object["sessionToken"] as? String,
             let contact = response.object["contactId"] as? String
         else { throw TestFailure("session: \(response.status) \(response.text)") }
@@ -67,6 +68,8 @@ extension TestClientProtocol {
             #expect(wrongKind.code == "inbox_not_found")
             let badEmail = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","email":"not-an-email"}"#)
             #expect(badEmail.code == "validation_failed")
+            let badTopic = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","topic":"refund"}"#)
+            #expect(badTopic.code == "validation_failed")
             let french = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","locale":"fr-FR"}"#)
             #expect(french.status == .created)
             // Claiming someone's email gives a new contact, never theirs.
@@ -101,6 +104,7 @@ extension TestClientProtocol {
                 let conversation = try #require(try await store.conversation(id: conversationId))
                 #expect(conversation.contactId.rawValue == contactId)
                 #expect(conversation.subject == "我的提现一直在审核中")
+                #expect(conversation.labels == ["withdrawal-limit"])
             }
         }
     }

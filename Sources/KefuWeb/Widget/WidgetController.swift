@@ -17,7 +17,16 @@ struct WidgetController {
         let name: String?
         let email: String?
         let locale: String?
+        let topic: String?
     }
+
+    let resources: ConsoleResources
+
+    /// The widget's own page may be framed by any site (that is the point of a widget); it still
+    /// runs no inline script or style.
+    static let framePolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "frame-ancestors *; form-action 'self'; base-uri 'none'; object-src 'none'"
 
     struct SessionResponse: Encodable, Sendable {
         let sessionToken: String
@@ -25,11 +34,39 @@ struct WidgetController {
         let expiresAt: Date
     }
 
+    /// `GET /widget.js` (the loader host pages embed) and `GET /widget/frame` (the chat itself).
+    func addPageRoutes(to router: Router<KefuRequestContext>) {
+        router.get("/widget.js") { _, _ in
+            var response = try resources.staticResponse("widget.js")
+            response.headers[.accessControlAllowOrigin] = "*"
+            return response
+        }
+        router.get("/widget/frame") { request, _ in
+            let query = QueryReader(request: request)
+            guard let inboxId = (try? query.id("inbox", as: InboxID.self)) ?? nil,
+                let inbox = try await service.store.inbox(id: inboxId), inbox.kind == .webchat
+            else { throw APIError.notFound("inbox") }
+            let locale =
+                query.string("lang").flatMap(UILocale.init(tag:))
+                ?? UILocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
+            let strings = (resources.translations[locale] ?? [:]).filter { $0.key.hasPrefix("widget_") }
+            var response = try resources.render(
+                "widget-frame",
+                [
+                    "lang": locale.rawValue, "t": resources.translations[locale] ?? [:], "inbox_id": inbox.id.rawValue,
+                    "strings_json": String(decoding: try JSONEncoder.api.encode(strings), as: UTF8.self),
+                    "topics_json": String(decoding: try JSONEncoder.api.encode(WidgetService.topics), as: UTF8.self),
+                ])
+            response.headers[.contentSecurityPolicy] = Self.framePolicy
+            return response
+        }
+    }
+
     func addRoutes(to api: RouterGroup<KefuRequestContext>, catalog: CatalogedGroup<KefuRequestContext>) {
         catalog.post("widget/sessions") { request, context in
             let body = try await request.decodeJSON(SessionBody.self, limit: limits.small)
             let (token, session) = try await service.startSession(
-                inboxId: body.inboxId, name: body.name, email: body.email, locale: body.locale,
+                inboxId: body.inboxId, name: body.name, email: body.email, locale: body.locale, topic: body.topic,
                 userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(
                 SessionResponse(sessionToken: token, contactId: session.contactId, expiresAt: session.expiresAt), status: .created)
@@ -46,8 +83,10 @@ struct WidgetController {
             guard let token = context.request.uri.queryParameters.get("token"),
                 let session = try await service.session(token: token)
             else { return }
+            let query = QueryReader(request: context.request)
             let socket = WidgetSocket(
-                service: service, hub: hub, session: session, since: try Self.since(context.request), logger: context.logger)
+                service: service, hub: hub, session: session, since: try Self.since(context.request),
+                sinceConversation: try query.id("conversationId", as: ConversationID.self), logger: context.logger)
             try await socket.run(inbound: inbound, outbound: outbound)
         }
     }

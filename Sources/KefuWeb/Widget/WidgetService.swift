@@ -13,8 +13,11 @@ struct WidgetService {
     let now: @Sendable () -> Date
 
     /// Starts a session for a new visitor (a new contact) on a webchat inbox.
+    /// The topics of the pre-chat form; each becomes a label on the conversation it starts.
+    static let topics = ["login", "transfer", "withdrawal-limit", "security", "other"]
+
     func startSession(
-        inboxId: InboxID, name: String?, email: String?, locale: String?, userAgent: String?, address: String?
+        inboxId: InboxID, name: String?, email: String?, locale: String?, topic: String?, userAgent: String?, address: String?
     ) async throws -> (token: String, session: WidgetSession) {
         guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
         let trimmedName = name?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -24,6 +27,7 @@ struct WidgetService {
         // Whatever the browser says; languages Kefu does not speak yet fall back to English.
         if let locale, locale.count > 35 { failure.add("locale", .tooLong(max: 35)) }
         let chosenLocale = locale.map { UILocale(tag: $0) ?? .en }
+        if let topic, !Self.topics.contains(topic) { failure.add("topic", .notOneOf(Self.topics)) }
         try failure.throwIfAny()
         // A typed email is only a claim: it must not open another person's history, so the
         // visitor is a new contact until the email is verified by mail (email channel).
@@ -33,7 +37,7 @@ struct WidgetService {
         let session = try await store.createWidgetSession(
             inboxId: inbox.id, contactId: contact.id, tokenHash: TokenDigest.of(token),
             claimedEmail: email.flatMap { $0.isEmpty ? nil : EmailAddress.normalize($0) }, locale: chosenLocale?.rawValue,
-            userAgent: userAgent, clientAddress: address, expiresAt: now().addingTimeInterval(sessionLifetime))
+            topic: topic, userAgent: userAgent, clientAddress: address, expiresAt: now().addingTimeInterval(sessionLifetime))
         return (token, session)
     }
 
@@ -62,6 +66,9 @@ struct WidgetService {
         }
         let subject = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(80)) }
         let conversation = try await store.createConversation(inboxId: session.inboxId, contactId: session.contactId, subject: subject)
+        if let topic = session.topic {
+            _ = try await store.updateConversation(id: conversation.id, change: .init(labels: [topic]), audit: nil)
+        }
         return try await activity.send(message, to: conversation.id)
     }
 

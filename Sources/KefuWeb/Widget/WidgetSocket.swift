@@ -15,6 +15,9 @@ struct WidgetSocket {
     let hub: EventHub
     let session: WidgetSession
     let since: Int64
+    /// The conversation `since` refers to; when the current conversation is another one (a new
+    /// one started), it is replayed from the beginning.
+    let sinceConversation: ConversationID?
     let logger: Logger
 
     static let maxFrameBytes = 64 << 10
@@ -72,8 +75,9 @@ struct WidgetSocket {
         sender.yield(.hello(.init(contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0)))
         var cursor = ReplayCursor()
         if let current {
-            cursor = ReplayCursor(since: [current.id: since])
-            var after = since
+            let start = sinceConversation == nil || sinceConversation == current.id ? since : 0
+            cursor = ReplayCursor(since: [current.id: start])
+            var after = start
             while true {
                 let page = try await service.store.messages(conversationId: current.id, since: after, limit: 200)
                 for message in page {

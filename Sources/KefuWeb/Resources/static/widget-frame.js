@@ -1,0 +1,249 @@
+// The chat inside the widget iframe: session, WebSocket, replay after reconnect, pending
+// messages resent until acknowledged. Customer and agent text is only ever set as textContent.
+const body = document.body;
+const inbox = body.dataset.inbox;
+const t = JSON.parse(body.dataset.strings);
+const topics = JSON.parse(body.dataset.topics);
+const storageKey = `kefu:${inbox}`;
+const $ = (id) => document.getElementById(id);
+
+const remembered = JSON.parse(localStorage.getItem(storageKey) || '{}');
+const state = {
+  token: remembered.token,
+  conversationId: remembered.conversationId,
+  // A fresh page has shown nothing yet, so it replays the conversation from the start;
+  // lastSeq only saves work on reconnects within this page.
+  lastSeq: 0,
+  socket: null,
+  open: false,
+  retry: 0,
+  pending: new Map(), // clientMsgId -> { text, element, acked }
+  shown: new Set(), // seqs rendered for the current conversation
+};
+
+function save() {
+  const { token, conversationId } = state;
+  localStorage.setItem(storageKey, JSON.stringify({ token, conversationId }));
+}
+
+// Hook for the help center (coming): suggest articles while the visitor types.
+async function suggestArticles(_text) { return []; }
+
+function setOpen(open) {
+  state.open = open;
+  $('panel').hidden = !open;
+  $('launcher').setAttribute('aria-expanded', String(open));
+  $('launcher-label').textContent = open ? t.widget_close : t.widget_open;
+  parent.postMessage({ kefu: 'resize', open }, '*');
+  if (open) {
+    if (state.token) { showChat(); connect(); } else { $('prechat').hidden = false; }
+  }
+}
+
+function showChat() {
+  $('prechat').hidden = true;
+  $('composer').hidden = false;
+  $('text').focus();
+}
+
+function renderMessage(frame) {
+  const item = document.createElement('li');
+  item.className = `message ${frame.direction}`;
+  item.dataset.seq = frame.seq;
+  const who = document.createElement('div');
+  who.className = 'who';
+  who.textContent = frame.direction === 'incoming' ? t.widget_you : (frame.author?.name || t.widget_agent);
+  const text = document.createElement('div');
+  text.className = 'text';
+  text.textContent = frame.text;
+  item.append(who, text);
+  return item;
+}
+
+function renderEvent(text) {
+  const item = document.createElement('li');
+  item.className = 'event';
+  item.textContent = text;
+  $('messages').append(item);
+}
+
+function scrollToEnd() { $('messages').lastElementChild?.scrollIntoView({ block: 'end' }); }
+
+function onMessage(frame) {
+  if (frame.conversationId !== state.conversationId) startConversation(frame.conversationId);
+  if (state.shown.has(frame.seq)) return;
+  state.shown.add(frame.seq);
+  const pending = frame.clientMsgId && state.pending.get(frame.clientMsgId);
+  const element = renderMessage(frame);
+  if (pending) {
+    pending.element.replaceWith(element);
+    state.pending.delete(frame.clientMsgId);
+  } else {
+    $('messages').append(element);
+  }
+  state.lastSeq = Math.max(state.lastSeq || 0, frame.seq);
+  save();
+  scrollToEnd();
+}
+
+function startConversation(id) {
+  state.conversationId = id;
+  state.lastSeq = 0;
+  state.shown = new Set();
+  save();
+}
+
+function handle(frame) {
+  switch (frame.type) {
+    case 'hello':
+      state.retry = 0;
+      $('connection').textContent = '';
+      if (frame.conversationId && frame.conversationId !== state.conversationId) {
+        // A different conversation than we remember: the server replays it from the start.
+        $('messages').replaceChildren();
+        startConversation(frame.conversationId);
+      }
+      resendPending();
+      break;
+    case 'message':
+      onMessage(frame);
+      break;
+    case 'conversation':
+      if (frame.conversationId === state.conversationId) state.lastSeq = Math.max(state.lastSeq || 0, frame.seq);
+      if (frame.status === 'resolved') renderEvent(t.widget_resolved);
+      if (frame.status === 'open') renderEvent(t.widget_reopened);
+      save();
+      break;
+    case 'ack': {
+      const pending = state.pending.get(frame.clientMsgId);
+      if (pending) { pending.acked = true; pending.element.classList.remove('pending'); }
+      break;
+    }
+    case 'typing':
+      $('typing').hidden = !frame.isTyping;
+      clearTimeout(handle.typingTimer);
+      if (frame.isTyping) handle.typingTimer = setTimeout(() => { $('typing').hidden = true; }, 6000);
+      break;
+    case 'error':
+      if (frame.code === 'unauthenticated') { forgetSession(); return; }
+      if (frame.clientMsgId && state.pending.has(frame.clientMsgId)) markFailed(frame.clientMsgId);
+      break;
+  }
+}
+
+function connect() {
+  if (state.socket || !state.token) return;
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const params = new URLSearchParams({ token: state.token, since: String(state.lastSeq || 0) });
+  if (state.conversationId) params.set('conversationId', state.conversationId);
+  const socket = new WebSocket(`${scheme}//${location.host}/api/v1/widget/ws?${params}`);
+  state.socket = socket;
+  socket.addEventListener('message', (event) => handle(JSON.parse(event.data)));
+  socket.addEventListener('close', (event) => {
+    state.socket = null;
+    if (!state.open) return;
+    $('connection').textContent = t.widget_reconnecting;
+    // A refused token (expired session) cannot recover by retrying.
+    if (event.code === 1006 && state.retry > 5) { forgetSession(); return; }
+    const delay = Math.min(15000, 500 * 2 ** state.retry++);
+    setTimeout(connect, delay);
+  });
+}
+
+function forgetSession() {
+  localStorage.removeItem(storageKey);
+  Object.assign(state, { token: null, conversationId: null, lastSeq: 0, shown: new Set() });
+  $('messages').replaceChildren();
+  $('composer').hidden = true;
+  $('prechat').hidden = false;
+}
+
+function sendFrame(object) {
+  if (state.socket?.readyState === WebSocket.OPEN) { state.socket.send(JSON.stringify(object)); return true; }
+  return false;
+}
+
+function resendPending() {
+  for (const [clientMsgId, pending] of state.pending) {
+    if (!pending.acked) sendFrame({ type: 'message', clientMsgId, text: pending.text });
+  }
+}
+
+function markFailed(clientMsgId) {
+  const pending = state.pending.get(clientMsgId);
+  pending.element.classList.add('failed');
+  pending.element.querySelector('.state').textContent = t.widget_failed;
+  pending.element.addEventListener('click', () => {
+    pending.element.classList.remove('failed');
+    pending.element.querySelector('.state').textContent = t.widget_sending;
+    sendFrame({ type: 'message', clientMsgId, text: pending.text });
+  }, { once: true });
+}
+
+function send(text) {
+  const clientMsgId = crypto.randomUUID();
+  const element = renderMessage({ direction: 'incoming', text, seq: '' });
+  element.classList.add('pending');
+  const status = document.createElement('div');
+  status.className = 'state';
+  status.textContent = t.widget_sending;
+  element.append(status);
+  $('messages').append(element);
+  scrollToEnd();
+  state.pending.set(clientMsgId, { text, element, acked: false });
+  sendFrame({ type: 'message', clientMsgId, text });
+  if (!state.socket) connect();
+}
+
+let lastTyping = 0;
+function typing(isTyping) {
+  const now = Date.now();
+  if (isTyping && now - lastTyping < 3000) return;
+  lastTyping = isTyping ? now : 0;
+  sendFrame({ type: 'typing', isTyping });
+}
+
+$('launcher').addEventListener('click', () => setOpen(!state.open));
+
+const topicSelect = $('topic');
+for (const topic of topics) {
+  const option = document.createElement('option');
+  option.value = topic;
+  option.textContent = t[`widget_topic_${topic}`] || topic;
+  topicSelect.append(option);
+}
+
+$('prechat').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const payload = { inboxId: inbox, locale: navigator.language, topic: form.get('topic') };
+  if (form.get('name')) payload.name = form.get('name');
+  if (form.get('email')) payload.email = form.get('email');
+  const response = await fetch('/api/v1/widget/sessions', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload),
+  });
+  if (!response.ok) { $('connection').textContent = t.widget_error; return; }
+  const session = await response.json();
+  state.token = session.sessionToken;
+  save();
+  showChat();
+  connect();
+});
+
+$('composer').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = $('text').value.trim();
+  if (!text) return;
+  $('text').value = '';
+  typing(false);
+  send(text);
+});
+
+$('text').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey) { event.preventDefault(); $('composer').requestSubmit(); }
+});
+$('text').addEventListener('input', async () => {
+  typing(true);
+  const suggestions = await suggestArticles($('text').value);
+  $('suggestions').hidden = suggestions.length === 0;
+});

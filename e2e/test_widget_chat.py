@@ -1,0 +1,98 @@
+"""A customer chats from the widget on a host page with a strict CSP; an agent answers in the
+console; the reply arrives live; the conversation survives a reload."""
+import http.server
+import threading
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+
+from conftest import ARTIFACTS, DEMO_ADMIN, console_errors, wait_until
+from test_console_login import sign_in, wait_for_path
+
+
+@pytest.fixture
+def host_page(demo_server):
+    """A third-party page on another origin that embeds the widget under a strict CSP."""
+    token = demo_server.api_login(*DEMO_ADMIN)
+    inboxes = requests.get(demo_server.url + "/api/v1/inboxes", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["items"]
+    inbox = next(i for i in inboxes if i["kind"] == "webchat")
+    html = (f'<!doctype html><html><head><meta charset="utf-8"><title>Wallet</title></head>'
+            f'<body><h1>My Wallet</h1><p>Balance: 1.2 BTC</p>'
+            f'<script src="{demo_server.url}/widget.js" data-inbox="{inbox["id"]}" async></script></body></html>').encode()
+    policy = (f"default-src 'none'; script-src {demo_server.url}; frame-src {demo_server.url}; "
+              "style-src 'none'; img-src 'none'")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Security-Policy", policy)
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", inbox
+    server.shutdown()
+
+
+def open_widget(driver, url):
+    driver.get(url)
+    frame = driver.find_element(By.CSS_SELECTOR, "iframe[data-kefu-widget]")
+    driver.switch_to.frame(frame)
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=launcher]").click()
+    return frame
+
+
+def widget_texts(driver):
+    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid=widget-messages] .message .text")]
+
+
+def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browser):
+    url, inbox = host_page
+    customer = browser_zh
+    frame = open_widget(customer, url)
+    customer.find_element(By.NAME, "name").send_keys("陈先生")
+    customer.find_element(By.CSS_SELECTOR, "#topic option[value=withdrawal-limit]").click()
+    customer.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button").click()
+    text = customer.find_element(By.ID, "text")
+    text.send_keys("你好，我的提现额度是多少？<img src=x onerror=alert(1)>")
+    customer.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
+    wait_until(customer, lambda d: d.find_elements(By.CSS_SELECTOR, ".message.incoming:not(.pending)"))
+    assert widget_texts(customer) == ["你好，我的提现额度是多少？<img src=x onerror=alert(1)>"]
+    assert customer.find_elements(By.CSS_SELECTOR, "[data-testid=widget-messages] img") == []
+
+    # The agent finds it in the console and answers.
+    sign_in(browser, demo_server, *DEMO_ADMIN)
+    wait_for_path(browser, "/console")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "陈先生").click()
+    wait_until(browser, lambda d: "/console/conversations/" in d.current_url)
+    assert "withdrawal-limit" in browser.find_element(By.CSS_SELECTOR, ".sidebar").text
+    browser.find_element(By.ID, "reply-text").send_keys("您好，您当前是一级认证，每日提现额度为 10,000 美元。")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=composer] button[type=submit]").click()
+
+    # It arrives in the widget without a reload.
+    wait_until(customer, lambda d: len(widget_texts(d)) == 2)
+    assert widget_texts(customer)[1] == "您好，您当前是一级认证，每日提现额度为 10,000 美元。"
+    agent_label = customer.find_elements(By.CSS_SELECTOR, ".message.outgoing .who")[0].text
+    assert agent_label == "王敏 Wang Min"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    customer.save_screenshot(str(ARTIFACTS / "widget-conversation.png"))
+
+    # A reload keeps the conversation (session token in localStorage, history replayed).
+    customer.switch_to.default_content()
+    open_widget(customer, url)
+    wait_until(customer, lambda d: len(widget_texts(d)) == 2)
+    assert customer.find_element(By.CSS_SELECTOR, "[data-testid=prechat]").is_displayed() is False
+
+    # Resolving in the console tells the customer.
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=resolve]").click()
+    wait_until(customer, lambda d: d.find_elements(By.CSS_SELECTOR, ".event"))
+    assert "已解决" in customer.find_element(By.CSS_SELECTOR, ".event").text
+    customer.switch_to.default_content()
+    assert console_errors(customer) == []
+    assert console_errors(browser) == []
