@@ -140,6 +140,14 @@ def wait_until(driver, condition, timeout=10):
     return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(condition)
 
 
+def click(driver, selector, by="css selector"):
+    """Clicks an element, looking it up again if live updates replaced it meanwhile."""
+    def attempt(d):
+        d.find_element(by, selector).click()
+        return True
+    return wait_until(driver, attempt)
+
+
 def console_errors(driver):
     """Everything the page logged at error level (script errors, failed loads, CSP violations)."""
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]

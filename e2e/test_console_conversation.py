@@ -2,7 +2,7 @@
 import requests
 from selenium.webdriver.common.by import By
 
-from conftest import DEMO_ADMIN, console_errors, wait_until
+from conftest import DEMO_ADMIN, click, console_errors, wait_until
 from test_console_login import sign_in, wait_for_path
 
 
@@ -18,20 +18,21 @@ def test_reply_note_and_resolve(demo_server, browser):
     conversation_id = open_first_open_conversation(browser, demo_server)
     before = len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li"))
 
+    def last_message(d):
+        items = d.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li")
+        return (len(items), items[-1].get_attribute("class"), items[-1].find_element(By.CSS_SELECTOR, ".text").text)
+
     browser.find_element(By.ID, "reply-text").send_keys("您好，我们已经收到，正在处理。")
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=composer] button[type=submit]").click()
-    wait_until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li")) == before + 1)
-    last = browser.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li")[-1]
-    assert "outgoing" in last.get_attribute("class")
-    assert last.find_element(By.CSS_SELECTOR, ".text").text == "您好，我们已经收到，正在处理。"
+    click(browser, "[data-testid=composer] button[type=submit]")
+    wait_until(browser, lambda d: last_message(d) == (before + 1, "message outgoing", "您好，我们已经收到，正在处理。"))
 
+    wait_until(browser, lambda d: d.find_element(By.ID, "reply-text").get_attribute("value") == "")
     browser.find_element(By.ID, "reply-text").send_keys("Checked the withdrawal record.")
-    browser.find_element(By.NAME, "private").click()
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=composer] button[type=submit]").click()
-    wait_until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li")) == before + 2)
-    assert "note" in browser.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li")[-1].get_attribute("class")
+    click(browser, "private", by="name")
+    click(browser, "[data-testid=composer] button[type=submit]")
+    wait_until(browser, lambda d: last_message(d) == (before + 2, "message note", "Checked the withdrawal record."))
 
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=resolve]").click()
+    click(browser, "[data-testid=resolve]")
     wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=status]").text == "Resolved")
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=reopen]").is_displayed()
     assert console_errors(browser) == []

@@ -7,7 +7,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, DEMO_ADMIN, console_errors, wait_until
+from conftest import ARTIFACTS, DEMO_ADMIN, click, console_errors, wait_until
 from test_console_login import sign_in, wait_for_path
 
 
@@ -55,6 +55,9 @@ def widget_texts(driver):
 def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browser):
     url, inbox = host_page
     customer = browser_zh
+    # The agent is already looking at the inbox; new chats must appear without a reload.
+    sign_in(browser, demo_server, *DEMO_ADMIN)
+    wait_for_path(browser, "/console")
     frame = open_widget(customer, url)
     customer.find_element(By.NAME, "name").send_keys("陈先生")
     customer.find_element(By.CSS_SELECTOR, "#topic option[value=withdrawal-limit]").click()
@@ -66,14 +69,13 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     assert widget_texts(customer) == ["你好，我的提现额度是多少？<img src=x onerror=alert(1)>"]
     assert customer.find_elements(By.CSS_SELECTOR, "[data-testid=widget-messages] img") == []
 
-    # The agent finds it in the console and answers.
-    sign_in(browser, demo_server, *DEMO_ADMIN)
-    wait_for_path(browser, "/console")
-    browser.find_element(By.PARTIAL_LINK_TEXT, "陈先生").click()
+    # The agent sees it arrive live and answers.
+    wait_until(browser, lambda d: d.find_elements(By.PARTIAL_LINK_TEXT, "陈先生"))
+    click(browser, "陈先生", by="partial link text")
     wait_until(browser, lambda d: "/console/conversations/" in d.current_url)
-    assert "withdrawal-limit" in browser.find_element(By.CSS_SELECTOR, ".sidebar").text
+    wait_until(browser, lambda d: "withdrawal-limit" in d.find_element(By.CSS_SELECTOR, ".sidebar").text)
     browser.find_element(By.ID, "reply-text").send_keys("您好，您当前是一级认证，每日提现额度为 10,000 美元。")
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=composer] button[type=submit]").click()
+    click(browser, "[data-testid=composer] button[type=submit]")
 
     # It arrives in the widget without a reload.
     wait_until(customer, lambda d: len(widget_texts(d)) == 2)
@@ -83,14 +85,20 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     customer.save_screenshot(str(ARTIFACTS / "widget-conversation.png"))
 
+    # The customer types and writes again: the open console view shows both live.
+    customer.find_element(By.ID, "text").send_keys("好的")
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=customer-typing]").is_displayed())
+    customer.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
+    wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li")[-1].text.endswith("好的"))
+
     # A reload keeps the conversation (session token in localStorage, history replayed).
     customer.switch_to.default_content()
     open_widget(customer, url)
-    wait_until(customer, lambda d: len(widget_texts(d)) == 2)
+    wait_until(customer, lambda d: len(widget_texts(d)) == 3)
     assert customer.find_element(By.CSS_SELECTOR, "[data-testid=prechat]").is_displayed() is False
 
     # Resolving in the console tells the customer.
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=resolve]").click()
+    click(browser, "[data-testid=resolve]")
     wait_until(customer, lambda d: d.find_elements(By.CSS_SELECTOR, ".event"))
     assert "已解决" in customer.find_element(By.CSS_SELECTOR, ".event").text
     customer.switch_to.default_content()

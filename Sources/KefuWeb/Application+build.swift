@@ -91,6 +91,20 @@ func buildRouter(
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 
+    // The agents' live feed: console pages connect with their session cookie (same origin only).
+    let agentFeed = api.group("agent").add(middleware: SameOriginWebSocketGate(publicURL: configuration.publicURL))
+    agentFeed.ws("ws") { _, context in
+        guard context.identity != nil else { throw APIError.unauthenticated }
+        return .upgrade([:])
+    } onUpgrade: { inbound, outbound, context in
+        guard let identity = context.requestContext.identity else { return }
+        let query = QueryReader(request: context.request)
+        try await AgentSocket(
+            store: store, hub: hub, agent: identity.agent, conversationId: try query.id("conversationId", as: ConversationID.self),
+            since: try query.int("since") ?? 0
+        ).run(inbound: inbound, outbound: outbound)
+    }
+
     // Agent console.
     let console = router.group("console").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: false))
     let consoleAuth = ConsoleAuthController(

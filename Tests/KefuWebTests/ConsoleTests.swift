@@ -222,6 +222,18 @@ struct ConsoleBrowser {
         }
     }
 
+    @Test func theAgentFeedRefusesCookiesSentFromOtherSites() async throws {
+        try await TestApp.run { client, _ in
+            var browser = ConsoleBrowser(client: client)
+            try await browser.signIn()
+            for (origin, refused) in [("https://evil.example", true), ("http://kefu.evil.example", true), ("http://127.0.0.1:8080", false)] {
+                let response = try await client.execute(
+                    uri: "/api/v1/agent/ws", method: .get, headers: [.cookie: browser.cookieHeader, .origin: origin], body: nil)
+                #expect((response.status == .forbidden) == refused, "\(origin)")
+            }
+        }
+    }
+
     @Test func languageSwitchSticks() async throws {
         try await TestApp.run { client, _ in
             var browser = ConsoleBrowser(client: client)

@@ -179,3 +179,56 @@ actor ConversationIDBox {
     var value: String?
     func set(_ value: String?) { self.value = value }
 }
+
+@Suite struct AgentSocketTests {
+    func agentFeed(
+        _ client: any TestClientProtocol, headers: HTTPFields, query: String = "",
+        _ body: @escaping @Sendable (inout VisitorSocket) async throws -> Void
+    ) async throws {
+        try await client.ws("/api/v1/agent/ws\(query)", configuration: .init(additionalHeaders: headers)) { inbound, outbound, _ in
+            var socket = VisitorSocket(iterator: inbound.messages(maxSize: 1 << 20).makeAsyncIterator(), outbound: outbound)
+            try await body(&socket)
+        }
+    }
+
+    @Test func agentsSeeCustomerMessagesAndTypingLive() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (visitorToken, _) = try await client.widgetSession(inbox: chat.id)
+            let token = try await client.login()
+            try await agentFeed(client, headers: [.authorization: "Bearer \(token)"]) { agent in
+                #expect(try await agent.next()["type"] as? String == "hello")
+                try await client.visitor(visitorToken) { visitor in
+                    _ = try await visitor.next()
+                    try await visitor.send(["type": "message", "clientMsgId": "v-1", "text": "有人吗？"])
+                    _ = try await visitor.frames(until: "ack")
+                    try await visitor.send(["type": "typing", "isTyping": true])
+                }
+                let message = try await agent.next()
+                #expect(message["type"] as? String == "message")
+                #expect(message["text"] as? String == "有人吗？")
+                let typing = try await agent.next()
+                #expect(typing["type"] as? String == "typing")
+                #expect((typing["author"] as? [String: Any])?["kind"] as? String == "contact")
+            }
+        }
+    }
+
+    @Test func theFeedNeedsAnAgentAndRefusesOtherSites() async throws {
+        try await TestApp.run(live: true) { client, _ in
+            await #expect(throws: (any Error).self) {
+                try await agentFeed(client, headers: [:]) { socket in _ = try await socket.next() }
+            }
+            var browser = ConsoleBrowser(client: client)
+            try await browser.signIn()
+            let cookie = browser.cookieHeader
+            await #expect(throws: (any Error).self) {
+                try await agentFeed(client, headers: [.cookie: cookie, .origin: "https://evil.example"]) { socket in _ = try await socket.next() }
+            }
+            try await agentFeed(client, headers: [.cookie: cookie]) { socket in
+                let hello = try await socket.next()
+                #expect(hello["type"] as? String == "hello")
+            }
+        }
+    }
+}

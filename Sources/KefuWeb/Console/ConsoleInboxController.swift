@@ -186,6 +186,7 @@ struct ConsoleInboxController {
         values["agents"] = agents.filter { $0.status == .active }.map { agent -> [String: Any] in
             ["id": agent.id.rawValue, "name": agent.name, "selected": agent.id == conversation.assigneeId]
         }
+        values["last_seq"] = conversation.lastSeq
         values["created_iso"] = ConsolePage.isoTime(conversation.createdAt)
         values["created_text"] = ConsolePage.shortTime(conversation.createdAt)
         // A fresh id per rendered form: a double submit or a resend after a dropped response stores once.

@@ -1,32 +1,123 @@
 // Small progressive enhancements for the console; every page works without them.
+// Live updates: the agent WebSocket says *that* something changed; the page re-reads itself
+// and swaps the parts marked data-live, so what agents see is always what the server renders.
 
-// Ctrl/Cmd+Enter sends the reply.
+const lang = document.documentElement.lang || 'en';
+const format = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+
+// Render timestamps in the agent's own time zone and language.
+function localizeTimes(root) {
+  for (const element of root.querySelectorAll('time[datetime]')) {
+    const date = new Date(element.getAttribute('datetime'));
+    if (!Number.isNaN(date.getTime())) element.textContent = format.format(date);
+  }
+}
+
+// Never submit a form twice by double-clicking.
+function guardForms(root) {
+  for (const form of root.querySelectorAll('form')) {
+    form.addEventListener('submit', () => {
+      for (const button of form.querySelectorAll('button[type=submit]')) setTimeout(() => { button.disabled = true; }, 0);
+    });
+  }
+}
+
+function showLatestMessage() {
+  const last = document.querySelector('.messages li:last-child');
+  if (last) last.scrollIntoView({ block: 'end' });
+}
+
+localizeTimes(document);
+guardForms(document);
+
 const composer = document.querySelector('form.composer');
+const feed = document.querySelector('[data-feed]');
+const conversationId = feed?.dataset.conversationId;
+let socket = null;
+
 if (composer) {
+  // Ctrl/Cmd+Enter sends the reply.
   composer.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       composer.requestSubmit();
     }
   });
-  // Show the latest message on open.
-  const last = document.querySelector('.messages li:last-child');
-  if (last) last.scrollIntoView({ block: 'end' });
+  // Tell the customer an agent is typing (at most every 3 seconds).
+  let lastTyping = 0;
+  composer.querySelector('textarea').addEventListener('input', () => {
+    const now = Date.now();
+    if (now - lastTyping < 3000 || socket?.readyState !== WebSocket.OPEN) return;
+    lastTyping = now;
+    socket.send(JSON.stringify({ type: 'typing', conversationId, isTyping: true }));
+  });
+  showLatestMessage();
 }
 
-// Render timestamps in the agent's own time zone and language.
-const lang = document.documentElement.lang || 'en';
-const format = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
-for (const element of document.querySelectorAll('time[datetime]')) {
-  const date = new Date(element.getAttribute('datetime'));
-  if (!Number.isNaN(date.getTime())) element.textContent = format.format(date);
+let refreshTimer = null;
+async function refresh() {
+  const response = await fetch(location.href, { credentials: 'same-origin' });
+  if (!response.ok || response.redirected) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+  const wasAtEnd = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+  for (const element of document.querySelectorAll('[data-live]')) {
+    const replacement = fresh.getElementById(element.id);
+    if (!replacement) continue;
+    const adopted = document.importNode(replacement, true);
+    element.replaceWith(adopted);
+    localizeTimes(adopted);
+    guardForms(adopted);
+  }
+  if (conversationId && wasAtEnd) showLatestMessage();
+}
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 150);
 }
 
-// Never submit a form twice by double-clicking.
-for (const form of document.querySelectorAll('form')) {
-  form.addEventListener('submit', () => {
-    for (const button of form.querySelectorAll('button[type=submit]')) {
-      setTimeout(() => { button.disabled = true; }, 0);
+let unread = 0;
+const baseTitle = document.title;
+window.addEventListener('focus', () => { unread = 0; document.title = baseTitle; });
+
+let typingTimer = null;
+function onFrame(frame) {
+  switch (frame.type) {
+    case 'hello':
+      if (onFrame.connectedBefore) scheduleRefresh(); // anything missed while away
+      onFrame.connectedBefore = true;
+      break;
+    case 'message':
+      if (!conversationId || frame.conversationId === conversationId) scheduleRefresh();
+      if (frame.direction === 'incoming' && document.hidden) {
+        unread += 1;
+        document.title = `(${unread}) ${baseTitle}`;
+      }
+      break;
+    case 'typing': {
+      const indicator = document.getElementById('typing');
+      if (!indicator || frame.conversationId !== conversationId || frame.author.kind !== 'contact') break;
+      indicator.hidden = !frame.isTyping;
+      clearTimeout(typingTimer);
+      if (frame.isTyping) typingTimer = setTimeout(() => { indicator.hidden = true; }, 6000);
+      break;
     }
+  }
+}
+
+let retry = 0;
+function connect() {
+  const url = new URL('/api/v1/agent/ws', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (conversationId) {
+    url.searchParams.set('conversationId', conversationId);
+    url.searchParams.set('since', feed.dataset.lastSeq || '0');
+  }
+  socket = new WebSocket(url);
+  socket.addEventListener('open', () => { retry = 0; });
+  socket.addEventListener('message', (event) => onFrame(JSON.parse(event.data)));
+  socket.addEventListener('close', () => {
+    socket = null;
+    setTimeout(connect, Math.min(15000, 500 * 2 ** retry++));
   });
 }
+if (feed) connect();

@@ -1,0 +1,137 @@
+import Foundation
+import HummingbirdWebSocket
+import KefuCore
+import KefuRealtime
+import KefuStore
+import Logging
+
+/// An agent's WebSocket: every conversation event live (for the inbox list), the open
+/// conversation replayed after `since` first, and the agent's typing in the other direction.
+struct AgentSocket {
+    let store: any ConversationController.Repositories
+    let hub: EventHub
+    let agent: Agent
+    let conversationId: ConversationID?
+    let since: Int64
+
+    struct AuthorFrame: Encodable, Sendable {
+        let kind: AuthorKind
+        let id: String?
+        let name: String?
+    }
+
+    struct MessageFrame: Encodable, Sendable {
+        let type = "message"
+        let conversationId: ConversationID
+        let seq: Int64
+        let id: MessageID
+        let direction: MessageDirection
+        let author: AuthorFrame
+        let text: String
+        let clientMsgId: String?
+        let createdAt: Date
+    }
+
+    struct TypingFrame: Encodable, Sendable {
+        let type = "typing"
+        let conversationId: ConversationID
+        let isTyping: Bool
+        let author: AuthorFrame
+    }
+
+    struct HelloFrame: Encodable, Sendable {
+        let type = "hello"
+        let agentId: AgentID
+    }
+
+    struct Inbound: Decodable {
+        let type: String
+        let conversationId: ConversationID?
+        let isTyping: Bool?
+    }
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let (queue, sender) = AsyncStream<String>.makeStream()
+        let live = hub.subscribe([.allConversations])
+        let names = Dictionary(uniqueKeysWithValues: try await store.listAgents().map { ($0.id.rawValue, $0.name) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await text in queue { try await outbound.write(.text(text)) }
+            }
+            group.addTask {
+                do {
+                    try await streamEvents(live, to: sender, names: names)
+                } catch EventHubError.overflow {
+                    sender.yield(#"{"code":"resync","type":"error"}"#)
+                }
+                sender.finish()
+            }
+            group.addTask {
+                try await readFrames(inbound)
+                sender.finish()
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func encode(_ value: some Encodable) -> String {
+        (try? String(decoding: JSONEncoder.api.encode(value), as: UTF8.self)) ?? ""
+    }
+
+    private func frame(for event: ConversationEvent, names: [String: String]) -> String? {
+        switch event.kind {
+        case .message(let message):
+            let name = message.author.kind == .agent ? message.author.id.flatMap { names[$0] } : nil
+            return encode(
+                MessageFrame(
+                    conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
+                    author: AuthorFrame(kind: message.author.kind, id: message.author.id, name: name), text: message.text,
+                    clientMsgId: message.clientMessageId, createdAt: message.createdAt))
+        case .typing(let author, let isTyping):
+            // Agents do not need to see their own typing echoed back.
+            if author.kind == .agent, author.id == agent.id.rawValue { return nil }
+            let name = author.kind == .agent ? author.id.flatMap { names[$0] } : nil
+            return encode(
+                TypingFrame(
+                    conversationId: event.conversationId, isTyping: isTyping, author: AuthorFrame(kind: author.kind, id: author.id, name: name)))
+        }
+    }
+
+    private func streamEvents(
+        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<String>.Continuation, names: [String: String]
+    ) async throws {
+        sender.yield(encode(HelloFrame(agentId: agent.id)))
+        var cursor = ReplayCursor()
+        if let conversationId, let conversation = try await store.conversation(id: conversationId) {
+            cursor = ReplayCursor(since: [conversationId: since])
+            var after = since
+            while true {
+                let page = try await store.messages(conversationId: conversationId, since: after, limit: 200)
+                for message in page {
+                    let event = ConversationEvent.message(message, contactId: conversation.contactId, inboxId: conversation.inboxId)
+                    if cursor.admit(event), let frame = frame(for: event, names: names) { sender.yield(frame) }
+                }
+                guard page.count == 200, let last = page.last else { break }
+                after = last.seq
+            }
+        }
+        for try await event in live where cursor.admit(event) {
+            if let frame = frame(for: event, names: names) { sender.yield(frame) }
+        }
+    }
+
+    private func readFrames(_ inbound: WebSocketInboundStream) async throws {
+        for try await message in inbound.messages(maxSize: 16 << 10) {
+            guard case .text(let text) = message,
+                let frame = try? JSONDecoder().decode(Inbound.self, from: Data(text.utf8)),
+                frame.type == "typing", let id = frame.conversationId,
+                let conversation = try await store.conversation(id: id)
+            else { continue }
+            hub.publish(
+                ConversationEvent(
+                    conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId,
+                    kind: .typing(.agent(agent.id), isTyping: frame.isTyping ?? false)))
+        }
+    }
+}
