@@ -11,12 +11,8 @@ from conftest import ARTIFACTS, DEMO_ADMIN, click, console_errors, wait_until
 from test_console_login import sign_in, wait_for_path
 
 
-@pytest.fixture
-def host_page(demo_server):
+def serve_host_page(demo_server, inbox):
     """A third-party page on another origin that embeds the widget under a strict CSP."""
-    token = demo_server.api_login(*DEMO_ADMIN)
-    inboxes = requests.get(demo_server.url + "/api/v1/inboxes", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["items"]
-    inbox = next(i for i in inboxes if i["kind"] == "webchat")
     html = (f'<!doctype html><html><head><meta charset="utf-8"><title>Wallet</title></head>'
             f'<body><h1>My Wallet</h1><p>Balance: 1.2 BTC</p>'
             f'<script src="{demo_server.url}/widget.js" data-inbox="{inbox["id"]}" async></script></body></html>').encode()
@@ -36,6 +32,26 @@ def host_page(demo_server):
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def host_page(demo_server):
+    token = demo_server.api_login(*DEMO_ADMIN)
+    inboxes = requests.get(demo_server.url + "/api/v1/inboxes", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["items"]
+    inbox = next(i for i in inboxes if i["kind"] == "webchat")
+    server = serve_host_page(demo_server, inbox)
+    yield f"http://127.0.0.1:{server.server_address[1]}/", inbox
+    server.shutdown()
+
+
+@pytest.fixture
+def quiet_host_page(fresh_server):
+    """The same, on a Kefu where no agent has a console open."""
+    token = fresh_server.api_login("ops@kefu.example", "e2e-admin-passphrase")
+    inbox = requests.post(fresh_server.url + "/api/v1/inboxes", json={"name": "Night chat", "kind": "webchat"},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    server = serve_host_page(fresh_server, inbox)
     yield f"http://127.0.0.1:{server.server_address[1]}/", inbox
     server.shutdown()
 
@@ -103,4 +119,19 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     assert "已解决" in customer.find_element(By.CSS_SELECTOR, ".event").text
     customer.switch_to.default_content()
     assert console_errors(customer) == []
+    assert console_errors(browser) == []
+
+
+def test_with_no_agent_online_the_widget_offers_email(quiet_host_page, browser):
+    url, _ = quiet_host_page
+    open_widget(browser, url)
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button").click()
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=offline]").is_displayed())
+    browser.find_element(By.ID, "offline-address").send_keys("night.owl@example.com")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=offline] button").click()
+    wait_until(browser, lambda d: d.find_element(By.ID, "offline-saved").is_displayed())
+    browser.find_element(By.ID, "text").send_keys("Is anyone there?")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
+    wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".message.incoming:not(.pending)"))
+    browser.switch_to.default_content()
     assert console_errors(browser) == []

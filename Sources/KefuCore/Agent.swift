@@ -33,12 +33,14 @@ public struct Agent: Sendable, Equatable, Codable {
     public var totpEnabled: Bool
     /// Set for a one-time password from an invitation: the agent must choose their own first.
     public var mustChangePassword: Bool
+    /// How many open chats auto-assignment may give this agent at once.
+    public var chatCapacity: Int
     public var locale: String?
     public var createdAt: Date
 
     public init(
         id: AgentID, email: String, name: String, role: AgentRole, status: AgentStatus = .active,
-        totpEnabled: Bool = false, mustChangePassword: Bool = false, locale: String? = nil, createdAt: Date
+        totpEnabled: Bool = false, mustChangePassword: Bool = false, chatCapacity: Int = 5, locale: String? = nil, createdAt: Date
     ) {
         self.id = id
         self.email = email
@@ -47,6 +49,7 @@ public struct Agent: Sendable, Equatable, Codable {
         self.status = status
         self.totpEnabled = totpEnabled
         self.mustChangePassword = mustChangePassword
+        self.chatCapacity = chatCapacity
         self.locale = locale
         self.createdAt = createdAt
     }

@@ -24,7 +24,7 @@ public protocol AgentRepository: Sendable {
     func credentials(id: AgentID) async throws -> (Agent, AgentCredentials)?
     func listAgents() async throws -> [Agent]
     func countAgents() async throws -> Int
-    func updateAgent(id: AgentID, status: AgentStatus?, role: AgentRole?, audit: AuditEvent?) async throws -> Agent
+    func updateAgent(id: AgentID, status: AgentStatus?, role: AgentRole?, chatCapacity: Int?, audit: AuditEvent?) async throws -> Agent
     /// Sets a new password hash and clears "must change password".
     func setPassword(id: AgentID, passwordHash: String, audit: AuditEvent?) async throws
     /// Replaces a forgotten password with a one-time one the agent must change, and ends every
@@ -115,6 +115,8 @@ public protocol ConversationRepository: Sendable {
     func conversation(id: ConversationID) async throws -> Conversation?
     func listConversations(filter: ConversationFilter, after cursor: PageCursor?, limit: Int) async throws -> Page<Conversation>
     func countConversations(filter: ConversationFilter) async throws -> Int
+    /// How many open or pending conversations each agent holds (agents with none are absent).
+    func openLoad() async throws -> [AgentID: Int]
     /// Applies the change and, with an `actor`, appends a system message recording status and
     /// assignment changes ("status:resolved assignee:ID"), all in one transaction.
     func updateConversation(id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?) async throws
@@ -216,6 +218,7 @@ public protocol WidgetSessionRepository: Sendable {
         userAgent: String?, clientAddress: String?, expiresAt: Date) async throws -> WidgetSession
     /// The live session for a token hash; extends its expiry by `slidingLifetime` when used.
     func widgetSession(tokenHash: String, now: Date, slidingLifetime: TimeInterval) async throws -> WidgetSession?
+    func setClaimedEmail(sessionId: String, email: String) async throws
     /// The contact's most recent conversation in the inbox, if any.
     func latestConversation(contactId: ContactID, inboxId: InboxID) async throws -> Conversation?
 }

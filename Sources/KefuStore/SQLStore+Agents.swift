@@ -4,13 +4,14 @@ import SQLKit
 
 extension SQLStore: AgentRepository {
     static let agentColumns =
-        "id, email, name, role, status, password_hash, password_must_change, totp_secret_sealed, totp_enabled, totp_last_step, locale, created_at"
+        "id, email, name, role, status, password_hash, password_must_change, totp_secret_sealed, totp_enabled, totp_last_step, chat_capacity, locale, created_at"
 
     static func agent(from row: any SQLRow) throws -> Agent {
         Agent(
             id: AgentID(rawValue: try row.string("id")), email: try row.string("email"), name: try row.string("name"),
             role: try row.enumValue("role", as: AgentRole.self), status: try row.enumValue("status", as: AgentStatus.self),
             totpEnabled: try row.bool("totp_enabled"), mustChangePassword: try row.bool("password_must_change"),
+            chatCapacity: try row.decode(column: "chat_capacity", as: Int.self),
             locale: try row.optionalString("locale"),
             createdAt: try row.date("created_at"))
     }
@@ -90,14 +91,17 @@ extension SQLStore: AgentRepository {
         }
     }
 
-    public func updateAgent(id: AgentID, status: AgentStatus?, role: AgentRole?, audit: AuditEvent?) async throws -> Agent {
+    public func updateAgent(
+        id: AgentID, status: AgentStatus?, role: AgentRole?, chatCapacity: Int?, audit: AuditEvent?
+    ) async throws -> Agent {
         let at = Clock.millis(now())
         return try await database.write { sql in
             guard
                 let row = try await sql.raw(
                     """
                     UPDATE agents SET status = COALESCE(\(bind: status?.rawValue), status),
-                        role = COALESCE(\(bind: role?.rawValue), role), updated_at = \(bind: at)
+                        role = COALESCE(\(bind: role?.rawValue), role),
+                        chat_capacity = COALESCE(\(bind: chatCapacity), chat_capacity), updated_at = \(bind: at)
                     WHERE id = \(bind: id.rawValue) RETURNING \(unsafeRaw: Self.agentColumns)
                     """
                 ).first()

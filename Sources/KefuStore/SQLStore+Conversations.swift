@@ -235,6 +235,20 @@ extension SQLStore: ConversationRepository {
         }
     }
 
+    public func openLoad() async throws -> [AgentID: Int] {
+        try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT assignee_id, COUNT(*) AS n FROM conversations
+                WHERE assignee_id IS NOT NULL AND status IN ('open', 'pending') GROUP BY assignee_id
+                """
+            ).all()
+            var load: [AgentID: Int] = [:]
+            for row in rows { load[AgentID(rawValue: try row.string("assignee_id"))] = try row.decode(column: "n", as: Int.self) }
+            return load
+        }
+    }
+
     public func updateConversation(
         id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?
     ) async throws -> ConversationUpdate {

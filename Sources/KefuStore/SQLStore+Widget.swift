@@ -58,6 +58,12 @@ extension SQLStore: WidgetSessionRepository {
         return session
     }
 
+    public func setClaimedEmail(sessionId: String, email: String) async throws {
+        try await database.write { sql in
+            try await sql.raw("UPDATE widget_sessions SET claimed_email = \(bind: email) WHERE id = \(bind: sessionId)").run()
+        }
+    }
+
     public func latestConversation(contactId: ContactID, inboxId: InboxID) async throws -> Conversation? {
         try await database.read { sql in
             guard

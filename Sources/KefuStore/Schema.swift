@@ -48,6 +48,7 @@ public enum Schema {
                 totp_secret_sealed TEXT,
                 totp_enabled BOOLEAN NOT NULL DEFAULT FALSE,
                 totp_last_step BIGINT,
+                chat_capacity INTEGER NOT NULL DEFAULT 5,
                 locale TEXT,
                 created_at BIGINT NOT NULL,
                 updated_at BIGINT NOT NULL

@@ -17,12 +17,13 @@ public func buildApplication(
     configuration: AppConfiguration,
     store: any ApplicationStore,
     hub: EventHub = EventHub(),
+    presence: PresenceRegistry = PresenceRegistry(),
     metrics: PrometheusCollectorRegistry? = nil,
     catalog: RouteCatalog = RouteCatalog(),
     logger: Logger
 ) async throws -> some ApplicationProtocol {
     let router = try await buildRouter(
-        configuration: configuration, store: store, hub: hub, metrics: metrics, catalog: catalog, logger: logger)
+        configuration: configuration, store: store, hub: hub, presence: presence, metrics: metrics, catalog: catalog, logger: logger)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),
@@ -31,8 +32,8 @@ public func buildApplication(
 }
 
 func buildRouter(
-    configuration: AppConfiguration, store: any ApplicationStore, hub: EventHub, metrics: PrometheusCollectorRegistry?,
-    catalog: RouteCatalog, logger: Logger
+    configuration: AppConfiguration, store: any ApplicationStore, hub: EventHub, presence: PresenceRegistry,
+    metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, logger: Logger
 ) async throws -> Router<KefuRequestContext> {
     let activity = ConversationActivity(store: store, hub: hub)
     let hasher = PasswordHasher(cost: configuration.passwordHashCost)
@@ -86,8 +87,9 @@ func buildRouter(
     // Live-chat widget: the loader, its frame, sessions for visitors and their WebSocket.
     let widget = WidgetController(
         service: WidgetService(
-            store: store, activity: activity, sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
-        hub: hub, limits: limits, resources: resources)
+            store: store, activity: activity, assigner: AutoAssigner(store: store, presence: presence, hub: hub),
+            sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
+        hub: hub, presence: presence, limits: limits, resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 
@@ -100,7 +102,7 @@ func buildRouter(
         guard let identity = context.requestContext.identity else { return }
         let query = QueryReader(request: context.request)
         try await AgentSocket(
-            store: store, hub: hub, agent: identity.agent, conversationId: try query.id("conversationId", as: ConversationID.self),
+            store: store, hub: hub, presence: presence, agent: identity.agent, conversationId: try query.id("conversationId", as: ConversationID.self),
             since: try query.int("since") ?? 0
         ).run(inbound: inbound, outbound: outbound)
     }
@@ -112,7 +114,7 @@ func buildRouter(
     consoleAuth.addPublicRoutes(to: console)
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
-    ConsoleInboxController(store: store, activity: activity, resources: resources).addRoutes(to: signedIn)
-    ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources).addRoutes(to: signedIn)
+    ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources, presence: presence).addRoutes(to: signedIn)
     return router
 }

@@ -73,7 +73,7 @@ struct Admin: AsyncParsableCommand {
         func run() async throws {
             try await Admin.withAgent(email: email) { store, agent in
                 _ = try await store.updateAgent(
-                    id: agent.id, status: .disabled, role: nil,
+                    id: agent.id, status: .disabled, role: nil, chatCapacity: nil,
                     audit: AuditEvent(actor: .system, action: "agent.disabled.cli", subjectKind: "agent", subjectId: agent.id.rawValue))
             }
             say("Disabled \(email).")

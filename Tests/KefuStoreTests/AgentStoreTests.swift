@@ -55,7 +55,7 @@ import Testing
             _ = try await store.createSession(
                 agentId: agent.id, tokenHash: "second", kind: "console", csrfToken: "c", userAgent: nil, clientAddress: nil,
                 expiresAt: now.addingTimeInterval(3600))
-            _ = try await store.updateAgent(id: agent.id, status: .disabled, role: nil, audit: nil)
+            _ = try await store.updateAgent(id: agent.id, status: .disabled, role: nil, chatCapacity: nil, audit: nil)
             #expect(try await store.session(tokenHash: "second", now: now) == nil)
         }
     }

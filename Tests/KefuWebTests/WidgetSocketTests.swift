@@ -207,10 +207,39 @@ actor ConversationIDBox {
                 let message = try await agent.next()
                 #expect(message["type"] as? String == "message")
                 #expect(message["text"] as? String == "有人吗？")
+                // The only agent online (this feed) gets the new chat.
+                let assigned = try await agent.next()
+                #expect(assigned["direction"] as? String == "system")
+                let adminId = try #require(try await app.store.credentials(email: TestApp.adminEmail)?.0.id)
+                #expect(assigned["text"] as? String == "assignee:\(adminId)")
                 let typing = try await agent.next()
                 #expect(typing["type"] as? String == "typing")
                 #expect((typing["author"] as? [String: Any])?["kind"] as? String == "contact")
             }
+        }
+    }
+
+    @Test func withNobodyOnlineTheWidgetOffersEmailAndTheChatWaitsUnassigned() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (visitorToken, _) = try await client.widgetSession(inbox: chat.id)
+            try await client.visitor(visitorToken) { visitor in
+                let hello = try await visitor.next()
+                #expect(hello["agentsOnline"] as? Bool == false)
+                #expect(hello["emailKnown"] as? Bool == false)
+                try await visitor.send(["type": "contact", "email": "not an email"])
+                #expect(try await visitor.next()["code"] as? String == "validation_failed")
+                try await visitor.send(["type": "contact", "email": "Li.Wei@Example.cn"])
+                #expect(try await visitor.next()["type"] as? String == "saved")
+                try await visitor.send(["type": "message", "clientMsgId": "m-1", "text": "晚上有人吗"])
+                let ack = try #require(try await visitor.frames(until: "ack").last)
+                let id = try #require((ack["conversationId"] as? String).flatMap(ConversationID.init(validating:)))
+                #expect(try await app.store.conversation(id: id)?.assigneeId == nil)
+            }
+            let sessions = try await app.store.database.read { sql in
+                try await sql.raw("SELECT claimed_email FROM widget_sessions").all().map { try $0.decode(column: "claimed_email", as: String?.self) }
+            }
+            #expect(sessions == ["li.wei@example.cn"])
         }
     }
 

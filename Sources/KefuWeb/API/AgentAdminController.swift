@@ -31,6 +31,7 @@ struct AgentAdminController {
     struct ChangeBody: Decodable {
         let status: AgentStatus?
         let role: AgentRole?
+        let chatCapacity: Int?
     }
 
     struct PasswordResetResponse: Encodable, Sendable {
@@ -60,12 +61,12 @@ struct AgentAdminController {
             try context.require(.admin)
             let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
             let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
-            guard body.status != nil || body.role != nil else {
+            guard body.status != nil || body.role != nil || body.chatCapacity != nil else {
                 guard let agent = try await store.agent(id: id) else { throw APIError.notFound("agent") }
                 return JSONResponse(agent)
             }
             let updated = try await AgentStatusChange(store: store).apply(
-                id: id, status: body.status, role: body.role, by: context)
+                id: id, status: body.status, role: body.role, chatCapacity: body.chatCapacity, by: context)
             return JSONResponse(updated)
         }
 
@@ -166,7 +167,10 @@ public struct AgentPasswordReset: Sendable {
 struct AgentStatusChange {
     let store: any AgentRepository
 
-    func apply(id: AgentID, status: AgentStatus?, role: AgentRole?, by context: AuthenticatedContext) async throws -> Agent {
+    func apply(
+        id: AgentID, status: AgentStatus?, role: AgentRole?, chatCapacity: Int? = nil, by context: AuthenticatedContext
+    ) async throws -> Agent {
+        if let chatCapacity, !(0...50).contains(chatCapacity) { throw APIError.validation("chatCapacity", .invalid) }
         guard let target = try await store.agent(id: id) else { throw APIError.notFound("agent") }
         let losesAdmin = target.role == .admin && target.status == .active && (status == .disabled || (role != nil && role != .admin))
         if losesAdmin {
@@ -177,7 +181,8 @@ struct AgentStatusChange {
         var detail: [String: String] = [:]
         if let status { detail["status"] = status.rawValue }
         if let role { detail["role"] = role.rawValue }
+        if let chatCapacity { detail["chatCapacity"] = String(chatCapacity) }
         return try await store.updateAgent(
-            id: id, status: status, role: role, audit: context.audit("agent.updated", subjectKind: "agent", subjectId: id.rawValue, detail: detail))
+            id: id, status: status, role: role, chatCapacity: chatCapacity, audit: context.audit("agent.updated", subjectKind: "agent", subjectId: id.rawValue, detail: detail))
     }
 }

@@ -10,6 +10,7 @@ import Logging
 struct AgentSocket {
     let store: any ConversationController.Repositories
     let hub: EventHub
+    let presence: PresenceRegistry
     let agent: Agent
     let conversationId: ConversationID?
     let since: Int64
@@ -51,6 +52,9 @@ struct AgentSocket {
     }
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        // An open console is what makes an agent online (unless they chose away).
+        presence.connected(agent.id)
+        defer { presence.disconnected(agent.id) }
         let (queue, sender) = AsyncStream<String>.makeStream()
         let live = hub.subscribe([.allConversations])
         let names = Dictionary(uniqueKeysWithValues: try await store.listAgents().map { ($0.id.rawValue, $0.name) })

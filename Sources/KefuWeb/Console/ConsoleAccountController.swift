@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuRealtime
 import KefuStore
 
 /// The agent's profile (2FA enrolment) and the admin page (agents, security, audit log).
@@ -9,9 +10,23 @@ struct ConsoleAccountController {
     let store: any AgentAdminController.Repositories
     let hasher: PasswordHasher
     let resources: ConsoleResources
+    let presence: PresenceRegistry
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("profile") { request, context in try profilePage(request, context, enrollment: nil) }
+        group.post("presence") { request, context in
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            guard let status = form["status"].flatMap(PresenceStatus.init(rawValue:)), status != .offline else {
+                throw APIError.validation("status", .notOneOf(["online", "away"]))
+            }
+            presence.setAway(context.agent.id, status == .away)
+            // Back to the page the switch was on.
+            var target = "/console"
+            if let referer = request.headers[.referer], let url = URL(string: referer), url.path.hasPrefix("/console") {
+                target = url.path + (url.query.map { "?\($0)" } ?? "")
+            }
+            return redirect(target)
+        }
         group.post("profile/password") { request, context in
             let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             let new = form["new_password"] ?? ""
@@ -116,7 +131,7 @@ struct ConsoleAccountController {
     private func profilePage(
         _ request: Request, _ context: AuthenticatedContext, enrollment: AgentAuthService.Enrollment?, error: String? = nil
     ) throws -> Response {
-        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
         var values = page.base(title: page.t("profile"), request: request, context: context, nav: "profile")
         values["role_label"] = page.t("role_\(context.agent.role.rawValue)")
         if let enrollment {
@@ -129,7 +144,7 @@ struct ConsoleAccountController {
     private func adminPage(
         _ request: Request, _ context: AuthenticatedContext, oneTimePassword: String?, for resetAgent: Agent?
     ) async throws -> Response {
-        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
         var values = page.base(title: page.t("admin"), request: request, context: context, nav: "admin")
         let agents = try await store.listAgents()
         let names = Dictionary(uniqueKeysWithValues: agents.map { ($0.id.rawValue, $0.name) })

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuRealtime
 import KefuStore
 
 /// The inbox list and the conversation view: the pages an agent lives in.
@@ -9,6 +10,7 @@ struct ConsoleInboxController {
     let store: any Repositories
     let activity: ConversationActivity
     let resources: ConsoleResources
+    let presence: PresenceRegistry
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("") { request, context in try await inboxPage(request, context) }
@@ -53,7 +55,7 @@ struct ConsoleInboxController {
     }
 
     private func inboxPage(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
-        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
         let query = QueryReader(request: request)
         // The inbox opens on open conversations; "all" is explicit.
         let statusParameter = query.string("status") ?? "open"
@@ -134,7 +136,7 @@ struct ConsoleInboxController {
     }
 
     private func conversationPage(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
-        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
         let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
         guard let conversation = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
         let contact = try await store.contact(id: conversation.contactId)

@@ -1,11 +1,14 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuRealtime
 
 /// What every console page shows: the language, the agent, the CSRF token, the navigation.
 struct ConsolePage {
     let resources: ConsoleResources
     let locale: UILocale
+    /// For the signed-in pages' presence switch.
+    var presence: PresenceRegistry? = nil
 
     /// The console's language: the explicit choice (cookie), then the agent's, then the browser's.
     static func locale(_ request: Request, agent: Agent? = nil) -> UILocale {
@@ -37,6 +40,12 @@ struct ConsolePage {
         values["must_enroll"] = context.identity.mustEnrollTwoFactor
         values["must_change_password"] = context.agent.mustChangePassword
         values["nav_\(nav)"] = true
+        if let presence {
+            let status = presence.status(context.agent.id)
+            values["presence"] = [
+                "status": status.rawValue, "label": t("presence_\(status.rawValue)"), "is_away": status == .away,
+            ] as [String: Any]
+        }
         return values
     }
 

@@ -10,6 +10,7 @@ import KefuStore
 struct WidgetController {
     let service: WidgetService
     let hub: EventHub
+    let presence: PresenceRegistry
     let limits: BodyLimits
 
     struct SessionBody: Decodable {
@@ -85,7 +86,7 @@ struct WidgetController {
             else { return }
             let query = QueryReader(request: context.request)
             let socket = WidgetSocket(
-                service: service, hub: hub, session: session, since: try Self.since(context.request),
+                service: service, hub: hub, presence: presence, session: session, since: try Self.since(context.request),
                 sinceConversation: try query.id("conversationId", as: ConversationID.self), logger: context.logger)
             try await socket.run(inbound: inbound, outbound: outbound)
         }

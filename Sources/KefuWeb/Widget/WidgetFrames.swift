@@ -10,6 +10,7 @@ enum WidgetFrame {
         let clientMsgId: String?
         let text: String?
         let isTyping: Bool?
+        let email: String?
     }
 
     /// What the server sends; encoded with the API encoder (sorted keys, ISO dates).
@@ -19,6 +20,7 @@ enum WidgetFrame {
         case conversation(ConversationFrame)
         case ack(Ack)
         case typing(Typing)
+        case saved(Saved)
         case error(ErrorFrame)
 
         func encode(to encoder: any Encoder) throws {
@@ -28,6 +30,7 @@ enum WidgetFrame {
             case .conversation(let frame): try frame.encode(to: encoder)
             case .ack(let frame): try frame.encode(to: encoder)
             case .typing(let frame): try frame.encode(to: encoder)
+            case .saved(let frame): try frame.encode(to: encoder)
             case .error(let frame): try frame.encode(to: encoder)
             }
         }
@@ -42,6 +45,13 @@ enum WidgetFrame {
         let contactId: ContactID
         let conversationId: ConversationID?
         let lastSeq: Int64
+        /// Whether an agent is taking chats now; when not, the widget offers to continue by email.
+        let agentsOnline: Bool
+        let emailKnown: Bool
+    }
+
+    struct Saved: Encodable, Sendable {
+        let type = "saved"
     }
 
     struct AuthorFrame: Encodable, Sendable {

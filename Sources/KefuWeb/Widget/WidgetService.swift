@@ -8,6 +8,7 @@ struct WidgetService {
     typealias Repositories = WidgetSessionRepository & ConversationController.Repositories & InboxRepository
     let store: any Repositories
     let activity: ConversationActivity
+    let assigner: AutoAssigner
     /// A widget session lives this long after it was last used.
     let sessionLifetime: TimeInterval
     let now: @Sendable () -> Date
@@ -69,7 +70,16 @@ struct WidgetService {
         if let topic = session.topic {
             _ = try await store.updateConversation(id: conversation.id, change: .init(labels: [topic]), audit: nil)
         }
-        return try await activity.send(message, to: conversation.id)
+        let result = try await activity.send(message, to: conversation.id)
+        // The customer's message is stored whatever happens next; assignment is best effort.
+        _ = try? await assigner.assign(conversation)
+        return result
+    }
+
+    /// Records the email a visitor leaves when no agent is online (a claim until verified).
+    func claimEmail(_ email: String, session: WidgetSession) async throws {
+        guard EmailAddress.isPlausible(email) else { throw APIError.validation("email", .invalid) }
+        try await store.setClaimedEmail(sessionId: session.id, email: EmailAddress.normalize(email))
     }
 
     /// Tells the agents watching that the customer is (not) typing.

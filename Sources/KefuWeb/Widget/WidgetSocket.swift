@@ -13,6 +13,7 @@ import Logging
 struct WidgetSocket {
     let service: WidgetService
     let hub: EventHub
+    let presence: PresenceRegistry
     let session: WidgetSession
     let since: Int64
     /// The conversation `since` refers to; when the current conversation is another one (a new
@@ -72,7 +73,11 @@ struct WidgetSocket {
         agentNames: [String: String]
     ) async throws {
         let current = try await service.store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
-        sender.yield(.hello(.init(contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0)))
+        sender.yield(
+            .hello(
+                .init(
+                    contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0,
+                    agentsOnline: !presence.onlineAgents().isEmpty, emailKnown: session.claimedEmail != nil)))
         var cursor = ReplayCursor()
         if let current {
             let start = sinceConversation == nil || sinceConversation == current.id ? since : 0
@@ -119,6 +124,14 @@ struct WidgetSocket {
                 }
             case "typing":
                 try await service.typing(frame.isTyping ?? false, session: session)
+            case "contact":
+                // Offline mode: the visitor leaves an email so the answer can follow by mail.
+                do {
+                    try await service.claimEmail(frame.email ?? "", session: session)
+                    sender.yield(.saved(.init()))
+                } catch let error as APIError {
+                    sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
+                }
             default:
                 sender.yield(.error(.init(code: "unknown_frame", message: "Unknown frame type.", clientMsgId: frame.clientMsgId)))
             }

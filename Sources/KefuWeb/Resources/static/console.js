@@ -79,10 +79,19 @@ let unread = 0;
 const baseTitle = document.title;
 window.addEventListener('focus', () => { unread = 0; document.title = baseTitle; });
 
+// The presence switch follows the connection: connected means online unless set away.
+function showConnection(connected) {
+  const form = document.querySelector('form.presence');
+  if (!form || form.dataset.status === 'away') return;
+  form.querySelector('.dot').className = `dot ${connected ? 'online' : 'offline'}`;
+  form.querySelector('.presence-label').textContent = connected ? form.dataset.labelOnline : form.dataset.labelOffline;
+}
+
 let typingTimer = null;
 function onFrame(frame) {
   switch (frame.type) {
     case 'hello':
+      showConnection(true);
       if (onFrame.connectedBefore) scheduleRefresh(); // anything missed while away
       onFrame.connectedBefore = true;
       break;
@@ -117,7 +126,9 @@ function connect() {
   socket.addEventListener('message', (event) => onFrame(JSON.parse(event.data)));
   socket.addEventListener('close', () => {
     socket = null;
+    showConnection(false);
     setTimeout(connect, Math.min(15000, 500 * 2 ** retry++));
   });
 }
-if (feed) connect();
+// Every signed-in page keeps the agent's feed open: it is what makes them "online".
+if (feed || document.querySelector('form.presence')) connect();

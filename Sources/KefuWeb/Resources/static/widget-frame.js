@@ -98,6 +98,8 @@ function handle(frame) {
     case 'hello':
       state.retry = 0;
       $('connection').textContent = '';
+      $('offline').hidden = frame.agentsOnline;
+      $('offline-email').hidden = frame.emailKnown;
       if (frame.conversationId && frame.conversationId !== state.conversationId) {
         // A different conversation than we remember: the server replays it from the start.
         $('messages').replaceChildren();
@@ -119,6 +121,10 @@ function handle(frame) {
       if (pending) { pending.acked = true; pending.element.classList.remove('pending'); }
       break;
     }
+    case 'saved':
+      $('offline-email').hidden = true;
+      $('offline-saved').hidden = false;
+      break;
     case 'typing':
       $('typing').hidden = !frame.isTyping;
       clearTimeout(handle.typingTimer);
@@ -228,6 +234,11 @@ $('prechat').addEventListener('submit', async (event) => {
   save();
   showChat();
   connect();
+});
+
+$('offline').addEventListener('submit', (event) => {
+  event.preventDefault();
+  sendFrame({ type: 'contact', email: $('offline-address').value.trim() });
 });
 
 $('composer').addEventListener('submit', (event) => {
