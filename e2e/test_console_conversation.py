@@ -1,6 +1,7 @@
 """An agent works a conversation in the console: reads, replies, notes, assigns, resolves."""
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from conftest import DEMO_ADMIN, click, console_errors, wait_until
 from test_console_login import sign_in, wait_for_path
@@ -31,6 +32,15 @@ def test_reply_note_and_resolve(demo_server, browser):
     click(browser, "private", by="name")
     click(browser, "[data-testid=composer] button[type=submit]")
     wait_until(browser, lambda d: last_message(d) == (before + 2, "message note", "Checked the withdrawal record."))
+
+    # A saved answer: "/res" then Tab inserts the demo's password-reset reply.
+    wait_until(browser, lambda d: d.find_element(By.ID, "reply-text").get_attribute("value") == "")
+    reply = browser.find_element(By.ID, "reply-text")
+    reply.send_keys("/res")
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=canned-suggestions]").is_displayed())
+    reply.send_keys(Keys.TAB)
+    assert reply.get_attribute("value").startswith("您好！请在登录页点击“忘记密码”")
+    reply.clear()
 
     click(browser, "[data-testid=resolve]")
     wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=status]").text == "Resolved")

@@ -96,6 +96,33 @@ public struct Conversation: Sendable, Equatable, Codable {
     }
 }
 
+/// A saved answer an agent inserts by typing `/shortcut` in the reply box.
+public struct CannedReply: Sendable, Equatable, Codable {
+    public var id: String
+    public var shortcut: String
+    public var body: String
+    public var createdAt: Date
+
+    public init(id: String, shortcut: String, body: String, createdAt: Date) {
+        self.id = id
+        self.shortcut = shortcut
+        self.body = body
+        self.createdAt = createdAt
+    }
+
+    public static let maxBodyLength = 5_000
+
+    /// Shortcuts are lowercase letters, digits, `-` and `_`, 1–30 characters, typed after a slash.
+    public static func normalizeShortcut(_ raw: String) -> String? {
+        var value = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if value.hasPrefix("/") { value.removeFirst() }
+        guard (1...30).contains(value.count),
+            value.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" })
+        else { return nil }
+        return value
+    }
+}
+
 /// Labels are short tags chosen by agents; normalised so "Withdrawal " and "withdrawal" are one.
 public enum ConversationLabel {
     public static let maxLength = 40

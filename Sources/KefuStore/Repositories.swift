@@ -185,7 +185,7 @@ public protocol SettingsRepository: Sendable {
 /// Everything the application persists.
 public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
-    & WidgetSessionRepository
+    & WidgetSessionRepository & CannedReplyRepository
 
 /// A live-chat visitor's session: which contact in which inbox the token speaks for.
 public struct WidgetSession: Sendable, Equatable {
@@ -221,6 +221,12 @@ public protocol WidgetSessionRepository: Sendable {
     func setClaimedEmail(sessionId: String, email: String) async throws
     /// The contact's most recent conversation in the inbox, if any.
     func latestConversation(contactId: ContactID, inboxId: InboxID) async throws -> Conversation?
+}
+
+public protocol CannedReplyRepository: Sendable {
+    func createCannedReply(shortcut: String, body: String, createdBy: AgentID?, audit: AuditEvent?) async throws -> CannedReply
+    func cannedReplies() async throws -> [CannedReply]
+    func deleteCannedReply(id: String, audit: AuditEvent?) async throws
 }
 
 public protocol DatabaseHealth: Sendable {

@@ -3,7 +3,24 @@ public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "foundation", statements: foundation),
         Migration(version: 2, name: "widget_sessions", statements: widgetSessions),
+        Migration(version: 3, name: "canned_replies", statements: cannedReplies),
     ]
+
+    /// Saved answers agents insert with a shortcut ("/reset").
+    @Sendable static func cannedReplies(_ flavor: SQLFlavor) -> [String] {
+        [
+            """
+            CREATE TABLE canned_replies (
+                id TEXT PRIMARY KEY,
+                shortcut TEXT NOT NULL UNIQUE,
+                body TEXT NOT NULL,
+                created_by TEXT REFERENCES agents(id) ON DELETE SET NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """
+        ]
+    }
 
     /// Live-chat widget sessions: an unguessable token (stored hashed) scoped to one contact
     /// in one inbox. An email a visitor types is only a claim until it is verified by mail.

@@ -81,6 +81,7 @@ func buildRouter(
     AuthController(auth: auth, limits: limits).addRoutes(to: cataloged)
     InboxController(store: store, limits: limits).addRoutes(to: cataloged)
     TeamController(store: store, limits: limits).addRoutes(to: cataloged)
+    CannedReplyController(store: store, limits: limits).addRoutes(to: cataloged)
     ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
 

@@ -40,6 +40,9 @@ public struct DemoData: Sendable {
         let chat = try await store.createInbox(name: "Website chat · 网站在线客服", kind: .webchat, audit: nil)
         let mail = try await store.createInbox(name: "support@kefu.example", kind: .email, audit: nil)
 
+        for (shortcut, body) in Self.cannedReplies {
+            _ = try await store.createCannedReply(shortcut: shortcut, body: body, createdBy: admin.id, audit: nil)
+        }
         for (index, script) in Self.scripts.enumerated() {
             let contact = try await store.createContact(name: script.name, email: script.email, locale: script.locale)
             let conversation = try await store.createConversation(
@@ -61,6 +64,13 @@ public struct DemoData: Sendable {
         }
         return true
     }
+
+    static let cannedReplies: [(String, String)] = [
+        ("reset", "您好！请在登录页点击“忘记密码”，我们会向您的注册邮箱发送重置链接，链接 30 分钟内有效。重置后 24 小时内提现会暂停，以保护您的资产。\nHello! On the sign-in page choose “Forgot password”; we will email a reset link valid for 30 minutes. Withdrawals pause for 24 hours after a reset to protect your funds."),
+        ("limits", "您的提现额度取决于认证等级：一级每日 10,000 美元，二级每日 100,000 美元。可在 账户 → 认证 中升级。\nYour withdrawal limit depends on your verification tier: tier 1 allows 10,000 USD a day, tier 2 100,000 USD. Upgrade under Account → Verification."),
+        ("phishing", "我们绝不会索要您的密码、助记词或私钥，也不会通过私信联系您。请通过官方渠道核实，并开启防钓鱼码。\nWe never ask for your password, recovery phrase or private keys, and never contact you first by private message. Check our official channels and set an anti-phishing code."),
+        ("2fa", "两步验证重置需要主管审核，并有 48 小时安全等待期；期间您会收到邮件，如非本人操作可取消。\nA 2FA reset needs a supervisor's approval and applies after a 48-hour waiting period; we email you and you can cancel it if it was not you."),
+    ]
 
     struct Script {
         let name: String

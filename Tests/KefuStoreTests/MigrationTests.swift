@@ -13,6 +13,14 @@ import Testing
             sqlite: "5f53c072d60184e8c5b8ee18a203e5817069b626ae6d8001da81cdb778b9ab5e",
             postgres: "efd58553f4ab7153e87ff12133ef6172739499700b16bfcc8f040591396ea967"
         ),
+        2: (
+            sqlite: "226744943a800955889b798cb236277aae461a08358fa156015d24c39129926a",
+            postgres: "226744943a800955889b798cb236277aae461a08358fa156015d24c39129926a"
+        ),
+        3: (
+            sqlite: "e6932cbbf0d062249b95982b3d36a657d87b4dc4aab166aadc109d7b5ef22c3d",
+            postgres: "e6932cbbf0d062249b95982b3d36a657d87b4dc4aab166aadc109d7b5ef22c3d"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -234,6 +234,25 @@ struct ConsoleBrowser {
         }
     }
 
+    @Test func supervisorsManageCannedRepliesAndTheComposerOffersThem() async throws {
+        try await TestApp.run { client, app in
+            let conversation = try await app.seedConversation()
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(try await agent.get("/console/canned").status == .forbidden)
+            var admin = ConsoleBrowser(client: client)
+            try await admin.signIn()
+            let page = try await admin.get("/console/canned")
+            let csrf = try #require(ConsoleBrowser.csrf(in: page.text))
+            let added = try await admin.post("/console/canned", ["_csrf": csrf, "shortcut": "limits", "body": "一级认证每日 10,000 美元。"])
+            #expect(added.headers[.location] == "/console/canned?flash=saved")
+            let duplicate = try await admin.post("/console/canned", ["_csrf": csrf, "shortcut": "limits", "body": "again"])
+            #expect(duplicate.headers[.location] == "/console/canned?error=error_canned_exists")
+            let view = try await agent.get("/console/conversations/\(conversation.id)")
+            #expect(view.text.contains("data-canned=\"[{&quot;body&quot;:&quot;一级认证每日 10,000 美元。&quot;,&quot;shortcut&quot;:&quot;limits&quot;}]\""))
+        }
+    }
+
     @Test func languageSwitchSticks() async throws {
         try await TestApp.run { client, _ in
             var browser = ConsoleBrowser(client: client)

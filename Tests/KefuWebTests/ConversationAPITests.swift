@@ -181,6 +181,26 @@ import Testing
         }
     }
 
+    @Test func cannedRepliesAreWrittenBySupervisorsAndReadByAll() async throws {
+        try await TestApp.run { client, _ in
+            let admin = try await client.login()
+            let agent = try await client.login(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(try await client.json(.post, "/api/v1/canned-replies", token: agent, body: #"{"shortcut":"x","body":"y"}"#).status == .forbidden)
+            let bad = try await client.json(.post, "/api/v1/canned-replies", token: admin, body: #"{"shortcut":"re set","body":" "}"#)
+            #expect((bad.object["errors"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["shortcut", "body"])
+            let created = try await client.json(.post, "/api/v1/canned-replies", token: admin, body: #"{"shortcut":"/Reset","body":"请点击忘记密码。"}"#)
+            #expect(created.status == .created)
+            #expect(created.object["shortcut"] as? String == "reset")
+            #expect(try await client.json(.post, "/api/v1/canned-replies", token: admin, body: #"{"shortcut":"reset","body":"again"}"#).status == .conflict)
+            let list = try await client.json(.get, "/api/v1/canned-replies", token: agent)
+            #expect((list.object["items"] as? [[String: Any]])?.map { $0["body"] as? String } == ["请点击忘记密码。"])
+            let id = try #require(created.object["id"] as? String)
+            #expect(try await client.json(.delete, "/api/v1/canned-replies/\(id)", token: agent).status == .forbidden)
+            #expect(try await client.json(.delete, "/api/v1/canned-replies/\(id)", token: admin).status == .noContent)
+            #expect(try await client.json(.delete, "/api/v1/canned-replies/\(id)", token: admin).code == "canned_reply_not_found")
+        }
+    }
+
     @Test func agentAdministration() async throws {
         try await TestApp.run { client, app in
             let admin = try await client.login()

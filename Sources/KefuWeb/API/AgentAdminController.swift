@@ -6,7 +6,7 @@ import KefuStore
 /// Agent administration: list (supervisors), invite, disable, change role (admins); the
 /// security settings; the audit log. Every change is audited in the same transaction.
 struct AgentAdminController {
-    typealias Repositories = AgentRepository & SessionRepository & SettingsRepository & AuditRepository
+    typealias Repositories = AgentRepository & SessionRepository & SettingsRepository & AuditRepository & CannedReplyRepository
     let store: any Repositories
     let hasher: PasswordHasher
     let limits: BodyLimits

@@ -68,6 +68,31 @@ struct ConsoleAccountController {
             return redirect("/console/profile?flash=two_factor_disabled_flash")
         }
 
+        group.get("canned") { request, context in
+            try context.require(.supervisor)
+            let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
+            var values = page.base(title: page.t("canned_replies"), request: request, context: context, nav: "canned")
+            values["canned"] = try await store.cannedReplies().map { ["id": $0.id, "shortcut": $0.shortcut, "body": $0.body] }
+            return try resources.render("canned", values)
+        }
+        group.post("canned") { request, context in
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            do {
+                _ = try await CannedReplyController.create(
+                    shortcut: form["shortcut"] ?? "", body: form["body"] ?? "", store: store, context: context)
+            } catch let error as APIError where error.status != .forbidden {
+                return redirect("/console/canned?error=\(error.code == "canned_reply_conflict" ? "error_canned_exists" : "error_canned_invalid")")
+            }
+            return redirect("/console/canned?flash=saved")
+        }
+        group.post("canned/{id}/delete") { request, context in
+            try context.require(.supervisor)
+            _ = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let id = try context.parameters.id("id", as: Identifier<CannedReplyTag>.self, thing: "canned_reply")
+            try await store.deleteCannedReply(
+                id: id.rawValue, audit: context.audit("canned_reply.deleted", subjectKind: "canned_reply", subjectId: id.rawValue))
+            return redirect("/console/canned?flash=saved")
+        }
         group.get("admin") { request, context in
             try context.require(.admin)
             return try await adminPage(request, context, oneTimePassword: nil, for: nil)

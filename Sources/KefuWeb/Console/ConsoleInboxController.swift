@@ -6,7 +6,7 @@ import KefuStore
 
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
-    typealias Repositories = ConversationController.Repositories & InboxRepository
+    typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository
     let store: any Repositories
     let activity: ConversationActivity
     let resources: ConsoleResources
@@ -189,6 +189,8 @@ struct ConsoleInboxController {
             ["id": agent.id.rawValue, "name": agent.name, "selected": agent.id == conversation.assigneeId]
         }
         values["last_seq"] = conversation.lastSeq
+        let canned = try await store.cannedReplies().map { ["shortcut": $0.shortcut, "body": $0.body] }
+        values["canned_json"] = String(decoding: try JSONEncoder.api.encode(canned), as: UTF8.self)
         values["created_iso"] = ConsolePage.isoTime(conversation.createdAt)
         values["created_text"] = ConsolePage.shortTime(conversation.createdAt)
         // A fresh id per rendered form: a double submit or a resend after a dropped response stores once.

@@ -37,6 +37,7 @@ struct ConsolePage {
         values["agent"] = Self.agentValues(context.agent, locale: locale, resources: resources)
         values["csrf"] = context.identity.csrfToken ?? ""
         values["is_admin"] = context.agent.role == .admin
+        values["is_supervisor"] = context.agent.role >= .supervisor
         values["must_enroll"] = context.identity.mustEnrollTwoFactor
         values["must_change_password"] = context.agent.mustChangePassword
         values["nav_\(nav)"] = true

@@ -52,6 +52,55 @@ if (composer) {
     socket.send(JSON.stringify({ type: 'typing', conversationId, isTyping: true }));
   });
   showLatestMessage();
+  setUpCannedReplies(composer.querySelector('textarea'));
+}
+
+// Saved answers: "/reset" then Tab (or a click on the suggestion) inserts the answer.
+function setUpCannedReplies(textarea) {
+  const replies = JSON.parse(textarea.dataset.canned || '[]');
+  const list = document.getElementById('canned-suggestions');
+  if (!replies.length || !list) return;
+  const tokenBeforeCaret = () => {
+    const before = textarea.value.slice(0, textarea.selectionStart);
+    const match = before.match(/(?:^|\s)\/([a-z0-9_-]*)$/i);
+    return match ? { start: before.length - match[1].length - 1, query: match[1].toLowerCase() } : null;
+  };
+  const insert = (reply, token) => {
+    const after = textarea.value.slice(textarea.selectionStart);
+    textarea.value = textarea.value.slice(0, token.start) + reply.body + after;
+    const caret = token.start + reply.body.length;
+    textarea.setSelectionRange(caret, caret);
+    list.hidden = true;
+    textarea.focus();
+  };
+  const matches = () => {
+    const token = tokenBeforeCaret();
+    return token ? { token, found: replies.filter((r) => r.shortcut.startsWith(token.query)).slice(0, 6) } : { token: null, found: [] };
+  };
+  textarea.addEventListener('input', () => {
+    const { token, found } = matches();
+    list.replaceChildren(...found.map((reply) => {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      const code = document.createElement('code');
+      code.textContent = `/${reply.shortcut}`;
+      const preview = document.createElement('span');
+      preview.textContent = ` ${reply.body.slice(0, 80)}`;
+      button.append(code, preview);
+      button.addEventListener('click', () => insert(reply, tokenBeforeCaret() || token));
+      item.append(button);
+      return item;
+    }));
+    list.hidden = found.length === 0;
+  });
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key !== 'Tab' || list.hidden) return;
+    const { token, found } = matches();
+    if (!token || !found.length) return;
+    event.preventDefault();
+    insert(found[0], token);
+  });
 }
 
 let refreshTimer = null;
