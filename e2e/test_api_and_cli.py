@@ -119,3 +119,32 @@ def test_the_same_flows_on_postgresql():
         assert backup.returncode == 2 and "pg_dump" in backup.stdout
     finally:
         server.stop()
+
+
+def test_shutdown_is_prompt_with_open_chat_sockets():
+    """SIGTERM (systemctl stop, a deploy) must not wait for visitors to close their chats."""
+    import asyncio
+    import time
+
+    import websockets
+
+    server = KefuServer()
+    server.start("--demo")
+    token = server.api_login(*DEMO_ADMIN)
+    auth = {"Authorization": f"Bearer {token}"}
+    inbox = next(i for i in requests.get(server.url + "/api/v1/inboxes", headers=auth, timeout=10).json()["items"] if i["kind"] == "webchat")
+    session = requests.post(server.url + "/api/v1/widget/sessions", json={"inboxId": inbox["id"]}, timeout=10).json()
+    ws_base = server.url.replace("http://", "ws://")
+
+    async def hold_sockets_and_stop():
+        async with websockets.connect(f"{ws_base}/api/v1/widget/ws?token={session['sessionToken']}") as visitor, \
+                websockets.connect(f"{ws_base}/api/v1/agent/ws", additional_headers=auth) as agent:
+            await visitor.recv()
+            await agent.recv()
+            started = time.monotonic()
+            server.process.terminate()
+            await asyncio.get_running_loop().run_in_executor(None, server.process.wait, 20)
+            return time.monotonic() - started
+
+    assert asyncio.run(hold_sockets_and_stop()) < 10
+    assert server.process.returncode == 0

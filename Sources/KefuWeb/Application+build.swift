@@ -7,6 +7,7 @@ import KefuStore
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 
 /// The persistence an application runs on: every repository plus a health probe.
 public typealias ApplicationStore = KefuRepositories & DatabaseHealth
@@ -102,10 +103,10 @@ func buildRouter(
     } onUpgrade: { inbound, outbound, context in
         guard let identity = context.requestContext.identity else { return }
         let query = QueryReader(request: context.request)
-        try await AgentSocket(
-            store: store, hub: hub, presence: presence, agent: identity.agent, conversationId: try query.id("conversationId", as: ConversationID.self),
-            since: try query.int("since") ?? 0
-        ).run(inbound: inbound, outbound: outbound)
+        let socket = AgentSocket(
+            store: store, hub: hub, presence: presence, agent: identity.agent,
+            conversationId: try query.id("conversationId", as: ConversationID.self), since: try query.int("since") ?? 0)
+        try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
     }
 
     // Agent console.

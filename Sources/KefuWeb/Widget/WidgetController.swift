@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import KefuCore
 import KefuRealtime
 import KefuStore
+import ServiceLifecycle
 
 /// `POST /api/v1/widget/sessions` and the visitor's WebSocket `GET /api/v1/widget/ws?token=…&since=N`.
 struct WidgetController {
@@ -88,7 +89,8 @@ struct WidgetController {
             let socket = WidgetSocket(
                 service: service, hub: hub, presence: presence, session: session, since: try Self.since(context.request),
                 sinceConversation: try query.id("conversationId", as: ConversationID.self), logger: context.logger)
-            try await socket.run(inbound: inbound, outbound: outbound)
+            // On shutdown, end the socket (the widget reconnects to the next instance).
+            try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
         }
     }
 
