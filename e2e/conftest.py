@@ -135,9 +135,11 @@ def browser_zh(request):
 
 def wait_until(driver, condition, timeout=10):
     """Waits for a condition across page loads (elements of the old page may go stale meanwhile)."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(condition)
+    # Live updates swap parts of the page at any moment: a lookup that races one (stale or
+    # detached node, or not there yet) is simply tried again until the timeout.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,)).until(condition)
 
 
 def click(driver, selector, by="css selector"):

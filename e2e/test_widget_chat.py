@@ -1,7 +1,10 @@
 """A customer chats from the widget on a host page with a strict CSP; an agent answers in the
 console; the reply arrives live; the conversation survives a reload."""
 import http.server
+import struct
+import tempfile
 import threading
+import zlib
 
 import pytest
 import requests
@@ -56,6 +59,17 @@ def quiet_host_page(fresh_server):
     server.shutdown()
 
 
+def tiny_png(path):
+    """A real 8×8 PNG (a screenshot stand-in) written to `path`."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + b"\x1f\x6f\xeb" * 8 for _ in range(8))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    with open(path, "wb") as file:
+        file.write(png)
+    return path
+
+
 def open_widget(driver, url):
     driver.get(url)
     frame = driver.find_element(By.CSS_SELECTOR, "iframe[data-kefu-widget]")
@@ -107,10 +121,19 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     customer.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
     wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=messages] li")[-1].text.endswith("好的"))
 
+    # A screenshot from the customer reaches the agent as an image.
+    shot = tiny_png(tempfile.mktemp(suffix="-转账截图.png"))
+    customer.find_element(By.CSS_SELECTOR, "[data-testid=widget-file]").send_keys(shot)
+    wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=messages] .files img"))
+    wait_until(browser, lambda d: d.execute_script(
+        "const i = document.querySelector('[data-testid=messages] .files img'); return i.complete && i.naturalWidth === 8"))
+    wait_until(customer, lambda d: d.execute_script(
+        "const i = document.querySelector('.message.incoming .files img'); return !!i && i.complete && i.naturalWidth === 8"))
+
     # A reload keeps the conversation (session token in localStorage, history replayed).
     customer.switch_to.default_content()
     open_widget(customer, url)
-    wait_until(customer, lambda d: len(widget_texts(d)) == 3)
+    wait_until(customer, lambda d: len(widget_texts(d)) == 4)
     assert customer.find_element(By.CSS_SELECTOR, "[data-testid=prechat]").is_displayed() is False
 
     # Resolving in the console tells the customer.

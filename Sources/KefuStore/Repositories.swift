@@ -168,8 +168,13 @@ public protocol MessageRepository: Sendable {
 }
 
 public protocol AttachmentRepository: Sendable {
-    func createAttachment(sha256: String, size: Int64, contentType: String, filename: String) async throws -> Attachment
+    /// Records an upload; only its uploader can attach it to a message (once).
+    func createAttachment(sha256: String, size: Int64, contentType: String, filename: String, uploadedBy: Author) async throws
+        -> Attachment
     func attachment(id: AttachmentID) async throws -> Attachment?
+    /// The attachment if this customer may see it: they uploaded it, or it is on a non-private
+    /// message of one of their conversations.
+    func attachment(id: AttachmentID, visibleTo contactId: ContactID) async throws -> Attachment?
 }
 
 public protocol AuditRepository: Sendable {

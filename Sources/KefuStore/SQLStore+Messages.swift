@@ -105,7 +105,9 @@ extension SQLStore: MessageRepository {
             let linked = try await sql.raw(
                 """
                 UPDATE attachments SET message_id = \(bind: id.rawValue)
-                WHERE id IN (\(binds: ids)) AND message_id IS NULL RETURNING id
+                WHERE id IN (\(binds: ids)) AND message_id IS NULL
+                    AND uploaded_by_kind = \(bind: new.author.kind.rawValue) AND uploaded_by_id = \(bind: new.author.id)
+                RETURNING id
                 """
             ).all()
             guard linked.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
@@ -141,18 +143,36 @@ extension SQLStore: AttachmentRepository {
             contentType: try row.string("content_type"), filename: try row.string("filename"), createdAt: try row.date("created_at"))
     }
 
-    public func createAttachment(sha256: String, size: Int64, contentType: String, filename: String) async throws -> Attachment {
+    public func createAttachment(
+        sha256: String, size: Int64, contentType: String, filename: String, uploadedBy: Author
+    ) async throws -> Attachment {
         let id = AttachmentID.generate()
         let at = Clock.millis(now())
         try await database.write { sql in
             try await sql.raw(
                 """
-                INSERT INTO attachments (id, sha256, size, content_type, filename, created_at)
-                VALUES (\(bind: id.rawValue), \(bind: sha256), \(bind: size), \(bind: contentType), \(bind: filename), \(bind: at))
+                INSERT INTO attachments (id, sha256, size, content_type, filename, uploaded_by_kind, uploaded_by_id, created_at)
+                VALUES (\(bind: id.rawValue), \(bind: sha256), \(bind: size), \(bind: contentType), \(bind: filename),
+                    \(bind: uploadedBy.kind.rawValue), \(bind: uploadedBy.id), \(bind: at))
                 """
             ).run()
         }
         return Attachment(id: id, sha256: sha256, size: size, contentType: contentType, filename: filename, createdAt: Clock.date(at))
+    }
+
+    public func attachment(id: AttachmentID, visibleTo contactId: ContactID) async throws -> Attachment? {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT a.id, a.sha256, a.size, a.content_type, a.filename, a.created_at FROM attachments a
+                LEFT JOIN messages m ON m.id = a.message_id
+                LEFT JOIN conversations c ON c.id = m.conversation_id
+                WHERE a.id = \(bind: id.rawValue)
+                    AND ((a.uploaded_by_kind = 'contact' AND a.uploaded_by_id = \(bind: contactId.rawValue))
+                        OR (c.contact_id = \(bind: contactId.rawValue) AND m.direction <> 'note'))
+                """
+            ).first().map(Self.attachment(from:))
+        }
     }
 
     public func attachment(id: AttachmentID) async throws -> Attachment? {

@@ -190,6 +190,8 @@ public enum Schema {
                 size BIGINT NOT NULL,
                 content_type TEXT NOT NULL,
                 filename TEXT NOT NULL,
+                uploaded_by_kind TEXT NOT NULL,
+                uploaded_by_id TEXT,
                 created_at BIGINT NOT NULL
             )
             """,

@@ -37,6 +37,7 @@ func buildRouter(
     metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, logger: Logger
 ) async throws -> Router<KefuRequestContext> {
     let activity = ConversationActivity(store: store, hub: hub)
+    let files = AttachmentFiles(store: store, blobs: AttachmentBlobStore(dataDirectory: configuration.dataDirectory))
     let hasher = PasswordHasher(cost: configuration.passwordHashCost)
     let auth = AgentAuthService(
         store: store, hasher: hasher, throttler: LoginThrottler(), secretKey: configuration.secretKey,
@@ -83,6 +84,7 @@ func buildRouter(
     InboxController(store: store, limits: limits).addRoutes(to: cataloged)
     TeamController(store: store, limits: limits).addRoutes(to: cataloged)
     CannedReplyController(store: store, limits: limits).addRoutes(to: cataloged)
+    AttachmentController(files: files).addRoutes(to: cataloged)
     ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
 
@@ -91,7 +93,7 @@ func buildRouter(
         service: WidgetService(
             store: store, activity: activity, assigner: AutoAssigner(store: store, presence: presence, hub: hub),
             sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
-        hub: hub, presence: presence, limits: limits, resources: resources)
+        hub: hub, presence: presence, files: files, limits: limits, resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 

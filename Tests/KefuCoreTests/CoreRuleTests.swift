@@ -82,3 +82,23 @@ import Testing
         #expect(ConversationID(validating: "1 OR 1=1") == nil)
     }
 }
+
+@Suite struct AttachmentPolicyTests {
+    @Test func typesComeFromTheBytesNotTheName() {
+        #expect(AttachmentPolicy.sniff([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]) == "image/png")
+        #expect(AttachmentPolicy.sniff([0xFF, 0xD8, 0xFF, 0xE0]) == "image/jpeg")
+        #expect(AttachmentPolicy.sniff(Array("%PDF-1.7\n".utf8)) == "application/pdf")
+        #expect(AttachmentPolicy.sniff(Array("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8)) == "image/webp")
+        #expect(AttachmentPolicy.sniff(Array("<svg onload=alert(1)>".utf8)) == nil)
+        #expect(AttachmentPolicy.sniff(Array("MZ\u{90}\u{0}".utf8)) == nil)
+        #expect(AttachmentPolicy.sniff([UInt8]()) == nil)
+    }
+
+    @Test func fileNamesAreMadeHarmless() {
+        #expect(AttachmentPolicy.safeFilename("../../etc/passwd", contentType: "application/pdf") == "passwd.pdf")
+        #expect(AttachmentPolicy.safeFilename("截图 2026.PNG", contentType: "image/png") == "截图 2026.png")
+        #expect(AttachmentPolicy.safeFilename("evil.html", contentType: "image/png") == "evil.png")
+        #expect(AttachmentPolicy.safeFilename(nil, contentType: "image/jpeg") == "attachment.jpg")
+        #expect(AttachmentPolicy.safeFilename("a\"b\u{0}c.pdf", contentType: "application/pdf") == "abc.pdf")
+    }
+}

@@ -168,7 +168,17 @@ import Testing
         try await withTestStore(backend) { store in
             let (inbox, contact) = try await Self.seed(store)
             let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: nil)
-            let attachment = try await store.createAttachment(sha256: String(repeating: "a", count: 64), size: 3, contentType: "image/png", filename: "shot.png")
+            let attachment = try await store.createAttachment(
+                sha256: String(repeating: "a", count: 64), size: 3, contentType: "image/png", filename: "shot.png", uploadedBy: .contact(contact.id))
+            let stranger = try await store.createContact(name: "Eve", email: nil, locale: nil)
+            #expect(try await store.attachment(id: attachment.id, visibleTo: contact.id) != nil)
+            #expect(try await store.attachment(id: attachment.id, visibleTo: stranger.id) == nil)
+            // Only the uploader can attach it.
+            await #expect(throws: StoreError.conflict("attachment missing or already used")) {
+                try await store.appendMessage(
+                    conversationId: conversation.id,
+                    NewMessage(direction: .incoming, author: .contact(stranger.id), text: "mine now", attachmentIds: [attachment.id]))
+            }
             let first = try await store.appendMessage(
                 conversationId: conversation.id,
                 NewMessage(direction: .incoming, author: .contact(contact.id), text: "", attachmentIds: [attachment.id]))

@@ -261,3 +261,59 @@ actor ConversationIDBox {
         }
     }
 }
+
+@Suite struct AttachmentTests {
+    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 64)
+
+    @Test func visitorsSendSniffedImagesThatOnlyTheyAndAgentsCanRead() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (token, _) = try await client.widgetSession(inbox: chat.id)
+            let (otherToken, _) = try await client.widgetSession(inbox: chat.id)
+            // A script renamed to .png is refused: the type comes from the bytes.
+            let fake = try await client.execute(
+                uri: "/api/v1/widget/attachments?token=\(token)&filename=x.png", method: .post, headers: [:],
+                body: ByteBuffer(string: "<script>alert(1)</script>"))
+            #expect(fake.code == "validation_failed")
+            let upload = try await client.execute(
+                uri: "/api/v1/widget/attachments?token=\(token)&filename=..%2F%E8%BD%AC%E8%B4%A6%E6%88%AA%E5%9B%BE.PNG", method: .post, headers: [:],
+                body: ByteBuffer(bytes: Self.png))
+            #expect(upload.status == .created)
+            #expect(upload.object["filename"] as? String == "转账截图.png")
+            #expect(upload.object["contentType"] as? String == "image/png")
+            let attachmentId = try #require(upload.object["id"] as? String)
+
+            // Another visitor can neither attach nor read it.
+            try await client.visitor(otherToken) { socket in
+                _ = try await socket.next()
+                try await socket.send(["type": "message", "clientMsgId": "o-1", "text": "steal", "attachmentIds": [attachmentId]])
+                let error = try #require(try await socket.frames(until: "error").last)
+                #expect(error["code"] as? String == "attachment_not_found")
+            }
+            let peek = try await client.execute(uri: "/api/v1/widget/attachments/\(attachmentId)?token=\(otherToken)", method: .get, headers: [:], body: nil)
+            #expect(peek.status == .notFound)
+
+            try await client.visitor(token) { socket in
+                _ = try await socket.next()
+                try await socket.send(["type": "message", "clientMsgId": "p-1", "text": "", "attachmentIds": [attachmentId]])
+                // The ack and the message event travel separately; either may come first.
+                var frames = try await socket.frames(until: "ack")
+                if !frames.contains(where: { $0["type"] as? String == "message" }) { frames.append(try await socket.next()) }
+                let message = try #require(frames.first { $0["type"] as? String == "message" })
+                #expect((message["attachments"] as? [[String: Any]])?.first?["id"] as? String == attachmentId)
+            }
+            let own = try await client.execute(uri: "/api/v1/widget/attachments/\(attachmentId)?token=\(token)", method: .get, headers: [:], body: nil)
+            #expect(own.status == .ok)
+            #expect(own.headers[.contentType] == "image/png")
+            #expect(own.headers[.contentSecurityPolicy] == "default-src 'none'; sandbox")
+            #expect(Array(buffer: own.body) == Self.png)
+            let agentToken = try await client.login()
+            let agentView = try await client.json(.get, "/api/v1/attachments/\(attachmentId)", token: agentToken)
+            #expect(agentView.status == .ok)
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    init(buffer: ByteBuffer) { self = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? [] }
+}

@@ -58,6 +58,7 @@ struct ConversationController {
         let text: String
         let `private`: Bool?
         let clientMessageId: String?
+        let attachmentIds: [AttachmentID]?
     }
 
     static func filter(from request: Request, agent: Agent) throws -> ConversationFilter {
@@ -116,11 +117,18 @@ struct ConversationController {
         group.post("conversations/{id}/messages") { request, context in
             let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
             let body = try await request.decodeJSON(MessageBody.self, limit: limits.json)
+            if let ids = body.attachmentIds, ids.count > 10 { throw APIError.validation("attachmentIds", .tooLong(max: 10)) }
             let new = NewMessage(
                 direction: body.private == true ? .note : .outgoing, author: .agent(context.agent.id), text: body.text,
-                clientMessageId: body.clientMessageId)
+                attachmentIds: body.attachmentIds ?? [], clientMessageId: body.clientMessageId)
             try new.validate()
-            let result = try await activity.send(new, to: id)
+            let result: AppendResult
+            do {
+                result = try await activity.send(new, to: id)
+            } catch StoreError.conflict {
+                // Unknown, someone else's, or already sent: to this sender it does not exist.
+                throw APIError.notFound("attachment")
+            }
             return JSONResponse(result.message, status: result.created ? .created : .ok)
         }
     }

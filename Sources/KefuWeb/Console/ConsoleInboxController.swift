@@ -21,16 +21,21 @@ struct ConsoleInboxController {
             let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             let text = form["text"] ?? ""
             let clientId = form["client_message_id"].flatMap { $0.isEmpty ? nil : $0 }
+            let attachmentIds = (form["attachment_ids"] ?? "").split(separator: ",").compactMap { AttachmentID(validating: String($0)) }
             let message = NewMessage(
                 direction: form["private"] == "1" ? .note : .outgoing, author: .agent(context.agent.id), text: text,
-                clientMessageId: clientId)
+                attachmentIds: Array(attachmentIds.prefix(10)), clientMessageId: clientId)
             do {
                 try message.validate()
             } catch {
                 return redirect("/console/conversations/\(id)?error=error_empty_message")
             }
-            let result = try await activity.send(message, to: id)
-            return redirect("/console/conversations/\(id)#m\(result.message.seq)")
+            do {
+                let result = try await activity.send(message, to: id)
+                return redirect("/console/conversations/\(id)#m\(result.message.seq)")
+            } catch StoreError.conflict {
+                return redirect("/console/conversations/\(id)?error=error_attachment")
+            }
         }
 
         group.post("conversations/{id}/status") { request, context in
@@ -164,6 +169,10 @@ struct ConsoleInboxController {
             }
             let text = message.direction == .system ? describeEvent(message.text, page: page, agentNames: agentNames) : message.text
             return [
+                "has_attachments": !message.attachments.isEmpty,
+                "attachments": message.attachments.map { attachment -> [String: Any] in
+                    ["id": attachment.id.rawValue, "filename": attachment.filename, "is_image": attachment.contentType.hasPrefix("image/")]
+                },
                 "seq": message.seq, "direction": message.direction.rawValue, "author_name": author, "text": text,
                 "is_note": message.direction == .note, "created_iso": ConsolePage.isoTime(message.createdAt),
                 "created_text": ConsolePage.shortTime(message.createdAt),

@@ -12,6 +12,7 @@ struct WidgetController {
     let service: WidgetService
     let hub: EventHub
     let presence: PresenceRegistry
+    let files: AttachmentFiles
     let limits: BodyLimits
 
     struct SessionBody: Decodable {
@@ -74,6 +75,19 @@ struct WidgetController {
                 SessionResponse(sessionToken: token, contactId: session.contactId, expiresAt: session.expiresAt), status: .created)
         }
 
+        catalog.post("widget/attachments") { request, _ in
+            let session = try await visitorSession(request)
+            return JSONResponse(try await files.upload(request, by: .contact(session.contactId)), status: .created)
+        }
+        catalog.get("widget/attachments/{id}") { request, context in
+            let session = try await visitorSession(request)
+            let id = try context.parameters.id("id", as: AttachmentID.self, thing: "attachment")
+            guard let attachment = try await files.store.attachment(id: id, visibleTo: session.contactId) else {
+                throw APIError.notFound("attachment")
+            }
+            return try files.download(attachment)
+        }
+
         // Not in openapi.yaml (OpenAPI cannot describe a WebSocket); docs/widget-protocol.md does.
         api.ws("widget/ws") { request, context in
             guard let token = request.uri.queryParameters.get("token"), try await service.session(token: token) != nil else {
@@ -92,6 +106,14 @@ struct WidgetController {
             // On shutdown, end the socket (the widget reconnects to the next instance).
             try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
         }
+    }
+
+    /// The visitor behind `?token=` (images in the widget cannot send headers).
+    func visitorSession(_ request: Request) async throws -> WidgetSession {
+        guard let token = request.uri.queryParameters.get("token"), let session = try await service.session(token: token) else {
+            throw APIError.unauthenticated
+        }
+        return session
     }
 
     static func since(_ request: Request) throws -> Int64 {

@@ -11,6 +11,14 @@ enum WidgetFrame {
         let text: String?
         let isTyping: Bool?
         let email: String?
+        let attachmentIds: [String]?
+    }
+
+    struct AttachmentFrame: Encodable, Sendable {
+        let id: AttachmentID
+        let filename: String
+        let contentType: String
+        let size: Int64
     }
 
     /// What the server sends; encoded with the API encoder (sorted keys, ISO dates).
@@ -67,6 +75,7 @@ enum WidgetFrame {
         let direction: MessageDirection
         let author: AuthorFrame
         let text: String
+        let attachments: [AttachmentFrame]
         let clientMsgId: String?
         let createdAt: Date
     }
@@ -118,8 +127,11 @@ enum WidgetFrame {
             return .message(
                 MessageFrame(
                     conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
-                    author: AuthorFrame(kind: message.author.kind, name: name), text: message.text, clientMsgId: message.clientMessageId,
-                    createdAt: message.createdAt))
+                    author: AuthorFrame(kind: message.author.kind, name: name), text: message.text,
+                    attachments: message.attachments.map {
+                        AttachmentFrame(id: $0.id, filename: $0.filename, contentType: $0.contentType, size: $0.size)
+                    },
+                    clientMsgId: message.clientMessageId, createdAt: message.createdAt))
         }
     }
 }

@@ -50,9 +50,11 @@ struct WidgetService {
     /// Stores a customer message in their open conversation in this inbox, starting a new
     /// conversation when there is none or the last one was resolved. A resend of the same
     /// `clientMsgId` answers with the stored message.
-    func send(text: String, clientMsgId: String, session: WidgetSession) async throws -> AppendResult {
+    func send(text: String, clientMsgId: String, attachmentIds: [AttachmentID] = [], session: WidgetSession) async throws -> AppendResult {
+        guard attachmentIds.count <= 10 else { throw APIError.validation("attachmentIds", .tooLong(max: 10)) }
         let message = NewMessage(
-            direction: .incoming, author: .contact(session.contactId), text: text, clientMessageId: clientMsgId)
+            direction: .incoming, author: .contact(session.contactId), text: text, attachmentIds: attachmentIds,
+            clientMessageId: clientMsgId)
         do {
             try message.validate()
         } catch {

@@ -114,13 +114,21 @@ struct WidgetSocket {
                     sender.yield(.error(.init(code: "validation_failed", message: "clientMsgId is required.", clientMsgId: nil)))
                     continue
                 }
+                let attachmentIds = (frame.attachmentIds ?? []).compactMap(AttachmentID.init(validating:))
+                guard attachmentIds.count == (frame.attachmentIds ?? []).count else {
+                    sender.yield(.error(.init(code: "validation_failed", message: "attachmentIds must be ids.", clientMsgId: clientMsgId)))
+                    continue
+                }
                 do {
-                    let result = try await service.send(text: frame.text ?? "", clientMsgId: clientMsgId, session: session)
+                    let result = try await service.send(
+                        text: frame.text ?? "", clientMsgId: clientMsgId, attachmentIds: attachmentIds, session: session)
                     // Acknowledged only now that it is stored; the ack carries its place.
                     sender.yield(
                         .ack(.init(clientMsgId: clientMsgId, conversationId: result.message.conversationId, seq: result.message.seq, id: result.message.id)))
                 } catch let error as APIError {
                     sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: clientMsgId)))
+                } catch StoreError.conflict {
+                    sender.yield(.error(.init(code: "attachment_not_found", message: "An attachment is missing or already used.", clientMsgId: clientMsgId)))
                 }
             case "typing":
                 try await service.typing(frame.isTyping ?? false, session: session)

@@ -53,6 +53,28 @@ if (composer) {
   });
   showLatestMessage();
   setUpCannedReplies(composer.querySelector('textarea'));
+  setUpAttachments(composer);
+}
+
+// Attachments: upload first (the API sniffs and stores the file), then send its id with the reply.
+function setUpAttachments(form) {
+  const input = document.getElementById('attach-file');
+  if (!input) return;
+  input.addEventListener('change', async () => {
+    const file = input.files[0];
+    input.value = '';
+    if (!file) return;
+    const csrf = form.querySelector('input[name=_csrf]').value;
+    const response = await fetch(`/api/v1/attachments?filename=${encodeURIComponent(file.name)}`, {
+      method: 'POST', body: file, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf },
+    });
+    const names = document.getElementById('attached-names');
+    if (!response.ok) { names.textContent = '✕'; return; }
+    const attachment = await response.json();
+    const ids = document.getElementById('attachment-ids');
+    ids.value = ids.value ? `${ids.value},${attachment.id}` : attachment.id;
+    names.textContent = `${names.textContent} 📎 ${attachment.filename}`.trim();
+  });
 }
 
 // Saved answers: "/reset" then Tab (or a click on the suggestion) inserts the answer.

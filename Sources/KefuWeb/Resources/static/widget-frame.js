@@ -57,7 +57,31 @@ function renderMessage(frame) {
   text.className = 'text';
   text.textContent = frame.text;
   item.append(who, text);
+  if (frame.attachments?.length) item.append(renderFiles(frame.attachments));
   return item;
+}
+
+function fileURL(attachment) {
+  return `/api/v1/widget/attachments/${attachment.id}?token=${encodeURIComponent(state.token)}`;
+}
+
+function renderFiles(attachments) {
+  const list = document.createElement('div');
+  list.className = 'files';
+  for (const attachment of attachments) {
+    if (attachment.contentType.startsWith('image/') && attachment.id) {
+      const image = document.createElement('img');
+      image.src = fileURL(attachment);
+      image.alt = attachment.filename;
+      list.append(image);
+    } else {
+      const link = document.createElement(attachment.id ? 'a' : 'span');
+      if (attachment.id) { link.href = fileURL(attachment); link.target = '_blank'; link.rel = 'noopener'; }
+      link.textContent = `📄 ${attachment.filename}`;
+      list.append(link);
+    }
+  }
+  return list;
 }
 
 function renderEvent(text) {
@@ -171,7 +195,7 @@ function sendFrame(object) {
 
 function resendPending() {
   for (const [clientMsgId, pending] of state.pending) {
-    if (!pending.acked) sendFrame({ type: 'message', clientMsgId, text: pending.text });
+    if (!pending.acked) sendFrame({ type: 'message', clientMsgId, text: pending.text, attachmentIds: pending.attachmentIds });
   }
 }
 
@@ -182,13 +206,13 @@ function markFailed(clientMsgId) {
   pending.element.addEventListener('click', () => {
     pending.element.classList.remove('failed');
     pending.element.querySelector('.state').textContent = t.widget_sending;
-    sendFrame({ type: 'message', clientMsgId, text: pending.text });
+    sendFrame({ type: 'message', clientMsgId, text: pending.text, attachmentIds: pending.attachmentIds });
   }, { once: true });
 }
 
-function send(text) {
+function send(text, attachments = []) {
   const clientMsgId = crypto.randomUUID();
-  const element = renderMessage({ direction: 'incoming', text, seq: '' });
+  const element = renderMessage({ direction: 'incoming', text, seq: '', attachments });
   element.classList.add('pending');
   const status = document.createElement('div');
   status.className = 'state';
@@ -196,8 +220,9 @@ function send(text) {
   element.append(status);
   $('messages').append(element);
   scrollToEnd();
-  state.pending.set(clientMsgId, { text, element, acked: false });
-  sendFrame({ type: 'message', clientMsgId, text });
+  const attachmentIds = attachments.map((a) => a.id);
+  state.pending.set(clientMsgId, { text, attachmentIds, element, acked: false });
+  sendFrame({ type: 'message', clientMsgId, text, attachmentIds });
   if (!state.socket) connect();
 }
 
@@ -248,6 +273,18 @@ $('composer').addEventListener('submit', (event) => {
   $('text').value = '';
   typing(false);
   send(text);
+});
+
+$('file').addEventListener('change', async (event) => {
+  const file = event.target.files[0];
+  event.target.value = '';
+  if (!file || !state.token) return;
+  const params = new URLSearchParams({ token: state.token, filename: file.name });
+  const response = await fetch(`/api/v1/widget/attachments?${params}`, { method: 'POST', body: file });
+  if (!response.ok) { renderEvent(t.widget_upload_failed); return; }
+  const attachment = await response.json();
+  send($('text').value.trim(), [attachment]);
+  $('text').value = '';
 });
 
 $('text').addEventListener('keydown', (event) => {

@@ -1,0 +1,67 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KefuCore
+import KefuStore
+import NIOCore
+
+/// Uploading and downloading chat attachments. The body is the file itself; its type is
+/// sniffed from the bytes; it is stored once by content under KEFU_DATA_DIR; only its uploader
+/// can attach it to a message.
+struct AttachmentFiles: Sendable {
+    let store: any AttachmentRepository
+    let blobs: AttachmentBlobStore
+
+    func upload(_ request: Request, by uploader: Author) async throws -> Attachment {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > AttachmentPolicy.maxBytes {
+            throw APIError.bodyTooLarge
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: AttachmentPolicy.maxBytes)
+        } catch {
+            throw APIError.bodyTooLarge
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.validation("file", .required) }
+        let data = Data(buffer: buffer)
+        guard let type = AttachmentPolicy.sniff(data) else {
+            throw APIError.validation("file", .notOneOf(["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"]))
+        }
+        let digest = try blobs.put(data)
+        return try await store.createAttachment(
+            sha256: digest, size: Int64(data.count), contentType: type,
+            filename: AttachmentPolicy.safeFilename(request.uri.queryParameters.get("filename"), contentType: type), uploadedBy: uploader)
+    }
+
+    /// The file, served so a browser can never run it: its sniffed type, nosniff, a sandboxing CSP.
+    func download(_ attachment: Attachment) throws -> Response {
+        let data = try blobs.get(attachment.sha256)
+        let disposition = attachment.contentType.hasPrefix("image/") ? "inline" : "attachment"
+        let encodedName = attachment.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: attachment.contentType,
+                .contentDisposition: "\(disposition); filename*=UTF-8''\(encodedName)",
+                .contentSecurityPolicy: "default-src 'none'; sandbox",
+                .cacheControl: "private, max-age=86400",
+            ],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}
+
+/// `POST /api/v1/attachments?filename=…` and `GET /api/v1/attachments/{id}` for agents.
+struct AttachmentController {
+    let files: AttachmentFiles
+
+    func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
+        group.post("attachments") { request, context in
+            JSONResponse(try await files.upload(request, by: .agent(context.agent.id)), status: .created)
+        }
+        group.get("attachments/{id}") { _, context in
+            let id = try context.parameters.id("id", as: AttachmentID.self, thing: "attachment")
+            guard let attachment = try await files.store.attachment(id: id) else { throw APIError.notFound("attachment") }
+            return try files.download(attachment)
+        }
+    }
+}
