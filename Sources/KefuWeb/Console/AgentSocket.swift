@@ -108,16 +108,8 @@ struct AgentSocket {
         sender.yield(encode(HelloFrame(agentId: agent.id)))
         var cursor = ReplayCursor()
         if let conversationId, let conversation = try await store.conversation(id: conversationId) {
-            cursor = ReplayCursor(since: [conversationId: since])
-            var after = since
-            while true {
-                let page = try await store.messages(conversationId: conversationId, since: after, limit: 200)
-                for message in page {
-                    let event = ConversationEvent.message(message, contactId: conversation.contactId, inboxId: conversation.inboxId)
-                    if cursor.admit(event), let frame = frame(for: event, names: names) { sender.yield(frame) }
-                }
-                guard page.count == 200, let last = page.last else { break }
-                after = last.seq
+            cursor = try await StoredEventReplay.replay(conversation, since: since, from: store) { event in
+                if let frame = frame(for: event, names: names) { sender.yield(frame) }
             }
         }
         for try await event in live where cursor.admit(event) {

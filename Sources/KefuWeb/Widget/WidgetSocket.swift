@@ -81,16 +81,8 @@ struct WidgetSocket {
         var cursor = ReplayCursor()
         if let current {
             let start = sinceConversation == nil || sinceConversation == current.id ? since : 0
-            cursor = ReplayCursor(since: [current.id: start])
-            var after = start
-            while true {
-                let page = try await service.store.messages(conversationId: current.id, since: after, limit: 200)
-                for message in page {
-                    let event = ConversationEvent.message(message, contactId: session.contactId, inboxId: session.inboxId)
-                    if cursor.admit(event), let frame = frame(for: event, agentNames: agentNames) { sender.yield(frame) }
-                }
-                guard page.count == 200, let last = page.last else { break }
-                after = last.seq
+            cursor = try await StoredEventReplay.replay(current, since: start, from: service.store) { event in
+                if let frame = frame(for: event, agentNames: agentNames) { sender.yield(frame) }
             }
         }
         for try await event in live where event.inboxId == session.inboxId {

@@ -1,0 +1,28 @@
+import Foundation
+import KefuCore
+import KefuRealtime
+import KefuStore
+
+/// Replays a conversation's stored messages after `since`, in pages, through a `ReplayCursor`
+/// that then de-duplicates the live events. Shared by the visitors' and the agents' sockets:
+/// the order (subscribe, replay, then live) is the whole no-loss guarantee, so it lives once.
+enum StoredEventReplay {
+    static let pageSize = 200
+
+    /// Returns the cursor to pass live events through.
+    static func replay(
+        _ conversation: Conversation, since: Int64, from store: any MessageRepository, deliver: (ConversationEvent) -> Void
+    ) async throws -> ReplayCursor {
+        var cursor = ReplayCursor(since: [conversation.id: since])
+        var after = since
+        while true {
+            let page = try await store.messages(conversationId: conversation.id, since: after, limit: pageSize)
+            for message in page {
+                let event = ConversationEvent.message(message, contactId: conversation.contactId, inboxId: conversation.inboxId)
+                if cursor.admit(event) { deliver(event) }
+            }
+            guard page.count == pageSize, let last = page.last else { return cursor }
+            after = last.seq
+        }
+    }
+}
