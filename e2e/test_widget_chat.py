@@ -158,3 +158,31 @@ def test_with_no_agent_online_the_widget_offers_email(quiet_host_page, browser):
     wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".message.incoming:not(.pending)"))
     browser.switch_to.default_content()
     assert console_errors(browser) == []
+
+
+def test_a_restart_loses_nothing(quiet_host_page, fresh_server, browser):
+    """The server restarts mid-conversation: the widget reconnects by itself, replays the agent's
+    reply it missed, and resends the message typed meanwhile, which is stored once."""
+    url, _ = quiet_host_page
+    open_widget(browser, url)
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button").click()
+    browser.find_element(By.ID, "text").send_keys("before the restart")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
+    wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".message.incoming:not(.pending)"))
+
+    fresh_server.stop()
+    browser.find_element(By.ID, "text").send_keys("typed while you were away")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
+    fresh_server.start()
+    token = fresh_server.api_login("ops@kefu.example", "e2e-admin-passphrase")
+    auth = {"Authorization": f"Bearer {token}"}
+    conversation = requests.get(fresh_server.url + "/api/v1/conversations", headers=auth, timeout=10).json()["items"][0]
+    path = f"{fresh_server.url}/api/v1/conversations/{conversation['id']}/messages"
+    requests.post(path, json={"text": "reply sent during the outage"}, headers=auth, timeout=10)
+
+    wait_until(browser, lambda d: widget_texts(d) == ["before the restart", "typed while you were away", "reply sent during the outage"]
+               or widget_texts(d) == ["before the restart", "reply sent during the outage", "typed while you were away"], timeout=30)
+    wait_until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, ".message.pending"), timeout=30)
+    stored = [m["text"] for m in requests.get(path, headers=auth, timeout=10).json()["items"] if m["direction"] != "system"]
+    assert stored.count("typed while you were away") == 1
+    browser.switch_to.default_content()

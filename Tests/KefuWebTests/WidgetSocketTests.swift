@@ -77,6 +77,11 @@ extension TestClientProtocol {
             let claim = try await client.json(.post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","email":"owner@example.com"}"#)
             #expect(claim.status == .created)
             #expect(claim.object["contactId"] as? String != owner.id.rawValue)
+            // A widget can ask whether its session is still good.
+            let token = try #require(claim.object["sessionToken"] as? String)
+            let valid = try await client.json(.get, "/api/v1/widget/session?token=\(token)")
+            #expect(valid.object["contactId"] as? String == claim.object["contactId"] as? String)
+            #expect(try await client.json(.get, "/api/v1/widget/session?token=nope").code == "unauthenticated")
         }
     }
 

@@ -31,6 +31,11 @@ struct WidgetController {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "frame-ancestors *; form-action 'self'; base-uri 'none'; object-src 'none'"
 
+    struct SessionStatus: Encodable, Sendable {
+        let contactId: ContactID
+        let expiresAt: Date
+    }
+
     struct SessionResponse: Encodable, Sendable {
         let sessionToken: String
         let contactId: ContactID
@@ -75,6 +80,11 @@ struct WidgetController {
                 SessionResponse(sessionToken: token, contactId: session.contactId, expiresAt: session.expiresAt), status: .created)
         }
 
+        // Lets a widget tell "my session ended" (start over) from "the server is away" (retry).
+        catalog.get("widget/session") { request, _ in
+            let session = try await visitorSession(request)
+            return JSONResponse(SessionStatus(contactId: session.contactId, expiresAt: session.expiresAt))
+        }
         catalog.post("widget/attachments") { request, _ in
             let session = try await visitorSession(request)
             return JSONResponse(try await files.upload(request, by: .contact(session.contactId)), status: .created)

@@ -169,13 +169,19 @@ function connect() {
   const socket = new WebSocket(`${scheme}//${location.host}/api/v1/widget/ws?${params}`);
   state.socket = socket;
   socket.addEventListener('message', (event) => handle(JSON.parse(event.data)));
-  socket.addEventListener('close', (event) => {
+  socket.addEventListener('close', async () => {
     state.socket = null;
     if (!state.open) return;
     $('connection').textContent = t.widget_reconnecting;
-    // A refused token (expired session) cannot recover by retrying.
-    if (event.code === 1006 && state.retry > 5) { forgetSession(); return; }
-    const delay = Math.min(15000, 500 * 2 ** state.retry++);
+    // After a few failures, ask whether the session itself ended (then start over) or the
+    // server is just away (then keep retrying, pending messages are resent on reconnect).
+    if (state.retry >= 3) {
+      try {
+        const check = await fetch(`/api/v1/widget/session?token=${encodeURIComponent(state.token)}`);
+        if (check.status === 401) { forgetSession(); return; }
+      } catch (_) { /* server unreachable: retry below */ }
+    }
+    const delay = Math.min(10000, 500 * 2 ** state.retry++);
     setTimeout(connect, delay);
   });
 }
