@@ -41,6 +41,12 @@ def test_demo_admin_signs_in_and_sees_the_seeded_inbox(demo_server, browser):
     rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid=conversation-list] li")
     assert len(rows) >= 5
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=agent-name]").text == "王敏 Wang Min"
+    # Alerts are opt-in and remembered.
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text == "Alerts off"
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").click()
+    assert "Alerts on" in browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text
+    browser.refresh()
+    assert "Alerts on" in browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text
     browser.find_element(By.LINK_TEXT, "All").click()
     assert len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=conversation-list] li")) == 12
     assert console_errors(browser) == []

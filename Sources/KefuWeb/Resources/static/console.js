@@ -146,6 +146,42 @@ function scheduleRefresh() {
   refreshTimer = setTimeout(refresh, 150);
 }
 
+// Optional alerts for new customer messages while the tab is in the background: a short tone
+// (generated, no audio file) and a desktop notification when the browser allows it.
+const notifyButton = document.getElementById('notify');
+let alertsOn = localStorage.getItem('kefu:alerts') === 'on';
+function showAlertState() {
+  if (notifyButton) notifyButton.textContent = alertsOn ? `🔔 ${notifyButton.dataset.labelOn}` : notifyButton.dataset.labelOff;
+}
+notifyButton?.addEventListener('click', async () => {
+  alertsOn = !alertsOn;
+  localStorage.setItem('kefu:alerts', alertsOn ? 'on' : 'off');
+  if (alertsOn && 'Notification' in window && Notification.permission === 'default') {
+    try { await Notification.requestPermission(); } catch (_) { /* the tone still works */ }
+  }
+  showAlertState();
+});
+showAlertState();
+
+function alertAgent(frame) {
+  if (!alertsOn || !document.hidden) return;
+  try {
+    const context = new AudioContext();
+    const tone = context.createOscillator();
+    const gain = context.createGain();
+    tone.frequency.value = 880;
+    gain.gain.setValueAtTime(0.08, context.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.0001, context.currentTime + 0.25);
+    tone.connect(gain).connect(context.destination);
+    tone.start();
+    tone.stop(context.currentTime + 0.25);
+  } catch (_) { /* no audio device */ }
+  if ('Notification' in window && Notification.permission === 'granted') {
+    const note = new Notification(notifyButton.dataset.title, { body: frame.text.slice(0, 140), tag: frame.conversationId });
+    note.onclick = () => { window.focus(); location.href = `/console/conversations/${frame.conversationId}`; };
+  }
+}
+
 let unread = 0;
 const baseTitle = document.title;
 window.addEventListener('focus', () => { unread = 0; document.title = baseTitle; });
@@ -171,6 +207,7 @@ function onFrame(frame) {
       if (frame.direction === 'incoming' && document.hidden) {
         unread += 1;
         document.title = `(${unread}) ${baseTitle}`;
+        alertAgent(frame);
       }
       break;
     case 'typing': {
