@@ -68,6 +68,10 @@ public struct Conversation: Sendable, Equatable, Codable {
     public var labels: [String]
     /// The highest message sequence number in this conversation (0 when empty).
     public var lastSeq: Int64
+    /// How far the customer has read (seq), for read marks on agents' replies.
+    public var contactReadSeq: Int64 = 0
+    /// How far an agent has read (seq), for read marks on the customer's messages.
+    public var agentReadSeq: Int64 = 0
     public var lastMessageAt: Date?
     public var snoozedUntil: Date?
     public var createdAt: Date

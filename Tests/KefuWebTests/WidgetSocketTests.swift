@@ -248,6 +248,51 @@ actor ConversationIDBox {
         }
     }
 
+    @Test func readMarksTravelBothWaysAndOnlyForward() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (visitorToken, _) = try await client.widgetSession(inbox: chat.id)
+            let token = try await client.login()
+            let conversationBox = ConversationIDBox()
+            try await client.visitor(visitorToken) { visitor in
+                _ = try await visitor.next()
+                try await visitor.send(["type": "message", "clientMsgId": "r-1", "text": "hello"])
+                let ack = try #require(try await visitor.frames(until: "ack").last)
+                await conversationBox.set(ack["conversationId"] as? String)
+            }
+            let id = try #require(await conversationBox.value)
+            _ = try await client.json(.post, "/api/v1/conversations/\(id)/messages", token: token, body: #"{"text":"您好"}"#)
+            try await client.visitor(visitorToken) { visitor in
+                let hello = try await visitor.next()
+                #expect(hello["agentReadSeq"] as? Int == 0)
+                _ = try await visitor.frames(until: "message")  // seq 1
+                _ = try await visitor.frames(until: "message")  // seq 2, the reply
+                try await visitor.send(["type": "read", "seq": 2])
+                try await visitor.send(["type": "read", "seq": 99])  // beyond the conversation: ignored
+                try await visitor.send(["type": "typing", "isTyping": false])  // a last frame to wait behind
+            }
+            let conversationId = try #require(ConversationID(validating: id))
+            try await agentFeed(client, headers: [.authorization: "Bearer \(token)"]) { agent in
+                _ = try await agent.next()
+                try await agent.send(["type": "read", "conversationId": id, "seq": 1])
+            }
+            // The frames are handled asynchronously; wait for both positions to land.
+            var stored = try #require(try await app.store.conversation(id: conversationId))
+            for _ in 0..<50 where stored.contactReadSeq != 2 || stored.agentReadSeq != 1 {
+                try await Task.sleep(for: .milliseconds(20))
+                stored = try #require(try await app.store.conversation(id: conversationId))
+            }
+            try await client.visitor(visitorToken) { visitor in
+                let hello = try await visitor.next()
+                #expect(hello["agentReadSeq"] as? Int == 1)
+            }
+            #expect(stored.contactReadSeq == 2)
+            #expect(stored.agentReadSeq == 1)
+            let backwards = try await app.store.markRead(conversationId: stored.id, by: .contact, upTo: 1)
+            #expect(backwards == false)
+        }
+    }
+
     @Test func theFeedNeedsAnAgentAndRefusesOtherSites() async throws {
         try await TestApp.run(live: true) { client, _ in
             await #expect(throws: (any Error).self) {

@@ -40,15 +40,26 @@ struct AgentSocket {
         let author: AuthorFrame
     }
 
+    struct ReadFrame: Encodable, Sendable {
+        let type = "read"
+        let conversationId: ConversationID
+        let by: AuthorKind
+        let seq: Int64
+    }
+
     struct HelloFrame: Encodable, Sendable {
         let type = "hello"
         let agentId: AgentID
+        /// For the open conversation: how far the customer has read, which a page that loaded
+        /// between a read and this connection may not show yet.
+        let contactReadSeq: Int64?
     }
 
     struct Inbound: Decodable {
         let type: String
         let conversationId: ConversationID?
         let isTyping: Bool?
+        let seq: Int64?
     }
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
@@ -92,6 +103,8 @@ struct AgentSocket {
                     conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
                     author: AuthorFrame(kind: message.author.kind, id: message.author.id, name: name), text: message.text,
                     clientMsgId: message.clientMessageId, createdAt: message.createdAt))
+        case .read(let reader, let seq):
+            return encode(ReadFrame(conversationId: event.conversationId, by: reader, seq: seq))
         case .typing(let author, let isTyping):
             // Agents do not need to see their own typing echoed back.
             if author.kind == .agent, author.id == agent.id.rawValue { return nil }
@@ -105,9 +118,10 @@ struct AgentSocket {
     private func streamEvents(
         _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<String>.Continuation, names: [String: String]
     ) async throws {
-        sender.yield(encode(HelloFrame(agentId: agent.id)))
+        let open = try await conversationId.asyncMap { try await store.conversation(id: $0) } ?? nil
+        sender.yield(encode(HelloFrame(agentId: agent.id, contactReadSeq: open?.contactReadSeq)))
         var cursor = ReplayCursor()
-        if let conversationId, let conversation = try await store.conversation(id: conversationId) {
+        if let conversation = open {
             cursor = try await StoredEventReplay.replay(conversation, since: since, from: store) { event in
                 if let frame = frame(for: event, names: names) { sender.yield(frame) }
             }
@@ -121,13 +135,31 @@ struct AgentSocket {
         for try await message in inbound.messages(maxSize: 16 << 10) {
             guard case .text(let text) = message,
                 let frame = try? JSONDecoder().decode(Inbound.self, from: Data(text.utf8)),
-                frame.type == "typing", let id = frame.conversationId,
-                let conversation = try await store.conversation(id: id)
+                let id = frame.conversationId, let conversation = try await store.conversation(id: id)
             else { continue }
-            hub.publish(
-                ConversationEvent(
-                    conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId,
-                    kind: .typing(.agent(agent.id), isTyping: frame.isTyping ?? false)))
+            switch frame.type {
+            case "typing":
+                hub.publish(
+                    ConversationEvent(
+                        conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId,
+                        kind: .typing(.agent(agent.id), isTyping: frame.isTyping ?? false)))
+            case "read":
+                let seq = frame.seq ?? 0
+                if try await store.markRead(conversationId: id, by: .agent, upTo: seq) {
+                    hub.publish(
+                        ConversationEvent(
+                            conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId, kind: .read(.agent, seq: seq)))
+                }
+            default:
+                continue
+            }
         }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

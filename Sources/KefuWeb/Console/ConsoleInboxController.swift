@@ -174,7 +174,8 @@ struct ConsoleInboxController {
                     ["id": attachment.id.rawValue, "filename": attachment.filename, "is_image": attachment.contentType.hasPrefix("image/")]
                 },
                 "seq": message.seq, "direction": message.direction.rawValue, "author_name": author, "text": text,
-                "is_note": message.direction == .note, "created_iso": ConsolePage.isoTime(message.createdAt),
+                "is_note": message.direction == .note,
+                "is_read": message.direction == .outgoing && message.seq <= conversation.contactReadSeq, "created_iso": ConsolePage.isoTime(message.createdAt),
                 "created_text": ConsolePage.shortTime(message.createdAt),
             ]
         }
@@ -198,6 +199,7 @@ struct ConsoleInboxController {
             ["id": agent.id.rawValue, "name": agent.name, "selected": agent.id == conversation.assigneeId]
         }
         values["last_seq"] = conversation.lastSeq
+        values["contact_read_seq"] = conversation.contactReadSeq
         let canned = try await store.cannedReplies().map { ["shortcut": $0.shortcut, "body": $0.body] }
         values["canned_json"] = String(decoding: try JSONEncoder.api.encode(canned), as: UTF8.self)
         values["created_iso"] = ConsolePage.isoTime(conversation.createdAt)

@@ -12,6 +12,7 @@ enum WidgetFrame {
         let isTyping: Bool?
         let email: String?
         let attachmentIds: [String]?
+        let seq: Int64?
     }
 
     struct AttachmentFrame: Encodable, Sendable {
@@ -29,6 +30,7 @@ enum WidgetFrame {
         case ack(Ack)
         case typing(Typing)
         case saved(Saved)
+        case read(Read)
         case error(ErrorFrame)
 
         func encode(to encoder: any Encoder) throws {
@@ -39,6 +41,7 @@ enum WidgetFrame {
             case .ack(let frame): try frame.encode(to: encoder)
             case .typing(let frame): try frame.encode(to: encoder)
             case .saved(let frame): try frame.encode(to: encoder)
+            case .read(let frame): try frame.encode(to: encoder)
             case .error(let frame): try frame.encode(to: encoder)
             }
         }
@@ -56,6 +59,15 @@ enum WidgetFrame {
         /// Whether an agent is taking chats now; when not, the widget offers to continue by email.
         let agentsOnline: Bool
         let emailKnown: Bool
+        /// How far an agent has read in this conversation (read marks on the visitor's messages).
+        let agentReadSeq: Int64
+    }
+
+    struct Read: Encodable, Sendable {
+        let type = "read"
+        let conversationId: ConversationID
+        let by: AuthorKind
+        let seq: Int64
     }
 
     struct Saved: Encodable, Sendable {

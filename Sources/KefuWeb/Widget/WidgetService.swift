@@ -84,6 +84,15 @@ struct WidgetService {
         try await store.setClaimedEmail(sessionId: session.id, email: EmailAddress.normalize(email))
     }
 
+    /// The visitor has seen their conversation up to `seq`: agents get a read mark.
+    func markRead(upTo seq: Int64, session: WidgetSession) async throws {
+        guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId),
+            try await store.markRead(conversationId: latest.id, by: .contact, upTo: seq)
+        else { return }
+        activity.hub.publish(
+            ConversationEvent(conversationId: latest.id, contactId: session.contactId, inboxId: session.inboxId, kind: .read(.contact, seq: seq)))
+    }
+
     /// Tells the agents watching that the customer is (not) typing.
     func typing(_ isTyping: Bool, session: WidgetSession) async throws {
         guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId) else { return }

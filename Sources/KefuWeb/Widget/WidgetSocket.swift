@@ -59,6 +59,9 @@ struct WidgetSocket {
         switch event.kind {
         case .message(let message):
             return WidgetFrame.customerFrame(for: message) { id in id.flatMap { agentNames[$0] } }
+        case .read(let reader, let seq):
+            guard reader == .agent else { return nil }
+            return .read(.init(conversationId: event.conversationId, by: .agent, seq: seq))
         case .typing(let author, let isTyping):
             guard author.kind == .agent else { return nil }
             return .typing(
@@ -77,7 +80,8 @@ struct WidgetSocket {
             .hello(
                 .init(
                     contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0,
-                    agentsOnline: !presence.onlineAgents().isEmpty, emailKnown: session.claimedEmail != nil)))
+                    agentsOnline: !presence.onlineAgents().isEmpty, emailKnown: session.claimedEmail != nil,
+                    agentReadSeq: current?.agentReadSeq ?? 0)))
         var cursor = ReplayCursor()
         if let current {
             let start = sinceConversation == nil || sinceConversation == current.id ? since : 0
@@ -124,6 +128,8 @@ struct WidgetSocket {
                 }
             case "typing":
                 try await service.typing(frame.isTyping ?? false, session: session)
+            case "read":
+                try await service.markRead(upTo: frame.seq ?? 0, session: session)
             case "contact":
                 // Offline mode: the visitor leaves an email so the answer can follow by mail.
                 do {

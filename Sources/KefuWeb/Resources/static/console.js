@@ -140,7 +140,20 @@ async function refresh() {
     guardForms(adopted);
   }
   if (conversationId && wasAtEnd) showLatestMessage();
+  markRead();
 }
+
+// Tell the customer an agent has seen their messages (only while this page is visible).
+let readSent = 0;
+function markRead() {
+  if (!conversationId || document.hidden || socket?.readyState !== WebSocket.OPEN) return;
+  const seqs = [...document.querySelectorAll('#messages li[data-seq]')].map((li) => Number(li.dataset.seq));
+  const last = Math.max(0, ...seqs);
+  if (last <= readSent) return;
+  readSent = last;
+  socket.send(JSON.stringify({ type: 'read', conversationId, seq: last }));
+}
+document.addEventListener('visibilitychange', markRead);
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, 150);
@@ -197,9 +210,14 @@ function showConnection(connected) {
 let typingTimer = null;
 function onFrame(frame) {
   switch (frame.type) {
+    case 'read':
+      if (frame.conversationId === conversationId && frame.by === 'contact') scheduleRefresh();
+      break;
     case 'hello':
       showConnection(true);
-      if (onFrame.connectedBefore) scheduleRefresh(); // anything missed while away
+      markRead();
+      // Anything missed while away, or a read that happened while this page was loading.
+      if (onFrame.connectedBefore || (frame.contactReadSeq ?? 0) > Number(feed?.dataset.contactRead || 0)) scheduleRefresh();
       onFrame.connectedBefore = true;
       break;
     case 'message':

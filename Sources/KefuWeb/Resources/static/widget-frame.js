@@ -18,6 +18,8 @@ const state = {
   open: false,
   retry: 0,
   pending: new Map(), // clientMsgId -> { text, element, acked }
+  agentReadSeq: 0,
+  readSent: 0,
   shown: new Set(), // seqs rendered for the current conversation
 };
 
@@ -91,6 +93,24 @@ function renderEvent(text) {
   $('messages').append(item);
 }
 
+// Read marks: the visitor's own messages up to what an agent has read say so.
+function updateReadMarks() {
+  for (const item of document.querySelectorAll('.message.incoming[data-seq]')) {
+    const seq = Number(item.dataset.seq);
+    if (!seq) continue;
+    let mark = item.querySelector('.mark');
+    if (!mark) { mark = document.createElement('div'); mark.className = 'mark'; item.append(mark); }
+    mark.textContent = seq <= state.agentReadSeq ? `✓✓ ${t.widget_read}` : `✓ ${t.widget_sent}`;
+  }
+}
+
+// Tell the agents the visitor has seen the conversation, while the chat is open and visible.
+function markRead() {
+  if (!state.open || document.hidden || !state.lastSeq || state.lastSeq <= state.readSent) return;
+  if (sendFrame({ type: 'read', seq: state.lastSeq })) state.readSent = state.lastSeq;
+}
+document.addEventListener('visibilitychange', markRead);
+
 function scrollToEnd() { $('messages').lastElementChild?.scrollIntoView({ block: 'end' }); }
 
 function onMessage(frame) {
@@ -107,7 +127,9 @@ function onMessage(frame) {
   }
   state.lastSeq = Math.max(state.lastSeq || 0, frame.seq);
   save();
+  updateReadMarks();
   scrollToEnd();
+  markRead();
 }
 
 function startConversation(id) {
@@ -123,6 +145,8 @@ function handle(frame) {
       state.retry = 0;
       $('connection').textContent = '';
       $('offline').hidden = frame.agentsOnline;
+      state.agentReadSeq = frame.agentReadSeq || 0;
+      state.readSent = 0;
       $('offline-email').hidden = frame.emailKnown;
       if (frame.conversationId && frame.conversationId !== state.conversationId) {
         // A different conversation than we remember: the server replays it from the start.
@@ -145,6 +169,12 @@ function handle(frame) {
       if (pending) { pending.acked = true; pending.element.classList.remove('pending'); }
       break;
     }
+    case 'read':
+      if (frame.by === 'agent' && frame.conversationId === state.conversationId) {
+        state.agentReadSeq = Math.max(state.agentReadSeq, frame.seq);
+        updateReadMarks();
+      }
+      break;
     case 'saved':
       $('offline-email').hidden = true;
       $('offline-saved').hidden = false;
