@@ -90,6 +90,7 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     wait_for_path(browser, "/console")
     frame = open_widget(customer, url)
     customer.find_element(By.NAME, "name").send_keys("陈先生")
+    customer.find_element(By.CSS_SELECTOR, "[data-testid=widget-uid]").send_keys("UID 88001234")
     customer.find_element(By.CSS_SELECTOR, "#topic option[value=withdrawal-limit]").click()
     customer.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button").click()
     text = customer.find_element(By.ID, "text")
@@ -104,6 +105,7 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     click(browser, "陈先生", by="partial link text")
     wait_until(browser, lambda d: "/console/conversations/" in d.current_url)
     wait_until(browser, lambda d: "withdrawal-limit" in d.find_element(By.CSS_SELECTOR, ".sidebar").text)
+    assert "UID 88001234" in browser.find_element(By.CSS_SELECTOR, "[data-testid=claimed-uid]").text
     browser.find_element(By.ID, "reply-text").send_keys("您好，您当前是一级认证，每日提现额度为 10,000 美元。")
     click(browser, "[data-testid=composer] button[type=submit]")
 

@@ -201,6 +201,8 @@ public struct WidgetSession: Sendable, Equatable {
     public var contactId: ContactID
     /// An email the visitor typed; not trusted until verified by mail.
     public var claimedEmail: String?
+    /// The wallet account id / UID the visitor typed; a claim for agents to check, not an identity.
+    public var claimedWalletUid: String? = nil
     public var locale: String?
     /// What the visitor said the chat is about (pre-chat form), a label for new conversations.
     public var topic: String?
@@ -221,8 +223,10 @@ public struct WidgetSession: Sendable, Equatable {
 
 public protocol WidgetSessionRepository: Sendable {
     func createWidgetSession(
-        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, topic: String?,
-        userAgent: String?, clientAddress: String?, expiresAt: Date) async throws -> WidgetSession
+        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, claimedWalletUid: String?, locale: String?,
+        topic: String?, userAgent: String?, clientAddress: String?, expiresAt: Date) async throws -> WidgetSession
+    /// What the visitors of this contact's widget sessions claimed (email, wallet UID), newest first.
+    func widgetClaims(contactId: ContactID) async throws -> (email: String?, walletUid: String?)
     /// The live session for a token hash; extends its expiry by `slidingLifetime` when used.
     func widgetSession(tokenHash: String, now: Date, slidingLifetime: TimeInterval) async throws -> WidgetSession?
     func setClaimedEmail(sessionId: String, email: String) async throws

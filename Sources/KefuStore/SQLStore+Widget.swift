@@ -4,25 +4,27 @@ import SQLKit
 
 extension SQLStore: WidgetSessionRepository {
     public func createWidgetSession(
-        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, locale: String?, topic: String?,
-        userAgent: String?, clientAddress: String?, expiresAt: Date
+        inboxId: InboxID, contactId: ContactID, tokenHash: String, claimedEmail: String?, claimedWalletUid: String?, locale: String?,
+        topic: String?, userAgent: String?, clientAddress: String?, expiresAt: Date
     ) async throws -> WidgetSession {
         let id = UUID().uuidString.lowercased()
         let at = Clock.millis(now())
         try await database.write { sql in
             try await sql.raw(
                 """
-                INSERT INTO widget_sessions (id, token_hash, inbox_id, contact_id, claimed_email, locale, topic, user_agent,
-                    client_address, created_at, last_seen_at, expires_at)
+                INSERT INTO widget_sessions (id, token_hash, inbox_id, contact_id, claimed_email, claimed_wallet_uid, locale, topic,
+                    user_agent, client_address, created_at, last_seen_at, expires_at)
                 VALUES (\(bind: id), \(bind: tokenHash), \(bind: inboxId.rawValue), \(bind: contactId.rawValue), \(bind: claimedEmail),
-                    \(bind: locale), \(bind: topic), \(bind: userAgent.map { String($0.prefix(300)) }), \(bind: clientAddress),
+                    \(bind: claimedWalletUid), \(bind: locale), \(bind: topic), \(bind: userAgent.map { String($0.prefix(300)) }), \(bind: clientAddress),
                     \(bind: at), \(bind: at), \(bind: Clock.millis(expiresAt)))
                 """
             ).run()
         }
-        return WidgetSession(
+        var session = WidgetSession(
             id: id, inboxId: inboxId, contactId: contactId, claimedEmail: claimedEmail, locale: locale, topic: topic,
             expiresAt: Clock.date(Clock.millis(expiresAt)))
+        session.claimedWalletUid = claimedWalletUid
+        return session
     }
 
     public func widgetSession(tokenHash: String, now date: Date, slidingLifetime: TimeInterval) async throws -> WidgetSession? {
@@ -56,6 +58,20 @@ extension SQLStore: WidgetSessionRepository {
             session.expiresAt = Clock.date(expires)
         }
         return session
+    }
+
+    public func widgetClaims(contactId: ContactID) async throws -> (email: String?, walletUid: String?) {
+        try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT claimed_email, claimed_wallet_uid FROM widget_sessions WHERE contact_id = \(bind: contactId.rawValue)
+                ORDER BY created_at DESC
+                """
+            ).all()
+            let email = try rows.lazy.compactMap { try $0.optionalString("claimed_email") }.first
+            let uid = try rows.lazy.compactMap { try $0.optionalString("claimed_wallet_uid") }.first
+            return (email, uid)
+        }
     }
 
     public func setClaimedEmail(sessionId: String, email: String) async throws {

@@ -33,6 +33,7 @@ public enum Schema {
                 inbox_id TEXT NOT NULL REFERENCES inboxes(id),
                 contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
                 claimed_email TEXT,
+                claimed_wallet_uid TEXT,
                 locale TEXT,
                 topic TEXT,
                 user_agent TEXT,

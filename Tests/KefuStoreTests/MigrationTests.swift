@@ -14,8 +14,8 @@ import Testing
             postgres: "8ec556304604a77c098dd74fd9b45e9986ed6b55ad932c164eb70e23884c8490"
         ),
         2: (
-            sqlite: "226744943a800955889b798cb236277aae461a08358fa156015d24c39129926a",
-            postgres: "226744943a800955889b798cb236277aae461a08358fa156015d24c39129926a"
+            sqlite: "f830ae8ce67e89d9801cbf3c9c3ac3403f3f6ee337ec18f9ca41c79b385dc6ad",
+            postgres: "f830ae8ce67e89d9801cbf3c9c3ac3403f3f6ee337ec18f9ca41c79b385dc6ad"
         ),
         3: (
             sqlite: "e6932cbbf0d062249b95982b3d36a657d87b4dc4aab166aadc109d7b5ef22c3d",

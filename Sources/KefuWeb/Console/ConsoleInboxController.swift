@@ -6,7 +6,7 @@ import KefuStore
 
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
-    typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository
+    typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
     let store: any Repositories
     let activity: ConversationActivity
     let resources: ConsoleResources
@@ -190,6 +190,8 @@ struct ConsoleInboxController {
         values["priority_label"] = page.t("priority_\(conversation.priority.rawValue)")
         values["contact"] = ["email": contact?.email ?? "", "locale": contact?.locale ?? ""]
         values["contact_name"] = contactName
+        let claims = try await store.widgetClaims(contactId: conversation.contactId)
+        values["claims"] = ["walletUid": claims.walletUid ?? "", "email": claims.email ?? ""]
         values["inbox_name"] = inbox?.name ?? ""
         values["messages"] = rows
         values["can_resolve"] = conversation.status != .resolved

@@ -19,6 +19,7 @@ struct WidgetController {
         let inboxId: InboxID
         let name: String?
         let email: String?
+        let walletUid: String?
         let locale: String?
         let topic: String?
     }
@@ -74,7 +75,8 @@ struct WidgetController {
         catalog.post("widget/sessions") { request, context in
             let body = try await request.decodeJSON(SessionBody.self, limit: limits.small)
             let (token, session) = try await service.startSession(
-                inboxId: body.inboxId, name: body.name, email: body.email, locale: body.locale, topic: body.topic,
+                inboxId: body.inboxId, name: body.name, email: body.email, walletUid: body.walletUid, locale: body.locale,
+                topic: body.topic,
                 userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(
                 SessionResponse(sessionToken: token, contactId: session.contactId, expiresAt: session.expiresAt), status: .created)

@@ -18,7 +18,8 @@ struct WidgetService {
     static let topics = ["login", "transfer", "withdrawal-limit", "security", "other"]
 
     func startSession(
-        inboxId: InboxID, name: String?, email: String?, locale: String?, topic: String?, userAgent: String?, address: String?
+        inboxId: InboxID, name: String?, email: String?, walletUid: String? = nil, locale: String?, topic: String?, userAgent: String?,
+        address: String?
     ) async throws -> (token: String, session: WidgetSession) {
         guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
         let trimmedName = name?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -29,6 +30,8 @@ struct WidgetService {
         if let locale, locale.count > 35 { failure.add("locale", .tooLong(max: 35)) }
         let chosenLocale = locale.map { UILocale(tag: $0) ?? .en }
         if let topic, !Self.topics.contains(topic) { failure.add("topic", .notOneOf(Self.topics)) }
+        let uid = walletUid?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let uid, uid.count > 64 || uid.contains(where: { $0.isNewline }) { failure.add("walletUid", .invalid) }
         try failure.throwIfAny()
         // A typed email is only a claim: it must not open another person's history, so the
         // visitor is a new contact until the email is verified by mail (email channel).
@@ -37,7 +40,8 @@ struct WidgetService {
         let token = RandomToken.make()
         let session = try await store.createWidgetSession(
             inboxId: inbox.id, contactId: contact.id, tokenHash: TokenDigest.of(token),
-            claimedEmail: email.flatMap { $0.isEmpty ? nil : EmailAddress.normalize($0) }, locale: chosenLocale?.rawValue,
+            claimedEmail: email.flatMap { $0.isEmpty ? nil : EmailAddress.normalize($0) },
+            claimedWalletUid: uid.flatMap { $0.isEmpty ? nil : $0 }, locale: chosenLocale?.rawValue,
             topic: topic, userAgent: userAgent, clientAddress: address, expiresAt: now().addingTimeInterval(sessionLifetime))
         return (token, session)
     }

@@ -286,6 +286,7 @@ $('prechat').addEventListener('submit', async (event) => {
   const payload = { inboxId: inbox, locale: navigator.language, topic: form.get('topic') };
   if (form.get('name')) payload.name = form.get('name');
   if (form.get('email')) payload.email = form.get('email');
+  if (form.get('walletUid')) payload.walletUid = form.get('walletUid');
   const response = await fetch('/api/v1/widget/sessions', {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload),
   });
