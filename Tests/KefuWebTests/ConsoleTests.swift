@@ -261,6 +261,13 @@ struct ConsoleBrowser {
             let page = try await browser.get("/console/login", language: "en")
             #expect(page.text.contains("lang=\"zh-CN\""))
             #expect(try await browser.get("/console/lang/fr").status == .notFound)
+            // Signed in, the choice is kept on the agent and follows them to a new browser.
+            try await browser.signIn()
+            _ = try await browser.get("/console/lang/zh-CN")
+            var elsewhere = ConsoleBrowser(client: client)
+            try await elsewhere.signIn()
+            let inbox = try await elsewhere.get("/console", language: "en")
+            #expect(inbox.text.contains("lang=\"zh-CN\""))
         }
     }
 }

@@ -66,6 +66,8 @@ struct ConsoleAuthController {
             {
                 target = url.path
             }
+            // A signed-in agent's choice also follows them to other browsers.
+            if let agent = context.identity?.agent { try await auth.store.setLocale(id: agent.id, locale: locale.rawValue) }
             var response = redirect(target)
             response.setCookie(cookie(ConsoleCookie.language, locale.rawValue, maxAge: 365 * 24 * 3600))
             return response
