@@ -113,7 +113,8 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     wait_until(customer, lambda d: len(widget_texts(d)) == 2)
     assert widget_texts(customer)[1] == "您好，您当前是一级认证，每日提现额度为 10,000 美元。"
     agent_label = customer.find_elements(By.CSS_SELECTOR, ".message.outgoing .who")[0].text
-    assert agent_label == "王敏 Wang Min"
+    assert agent_label.endswith("王敏 Wang Min")
+    assert customer.find_element(By.CSS_SELECTOR, ".message.outgoing .avatar").text == "WM"
     # Read marks both ways: the agent has the conversation open, the customer the chat.
     wait_until(customer, lambda d: "已读" in d.find_elements(By.CSS_SELECTOR, ".message.incoming .mark")[0].text)
     wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=read-mark]"))

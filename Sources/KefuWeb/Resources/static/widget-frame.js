@@ -54,13 +54,29 @@ function renderMessage(frame) {
   item.dataset.seq = frame.seq;
   const who = document.createElement('div');
   who.className = 'who';
-  who.textContent = frame.direction === 'incoming' ? t.widget_you : (frame.author?.name || t.widget_agent);
+  const name = frame.direction === 'incoming' ? t.widget_you : (frame.author?.name || t.widget_agent);
+  if (frame.direction === 'outgoing') who.append(avatar(name));
+  who.append(document.createTextNode(name));
   const text = document.createElement('div');
   text.className = 'text';
   text.textContent = frame.text;
   item.append(who, text);
   if (frame.attachments?.length) item.append(renderFiles(frame.attachments));
   return item;
+}
+
+// Agents appear with an avatar: their initials on a colour derived from their name, so the
+// same agent always looks the same and no image has to be hosted.
+function avatar(name) {
+  const badge = document.createElement('span');
+  badge.className = 'avatar';
+  badge.setAttribute('aria-hidden', 'true');
+  const latin = name.match(/[A-Za-z]+/g);
+  badge.textContent = latin && latin.length > 1 ? (latin[0][0] + latin[1][0]).toUpperCase() : [...name.trim()][0] || '?';
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + char.codePointAt(0)) % 360;
+  badge.style.backgroundColor = `hsl(${hash}, 55%, 45%)`;
+  return badge;
 }
 
 function fileURL(attachment) {
