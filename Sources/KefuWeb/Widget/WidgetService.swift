@@ -31,7 +31,10 @@ struct WidgetService {
         let chosenLocale = locale.map { UILocale(tag: $0) ?? .en }
         if let topic, !Self.topics.contains(topic) { failure.add("topic", .notOneOf(Self.topics)) }
         let uid = walletUid?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let uid, uid.count > 64 || uid.contains(where: { $0.isNewline }) { failure.add("walletUid", .invalid) }
+        // One line, as the API document says: no CR or LF (it is shown escaped, like all input).
+        if let uid, uid.count > 64 || uid.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+            failure.add("walletUid", .invalid)
+        }
         try failure.throwIfAny()
         // A typed email is only a claim: it must not open another person's history, so the
         // visitor is a new contact until the email is verified by mail (email channel).
