@@ -40,13 +40,6 @@ struct AgentSocket {
         let author: AuthorFrame
     }
 
-    struct ReadFrame: Encodable, Sendable {
-        let type = "read"
-        let conversationId: ConversationID
-        let by: AuthorKind
-        let seq: Int64
-    }
-
     struct HelloFrame: Encodable, Sendable {
         let type = "hello"
         let agentId: AgentID
@@ -66,28 +59,12 @@ struct AgentSocket {
         // An open console is what makes an agent online (unless they chose away).
         presence.connected(agent.id)
         defer { presence.disconnected(agent.id) }
-        let (queue, sender) = AsyncStream<String>.makeStream()
         let live = hub.subscribe([.allConversations])
-        let names = Dictionary(uniqueKeysWithValues: try await store.listAgents().map { ($0.id.rawValue, $0.name) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await text in queue { try await outbound.write(.text(text)) }
-            }
-            group.addTask {
-                do {
-                    try await streamEvents(live, to: sender, names: names)
-                } catch EventHubError.overflow {
-                    sender.yield(#"{"code":"resync","type":"error"}"#)
-                }
-                sender.finish()
-            }
-            group.addTask {
-                try await readFrames(inbound)
-                sender.finish()
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        let names = try await store.agentNames()
+        try await SocketPump.run(
+            outbound: outbound, encode: { $0 }, resync: #"{"code":"resync","type":"error"}"#,
+            events: { sender in try await streamEvents(live, to: sender, names: names) },
+            client: { _ in try await readFrames(inbound) })
     }
 
     private func encode(_ value: some Encodable) -> String {
@@ -104,7 +81,7 @@ struct AgentSocket {
                     author: AuthorFrame(kind: message.author.kind, id: message.author.id, name: name), text: message.text,
                     clientMsgId: message.clientMessageId, createdAt: message.createdAt))
         case .read(let reader, let seq):
-            return encode(ReadFrame(conversationId: event.conversationId, by: reader, seq: seq))
+            return encode(ReadMarkFrame(conversationId: event.conversationId, by: reader, seq: seq))
         case .typing(let author, let isTyping):
             // Agents do not need to see their own typing echoed back.
             if author.kind == .agent, author.id == agent.id.rawValue { return nil }

@@ -30,7 +30,7 @@ enum WidgetFrame {
         case ack(Ack)
         case typing(Typing)
         case saved(Saved)
-        case read(Read)
+        case read(ReadMarkFrame)
         case error(ErrorFrame)
 
         func encode(to encoder: any Encoder) throws {
@@ -63,12 +63,7 @@ enum WidgetFrame {
         let agentReadSeq: Int64
     }
 
-    struct Read: Encodable, Sendable {
-        let type = "read"
-        let conversationId: ConversationID
-        let by: AuthorKind
-        let seq: Int64
-    }
+
 
     struct Saved: Encodable, Sendable {
         let type = "saved"

@@ -24,35 +24,14 @@ struct WidgetSocket {
     static let maxFrameBytes = 64 << 10
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let (queue, sender) = AsyncStream<WidgetFrame.Outbound>.makeStream()
         // Subscribed before anything is read from the store: nothing published from here on is missed.
         let live = hub.subscribe([.contact(session.contactId)])
-        let names = try await agentNames()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await frame in queue { try await outbound.write(.text(frame.json())) }
-            }
-            group.addTask {
-                do {
-                    try await streamEvents(live, to: sender, agentNames: names)
-                } catch EventHubError.overflow {
-                    // Too far behind: tell the client to reconnect with its last seq.
-                    sender.yield(.error(.init(code: "resync", message: "Reconnect with since=<last seq>.", clientMsgId: nil)))
-                }
-                sender.finish()
-            }
-            group.addTask {
-                try await readFrames(inbound, replyingThrough: sender)
-                sender.finish()
-            }
-            // Whichever side ends first (the visitor left, or a resync) ends the connection.
-            try await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func agentNames() async throws -> [String: String] {
-        Dictionary(uniqueKeysWithValues: try await service.store.listAgents().map { ($0.id.rawValue, $0.name) })
+        let names = try await service.store.agentNames()
+        try await SocketPump.run(
+            outbound: outbound, encode: { $0.json() },
+            resync: .error(.init(code: "resync", message: "Reconnect with since=<last seq>.", clientMsgId: nil)),
+            events: { sender in try await streamEvents(live, to: sender, agentNames: names) },
+            client: { sender in try await readFrames(inbound, replyingThrough: sender) })
     }
 
     private func frame(for event: ConversationEvent, agentNames: [String: String]) -> WidgetFrame.Outbound? {
