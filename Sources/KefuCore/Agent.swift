@@ -36,11 +36,15 @@ public struct Agent: Sendable, Equatable, Codable {
     /// How many open chats auto-assignment may give this agent at once.
     public var chatCapacity: Int
     public var locale: String?
+    /// Where the agent's uploaded picture is served (customers see it in the widget); nil
+    /// shows initials instead.
+    public var avatarUrl: String?
     public var createdAt: Date
 
     public init(
         id: AgentID, email: String, name: String, role: AgentRole, status: AgentStatus = .active,
-        totpEnabled: Bool = false, mustChangePassword: Bool = false, chatCapacity: Int = 5, locale: String? = nil, createdAt: Date
+        totpEnabled: Bool = false, mustChangePassword: Bool = false, chatCapacity: Int = 5, locale: String? = nil,
+        avatarUrl: String? = nil, createdAt: Date
     ) {
         self.id = id
         self.email = email
@@ -51,7 +55,34 @@ public struct Agent: Sendable, Equatable, Codable {
         self.mustChangePassword = mustChangePassword
         self.chatCapacity = chatCapacity
         self.locale = locale
+        self.avatarUrl = avatarUrl
         self.createdAt = createdAt
+    }
+}
+
+/// An agent's picture: a small image, recognised by its bytes, stored by content.
+public struct AgentAvatar: Sendable, Equatable {
+    public var sha256: String
+    public var contentType: String
+
+    public init(sha256: String, contentType: String) {
+        self.sha256 = sha256
+        self.contentType = contentType
+    }
+
+    /// Small enough to send to every visitor: a 256×256 photo is far below this.
+    public static let maxBytes = 1 << 20
+
+    /// Images only (no PDF): the same sniffing as chat attachments.
+    public static func sniff(_ bytes: some Collection<UInt8>) -> String? {
+        guard let type = AttachmentPolicy.sniff(bytes), type.hasPrefix("image/") else { return nil }
+        return type
+    }
+
+    /// The public address of the picture; the content hash in the query makes it cacheable
+    /// forever and changes when the agent uploads a new one.
+    public static func url(agentId: AgentID, sha256: String) -> String {
+        "/avatars/\(agentId.rawValue)?v=\(sha256.prefix(16))"
     }
 }
 

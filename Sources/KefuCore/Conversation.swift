@@ -12,12 +12,15 @@ public struct Inbox: Sendable, Equatable, Codable {
     public var id: InboxID
     public var name: String
     public var kind: InboxKind
+    /// What the widget asks before a chat starts; webchat inboxes only.
+    public var prechatForm: PrechatForm?
     public var createdAt: Date
 
-    public init(id: InboxID, name: String, kind: InboxKind, createdAt: Date) {
+    public init(id: InboxID, name: String, kind: InboxKind, prechatForm: PrechatForm? = nil, createdAt: Date) {
         self.id = id
         self.name = name
         self.kind = kind
+        self.prechatForm = prechatForm ?? (kind == .webchat ? .standard : nil)
         self.createdAt = createdAt
     }
 }

@@ -18,6 +18,9 @@ public protocol AgentRepository: Sendable {
     func createAgent(
         email: String, name: String, role: AgentRole, passwordHash: String, mustChangePassword: Bool, audit: AuditEvent?
     ) async throws -> Agent
+    /// Sets or (nil) removes the agent's picture; the bytes live in the blob store.
+    func setAvatar(id: AgentID, avatar: AgentAvatar?, audit: AuditEvent?) async throws -> Agent
+    func avatar(agentId: AgentID) async throws -> AgentAvatar?
     func agent(id: AgentID) async throws -> Agent?
     /// The agent with its secrets, for the login path only.
     func credentials(email: String) async throws -> (Agent, AgentCredentials)?
@@ -59,6 +62,8 @@ public protocol InboxRepository: Sendable {
     func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox
     func inbox(id: InboxID) async throws -> Inbox?
     func listInboxes() async throws -> [Inbox]
+    /// Renames an inbox or replaces its pre-chat form (nil leaves either as it is).
+    func updateInbox(id: InboxID, name: String?, prechatForm: PrechatForm?, audit: AuditEvent?) async throws -> Inbox
 }
 
 public protocol ContactRepository: Sendable {

@@ -4,7 +4,7 @@ import SQLKit
 
 extension SQLStore: AgentRepository {
     static let agentColumns =
-        "id, email, name, role, status, password_hash, password_must_change, totp_secret_sealed, totp_enabled, totp_last_step, chat_capacity, locale, created_at"
+        "id, email, name, role, status, password_hash, password_must_change, totp_secret_sealed, totp_enabled, totp_last_step, chat_capacity, locale, avatar_sha256, avatar_type, created_at"
 
     static func agent(from row: any SQLRow) throws -> Agent {
         Agent(
@@ -13,6 +13,7 @@ extension SQLStore: AgentRepository {
             totpEnabled: try row.bool("totp_enabled"), mustChangePassword: try row.bool("password_must_change"),
             chatCapacity: try row.decode(column: "chat_capacity", as: Int.self),
             locale: try row.optionalString("locale"),
+            avatarUrl: try row.optionalString("avatar_sha256").map { AgentAvatar.url(agentId: AgentID(rawValue: try row.string("id")), sha256: $0) },
             createdAt: try row.date("created_at"))
     }
 
@@ -140,6 +141,32 @@ extension SQLStore: AgentRepository {
             guard row != nil else { throw StoreError.notFound("agent") }
             try await sql.raw("UPDATE agent_sessions SET revoked_at = \(bind: at) WHERE agent_id = \(bind: id.rawValue) AND revoked_at IS NULL").run()
             if let audit { try await insertAudit(audit, on: sql) }
+        }
+    }
+
+    public func setAvatar(id: AgentID, avatar: AgentAvatar?, audit: AuditEvent?) async throws -> Agent {
+        try await database.write { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    UPDATE agents SET avatar_sha256 = \(bind: avatar?.sha256), avatar_type = \(bind: avatar?.contentType),
+                        updated_at = \(bind: Clock.millis(now()))
+                    WHERE id = \(bind: id.rawValue) RETURNING \(unsafeRaw: Self.agentColumns)
+                    """
+                ).first()
+            else { throw StoreError.notFound("agent") }
+            if let audit { try await insertAudit(audit, on: sql) }
+            return try Self.agent(from: row)
+        }
+    }
+
+    public func avatar(agentId: AgentID) async throws -> AgentAvatar? {
+        try await database.read { sql in
+            guard
+                let row = try await sql.raw("SELECT avatar_sha256, avatar_type FROM agents WHERE id = \(bind: agentId.rawValue)").first(),
+                let sha = try row.optionalString("avatar_sha256"), let type = try row.optionalString("avatar_type")
+            else { return nil }
+            return AgentAvatar(sha256: sha, contentType: type)
         }
     }
 

@@ -3,10 +3,14 @@ import KefuCore
 import SQLKit
 
 extension SQLStore: InboxRepository {
+    static let inboxColumns = "id, name, kind, prechat_form, created_at"
+
     static func inbox(from row: any SQLRow) throws -> Inbox {
-        Inbox(
+        // NULL means "the standard form": inboxes made before forms were configurable ask it.
+        let form = try row.optionalString("prechat_form").map { try JSONDecoder().decode(PrechatForm.self, from: Data($0.utf8)) }
+        return Inbox(
             id: InboxID(rawValue: try row.string("id")), name: try row.string("name"),
-            kind: try row.enumValue("kind", as: InboxKind.self), createdAt: try row.date("created_at"))
+            kind: try row.enumValue("kind", as: InboxKind.self), prechatForm: form, createdAt: try row.date("created_at"))
     }
 
     public func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox {
@@ -26,13 +30,30 @@ extension SQLStore: InboxRepository {
 
     public func inbox(id: InboxID) async throws -> Inbox? {
         try await database.read { sql in
-            try await sql.raw("SELECT id, name, kind, created_at FROM inboxes WHERE id = \(bind: id.rawValue)").first().map(Self.inbox(from:))
+            try await sql.raw("SELECT \(unsafeRaw: Self.inboxColumns) FROM inboxes WHERE id = \(bind: id.rawValue)").first()
+                .map(Self.inbox(from:))
+        }
+    }
+
+    public func updateInbox(id: InboxID, name: String?, prechatForm: PrechatForm?, audit: AuditEvent?) async throws -> Inbox {
+        let formJSON = try prechatForm.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
+        return try await database.write { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    UPDATE inboxes SET name = COALESCE(\(bind: name), name), prechat_form = COALESCE(\(bind: formJSON), prechat_form)
+                    WHERE id = \(bind: id.rawValue) RETURNING \(unsafeRaw: Self.inboxColumns)
+                    """
+                ).first()
+            else { throw StoreError.notFound("inbox") }
+            if let audit { try await insertAudit(audit, on: sql) }
+            return try Self.inbox(from: row)
         }
     }
 
     public func listInboxes() async throws -> [Inbox] {
         try await database.read { sql in
-            try await sql.raw("SELECT id, name, kind, created_at FROM inboxes ORDER BY created_at, id").all().map(Self.inbox(from:))
+            try await sql.raw("SELECT \(unsafeRaw: Self.inboxColumns) FROM inboxes ORDER BY created_at, id").all().map(Self.inbox(from:))
         }
     }
 }

@@ -4,7 +4,17 @@ public enum Schema {
         Migration(version: 1, name: "foundation", statements: foundation),
         Migration(version: 2, name: "widget_sessions", statements: widgetSessions),
         Migration(version: 3, name: "canned_replies", statements: cannedReplies),
+        Migration(version: 4, name: "prechat_forms_and_avatars", statements: prechatFormsAndAvatars),
     ]
+
+    /// Per-inbox pre-chat forms (JSON; NULL asks the standard form) and agents' pictures.
+    @Sendable static func prechatFormsAndAvatars(_ flavor: SQLFlavor) -> [String] {
+        [
+            "ALTER TABLE inboxes ADD COLUMN prechat_form TEXT",
+            "ALTER TABLE agents ADD COLUMN avatar_sha256 TEXT",
+            "ALTER TABLE agents ADD COLUMN avatar_type TEXT",
+        ]
+    }
 
     /// Saved answers agents insert with a shortcut ("/reset").
     @Sendable static func cannedReplies(_ flavor: SQLFlavor) -> [String] {

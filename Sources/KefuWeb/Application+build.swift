@@ -37,7 +37,9 @@ func buildRouter(
     metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, logger: Logger
 ) async throws -> Router<KefuRequestContext> {
     let activity = ConversationActivity(store: store, hub: hub)
-    let files = AttachmentFiles(store: store, blobs: AttachmentBlobStore(dataDirectory: configuration.dataDirectory))
+    let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
+    let files = AttachmentFiles(store: store, blobs: blobs)
+    let avatars = AvatarController(store: store, blobs: blobs)
     let hasher = PasswordHasher(cost: configuration.passwordHashCost)
     let auth = AgentAuthService(
         store: store, hasher: hasher, throttler: LoginThrottler(), secretKey: configuration.secretKey,
@@ -85,6 +87,8 @@ func buildRouter(
     TeamController(store: store, limits: limits).addRoutes(to: cataloged)
     CannedReplyController(store: store, limits: limits).addRoutes(to: cataloged)
     AttachmentController(files: files).addRoutes(to: cataloged)
+    avatars.addRoutes(to: cataloged)
+    avatars.addPublicRoutes(to: router)
     ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
 
@@ -120,5 +124,8 @@ func buildRouter(
     consoleAuth.addRoutes(to: signedIn)
     ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleInboxSettingsController(
+        inboxes: InboxController(store: store, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
+    ).addRoutes(to: signedIn)
     return router
 }

@@ -46,6 +46,9 @@ struct CatalogedGroup<Context: RequestContext> {
     func post<Output: ResponseGenerator>(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Output) {
         on(.post, path, use: handler)
     }
+    func put<Output: ResponseGenerator>(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Output) {
+        on(.put, path, use: handler)
+    }
     func patch<Output: ResponseGenerator>(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Output) {
         on(.patch, path, use: handler)
     }

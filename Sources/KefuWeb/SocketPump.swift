@@ -47,9 +47,33 @@ struct ReadMarkFrame: Encodable, Sendable {
     let seq: Int64
 }
 
-extension AgentRepository {
-    /// Agent display names by id, for frames that name who wrote or typed.
-    func agentNames() async throws -> [String: String] {
-        Dictionary(uniqueKeysWithValues: try await listAgents().map { ($0.id.rawValue, $0.name) })
+/// The agents a socket names in its frames, read once and again when an event names an agent
+/// it does not know yet (a colleague invited after the socket opened). A changed name or
+/// picture shows from the next connection.
+struct AgentDirectory {
+    let store: any AgentRepository
+    private(set) var byId: [String: Agent] = [:]
+    private var loaded = false
+
+    init(store: any AgentRepository) { self.store = store }
+
+    mutating func load() async throws {
+        guard !loaded else { return }
+        byId = Dictionary(uniqueKeysWithValues: try await store.listAgents().map { ($0.id.rawValue, $0) })
+        loaded = true
+    }
+
+    /// Reloads when the event's agent is missing; cheap otherwise.
+    mutating func refresh(for event: ConversationEvent) async throws {
+        try await load()
+        let author: Author? =
+            switch event.kind {
+            case .message(let message): message.author
+            case .typing(let author, _): author
+            case .read: nil
+            }
+        guard let author, author.kind == .agent, let id = author.id, byId[id] == nil else { return }
+        loaded = false
+        try await load()
     }
 }

@@ -21,6 +21,10 @@ import Testing
             sqlite: "e6932cbbf0d062249b95982b3d36a657d87b4dc4aab166aadc109d7b5ef22c3d",
             postgres: "e6932cbbf0d062249b95982b3d36a657d87b4dc4aab166aadc109d7b5ef22c3d"
         ),
+        4: (
+            sqlite: "501ef6ae085208a5cfd37572732a35ad6bdcea666dbe4aeb3e08d91619ef6559",
+            postgres: "501ef6ae085208a5cfd37572732a35ad6bdcea666dbe4aeb3e08d91619ef6559"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)
@@ -57,7 +61,11 @@ import Testing
     @Test func releasedMigrationsAreUnchanged() {
         #expect(!Self.releasedChecksums.isEmpty)
         for migration in Schema.migrations {
-            guard let pinned = Self.releasedChecksums[migration.version] else { continue }
+            // Every migration on main is released: pin it when you add it.
+            guard let pinned = Self.releasedChecksums[migration.version] else {
+                Issue.record("pin migration \(migration.version): \(migration.checksum(for: .sqlite)) / \(migration.checksum(for: .postgres))")
+                continue
+            }
             #expect(migration.checksum(for: .sqlite) == pinned.sqlite, "migration \(migration.version) was edited")
             #expect(migration.checksum(for: .postgres) == pinned.postgres, "migration \(migration.version) was edited")
         }

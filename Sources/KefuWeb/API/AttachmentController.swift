@@ -12,18 +12,24 @@ struct AttachmentFiles: Sendable {
     let store: any AttachmentRepository
     let blobs: AttachmentBlobStore
 
-    func upload(_ request: Request, by uploader: Author) async throws -> Attachment {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > AttachmentPolicy.maxBytes {
+    /// The request body as a file: refused early when its declared length is over `limit`,
+    /// and while reading when it turns out to be.
+    static func readFile(_ request: Request, limit: Int) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError.bodyTooLarge
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: AttachmentPolicy.maxBytes)
+            buffer = try await request.body.collect(upTo: limit)
         } catch {
             throw APIError.bodyTooLarge
         }
         guard buffer.readableBytes > 0 else { throw APIError.validation("file", .required) }
-        let data = Data(buffer: buffer)
+        return Data(buffer: buffer)
+    }
+
+    func upload(_ request: Request, by uploader: Author) async throws -> Attachment {
+        let data = try await Self.readFile(request, limit: AttachmentPolicy.maxBytes)
         guard let type = AttachmentPolicy.sniff(data) else {
             throw APIError.validation("file", .notOneOf(["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"]))
         }

@@ -3,7 +3,8 @@ import Hummingbird
 import KefuCore
 import KefuStore
 
-/// `GET/POST /api/v1/inboxes`: channel instances. Creating one is an admin's job.
+/// `GET/POST /api/v1/inboxes`, `GET/PATCH /api/v1/inboxes/{id}`: channel instances. Creating
+/// and changing one is an admin's job.
 struct InboxController {
     let store: any InboxRepository
     let limits: BodyLimits
@@ -13,6 +14,11 @@ struct InboxController {
         let kind: String
     }
 
+    struct UpdateBody: Decodable {
+        let name: String?
+        let prechatForm: PrechatForm?
+    }
+
     struct ListResponse: Encodable, Sendable {
         let items: [Inbox]
     }
@@ -20,6 +26,17 @@ struct InboxController {
     func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
         group.get("inboxes") { _, _ in
             JSONResponse(ListResponse(items: try await store.listInboxes()))
+        }
+        group.get("inboxes/{id}") { _, context in
+            let id = try context.parameters.id("id", as: InboxID.self, thing: "inbox")
+            guard let inbox = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
+            return JSONResponse(inbox)
+        }
+        group.patch("inboxes/{id}") { request, context in
+            try context.require(.admin)
+            let id = try context.parameters.id("id", as: InboxID.self, thing: "inbox")
+            let body = try await request.decodeJSON(UpdateBody.self, limit: limits.small)
+            return JSONResponse(try await update(id, name: body.name, prechatForm: body.prechatForm, context: context))
         }
         group.post("inboxes") { request, context in
             try context.require(.admin)
@@ -35,6 +52,28 @@ struct InboxController {
                 name: name, kind: kind!, audit: context.audit("inbox.created", subjectKind: "inbox", detail: ["name": name, "kind": body.kind]))
             return JSONResponse(inbox, status: .created)
         }
+    }
+
+    /// Validates and applies an admin's change to an inbox (the API and the console both use it).
+    func update(_ id: InboxID, name rawName: String?, prechatForm: PrechatForm?, context: AuthenticatedContext) async throws -> Inbox {
+        guard let inbox = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
+        let name = rawName?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var failure = ValidationFailure()
+        if let name, name.isEmpty { failure.add("name", .required) }
+        if let name, name.count > 100 { failure.add("name", .tooLong(max: 100)) }
+        if let prechatForm {
+            if inbox.kind != .webchat { failure.add("prechatForm", .invalid) }
+            for (field, problem) in prechatForm.problems().fields { failure.add("prechatForm.\(field)", problem) }
+        }
+        // As an APIError, so the console can show the problems on its form.
+        if !failure.isEmpty { throw APIError.validation(failure) }
+        var detail: [String: String] = [:]
+        if let name { detail["name"] = name }
+        // The whole new form, so the audit log shows what each change asked of visitors.
+        if let prechatForm { detail["prechatForm"] = String(decoding: try JSONEncoder.api.encode(prechatForm.normalized()), as: UTF8.self) }
+        return try await store.updateInbox(
+            id: id, name: name, prechatForm: prechatForm?.normalized(),
+            audit: context.audit("inbox.updated", subjectKind: "inbox", subjectId: id.rawValue, detail: detail))
     }
 }
 

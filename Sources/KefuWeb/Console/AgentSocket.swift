@@ -60,10 +60,9 @@ struct AgentSocket {
         presence.connected(agent.id)
         defer { presence.disconnected(agent.id) }
         let live = hub.subscribe([.allConversations])
-        let names = try await store.agentNames()
         try await SocketPump.run(
             outbound: outbound, encode: { $0 }, resync: #"{"code":"resync","type":"error"}"#,
-            events: { sender in try await streamEvents(live, to: sender, names: names) },
+            events: { sender in try await streamEvents(live, to: sender) },
             client: { _ in try await readFrames(inbound) })
     }
 
@@ -71,10 +70,10 @@ struct AgentSocket {
         (try? String(decoding: JSONEncoder.api.encode(value), as: UTF8.self)) ?? ""
     }
 
-    private func frame(for event: ConversationEvent, names: [String: String]) -> String? {
+    private func frame(for event: ConversationEvent, agents: [String: Agent]) -> String? {
         switch event.kind {
         case .message(let message):
-            let name = message.author.kind == .agent ? message.author.id.flatMap { names[$0] } : nil
+            let name = message.author.kind == .agent ? message.author.id.flatMap { agents[$0]?.name } : nil
             return encode(
                 MessageFrame(
                     conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
@@ -85,7 +84,7 @@ struct AgentSocket {
         case .typing(let author, let isTyping):
             // Agents do not need to see their own typing echoed back.
             if author.kind == .agent, author.id == agent.id.rawValue { return nil }
-            let name = author.kind == .agent ? author.id.flatMap { names[$0] } : nil
+            let name = author.kind == .agent ? author.id.flatMap { agents[$0]?.name } : nil
             return encode(
                 TypingFrame(
                     conversationId: event.conversationId, isTyping: isTyping, author: AuthorFrame(kind: author.kind, id: author.id, name: name)))
@@ -93,18 +92,22 @@ struct AgentSocket {
     }
 
     private func streamEvents(
-        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<String>.Continuation, names: [String: String]
+        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<String>.Continuation
     ) async throws {
+        var agents = AgentDirectory(store: store)
+        try await agents.load()
         let open = try await conversationId.asyncMap { try await store.conversation(id: $0) } ?? nil
         sender.yield(encode(HelloFrame(agentId: agent.id, contactReadSeq: open?.contactReadSeq)))
         var cursor = ReplayCursor()
         if let conversation = open {
+            let known = agents.byId
             cursor = try await StoredEventReplay.replay(conversation, since: since, from: store) { event in
-                if let frame = frame(for: event, names: names) { sender.yield(frame) }
+                if let frame = frame(for: event, agents: known) { sender.yield(frame) }
             }
         }
         for try await event in live where cursor.admit(event) {
-            if let frame = frame(for: event, names: names) { sender.yield(frame) }
+            try await agents.refresh(for: event)
+            if let frame = frame(for: event, agents: agents.byId) { sender.yield(frame) }
         }
     }
 

@@ -171,6 +171,7 @@ struct ConsoleAccountController {
     ) async throws -> Response {
         let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
         var values = page.base(title: page.t("admin"), request: request, context: context, nav: "admin")
+        values["tab_people"] = true
         let agents = try await store.listAgents()
         let names = Dictionary(uniqueKeysWithValues: agents.map { ($0.id.rawValue, $0.name) })
         values["agents"] = agents.map { agent -> [String: Any] in

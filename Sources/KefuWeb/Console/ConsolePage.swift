@@ -56,7 +56,17 @@ struct ConsolePage {
             "role_label": resources.text("role_\(agent.role.rawValue)", locale), "status": agent.status.rawValue,
             "status_label": resources.text(agent.status == .active ? "active" : "disabled", locale),
             "is_active": agent.status == .active, "totpEnabled": agent.totpEnabled,
+            "avatarUrl": agent.avatarUrl ?? false, "initials": initials(agent.name),
         ]
+    }
+
+    /// Up to two letters for an agent without a picture: "Li Wei" → "LW", "王芳" → "王".
+    static func initials(_ name: String) -> String {
+        let words = name.split(whereSeparator: { !$0.isLetter })
+        if words.count > 1, let first = words[0].first, let second = words[1].first, first.isASCII, second.isASCII {
+            return String([first, second]).uppercased()
+        }
+        return name.trimmingCharacters(in: .whitespaces).first.map { String($0).uppercased() } ?? "?"
     }
 
     static func isoTime(_ date: Date) -> String { date.formatted(.iso8601) }

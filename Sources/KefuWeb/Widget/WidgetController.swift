@@ -59,25 +59,49 @@ struct WidgetController {
                 query.string("lang").flatMap(UILocale.init(tag:))
                 ?? UILocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
             let strings = (resources.translations[locale] ?? [:]).filter { $0.key.hasPrefix("widget_") }
-            var response = try resources.render(
-                "widget-frame",
-                [
-                    "lang": locale.rawValue, "t": resources.translations[locale] ?? [:], "inbox_id": inbox.id.rawValue,
-                    "strings_json": String(decoding: try JSONEncoder.api.encode(strings), as: UTF8.self),
-                    "topics_json": String(decoding: try JSONEncoder.api.encode(WidgetService.topics), as: UTF8.self),
-                ])
+            var values: [String: Any] = [
+                "lang": locale.rawValue, "t": resources.translations[locale] ?? [:], "inbox_id": inbox.id.rawValue,
+                "strings_json": String(decoding: try JSONEncoder.api.encode(strings), as: UTF8.self),
+            ]
+            values["form"] = Self.formValues(inbox.prechatForm ?? .standard, locale: locale)
+            var response = try resources.render("widget-frame", values)
             response.headers[.contentSecurityPolicy] = Self.framePolicy
             return response
         }
     }
 
+    /// The pre-chat form as the frame template draws it: which fields, which required, the
+    /// topics in the visitor's language.
+    static func formValues(_ form: PrechatForm, locale: UILocale) -> [String: Any] {
+        func field(_ ask: PrechatForm.Ask) -> Any {
+            ask == .hidden ? false : ["required": ask == .required, "optional": ask == .optional] as [String: Any]
+        }
+        return [
+            "name": field(form.name), "email": field(form.email), "walletUid": field(form.walletUid), "topic": field(form.topic),
+            "topics": form.topics.map { ["key": $0.key, "label": $0.label[locale]] },
+            "asks_nothing": form.asksNothing,
+        ]
+    }
+
+    /// What a widget or an in-app chat needs to know before a session: the inbox's form.
+    struct InboxFormResponse: Encodable, Sendable {
+        let id: InboxID
+        let name: String
+        let prechatForm: PrechatForm
+    }
+
     func addRoutes(to api: RouterGroup<KefuRequestContext>, catalog: CatalogedGroup<KefuRequestContext>) {
+        catalog.get("widget/inboxes/{id}") { _, context in
+            let id = try context.parameters.id("id", as: InboxID.self, thing: "inbox")
+            guard let inbox = try await service.store.inbox(id: id), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
+            return JSONResponse(InboxFormResponse(id: inbox.id, name: inbox.name, prechatForm: inbox.prechatForm ?? .standard))
+        }
         catalog.post("widget/sessions") { request, context in
             let body = try await request.decodeJSON(SessionBody.self, limit: limits.small)
             let (token, session) = try await service.startSession(
-                inboxId: body.inboxId, name: body.name, email: body.email, walletUid: body.walletUid, locale: body.locale,
-                topic: body.topic,
-                userAgent: request.headers[.userAgent], address: context.peerAddress)
+                inboxId: body.inboxId,
+                answers: PrechatForm.Answers(name: body.name, email: body.email, walletUid: body.walletUid, topic: body.topic),
+                locale: body.locale, userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(
                 SessionResponse(sessionToken: token, contactId: session.contactId, expiresAt: session.expiresAt), status: .created)
         }

@@ -72,6 +72,18 @@ enum WidgetFrame {
     struct AuthorFrame: Encodable, Sendable {
         let kind: AuthorKind
         let name: String?
+        /// The agent's picture (same origin as the widget); absent means initials.
+        let avatarUrl: String?
+
+        init(kind: AuthorKind, name: String? = nil, avatarUrl: String? = nil) {
+            self.kind = kind
+            self.name = name
+            self.avatarUrl = avatarUrl
+        }
+
+        init(agent: Agent?) {
+            self.init(kind: .agent, name: agent?.name, avatarUrl: agent?.avatarUrl)
+        }
     }
 
     struct MessageFrame: Encodable, Sendable {
@@ -119,7 +131,7 @@ enum WidgetFrame {
     }
 
     /// The customer-facing frame for a stored message, or nil when customers must not see it.
-    static func customerFrame(for message: Message, agentName: (String?) -> String?) -> Outbound? {
+    static func customerFrame(for message: Message, agent: (String?) -> Agent?) -> Outbound? {
         switch message.direction {
         case .note:
             return nil
@@ -130,11 +142,11 @@ enum WidgetFrame {
             return .conversation(
                 ConversationFrame(conversationId: message.conversationId, seq: message.seq, status: status, createdAt: message.createdAt))
         case .incoming, .outgoing:
-            let name = message.author.kind == .agent ? agentName(message.author.id) : nil
+            let author = message.author.kind == .agent ? AuthorFrame(agent: agent(message.author.id)) : AuthorFrame(kind: message.author.kind)
             return .message(
                 MessageFrame(
                     conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
-                    author: AuthorFrame(kind: message.author.kind, name: name), text: message.text,
+                    author: author, text: message.text,
                     attachments: message.attachments.map {
                         AttachmentFrame(id: $0.id, filename: $0.filename, contentType: $0.contentType, size: $0.size)
                     },

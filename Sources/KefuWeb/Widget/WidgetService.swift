@@ -13,39 +13,36 @@ struct WidgetService {
     let sessionLifetime: TimeInterval
     let now: @Sendable () -> Date
 
-    /// Starts a session for a new visitor (a new contact) on a webchat inbox.
-    /// The topics of the pre-chat form; each becomes a label on the conversation it starts.
-    static let topics = ["login", "transfer", "withdrawal-limit", "security", "other"]
-
+    /// Starts a session for a new visitor (a new contact) on a webchat inbox, with their answers
+    /// to the inbox's pre-chat form.
     func startSession(
-        inboxId: InboxID, name: String?, email: String?, walletUid: String? = nil, locale: String?, topic: String?, userAgent: String?,
-        address: String?
+        inboxId: InboxID, answers raw: PrechatForm.Answers, locale: String?, userAgent: String?, address: String?
     ) async throws -> (token: String, session: WidgetSession) {
         guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
-        let trimmedName = name?.trimmingCharacters(in: .whitespacesAndNewlines)
-        var failure = ValidationFailure()
-        if let trimmedName, trimmedName.count > 100 { failure.add("name", .tooLong(max: 100)) }
-        if let email, !email.isEmpty, !EmailAddress.isPlausible(email) { failure.add("email", .invalid) }
+        let form = inbox.prechatForm ?? .standard
+        let trimmed = PrechatForm.Answers(
+            name: raw.name?.trimmingCharacters(in: .whitespacesAndNewlines),
+            email: raw.email?.trimmingCharacters(in: .whitespacesAndNewlines),
+            walletUid: raw.walletUid?.trimmingCharacters(in: .whitespacesAndNewlines), topic: raw.topic)
+        var (answers, failure) = form.check(trimmed)
+        if let name = answers.name, name.count > 100 { failure.add("name", .tooLong(max: 100)) }
+        if let email = answers.email, !EmailAddress.isPlausible(email) { failure.add("email", .invalid) }
         // Whatever the browser says; languages Kefu does not speak yet fall back to English.
         if let locale, locale.count > 35 { failure.add("locale", .tooLong(max: 35)) }
         let chosenLocale = locale.map { UILocale(tag: $0) ?? .en }
-        if let topic, !Self.topics.contains(topic) { failure.add("topic", .notOneOf(Self.topics)) }
-        let uid = walletUid?.trimmingCharacters(in: .whitespacesAndNewlines)
         // One line, as the API document says: no CR or LF (it is shown escaped, like all input).
-        if let uid, uid.count > 64 || uid.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+        if let uid = answers.walletUid, uid.count > 64 || uid.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
             failure.add("walletUid", .invalid)
         }
         try failure.throwIfAny()
         // A typed email is only a claim: it must not open another person's history, so the
         // visitor is a new contact until the email is verified by mail (email channel).
-        let contact = try await store.createContact(
-            name: trimmedName.flatMap { $0.isEmpty ? nil : $0 }, email: nil, locale: chosenLocale?.rawValue)
+        let contact = try await store.createContact(name: answers.name, email: nil, locale: chosenLocale?.rawValue)
         let token = RandomToken.make()
         let session = try await store.createWidgetSession(
             inboxId: inbox.id, contactId: contact.id, tokenHash: TokenDigest.of(token),
-            claimedEmail: email.flatMap { $0.isEmpty ? nil : EmailAddress.normalize($0) },
-            claimedWalletUid: uid.flatMap { $0.isEmpty ? nil : $0 }, locale: chosenLocale?.rawValue,
-            topic: topic, userAgent: userAgent, clientAddress: address, expiresAt: now().addingTimeInterval(sessionLifetime))
+            claimedEmail: answers.email.map(EmailAddress.normalize), claimedWalletUid: answers.walletUid, locale: chosenLocale?.rawValue,
+            topic: answers.topic, userAgent: userAgent, clientAddress: address, expiresAt: now().addingTimeInterval(sessionLifetime))
         return (token, session)
     }
 

@@ -26,18 +26,17 @@ struct WidgetSocket {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         // Subscribed before anything is read from the store: nothing published from here on is missed.
         let live = hub.subscribe([.contact(session.contactId)])
-        let names = try await service.store.agentNames()
         try await SocketPump.run(
             outbound: outbound, encode: { $0.json() },
             resync: .error(.init(code: "resync", message: "Reconnect with since=<last seq>.", clientMsgId: nil)),
-            events: { sender in try await streamEvents(live, to: sender, agentNames: names) },
+            events: { sender in try await streamEvents(live, to: sender) },
             client: { sender in try await readFrames(inbound, replyingThrough: sender) })
     }
 
-    private func frame(for event: ConversationEvent, agentNames: [String: String]) -> WidgetFrame.Outbound? {
+    private func frame(for event: ConversationEvent, agents: [String: Agent]) -> WidgetFrame.Outbound? {
         switch event.kind {
         case .message(let message):
-            return WidgetFrame.customerFrame(for: message) { id in id.flatMap { agentNames[$0] } }
+            return WidgetFrame.customerFrame(for: message) { id in id.flatMap { agents[$0] } }
         case .read(let reader, let seq):
             guard reader == .agent else { return nil }
             return .read(.init(conversationId: event.conversationId, by: .agent, seq: seq))
@@ -46,14 +45,14 @@ struct WidgetSocket {
             return .typing(
                 .init(
                     conversationId: event.conversationId, isTyping: isTyping,
-                    author: .init(kind: .agent, name: author.id.flatMap { agentNames[$0] })))
+                    author: .init(agent: author.id.flatMap { agents[$0] })))
         }
     }
 
     private func streamEvents(
-        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<WidgetFrame.Outbound>.Continuation,
-        agentNames: [String: String]
+        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<WidgetFrame.Outbound>.Continuation
     ) async throws {
+        var agents = AgentDirectory(store: service.store)
         let current = try await service.store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
         sender.yield(
             .hello(
@@ -64,12 +63,16 @@ struct WidgetSocket {
         var cursor = ReplayCursor()
         if let current {
             let start = sinceConversation == nil || sinceConversation == current.id ? since : 0
+            try await agents.load()
+            let known = agents.byId
             cursor = try await StoredEventReplay.replay(current, since: start, from: service.store) { event in
-                if let frame = frame(for: event, agentNames: agentNames) { sender.yield(frame) }
+                if let frame = frame(for: event, agents: known) { sender.yield(frame) }
             }
         }
         for try await event in live where event.inboxId == session.inboxId {
-            if cursor.admit(event), let frame = frame(for: event, agentNames: agentNames) { sender.yield(frame) }
+            guard cursor.admit(event) else { continue }
+            try await agents.refresh(for: event)
+            if let frame = frame(for: event, agents: agents.byId) { sender.yield(frame) }
         }
     }
 

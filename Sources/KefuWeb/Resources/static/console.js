@@ -77,6 +77,26 @@ function setUpAttachments(form) {
   });
 }
 
+// The agent's picture: the file goes to the API as is (the server checks what it really is).
+function setUpAvatar() {
+  const form = document.getElementById('avatar-form');
+  if (!form) return;
+  const headers = { 'X-CSRF-Token': form.dataset.csrf };
+  const done = (response) => {
+    if (response.ok) { location.reload(); return; }
+    document.getElementById('avatar-error').hidden = false;
+  };
+  document.getElementById('avatar-file').addEventListener('change', async (event) => {
+    const file = event.target.files[0];
+    event.target.value = '';
+    if (file) done(await fetch('/api/v1/me/avatar', { method: 'PUT', body: file, credentials: 'same-origin', headers }));
+  });
+  document.getElementById('avatar-remove')?.addEventListener('click', async () => {
+    done(await fetch('/api/v1/me/avatar', { method: 'DELETE', credentials: 'same-origin', headers }));
+  });
+}
+setUpAvatar();
+
 // Saved answers: "/reset" then Tab (or a click on the suggestion) inserts the answer.
 function setUpCannedReplies(textarea) {
   const replies = JSON.parse(textarea.dataset.canned || '[]');

@@ -3,7 +3,8 @@
 const body = document.body;
 const inbox = body.dataset.inbox;
 const t = JSON.parse(body.dataset.strings);
-const topics = JSON.parse(body.dataset.topics);
+// An inbox whose pre-chat form asks nothing starts the chat as soon as the visitor opens it.
+const asksNothing = body.dataset.asksNothing === 'true';
 const storageKey = `kefu:${inbox}`;
 const $ = (id) => document.getElementById(id);
 
@@ -38,7 +39,7 @@ function setOpen(open) {
   $('launcher-label').textContent = open ? t.widget_close : t.widget_open;
   parent.postMessage({ kefu: 'resize', open }, '*');
   if (open) {
-    if (state.token) { showChat(); connect(); } else { $('prechat').hidden = false; }
+    if (state.token) { showChat(); connect(); } else if (asksNothing) { startSession(); } else { $('prechat').hidden = false; }
   }
 }
 
@@ -55,7 +56,7 @@ function renderMessage(frame) {
   const who = document.createElement('div');
   who.className = 'who';
   const name = frame.direction === 'incoming' ? t.widget_you : (frame.author?.name || t.widget_agent);
-  if (frame.direction === 'outgoing') who.append(avatar(name));
+  if (frame.direction === 'outgoing') who.append(avatar(name, frame.author?.avatarUrl));
   who.append(document.createTextNode(name));
   const text = document.createElement('div');
   text.className = 'text';
@@ -65,9 +66,16 @@ function renderMessage(frame) {
   return item;
 }
 
-// Agents appear with an avatar: their initials on a colour derived from their name, so the
-// same agent always looks the same and no image has to be hosted.
-function avatar(name) {
+// Agents appear with their picture when they uploaded one, else with their initials on a
+// colour derived from their name, so the same agent always looks the same.
+function avatar(name, url) {
+  if (url && url.startsWith('/avatars/')) {
+    const image = document.createElement('img');
+    image.className = 'avatar';
+    image.src = url;
+    image.alt = '';
+    return image;
+  }
   const badge = document.createElement('span');
   badge.className = 'avatar';
   badge.setAttribute('aria-hidden', 'true');
@@ -288,30 +296,43 @@ function typing(isTyping) {
 
 $('launcher').addEventListener('click', () => setOpen(!state.open));
 
-const topicSelect = $('topic');
-for (const topic of topics) {
-  const option = document.createElement('option');
-  option.value = topic;
-  option.textContent = t[`widget_topic_${topic}`] || topic;
-  topicSelect.append(option);
-}
-
-$('prechat').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const payload = { inboxId: inbox, locale: navigator.language, topic: form.get('topic') };
-  if (form.get('name')) payload.name = form.get('name');
-  if (form.get('email')) payload.email = form.get('email');
-  if (form.get('walletUid')) payload.walletUid = form.get('walletUid');
-  const response = await fetch('/api/v1/widget/sessions', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload),
-  });
-  if (!response.ok) { $('connection').textContent = t.widget_error; return; }
+async function startSession(form = new FormData()) {
+  const payload = { inboxId: inbox, locale: navigator.language };
+  for (const field of ['name', 'email', 'walletUid', 'topic']) {
+    const value = (form.get(field) || '').trim();
+    if (value) payload[field] = value;
+  }
+  const error = $('prechat-error');
+  error.hidden = true;
+  let response;
+  try {
+    response = await fetch('/api/v1/widget/sessions', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload),
+    });
+  } catch (_) {
+    response = null;
+  }
+  if (!response?.ok) {
+    // Name the fields to check with the form's own labels (the API's field names mean
+    // nothing to a visitor); anything else is the generic error.
+    const problem = response ? await response.json().catch(() => ({})) : {};
+    const labels = { name: t.widget_name, email: t.widget_email, walletUid: t.widget_uid, topic: t.widget_topic };
+    const fields = (problem.errors || []).map((field) => labels[field.name]).filter(Boolean);
+    error.textContent = fields.length ? `${t.widget_check_fields} ${fields.join(', ')}` : t.widget_error;
+    error.hidden = false;
+    $('prechat').hidden = false;
+    return;
+  }
   const session = await response.json();
   state.token = session.sessionToken;
   save();
   showChat();
   connect();
+}
+
+$('prechat').addEventListener('submit', (event) => {
+  event.preventDefault();
+  startSession(new FormData(event.target));
 });
 
 $('offline').addEventListener('submit', (event) => {
