@@ -6,7 +6,7 @@ import time
 import pyotp
 from selenium.webdriver.common.by import By
 
-from conftest import DEMO_ADMIN, console_errors, wait_until
+from conftest import DEMO_ADMIN, click, console_errors, wait_until
 
 
 def sign_in(driver, server, email, password):
@@ -47,8 +47,9 @@ def test_demo_admin_signs_in_and_sees_the_seeded_inbox(demo_server, browser):
     assert "Alerts on" in browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text
     browser.refresh()
     assert "Alerts on" in browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text
-    browser.find_element(By.LINK_TEXT, "All").click()
-    assert len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=conversation-list] li")) == 12
+    # The list is live (it may be swapped while we click): click and count through retries.
+    click(browser, "All", by="link text")
+    wait_until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=conversation-list] li")) == 12)
     assert console_errors(browser) == []
 
 

@@ -74,7 +74,7 @@ import Testing
                 .patch, "/api/v1/inboxes/\(chat.id)", token: admin, body: #"{"prechatForm":{"name":"maybe"}}"#)
             #expect(badAsk.status == .badRequest)
             let onMail = try await client.json(.patch, "/api/v1/inboxes/\(mail.id)", token: admin, body: Self.kycForm)
-            #expect(onMail.code == "validation_failed")
+            #expect(onMail.code == "inbox_conflict")
             #expect(try await client.json(.patch, "/api/v1/inboxes/\(UUID())", token: admin, body: #"{"name":"x"}"#).status == .notFound)
             #expect(try await client.json(.get, "/api/v1/widget/inboxes/\(mail.id)").code == "inbox_not_found")
         }

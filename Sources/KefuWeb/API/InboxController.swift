@@ -58,11 +58,13 @@ struct InboxController {
     func update(_ id: InboxID, name rawName: String?, prechatForm: PrechatForm?, context: AuthenticatedContext) async throws -> Inbox {
         guard let inbox = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
         let name = rawName?.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Only live chat asks a pre-chat form: on another kind of inbox the change conflicts
+        // with what the inbox is (409), whatever the form says.
+        if prechatForm != nil && inbox.kind != .webchat { throw APIError.conflict("inbox") }
         var failure = ValidationFailure()
         if let name, name.isEmpty { failure.add("name", .required) }
         if let name, name.count > 100 { failure.add("name", .tooLong(max: 100)) }
         if let prechatForm {
-            if inbox.kind != .webchat { failure.add("prechatForm", .invalid) }
             for (field, problem) in prechatForm.problems().fields { failure.add("prechatForm.\(field)", problem) }
         }
         // As an APIError, so the console can show the problems on its form.

@@ -184,7 +184,7 @@ function scheduleRefresh() {
 const notifyButton = document.getElementById('notify');
 let alertsOn = localStorage.getItem('kefu:alerts') === 'on';
 function showAlertState() {
-  if (notifyButton) notifyButton.textContent = alertsOn ? `🔔 ${notifyButton.dataset.labelOn}` : notifyButton.dataset.labelOff;
+  if (notifyButton) notifyButton.textContent = alertsOn ? notifyButton.dataset.labelOn : notifyButton.dataset.labelOff;
 }
 notifyButton?.addEventListener('click', async () => {
   alertsOn = !alertsOn;
