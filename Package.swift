@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KefuStore", targets: ["KefuStore"]),
         .library(name: "KefuRealtime", targets: ["KefuRealtime"]),
         .library(name: "KefuWeb", targets: ["KefuWeb"]),
+        .library(name: "KefuMail", targets: ["KefuMail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -48,6 +49,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Mail: MIME parsing with every charset real mail uses (glibc iconv), composing, SMTP.
+        .target(name: "KefuMail", swiftSettings: strict),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
         .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
         .target(
@@ -88,6 +91,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KefuCoreTests", dependencies: ["KefuCore"], swiftSettings: strict),
+        .testTarget(name: "KefuMailTests", dependencies: ["KefuMail"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(

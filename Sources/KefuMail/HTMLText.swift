@@ -1,0 +1,156 @@
+import Foundation
+
+/// HTML mail as readable plain text: structure kept as line breaks, scripts, styles and
+/// comments dropped, entities decoded, links shown as "text (address)" and never fetched.
+/// The result is text; it is escaped like any other text wherever it is shown.
+public enum HTMLText {
+    static let blockElements: Set<String> = [
+        "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr",
+        "section", "article", "header", "footer", "dl", "dt", "dd", "address", "center", "form",
+    ]
+    /// Their content is never text a reader sees.
+    static let skippedElements: Set<String> = ["script", "style", "head", "title", "template", "noscript", "svg", "object", "iframe"]
+
+    public static func text(from html: String) -> String {
+        var output = ""
+        var index = html.startIndex
+        var skipping: String?
+        var linkTarget: String?
+        var linkTextStart: String.Index?
+        var preDepth = 0
+        func newline(_ count: Int = 1) {
+            let existing = output.reversed().prefix { $0 == "\n" }.count
+            if !output.isEmpty && existing < count { output += String(repeating: "\n", count: count - existing) }
+        }
+        while index < html.endIndex {
+            let character = html[index]
+            if character == "<" {
+                if html[index...].hasPrefix("<!--") {
+                    index = html[index...].range(of: "-->")?.upperBound ?? html.endIndex
+                    continue
+                }
+                guard let close = html[index...].firstIndex(of: ">") else {
+                    output += String(html[index...])
+                    break
+                }
+                let tag = html[html.index(after: index)..<close]
+                index = html.index(after: close)
+                let closing = tag.hasPrefix("/")
+                let name = tag.drop { $0 == "/" }.prefix { $0.isLetter || $0.isNumber }.lowercased()
+                if let current = skipping {
+                    if closing && name == current { skipping = nil }
+                    continue
+                }
+                if !closing && skippedElements.contains(name) && !tag.hasSuffix("/") {
+                    skipping = name
+                    continue
+                }
+                switch name {
+                case "br": newline()
+                case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "ul", "ol": newline(2)
+                case "li" where !closing:
+                    newline()
+                    output += "• "
+                case "td", "th":
+                    if !closing && !output.hasSuffix("\n") && !output.isEmpty { output += "\t" }
+                case "hr": newline(); output += "----"; newline()
+                case "pre": preDepth += closing ? -1 : 1; newline()
+                case "a":
+                    if !closing {
+                        linkTarget = attribute("href", in: String(tag))
+                        linkTextStart = output.endIndex
+                    } else if let target = linkTarget, let start = linkTextStart {
+                        let shown = output[start...].trimmingCharacters(in: .whitespacesAndNewlines)
+                        // Show where a link really goes: phishing hides it behind other text.
+                        if target.hasPrefix("http") || target.hasPrefix("mailto:"), shown != target,
+                            shown != target.replacingOccurrences(of: "mailto:", with: "")
+                        {
+                            output += " (\(target))"
+                        }
+                        linkTarget = nil
+                        linkTextStart = nil
+                    }
+                case "img":
+                    if let alt = attribute("alt", in: String(tag)), !alt.isEmpty { output += "[\(alt)]" }
+                default:
+                    if blockElements.contains(name) { newline() }
+                }
+                continue
+            }
+            if skipping != nil {
+                index = html.index(after: index)
+                continue
+            }
+            if character == "&" {
+                let (decoded, next) = entity(in: html, at: index)
+                output += decoded
+                index = next
+                continue
+            }
+            if preDepth > 0 {
+                output.append(character)
+            } else if character.isWhitespace {
+                if !(output.last?.isWhitespace ?? true) { output += " " }
+            } else {
+                output.append(character)
+            }
+            index = html.index(after: index)
+        }
+        // Tidy: no trailing spaces, at most one blank line in a row.
+        let lines = output.replacingOccurrences(of: "\u{00A0}", with: " ").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.replacing(/[ \t]+$/, with: "").replacing(/^ +/, with: "") }
+        var tidy: [Substring] = []
+        for line in lines {
+            if line.isEmpty && (tidy.last?.isEmpty ?? true) { continue }
+            tidy.append(line)
+        }
+        while tidy.last?.isEmpty == true { tidy.removeLast() }
+        return tidy.joined(separator: "\n")
+    }
+
+    static func attribute(_ name: String, in tag: String) -> String? {
+        let pattern = try! Regex("(?i)\\b\(name)\\s*=\\s*(\"([^\"]*)\"|'([^']*)'|([^\\s>]+))")
+        guard let match = tag.firstMatch(of: pattern) else { return nil }
+        let value = (match.output[2].substring ?? match.output[3].substring ?? match.output[4].substring).map(String.init) ?? ""
+        return decodeEntities(value)
+    }
+
+    static func decodeEntities(_ text: String) -> String {
+        var output = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index] == "&" {
+                let (decoded, next) = entity(in: text, at: index)
+                output += decoded
+                index = next
+            } else {
+                output.append(text[index])
+                index = text.index(after: index)
+            }
+        }
+        return output
+    }
+
+    static let namedEntities: [String: String] = [
+        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": "\u{00A0}", "copy": "©", "reg": "®", "trade": "™",
+        "hellip": "…", "mdash": "—", "ndash": "–", "lsquo": "‘", "rsquo": "’", "ldquo": "“", "rdquo": "”", "bull": "•",
+        "middot": "·", "yen": "¥", "euro": "€", "pound": "£", "times": "×", "laquo": "«", "raquo": "»", "emsp": " ", "ensp": " ",
+        "thinsp": " ", "zwnj": "", "zwj": "",
+    ]
+
+    /// `&name;`, `&#123;`, `&#x1F600;` at `start`; anything else is a literal "&".
+    static func entity(in text: String, at start: String.Index) -> (String, String.Index) {
+        let after = text.index(after: start)
+        guard let semicolon = text[after...].prefix(12).firstIndex(of: ";") else { return ("&", after) }
+        let body = text[after..<semicolon]
+        let next = text.index(after: semicolon)
+        if body.hasPrefix("#") {
+            let digits = body.dropFirst()
+            let value = digits.first == "x" || digits.first == "X" ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
+            if let value, value != 0, let scalar = Unicode.Scalar(value) { return (String(Character(scalar)), next) }
+            return ("\u{FFFD}", next)
+        }
+        if let named = namedEntities[String(body).lowercased()] { return (named, next) }
+        return ("&", after)
+    }
+}

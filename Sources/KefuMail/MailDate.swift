@@ -1,0 +1,46 @@
+import Foundation
+
+/// RFC 5322 dates as clients really write them ("Tue, 3 Nov 2026 09:15:02 +0800 (CST)",
+/// without the weekday, with two-digit years or named zones).
+public enum MailDate {
+    public static func parse(_ raw: String) -> Date? {
+        var text = raw.replacing(/\([^)]*\)/, with: "").trimmingCharacters(in: .whitespaces)
+        if let comma = text.firstIndex(of: ",") { text = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces) }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard parts.count >= 4, let day = Int(parts[0]), var year = Int(parts[2]) else { return nil }
+        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        guard let monthIndex = months.firstIndex(of: String(parts[1].prefix(3)).lowercased()) else { return nil }
+        if year < 50 { year += 2000 } else if year < 100 { year += 1900 }
+        let time = parts[3].split(separator: ":").compactMap { Int($0) }
+        guard time.count >= 2 else { return nil }
+        var offset = 0
+        if parts.count >= 5 {
+            let zone = parts[4]
+            if let sign = zone.first, sign == "+" || sign == "-", zone.count == 5, let value = Int(zone.dropFirst()) {
+                offset = (value / 100 * 3600 + value % 100 * 60) * (sign == "-" ? -1 : 1)
+            } else {
+                let named = ["UT": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7]
+                offset = (named[zone.uppercased()] ?? 0) * 3600
+            }
+        }
+        var components = DateComponents()
+        components.year = year
+        components.month = monthIndex + 1
+        components.day = day
+        components.hour = time[0]
+        components.minute = time[1]
+        components.second = time.count > 2 ? time[2] : 0
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: offset) ?? TimeZone(identifier: "UTC")!
+        return calendar.date(from: components)
+    }
+
+    /// RFC 5322 format for sending, in UTC.
+    public static func format(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss '+0000'"
+        return formatter.string(from: date)
+    }
+}
