@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.0"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
     ],
     targets: [
         .target(name: "KefuCore", swiftSettings: strict),
@@ -50,7 +52,17 @@ let package = Package(
             swiftSettings: strict
         ),
         // Mail: MIME parsing with every charset real mail uses (glibc iconv), composing, SMTP.
-        .target(name: "KefuMail", swiftSettings: strict),
+        .target(
+            name: "KefuMail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
         .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
         .target(
@@ -91,7 +103,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KefuCoreTests", dependencies: ["KefuCore"], swiftSettings: strict),
-        .testTarget(name: "KefuMailTests", dependencies: ["KefuMail"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "KefuMailTests",
+            dependencies: [
+                "KefuMail",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(

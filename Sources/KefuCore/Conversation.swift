@@ -14,13 +14,18 @@ public struct Inbox: Sendable, Equatable, Codable {
     public var kind: InboxKind
     /// What the widget asks before a chat starts; webchat inboxes only.
     public var prechatForm: PrechatForm?
+    /// The address customers write to; email inboxes only.
+    public var emailAddress: String?
     public var createdAt: Date
 
-    public init(id: InboxID, name: String, kind: InboxKind, prechatForm: PrechatForm? = nil, createdAt: Date) {
+    public init(
+        id: InboxID, name: String, kind: InboxKind, prechatForm: PrechatForm? = nil, emailAddress: String? = nil, createdAt: Date
+    ) {
         self.id = id
         self.name = name
         self.kind = kind
         self.prechatForm = prechatForm ?? (kind == .webchat ? .standard : nil)
+        self.emailAddress = emailAddress
         self.createdAt = createdAt
     }
 }

@@ -3,14 +3,15 @@ import KefuCore
 import SQLKit
 
 extension SQLStore: InboxRepository {
-    static let inboxColumns = "id, name, kind, prechat_form, created_at"
+    static let inboxColumns = "id, name, kind, prechat_form, email_address, created_at"
 
     static func inbox(from row: any SQLRow) throws -> Inbox {
         // NULL means "the standard form": inboxes made before forms were configurable ask it.
         let form = try row.optionalString("prechat_form").map { try JSONDecoder().decode(PrechatForm.self, from: Data($0.utf8)) }
         return Inbox(
             id: InboxID(rawValue: try row.string("id")), name: try row.string("name"),
-            kind: try row.enumValue("kind", as: InboxKind.self), prechatForm: form, createdAt: try row.date("created_at"))
+            kind: try row.enumValue("kind", as: InboxKind.self), prechatForm: form, emailAddress: try row.optionalString("email_address"),
+            createdAt: try row.date("created_at"))
     }
 
     public func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox {
@@ -206,25 +207,32 @@ extension SQLStore: ConversationRepository {
     }
 
     public func createConversation(inboxId: InboxID, contactId: ContactID, subject: String?) async throws -> Conversation {
-        let id = ConversationID.generate()
         let at = Clock.millis(now())
         return try await database.write { sql in
-            guard
-                let number = try await sql.raw(
-                    "UPDATE counters SET value = value + 1 WHERE name = 'conversation_number' RETURNING value"
-                ).first()?.int64("value")
-            else { throw StoreError.notFound("counter") }
-            try await sql.raw(
-                """
-                INSERT INTO conversations (id, number, inbox_id, contact_id, subject, status, priority, last_seq,
-                    last_activity_at, created_at, updated_at)
-                VALUES (\(bind: id.rawValue), \(bind: number), \(bind: inboxId.rawValue), \(bind: contactId.rawValue),
-                    \(bind: subject), 'open', 'none', 0, \(bind: at), \(bind: at), \(bind: at))
-                """
-            ).run()
-            guard let created = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
-            return created
+            try await Self.insertConversation(inboxId: inboxId, contactId: contactId, subject: subject, at: at, on: sql)
         }
+    }
+
+    /// Creates a conversation with the next number inside the caller's write transaction.
+    static func insertConversation(
+        inboxId: InboxID, contactId: ContactID, subject: String?, at: Int64, on sql: any SQLDatabase
+    ) async throws -> Conversation {
+        let id = ConversationID.generate()
+        guard
+            let number = try await sql.raw(
+                "UPDATE counters SET value = value + 1 WHERE name = 'conversation_number' RETURNING value"
+            ).first()?.int64("value")
+        else { throw StoreError.notFound("counter") }
+        try await sql.raw(
+            """
+            INSERT INTO conversations (id, number, inbox_id, contact_id, subject, status, priority, last_seq,
+                last_activity_at, created_at, updated_at)
+            VALUES (\(bind: id.rawValue), \(bind: number), \(bind: inboxId.rawValue), \(bind: contactId.rawValue),
+                \(bind: subject), 'open', 'none', 0, \(bind: at), \(bind: at), \(bind: at))
+            """
+        ).run()
+        guard let created = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
+        return created
     }
 
     public func conversation(id: ConversationID) async throws -> Conversation? {

@@ -25,6 +25,10 @@ import Testing
             sqlite: "501ef6ae085208a5cfd37572732a35ad6bdcea666dbe4aeb3e08d91619ef6559",
             postgres: "501ef6ae085208a5cfd37572732a35ad6bdcea666dbe4aeb3e08d91619ef6559"
         ),
+        5: (
+            sqlite: "9261f906df01274c9fc2cbeb31ec415776e5164dff83ce2bb3486083de2f59c5",
+            postgres: "9261f906df01274c9fc2cbeb31ec415776e5164dff83ce2bb3486083de2f59c5"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

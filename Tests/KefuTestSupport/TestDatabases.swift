@@ -23,13 +23,13 @@ public enum TestBackend: String, CaseIterable, Sendable {
 
 /// A fresh, migrated database for one test: a new SQLite file, or a new PostgreSQL database.
 public func withTestStore<T: Sendable>(
-    _ backend: TestBackend, _ body: @Sendable (SQLStore) async throws -> T
+    _ backend: TestBackend, now: @escaping @Sendable () -> Date = { Date() }, _ body: @Sendable (SQLStore) async throws -> T
 ) async throws -> T {
     let logger = Logger(label: "kefu.test")
     let location = try await TestDatabases.create(backend)
     return try await withDatabase(location, logger: logger) { database in
         try await Migrator().migrate(database, logger: logger)
-        return try await body(SQLStore(database: database))
+        return try await body(SQLStore(database: database, now: now))
     }
 }
 

@@ -1,0 +1,203 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// Where received mail goes: the email channel implements this.
+public protocol SMTPMailSink: Sendable {
+    /// Which recipient addresses this server takes mail for (asked once per connection).
+    func recipientPolicy() async -> @Sendable (String) -> Bool
+    /// Stores the message; `.accepted` only once it is durable.
+    func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult
+}
+
+/// Kefu's inbound SMTP listener (KEFU_SMTP_LISTEN) on SwiftNIO: one `SMTPSession` per
+/// connection, replies written in order (so pipelining clients work), optional STARTTLS.
+public struct SMTPServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var hostname: String
+        public var maxMessageSize: Int
+        /// When set, STARTTLS is offered with this certificate.
+        public var tls: NIOSSLContext?
+        /// A connection silent this long is closed.
+        public var idleTimeout: TimeAmount
+
+        public init(
+            host: String, port: Int, hostname: String, maxMessageSize: Int = 25 << 20, tls: NIOSSLContext? = nil,
+            idleTimeout: TimeAmount = .minutes(5)
+        ) {
+            self.host = host
+            self.port = port
+            self.hostname = hostname
+            self.maxMessageSize = maxMessageSize
+            self.tls = tls
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    let configuration: Configuration
+    let sink: any SMTPMailSink
+    let logger: Logger
+    let onListening: @Sendable (SocketAddress) -> Void
+
+    public init(
+        configuration: Configuration, sink: any SMTPMailSink, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.sink = sink
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Longest line accepted (RFC 5321 allows 1000; real senders sometimes exceed it).
+    static let maxLineLength = 1 << 20
+
+    public func run() async throws {
+        let idle = configuration.idleTimeout
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(CloseOnIdle())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder(maxLength: Self.maxLineLength)))
+                    return try NIOAsyncChannel<SMTPLine, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress { onListening(address) }
+        logger.info("SMTP listening", metadata: ["address": "\(server.channel.localAddress?.description ?? "?")"])
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask {
+                            // On shutdown an unfinished transaction is dropped unacknowledged:
+                            // the sender keeps the mail and retries, so nothing is lost.
+                            try? await cancelWhenGracefulShutdown { await handle(connection) }
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    func handle(_ connection: NIOAsyncChannel<SMTPLine, ByteBuffer>) async {
+        let channel = connection.channel
+        let policy = await sink.recipientPolicy()
+        var session = SMTPSession(
+            configuration: .init(
+                hostname: configuration.hostname, maxMessageSize: configuration.maxMessageSize, tlsAvailable: configuration.tls != nil,
+                acceptsRecipient: policy),
+            clientAddress: channel.remoteAddress?.ipAddress)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await write(session.greeting, to: outbound)
+                for try await item in inbound {
+                    var actions: [SMTPSession.Action]
+                    switch item {
+                    case .line(let bytes): actions = session.receive(bytes)
+                    case .overlong: actions = session.receiveOverlongLine()
+                    case .injectedAfterStartTLS:
+                        // Plaintext sent after STARTTLS could be injected by an attacker in the path.
+                        try await write(.reply(421, "4.7.0 Data after STARTTLS; closing"), to: outbound)
+                        return
+                    }
+                    while !actions.isEmpty {
+                        let action = actions.removeFirst()
+                        switch action {
+                        case .reply:
+                            try await write(action, to: outbound)
+                        case .close:
+                            return
+                        case .startTLS:
+                            guard let tls = configuration.tls else { continue }
+                            try await write(.reply(220, "2.0.0 Ready to start TLS"), to: outbound)
+                            try await channel.pipeline.addHandler(NIOSSLServerHandler(context: tls), position: .first).get()
+                            session.tlsEstablished()
+                        case .deliver(let envelope, let data):
+                            let result = await sink.deliver(envelope, data: data)
+                            actions.insert(contentsOf: session.delivered(result), at: 0)
+                        }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("SMTP connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func write(_ action: SMTPSession.Action, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        guard case .reply(let code, let text) = action else { return }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var output = ""
+        for (index, line) in lines.enumerated() {
+            output += "\(code)\(index == lines.count - 1 ? " " : "-")\(line)\r\n"
+        }
+        try await outbound.write(ByteBuffer(string: output))
+    }
+}
+
+/// One unit of SMTP input.
+public enum SMTPLine: Sendable {
+    /// A line without its CRLF (or bare LF).
+    case line([UInt8])
+    /// A line longer than the limit (its bytes were dropped).
+    case overlong
+    /// Bytes that arrived in the same packet as STARTTLS, before the TLS handshake.
+    case injectedAfterStartTLS
+}
+
+/// Splits the byte stream into lines; watches for data pipelined after STARTTLS.
+struct SMTPLineDecoder: ByteToMessageDecoder {
+    typealias InboundOut = SMTPLine
+    let maxLength: Int
+    var discarding = false
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let newline = buffer.readableBytesView.firstIndex(of: 0x0A) else {
+            if buffer.readableBytes > maxLength {
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                discarding = true
+            }
+            return .needMoreData
+        }
+        var line = buffer.readBytes(length: newline - buffer.readerIndex) ?? []
+        buffer.moveReaderIndex(forwardBy: 1)
+        if line.last == 0x0D { line.removeLast() }
+        if discarding {
+            discarding = false
+            context.fireChannelRead(wrapInboundOut(.overlong))
+            return .continue
+        }
+        context.fireChannelRead(wrapInboundOut(.line(line)))
+        if line.count == 8, String(decoding: line, as: UTF8.self).uppercased() == "STARTTLS", buffer.readableBytes > 0 {
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            context.fireChannelRead(wrapInboundOut(.injectedAfterStartTLS))
+        }
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+/// Closes a connection that said nothing for the idle timeout.
+final class CloseOnIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}

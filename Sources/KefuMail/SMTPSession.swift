@@ -1,0 +1,258 @@
+import Foundation
+
+/// The envelope of one SMTP transaction.
+public struct SMTPEnvelope: Sendable, Equatable {
+    /// Empty for the null sender `<>` (bounces).
+    public var mailFrom: String
+    public var recipients: [String]
+    public var clientHostname: String
+    public var clientAddress: String?
+    public var usedTLS: Bool
+}
+
+/// What the mail store answered for a message.
+public enum SMTPDeliveryResult: Sendable, Equatable {
+    /// Durably stored; `id` goes into the 250 reply.
+    case accepted(id: String)
+    /// Could not be stored now; the sender must retry (451).
+    case temporaryFailure(String)
+    /// Will never be accepted (554).
+    case rejected(String)
+}
+
+/// The server side of an SMTP conversation (RFC 5321) as a pure state machine: lines in,
+/// actions out. The transport (SMTPServer) performs the actions; tests drive it directly.
+public struct SMTPSession: Sendable {
+    public enum Action: Sendable, Equatable {
+        case reply(Int, String)
+        /// Reply 220 then switch the connection to TLS.
+        case startTLS
+        /// Store the message, then call `delivered(_:)` and send its reply.
+        case deliver(SMTPEnvelope, [UInt8])
+        case close
+    }
+
+    public struct Configuration: Sendable {
+        public var hostname: String
+        public var maxMessageSize: Int
+        public var maxRecipients: Int
+        public var tlsAvailable: Bool
+        /// Whether this address may receive mail here (support and reply addresses).
+        public var acceptsRecipient: @Sendable (String) -> Bool
+
+        public init(
+            hostname: String, maxMessageSize: Int = 25 << 20, maxRecipients: Int = 100, tlsAvailable: Bool = false,
+            acceptsRecipient: @escaping @Sendable (String) -> Bool
+        ) {
+            self.hostname = hostname
+            self.maxMessageSize = maxMessageSize
+            self.maxRecipients = maxRecipients
+            self.tlsAvailable = tlsAvailable
+            self.acceptsRecipient = acceptsRecipient
+        }
+    }
+
+    enum State: Sendable, Equatable {
+        case start  // before HELO/EHLO
+        case ready  // greeted, no transaction
+        case mail  // MAIL FROM given
+        case data  // receiving the message
+        case delivering  // waiting for the store
+        case closed
+    }
+
+    let configuration: Configuration
+    var state: State = .start
+    var clientHostname = ""
+    let clientAddress: String?
+    var tls = false
+    var mailFrom = ""
+    var recipients: [String] = []
+    var data: [UInt8] = []
+    var dataTooLarge = false
+    var badCommands = 0
+
+    public init(configuration: Configuration, clientAddress: String?) {
+        self.configuration = configuration
+        self.clientAddress = clientAddress
+    }
+
+    public var greeting: Action { .reply(220, "\(configuration.hostname) ESMTP Kefu ready") }
+    public var isReceivingData: Bool { state == .data }
+
+    /// The connection is now encrypted: RFC 3207 says forget everything said before.
+    public mutating func tlsEstablished() {
+        tls = true
+        state = .start
+        resetTransaction()
+    }
+
+    mutating func resetTransaction() {
+        mailFrom = ""
+        recipients = []
+        data = []
+        dataTooLarge = false
+    }
+
+    /// One line, without its CRLF.
+    public mutating func receive(_ line: [UInt8]) -> [Action] {
+        switch state {
+        case .data: return receiveData(line)
+        case .closed: return []
+        case .delivering: return [.reply(451, "4.3.0 Busy with the previous message")]
+        default: return command(line)
+        }
+    }
+
+    /// A line over the transport's limit: a broken message in DATA, else a bad command.
+    public mutating func receiveOverlongLine() -> [Action] {
+        switch state {
+        case .data:
+            dataTooLarge = true
+            data = []
+            return []
+        case .closed, .delivering: return []
+        default: return syntaxError("5.5.2 Line too long")
+        }
+    }
+
+    mutating func receiveData(_ line: [UInt8]) -> [Action] {
+        if line == [UInt8(ascii: ".")] {
+            if dataTooLarge {
+                state = .ready
+                resetTransaction()
+                return [.reply(552, "5.3.4 Message exceeds the size limit of \(configuration.maxMessageSize) bytes")]
+            }
+            state = .delivering
+            let envelope = SMTPEnvelope(
+                mailFrom: mailFrom, recipients: recipients, clientHostname: clientHostname, clientAddress: clientAddress, usedTLS: tls)
+            return [.deliver(envelope, data)]
+        }
+        guard !dataTooLarge else { return [] }
+        // Dot-unstuffing: a line starting with "." had one added by the sender.
+        let content = line.first == UInt8(ascii: ".") ? line.dropFirst() : line[...]
+        if data.count + content.count + 2 > configuration.maxMessageSize {
+            dataTooLarge = true
+            data = []
+            return []
+        }
+        data.append(contentsOf: content)
+        data.append(contentsOf: [0x0D, 0x0A])
+        return []
+    }
+
+    /// The store's answer for the message handed out by `.deliver`.
+    public mutating func delivered(_ result: SMTPDeliveryResult) -> [Action] {
+        guard state == .delivering else { return [] }
+        state = .ready
+        resetTransaction()
+        switch result {
+        case .accepted(let id): return [.reply(250, "2.0.0 Ok: queued as \(id)")]
+        case .temporaryFailure(let reason): return [.reply(451, "4.3.0 \(reason)")]
+        case .rejected(let reason): return [.reply(554, "5.6.0 \(reason)")]
+        }
+    }
+
+    mutating func command(_ line: [UInt8]) -> [Action] {
+        let text = String(decoding: line, as: UTF8.self)
+        let verb = text.prefix { $0 != " " }.uppercased()
+        let argument = text.dropFirst(verb.count).trimmingCharacters(in: .whitespaces)
+        switch verb {
+        case "EHLO", "HELO":
+            guard !argument.isEmpty else { return syntaxError("5.5.4 \(verb) needs a hostname") }
+            clientHostname = argument
+            state = .ready
+            resetTransaction()
+            if verb == "HELO" { return [.reply(250, configuration.hostname)] }
+            var lines = [configuration.hostname, "PIPELINING", "SIZE \(configuration.maxMessageSize)", "8BITMIME", "ENHANCEDSTATUSCODES"]
+            if configuration.tlsAvailable && !tls { lines.append("STARTTLS") }
+            return multiline(250, lines)
+        case "STARTTLS":
+            guard configuration.tlsAvailable, !tls else { return [.reply(502, "5.5.1 STARTTLS not available")] }
+            guard state != .start else { return [.reply(503, "5.5.1 EHLO first")] }
+            return [.startTLS]
+        case "MAIL":
+            guard state != .start else { return [.reply(503, "5.5.1 EHLO first")] }
+            guard state == .ready else { return [.reply(503, "5.5.1 Nested MAIL command")] }
+            guard let (address, parameters) = Self.pathArgument(argument, keyword: "FROM") else {
+                return syntaxError("5.5.4 Syntax: MAIL FROM:<address>")
+            }
+            if let size = parameters["SIZE"].flatMap(Int.init), size > configuration.maxMessageSize {
+                return [.reply(552, "5.3.4 Message size exceeds the limit of \(configuration.maxMessageSize) bytes")]
+            }
+            mailFrom = address
+            state = .mail
+            return [.reply(250, "2.1.0 Ok")]
+        case "RCPT":
+            guard state == .mail else { return [.reply(503, "5.5.1 Need MAIL before RCPT")] }
+            guard let (address, _) = Self.pathArgument(argument, keyword: "TO"), !address.isEmpty else {
+                return syntaxError("5.5.4 Syntax: RCPT TO:<address>")
+            }
+            guard recipients.count < configuration.maxRecipients else { return [.reply(452, "4.5.3 Too many recipients")] }
+            guard configuration.acceptsRecipient(address.lowercased()) else {
+                return [.reply(550, "5.1.1 <\(address)>: no such mailbox here")]
+            }
+            recipients.append(address.lowercased())
+            return [.reply(250, "2.1.5 Ok")]
+        case "DATA":
+            guard state == .mail, !recipients.isEmpty else { return [.reply(503, "5.5.1 Need RCPT before DATA")] }
+            state = .data
+            data = []
+            return [.reply(354, "End data with <CR><LF>.<CR><LF>")]
+        case "RSET":
+            if state != .start { state = .ready }
+            resetTransaction()
+            return [.reply(250, "2.0.0 Ok")]
+        case "NOOP":
+            return [.reply(250, "2.0.0 Ok")]
+        case "QUIT":
+            state = .closed
+            return [.reply(221, "2.0.0 Bye"), .close]
+        case "VRFY":
+            return [.reply(252, "2.5.2 Cannot verify; send the mail")]
+        case "HELP":
+            return [.reply(214, "2.0.0 See RFC 5321")]
+        default:
+            return syntaxError("5.5.2 Command not recognised")
+        }
+    }
+
+    /// Too many bad commands end the conversation (a client speaking another protocol).
+    mutating func syntaxError(_ text: String) -> [Action] {
+        badCommands += 1
+        if badCommands >= 10 {
+            state = .closed
+            return [.reply(421, "4.7.0 Too many errors"), .close]
+        }
+        return [.reply(text.hasPrefix("5.5.2") ? 500 : 501, text)]
+    }
+
+    func multiline(_ code: Int, _ lines: [String]) -> [Action] {
+        [.reply(code, lines.joined(separator: "\n"))]
+    }
+
+    /// `FROM:<a@b> SIZE=123` → ("a@b", ["SIZE": "123"]); also accepts a space after the colon
+    /// and a missing pair of brackets, as some senders write it.
+    static func pathArgument(_ argument: String, keyword: String) -> (String, [String: String])? {
+        guard argument.uppercased().hasPrefix(keyword + ":") else { return nil }
+        var rest = argument.dropFirst(keyword.count + 1).trimmingCharacters(in: .whitespaces)
+        var address: String
+        if rest.hasPrefix("<") {
+            guard let close = rest.firstIndex(of: ">") else { return nil }
+            address = String(rest[rest.index(after: rest.startIndex)..<close])
+            rest = String(rest[rest.index(after: close)...])
+        } else {
+            address = String(rest.prefix { $0 != " " })
+            rest = String(rest.dropFirst(address.count))
+        }
+        // A source route (@a,@b:user@host) is ignored, as RFC 5321 allows.
+        if address.hasPrefix("@"), let colon = address.firstIndex(of: ":") { address = String(address[address.index(after: colon)...]) }
+        guard address.isEmpty || (address.contains("@") && !address.contains(" ") && address.count <= 254) else { return nil }
+        var parameters: [String: String] = [:]
+        for item in rest.split(separator: " ") {
+            let pair = item.split(separator: "=", maxSplits: 1)
+            parameters[pair[0].uppercased()] = pair.count > 1 ? String(pair[1]) : ""
+        }
+        return (address, parameters)
+    }
+}

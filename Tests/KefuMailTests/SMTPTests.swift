@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import Testing
+
+@testable import KefuMail
+
+@Suite struct SMTPSessionTests {
+    func session(maxSize: Int = 1000) -> SMTPSession {
+        SMTPSession(
+            configuration: .init(hostname: "mx.kefu.test", maxMessageSize: maxSize, acceptsRecipient: { $0 == "support@kefu.test" || $0.hasPrefix("support+c-") }),
+            clientAddress: "127.0.0.1")
+    }
+
+    func codes(_ actions: [SMTPSession.Action]) -> [Int] {
+        actions.compactMap { if case .reply(let code, _) = $0 { code } else { nil } }
+    }
+
+    @Test func aTransactionInOrderWithUnstuffingAndUnknownRecipientsRefused() {
+        var smtp = session()
+        #expect(codes(smtp.receive(Array("MAIL FROM:<a@b.c>".utf8))) == [503])
+        let ehlo = smtp.receive(Array("EHLO client.example".utf8))
+        guard case .reply(250, let text) = ehlo.first else { Issue.record("no EHLO reply"); return }
+        #expect(text.contains("PIPELINING") && text.contains("SIZE 1000") && text.contains("8BITMIME") && !text.contains("STARTTLS"))
+        #expect(codes(smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))) == [503])
+        #expect(codes(smtp.receive(Array("MAIL FROM:<li@example.cn> SIZE=200 BODY=8BITMIME".utf8))) == [250])
+        #expect(codes(smtp.receive(Array("RCPT TO:<someone@else.example>".utf8))) == [550])
+        #expect(codes(smtp.receive(Array("RCPT TO:<Support@Kefu.test>".utf8))) == [250])
+        #expect(codes(smtp.receive(Array("RCPT TO:<support+c-abc@kefu.test>".utf8))) == [250])
+        #expect(codes(smtp.receive(Array("DATA".utf8))) == [354])
+        for line in ["Subject: hi", "", "..leading dot", ".", ].dropLast() { #expect(smtp.receive(Array(line.utf8)).isEmpty) }
+        let end = smtp.receive(Array(".".utf8))
+        guard case .deliver(let envelope, let data) = end.first else { Issue.record("no delivery"); return }
+        #expect(envelope.mailFrom == "li@example.cn")
+        #expect(envelope.recipients == ["support@kefu.test", "support+c-abc@kefu.test"])
+        #expect(String(decoding: data, as: UTF8.self) == "Subject: hi\r\n\r\n.leading dot\r\n")
+        // Nothing else is taken while the store works; then the answer, and a new transaction.
+        #expect(codes(smtp.receive(Array("NOOP".utf8))) == [451])
+        #expect(codes(smtp.delivered(.accepted(id: "m-1"))) == [250])
+        #expect(codes(smtp.receive(Array("MAIL FROM:<>".utf8))) == [250])
+        #expect(codes(smtp.receive(Array("RSET".utf8))) == [250])
+        #expect(codes(smtp.receive(Array("DATA".utf8))) == [503])
+        #expect(smtp.receive(Array("QUIT".utf8)).last == .close)
+    }
+
+    @Test func sizeLimitsAreEnforcedBeforeAndDuringData() {
+        var smtp = session(maxSize: 50)
+        _ = smtp.receive(Array("EHLO c".utf8))
+        #expect(codes(smtp.receive(Array("MAIL FROM:<a@b.c> SIZE=51".utf8))) == [552])
+        _ = smtp.receive(Array("MAIL FROM:<a@b.c>".utf8))
+        _ = smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))
+        _ = smtp.receive(Array("DATA".utf8))
+        _ = smtp.receive(Array(String(repeating: "x", count: 60).utf8))
+        #expect(codes(smtp.receive(Array(".".utf8))) == [552])
+        // The transaction is over; a new one can start.
+        #expect(codes(smtp.receive(Array("MAIL FROM:<a@b.c>".utf8))) == [250])
+        // A temporary store failure tells the sender to retry.
+        _ = smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))
+        _ = smtp.receive(Array("DATA".utf8))
+        _ = smtp.receive(Array(".".utf8))
+        #expect(codes(smtp.delivered(.temporaryFailure("database unavailable"))) == [451])
+    }
+
+    @Test func garbageEndsTheConversation() {
+        var smtp = session()
+        var last: [SMTPSession.Action] = []
+        for _ in 0..<10 { last = smtp.receive(Array("GET / HTTP/1.1".utf8)) }
+        #expect(last.last == .close)
+        #expect(codes(last) == [421])
+    }
+}
+
+/// Mail received by the test server.
+actor MailCatcher: SMTPMailSink {
+    var received: [(SMTPEnvelope, [UInt8])] = []
+    var failNext = false
+
+    nonisolated func recipientPolicy() async -> @Sendable (String) -> Bool { { $0.hasSuffix("@kefu.test") } }
+
+    func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult {
+        if failNext {
+            failNext = false
+            return .temporaryFailure("try again")
+        }
+        received.append((envelope, data))
+        return .accepted(id: "q\(received.count)")
+    }
+
+    func setFailNext() { failNext = true }
+}
+
+@Suite(.serialized) struct SMTPTransportTests {
+    /// Runs an SMTP server on a free loopback port for the body.
+    func withServer(tls: NIOSSLContext? = nil, maxSize: Int = 1 << 20, _ body: @Sendable (Int, MailCatcher) async throws -> Void) async throws {
+        let catcher = MailCatcher()
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let server = SMTPServer(
+            configuration: .init(host: "127.0.0.1", port: 0, hostname: "mx.kefu.test", maxMessageSize: maxSize, tls: tls), sink: catcher,
+            logger: Logger(label: "smtp.test"), onListening: { portContinuation.yield($0.port ?? 0) })
+        let group = ServiceGroup(services: [server], logger: Logger(label: "smtp.test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ports = portStream.makeAsyncIterator()
+            let port = await ports.next() ?? 0
+            try await body(port, catcher)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func theClientDeliversToTheServerByteForByte() async throws {
+        try await withServer { port, catcher in
+            let client = SMTPClient(relay: SMTPRelay(host: "127.0.0.1", port: port), hostname: "kefu.test")
+            let message = Array("Subject: 提现\r\n\r\n.one dot\r\n..two dots\r\nend\r\n".utf8)
+            let reply = try await client.send(from: "support@kefu.test", to: ["li@kefu.test"], message: message)
+            #expect(reply.hasPrefix("250 "))
+            let received = await catcher.received
+            #expect(received.count == 1)
+            #expect(received.first?.1 == message)
+            #expect(received.first?.0.recipients == ["li@kefu.test"])
+            // A refused recipient is a permanent failure; a store hiccup a temporary one.
+            await #expect(throws: SMTPSendError.self) {
+                try await client.send(from: "support@kefu.test", to: ["x@elsewhere.example"], message: message)
+            }
+            await catcher.setFailNext()
+            do {
+                _ = try await client.send(from: "support@kefu.test", to: ["li@kefu.test"], message: message)
+                Issue.record("expected a temporary failure")
+            } catch {
+                guard case SMTPSendError.temporary(let text) = error else { Issue.record("\(error)"); return }
+                #expect(text.hasPrefix("451"))
+            }
+        }
+    }
+
+    @Test func startTLSEncryptsTheRestOfTheConversation() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let key = directory.appendingPathComponent("key.pem").path
+        let cert = directory.appendingPathComponent("cert.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=mx.kefu.test"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        let context = try NIOSSLContext(
+            configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }, privateKey: .file(key)))
+        try await withServer(tls: context) { port, catcher in
+            let relay = SMTPRelay(url: "smtp+starttls://127.0.0.1:\(port)?insecure=1")!
+            let reply = try await SMTPClient(relay: relay, hostname: "kefu.test").send(
+                from: "support@kefu.test", to: ["li@kefu.test"], message: Array("Subject: tls\r\n\r\nsecret\r\n".utf8))
+            #expect(reply.hasPrefix("250 "))
+            #expect(await catcher.received.first?.0.usedTLS == true)
+        }
+    }
+
+    @Test func relayURLsAreRead() {
+        #expect(SMTPRelay(url: "smtp://user%40x:p%3Ass@relay.example:587") == SMTPRelay(host: "relay.example", port: 587, username: "user@x", password: "p:ss"))
+        #expect(SMTPRelay(url: "smtps://relay.example")?.port == 465)
+        #expect(SMTPRelay(url: "smtp+starttls://relay.example")?.security == .startTLS)
+        #expect(SMTPRelay(url: "http://relay.example") == nil)
+        #expect(SMTPClient.dotStuffed(Array(".a\nb".utf8)) == Array("..a\r\nb\r\n.\r\n".utf8))
+    }
+}
