@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KefuRealtime", targets: ["KefuRealtime"]),
         .library(name: "KefuWeb", targets: ["KefuWeb"]),
         .library(name: "KefuMail", targets: ["KefuMail"]),
+        .library(name: "KefuChannels", targets: ["KefuChannels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -63,12 +64,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Channel adapters: email in (SMTP, pipe) and out (outbox through the relay).
+        .target(
+            name: "KefuChannels",
+            dependencies: [
+                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
         .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
         .target(
             name: "KefuWeb",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuRealtime",
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -87,7 +99,8 @@ let package = Package(
         .executableTarget(
             name: "kefu",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuWeb",
+                "KefuCore", "KefuStore", "KefuWeb", "KefuMail", "KefuChannels",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -111,6 +124,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(
+            name: "KefuChannelsTests",
+            dependencies: [
+                "KefuChannels", "KefuMail", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -35,4 +35,15 @@ public enum AttachmentPolicy {
         if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = String(stem[..<dot]) }
         return String(stem.prefix(110)) + "." + expected
     }
+
+    /// The name of a file that came by mail, which may be of any type: cleaned like any
+    /// upload; an image or PDF gets the extension of its real type, anything else keeps its own
+    /// (it is only ever offered as a download).
+    public static func safeMailFilename(_ raw: String, sniffedType: String?) -> String {
+        if let sniffedType { return safeFilename(raw, contentType: sniffedType) }
+        let base = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let cleaned = String(base.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) && $0 != "\"" })
+            .trimmingCharacters(in: .whitespaces)
+        return cleaned.isEmpty ? "attachment.bin" : String(cleaned.prefix(120))
+    }
 }

@@ -71,6 +71,7 @@ public struct ParsedMail: Sendable {
             text = HTMLText.text(from: html)
         }
         text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        while text.last?.isNewline == true || text.last == " " { text.removeLast() }
 
         var mail = ParsedMail(
             messageId: header("Message-ID").flatMap { MailAddress.messageIds($0).first },

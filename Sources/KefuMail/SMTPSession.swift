@@ -8,6 +8,14 @@ public struct SMTPEnvelope: Sendable, Equatable {
     public var clientHostname: String
     public var clientAddress: String?
     public var usedTLS: Bool
+
+    public init(mailFrom: String, recipients: [String], clientHostname: String, clientAddress: String?, usedTLS: Bool) {
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.clientHostname = clientHostname
+        self.clientAddress = clientAddress
+        self.usedTLS = usedTLS
+    }
 }
 
 /// What the mail store answered for a message.

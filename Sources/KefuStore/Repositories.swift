@@ -393,4 +393,7 @@ public protocol MailRepository: Sendable {
     func markMailFailed(id: String, error: String) async throws
     func outbox(status: OutboxStatus?, limit: Int) async throws -> [OutboxMail]
     func outbox(messageRefs: [MessageID]) async throws -> [MessageID: OutboxMail]
+    /// Agents' replies in email conversations since `since` that have no outbox mail (stored
+    /// just before a crash): the sender queues them on start.
+    func unsentReplies(since: Date, limit: Int) async throws -> [Message]
 }

@@ -132,7 +132,9 @@ extension SQLStore: MailRepository {
             let appended = try await Self.insertMessage(
                 NewMessage(
                     direction: .incoming, author: .contact(contact.id), text: text, attachmentIds: attachmentIds,
-                    channelMessageId: mail.messageId, clientMessageId: "mail:" + String(mail.messageId.prefix(95))),
+                    // Idempotent per Message-ID (ids can be long: their digest keeps the key short).
+                    channelMessageId: mail.messageId,
+                    clientMessageId: "mail:" + AttachmentBlobStore.digest(Data(mail.messageId.utf8)).prefix(40)),
                 into: conversationId, at: at, on: sql)
             try await sql.raw(
                 """
@@ -377,6 +379,23 @@ extension SQLStore: MailRepository {
                 if let ref = mail.messageRef { result[ref] = mail }
             }
             return result
+        }
+    }
+
+    public func unsentReplies(since: Date, limit: Int) async throws -> [Message] {
+        try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.messageColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN inboxes i ON i.id = c.inbox_id
+                WHERE i.kind = 'email' AND m.direction = 'outgoing' AND m.created_at >= \(bind: Clock.millis(since))
+                    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_ref = m.id)
+                ORDER BY m.created_at LIMIT \(bind: limit)
+                """
+            ).all()
+            let ids = try rows.map { try $0.string("id") }
+            let attachments = try await Self.attachments(forMessages: ids, on: sql)
+            return try rows.map { row in try Self.message(from: row, attachments: attachments[try row.string("id")] ?? []) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KefuChannels
 
 /// Everything `buildApplication` needs to know about its environment, already parsed.
 /// The executable reads it from the environment (see `kefu serve --help`); tests build it directly.
@@ -19,11 +20,16 @@ public struct AppConfiguration: Sendable {
     public var maxJSONBodyBytes: Int
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address (off by default).
     public var trustForwardedFor: Bool
+    /// The support address, relay and the rest of the email channel.
+    public var email: EmailSettings
+    /// The inbound SMTP listener (KEFU_SMTP_LISTEN); nil: mail arrives only by `kefu ingest-email`.
+    public var smtpListener: EmailChannel.Listener?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil, dataDirectory: URL, secretKey: Data,
         passwordHashCost: UInt8 = 12, sessionLifetime: TimeInterval = 12 * 3600, apiTokenLifetime: TimeInterval = 30 * 24 * 3600,
-        widgetSessionLifetime: TimeInterval = 30 * 24 * 3600, maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false
+        widgetSessionLifetime: TimeInterval = 30 * 24 * 3600, maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false,
+        email: EmailSettings = EmailSettings(supportAddress: "support@localhost"), smtpListener: EmailChannel.Listener? = nil
     ) {
         self.host = host
         self.port = port
@@ -36,6 +42,8 @@ public struct AppConfiguration: Sendable {
         self.widgetSessionLifetime = widgetSessionLifetime
         self.maxJSONBodyBytes = maxJSONBodyBytes
         self.trustForwardedFor = trustForwardedFor
+        self.email = email
+        self.smtpListener = smtpListener
     }
 
     var usesHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KefuChannels
 import HummingbirdWebSocket
 import KefuCore
 import KefuRealtime
@@ -21,23 +22,28 @@ public func buildApplication(
     presence: PresenceRegistry = PresenceRegistry(),
     metrics: PrometheusCollectorRegistry? = nil,
     catalog: RouteCatalog = RouteCatalog(),
-    logger: Logger
+    logger: Logger,
+    onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
+    let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
+    let email = EmailChannel(store: store, blobs: blobs, hub: hub, settings: configuration.email, logger: logger)
+    try await email.ingest.prepareInbox()
     let router = try await buildRouter(
-        configuration: configuration, store: store, hub: hub, presence: presence, metrics: metrics, catalog: catalog, logger: logger)
+        configuration: configuration, store: store, hub: hub, presence: presence, metrics: metrics, catalog: catalog, email: email,
+        blobs: blobs, logger: logger)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
+        services: email.services(listener: configuration.smtpListener, onListening: onSMTPListening),
         logger: logger)
 }
 
 func buildRouter(
     configuration: AppConfiguration, store: any ApplicationStore, hub: EventHub, presence: PresenceRegistry,
-    metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, logger: Logger
+    metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, email: EmailChannel, blobs: AttachmentBlobStore, logger: Logger
 ) async throws -> Router<KefuRequestContext> {
-    let activity = ConversationActivity(store: store, hub: hub)
-    let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
+    let activity = ConversationActivity(store: store, hub: hub, delivery: email.replies)
     let files = AttachmentFiles(store: store, blobs: blobs)
     let avatars = AvatarController(store: store, blobs: blobs)
     let hasher = PasswordHasher(cost: configuration.passwordHashCost)

@@ -14,7 +14,7 @@ struct Kefu: AsyncParsableCommand {
         commandName: "kefu",
         abstract: "Kefu (客服): self-hosted customer service for crypto wallets and exchanges.",
         discussion: Settings.help,
-        subcommands: [Serve.self, Migrate.self, Demo.self, Admin.self, Backup.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, Admin.self, Backup.self, IngestEmail.self])
 }
 
 /// What every command shares: settings, logging, and a migrated database for the command's body.

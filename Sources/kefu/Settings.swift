@@ -1,7 +1,11 @@
 import Configuration
 import Crypto
 import Foundation
+import KefuChannels
+import KefuCore
+import KefuMail
 import KefuStore
+import NIOSSL
 import KefuWeb
 
 /// Kefu's settings, read from environment variables (`KEFU_DATABASE_URL` …) by swift-configuration.
@@ -14,9 +18,16 @@ struct Settings {
           KEFU_PUBLIC_URL       the URL people use to reach Kefu (default http://HOST:PORT); https:// makes cookies Secure
           KEFU_DATA_DIR         attachments, the generated secret key, SQLite files (default ./kefu-data)
           KEFU_SECRET_KEY       64 hex characters; generated into KEFU_DATA_DIR/secret.key when absent
-          KEFU_SMTP_LISTEN      inbound SMTP listener, e.g. 127.0.0.1:2525 (email channel; not yet used)
-          KEFU_SMTP_RELAY       outbound relay, smtp://user:pass@host:port or smtp+starttls://… (not yet used)
+          KEFU_SMTP_LISTEN      inbound SMTP listener, e.g. 127.0.0.1:2525 (off by default; `kefu ingest-email` always works)
+          KEFU_SMTP_TLS_CERT    PEM certificate chain: the listener offers STARTTLS with it (with KEFU_SMTP_TLS_KEY)
+          KEFU_SMTP_TLS_KEY     PEM private key for KEFU_SMTP_TLS_CERT
+          KEFU_SMTP_RELAY       outbound relay, smtp://user:pass@host:port, smtp+starttls://… or smtps://…;
+                                unset: outgoing mail stays in the local outbox (Admin → Outbox in the console)
           KEFU_SUPPORT_ADDRESS  the official support address (default support@localhost)
+          KEFU_SUPPORT_NAME     the name mail is sent under (default "Kefu Support 客服")
+          KEFU_SMTP_MAX_SIZE    largest mail accepted, in bytes (default 26214400)
+          KEFU_EMAIL_REOPEN_DAYS  a customer's mail reopens a resolved conversation this many days after (default 14)
+          KEFU_EMAIL_RESPONSE_HOURS  the response time the acknowledgement mail promises (default 24)
           KEFU_TRUST_PROXY      true to take the client address from X-Forwarded-For (behind a reverse proxy)
           KEFU_LOG_LEVEL        trace, debug, info (default), notice, warning, error
         """
@@ -30,6 +41,12 @@ struct Settings {
     let smtpListen: String?
     let smtpRelay: String?
     let supportAddress: String
+    let supportName: String
+    let smtpTLSCertificate: String?
+    let smtpTLSKey: String?
+    let smtpMaxSize: Int
+    let reopenDays: Int
+    let responseHours: Int
     let trustProxy: Bool
     let logLevel: String
 
@@ -43,6 +60,12 @@ struct Settings {
         smtpListen = reader.string(forKey: "kefu.smtp.listen")
         smtpRelay = reader.string(forKey: "kefu.smtp.relay")
         supportAddress = reader.string(forKey: "kefu.support.address", default: "support@localhost")
+        supportName = reader.string(forKey: "kefu.support.name", default: "Kefu Support 客服")
+        smtpTLSCertificate = reader.string(forKey: "kefu.smtp.tls.cert")
+        smtpTLSKey = reader.string(forKey: "kefu.smtp.tls.key")
+        smtpMaxSize = reader.int(forKey: "kefu.smtp.max.size", default: 25 << 20)
+        reopenDays = reader.int(forKey: "kefu.email.reopen.days", default: 14)
+        responseHours = reader.int(forKey: "kefu.email.response.hours", default: 24)
         trustProxy = reader.bool(forKey: "kefu.trust.proxy", default: false)
         logLevel = reader.string(forKey: "kefu.log.level", default: "info")
     }
@@ -71,10 +94,48 @@ struct Settings {
         return key
     }
 
+    func emailSettings() throws -> EmailSettings {
+        guard EmailAddress.isPlausible(supportAddress) else { throw ValidationError("KEFU_SUPPORT_ADDRESS must be an email address") }
+        var relay: SMTPRelay?
+        if let smtpRelay, !smtpRelay.isEmpty {
+            guard let parsed = SMTPRelay(url: smtpRelay) else {
+                throw ValidationError("KEFU_SMTP_RELAY must look like smtp://user:pass@host:port, smtp+starttls://… or smtps://…")
+            }
+            relay = parsed
+        }
+        guard smtpMaxSize > 0, reopenDays >= 0, responseHours > 0 else {
+            throw ValidationError("KEFU_SMTP_MAX_SIZE and KEFU_EMAIL_RESPONSE_HOURS must be positive, KEFU_EMAIL_REOPEN_DAYS not negative")
+        }
+        return EmailSettings(
+            supportAddress: supportAddress, supportName: supportName, relay: relay, reopenWindow: TimeInterval(reopenDays) * 86400,
+            responseHours: responseHours, maxMessageSize: smtpMaxSize)
+    }
+
+    func smtpListener() throws -> EmailChannel.Listener? {
+        guard let smtpListen, !smtpListen.isEmpty else { return nil }
+        var tls: NIOSSLContext?
+        switch (smtpTLSCertificate, smtpTLSKey) {
+        case (let cert?, let key?):
+            do {
+                tls = try NIOSSLContext(
+                    configuration: .makeServerConfiguration(
+                        certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))))
+            } catch {
+                throw ValidationError("KEFU_SMTP_TLS_CERT/KEFU_SMTP_TLS_KEY could not be loaded: \(error)")
+            }
+        case (nil, nil): break
+        default: throw ValidationError("set both KEFU_SMTP_TLS_CERT and KEFU_SMTP_TLS_KEY, or neither")
+        }
+        guard let listener = EmailChannel.Listener(smtpListen, tls: tls) else {
+            throw ValidationError("KEFU_SMTP_LISTEN must be host:port, e.g. 127.0.0.1:2525")
+        }
+        return listener
+    }
+
     func appConfiguration() throws -> AppConfiguration {
         AppConfiguration(
             host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory, secretKey: try secretKey(),
-            trustForwardedFor: trustProxy)
+            trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener())
     }
 }
 

@@ -148,7 +148,7 @@ actor MailCatcher: SMTPMailSink {
         openssl.waitUntilExit()
         let context = try NIOSSLContext(
             configuration: .makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }, privateKey: .file(key)))
+                certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))))
         try await withServer(tls: context) { port, catcher in
             let relay = SMTPRelay(url: "smtp+starttls://127.0.0.1:\(port)?insecure=1")!
             let reply = try await SMTPClient(relay: relay, hostname: "kefu.test").send(

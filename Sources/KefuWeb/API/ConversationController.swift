@@ -1,4 +1,5 @@
 import Foundation
+import KefuChannels
 import Hummingbird
 import KefuCore
 import KefuRealtime
@@ -155,11 +156,18 @@ extension ConversationController.ChangeBody {
 struct ConversationActivity {
     let store: any ConversationController.Repositories
     let hub: EventHub
+    /// Carries agents' replies to channels that are not live (email).
+    var delivery: (any OutboundDelivery)? = nil
 
-    /// Stores the message; publishes it the first time only (a resend is the same message).
+    /// Stores the message; publishes it the first time only (a resend is the same message), and
+    /// hands a reply to its channel.
     func send(_ message: NewMessage, to id: ConversationID) async throws -> AppendResult {
         let result = try await store.appendMessage(conversationId: id, message)
-        if result.created { hub.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId)) }
+        guard result.created else { return result }
+        hub.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId))
+        // The reply is stored whatever happens here; a mail that could not be queued now is
+        // queued by the outbox sender's sweep (it looks for replies without mail).
+        try? await delivery?.deliver(result)
         return result
     }
 

@@ -1,0 +1,68 @@
+import Foundation
+import KefuMail
+import KefuRealtime
+import KefuStore
+import Logging
+import NIOSSL
+import ServiceLifecycle
+
+/// The email channel's parts, wired once: ingestion (SMTP listener and `kefu ingest-email`),
+/// replies and acknowledgements into the outbox, and the sender that empties it.
+public struct EmailChannel: Sendable {
+    public typealias Repositories = EmailIngest.Repositories & EmailReplies.Repositories & OutboxSender.Repositories
+
+    /// Where the SMTP listener binds, and its optional STARTTLS certificate.
+    public struct Listener: Sendable {
+        public var host: String
+        public var port: Int
+        public var tls: NIOSSLContext?
+
+        public init(host: String, port: Int, tls: NIOSSLContext? = nil) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+        }
+
+        /// "127.0.0.1:2525" (or "[::1]:2525").
+        public init?(_ text: String, tls: NIOSSLContext? = nil) {
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+                return nil
+            }
+            host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            self.port = port
+            self.tls = tls
+        }
+    }
+
+    public let settings: EmailSettings
+    public let ingest: EmailIngest
+    public let replies: EmailReplies
+    public let sender: OutboxSender
+    let logger: Logger
+
+    public init(store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, logger: Logger) {
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let replies = EmailReplies(store: store, blobs: blobs, settings: settings, wake: { wake.yield() })
+        self.settings = settings
+        self.replies = replies
+        self.ingest = EmailIngest(store: store, blobs: blobs, hub: hub, settings: settings, replies: replies, logger: logger)
+        self.sender = OutboxSender(
+            store: store, blobs: blobs, client: settings.relay.map { SMTPClient(relay: $0, hostname: settings.domain) }, replies: replies,
+            hub: hub, wakeups: wakeups, logger: logger)
+        self.logger = logger
+    }
+
+    /// The long-running parts: the outbox sender always, the SMTP listener when configured.
+    public func services(listener: Listener?, onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> [any Service] {
+        var services: [any Service] = [sender]
+        if let listener {
+            services.append(
+                SMTPServer(
+                    configuration: .init(
+                        host: listener.host, port: listener.port, hostname: settings.domain, maxMessageSize: settings.maxMessageSize,
+                        tls: listener.tls),
+                    sink: ingest, logger: logger, onListening: { onListening($0.port ?? 0) }))
+        }
+        return services
+    }
+}

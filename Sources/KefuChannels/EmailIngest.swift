@@ -1,0 +1,119 @@
+import Foundation
+import KefuCore
+import KefuMail
+import KefuRealtime
+import KefuStore
+import Logging
+
+/// Received mail → stored conversation message: from the SMTP listener and from
+/// `kefu ingest-email` alike. The raw bytes are stored first, so whatever happens to parsing, no
+/// mail is lost; the store adds it in one transaction.
+public struct EmailIngest: SMTPMailSink {
+    public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & MessageRepository
+        & AgentRepository & AttachmentRepository
+    let store: any Repositories
+    let blobs: AttachmentBlobStore
+    let hub: EventHub
+    let settings: EmailSettings
+    let replies: EmailReplies
+    let logger: Logger
+
+    public init(
+        store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, replies: EmailReplies, logger: Logger
+    ) {
+        self.store = store
+        self.blobs = blobs
+        self.hub = hub
+        self.settings = settings
+        self.replies = replies
+        self.logger = logger
+    }
+
+    /// Makes sure an email inbox answers the support address (the first email inbox without an
+    /// address takes it; with none, one is created) and returns it.
+    @discardableResult
+    public func prepareInbox() async throws -> Inbox {
+        if let inbox = try await store.inbox(emailAddress: settings.supportAddress) { return inbox }
+        if let spare = try await store.listInboxes().first(where: { $0.kind == .email && $0.emailAddress == nil }) {
+            try await store.setInboxEmailAddress(id: spare.id, address: settings.supportAddress)
+            return try await store.inbox(id: spare.id) ?? spare
+        }
+        let inbox = try await store.createInbox(name: settings.supportAddress, kind: .email, audit: nil)
+        try await store.setInboxEmailAddress(id: inbox.id, address: settings.supportAddress)
+        return try await store.inbox(id: inbox.id) ?? inbox
+    }
+
+    public func recipientPolicy() async -> @Sendable (String) -> Bool {
+        let inboxes = (try? await store.listInboxes()) ?? []
+        let addresses = Set(inboxes.compactMap(\.emailAddress) + [settings.supportAddress])
+        return { address in addresses.contains(EmailSettings.untagged(address).base) }
+    }
+
+    public func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult {
+        do {
+            let outcome = try await ingest(raw: data, envelope: envelope)
+            return .accepted(id: outcome.mailId)
+        } catch {
+            logger.error("could not store a received mail", metadata: ["error": "\(error)"])
+            return .temporaryFailure("Could not store the message now; try again later")
+        }
+    }
+
+    /// Stores one mail. Throws only when it could not be stored (the sender should retry).
+    public func ingest(raw: [UInt8], envelope: SMTPEnvelope?) async throws -> MailIngestOutcome {
+        let rawSha = try blobs.put(Data(raw))
+        let parsed = ParsedMail.parse(raw)
+        let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)
+        let tokens = Array(Set(recipients.compactMap { EmailSettings.untagged($0).token })).sorted()
+        var inbox: Inbox?
+        for base in recipients.map({ EmailSettings.untagged($0).base }) {
+            if let found = try await store.inbox(emailAddress: base) {
+                inbox = found
+                break
+            }
+        }
+        let target: Inbox
+        if let inbox { target = inbox } else { target = try await prepareInbox() }
+
+        var files: [InboundMail.File] = []
+        for file in parsed.files where !file.bytes.isEmpty {
+            let sniffed = AttachmentPolicy.sniff(file.bytes)
+            let sha = try blobs.put(Data(file.bytes))
+            files.append(
+                InboundMail.File(
+                    sha256: sha, size: Int64(file.bytes.count), contentType: sniffed ?? "application/octet-stream",
+                    filename: AttachmentPolicy.safeMailFilename(file.filename, sniffedType: sniffed)))
+        }
+        var automatic = parsed.automatic?.rawValue
+        // The null sender (MAIL FROM:<>) only sends bounces and other automatic mail.
+        if automatic == nil, envelope?.mailFrom.isEmpty == true { automatic = ParsedMail.Automatic.bounce.rawValue }
+        let fromAddress = parsed.from?.normalized
+        let mail = InboundMail(
+            messageId: parsed.messageId.map { String($0.prefix(250)) } ?? "\(rawSha)@kefu.invalid", threadIds: parsed.threadIds,
+            replyTokens: tokens, conversationNumber: InboundMail.conversationNumber(inSubject: parsed.subject), fromAddress: fromAddress,
+            fromName: parsed.from?.name.map { String($0.prefix(100)) }, replyAddress: parsed.replyAddress?.normalized,
+            subject: String(parsed.subject.prefix(500)), text: parsed.text, files: files, automatic: automatic, warnings: parsed.warnings,
+            rawSha256: rawSha, size: Int64(raw.count), envelopeFrom: envelope?.mailFrom, envelopeTo: envelope?.recipients ?? [],
+            locale: MailThreading.guessLocale(parsed.subject + "\n" + parsed.text))
+        let outcome = try await store.ingestMail(mail, inboxId: target.id, reopenWindow: settings.reopenWindow)
+        guard !outcome.duplicate, let appended = outcome.appended, let conversation = outcome.conversation else {
+            logger.info("duplicate mail ignored", metadata: ["messageId": "\(mail.messageId)"])
+            return outcome
+        }
+        if let reopen = outcome.reopenMessage { hub.publish(.message(reopen, contactId: appended.contactId, inboxId: appended.inboxId)) }
+        hub.publish(.message(appended.message, contactId: appended.contactId, inboxId: appended.inboxId))
+        logger.info(
+            "mail stored",
+            metadata: ["conversation": "\(conversation.number)", "new": "\(outcome.newConversation)", "automatic": "\(automatic ?? "no")"])
+        // Never answer robots; never answer ourselves (a loop through a misconfigured relay).
+        let ours = await recipientPolicy()
+        if outcome.newConversation, automatic == nil, let customer = mail.replyAddress, !ours(customer) {
+            do {
+                try await replies.acknowledge(conversation: conversation, to: customer, locale: mail.locale, inReplyTo: mail.messageId)
+            } catch {
+                logger.error("could not queue the acknowledgement", metadata: ["error": "\(error)"])
+            }
+        }
+        return outcome
+    }
+}

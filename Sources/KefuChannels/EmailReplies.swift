@@ -1,0 +1,142 @@
+import Foundation
+import KefuCore
+import KefuMail
+import KefuStore
+import Logging
+
+/// Something that carries an agent's stored reply to the customer's channel.
+public protocol OutboundDelivery: Sendable {
+    func deliver(_ result: AppendResult) async throws
+}
+
+/// Agents' replies and acknowledgements as mail: composed once with a fixed Message-ID, queued
+/// in the durable outbox (or kept there for admins when no relay is configured).
+public struct EmailReplies: OutboundDelivery {
+    public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & AgentRepository
+        & MessageRepository & AttachmentRepository
+    let store: any Repositories
+    let blobs: AttachmentBlobStore
+    let settings: EmailSettings
+    /// Tells the outbox sender there is mail (it also polls).
+    let wake: @Sendable () -> Void
+    let now: @Sendable () -> Date
+
+    public init(
+        store: any Repositories, blobs: AttachmentBlobStore, settings: EmailSettings, wake: @escaping @Sendable () -> Void = {},
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.blobs = blobs
+        self.settings = settings
+        self.wake = wake
+        self.now = now
+    }
+
+    /// An agent's reply in an email conversation becomes a mail; anything else is not mail.
+    public func deliver(_ result: AppendResult) async throws {
+        guard result.message.direction == .outgoing,
+            let inbox = try await store.inbox(id: result.inboxId), inbox.kind == .email,
+            let conversation = try await store.conversation(id: result.message.conversationId)
+        else { return }
+        try await enqueueReply(result.message, in: conversation, inbox: inbox)
+    }
+
+    /// The subject every mail of a conversation carries: "[#1042] original subject".
+    func subject(for conversation: Conversation, prefix: String = "Re: ") -> String {
+        var original = conversation.subject ?? ""
+        // Strip what earlier rounds added, so subjects do not grow "Re: Re: [#1] [#1]".
+        while let match = original.firstMatch(of: /^\s*(?:(?:re|fw|fwd|回复|答复|转发)\s*[:：]\s*|\[#\d+\]\s*)/.ignoresCase()) {
+            original.removeSubrange(match.range)
+        }
+        return "\(prefix)[#\(conversation.number)] \(original)".trimmingCharacters(in: .whitespaces)
+    }
+
+    func enqueueReply(_ message: Message, in conversation: Conversation, inbox: Inbox) async throws {
+        guard let contact = try await store.contact(id: conversation.contactId) else { return }
+        let fallback = contact.email ?? ""
+        let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: fallback)
+        guard !thread.customerAddress.isEmpty else { return }  // a sender we could not read: nowhere to answer
+        let base = inbox.emailAddress ?? settings.supportAddress
+        var agentName: String?
+        if let id = message.author.id { agentName = try await store.agent(id: AgentID(rawValue: id))?.name }
+        let references = try await store.threadMessageIds(conversationId: conversation.id)
+        var files: [OutgoingMail.File] = []
+        for attachment in message.attachments {
+            files.append(.init(filename: attachment.filename, contentType: attachment.contentType, bytes: Array(try blobs.get(attachment.sha256))))
+        }
+        let signature = [agentName, settings.supportName].compactMap { $0 }.joined(separator: " · ")
+        let text = message.text + "\n\n-- \n\(signature)\n[#\(conversation.number)]"
+        let mail = OutgoingMail(
+            from: MailAddress(name: settings.supportName, address: base),
+            to: [MailAddress(name: contact.name, address: thread.customerAddress)],
+            replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken, base: base)),
+            subject: subject(for: conversation), messageId: settings.newMessageId(), inReplyTo: references.last, references: references,
+            date: now(), text: text, html: Self.html(message.text, signature: signature, number: conversation.number), files: files)
+        try await enqueue(mail, kind: .reply, key: "reply:\(message.id.rawValue)", conversation: conversation, messageRef: message.id)
+    }
+
+    /// "We received your mail": the conversation number and the promised response time, in
+    /// the customer's language, marked as automatic so auto-responders do not answer it.
+    public func acknowledge(conversation: Conversation, to address: String, locale: String, inReplyTo: String) async throws {
+        let inbox = try await store.inbox(id: conversation.inboxId)
+        let base = inbox?.emailAddress ?? settings.supportAddress
+        let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
+        let chinese = locale == UILocale.zhCN.rawValue
+        let hours = settings.responseHours
+        let text =
+            chinese
+            ? """
+            您好，
+
+            我们已收到您的邮件，工单编号 #\(conversation.number)。客服会在 \(hours) 小时内回复您。
+            如需补充信息，直接回复本邮件即可，请保留主题中的编号。
+
+            安全提示：我们绝不会向您索要密码、助记词、私钥或验证码。
+
+            \(settings.supportName)
+            """
+            : """
+            Hello,
+
+            We have received your message; its number is #\(conversation.number). Our support team will reply within \(hours) hours.
+            To add anything, just reply to this mail and keep the number in the subject.
+
+            Security: we will never ask for your password, recovery phrase, private keys or verification codes.
+
+            \(settings.supportName)
+            """
+        let subject = subject(for: conversation, prefix: chinese ? "已收到：" : "Received: ")
+        let mail = OutgoingMail(
+            from: MailAddress(name: settings.supportName, address: base), to: [MailAddress(address: address)],
+            replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken, base: base)),
+            subject: subject, messageId: settings.newMessageId(), inReplyTo: inReplyTo, references: [inReplyTo], date: now(), text: text,
+            autoSubmitted: "auto-replied")
+        try await enqueue(mail, kind: .acknowledgement, key: "ack:\(conversation.id.rawValue)", conversation: conversation, messageRef: nil)
+    }
+
+    func enqueue(_ mail: OutgoingMail, kind: OutboxKind, key: String, conversation: Conversation, messageRef: MessageID?) async throws {
+        let raw = mail.render()
+        let sha = try blobs.put(Data(raw))
+        _ = try await store.enqueueMail(
+            NewOutboxMail(
+                kind: kind, dedupKey: key, conversationId: conversation.id, messageRef: messageRef, mailFrom: mail.from.address,
+                recipients: mail.to.map(\.address), messageId: mail.messageId, subject: mail.subject, rawSha256: sha,
+                local: settings.relay == nil))
+        wake()
+    }
+
+    /// The reply as simple HTML: the agent's text escaped, line breaks kept.
+    static func html(_ text: String, signature: String, number: Int64) -> String {
+        func escape(_ value: String) -> String {
+            value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let body = escape(text).replacingOccurrences(of: "\n", with: "<br>\n")
+        return """
+            <!doctype html><html><body style="font-family:sans-serif;line-height:1.5">
+            <div>\(body)</div>
+            <p style="color:#667085;font-size:13px">-- <br>\(escape(signature))<br>[#\(number)]</p>
+            </body></html>
+            """
+    }
+}

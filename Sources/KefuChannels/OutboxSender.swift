@@ -1,0 +1,141 @@
+import Foundation
+import KefuCore
+import KefuMail
+import KefuRealtime
+import KefuStore
+import Logging
+import ServiceLifecycle
+
+/// Sends queued mail through the relay, one lease at a time, with retries:
+/// a 4xx reply or a network failure is retried with growing delays (up to two days), a 5xx
+/// reply fails the mail at once and tells the agents in the conversation.
+///
+/// Delivery is at least once: if Kefu stops between the relay's "250" and recording it, the
+/// lease runs out and the same bytes, with the same Message-ID, go again; mail clients and
+/// Gmail show one message per Message-ID, so the customer sees it once.
+public struct OutboxSender: Service {
+    public typealias Repositories = MailRepository & MessageRepository & ConversationRepository & InboxRepository
+    let store: any Repositories
+    let blobs: AttachmentBlobStore
+    let client: SMTPClient?
+    let replies: EmailReplies
+    let hub: EventHub
+    let wakeups: AsyncStream<Void>
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let pollInterval: Duration
+
+    /// Delays before attempts 2, 3, …; the last one repeats until `maxAttempts`.
+    static let backoff: [TimeInterval] = [60, 300, 900, 1800, 3600, 7200, 14400]
+    static let maxAttempts = 18  // about two days
+    static let lease: TimeInterval = 120
+
+    public init(
+        store: any Repositories, blobs: AttachmentBlobStore, client: SMTPClient?, replies: EmailReplies, hub: EventHub, wakeups: AsyncStream<Void>,
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, pollInterval: Duration = .seconds(5)
+    ) {
+        self.store = store
+        self.blobs = blobs
+        self.client = client
+        self.replies = replies
+        self.hub = hub
+        self.wakeups = wakeups
+        self.logger = logger
+        self.now = now
+        self.pollInterval = pollInterval
+    }
+
+    public static func delay(afterAttempt attempt: Int) -> TimeInterval {
+        backoff[min(max(attempt, 1), backoff.count) - 1]
+    }
+
+    public func run() async throws {
+        // Replies stored just before a crash, whose mail was never queued, are queued now.
+        await reconcile()
+        await withTaskGroup(of: Void.self) { group in
+            let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            group.addTask {
+                for await _ in wakeups { tick.yield() }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: pollInterval)
+                    tick.yield()
+                }
+            }
+            var lastReconcile = now()
+            for await _ in ticks.cancelOnGracefulShutdown() {
+                await sendDue()
+                if now().timeIntervalSince(lastReconcile) > 300 {
+                    await reconcile()
+                    lastReconcile = now()
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    func reconcile() async {
+        do {
+            for message in try await store.unsentReplies(since: now().addingTimeInterval(-7 * 86400), limit: 100) {
+                guard let conversation = try await store.conversation(id: message.conversationId),
+                    let inbox = try await store.inbox(id: conversation.inboxId)
+                else { continue }
+                try await replies.enqueueReply(message, in: conversation, inbox: inbox)
+            }
+        } catch {
+            logger.error("outbox reconciliation failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sends every due mail (also used by tests and `kefu` commands).
+    public func sendDue() async {
+        guard let client else { return }
+        while !Task.isCancelled {
+            let batch: [OutboxMail]
+            do {
+                batch = try await store.claimDueMail(now: now(), lease: Self.lease, limit: 10)
+            } catch {
+                logger.error("could not read the outbox", metadata: ["error": "\(error)"])
+                return
+            }
+            if batch.isEmpty { return }
+            for mail in batch { await send(mail, with: client) }
+        }
+    }
+
+    func send(_ mail: OutboxMail, with client: SMTPClient) async {
+        do {
+            let raw = Array(try blobs.get(mail.rawSha256))
+            do {
+                let reply = try await client.send(from: mail.mailFrom, to: mail.recipients, message: raw)
+                try await store.markMailSent(id: mail.id, at: now())
+                logger.info("mail sent", metadata: ["messageId": "\(mail.messageId)", "relay": "\(reply)"])
+            } catch SMTPSendError.temporary(let reason) {
+                if mail.attempts >= Self.maxAttempts {
+                    try await fail(mail, reason: "gave up after \(mail.attempts) attempts: \(reason)")
+                } else {
+                    let next = now().addingTimeInterval(Self.delay(afterAttempt: mail.attempts))
+                    try await store.markMailRetry(id: mail.id, error: reason, nextAttemptAt: next)
+                    logger.warning("mail will be retried", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
+                }
+            } catch SMTPSendError.permanent(let reason) {
+                try await fail(mail, reason: reason)
+            }
+        } catch {
+            logger.error("outbox bookkeeping failed", metadata: ["id": "\(mail.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Marks the mail failed and says so in its conversation, where the agent will see it.
+    func fail(_ mail: OutboxMail, reason: String) async throws {
+        try await store.markMailFailed(id: mail.id, error: reason)
+        logger.error("mail failed", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
+        guard let conversationId = mail.conversationId else { return }
+        let note = NewMessage(
+            direction: .system, author: .system, text: "mail:failed \(mail.id) \(reason.prefix(300))",
+            clientMessageId: "mail-failed:\(mail.id)")
+        let result = try await store.appendMessage(conversationId: conversationId, note)
+        if result.created { hub.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId)) }
+    }
+}
