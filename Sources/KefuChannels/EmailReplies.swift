@@ -60,6 +60,8 @@ public struct EmailReplies: OutboundDelivery {
         var agentName: String?
         if let id = message.author.id { agentName = try await store.agent(id: AgentID(rawValue: id))?.name }
         let references = try await store.threadMessageIds(conversationId: conversation.id)
+        // It answers the customer's latest mail (not our own acknowledgement).
+        let answered = try await store.mails(conversationId: conversation.id).last?.messageId ?? references.last
         var files: [OutgoingMail.File] = []
         for attachment in message.attachments {
             files.append(.init(filename: attachment.filename, contentType: attachment.contentType, bytes: Array(try blobs.get(attachment.sha256))))
@@ -70,7 +72,7 @@ public struct EmailReplies: OutboundDelivery {
             from: MailAddress(name: settings.supportName, address: base),
             to: [MailAddress(name: contact.name, address: thread.customerAddress)],
             replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken, base: base)),
-            subject: subject(for: conversation), messageId: settings.newMessageId(), inReplyTo: references.last, references: references,
+            subject: subject(for: conversation), messageId: settings.newMessageId(), inReplyTo: answered, references: references,
             date: now(), text: text, html: Self.html(message.text, signature: signature, number: conversation.number), files: files)
         try await enqueue(mail, kind: .reply, key: "reply:\(message.id.rawValue)", conversation: conversation, messageRef: message.id)
     }

@@ -111,12 +111,14 @@ public struct OutboxSender: Service {
                 let reply = try await client.send(from: mail.mailFrom, to: mail.recipients, message: raw)
                 try await store.markMailSent(id: mail.id, at: now())
                 logger.info("mail sent", metadata: ["messageId": "\(mail.messageId)", "relay": "\(reply)"])
+                await announce(mail, status: .sent)
             } catch SMTPSendError.temporary(let reason) {
                 if mail.attempts >= Self.maxAttempts {
                     try await fail(mail, reason: "gave up after \(mail.attempts) attempts: \(reason)")
                 } else {
                     let next = now().addingTimeInterval(Self.delay(afterAttempt: mail.attempts))
                     try await store.markMailRetry(id: mail.id, error: reason, nextAttemptAt: next)
+                    await announce(mail, status: .queued)
                     logger.warning("mail will be retried", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
                 }
             } catch SMTPSendError.permanent(let reason) {
@@ -127,9 +129,19 @@ public struct OutboxSender: Service {
         }
     }
 
+    /// Tells the agents watching the conversation (their console shows each reply's mail state).
+    func announce(_ mail: OutboxMail, status: OutboxStatus) async {
+        guard let id = mail.conversationId, let conversation = try? await store.conversation(id: id) else { return }
+        hub.publish(
+            ConversationEvent(
+                conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId,
+                kind: .delivery(mail.messageRef, status: status.rawValue)))
+    }
+
     /// Marks the mail failed and says so in its conversation, where the agent will see it.
     func fail(_ mail: OutboxMail, reason: String) async throws {
         try await store.markMailFailed(id: mail.id, error: reason)
+        await announce(mail, status: .failed)
         logger.error("mail failed", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
         guard let conversationId = mail.conversationId else { return }
         let note = NewMessage(

@@ -13,6 +13,8 @@ public struct ConversationEvent: Sendable, Equatable {
         case typing(Author, isTyping: Bool)
         /// The customer (`.contact`) or an agent (`.agent`) has read up to `seq`.
         case read(AuthorKind, seq: Int64)
+        /// The mail carrying an agent's reply changed state (sent, retrying, failed): for agents.
+        case delivery(MessageID?, status: String)
     }
 
     public let conversationId: ConversationID
@@ -42,6 +44,7 @@ public struct ConversationEvent: Sendable, Equatable {
     /// Private notes never reach customers.
     public var isVisibleToCustomers: Bool {
         if case .message(let message) = kind { return message.direction != .note }
+        if case .delivery = kind { return false }
         return true
     }
 }

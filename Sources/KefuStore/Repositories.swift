@@ -282,7 +282,7 @@ public struct MailIngestOutcome: Sendable {
 }
 
 /// A received mail as stored (for "view original" and the threading of later mail).
-public struct MailRecord: Sendable, Equatable {
+public struct MailRecord: Sendable, Equatable, Codable {
     public var id: String
     public var messageId: String
     public var conversationId: ConversationID?
@@ -393,6 +393,7 @@ public protocol MailRepository: Sendable {
     func markMailFailed(id: String, error: String) async throws
     func outbox(status: OutboxStatus?, limit: Int) async throws -> [OutboxMail]
     func outbox(messageRefs: [MessageID]) async throws -> [MessageID: OutboxMail]
+    func outboxMail(id: String) async throws -> OutboxMail?
     /// Agents' replies in email conversations since `since` that have no outbox mail (stored
     /// just before a crash): the sender queues them on start.
     func unsentReplies(since: Date, limit: Int) async throws -> [Message]

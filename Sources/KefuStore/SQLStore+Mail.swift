@@ -367,6 +367,12 @@ extension SQLStore: MailRepository {
         }
     }
 
+    public func outboxMail(id: String) async throws -> OutboxMail? {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.outboxColumns) FROM outbox WHERE id = \(bind: id)").first().map(Self.outboxMail(from:))
+        }
+    }
+
     public func outbox(messageRefs: [MessageID]) async throws -> [MessageID: OutboxMail] {
         guard !messageRefs.isEmpty else { return [:] }
         return try await database.read { sql in

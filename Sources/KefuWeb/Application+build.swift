@@ -94,6 +94,7 @@ func buildRouter(
     CannedReplyController(store: store, limits: limits).addRoutes(to: cataloged)
     AttachmentController(files: files).addRoutes(to: cataloged)
     avatars.addRoutes(to: cataloged)
+    MailController(store: store, blobs: blobs).addRoutes(to: cataloged)
     avatars.addPublicRoutes(to: router)
     ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
@@ -130,6 +131,9 @@ func buildRouter(
     consoleAuth.addRoutes(to: signedIn)
     ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleOutboxController(
+        store: store, blobs: blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
+    ).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
     ).addRoutes(to: signedIn)

@@ -70,7 +70,7 @@ struct AgentDirectory {
             switch event.kind {
             case .message(let message): message.author
             case .typing(let author, _): author
-            case .read: nil
+            case .read, .delivery: nil
             }
         guard let author, author.kind == .agent, let id = author.id, byId[id] == nil else { return }
         loaded = false

@@ -55,6 +55,14 @@ struct AgentSocket {
         let seq: Int64?
     }
 
+    /// A reply's mail was sent, is being retried, or failed.
+    struct DeliveryFrame: Encodable {
+        let type = "delivery"
+        let conversationId: ConversationID
+        let messageId: MessageID?
+        let status: String
+    }
+
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         // An open console is what makes an agent online (unless they chose away).
         presence.connected(agent.id)
@@ -81,6 +89,8 @@ struct AgentSocket {
                     clientMsgId: message.clientMessageId, createdAt: message.createdAt))
         case .read(let reader, let seq):
             return encode(ReadMarkFrame(conversationId: event.conversationId, by: reader, seq: seq))
+        case .delivery(let messageId, let status):
+            return encode(DeliveryFrame(conversationId: event.conversationId, messageId: messageId, status: status))
         case .typing(let author, let isTyping):
             // Agents do not need to see their own typing echoed back.
             if author.kind == .agent, author.id == agent.id.rawValue { return nil }

@@ -1,12 +1,14 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuMail
 import KefuRealtime
 import KefuStore
 
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
+        & MailRepository
     let store: any Repositories
     let activity: ConversationActivity
     let resources: ConsoleResources
@@ -159,6 +161,11 @@ struct ConsoleInboxController {
             guard batch.count == 500, let last = batch.last else { break }
             since = last.seq
         }
+        // Mail: what each received message was (original, warnings, robots) and how each reply fared.
+        let isEmail = inbox?.kind == .email
+        let mails = isEmail ? try await store.mails(conversationId: id) : []
+        let mailByMessage = Dictionary(mails.compactMap { mail in mail.messageRef.map { ($0, mail) } }, uniquingKeysWith: { first, _ in first })
+        let deliveries = isEmail ? try await store.outbox(messageRefs: messages.filter { $0.direction == .outgoing }.map(\.id)) : [:]
         let rows: [[String: Any]] = messages.map { message in
             let author: String
             switch message.author.kind {
@@ -167,8 +174,23 @@ struct ConsoleInboxController {
                 author = message.author.id == context.agent.id.rawValue ? page.t("you") : (message.author.id.flatMap { agentNames[$0] } ?? "")
             case .system: author = page.t("system_event")
             }
-            let text = message.direction == .system ? describeEvent(message.text, page: page, agentNames: agentNames) : message.text
-            return [
+            var text = message.direction == .system ? describeEvent(message.text, page: page, agentNames: agentNames) : message.text
+            var mailValues: [String: Any] = [:]
+            if let mail = mailByMessage[message.id] {
+                // The customer's quoted history is folded away (still one click from view).
+                let split = QuotedHistory.split(text)
+                text = split.reply
+                if !split.quoted.isEmpty { mailValues["quoted"] = split.quoted }
+                mailValues["mail_id"] = mail.id
+                if !mail.warnings.isEmpty { mailValues["mail_warnings"] = mail.warnings.joined(separator: "; ") }
+                if let automatic = mail.automatic { mailValues["automatic"] = page.t("mail_automatic_\(automatic)") }
+            }
+            if let delivery = deliveries[message.id] {
+                mailValues["delivery"] = page.t("delivery_\(delivery.status.rawValue)")
+                mailValues["delivery_status"] = delivery.status.rawValue
+                if let error = delivery.lastError, delivery.status != .sent { mailValues["delivery_error"] = error }
+            }
+            return mailValues.merging([
                 "has_attachments": !message.attachments.isEmpty,
                 "attachments": message.attachments.map { attachment -> [String: Any] in
                     ["id": attachment.id.rawValue, "filename": attachment.filename, "is_image": attachment.contentType.hasPrefix("image/")]
@@ -177,7 +199,7 @@ struct ConsoleInboxController {
                 "is_note": message.direction == .note,
                 "is_read": message.direction == .outgoing && message.seq <= conversation.contactReadSeq, "created_iso": ConsolePage.isoTime(message.createdAt),
                 "created_text": ConsolePage.shortTime(message.createdAt),
-            ]
+            ]) { mine, _ in mine }
         }
 
         var values = page.base(title: "#\(conversation.number)", request: request, context: context, nav: "inbox")
@@ -188,10 +210,11 @@ struct ConsoleInboxController {
         values["subject"] = conversation.subject ?? page.t("no_subject")
         values["status_label"] = page.t("status_\(conversation.status.rawValue)")
         values["priority_label"] = page.t("priority_\(conversation.priority.rawValue)")
-        values["contact"] = ["email": contact?.email ?? "", "locale": contact?.locale ?? ""]
+        values["contact"] = ["email": contact?.email ?? false, "locale": contact?.locale ?? false] as [String: Any]
         values["contact_name"] = contactName
         let claims = try await store.widgetClaims(contactId: conversation.contactId)
-        values["claims"] = ["walletUid": claims.walletUid ?? "", "email": claims.email ?? ""]
+        // Absent claims are `false`, not "": an empty string still opens a mustache section.
+        values["claims"] = ["walletUid": claims.walletUid ?? false, "email": claims.email ?? false] as [String: Any]
         values["inbox_name"] = inbox?.name ?? ""
         values["messages"] = rows
         values["can_resolve"] = conversation.status != .resolved
@@ -213,7 +236,12 @@ struct ConsoleInboxController {
 
     /// System messages are stored as "status:resolved assignee:ID"; agents read them in words.
     private func describeEvent(_ text: String, page: ConsolePage, agentNames: [String: String]) -> String {
-        text.split(separator: " ").map { part -> String in
+        // "mail:failed OUTBOX_ID reason…": the relay refused a reply (or gave up retrying).
+        if text.hasPrefix("mail:failed ") {
+            let reason = text.split(separator: " ", maxSplits: 2).dropFirst(2).first.map(String.init) ?? ""
+            return "\(page.t("mail_failed_event")): \(reason)"
+        }
+        return text.split(separator: " ").map { part -> String in
             let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
             guard pieces.count == 2 else { return String(part) }
             switch pieces[0] {

@@ -40,6 +40,8 @@ struct WidgetSocket {
         case .read(let reader, let seq):
             guard reader == .agent else { return nil }
             return .read(.init(conversationId: event.conversationId, by: .agent, seq: seq))
+        case .delivery:
+            return nil  // how agents' mail fared is theirs to know
         case .typing(let author, let isTyping):
             guard author.kind == .agent else { return nil }
             return .typing(

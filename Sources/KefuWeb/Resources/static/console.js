@@ -233,11 +233,17 @@ function onFrame(frame) {
     case 'read':
       if (frame.conversationId === conversationId && frame.by === 'contact') scheduleRefresh();
       break;
+    case 'delivery':
+      if (frame.conversationId === conversationId) scheduleRefresh();
+      break;
     case 'hello':
       showConnection(true);
       markRead();
       // Anything missed while away, or a read that happened while this page was loading.
-      if (onFrame.connectedBefore || (frame.contactReadSeq ?? 0) > Number(feed?.dataset.contactRead || 0)) scheduleRefresh();
+      // Also a reply's mail that was still on its way when the page was drawn (its "sent" may
+      // have come before this connection).
+      if (onFrame.connectedBefore || (frame.contactReadSeq ?? 0) > Number(feed?.dataset.contactRead || 0)
+          || document.querySelector('.delivery.queued, .delivery.sending')) scheduleRefresh();
       onFrame.connectedBefore = true;
       break;
     case 'message':

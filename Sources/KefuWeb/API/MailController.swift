@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+import NIOCore
+
+/// The mail behind conversations: each received mail's original bytes, and the outbox.
+struct MailController {
+    typealias Repositories = MailRepository & ConversationRepository
+    let store: any Repositories
+    let blobs: AttachmentBlobStore
+
+    struct MailList: Encodable, Sendable { let items: [MailRecord] }
+    struct OutboxList: Encodable, Sendable { let items: [OutboxMail] }
+
+    func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
+        group.get("conversations/{id}/mails") { _, context in
+            let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
+            guard try await store.conversation(id: id) != nil else { throw APIError.notFound("conversation") }
+            return JSONResponse(MailList(items: try await store.mails(conversationId: id)))
+        }
+        group.get("mails/{id}/raw") { _, context in
+            let id = try context.parameters.id("id", as: Identifier<MailTag>.self, thing: "mail")
+            guard let mail = try await store.mail(id: id.rawValue) else { throw APIError.notFound("mail") }
+            return try raw(mail.rawSha256, name: "mail-\(mail.id).eml")
+        }
+        group.get("outbox") { request, context in
+            try context.require(.admin)
+            let query = QueryReader(request: request)
+            var status: OutboxStatus?
+            if let value = query.string("status") {
+                guard let known = OutboxStatus(rawValue: value) else {
+                    throw APIError.validation("status", .notOneOf(OutboxStatus.allCases.map(\.rawValue)))
+                }
+                status = known
+            }
+            let limit = try query.int("limit", range: 1...200) ?? 50
+            return JSONResponse(OutboxList(items: try await store.outbox(status: status, limit: Int(limit))))
+        }
+        group.get("outbox/{id}/raw") { _, context in
+            try context.require(.admin)
+            let id = try context.parameters.id("id", as: Identifier<MailTag>.self, thing: "mail")
+            guard let mail = try await store.outboxMail(id: id.rawValue) else { throw APIError.notFound("mail") }
+            return try raw(mail.rawSha256, name: "outbox-\(mail.id).eml")
+        }
+    }
+
+    /// A mail as a download: never rendered by the browser (nosniff, sandbox, attachment).
+    func raw(_ sha256: String, name: String) throws -> Response {
+        let data = try blobs.get(sha256)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\"",
+                .contentSecurityPolicy: "default-src 'none'; sandbox", .cacheControl: "private, no-store",
+            ],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}
+
+enum MailTag {}
