@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "KefuCore", package: "Kefu"),
                 .product(name: "KefuStore", package: "Kefu"),
                 .product(name: "KefuWeb", package: "Kefu"),
+                .product(name: "KefuMail", package: "Kefu"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KefuCore
+import KefuMail
 import KefuStore
 import KefuWeb
 import Logging
@@ -125,6 +126,44 @@ let benchmarks: @Sendable () -> Void = {
         readStore.value = try await SeededStore.make(messages: 1000)
     } teardown: {
         try await readStore.value?.database.close()
+    }
+
+    // MARK: mail
+
+    // A realistic mix: Foxmail GBK, Outlook QP with an attachment, Apple Mail nested multipart,
+    // an HTML-only mail, Big5 — each run parses all five.
+    let corpus: [[UInt8]] = ["foxmail-gbk.eml", "outlook-gb2312-qp.eml", "apple-mail-utf8.eml", "html-only.eml", "big5.eml"].map {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Tests/KefuMailTests/Fixtures/\($0)")
+        return [UInt8]((try? Data(contentsOf: url)) ?? Data())
+    }
+    Benchmark("baseline: UTF-8 decode of the same mails") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for mail in corpus { blackHole(String(decoding: mail, as: UTF8.self)) }
+        }
+    }
+    Benchmark("mail: parse 5 mails (MIME, charsets, HTML)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for mail in corpus { blackHole(ParsedMail.parse(mail)) }
+        }
+    }
+
+    let ingestStore = Prepared<(SeededStore, InboxID)>()
+    Benchmark("mail: parse + store one mail (ingestMail, SQLite)") { benchmark in
+        let (seeded, inbox) = ingestStore.value!
+        for _ in benchmark.scaledIterations {
+            let parsed = ParsedMail.parse(corpus[1])
+            let mail = InboundMail(
+                messageId: UUID().uuidString + "@bench", threadIds: parsed.threadIds, fromAddress: parsed.from?.normalized,
+                fromName: parsed.from?.name, subject: parsed.subject, text: parsed.text, rawSha256: String(repeating: "a", count: 64),
+                size: Int64(corpus[1].count))
+            blackHole(try await seeded.store.ingestMail(mail, inboxId: inbox, reopenWindow: 86400))
+        }
+    } setup: {
+        let seeded = try await SeededStore.make(messages: 0)
+        let inbox = try await seeded.store.createInbox(name: "Mail", kind: .email, audit: nil)
+        ingestStore.value = (seeded, inbox.id)
+    } teardown: {
+        try await ingestStore.value?.0.database.close()
     }
 
     // MARK: http
