@@ -103,3 +103,64 @@ def test_admin_shapes_the_prechat_form_and_agents_show_their_picture(fresh_serve
         assert [e for e in console_errors(admin) if "status of 400" not in e["message"]] == []
     finally:
         host.shutdown()
+
+
+def read_code(server, token):
+    """The latest verification code, from the local outbox (no relay configured)."""
+    import email as email_lib
+    import re
+    auth = {"Authorization": f"Bearer {token}"}
+    mail = requests.get(server.url + "/api/v1/outbox?status=local", headers=auth, timeout=10).json()["items"][0]
+    raw = requests.get(f"{server.url}/api/v1/outbox/{mail['id']}/raw", headers=auth, timeout=10).content
+    text = email_lib.message_from_bytes(raw).get_payload(decode=True).decode()
+    return re.search(r"(?:code is|验证码是)[:：]\s*(\d{6})", text).group(1)
+
+
+def test_a_verified_email_brings_the_history_to_another_device(fresh_server, browser, browser_zh):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    token = fresh_server.api_login(*ADMIN)
+    inbox = requests.post(fresh_server.url + "/api/v1/inboxes", json={"name": "Web", "kind": "webchat"},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    host = serve_host_page(fresh_server, inbox)
+    url = f"http://127.0.0.1:{host.server_address[1]}/"
+    try:
+        # Device A: chats, then keeps the chat for other devices by verifying the email.
+        phone = browser_zh
+        open_widget(phone, url)
+        phone.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button[type=submit]").click()
+        phone.find_element(By.ID, "text").send_keys("换手机后谷歌验证器丢失")
+        phone.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
+        wait_until(phone, lambda d: d.find_elements(By.CSS_SELECTOR, ".message.incoming:not(.pending)"))
+        click(phone, "[data-testid=widget-keep]")
+        phone.find_element(By.CSS_SELECTOR, "[data-testid=verify-email]").send_keys("chen.jing@example.cn")
+        click(phone, "[data-testid=send-code]")
+        wait_until(phone, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=verify-code]").is_displayed())
+        phone.find_element(By.CSS_SELECTOR, "[data-testid=verify-code]").send_keys(read_code(fresh_server, token))
+        click(phone, "[data-testid=confirm-code]")
+        wait_until(phone, lambda d: "邮箱已验证" in d.find_element(By.CSS_SELECTOR, "[data-testid=widget-messages]").text)
+        wait_until(phone, lambda d: widget_texts(d) == ["换手机后谷歌验证器丢失"])
+
+        # Device B: a new browser, "chatted with us before?", the same address: the same history.
+        laptop = browser
+        open_widget(laptop, url)
+        click(laptop, "[data-testid=widget-returning]")
+        laptop.find_element(By.CSS_SELECTOR, "[data-testid=verify-email]").send_keys("chen.jing@example.cn")
+        click(laptop, "[data-testid=send-code]")
+        wait_until(laptop, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=verify-code]").is_displayed())
+        laptop.save_screenshot(str(ARTIFACTS / "widget-verify-code.png"))
+        laptop.find_element(By.CSS_SELECTOR, "[data-testid=verify-code]").send_keys(read_code(fresh_server, token))
+        click(laptop, "[data-testid=confirm-code]")
+        wait_until(laptop, lambda d: widget_texts(d) == ["换手机后谷歌验证器丢失"])
+        # Writing from the laptop continues the same conversation.
+        laptop.find_element(By.ID, "text").send_keys("I am on my laptop now")
+        laptop.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
+        wait_until(phone, lambda d: widget_texts(d) == ["换手机后谷歌验证器丢失", "I am on my laptop now"])
+        laptop.save_screenshot(str(ARTIFACTS / "widget-verified-history.png"))
+        conversations = requests.get(fresh_server.url + "/api/v1/conversations", headers={"Authorization": f"Bearer {token}"},
+                                     timeout=10).json()["items"]
+        assert len(conversations) == 1
+        for driver in (phone, laptop):
+            driver.switch_to.default_content()
+            assert console_errors(driver) == []
+    finally:
+        host.shutdown()

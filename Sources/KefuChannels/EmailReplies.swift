@@ -13,7 +13,7 @@ public protocol OutboundDelivery: Sendable {
 /// in the durable outbox (or kept there for admins when no relay is configured).
 public struct EmailReplies: OutboundDelivery {
     public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & AgentRepository
-        & MessageRepository & AttachmentRepository
+        & MessageRepository & AttachmentRepository & WidgetSessionRepository
     let store: any Repositories
     let blobs: AttachmentBlobStore
     let settings: EmailSettings
@@ -32,13 +32,55 @@ public struct EmailReplies: OutboundDelivery {
         self.now = now
     }
 
-    /// An agent's reply in an email conversation becomes a mail; anything else is not mail.
+    /// An agent's reply in an email conversation becomes a mail; in a chat whose visitor left an
+    /// email, a mail that goes out only if the visitor has not read the reply in the widget by
+    /// then (the conversation continues by email). Notes and system lines are never mail.
     public func deliver(_ result: AppendResult) async throws {
         guard result.message.direction == .outgoing,
-            let inbox = try await store.inbox(id: result.inboxId), inbox.kind == .email,
+            let inbox = try await store.inbox(id: result.inboxId),
             let conversation = try await store.conversation(id: result.message.conversationId)
         else { return }
-        try await enqueueReply(result.message, in: conversation, inbox: inbox)
+        switch inbox.kind {
+        case .email: try await enqueueReply(result.message, in: conversation, inbox: inbox)
+        case .webchat: try await enqueueChatReply(result.message, in: conversation)
+        default: return
+        }
+    }
+
+    /// The visitor's address: verified on their contact, else the one they left in the chat.
+    func chatAddress(for conversation: Conversation) async throws -> (address: String, contact: Contact)? {
+        guard let contact = try await store.contact(id: conversation.contactId) else { return nil }
+        if let email = contact.email { return (email, contact) }
+        guard let claimed = try await store.widgetClaims(contactId: contact.id).email else { return nil }
+        return (claimed, contact)
+    }
+
+    func enqueueChatReply(_ message: Message, in conversation: Conversation) async throws {
+        guard let (address, contact) = try await chatAddress(for: conversation) else { return }
+        let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
+        var agentName = settings.supportName
+        if let id = message.author.id, let agent = try await store.agent(id: AgentID(rawValue: id)) { agentName = agent.name }
+        let chinese = contact.locale == UILocale.zhCN.rawValue
+        let subject = chinese ? "[#\(conversation.number)] 客服回复了您的在线咨询" : "[#\(conversation.number)] Support replied to your chat"
+        let text =
+            chinese
+            ? "\(agentName) 回复了您：\n\n\(message.text)\n\n直接回复本邮件即可继续沟通，也可以回到网站打开聊天窗口。\n\n\(settings.supportName)"
+            : "\(agentName) replied:\n\n\(message.text)\n\nReply to this mail to continue, or open the chat on our website again.\n\n\(settings.supportName)"
+        let references = try await store.threadMessageIds(conversationId: conversation.id)
+        var files: [OutgoingMail.File] = []
+        for attachment in message.attachments {
+            files.append(.init(filename: attachment.filename, contentType: attachment.contentType, bytes: Array(try blobs.get(attachment.sha256))))
+        }
+        let mail = OutgoingMail(
+            from: MailAddress(name: settings.supportName, address: settings.supportAddress), to: [MailAddress(name: contact.name, address: address)],
+            replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken)),
+            subject: subject, messageId: settings.newMessageId(), inReplyTo: references.last, references: references, date: now(),
+            text: text, html: Self.html(text, signature: settings.supportName, number: conversation.number), files: files)
+        // Always queued (even without a relay): the sender decides at the due time whether the
+        // visitor read it in the widget meanwhile (then it is skipped).
+        try await enqueue(
+            mail, kind: .chatReply, key: "chat:\(message.id.rawValue)", conversation: conversation, messageRef: message.id,
+            notBefore: now().addingTimeInterval(settings.chatReplyDelay), local: false)
     }
 
     /// The subject every mail of a conversation carries: "[#1042] original subject".
@@ -116,14 +158,49 @@ public struct EmailReplies: OutboundDelivery {
         try await enqueue(mail, kind: .acknowledgement, key: "ack:\(conversation.id.rawValue)", conversation: conversation, messageRef: nil)
     }
 
-    func enqueue(_ mail: OutgoingMail, kind: OutboxKind, key: String, conversation: Conversation, messageRef: MessageID?) async throws {
+    /// A one-time code proving a chat visitor's address (to keep their history on every device).
+    public func sendVerificationCode(_ code: String, to address: String, locale: String, key: String, validMinutes: Int) async throws {
+        let chinese = locale == UILocale.zhCN.rawValue
+        let text =
+            chinese
+            ? """
+            您好，
+
+            您的验证码是：\(code)
+
+            在聊天窗口中输入它，即可在所有设备上查看您的咨询记录。验证码 \(validMinutes) 分钟内有效，只能使用一次。
+            如果不是您本人操作，请忽略本邮件。我们绝不会索要您的密码、助记词或私钥。
+
+            \(settings.supportName)
+            """
+            : """
+            Hello,
+
+            Your code is: \(code)
+
+            Enter it in the chat to see your conversations on every device. It is valid for \(validMinutes) minutes and works once.
+            If you did not ask for it, ignore this mail. We will never ask for your password, recovery phrase or private keys.
+
+            \(settings.supportName)
+            """
+        let mail = OutgoingMail(
+            from: MailAddress(name: settings.supportName, address: settings.supportAddress), to: [MailAddress(address: address)],
+            subject: chinese ? "验证码 \(code)：继续您的在线咨询" : "Code \(code): continue your chat", messageId: settings.newMessageId(),
+            date: now(), text: text, autoSubmitted: "auto-generated")
+        try await enqueue(mail, kind: .notification, key: key, conversation: nil, messageRef: nil)
+    }
+
+    func enqueue(
+        _ mail: OutgoingMail, kind: OutboxKind, key: String, conversation: Conversation?, messageRef: MessageID?, notBefore: Date? = nil,
+        local: Bool? = nil
+    ) async throws {
         let raw = mail.render()
         let sha = try blobs.put(Data(raw))
         _ = try await store.enqueueMail(
             NewOutboxMail(
-                kind: kind, dedupKey: key, conversationId: conversation.id, messageRef: messageRef, mailFrom: mail.from.address,
+                kind: kind, dedupKey: key, conversationId: conversation?.id, messageRef: messageRef, mailFrom: mail.from.address,
                 recipients: mail.to.map(\.address), messageId: mail.messageId, subject: mail.subject, rawSha256: sha,
-                local: settings.relay == nil))
+                local: local ?? (settings.relay == nil), notBefore: notBefore))
         wake()
     }
 

@@ -14,11 +14,14 @@ public struct EmailSettings: Sendable {
     /// The response time promised in the acknowledgement mail.
     public var responseHours: Int
     public var maxMessageSize: Int
+    /// A chat reply is mailed to a visitor who left an email only if still unread after this.
+    public var chatReplyDelay: TimeInterval
 
     public init(
         supportAddress: String, supportName: String = "Kefu Support 客服", relay: SMTPRelay? = nil, reopenWindow: TimeInterval = 14 * 86400,
-        responseHours: Int = 24, maxMessageSize: Int = 25 << 20
+        responseHours: Int = 24, maxMessageSize: Int = 25 << 20, chatReplyDelay: TimeInterval = 120
     ) {
+        self.chatReplyDelay = chatReplyDelay
         self.supportAddress = supportAddress.lowercased()
         self.supportName = supportName
         self.relay = relay

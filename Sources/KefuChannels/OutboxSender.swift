@@ -90,7 +90,6 @@ public struct OutboxSender: Service {
 
     /// Sends every due mail (also used by tests and `kefu` commands).
     public func sendDue() async {
-        guard let client else { return }
         while !Task.isCancelled {
             let batch: [OutboxMail]
             do {
@@ -100,7 +99,29 @@ public struct OutboxSender: Service {
                 return
             }
             if batch.isEmpty { return }
-            for mail in batch { await send(mail, with: client) }
+            for mail in batch { await handle(mail) }
+        }
+    }
+
+    /// A chat reply the visitor has read in the widget meanwhile is not mailed; without a relay,
+    /// due mail stays in the local outbox; everything else goes to the relay.
+    func handle(_ mail: OutboxMail) async {
+        do {
+            if mail.kind == .chatReply, let ref = mail.messageRef, let message = try await store.message(id: ref),
+                let conversation = try await store.conversation(id: message.conversationId), conversation.contactReadSeq >= message.seq
+            {
+                try await store.markMail(id: mail.id, status: .skipped)
+                await announce(mail, status: .skipped)
+                return
+            }
+            guard let client else {
+                try await store.markMail(id: mail.id, status: .local)
+                await announce(mail, status: .local)
+                return
+            }
+            await send(mail, with: client)
+        } catch {
+            logger.error("outbox bookkeeping failed", metadata: ["id": "\(mail.id)", "error": "\(error)"])
         }
     }
 

@@ -168,6 +168,7 @@ public protocol MessageRepository: Sendable {
     /// Stores a message with the next sequence number of its conversation, atomically.
     /// Idempotent on `clientMessageId` within a conversation.
     func appendMessage(conversationId: ConversationID, _ message: NewMessage) async throws -> AppendResult
+    func message(id: MessageID) async throws -> Message?
     /// Messages with seq > `since`, oldest first.
     func messages(conversationId: ConversationID, since: Int64, limit: Int) async throws -> [Message]
     /// The message a sender stored under `clientMessageId`, if any.
@@ -197,7 +198,7 @@ public protocol SettingsRepository: Sendable {
 /// Everything the application persists.
 public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
-    & WidgetSessionRepository & CannedReplyRepository & MailRepository
+    & WidgetSessionRepository & CannedReplyRepository & MailRepository & EmailCodeRepository
 
 /// A live-chat visitor's session: which contact in which inbox the token speaks for.
 public struct WidgetSession: Sendable, Equatable {
@@ -237,6 +238,26 @@ public protocol WidgetSessionRepository: Sendable {
     func setClaimedEmail(sessionId: String, email: String) async throws
     /// The contact's most recent conversation in the inbox, if any.
     func latestConversation(contactId: ContactID, inboxId: InboxID) async throws -> Conversation?
+    /// The visitor proved `email`: their contact becomes the customer with that address. When
+    /// another contact has it, this one's conversations, messages, uploads and sessions move
+    /// there (one customer, one history) and this contact is removed; else it takes the address.
+    /// Returns the contact the session now belongs to.
+    func verifyContactEmail(contactId: ContactID, email: String) async throws -> ContactID
+}
+
+public enum EmailCodeCheck: Sendable, Equatable {
+    case valid
+    /// Wrong, expired, used, replaced by a newer code, or too many attempts.
+    case invalid
+}
+
+public protocol EmailCodeRepository: Sendable {
+    /// Stores a new code (hashed) and voids the earlier unused ones for the same purpose and address.
+    func createEmailCode(purpose: String, email: String, codeHash: String, expiresAt: Date) async throws -> String
+    /// How many codes were made for this address since `since` (rate limiting).
+    func countEmailCodes(purpose: String, email: String, since: Date) async throws -> Int
+    /// Checks `codeHash` against the address's live code, counting the attempt; a match uses it up.
+    func checkEmailCode(purpose: String, email: String, codeHash: String, maxAttempts: Int) async throws -> EmailCodeCheck
 }
 
 public protocol CannedReplyRepository: Sendable {
@@ -310,10 +331,14 @@ public enum OutboxStatus: String, Sendable, Codable, CaseIterable {
     case failed
     /// No relay is configured: kept here for an admin to read (the demo's "mail server").
     case local
+    /// Not needed after all (a chat reply the visitor read in the widget before it was due).
+    case skipped
 }
 
 public enum OutboxKind: String, Sendable, Codable {
     case reply
+    /// An agent's chat reply for a visitor who left an email and did not read it in the widget.
+    case chatReply = "chat_reply"
     case acknowledgement
     case notification
 }
@@ -332,11 +357,14 @@ public struct NewOutboxMail: Sendable, Equatable {
     public var rawSha256: String
     /// Keep locally instead of sending (no relay configured).
     public var local: Bool
+    /// Not to be sent before this time (a chat reply waits to see whether it is read in the widget).
+    public var notBefore: Date?
 
     public init(
         kind: OutboxKind, dedupKey: String, conversationId: ConversationID?, messageRef: MessageID?, mailFrom: String, recipients: [String],
-        messageId: String, subject: String, rawSha256: String, local: Bool
+        messageId: String, subject: String, rawSha256: String, local: Bool, notBefore: Date? = nil
     ) {
+        self.notBefore = notBefore
         self.kind = kind
         self.dedupKey = dedupKey
         self.conversationId = conversationId
@@ -391,6 +419,8 @@ public protocol MailRepository: Sendable {
     func markMailSent(id: String, at: Date) async throws
     func markMailRetry(id: String, error: String, nextAttemptAt: Date) async throws
     func markMailFailed(id: String, error: String) async throws
+    /// Ends a claimed mail without sending it: `.local` (no relay) or `.skipped` (no longer needed).
+    func markMail(id: String, status: OutboxStatus) async throws
     func outbox(status: OutboxStatus?, limit: Int) async throws -> [OutboxMail]
     func outbox(messageRefs: [MessageID]) async throws -> [MessageID: OutboxMail]
     func outboxMail(id: String) async throws -> OutboxMail?

@@ -301,7 +301,7 @@ extension SQLStore: MailRepository {
                 VALUES (\(bind: id), \(bind: mail.kind.rawValue), \(bind: mail.dedupKey), \(bind: mail.conversationId?.rawValue),
                     \(bind: mail.messageRef?.rawValue), \(bind: mail.mailFrom), \(bind: recipients), \(bind: mail.messageId),
                     \(bind: mail.subject), \(bind: mail.rawSha256), \(bind: (mail.local ? OutboxStatus.local : .queued).rawValue), 0,
-                    \(bind: at), \(bind: at))
+                    \(bind: mail.notBefore.map(Clock.millis) ?? at), \(bind: at))
                 """
             ).run()
             guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.outboxColumns) FROM outbox WHERE id = \(bind: id)").first() else {
@@ -355,6 +355,12 @@ extension SQLStore: MailRepository {
             try await sql.raw(
                 "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = \(bind: String(error.prefix(500))) WHERE id = \(bind: id)"
             ).run()
+        }
+    }
+
+    public func markMail(id: String, status: OutboxStatus) async throws {
+        try await database.write { sql in
+            try await sql.raw("UPDATE outbox SET status = \(bind: status.rawValue), lease_until = NULL WHERE id = \(bind: id)").run()
         }
     }
 

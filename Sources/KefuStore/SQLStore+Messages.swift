@@ -43,6 +43,14 @@ extension SQLStore: MessageRepository {
         }
     }
 
+    public func message(id: MessageID) async throws -> Message? {
+        try await database.read { sql in
+            guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.messageColumns) FROM messages WHERE id = \(bind: id.rawValue)").first()
+            else { return nil }
+            return try Self.message(from: row, attachments: try await Self.attachments(forMessages: [id.rawValue], on: sql)[id.rawValue] ?? [])
+        }
+    }
+
     public func message(conversationId: ConversationID, clientMessageId: String) async throws -> Message? {
         try await database.read { sql in
             guard

@@ -94,3 +94,97 @@ extension SQLStore: WidgetSessionRepository {
         }
     }
 }
+
+extension SQLStore {
+    public func verifyContactEmail(contactId: ContactID, email: String) async throws -> ContactID {
+        let address = EmailAddress.normalize(email)
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            guard
+                let owner = try await sql.raw("SELECT id FROM contacts WHERE email = \(bind: address)").first()
+                    .map({ ContactID(rawValue: try $0.string("id")) })
+            else {
+                try await sql.raw("UPDATE contacts SET email = \(bind: address), updated_at = \(bind: at) WHERE id = \(bind: contactId.rawValue)").run()
+                return contactId
+            }
+            guard owner != contactId else { return owner }
+            let from = contactId.rawValue
+            let to = owner.rawValue
+            try await sql.raw("UPDATE conversations SET contact_id = \(bind: to) WHERE contact_id = \(bind: from)").run()
+            try await sql.raw("UPDATE messages SET author_id = \(bind: to) WHERE author_kind = 'contact' AND author_id = \(bind: from)").run()
+            try await sql.raw(
+                "UPDATE attachments SET uploaded_by_id = \(bind: to) WHERE uploaded_by_kind = 'contact' AND uploaded_by_id = \(bind: from)"
+            ).run()
+            try await sql.raw("UPDATE widget_sessions SET contact_id = \(bind: to) WHERE contact_id = \(bind: from)").run()
+            try await sql.raw("DELETE FROM contacts WHERE id = \(bind: from)").run()
+            return owner
+        }
+    }
+}
+
+extension SQLStore: EmailCodeRepository {
+    public func createEmailCode(purpose: String, email: String, codeHash: String, expiresAt: Date) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE email_codes SET expires_at = \(bind: at)
+                WHERE purpose = \(bind: purpose) AND email = \(bind: email) AND used_at IS NULL AND expires_at > \(bind: at)
+                """
+            ).run()
+            try await sql.raw(
+                """
+                INSERT INTO email_codes (id, purpose, email, code_hash, attempts, expires_at, created_at)
+                VALUES (\(bind: id), \(bind: purpose), \(bind: email), \(bind: codeHash), 0, \(bind: Clock.millis(expiresAt)), \(bind: at))
+                """
+            ).run()
+        }
+        return id
+    }
+
+    public func countEmailCodes(purpose: String, email: String, since: Date) async throws -> Int {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT COUNT(*) AS n FROM email_codes
+                WHERE purpose = \(bind: purpose) AND email = \(bind: email) AND created_at >= \(bind: Clock.millis(since))
+                """
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    public func checkEmailCode(purpose: String, email: String, codeHash: String, maxAttempts: Int) async throws -> EmailCodeCheck {
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            // The attempt is counted first, in the same transaction, so parallel guesses cannot
+            // get more tries than allowed.
+            guard
+                let row = try await sql.raw(
+                    """
+                    UPDATE email_codes SET attempts = attempts + 1
+                    WHERE id = (SELECT id FROM email_codes
+                                WHERE purpose = \(bind: purpose) AND email = \(bind: email) AND used_at IS NULL AND expires_at > \(bind: at)
+                                ORDER BY created_at DESC LIMIT 1)
+                    RETURNING id, code_hash, attempts
+                    """
+                ).first()
+            else { return .invalid }
+            guard try row.decode(column: "attempts", as: Int.self) <= maxAttempts,
+                constantTimeEquals(try row.string("code_hash"), codeHash)
+            else { return .invalid }
+            try await sql.raw("UPDATE email_codes SET used_at = \(bind: at) WHERE id = \(bind: try row.string("id"))").run()
+            return .valid
+        }
+    }
+}
+
+/// Compares two strings in time that does not depend on where they differ.
+func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let left = Array(a.utf8)
+    let right = Array(b.utf8)
+    guard left.count == right.count else { return false }
+    var difference: UInt8 = 0
+    for index in left.indices { difference |= left[index] ^ right[index] }
+    return difference == 0
+}

@@ -6,7 +6,27 @@ public enum Schema {
         Migration(version: 3, name: "canned_replies", statements: cannedReplies),
         Migration(version: 4, name: "prechat_forms_and_avatars", statements: prechatFormsAndAvatars),
         Migration(version: 5, name: "email_channel", statements: emailChannel),
+        Migration(version: 6, name: "email_codes", statements: emailCodes),
     ]
+
+    /// One-time codes mailed to prove an address (a chat visitor's email, so far). Stored hashed.
+    @Sendable static func emailCodes(_ flavor: SQLFlavor) -> [String] {
+        [
+            """
+            CREATE TABLE email_codes (
+                id TEXT PRIMARY KEY,
+                purpose TEXT NOT NULL,
+                email TEXT NOT NULL,
+                code_hash TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_at BIGINT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX email_codes_email ON email_codes (purpose, email, created_at)",
+        ]
+    }
 
     /// Received and sent mail, per-conversation reply addresses, the durable outbox.
     @Sendable static func emailChannel(_ flavor: SQLFlavor) -> [String] {

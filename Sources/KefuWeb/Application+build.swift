@@ -104,7 +104,8 @@ func buildRouter(
         service: WidgetService(
             store: store, activity: activity, assigner: AutoAssigner(store: store, presence: presence, hub: hub),
             sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
-        hub: hub, presence: presence, files: files, limits: limits, resources: resources)
+        hub: hub, presence: presence, files: files, limits: limits,
+        verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey), resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 

@@ -48,7 +48,8 @@ actor TestRelay: SMTPMailSink {
             let blobs = AttachmentBlobStore(dataDirectory: directory)
             try await withTestStore(backend) { store in
                 let settings = EmailSettings(
-                    supportAddress: "support@kefu.test", supportName: "Kefu 客服", relay: SMTPRelay(host: "127.0.0.1", port: port))
+                    supportAddress: "support@kefu.test", supportName: "Kefu 客服", relay: SMTPRelay(host: "127.0.0.1", port: port),
+                    chatReplyDelay: 0)
                 let channel = EmailChannel(store: store, blobs: blobs, hub: EventHub(), settings: settings, logger: logger)
                 try await channel.ingest.prepareInbox()
                 try await body(store, channel, relay, blobs)
@@ -154,6 +155,45 @@ actor TestRelay: SMTPMailSink {
             let history = try await store.messages(conversationId: conversation.id, since: 0, limit: 20)
             #expect(history.last?.direction == .system)
             #expect(history.last?.text.hasPrefix("mail:failed") == true)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func aChatContinuesByMailWhenTheVisitorIsGone(_ backend: TestBackend) async throws {
+        try await withChannel(backend) { store, channel, relay, _ in
+            let chat = try await store.createInbox(name: "Web", kind: .webchat, audit: nil)
+            let visitor = try await store.createContact(name: "陈先生", email: nil, locale: "zh-CN")
+            _ = try await store.createWidgetSession(
+                inboxId: chat.id, contactId: visitor.id, tokenHash: "h1", claimedEmail: "chen@example.cn", claimedWalletUid: nil,
+                locale: "zh-CN", topic: nil, userAgent: nil, clientAddress: nil, expiresAt: Date().addingTimeInterval(3600))
+            let conversation = try await store.createConversation(inboxId: chat.id, contactId: visitor.id, subject: "提现")
+            _ = try await store.appendMessage(
+                conversationId: conversation.id, NewMessage(direction: .incoming, author: .contact(visitor.id), text: "有人吗？"))
+
+            // Read in the widget before it was due: no mail.
+            let read = try await store.appendMessage(conversationId: conversation.id, NewMessage(direction: .outgoing, author: .system, text: "您好，在的。"))
+            try await channel.replies.deliver(read)
+            _ = try await store.markRead(conversationId: conversation.id, by: .contact, upTo: read.message.seq)
+            await channel.sender.sendDue()
+            #expect(await relay.received.isEmpty)
+            #expect(try await store.outbox(status: .skipped, limit: 10).count == 1)
+
+            // Unread: it goes to the address the visitor left, in their language.
+            let unread = try await store.appendMessage(
+                conversationId: conversation.id, NewMessage(direction: .outgoing, author: .system, text: "提现已处理，请查收。"))
+            try await channel.replies.deliver(unread)
+            await channel.sender.sendDue()
+            let sent = await relay.received
+            #expect(sent.count == 1)
+            #expect(sent.first?.0.recipients == ["chen@example.cn"])
+            let mail = ParsedMail.parse(try #require(sent.first?.1))
+            #expect(mail.subject == "[#\(conversation.number)] 客服回复了您的在线咨询")
+            #expect(mail.text.contains("提现已处理，请查收。"))
+
+            // Their answer by mail continues the same chat conversation.
+            let answer = "From: chen@example.cn\r\nTo: \(mail.replyTo.first?.address ?? "")\r\nSubject: Re: \(mail.subject)\r\nMessage-ID: <c1@example.cn>\r\n\r\n收到，谢谢\r\n"
+            let outcome = try await channel.ingest.ingest(raw: Array(answer.utf8), envelope: nil)
+            #expect(outcome.conversation?.id == conversation.id)
         }
     }
 

@@ -29,6 +29,10 @@ import Testing
             sqlite: "9261f906df01274c9fc2cbeb31ec415776e5164dff83ce2bb3486083de2f59c5",
             postgres: "9261f906df01274c9fc2cbeb31ec415776e5164dff83ce2bb3486083de2f59c5"
         ),
+        6: (
+            sqlite: "3f2e268644cc692b8bf5070d16a22f20f4cbb507b2949a05cf5477c87bf20b29",
+            postgres: "3f2e268644cc692b8bf5070d16a22f20f4cbb507b2949a05cf5477c87bf20b29"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

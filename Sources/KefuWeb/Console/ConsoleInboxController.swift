@@ -165,7 +165,7 @@ struct ConsoleInboxController {
         let isEmail = inbox?.kind == .email
         let mails = isEmail ? try await store.mails(conversationId: id) : []
         let mailByMessage = Dictionary(mails.compactMap { mail in mail.messageRef.map { ($0, mail) } }, uniquingKeysWith: { first, _ in first })
-        let deliveries = isEmail ? try await store.outbox(messageRefs: messages.filter { $0.direction == .outgoing }.map(\.id)) : [:]
+        let deliveries = try await store.outbox(messageRefs: messages.filter { $0.direction == .outgoing }.map(\.id))
         let rows: [[String: Any]] = messages.map { message in
             let author: String
             switch message.author.kind {

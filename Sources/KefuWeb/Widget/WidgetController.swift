@@ -14,6 +14,7 @@ struct WidgetController {
     let presence: PresenceRegistry
     let files: AttachmentFiles
     let limits: BodyLimits
+    let verification: WidgetEmailVerification
 
     struct SessionBody: Decodable {
         let inboxId: InboxID
@@ -22,6 +23,17 @@ struct WidgetController {
         let walletUid: String?
         let locale: String?
         let topic: String?
+        /// A returning visitor who will verify their email next: the pre-chat form is not asked.
+        let returning: Bool?
+    }
+
+    struct EmailBody: Decodable {
+        let email: String
+        let code: String?
+    }
+
+    struct VerifiedResponse: Encodable, Sendable {
+        let contactId: ContactID
     }
 
     let resources: ConsoleResources
@@ -101,7 +113,7 @@ struct WidgetController {
             let (token, session) = try await service.startSession(
                 inboxId: body.inboxId,
                 answers: PrechatForm.Answers(name: body.name, email: body.email, walletUid: body.walletUid, topic: body.topic),
-                locale: body.locale, userAgent: request.headers[.userAgent], address: context.peerAddress)
+                locale: body.locale, returning: body.returning ?? false, userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(
                 SessionResponse(sessionToken: token, contactId: session.contactId, expiresAt: session.expiresAt), status: .created)
         }
@@ -110,6 +122,18 @@ struct WidgetController {
         catalog.get("widget/session") { request, _ in
             let session = try await visitorSession(request)
             return JSONResponse(SessionStatus(contactId: session.contactId, expiresAt: session.expiresAt))
+        }
+        catalog.post("widget/email-verification") { request, _ in
+            let session = try await visitorSession(request)
+            let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
+            try await verification.sendCode(to: body.email, session: session, now: Date())
+            return JSONResponse(["sent": true], status: .accepted)
+        }
+        catalog.post("widget/email-verification/confirm") { request, _ in
+            let session = try await visitorSession(request)
+            let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
+            let contact = try await verification.confirm(email: body.email, code: body.code ?? "", session: session)
+            return JSONResponse(VerifiedResponse(contactId: contact))
         }
         catalog.post("widget/attachments") { request, _ in
             let session = try await visitorSession(request)

@@ -16,10 +16,12 @@ struct WidgetService {
     /// Starts a session for a new visitor (a new contact) on a webchat inbox, with their answers
     /// to the inbox's pre-chat form.
     func startSession(
-        inboxId: InboxID, answers raw: PrechatForm.Answers, locale: String?, userAgent: String?, address: String?
+        inboxId: InboxID, answers raw: PrechatForm.Answers, locale: String?, returning: Bool = false, userAgent: String?, address: String?
     ) async throws -> (token: String, session: WidgetSession) {
         guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
-        let form = inbox.prechatForm ?? .standard
+        // A returning visitor verifies their email next and continues their own conversation,
+        // so the form (which is for new conversations) is not asked.
+        let form = returning ? PrechatForm(name: .optional, email: .optional, walletUid: .optional, topic: .optional, topics: (inbox.prechatForm ?? .standard).topics) : inbox.prechatForm ?? .standard
         let trimmed = PrechatForm.Answers(
             name: raw.name?.trimmingCharacters(in: .whitespacesAndNewlines),
             email: raw.email?.trimmingCharacters(in: .whitespacesAndNewlines),

@@ -56,11 +56,15 @@ struct WidgetSocket {
     ) async throws {
         var agents = AgentDirectory(store: service.store)
         let current = try await service.store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
+        // Left in the chat, or verified on the customer: either way no need to ask again.
+        var emailKnown = session.claimedEmail != nil
+        if !emailKnown { emailKnown = try await service.store.contact(id: session.contactId)?.email != nil }
         sender.yield(
             .hello(
                 .init(
                     contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0,
-                    agentsOnline: !presence.onlineAgents().isEmpty, emailKnown: session.claimedEmail != nil,
+                    agentsOnline: !presence.onlineAgents().isEmpty,
+                    emailKnown: emailKnown,
                     agentReadSeq: current?.agentReadSeq ?? 0)))
         var cursor = ReplayCursor()
         if let current {

@@ -45,7 +45,9 @@ function setOpen(open) {
 
 function showChat() {
   $('prechat').hidden = true;
+  $('verify').hidden = true;
   $('composer').hidden = false;
+  $('keep').hidden = false;
   $('text').focus();
 }
 
@@ -177,6 +179,7 @@ function handle(frame) {
         $('messages').replaceChildren();
         startConversation(frame.conversationId);
       }
+      if (state.notice) { renderEvent(state.notice); state.notice = null; }
       resendPending();
       break;
     case 'message':
@@ -210,6 +213,7 @@ function handle(frame) {
       break;
     case 'error':
       if (frame.code === 'unauthenticated') { forgetSession(); return; }
+      if (frame.code === 'resync') return;  // the connection ends; reconnecting catches up
       if (frame.clientMsgId && state.pending.has(frame.clientMsgId)) markFailed(frame.clientMsgId);
       break;
   }
@@ -224,6 +228,7 @@ function connect() {
   state.socket = socket;
   socket.addEventListener('message', (event) => handle(JSON.parse(event.data)));
   socket.addEventListener('close', async () => {
+    if (socket.replaced) return;  // closed on purpose by restartChat, which reconnects itself
     state.socket = null;
     if (!state.open) return;
     $('connection').textContent = t.widget_reconnecting;
@@ -296,8 +301,9 @@ function typing(isTyping) {
 
 $('launcher').addEventListener('click', () => setOpen(!state.open));
 
-async function startSession(form = new FormData()) {
+async function startSession(form = new FormData(), returning = false) {
   const payload = { inboxId: inbox, locale: navigator.language };
+  if (returning) payload.returning = true;
   for (const field of ['name', 'email', 'walletUid', 'topic']) {
     const value = (form.get(field) || '').trim();
     if (value) payload[field] = value;
@@ -328,7 +334,72 @@ async function startSession(form = new FormData()) {
   save();
   showChat();
   connect();
+  return true;
 }
+
+// Verifying the visitor's email: a mailed code joins this chat to their history on every device.
+async function widgetPost(path, body) {
+  const response = await fetch(`${path}?token=${encodeURIComponent(state.token)}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const problem = response.ok ? null : await response.json().catch(() => ({}));
+  return { ok: response.ok, problem };
+}
+
+function showVerify() {
+  $('prechat').hidden = true;
+  $('composer').hidden = true;
+  $('offline').hidden = true;
+  $('verify').hidden = false;
+  $('verify-error').hidden = true;
+  $('verify-email').focus();
+}
+
+function verifyError(problem) {
+  $('verify-error').textContent = problem?.detail || t.widget_error;
+  $('verify-error').hidden = false;
+}
+
+// The session now belongs to the verified customer: start over from their latest conversation.
+function restartChat() {
+  const old = state.socket;
+  if (old) { old.replaced = true; old.close(); }
+  Object.assign(state, { socket: null, conversationId: null, lastSeq: 0, shown: new Set(), retry: 0 });
+  $('messages').replaceChildren();
+  save();
+  connect();
+}
+
+$('returning').addEventListener('click', async () => {
+  if (await startSession(new FormData(), true)) showVerify();
+});
+$('keep').addEventListener('click', showVerify);
+$('verify-cancel').addEventListener('click', () => {
+  $('verify').hidden = true;
+  if (state.token) { showChat(); restartChat(); } else { $('prechat').hidden = false; }
+});
+$('send-code').addEventListener('click', async () => {
+  const email = $('verify-email').value.trim();
+  $('verify-error').hidden = true;
+  const { ok, problem } = await widgetPost('/api/v1/widget/email-verification', { email });
+  if (!ok) { verifyError(problem); return; }
+  $('code-sent').textContent = `${t.widget_code_sent} ${email}`;
+  $('code-step').hidden = false;
+  $('verify-code').focus();
+});
+$('verify').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if ($('code-step').hidden) { $('send-code').click(); return; }  // Enter in the email field
+  const { ok, problem } = await widgetPost('/api/v1/widget/email-verification/confirm',
+    { email: $('verify-email').value.trim(), code: $('verify-code').value.trim() });
+  if (!ok) { verifyError(problem); return; }
+  $('verify').hidden = true;
+  $('code-step').hidden = true;
+  $('verify-code').value = '';
+  state.notice = t.widget_verified;  // shown once the verified customer's history arrives
+  showChat();
+  restartChat();
+});
 
 $('prechat').addEventListener('submit', (event) => {
   event.preventDefault();

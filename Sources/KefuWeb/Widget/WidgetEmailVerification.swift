@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+import KefuChannels
+import KefuCore
+import KefuStore
+
+/// A chat visitor proves their email with a mailed code; their session then belongs to the
+/// customer with that address, so the same history shows on every device they verify on.
+/// A typed email alone never opens anyone's history.
+struct WidgetEmailVerification: Sendable {
+    typealias Repositories = EmailCodeRepository & WidgetSessionRepository & ContactRepository
+    let store: any Repositories
+    let mailer: EmailReplies
+    /// Codes are HMACs under the server's secret: six digits are too few to store as a plain hash.
+    let secretKey: Data
+
+    static let purpose = "widget"
+    static let validity: TimeInterval = 15 * 60
+    static let maxCodesPerWindow = 3
+    static let maxAttempts = 5
+
+    func digest(_ code: String, email: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(Self.purpose):\(email):\(code)".utf8), using: SymmetricKey(data: secretKey))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Mails a new code. The answer is the same whether or not anyone has this address.
+    func sendCode(to rawEmail: String, session: WidgetSession, now: Date) async throws {
+        guard EmailAddress.isPlausible(rawEmail) else { throw APIError.validation("email", .invalid) }
+        let email = EmailAddress.normalize(rawEmail)
+        let recent = try await store.countEmailCodes(purpose: Self.purpose, email: email, since: now.addingTimeInterval(-Self.validity))
+        guard recent < Self.maxCodesPerWindow else { throw APIError.tooManyAttempts(retryAfter: Int(Self.validity)) }
+        let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
+        let id = try await store.createEmailCode(
+            purpose: Self.purpose, email: email, codeHash: digest(code, email: email), expiresAt: now.addingTimeInterval(Self.validity))
+        try await mailer.sendVerificationCode(
+            code, to: email, locale: session.locale ?? "en", key: "code:\(id)", validMinutes: Int(Self.validity / 60))
+    }
+
+    /// Checks the code; on success the session's contact is the verified customer.
+    func confirm(email rawEmail: String, code: String, session: WidgetSession) async throws -> ContactID {
+        let email = EmailAddress.normalize(rawEmail)
+        let trimmed = code.filter(\.isNumber)
+        guard trimmed.count == 6,
+            try await store.checkEmailCode(purpose: Self.purpose, email: email, codeHash: digest(trimmed, email: email), maxAttempts: Self.maxAttempts)
+                == .valid
+        else { throw APIError.invalidOTP }
+        return try await store.verifyContactEmail(contactId: session.contactId, email: email)
+    }
+}

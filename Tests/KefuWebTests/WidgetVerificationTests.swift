@@ -1,0 +1,98 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KefuCore
+import KefuMail
+import KefuStore
+import NIOCore
+import Testing
+
+@testable import KefuWeb
+
+@Suite struct WidgetVerificationTests {
+    /// The latest code mailed to anyone, read from the local outbox (no relay in tests).
+    func latestCode(_ client: any TestClientProtocol, admin: String) async throws -> String {
+        let outbox = try await client.json(.get, "/api/v1/outbox?status=local", token: admin)
+        let id = try #require((outbox.object["items"] as? [[String: Any]])?.first?["id"] as? String)
+        let raw = try await client.json(.get, "/api/v1/outbox/\(id)/raw", token: admin).text
+        let text = ParsedMail.parse(Array(raw.utf8)).text
+        let match = try #require(text.firstMatch(of: /(?:code is|验证码是)[:：]\s*(\d{6})/))
+        return String(match.output.1)
+    }
+
+    @Test func aVerifiedEmailBringsTheSameHistoryToAnotherDevice() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let admin = try await client.login()
+            // Device A chats, then verifies its email.
+            let (tokenA, contactA) = try await client.widgetSession(inbox: chat.id)
+            try await client.visitor(tokenA) { socket in
+                _ = try await socket.next()
+                try await socket.send(["type": "message", "clientMsgId": "a-1", "text": "我的提现被冻结了"])
+                _ = try await socket.frames(until: "ack")
+            }
+            let conversationId = try #require(
+                try await app.store.latestConversation(contactId: ContactID(rawValue: contactA), inboxId: chat.id)?.id.rawValue)
+            let sent = try await client.json(.post, "/api/v1/widget/email-verification?token=\(tokenA)", body: #"{"email":"Li.Wei@Example.cn"}"#)
+            #expect(sent.status == .accepted)
+            let wrong = try await client.json(
+                .post, "/api/v1/widget/email-verification/confirm?token=\(tokenA)", body: #"{"email":"li.wei@example.cn","code":"000000"}"#)
+            #expect(wrong.code == "invalid_otp")
+            let code = try await latestCode(client, admin: admin)
+            let confirmed = try await client.json(
+                .post, "/api/v1/widget/email-verification/confirm?token=\(tokenA)", body: #"{"email":"li.wei@example.cn","code":"\#(code)"}"#)
+            #expect(confirmed.status == .ok)
+            #expect(confirmed.object["contactId"] as? String == contactA)
+            // A code works once.
+            let reused = try await client.json(
+                .post, "/api/v1/widget/email-verification/confirm?token=\(tokenA)", body: #"{"email":"li.wei@example.cn","code":"\#(code)"}"#)
+            #expect(reused.code == "invalid_otp")
+
+            // Device B: a returning visitor (no form), verifies the same address, sees the chat.
+            let returning = try await client.json(
+                .post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","returning":true,"locale":"zh-CN"}"#)
+            let tokenB = try #require(returning.object["sessionToken"] as? String)
+            #expect(returning.object["contactId"] as? String != contactA)
+            _ = try await client.json(.post, "/api/v1/widget/email-verification?token=\(tokenB)", body: #"{"email":"li.wei@example.cn"}"#)
+            let codeB = try await latestCode(client, admin: admin)
+            let joined = try await client.json(
+                .post, "/api/v1/widget/email-verification/confirm?token=\(tokenB)", body: #"{"email":"li.wei@example.cn","code":"\#(codeB)"}"#)
+            #expect(joined.object["contactId"] as? String == contactA)
+            try await client.visitor(tokenB) { socket in
+                let hello = try await socket.next()
+                #expect(hello["conversationId"] as? String == conversationId)
+                let replayed = try await socket.next()
+                #expect(replayed["text"] as? String == "我的提现被冻结了")
+            }
+        }
+    }
+
+    @Test func codesAreLimitedAndGuessesCounted() async throws {
+        try await TestApp.run { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let admin = try await client.login()
+            let (token, _) = try await client.widgetSession(inbox: chat.id)
+            // The same answer whether or not anyone has the address.
+            let unknown = try await client.json(.post, "/api/v1/widget/email-verification?token=\(token)", body: #"{"email":"nobody@example.cn"}"#)
+            #expect(unknown.status == .accepted)
+            #expect(unknown.text == #"{"sent":true}"#)
+            for _ in 0..<2 {
+                #expect(try await client.json(.post, "/api/v1/widget/email-verification?token=\(token)", body: #"{"email":"nobody@example.cn"}"#).status == .accepted)
+            }
+            let limited = try await client.json(.post, "/api/v1/widget/email-verification?token=\(token)", body: #"{"email":"nobody@example.cn"}"#)
+            #expect(limited.code == "too_many_attempts")
+            let code = try await latestCode(client, admin: admin)
+            // Five wrong guesses use up the code: the right one no longer works.
+            for guess in ["111111", "222222", "333333", "444444", "555555"] where guess != code {
+                _ = try await client.json(
+                    .post, "/api/v1/widget/email-verification/confirm?token=\(token)", body: #"{"email":"nobody@example.cn","code":"\#(guess)"}"#)
+            }
+            let late = try await client.json(
+                .post, "/api/v1/widget/email-verification/confirm?token=\(token)", body: #"{"email":"nobody@example.cn","code":"\#(code)"}"#)
+            #expect(late.code == "invalid_otp")
+            #expect(try await client.json(.post, "/api/v1/widget/email-verification", body: #"{"email":"x@example.cn"}"#).code == "unauthenticated")
+            #expect(try await client.json(.post, "/api/v1/widget/email-verification?token=\(token)", body: #"{"email":"not-mail"}"#).code == "validation_failed")
+        }
+    }
+}
