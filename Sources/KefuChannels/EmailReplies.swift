@@ -76,11 +76,11 @@ public struct EmailReplies: OutboundDelivery {
             replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken)),
             subject: subject, messageId: settings.newMessageId(), inReplyTo: references.last, references: references, date: now(),
             text: text, html: Self.html(text, signature: settings.supportName, number: conversation.number), files: files)
-        // Always queued (even without a relay): the sender decides at the due time whether the
-        // visitor read it in the widget meanwhile (then it is skipped).
+        // The sender decides at the due time whether the visitor read it in the widget meanwhile
+        // (then it is skipped).
         try await enqueue(
             mail, kind: .chatReply, key: "chat:\(message.id.rawValue)", conversation: conversation, messageRef: message.id,
-            notBefore: now().addingTimeInterval(settings.chatReplyDelay), local: false)
+            notBefore: now().addingTimeInterval(settings.chatReplyDelay))
     }
 
     /// The subject every mail of a conversation carries: "[#1042] original subject".
@@ -200,7 +200,9 @@ public struct EmailReplies: OutboundDelivery {
             NewOutboxMail(
                 kind: kind, dedupKey: key, conversationId: conversation?.id, messageRef: messageRef, mailFrom: mail.from.address,
                 recipients: mail.to.map(\.address), messageId: mail.messageId, subject: mail.subject, rawSha256: sha,
-                local: local ?? (settings.relay == nil), notBefore: notBefore))
+                // Queued even without a relay: the sending process decides (a piped mail's
+                // acknowledgement is queued by `kefu ingest-email` and sent by the server).
+                local: local ?? false, notBefore: notBefore))
         wake()
     }
 
