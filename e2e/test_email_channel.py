@@ -173,3 +173,36 @@ def test_ingest_email_is_an_mta_pipe(relay):
     original = requests.get(f"{server.url}/api/v1/mails/{mails[0]['id']}/raw", headers=auth, timeout=10)
     assert original.content == fixture
     server.stop()
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_replies_go_through_a_relay_that_wants_auth(mechanism):
+    from aiosmtpd.smtp import AuthResult
+
+    capture = Capture()
+    logins = []
+
+    def authenticator(server, session, envelope, used, auth_data):
+        logins.append((used, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"kefu@relay" and auth_data.password == b"p@ss:word")
+
+    other = "LOGIN" if mechanism == "PLAIN" else "PLAIN"
+    controller = Controller(capture, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=False, auth_exclude_mechanism=[other])
+    controller.start()
+    server = KefuServer()
+    server.env.update({"KEFU_SUPPORT_ADDRESS": "support@kefu.example",
+                       "KEFU_SMTP_RELAY": f"smtp://kefu%40relay:p%40ss%3Aword@127.0.0.1:{controller.port}"})
+    try:
+        server.cli("migrate")
+        server.start()
+        fixture = (FIXTURES / "gmail-utf8-reply.eml").read_bytes()
+        from conftest import KEFU_BIN
+        import subprocess
+        assert subprocess.run([KEFU_BIN, "ingest-email"], env=server.env, input=fixture, capture_output=True, timeout=60).returncode == 0
+        wait_for(lambda: capture.messages)
+        assert logins == [(mechanism, b"kefu@relay", b"p@ss:word")]
+        assert capture.messages[0][1] == ["james.wilson@gmail.com"]
+    finally:
+        server.stop()
+        controller.stop()
