@@ -157,3 +157,35 @@ def console_errors(driver):
 
 def unique_email(prefix="agent"):
     return f"{prefix}-{uuid.uuid4().hex[:8]}@kefu.example"
+
+
+class Capture:
+    """An SMTP server standing in for the world outside: keeps every mail it is given."""
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK captured"
+
+
+@pytest.fixture
+def relay():
+    """A capturing SMTP relay (aiosmtpd) on a loopback port: (controller, capture)."""
+    from aiosmtpd.controller import Controller
+    capture = Capture()
+    controller = Controller(capture, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, capture
+    controller.stop()
+
+
+def wait_for(condition, timeout=20):
+    """Polls until `condition()` is truthy and returns its value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")

@@ -5,7 +5,6 @@ pipe uses it."""
 import email
 import email.policy
 import smtplib
-import time
 from email.header import Header
 from email.mime.text import MIMEText
 from pathlib import Path
@@ -15,30 +14,11 @@ import requests
 from aiosmtpd.controller import Controller
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, ROOT, KefuServer, click, console_errors, free_port, wait_until
+from conftest import ARTIFACTS, ROOT, Capture, KefuServer, click, console_errors, free_port, wait_for, wait_until
 from test_console_login import sign_in, wait_for_path
 
 FIXTURES = ROOT / "Tests" / "KefuMailTests" / "Fixtures"
 ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
-
-
-class Capture:
-    """An SMTP relay that keeps what it is given."""
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK captured"
-
-
-@pytest.fixture
-def relay():
-    capture = Capture()
-    controller = Controller(capture, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, capture
-    controller.stop()
 
 
 @pytest.fixture
@@ -57,16 +37,6 @@ def mail_server(relay):
     server.start()
     yield server
     server.stop()
-
-
-def wait_for(condition, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_mail_reply_and_answer_stay_one_conversation(mail_server, relay, browser):

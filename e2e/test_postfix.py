@@ -14,23 +14,11 @@ from email.header import Header
 from email.mime.text import MIMEText
 from pathlib import Path
 
-import pytest
 import requests
-from aiosmtpd.controller import Controller
 
-from conftest import KEFU_BIN, KefuServer, free_port
-from test_email_channel import Capture, wait_for
+from conftest import KEFU_BIN, KefuServer, free_port, wait_for
 
 ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
-
-
-@pytest.fixture
-def capture():
-    sink = Capture()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, sink
-    controller.stop()
 
 
 def start_postfix(root, port, kefu_env, relay_port):
@@ -85,9 +73,9 @@ kefu_destination_recipient_limit = 1
     raise AssertionError("postfix did not start: " + (root / "postfix.log").read_text())
 
 
-def test_postfix_pipes_in_and_relays_out(capture):
+def test_postfix_pipes_in_and_relays_out(relay):
     assert shutil.which("postfix"), "scripts/test installs Debian's postfix"
-    controller, sink = capture
+    controller, sink = relay
     root = Path(tempfile.mkdtemp(prefix="kefu-postfix-"))
     postfix_port = free_port()
     server = KefuServer()

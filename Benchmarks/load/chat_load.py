@@ -14,23 +14,13 @@ Usage (release build recommended):
 import argparse
 import asyncio
 import json
-import os
-import shutil
-import socket
-import statistics
-import subprocess
-import tempfile
 import time
 import urllib.request
 import uuid
 
 import websockets
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import Kefu, percentile
 
 
 def http(method, url, body=None, token=None):
@@ -50,11 +40,6 @@ def rss_kib(pid):
     return 0
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 async def healthz_baseline(port, count):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     samples = []
@@ -72,13 +57,10 @@ async def healthz_baseline(port, count):
 
 
 async def run(args):
-    directory = tempfile.mkdtemp(prefix="kefu-load-")
-    port = free_port()
-    env = dict(os.environ, KEFU_DATA_DIR=f"{directory}/data", KEFU_DATABASE_URL=f"sqlite://{directory}/kefu.sqlite",
-               KEFU_HTTP_PORT=str(port), KEFU_LOG_LEVEL="warning")
-    server = subprocess.Popen([args.bin, "serve", "--demo"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with Kefu(args.bin, "--demo") as kefu:
+        port = kefu.port
+        server = kefu.process
+        base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)
@@ -149,10 +131,6 @@ async def run(args):
         }
         result["latency_ratio_p50"] = round(result["latency_ms"]["p50"] / result["baseline_healthz_ms"]["p50"], 1)
         print(json.dumps(result, indent=2))
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

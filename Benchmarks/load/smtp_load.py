@@ -14,30 +14,16 @@ Usage (release build recommended):
 """
 import argparse
 import json
-import os
-import shutil
 import smtplib
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
 
+from common import Kefu, free_port, percentile
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Tests" / "KefuMailTests" / "Fixtures"
 CORPUS = ["foxmail-gbk.eml", "outlook-gb2312-qp.eml", "apple-mail-utf8.eml", "html-only.eml", "big5.eml"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def with_message_id(raw, message_id):
@@ -49,14 +35,9 @@ def with_message_id(raw, message_id):
 
 
 def main(args):
-    directory = tempfile.mkdtemp(prefix="kefu-smtp-load-")
-    http_port, smtp_port = free_port(), free_port()
-    env = dict(os.environ, KEFU_DATA_DIR=f"{directory}/data", KEFU_DATABASE_URL=f"sqlite://{directory}/kefu.sqlite",
-               KEFU_HTTP_PORT=str(http_port), KEFU_SMTP_LISTEN=f"127.0.0.1:{smtp_port}", KEFU_SUPPORT_ADDRESS="support@kefu.example",
-               KEFU_LOG_LEVEL="warning")
-    server = subprocess.Popen([args.bin, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    smtp_port = free_port()
     corpus = [(FIXTURES / name).read_bytes() for name in CORPUS]
-    try:
+    with Kefu(args.bin, KEFU_SMTP_LISTEN=f"127.0.0.1:{smtp_port}", KEFU_SUPPORT_ADDRESS="support@kefu.example"):
         for _ in range(300):
             try:
                 with smtplib.SMTP("127.0.0.1", smtp_port, timeout=2) as probe:
@@ -108,10 +89,6 @@ def main(args):
         }
         result["latency_ratio_p50"] = round(result["latency_ms"]["p50"] / result["baseline_noop_ms"]["p50"], 1)
         print(json.dumps(result, indent=2))
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

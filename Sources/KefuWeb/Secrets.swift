@@ -77,12 +77,3 @@ public struct SecretBox: Sendable {
     }
 }
 
-/// Constant-time comparison for codes and tokens.
-func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-    let a = Array(lhs.utf8)
-    let b = Array(rhs.utf8)
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for index in a.indices { difference |= a[index] ^ b[index] }
-    return difference == 0
-}
