@@ -197,9 +197,46 @@ actor TestRelay: SMTPMailSink {
         }
     }
 
+    @Test(arguments: TestBackend.available)
+    func aReplySurvivesARelayOutageAndARestart(_ backend: TestBackend) async throws {
+        try await withChannel(backend) { store, channel, relay, blobs in
+            let raw = try [UInt8](Data(contentsOf: Self.fixtures.appendingPathComponent("gmail-utf8-reply.eml")))
+            _ = try await channel.ingest.ingest(raw: raw, envelope: nil)
+            // The relay is down (nothing listens on the port): the mail waits with the reason.
+            let deadPort = SMTPRelay(host: "127.0.0.1", port: 1)
+            let clock = ManualClock(Date())
+            let down = OutboxSender(
+                store: store, blobs: blobs, client: SMTPClient(relay: deadPort, hostname: "kefu.test", timeout: .seconds(5)),
+                replies: channel.replies, hub: EventHub(), wakeups: AsyncStream { $0.finish() }, logger: Logger(label: "test"),
+                now: { clock.now })
+            await down.sendDue()
+            let waiting = try #require(try await store.outbox(status: .queued, limit: 10).first)
+            #expect(waiting.lastError?.contains("connection") == true || waiting.lastError?.contains("refused") == true)
+            #expect(waiting.nextAttemptAt > clock.now)
+            // Kefu restarts (a new sender, same database); once the retry is due, it goes out.
+            clock.advance(by: OutboxSender.delay(afterAttempt: 1) + 1)
+            let restarted = OutboxSender(
+                store: store, blobs: blobs, client: SMTPClient(relay: SMTPRelay(host: "127.0.0.1", port: channel.settings.relay!.port), hostname: "kefu.test"),
+                replies: channel.replies, hub: EventHub(), wakeups: AsyncStream { $0.finish() }, logger: Logger(label: "test"),
+                now: { clock.now })
+            await restarted.sendDue()
+            #expect(await relay.received.count == 1)
+            #expect(try await store.outbox(status: .sent, limit: 10).first?.attempts == 2)
+        }
+    }
+
     @Test func retriesBackOff() {
         #expect(OutboxSender.delay(afterAttempt: 1) == 60)
         #expect(OutboxSender.delay(afterAttempt: 3) == 900)
         #expect(OutboxSender.delay(afterAttempt: 50) == 14400)
     }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    init(_ start: Date) { current = start }
+    var now: Date { lock.withLock { current } }
+    func advance(by seconds: TimeInterval) { lock.withLock { current += seconds } }
 }
