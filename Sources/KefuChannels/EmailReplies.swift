@@ -190,6 +190,16 @@ public struct EmailReplies: OutboundDelivery {
         try await enqueue(mail, kind: .notification, key: key, conversation: nil, messageRef: nil)
     }
 
+    /// A mail about the customer's account (verification, password reset, security notices):
+    /// from the support address, marked automatic, queued like every mail.
+    public func sendNotice(to address: String, subject: String, text: String, key: String) async throws {
+        let mail = OutgoingMail(
+            from: MailAddress(name: settings.supportName, address: settings.supportAddress), to: [MailAddress(address: address)],
+            subject: subject, messageId: settings.newMessageId(), date: now(), text: text + "\n\n\(settings.supportName)",
+            autoSubmitted: "auto-generated")
+        try await enqueue(mail, kind: .notification, key: key, conversation: nil, messageRef: nil)
+    }
+
     func enqueue(
         _ mail: OutgoingMail, kind: OutboxKind, key: String, conversation: Conversation?, messageRef: MessageID?, notBefore: Date? = nil,
         local: Bool? = nil

@@ -198,7 +198,7 @@ public protocol SettingsRepository: Sendable {
 /// Everything the application persists.
 public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
-    & WidgetSessionRepository & CannedReplyRepository & MailRepository & EmailCodeRepository
+    & WidgetSessionRepository & CannedReplyRepository & MailRepository & EmailCodeRepository & AccountRepository
 
 /// A live-chat visitor's session: which contact in which inbox the token speaks for.
 public struct WidgetSession: Sendable, Equatable {
@@ -427,4 +427,40 @@ public protocol MailRepository: Sendable {
     /// Agents' replies in email conversations since `since` that have no outbox mail (stored
     /// just before a crash): the sender queues them on start.
     func unsentReplies(since: Date, limit: Int) async throws -> [Message]
+}
+
+/// Wallet customers' accounts (issue 5): credentials, mailed tokens, sessions, security events.
+public protocol AccountRepository: Sendable {
+    /// Creates the account and links it to the contact with that email (created when new), so
+    /// the customer is the same on every support channel. `StoreError.conflict` when taken.
+    func createAccount(email: String, passwordHash: String, locale: String?, event: AccountEvent) async throws -> Account
+    func account(id: AccountID) async throws -> Account?
+    func account(contactId: ContactID) async throws -> Account?
+    /// The account with its secrets, for the login and password paths only.
+    func accountCredentials(email: String) async throws -> (Account, AccountCredentials)?
+    func accountCredentials(id: AccountID) async throws -> (Account, AccountCredentials)?
+    /// The newest `limit` earlier password hashes (the current one first).
+    func passwordHistory(accountId: AccountID, limit: Int) async throws -> [String]
+    /// Sets a new password (keeping the old one in the history), optionally ends every session
+    /// and locks withdrawals until a time, and records the event, in one transaction.
+    func setAccountPassword(
+        accountId: AccountID, passwordHash: String, revokeSessions: Bool, lockWithdrawalsUntil: Date?, event: AccountEvent
+    ) async throws
+    func markAccountEmailVerified(accountId: AccountID, event: AccountEvent) async throws
+
+    /// Stores a token (hashed) and voids the account's earlier unused tokens of that purpose.
+    func createAccountToken(accountId: AccountID, purpose: AccountTokenPurpose, tokenHash: String, expiresAt: Date) async throws
+    /// The account of a live token, without using it up.
+    func accountForToken(purpose: AccountTokenPurpose, tokenHash: String) async throws -> AccountID?
+    /// Uses the token up: true for exactly one caller however many try at once.
+    func consumeAccountToken(purpose: AccountTokenPurpose, tokenHash: String) async throws -> AccountID?
+
+    func createAccountSession(accountId: AccountID, tokenHash: String, userAgent: String?, clientAddress: String?, expiresAt: Date)
+        async throws -> AccountSession
+    /// The live session for a token hash (and its account), touching `last_seen_at`.
+    func accountSession(tokenHash: String) async throws -> (AccountSession, Account)?
+    func revokeAccountSession(tokenHash: String) async throws
+
+    func appendAccountEvent(accountId: AccountID, _ event: AccountEvent) async throws
+    func accountEvents(accountId: AccountID, limit: Int) async throws -> [AccountEvent]
 }

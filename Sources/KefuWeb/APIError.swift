@@ -25,6 +25,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case unsupportedMediaType
         case bodyTooLarge
         case conflict(String)
+        /// A mailed link's token that is unknown, used or expired.
+        case invalidToken
         case internalError
 
         static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.code == rhs.code }
@@ -48,6 +50,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .unsupportedMediaType: "unsupported_media_type"
             case .bodyTooLarge: "body_too_large"
             case .conflict(let what): "\(what)_conflict"
+            case .invalidToken: "invalid_token"
             case .internalError: "internal_error"
             }
         }
@@ -69,6 +72,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let unsupportedMediaType = APIError(kind: .unsupportedMediaType)
     public static let bodyTooLarge = APIError(kind: .bodyTooLarge)
     public static let internalError = APIError(kind: .internalError)
+    public static let invalidToken = APIError(kind: .invalidToken)
     public static func tooManyAttempts(retryAfter: Int) -> APIError { APIError(kind: .tooManyAttempts(retryAfter: retryAfter)) }
     public static func notFound(_ what: String) -> APIError { APIError(kind: .notFound(what)) }
     public static func invalidJSON(_ detail: String) -> APIError { APIError(kind: .invalidJSON(detail)) }
@@ -87,7 +91,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .forbidden, .twoFactorEnrollmentRequired, .passwordChangeRequired, .csrf: .forbidden
         case .notFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .invalidJSON, .validation: .badRequest
+        case .invalidJSON, .validation, .invalidToken: .badRequest
         case .unsupportedMediaType: .unsupportedMediaType
         case .bodyTooLarge: .contentTooLarge
         case .conflict: .conflict
@@ -116,14 +120,37 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .methodNotAllowed: return zh ? "此地址不支持该方法。" : "This address does not support that method."
         case .invalidJSON(let detail): return zh ? "请求体不是有效的 JSON：\(detail)" : "The request body is not valid JSON: \(detail)"
         case .validation(let fields):
-            let names = fields.map(\.0).joined(separator: ", ")
+            // Fields in order, each with the rules it broke when they have words (passwords).
+            var order: [String] = []
+            var rules: [String: [String]] = [:]
+            for (name, problem) in fields {
+                if !order.contains(name) { order.append(name) }
+                if case .rule(let code) = problem, let text = Self.ruleText[code] { rules[name, default: []].append(zh ? text.zh : text.en) }
+            }
+            let names = order.map { name in
+                guard let list = rules[name] else { return name }
+                return zh ? "\(name)（\(list.joined(separator: "；"))）" : "\(name) (\(list.joined(separator: "; ")))"
+            }.joined(separator: ", ")
             return zh ? "请检查以下字段：\(names)" : "Check these fields: \(names)"
         case .unsupportedMediaType: return zh ? "请求体必须是 application/json。" : "The request body must be application/json."
         case .bodyTooLarge: return zh ? "请求体过大。" : "The request body is too large."
         case .conflict(let what): return zh ? "该\(Self.zhName(what))已存在或状态冲突。" : "This \(what) already exists or conflicts."
+        case .invalidToken: return zh ? "链接无效或已过期，请重新申请。" : "This link is invalid or has expired. Ask for a new one."
         case .internalError: return zh ? "服务器出错了，我们已记录。" : "Something went wrong on our side; it has been logged."
         }
     }
+
+    /// Words for the rules of a customer's password, so the error names every rule broken.
+    static let ruleText: [String: (en: String, zh: String)] = [
+        "password_too_short": ("too short", "太短"),
+        "password_too_long": ("too long", "太长"),
+        "password_needs_letter": ("needs a letter", "需要包含字母"),
+        "password_needs_digit": ("needs a digit", "需要包含数字"),
+        "password_needs_symbol": ("needs a symbol", "需要包含符号"),
+        "password_common": ("one of the most common passwords", "属于最常见的密码"),
+        "password_contains_email": ("contains your email name", "包含邮箱用户名"),
+        "password_reused": ("one of your last passwords", "与最近使用过的密码相同"),
+    ]
 
     private static func zhName(_ what: String) -> String {
         switch what {

@@ -85,6 +85,12 @@ func buildRouter(
     // JSON API.
     let api = router.group("api/v1").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: true))
     AuthController(auth: auth, limits: limits).addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    // Wallet customers' accounts (their own tokens; public routes as far as agents go).
+    let accounts = AccountService(
+        store: store, hasher: hasher, policy: CustomerPasswordPolicy(commonPasswords: try CommonPasswords.load()), mailer: email.replies,
+        throttler: LoginThrottler(), dummyHash: try await hasher.dummyHash(), settings: .init(publicURL: configuration.publicURL),
+        now: { Date() })
+    AccountController(service: accounts, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let authenticated = api.group(context: AuthenticatedContext.self)
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)

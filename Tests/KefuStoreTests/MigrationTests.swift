@@ -33,6 +33,10 @@ import Testing
             sqlite: "3f2e268644cc692b8bf5070d16a22f20f4cbb507b2949a05cf5477c87bf20b29",
             postgres: "3f2e268644cc692b8bf5070d16a22f20f4cbb507b2949a05cf5477c87bf20b29"
         ),
+        7: (
+            sqlite: "3565a28754925fcb68d0388d81dc64d2cf0837e3d99ff61f56f657446de4480e",
+            postgres: "22bff939d60c26a18feebd442ee3dd173cb4fa09c9d6e79502e3aabdb4966b61"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -1,0 +1,107 @@
+import Foundation
+
+public enum AccountTag {}
+public typealias AccountID = Identifier<AccountTag>
+
+/// A wallet customer's account as Kefu keeps it. Secrets (password hash, TOTP secret) stay in
+/// `AccountCredentials` so they cannot leak into a response.
+public struct Account: Sendable, Equatable, Codable {
+    public var id: AccountID
+    public var email: String
+    public var emailVerified: Bool
+    /// The customer on every support channel (the contact with this email).
+    public var contactId: ContactID?
+    public var locale: String?
+    /// Verification (KYC) tier, 0 (unverified) to 3.
+    public var tier: Int
+    public var totpEnabled: Bool
+    public var antiPhishingCode: String?
+    /// Withdrawals are blocked until then after a security change.
+    public var withdrawalsLockedUntil: Date?
+    public var createdAt: Date
+
+    public init(
+        id: AccountID, email: String, emailVerified: Bool = false, contactId: ContactID? = nil, locale: String? = nil, tier: Int = 0,
+        totpEnabled: Bool = false, antiPhishingCode: String? = nil, withdrawalsLockedUntil: Date? = nil, createdAt: Date
+    ) {
+        self.id = id
+        self.email = email
+        self.emailVerified = emailVerified
+        self.contactId = contactId
+        self.locale = locale
+        self.tier = tier
+        self.totpEnabled = totpEnabled
+        self.antiPhishingCode = antiPhishingCode
+        self.withdrawalsLockedUntil = withdrawalsLockedUntil
+        self.createdAt = createdAt
+    }
+}
+
+/// The secret half of an account, read only by the login and password paths.
+public struct AccountCredentials: Sendable, Equatable {
+    public var passwordHash: String
+    public var sealedTOTPSecret: String?
+    public var lastTOTPStep: Int64?
+
+    public init(passwordHash: String, sealedTOTPSecret: String? = nil, lastTOTPStep: Int64? = nil) {
+        self.passwordHash = passwordHash
+        self.sealedTOTPSecret = sealedTOTPSecret
+        self.lastTOTPStep = lastTOTPStep
+    }
+}
+
+/// What a mailed single-use account token is for.
+public enum AccountTokenPurpose: String, Sendable, Codable {
+    case verifyEmail = "verify_email"
+    case passwordReset = "password_reset"
+}
+
+/// A signed-in device.
+public struct AccountSession: Sendable, Equatable, Codable {
+    public var id: String
+    public var accountId: AccountID
+    public var userAgent: String?
+    public var clientAddress: String?
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    public var expiresAt: Date
+
+    public init(
+        id: String, accountId: AccountID, userAgent: String?, clientAddress: String?, createdAt: Date, lastSeenAt: Date, expiresAt: Date
+    ) {
+        self.id = id
+        self.accountId = accountId
+        self.userAgent = userAgent
+        self.clientAddress = clientAddress
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Something that happened to an account's security (shown to the customer and to agents).
+public struct AccountEvent: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case registered
+        case emailVerified = "email_verified"
+        case login
+        case loginFailed = "login_failed"
+        case passwordResetRequested = "password_reset_requested"
+        case passwordChanged = "password_changed"
+        case sessionsRevoked = "sessions_revoked"
+    }
+
+    public var kind: Kind
+    public var detail: [String: String]
+    public var clientAddress: String?
+    public var userAgent: String?
+    public var createdAt: Date
+
+    public init(kind: Kind, detail: [String: String] = [:], clientAddress: String? = nil, userAgent: String? = nil, createdAt: Date) {
+        self.kind = kind
+        self.detail = detail
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent
+        self.createdAt = createdAt
+    }
+}

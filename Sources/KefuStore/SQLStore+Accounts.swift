@@ -1,0 +1,283 @@
+import Foundation
+import KefuCore
+import SQLKit
+
+extension SQLStore: AccountRepository {
+    static let accountColumns = """
+        id, email, contact_id, password_hash, email_verified_at, locale, tier, totp_secret_sealed, totp_enabled, totp_last_step,
+        anti_phishing_code, withdrawals_locked_until, created_at
+        """
+
+    static func account(from row: any SQLRow) throws -> Account {
+        Account(
+            id: AccountID(rawValue: try row.string("id")), email: try row.string("email"),
+            emailVerified: try row.decode(column: "email_verified_at", as: Int64?.self) != nil,
+            contactId: try row.optionalString("contact_id").map(ContactID.init(rawValue:)), locale: try row.optionalString("locale"),
+            tier: try row.decode(column: "tier", as: Int.self), totpEnabled: try row.bool("totp_enabled"),
+            antiPhishingCode: try row.optionalString("anti_phishing_code"),
+            withdrawalsLockedUntil: try row.decode(column: "withdrawals_locked_until", as: Int64?.self).map(Clock.date),
+            createdAt: try row.date("created_at"))
+    }
+
+    static func accountCredentials(from row: any SQLRow) throws -> AccountCredentials {
+        AccountCredentials(
+            passwordHash: try row.string("password_hash"), sealedTOTPSecret: try row.optionalString("totp_secret_sealed"),
+            lastTOTPStep: try row.decode(column: "totp_last_step", as: Int64?.self))
+    }
+
+    static func insertAccountEvent(_ accountId: AccountID, _ event: AccountEvent, on sql: any SQLDatabase) async throws {
+        let detail = String(decoding: try JSONEncoder.sorted.encode(event.detail), as: UTF8.self)
+        try await sql.raw(
+            """
+            INSERT INTO account_events (account_id, kind, detail, client_address, user_agent, created_at)
+            VALUES (\(bind: accountId.rawValue), \(bind: event.kind.rawValue), \(bind: detail), \(bind: event.clientAddress),
+                \(bind: event.userAgent.map { String($0.prefix(300)) }), \(bind: Clock.millis(event.createdAt)))
+            """
+        ).run()
+    }
+
+    public func createAccount(email: String, passwordHash: String, locale: String?, event: AccountEvent) async throws -> Account {
+        let address = EmailAddress.normalize(email)
+        let id = AccountID.generate()
+        let at = Clock.millis(now())
+        do {
+            return try await database.write { sql in
+                var contactId: String
+                if let row = try await sql.raw("SELECT id FROM contacts WHERE email = \(bind: address)").first() {
+                    contactId = try row.string("id")
+                } else {
+                    contactId = ContactID.generate().rawValue
+                    try await sql.raw(
+                        """
+                        INSERT INTO contacts (id, name, email, locale, created_at, updated_at)
+                        VALUES (\(bind: contactId), NULL, \(bind: address), \(bind: locale), \(bind: at), \(bind: at))
+                        """
+                    ).run()
+                }
+                try await sql.raw(
+                    """
+                    INSERT INTO accounts (id, email, contact_id, password_hash, locale, tier, totp_enabled, created_at, updated_at)
+                    VALUES (\(bind: id.rawValue), \(bind: address), \(bind: contactId), \(bind: passwordHash), \(bind: locale), 0, \(false),
+                        \(bind: at), \(bind: at))
+                    """
+                ).run()
+                try await Self.insertAccountEvent(id, event, on: sql)
+                guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: id.rawValue)").first()
+                else { throw StoreError.notFound("account") }
+                return try Self.account(from: row)
+            }
+        } catch where isUniqueViolation(error) {
+            throw StoreError.conflict("an account with this email exists")
+        }
+    }
+
+    public func account(id: AccountID) async throws -> Account? {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: id.rawValue)").first().map(Self.account(from:))
+        }
+    }
+
+    public func account(contactId: ContactID) async throws -> Account? {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE contact_id = \(bind: contactId.rawValue)").first()
+                .map(Self.account(from:))
+        }
+    }
+
+    public func accountCredentials(email: String) async throws -> (Account, AccountCredentials)? {
+        let address = EmailAddress.normalize(email)
+        return try await database.read { sql in
+            guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE email = \(bind: address)").first()
+            else { return nil }
+            return (try Self.account(from: row), try Self.accountCredentials(from: row))
+        }
+    }
+
+    public func accountCredentials(id: AccountID) async throws -> (Account, AccountCredentials)? {
+        try await database.read { sql in
+            guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: id.rawValue)").first()
+            else { return nil }
+            return (try Self.account(from: row), try Self.accountCredentials(from: row))
+        }
+    }
+
+    public func passwordHistory(accountId: AccountID, limit: Int) async throws -> [String] {
+        try await database.read { sql in
+            var hashes: [String] = []
+            if let current = try await sql.raw("SELECT password_hash FROM accounts WHERE id = \(bind: accountId.rawValue)").first() {
+                hashes.append(try current.string("password_hash"))
+            }
+            let earlier = try await sql.raw(
+                """
+                SELECT password_hash FROM account_password_history WHERE account_id = \(bind: accountId.rawValue)
+                ORDER BY id DESC LIMIT \(bind: max(limit - 1, 0))
+                """
+            ).all().map { try $0.string("password_hash") }
+            return hashes + earlier
+        }
+    }
+
+    public func setAccountPassword(
+        accountId: AccountID, passwordHash: String, revokeSessions: Bool, lockWithdrawalsUntil: Date?, event: AccountEvent
+    ) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            guard let row = try await sql.raw("SELECT password_hash, withdrawals_locked_until FROM accounts WHERE id = \(bind: accountId.rawValue)").first()
+            else { throw StoreError.notFound("account") }
+            try await sql.raw(
+                """
+                INSERT INTO account_password_history (account_id, password_hash, created_at)
+                VALUES (\(bind: accountId.rawValue), \(bind: try row.string("password_hash")), \(bind: at))
+                """
+            ).run()
+            // A lock only ever extends: a second change does not shorten the first one's lock.
+            let current = try row.decode(column: "withdrawals_locked_until", as: Int64?.self)
+            let lock = lockWithdrawalsUntil.map { max(Clock.millis($0), current ?? 0) } ?? current
+            try await sql.raw(
+                """
+                UPDATE accounts SET password_hash = \(bind: passwordHash), withdrawals_locked_until = \(bind: lock), updated_at = \(bind: at)
+                WHERE id = \(bind: accountId.rawValue)
+                """
+            ).run()
+            if revokeSessions {
+                try await sql.raw(
+                    "UPDATE account_sessions SET revoked_at = \(bind: at) WHERE account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL"
+                ).run()
+            }
+            try await Self.insertAccountEvent(accountId, event, on: sql)
+        }
+    }
+
+    public func markAccountEmailVerified(accountId: AccountID, event: AccountEvent) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, \(bind: at)), updated_at = \(bind: at)
+                WHERE id = \(bind: accountId.rawValue)
+                """
+            ).run()
+            try await Self.insertAccountEvent(accountId, event, on: sql)
+        }
+    }
+
+    public func createAccountToken(accountId: AccountID, purpose: AccountTokenPurpose, tokenHash: String, expiresAt: Date) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE account_tokens SET expires_at = \(bind: at)
+                WHERE account_id = \(bind: accountId.rawValue) AND purpose = \(bind: purpose.rawValue) AND used_at IS NULL AND expires_at > \(bind: at)
+                """
+            ).run()
+            try await sql.raw(
+                """
+                INSERT INTO account_tokens (id, account_id, purpose, token_hash, expires_at, created_at)
+                VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: accountId.rawValue), \(bind: purpose.rawValue), \(bind: tokenHash),
+                    \(bind: Clock.millis(expiresAt)), \(bind: at))
+                """
+            ).run()
+        }
+    }
+
+    public func accountForToken(purpose: AccountTokenPurpose, tokenHash: String) async throws -> AccountID? {
+        let at = Clock.millis(now())
+        return try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT account_id FROM account_tokens
+                WHERE token_hash = \(bind: tokenHash) AND purpose = \(bind: purpose.rawValue) AND used_at IS NULL AND expires_at > \(bind: at)
+                """
+            ).first().map { AccountID(rawValue: try $0.string("account_id")) }
+        }
+    }
+
+    public func consumeAccountToken(purpose: AccountTokenPurpose, tokenHash: String) async throws -> AccountID? {
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            // One conditional UPDATE: of any number of parallel callers exactly one sees the row.
+            try await sql.raw(
+                """
+                UPDATE account_tokens SET used_at = \(bind: at)
+                WHERE token_hash = \(bind: tokenHash) AND purpose = \(bind: purpose.rawValue) AND used_at IS NULL AND expires_at > \(bind: at)
+                RETURNING account_id
+                """
+            ).first().map { AccountID(rawValue: try $0.string("account_id")) }
+        }
+    }
+
+    static let accountSessionColumns = "id, account_id, user_agent, client_address, created_at, last_seen_at, expires_at"
+
+    static func accountSession(from row: any SQLRow) throws -> AccountSession {
+        AccountSession(
+            id: try row.string("id"), accountId: AccountID(rawValue: try row.string("account_id")), userAgent: try row.optionalString("user_agent"),
+            clientAddress: try row.optionalString("client_address"), createdAt: try row.date("created_at"),
+            lastSeenAt: try row.date("last_seen_at"), expiresAt: try row.date("expires_at"))
+    }
+
+    public func createAccountSession(accountId: AccountID, tokenHash: String, userAgent: String?, clientAddress: String?, expiresAt: Date)
+        async throws -> AccountSession
+    {
+        let at = Clock.millis(now())
+        let session = AccountSession(
+            id: UUID().uuidString.lowercased(), accountId: accountId, userAgent: userAgent.map { String($0.prefix(300)) },
+            clientAddress: clientAddress, createdAt: Clock.date(at), lastSeenAt: Clock.date(at), expiresAt: Clock.date(Clock.millis(expiresAt)))
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                INSERT INTO account_sessions (id, account_id, token_hash, user_agent, client_address, created_at, last_seen_at, expires_at)
+                VALUES (\(bind: session.id), \(bind: accountId.rawValue), \(bind: tokenHash), \(bind: session.userAgent), \(bind: clientAddress),
+                    \(bind: at), \(bind: at), \(bind: Clock.millis(expiresAt)))
+                """
+            ).run()
+        }
+        return session
+    }
+
+    public func accountSession(tokenHash: String) async throws -> (AccountSession, Account)? {
+        let at = Clock.millis(now())
+        return try await database.read { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT \(unsafeRaw: Self.accountSessionColumns) FROM account_sessions
+                    WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL AND expires_at > \(bind: at)
+                    """
+                ).first(),
+                let account = try await sql.raw(
+                    "SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: try row.string("account_id"))"
+                ).first()
+            else { return nil }
+            return (try Self.accountSession(from: row), try Self.account(from: account))
+        }
+    }
+
+    public func revokeAccountSession(tokenHash: String) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw("UPDATE account_sessions SET revoked_at = \(bind: at) WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL")
+                .run()
+        }
+    }
+
+    public func appendAccountEvent(accountId: AccountID, _ event: AccountEvent) async throws {
+        try await database.write { sql in try await Self.insertAccountEvent(accountId, event, on: sql) }
+    }
+
+    public func accountEvents(accountId: AccountID, limit: Int) async throws -> [AccountEvent] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT kind, detail, client_address, user_agent, created_at FROM account_events
+                WHERE account_id = \(bind: accountId.rawValue) ORDER BY id DESC LIMIT \(bind: limit)
+                """
+            ).all().map { row in
+                AccountEvent(
+                    kind: try row.enumValue("kind", as: AccountEvent.Kind.self),
+                    detail: (try? JSONDecoder().decode([String: String].self, from: Data(try row.string("detail").utf8))) ?? [:],
+                    clientAddress: try row.optionalString("client_address"), userAgent: try row.optionalString("user_agent"),
+                    createdAt: try row.date("created_at"))
+            }
+        }
+    }
+}

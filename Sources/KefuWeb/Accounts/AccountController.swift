@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import KefuCore
+import KefuStore
+
+/// `/api/v1/accounts…`: the customer's own account API. Customers authenticate with the token
+/// from `POST /api/v1/accounts/sessions` (`Authorization: Bearer …`), separate from agents'.
+struct AccountController {
+    let service: AccountService
+    let limits: BodyLimits
+
+    struct RegisterBody: Decodable {
+        let email: String
+        let password: String
+        let locale: String?
+    }
+    struct LoginBody: Decodable {
+        let email: String
+        let password: String
+        let otp: String?
+    }
+    struct EmailBody: Decodable { let email: String }
+    struct TokenBody: Decodable { let token: String }
+    struct ResetBody: Decodable {
+        let token: String
+        let password: String
+    }
+    struct Done: Encodable, Sendable { let ok = true }
+
+    func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    func addRoutes(to group: CatalogedGroup<KefuRequestContext>) {
+        group.post("accounts") { request, context in
+            let body = try await request.decodeJSON(RegisterBody.self, limit: limits.small)
+            return JSONResponse(
+                try await service.register(
+                    email: body.email, password: body.password, locale: body.locale, userAgent: request.headers[.userAgent],
+                    address: context.peerAddress),
+                status: .created)
+        }
+        group.post("accounts/verify") { request, context in
+            let body = try await request.decodeJSON(TokenBody.self, limit: limits.small)
+            try await service.verifyEmail(token: body.token, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done())
+        }
+        group.post("accounts/sessions") { request, context in
+            let body = try await request.decodeJSON(LoginBody.self, limit: limits.small)
+            return JSONResponse(
+                try await service.login(
+                    email: body.email, password: body.password, otp: body.otp, userAgent: request.headers[.userAgent],
+                    address: context.peerAddress))
+        }
+        group.delete("accounts/sessions/current") { request, _ in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            _ = try await service.session(token: token)
+            try await service.logout(token: token)
+            return JSONResponse(Done())
+        }
+        group.get("accounts/me") { request, _ in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            return JSONResponse(try await service.session(token: token).1)
+        }
+        group.post("accounts/password-reset") { request, context in
+            let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
+            try await service.requestPasswordReset(email: body.email, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done(), status: .accepted)
+        }
+        group.post("accounts/password-reset/confirm") { request, context in
+            let body = try await request.decodeJSON(ResetBody.self, limit: limits.small)
+            try await service.confirmPasswordReset(
+                token: body.token, password: body.password, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done())
+        }
+    }
+}

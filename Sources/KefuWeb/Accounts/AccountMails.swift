@@ -1,0 +1,35 @@
+import Foundation
+import KefuCore
+
+/// The texts of the mails Kefu sends about an account, in the customer's language. Every one
+/// ends with the reminder that support never asks for secrets.
+enum AccountMails {
+    static func chinese(_ locale: String?) -> Bool { locale.flatMap(UILocale.init(tag:)) == .zhCN }
+
+    static let warningZh = "我们绝不会索要您的密码、助记词、私钥或验证码。"
+    static let warningEn = "We will never ask for your password, recovery phrase, private keys or codes."
+
+    static func verify(link: String, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("请验证您的邮箱", "您好，\n\n请打开下面的链接验证您的邮箱（24 小时内有效）：\n\(link)\n\n如果不是您本人注册，请忽略本邮件。\n\(warningZh)")
+            : ("Verify your email", "Hello,\n\nOpen this link to verify your email (valid for 24 hours):\n\(link)\n\nIf you did not sign up, ignore this mail.\n\(warningEn)")
+    }
+
+    static func reset(link: String, minutes: Int, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("重置您的密码", "您好，\n\n我们收到了重置您账户密码的请求。请在 \(minutes) 分钟内打开下面的链接设置新密码（仅可使用一次）：\n\(link)\n\n如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n\(warningZh)")
+            : ("Reset your password", "Hello,\n\nWe received a request to reset your password. Open this link within \(minutes) minutes to choose a new one (it works once):\n\(link)\n\nIf you did not ask for this, ignore this mail; your password stays as it is.\n\(warningEn)")
+    }
+
+    static func passwordChanged(lockHours: Int, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("您的密码已更改", "您好，\n\n您的账户密码刚刚被更改，所有设备已退出登录。为保护您的资金，提现将暂停 \(lockHours) 小时。\n\n如果不是您本人操作，请立即联系客服。\n\(warningZh)")
+            : ("Your password was changed", "Hello,\n\nYour password was just changed and every device was signed out. To protect your funds, withdrawals are paused for \(lockHours) hours.\n\nIf this was not you, contact support at once.\n\(warningEn)")
+    }
+
+    static func alreadyRegistered(locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("您已经有账户了", "您好，\n\n有人（可能是您自己）尝试用这个邮箱注册新账户，但它已经注册过了。如果忘记了密码，可以在登录页选择“忘记密码”。\n\n如果不是您本人操作，无需处理。\n\(warningZh)")
+            : ("You already have an account", "Hello,\n\nSomeone (perhaps you) tried to sign up with this email, which already has an account. If you forgot your password, use \"Forgot password\" on the sign-in page.\n\nIf this was not you, there is nothing to do.\n\(warningEn)")
+    }
+}

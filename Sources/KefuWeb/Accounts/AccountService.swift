@@ -1,0 +1,180 @@
+import Crypto
+import Foundation
+import KefuChannels
+import KefuCore
+import KefuStore
+
+/// Wallet customers' self-service: registration, email verification, login, password reset.
+/// No answer, status or timing tells whether an email has an account (OWASP ASVS V6, NIST
+/// SP 800-63B): unknown addresses cost the same bcrypt time, reset requests answer before any
+/// mail work is done, registrations of taken addresses look like new ones.
+struct AccountService: Sendable {
+    struct Settings: Sendable {
+        var publicURL: String
+        var resetLifetime: TimeInterval = 30 * 60
+        var verifyLifetime: TimeInterval = 24 * 3600
+        var sessionLifetime: TimeInterval = 30 * 24 * 3600
+        /// Withdrawals pause this long after a password reset or another security change.
+        var withdrawalLock: TimeInterval = 24 * 3600
+    }
+
+    let store: any AccountRepository
+    let hasher: PasswordHasher
+    let policy: CustomerPasswordPolicy
+    let mailer: EmailReplies
+    let throttler: LoginThrottler
+    let dummyHash: String
+    let settings: Settings
+    let now: @Sendable () -> Date
+
+    static let resetPolicy = ThrottlePolicy(freeAttempts: 3, window: 15 * 60, baseDelay: 30, maxDelay: 300)
+
+    func keys(_ scope: String, email: String, address: String?) -> [(String, ThrottlePolicy)] {
+        [("customer-\(scope):\(EmailAddress.normalize(email))", .perAccount), ("customer-\(scope)-address:\(address ?? "unknown")", .perAddress)]
+    }
+
+    /// Every rule the password breaks, the history included (its last `historyDepth` hashes).
+    func checkPassword(_ password: String, email: String, history: [String]) async throws {
+        var broken = policy.broken(password, email: email)
+        for hash in history.prefix(policy.historyDepth) where try await hasher.verify(password, hash: hash) {
+            broken.append(.reused)
+            break
+        }
+        guard broken.isEmpty else {
+            var failure = ValidationFailure()
+            for rule in broken { failure.add("password", .rule(rule.rawValue)) }
+            throw APIError.validation(failure)
+        }
+    }
+
+    struct Registered: Encodable, Sendable {
+        let id: AccountID
+        let email: String
+        let emailVerified: Bool
+    }
+
+    func register(email rawEmail: String, password: String, locale: String?, userAgent: String?, address: String?) async throws -> Registered {
+        let email = EmailAddress.normalize(rawEmail)
+        guard EmailAddress.isPlausible(email) else { throw APIError.validation("email", .invalid) }
+        try await checkPassword(password, email: email, history: [])
+        let hash = try await hasher.hash(password)
+        let chosenLocale = locale.map { UILocale(tag: $0)?.rawValue ?? UILocale.en.rawValue }
+        do {
+            let account = try await store.createAccount(
+                email: email, passwordHash: hash, locale: chosenLocale,
+                event: AccountEvent(kind: .registered, clientAddress: address, userAgent: userAgent, createdAt: now()))
+            try await sendVerification(account)
+            return Registered(id: account.id, email: account.email, emailVerified: false)
+        } catch StoreError.conflict {
+            // Taken: the same answer as a new account; the owner hears of it by mail.
+            let mail = AccountMails.alreadyRegistered(locale: chosenLocale)
+            try await mailer.sendNotice(to: email, subject: mail.subject, text: mail.text, key: "taken:\(UUID().uuidString)")
+            return Registered(id: .generate(), email: email, emailVerified: false)
+        }
+    }
+
+    func sendVerification(_ account: Account) async throws {
+        let token = RandomToken.make()
+        try await store.createAccountToken(
+            accountId: account.id, purpose: .verifyEmail, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.verifyLifetime))
+        let mail = AccountMails.verify(link: "\(settings.publicURL)/account/verify?token=\(token)", locale: account.locale)
+        try await mailer.sendNotice(to: account.email, subject: mail.subject, text: mail.text, key: "verify:\(TokenDigest.of(token))")
+    }
+
+    func verifyEmail(token: String, userAgent: String?, address: String?) async throws {
+        guard token.count <= 200, let id = try await store.consumeAccountToken(purpose: .verifyEmail, tokenHash: TokenDigest.of(token)) else {
+            throw APIError.invalidToken
+        }
+        try await store.markAccountEmailVerified(
+            accountId: id, event: AccountEvent(kind: .emailVerified, clientAddress: address, userAgent: userAgent, createdAt: now()))
+    }
+
+    struct LoginResult: Encodable, Sendable {
+        let token: String
+        let expiresAt: Date
+        let account: Account
+    }
+
+    /// Email and password (and the code when 2FA is on). Every failure is the same
+    /// `invalid_credentials`: it never says which factor was wrong or whether the email exists.
+    func login(email: String, password: String, otp: String?, userAgent: String?, address: String?) async throws -> LoginResult {
+        let keys = keys("login", email: email, address: address)
+        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        let found = try await store.accountCredentials(email: email)
+        let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
+        // Second factors arrive with TOTP enrolment; until an account enrols, none is asked.
+        guard let (account, _) = found, matches, !account.totpEnabled || (otp.map { !$0.isEmpty } ?? false) else {
+            await throttler.recordFailure(keys)
+            if let account = found?.0 {
+                try? await store.appendAccountEvent(
+                    accountId: account.id, AccountEvent(kind: .loginFailed, clientAddress: address, userAgent: userAgent, createdAt: now()))
+            }
+            throw APIError.invalidCredentials
+        }
+        await throttler.reset(keys[0].0)
+        let token = RandomToken.make()
+        let session = try await store.createAccountSession(
+            accountId: account.id, tokenHash: TokenDigest.of(token), userAgent: userAgent, clientAddress: address,
+            expiresAt: now().addingTimeInterval(settings.sessionLifetime))
+        try await store.appendAccountEvent(
+            accountId: account.id, AccountEvent(kind: .login, clientAddress: address, userAgent: userAgent, createdAt: now()))
+        return LoginResult(token: token, expiresAt: session.expiresAt, account: account)
+    }
+
+    /// Always the same quick answer. The mail work runs after the answer is decided, so an
+    /// existing account does not take measurably longer than an unknown address.
+    func requestPasswordReset(email rawEmail: String, userAgent: String?, address: String?) async throws {
+        let email = EmailAddress.normalize(rawEmail)
+        guard EmailAddress.isPlausible(email) else { throw APIError.validation("email", .invalid) }
+        let keys = keys("reset", email: email, address: address).map { ($0.0, Self.resetPolicy) }
+        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        // Counted as a "failure" for the limiter: it limits requests, successful or not.
+        await throttler.recordFailure(keys)
+        let found = try await store.accountCredentials(email: email)?.0
+        guard let account = found else { return }
+        let service = self
+        Task {
+            try? await service.sendReset(account, userAgent: userAgent, address: address)
+        }
+    }
+
+    func sendReset(_ account: Account, userAgent: String?, address: String?) async throws {
+        let token = RandomToken.make()
+        try await store.createAccountToken(
+            accountId: account.id, purpose: .passwordReset, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.resetLifetime))
+        try await store.appendAccountEvent(
+            accountId: account.id, AccountEvent(kind: .passwordResetRequested, clientAddress: address, userAgent: userAgent, createdAt: now()))
+        let mail = AccountMails.reset(
+            link: "\(settings.publicURL)/account/reset?token=\(token)", minutes: Int(settings.resetLifetime / 60), locale: account.locale)
+        try await mailer.sendNotice(to: account.email, subject: mail.subject, text: mail.text, key: "reset:\(TokenDigest.of(token))")
+    }
+
+    /// Sets the new password with a live reset token: the token works once (of any number of
+    /// parallel tries exactly one wins), every session ends, withdrawals pause, the customer
+    /// is told by mail.
+    func confirmPasswordReset(token: String, password: String, userAgent: String?, address: String?) async throws {
+        let hash = TokenDigest.of(token)
+        guard token.count <= 200, let id = try await store.accountForToken(purpose: .passwordReset, tokenHash: hash),
+            let (account, _) = try await store.accountCredentials(id: id)
+        else { throw APIError.invalidToken }
+        try await checkPassword(password, email: account.email, history: try await store.passwordHistory(accountId: id, limit: policy.historyDepth))
+        let newHash = try await hasher.hash(password)
+        guard try await store.consumeAccountToken(purpose: .passwordReset, tokenHash: hash) == id else { throw APIError.invalidToken }
+        try await store.setAccountPassword(
+            accountId: id, passwordHash: newHash, revokeSessions: true, lockWithdrawalsUntil: now().addingTimeInterval(settings.withdrawalLock),
+            event: AccountEvent(kind: .passwordChanged, detail: ["via": "reset"], clientAddress: address, userAgent: userAgent, createdAt: now()))
+        let mail = AccountMails.passwordChanged(lockHours: Int(settings.withdrawalLock / 3600), locale: account.locale)
+        try await mailer.sendNotice(to: account.email, subject: mail.subject, text: mail.text, key: "changed:\(hash)")
+    }
+
+    func session(token: String) async throws -> (AccountSession, Account) {
+        guard token.count <= 200, let found = try await store.accountSession(tokenHash: TokenDigest.of(token)) else {
+            throw APIError.unauthenticated
+        }
+        return found
+    }
+
+    func logout(token: String) async throws {
+        try await store.revokeAccountSession(tokenHash: TokenDigest.of(token))
+    }
+}
