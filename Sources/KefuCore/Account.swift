@@ -89,6 +89,9 @@ public struct AccountEvent: Sendable, Equatable, Codable {
         case passwordResetRequested = "password_reset_requested"
         case passwordChanged = "password_changed"
         case sessionsRevoked = "sessions_revoked"
+        case twoFactorEnabled = "two_factor_enabled"
+        case twoFactorDisabled = "two_factor_disabled"
+        case recoveryCodeUsed = "recovery_code_used"
     }
 
     public var kind: Kind

@@ -463,4 +463,17 @@ public protocol AccountRepository: Sendable {
 
     func appendAccountEvent(accountId: AccountID, _ event: AccountEvent) async throws
     func accountEvents(accountId: AccountID, limit: Int) async throws -> [AccountEvent]
+
+    /// Stores a new (sealed) TOTP secret, not yet enabled; false when 2FA is already on.
+    func startAccountTOTP(accountId: AccountID, sealedSecret: String) async throws -> Bool
+    /// Turns 2FA on with the confirming code's step claimed and fresh recovery codes (hashes),
+    /// pausing withdrawals; false when it was on already or no secret was started.
+    func enableAccountTOTP(accountId: AccountID, step: Int64, recoveryCodeHashes: [String], lockWithdrawalsUntil: Date, event: AccountEvent)
+        async throws -> Bool
+    func disableAccountTOTP(accountId: AccountID, lockWithdrawalsUntil: Date, event: AccountEvent) async throws
+    /// Claims a TOTP time step: true for exactly one caller per step (no replay, also in parallel).
+    func claimAccountTOTPStep(accountId: AccountID, step: Int64) async throws -> Bool
+    /// Uses up one recovery code: true for exactly one caller.
+    func consumeRecoveryCode(accountId: AccountID, codeHash: String) async throws -> Bool
+    func remainingRecoveryCodes(accountId: AccountID) async throws -> Int
 }

@@ -89,6 +89,7 @@ func buildRouter(
     let accounts = AccountService(
         store: store, hasher: hasher, policy: CustomerPasswordPolicy(commonPasswords: try CommonPasswords.load()), mailer: email.replies,
         throttler: LoginThrottler(), dummyHash: try await hasher.dummyHash(), settings: .init(publicURL: configuration.publicURL),
+        twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: 24 * 3600, now: { Date() }),
         now: { Date() })
     AccountController(service: accounts, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let authenticated = api.group(context: AuthenticatedContext.self)

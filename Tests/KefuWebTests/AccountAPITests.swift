@@ -106,3 +106,90 @@ import Testing
         }
     }
 }
+
+@Suite struct AccountTwoFactorTests {
+    func secret(from uri: String) throws -> String { try TOTPTestSupport.secret(fromURI: uri) }
+
+    @Test func enrolLogInOnceAndRecover() async throws {
+        try await TestApp.run { client, app in
+            let password = "Two-factor-pass-2026!"
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"zhao@example.cn","password":"\#(password)"}"#)
+            let session = try #require(
+                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"zhao@example.cn","password":"\#(password)"}"#)
+                    .object["token"] as? String)
+            let setup = try await client.json(.post, "/api/v1/accounts/me/2fa/setup", token: session)
+            #expect((setup.object["qrSvg"] as? String)?.hasPrefix("<svg") == true)
+            let secret = try secret(from: try #require(setup.object["otpauthUri"] as? String))
+            let totp = TOTPService()
+            let now = TOTPService.step(at: Date())
+            #expect(try await client.json(.post, "/api/v1/accounts/me/2fa/confirm", token: session, body: #"{"code":"000000"}"#).code == "invalid_otp")
+            let confirmed = try await client.json(
+                .post, "/api/v1/accounts/me/2fa/confirm", token: session, body: #"{"code":"\#(totp.code(secret: secret, step: now))"}"#)
+            let recovery = try #require(confirmed.object["recoveryCodes"] as? [String])
+            #expect(recovery.count == 10 && Set(recovery).count == 10)
+            let account = try #require(try await app.store.accountCredentials(email: "zhao@example.cn")?.0)
+            #expect(account.totpEnabled)
+            #expect((account.withdrawalsLockedUntil?.timeIntervalSinceNow ?? 0) > 23 * 3600)
+
+            // Without the code, or with the code that confirmed enrolment: the same refusal.
+            let login = #"{"email":"zhao@example.cn","password":"\#(password)""#
+            #expect(try await client.json(.post, "/api/v1/accounts/sessions", body: login + "}").code == "invalid_credentials")
+            let replay = try await client.json(.post, "/api/v1/accounts/sessions", body: login + #","otp":"\#(totp.code(secret: secret, step: now))"}"#)
+            #expect(replay.code == "invalid_credentials")
+            // 50 logins at once with the next code: exactly one gets in.
+            let next = totp.code(secret: secret, step: now + 1)
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        try await client.json(.post, "/api/v1/accounts/sessions", body: login + #","otp":"\#(next)"}"#).status == .ok
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+        }
+    }
+
+    @Test func aResetNeedsTheSecondFactorAndRecoveryCodesWorkOnce() async throws {
+        try await TestApp.run { client, app in
+            let password = "Recover-me-2026!"
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"sun@example.cn","password":"\#(password)"}"#)
+            let session = try #require(
+                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"sun@example.cn","password":"\#(password)"}"#)
+                    .object["token"] as? String)
+            let setup = try await client.json(.post, "/api/v1/accounts/me/2fa/setup", token: session)
+            let secret = try TOTPTestSupport.secret(fromURI: setup.object["otpauthUri"] as? String ?? "")
+            let code = TOTPService().code(secret: secret, step: TOTPService.step(at: Date()))
+            let recovery = try #require(
+                try await client.json(.post, "/api/v1/accounts/me/2fa/confirm", token: session, body: #"{"code":"\#(code)"}"#)
+                    .object["recoveryCodes"] as? [String])
+
+            _ = try await client.json(.post, "/api/v1/accounts/password-reset", body: #"{"email":"sun@example.cn"}"#)
+            let token = try await AccountAPITests().link(client, to: "sun@example.cn", path: "/account/reset")
+            let noCode = try await client.json(
+                .post, "/api/v1/accounts/password-reset/confirm", body: #"{"token":"\#(token)","password":"Another-secret-77!"}"#)
+            #expect(noCode.code == "invalid_otp")
+            let withRecovery = try await client.json(
+                .post, "/api/v1/accounts/password-reset/confirm",
+                body: #"{"token":"\#(token)","password":"Another-secret-77!","otp":"\#(recovery[0].uppercased())"}"#)
+            #expect(withRecovery.status == .ok)
+            // That recovery code is spent; another one logs in.
+            let spent = try await client.json(
+                .post, "/api/v1/accounts/sessions", body: #"{"email":"sun@example.cn","password":"Another-secret-77!","otp":"\#(recovery[0])"}"#)
+            #expect(spent.code == "invalid_credentials")
+            let fresh = try await client.json(
+                .post, "/api/v1/accounts/sessions", body: #"{"email":"sun@example.cn","password":"Another-secret-77!","otp":"\#(recovery[1])"}"#)
+            let newSession = try #require(fresh.object["token"] as? String)
+            let accountId = try #require(try await app.store.accountCredentials(email: "sun@example.cn")?.0.id)
+            #expect(try await app.store.remainingRecoveryCodes(accountId: accountId) == 8)
+            // Turning 2FA off takes the password and a code.
+            let wrong = try await client.json(
+                .post, "/api/v1/accounts/me/2fa/disable", token: newSession, body: #"{"password":"Another-secret-77!","code":"000000"}"#)
+            #expect(wrong.code == "invalid_credentials")
+            let off = try await client.json(
+                .post, "/api/v1/accounts/me/2fa/disable", token: newSession, body: #"{"password":"Another-secret-77!","code":"\#(recovery[2])"}"#)
+            #expect(off.status == .ok)
+            #expect(try await app.store.account(id: accountId)?.totpEnabled == false)
+        }
+    }
+}

@@ -24,6 +24,12 @@ struct AccountController {
     struct ResetBody: Decodable {
         let token: String
         let password: String
+        let otp: String?
+    }
+    struct CodeBody: Decodable { let code: String }
+    struct DisableBody: Decodable {
+        let password: String
+        let code: String
     }
     struct Done: Encodable, Sendable { let ok = true }
 
@@ -71,7 +77,26 @@ struct AccountController {
         group.post("accounts/password-reset/confirm") { request, context in
             let body = try await request.decodeJSON(ResetBody.self, limit: limits.small)
             try await service.confirmPasswordReset(
-                token: body.token, password: body.password, userAgent: request.headers[.userAgent], address: context.peerAddress)
+                token: body.token, password: body.password, otp: body.otp, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done())
+        }
+        group.post("accounts/me/2fa/setup") { request, _ in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            return JSONResponse(try await service.twoFactor.begin(try await service.session(token: token).1))
+        }
+        group.post("accounts/me/2fa/confirm") { request, context in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            let account = try await service.session(token: token).1
+            let body = try await request.decodeJSON(CodeBody.self, limit: limits.small)
+            return JSONResponse(
+                try await service.twoFactor.confirm(account, code: body.code, address: context.peerAddress, userAgent: request.headers[.userAgent]))
+        }
+        group.post("accounts/me/2fa/disable") { request, context in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            let account = try await service.session(token: token).1
+            let body = try await request.decodeJSON(DisableBody.self, limit: limits.small)
+            try await service.disableTwoFactor(
+                account, password: body.password, code: body.code, userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(Done())
         }
     }

@@ -25,6 +25,7 @@ struct AccountService: Sendable {
     let throttler: LoginThrottler
     let dummyHash: String
     let settings: Settings
+    let twoFactor: AccountTwoFactor
     let now: @Sendable () -> Date
 
     static let resetPolicy = ThrottlePolicy(freeAttempts: 3, window: 15 * 60, baseDelay: 30, maxDelay: 300)
@@ -102,8 +103,11 @@ struct AccountService: Sendable {
         if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
         let found = try await store.accountCredentials(email: email)
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
-        // Second factors arrive with TOTP enrolment; until an account enrols, none is asked.
-        guard let (account, _) = found, matches, !account.totpEnabled || (otp.map { !$0.isEmpty } ?? false) else {
+        var secondFactor = true
+        if let (account, credentials) = found, matches, account.totpEnabled {
+            secondFactor = try await twoFactor.check(account, credentials: credentials, code: otp ?? "", address: address, userAgent: userAgent)
+        }
+        guard let (account, _) = found, matches, secondFactor else {
             await throttler.recordFailure(keys)
             if let account = found?.0 {
                 try? await store.appendAccountEvent(
@@ -152,11 +156,20 @@ struct AccountService: Sendable {
     /// Sets the new password with a live reset token: the token works once (of any number of
     /// parallel tries exactly one wins), every session ends, withdrawals pause, the customer
     /// is told by mail.
-    func confirmPasswordReset(token: String, password: String, userAgent: String?, address: String?) async throws {
+    func confirmPasswordReset(token: String, password: String, otp: String?, userAgent: String?, address: String?) async throws {
         let hash = TokenDigest.of(token)
         guard token.count <= 200, let id = try await store.accountForToken(purpose: .passwordReset, tokenHash: hash),
-            let (account, _) = try await store.accountCredentials(id: id)
+            let (account, credentials) = try await store.accountCredentials(id: id)
         else { throw APIError.invalidToken }
+        // A mailbox alone never unlocks an account with 2FA: the reset needs a code too.
+        if account.totpEnabled {
+            let keys = keys("otp", email: account.email, address: address)
+            if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+            guard try await twoFactor.check(account, credentials: credentials, code: otp ?? "", address: address, userAgent: userAgent) else {
+                await throttler.recordFailure(keys)
+                throw APIError.invalidOTP
+            }
+        }
         try await checkPassword(password, email: account.email, history: try await store.passwordHistory(accountId: id, limit: policy.historyDepth))
         let newHash = try await hasher.hash(password)
         guard try await store.consumeAccountToken(purpose: .passwordReset, tokenHash: hash) == id else { throw APIError.invalidToken }
@@ -172,6 +185,22 @@ struct AccountService: Sendable {
             throw APIError.unauthenticated
         }
         return found
+    }
+
+    /// Turning 2FA off needs the password and a current code (or a recovery code).
+    func disableTwoFactor(_ account: Account, password: String, code: String, userAgent: String?, address: String?) async throws {
+        let keys = keys("otp", email: account.email, address: address)
+        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        guard account.totpEnabled, let (_, credentials) = try await store.accountCredentials(id: account.id) else {
+            throw APIError.conflict("two_factor")
+        }
+        guard try await hasher.verify(password, hash: credentials.passwordHash),
+            try await twoFactor.check(account, credentials: credentials, code: code, address: address, userAgent: userAgent)
+        else {
+            await throttler.recordFailure(keys)
+            throw APIError.invalidCredentials
+        }
+        try await twoFactor.disable(account, credentials: credentials, address: address, userAgent: userAgent)
     }
 
     func logout(token: String) async throws {
