@@ -54,6 +54,8 @@ public struct AccountCredentials: Sendable, Equatable {
 public enum AccountTokenPurpose: String, Sendable, Codable {
     case verifyEmail = "verify_email"
     case passwordReset = "password_reset"
+    /// The "this wasn't me" link in a new-device notice.
+    case wasntMe = "wasnt_me"
 }
 
 /// A signed-in device.
@@ -92,6 +94,9 @@ public struct AccountEvent: Sendable, Equatable, Codable {
         case twoFactorEnabled = "two_factor_enabled"
         case twoFactorDisabled = "two_factor_disabled"
         case recoveryCodeUsed = "recovery_code_used"
+        case newDevice = "new_device"
+        case wasntMe = "wasnt_me"
+        case antiPhishingChanged = "anti_phishing_changed"
     }
 
     public var kind: Kind
@@ -106,5 +111,20 @@ public struct AccountEvent: Sendable, Equatable, Codable {
         self.clientAddress = clientAddress
         self.userAgent = userAgent
         self.createdAt = createdAt
+    }
+}
+
+/// A phrase the customer chooses; Kefu shows it in every mail it sends them and in the chat when
+/// they are signed in, so a fake (which cannot know it) is recognisable.
+public enum AntiPhishingCode {
+    public static let maxLength = 20
+
+    /// The code as stored, or nil when it is not acceptable (empty, too long, control characters).
+    public static func normalized(_ raw: String) -> String? {
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...maxLength).contains(trimmed.count),
+            !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "<" || $0 == ">" })
+        else { return nil }
+        return trimmed
     }
 }

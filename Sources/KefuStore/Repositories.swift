@@ -476,4 +476,16 @@ public protocol AccountRepository: Sendable {
     /// Uses up one recovery code: true for exactly one caller.
     func consumeRecoveryCode(accountId: AccountID, codeHash: String) async throws -> Bool
     func remainingRecoveryCodes(accountId: AccountID) async throws -> Int
+
+    /// The account's live sessions, newest first.
+    func accountSessions(accountId: AccountID) async throws -> [AccountSession]
+    /// Ends one of the account's sessions; false when there is no such live session.
+    func revokeAccountSession(id: String, accountId: AccountID) async throws -> Bool
+    /// Ends every session but `except`, and records why.
+    func revokeAccountSessions(accountId: AccountID, except: String?, event: AccountEvent) async throws
+    /// Whether this browser (user agent) and this address have been used to sign in before.
+    func seenBefore(accountId: AccountID, userAgent: String?, clientAddress: String?) async throws -> (device: Bool, address: Bool, anything: Bool)
+    /// Blocks withdrawals until `until` (never shortening a longer lock) and records the event.
+    func lockWithdrawals(accountId: AccountID, until: Date, event: AccountEvent) async throws
+    func setAntiPhishingCode(accountId: AccountID, code: String?, event: AccountEvent) async throws
 }

@@ -371,4 +371,87 @@ extension SQLStore: AccountRepository {
             ).first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
+
+    public func accountSessions(accountId: AccountID) async throws -> [AccountSession] {
+        let at = Clock.millis(now())
+        return try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.accountSessionColumns) FROM account_sessions
+                WHERE account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL AND expires_at > \(bind: at)
+                ORDER BY created_at DESC, id
+                """
+            ).all().map(Self.accountSession(from:))
+        }
+    }
+
+    public func revokeAccountSession(id: String, accountId: AccountID) async throws -> Bool {
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE account_sessions SET revoked_at = \(bind: at)
+                WHERE id = \(bind: id) AND account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL RETURNING id
+                """
+            ).first() != nil
+        }
+    }
+
+    public func revokeAccountSessions(accountId: AccountID, except: String?, event: AccountEvent) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE account_sessions SET revoked_at = \(bind: at)
+                WHERE account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL AND id <> \(bind: except ?? "")
+                """
+            ).run()
+            try await Self.insertAccountEvent(accountId, event, on: sql)
+        }
+    }
+
+    public func seenBefore(accountId: AccountID, userAgent: String?, clientAddress: String?) async throws
+        -> (device: Bool, address: Bool, anything: Bool)
+    {
+        try await database.read { sql in
+            let row = try await sql.raw(
+                """
+                SELECT COUNT(*) AS total,
+                    SUM(CASE WHEN user_agent = \(bind: userAgent.map { String($0.prefix(300)) } ?? "") THEN 1 ELSE 0 END) AS device,
+                    SUM(CASE WHEN client_address = \(bind: clientAddress ?? "") THEN 1 ELSE 0 END) AS address
+                FROM account_sessions WHERE account_id = \(bind: accountId.rawValue)
+                """
+            ).first()
+            let total = try row?.decode(column: "total", as: Int.self) ?? 0
+            let device = try row?.decode(column: "device", as: Int?.self) ?? 0
+            let address = try row?.decode(column: "address", as: Int?.self) ?? 0
+            return (device > 0, address > 0, total > 0)
+        }
+    }
+
+    public func lockWithdrawals(accountId: AccountID, until: Date, event: AccountEvent) async throws {
+        let at = Clock.millis(now())
+        let lock = Clock.millis(until)
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE accounts SET updated_at = \(bind: at),
+                    withdrawals_locked_until = CASE WHEN withdrawals_locked_until IS NULL OR withdrawals_locked_until < \(bind: lock)
+                                                    THEN \(bind: lock) ELSE withdrawals_locked_until END
+                WHERE id = \(bind: accountId.rawValue)
+                """
+            ).run()
+            try await Self.insertAccountEvent(accountId, event, on: sql)
+        }
+    }
+
+    public func setAntiPhishingCode(accountId: AccountID, code: String?, event: AccountEvent) async throws {
+        let at = Clock.millis(now())
+        try await database.write { sql in
+            try await sql.raw(
+                "UPDATE accounts SET anti_phishing_code = \(bind: code), updated_at = \(bind: at) WHERE id = \(bind: accountId.rawValue)"
+            ).run()
+            try await Self.insertAccountEvent(accountId, event, on: sql)
+        }
+    }
 }

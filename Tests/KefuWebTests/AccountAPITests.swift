@@ -193,3 +193,53 @@ import Testing
         }
     }
 }
+
+@Suite struct AccountDeviceTests {
+    func login(_ client: any TestClientProtocol, agent userAgent: String) async throws -> String {
+        let response = try await client.json(
+            .post, "/api/v1/accounts/sessions", body: #"{"email":"qian@example.cn","password":"Device-pass-2026!"}"#,
+            headers: [.userAgent: userAgent])
+        return try #require(response.object["token"] as? String)
+    }
+
+    @Test func sessionsAreListedRevokedAndANewDeviceCanBeDisowned() async throws {
+        try await TestApp.run { client, app in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"qian@example.cn","password":"Device-pass-2026!","locale":"zh-CN"}"#)
+            let laptop = try await login(client, agent: "Firefox on Linux")
+            let codeSet = try await client.json(.put, "/api/v1/accounts/me/anti-phishing-code", token: laptop, body: #"{"code":"青山-42"}"#)
+            #expect(codeSet.object["antiPhishingCode"] as? String == "青山-42")
+            #expect(try await client.json(.put, "/api/v1/accounts/me/anti-phishing-code", token: laptop, body: #"{"code":"<script>"}"#).code
+                == "validation_failed")
+            _ = try await login(client, agent: "Firefox on Linux")  // the same device: no notice
+            let phone = try await login(client, agent: "Safari on iPhone")
+
+            let sessions = try await client.json(.get, "/api/v1/accounts/me/sessions", token: phone).object["items"] as? [[String: Any]] ?? []
+            #expect(sessions.count == 3)
+            #expect(sessions.filter { $0["current"] as? Bool == true }.map { $0["userAgent"] as? String } == ["Safari on iPhone"])
+
+            // The new device was announced by mail (with the anti-phishing code on top).
+            let link = try await AccountAPITests().link(client, to: "qian@example.cn", path: "/account/wasnt-me")
+            let admin = try await client.login()
+            let outbox = try await client.json(.get, "/api/v1/outbox", token: admin).object["items"] as? [[String: Any]] ?? []
+            let notice = try #require(outbox.first { ($0["subject"] as? String) == "新设备登录提醒" })
+            let raw = try await client.json(.get, "/api/v1/outbox/\(notice["id"] as? String ?? "")/raw", token: admin).text
+            #expect(ParsedMail.parse(Array(raw.utf8)).text.hasPrefix("您的防钓鱼码：青山-42"))
+
+            // Revoke one, then the others.
+            let laptopSession = try #require(sessions.first { $0["userAgent"] as? String == "Firefox on Linux" }?["id"] as? String)
+            #expect(try await client.json(.delete, "/api/v1/accounts/me/sessions/\(laptopSession)", token: phone).status == .ok)
+            #expect(try await client.json(.delete, "/api/v1/accounts/me/sessions/\(laptopSession)", token: phone).code == "session_not_found")
+            #expect(try await client.json(.post, "/api/v1/accounts/me/sessions/revoke-others", token: phone).status == .ok)
+            #expect((try await client.json(.get, "/api/v1/accounts/me/sessions", token: phone).object["items"] as? [[String: Any]])?.count == 1)
+
+            // "This wasn't me": every session ends, withdrawals freeze, and the link works once.
+            #expect(try await client.json(.post, "/api/v1/accounts/wasnt-me", body: #"{"token":"\#(link)"}"#).status == .ok)
+            #expect(try await client.json(.get, "/api/v1/accounts/me", token: phone).code == "unauthenticated")
+            let account = try #require(try await app.store.accountCredentials(email: "qian@example.cn")?.0)
+            #expect((account.withdrawalsLockedUntil?.timeIntervalSinceNow ?? 0) > 6 * 86400)
+            #expect(try await client.json(.post, "/api/v1/accounts/wasnt-me", body: #"{"token":"\#(link)"}"#).code == "invalid_token")
+            let kinds = try await app.store.accountEvents(accountId: account.id, limit: 20).map(\.kind)
+            #expect(kinds.contains(.newDevice) && kinds.contains(.wasntMe) && kinds.contains(.antiPhishingChanged))
+        }
+    }
+}

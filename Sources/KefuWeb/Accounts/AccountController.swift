@@ -27,6 +27,16 @@ struct AccountController {
         let otp: String?
     }
     struct CodeBody: Decodable { let code: String }
+    struct AntiPhishingBody: Decodable { let code: String? }
+    struct SessionItem: Encodable, Sendable {
+        let id: String
+        let userAgent: String?
+        let clientAddress: String?
+        let createdAt: Date
+        let lastSeenAt: Date
+        let current: Bool
+    }
+    struct SessionList: Encodable, Sendable { let items: [SessionItem] }
     struct DisableBody: Decodable {
         let password: String
         let code: String
@@ -80,6 +90,43 @@ struct AccountController {
                 token: body.token, password: body.password, otp: body.otp, userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(Done())
         }
+        group.get("accounts/me/sessions") { request, _ in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            let (current, account) = try await service.session(token: token)
+            let items = try await service.store.accountSessions(accountId: account.id).map {
+                SessionItem(
+                    id: $0.id, userAgent: $0.userAgent, clientAddress: $0.clientAddress, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt,
+                    current: $0.id == current.id)
+            }
+            return JSONResponse(SessionList(items: items))
+        }
+        group.delete("accounts/me/sessions/{sessionId}") { request, context in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            let account = try await service.session(token: token).1
+            let id = try context.parameters.id("sessionId", as: Identifier<AccountSessionTag>.self, thing: "session")
+            guard try await service.store.revokeAccountSession(id: id.rawValue, accountId: account.id) else { throw APIError.notFound("session") }
+            return JSONResponse(Done())
+        }
+        group.post("accounts/me/sessions/revoke-others") { request, context in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            let (current, account) = try await service.session(token: token)
+            try await service.store.revokeAccountSessions(
+                accountId: account.id, except: current.id,
+                event: AccountEvent(kind: .sessionsRevoked, clientAddress: context.peerAddress, userAgent: request.headers[.userAgent], createdAt: Date()))
+            return JSONResponse(Done())
+        }
+        group.post("accounts/wasnt-me") { request, context in
+            let body = try await request.decodeJSON(TokenBody.self, limit: limits.small)
+            try await service.wasntMe(token: body.token, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done())
+        }
+        group.put("accounts/me/anti-phishing-code") { request, context in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            let account = try await service.session(token: token).1
+            let body = try await request.decodeJSON(AntiPhishingBody.self, limit: limits.small)
+            return JSONResponse(
+                try await service.setAntiPhishingCode(account, code: body.code, userAgent: request.headers[.userAgent], address: context.peerAddress))
+        }
         group.post("accounts/me/2fa/setup") { request, _ in
             guard let token = bearer(request) else { throw APIError.unauthenticated }
             return JSONResponse(try await service.twoFactor.begin(try await service.session(token: token).1))
@@ -101,3 +148,5 @@ struct AccountController {
         }
     }
 }
+
+enum AccountSessionTag {}

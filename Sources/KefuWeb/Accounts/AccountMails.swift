@@ -32,4 +32,16 @@ enum AccountMails {
             ? ("您已经有账户了", "您好，\n\n有人（可能是您自己）尝试用这个邮箱注册新账户，但它已经注册过了。如果忘记了密码，可以在登录页选择“忘记密码”。\n\n如果不是您本人操作，无需处理。\n\(warningZh)")
             : ("You already have an account", "Hello,\n\nSomeone (perhaps you) tried to sign up with this email, which already has an account. If you forgot your password, use \"Forgot password\" on the sign-in page.\n\nIf this was not you, there is nothing to do.\n\(warningEn)")
     }
+
+    static func newDevice(device: String, address: String, link: String, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("新设备登录提醒", "您好，\n\n您的账户刚刚在新的设备或网络上登录：\n设备：\(device)\n地址：\(address)\n\n如果是您本人，无需处理。如果不是，请立即打开下面的链接：所有设备将退出登录，提现将被冻结，客服会协助您处理。\n\(link)\n\n\(warningZh)")
+            : ("A new sign-in to your account", "Hello,\n\nYour account was just signed in from a new device or network:\nDevice: \(device)\nAddress: \(address)\n\nIf this was you, there is nothing to do. If it was not, open this link at once: every device is signed out, withdrawals are frozen, and support will help you.\n\(link)\n\n\(warningEn)")
+    }
+
+    /// The customer's anti-phishing code opens every mail Kefu sends them: a fake cannot know it.
+    static func withAntiPhishingCode(_ text: String, code: String?, locale: String?) -> String {
+        guard let code else { return text }
+        return (chinese(locale) ? "您的防钓鱼码：\(code)" : "Your anti-phishing code: \(code)") + "\n\n" + text
+    }
 }

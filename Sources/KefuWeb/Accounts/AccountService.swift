@@ -16,6 +16,16 @@ struct AccountService: Sendable {
         var sessionLifetime: TimeInterval = 30 * 24 * 3600
         /// Withdrawals pause this long after a password reset or another security change.
         var withdrawalLock: TimeInterval = 24 * 3600
+        /// "This wasn't me" freezes withdrawals this long (support lifts it sooner after a check).
+        var freeze: TimeInterval = 7 * 24 * 3600
+        var wasntMeLifetime: TimeInterval = 7 * 24 * 3600
+    }
+
+    /// Every account mail goes through here: the anti-phishing code on top, queued in the outbox.
+    func mail(_ account: Account, _ content: (subject: String, text: String), key: String) async throws {
+        try await mailer.sendNotice(
+            to: account.email, subject: content.subject,
+            text: AccountMails.withAntiPhishingCode(content.text, code: account.antiPhishingCode, locale: account.locale), key: key)
     }
 
     let store: any AccountRepository
@@ -78,8 +88,9 @@ struct AccountService: Sendable {
         let token = RandomToken.make()
         try await store.createAccountToken(
             accountId: account.id, purpose: .verifyEmail, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.verifyLifetime))
-        let mail = AccountMails.verify(link: "\(settings.publicURL)/account/verify?token=\(token)", locale: account.locale)
-        try await mailer.sendNotice(to: account.email, subject: mail.subject, text: mail.text, key: "verify:\(TokenDigest.of(token))")
+        try await mail(
+            account, AccountMails.verify(link: "\(settings.publicURL)/account/verify?token=\(token)", locale: account.locale),
+            key: "verify:\(TokenDigest.of(token))")
     }
 
     func verifyEmail(token: String, userAgent: String?, address: String?) async throws {
@@ -116,12 +127,19 @@ struct AccountService: Sendable {
             throw APIError.invalidCredentials
         }
         await throttler.reset(keys[0].0)
+        let seen = try await store.seenBefore(accountId: account.id, userAgent: userAgent, clientAddress: address)
         let token = RandomToken.make()
         let session = try await store.createAccountSession(
             accountId: account.id, tokenHash: TokenDigest.of(token), userAgent: userAgent, clientAddress: address,
             expiresAt: now().addingTimeInterval(settings.sessionLifetime))
         try await store.appendAccountEvent(
             accountId: account.id, AccountEvent(kind: .login, clientAddress: address, userAgent: userAgent, createdAt: now()))
+        // A known account signing in from a device or network it never used: tell the owner,
+        // with a link that ends every session and freezes withdrawals if it was not them.
+        if seen.anything && (!seen.device || !seen.address) {
+            let service = self
+            Task { try? await service.noticeNewDevice(account, userAgent: userAgent, address: address) }
+        }
         return LoginResult(token: token, expiresAt: session.expiresAt, account: account)
     }
 
@@ -148,9 +166,11 @@ struct AccountService: Sendable {
             accountId: account.id, purpose: .passwordReset, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.resetLifetime))
         try await store.appendAccountEvent(
             accountId: account.id, AccountEvent(kind: .passwordResetRequested, clientAddress: address, userAgent: userAgent, createdAt: now()))
-        let mail = AccountMails.reset(
-            link: "\(settings.publicURL)/account/reset?token=\(token)", minutes: Int(settings.resetLifetime / 60), locale: account.locale)
-        try await mailer.sendNotice(to: account.email, subject: mail.subject, text: mail.text, key: "reset:\(TokenDigest.of(token))")
+        try await mail(
+            account,
+            AccountMails.reset(
+                link: "\(settings.publicURL)/account/reset?token=\(token)", minutes: Int(settings.resetLifetime / 60), locale: account.locale),
+            key: "reset:\(TokenDigest.of(token))")
     }
 
     /// Sets the new password with a live reset token: the token works once (of any number of
@@ -176,8 +196,7 @@ struct AccountService: Sendable {
         try await store.setAccountPassword(
             accountId: id, passwordHash: newHash, revokeSessions: true, lockWithdrawalsUntil: now().addingTimeInterval(settings.withdrawalLock),
             event: AccountEvent(kind: .passwordChanged, detail: ["via": "reset"], clientAddress: address, userAgent: userAgent, createdAt: now()))
-        let mail = AccountMails.passwordChanged(lockHours: Int(settings.withdrawalLock / 3600), locale: account.locale)
-        try await mailer.sendNotice(to: account.email, subject: mail.subject, text: mail.text, key: "changed:\(hash)")
+        try await mail(account, AccountMails.passwordChanged(lockHours: Int(settings.withdrawalLock / 3600), locale: account.locale), key: "changed:\(hash)")
     }
 
     func session(token: String) async throws -> (AccountSession, Account) {
@@ -185,6 +204,46 @@ struct AccountService: Sendable {
             throw APIError.unauthenticated
         }
         return found
+    }
+
+    func noticeNewDevice(_ account: Account, userAgent: String?, address: String?) async throws {
+        let token = RandomToken.make()
+        try await store.createAccountToken(
+            accountId: account.id, purpose: .wasntMe, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.wasntMeLifetime))
+        try await store.appendAccountEvent(
+            accountId: account.id, AccountEvent(kind: .newDevice, clientAddress: address, userAgent: userAgent, createdAt: now()))
+        try await mail(
+            account,
+            AccountMails.newDevice(
+                device: userAgent.map { String($0.prefix(120)) } ?? "?", address: address ?? "?",
+                link: "\(settings.publicURL)/account/wasnt-me?token=\(token)", locale: account.locale),
+            key: "device:\(TokenDigest.of(token))")
+    }
+
+    /// "This wasn't me": every session ends and withdrawals freeze, from the mailed link alone
+    /// (the owner may no longer be able to sign in).
+    func wasntMe(token: String, userAgent: String?, address: String?) async throws {
+        guard token.count <= 200, let id = try await store.consumeAccountToken(purpose: .wasntMe, tokenHash: TokenDigest.of(token)) else {
+            throw APIError.invalidToken
+        }
+        let event = AccountEvent(kind: .wasntMe, clientAddress: address, userAgent: userAgent, createdAt: now())
+        try await store.revokeAccountSessions(accountId: id, except: nil, event: event)
+        try await store.lockWithdrawals(accountId: id, until: now().addingTimeInterval(settings.freeze), event: event)
+    }
+
+    func setAntiPhishingCode(_ account: Account, code raw: String?, userAgent: String?, address: String?) async throws -> Account {
+        var code: String?
+        if let raw, !raw.isEmpty {
+            guard let normalized = AntiPhishingCode.normalized(raw) else {
+                throw APIError.validation("code", .tooLong(max: AntiPhishingCode.maxLength))
+            }
+            code = normalized
+        }
+        try await store.setAntiPhishingCode(
+            accountId: account.id, code: code,
+            event: AccountEvent(kind: .antiPhishingChanged, clientAddress: address, userAgent: userAgent, createdAt: now()))
+        guard let updated = try await store.account(id: account.id) else { throw APIError.notFound("account") }
+        return updated
     }
 
     /// Turning 2FA off needs the password and a current code (or a recovery code).
