@@ -92,6 +92,7 @@ func buildRouter(
         twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: 24 * 3600, now: { Date() }),
         now: { Date() })
     AccountController(service: accounts, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    AccountPagesController(service: accounts, resources: resources, secureCookies: configuration.usesHTTPS).addRoutes(to: router)
     let authenticated = api.group(context: AuthenticatedContext.self)
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)

@@ -3,18 +3,21 @@ import Hummingbird
 import KefuCore
 import NIOCore
 
-/// The console's error page: the same message as the API's, as a calm HTML page.
+/// The pages' error page (console and customer account): the same message as the API's, as a
+/// calm HTML page with the way back to where the person was.
 enum ErrorPage {
     static func response(_ problem: APIError, request: Request) -> Response {
         let locale = UILocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
         let message = HTML.escape(problem.message(locale))
-        let back = locale == .zhCN ? "返回工作台" : "Back to the console"
+        let customer = request.uri.path.hasPrefix("/account")
+        let home = customer ? "/account" : "/console"
+        let back = customer ? (locale == .zhCN ? "返回账户" : "Back to your account") : (locale == .zhCN ? "返回工作台" : "Back to the console")
         let html = """
             <!doctype html><html lang="\(locale.rawValue)"><head><meta charset="utf-8"><title>Kefu</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/console.css"></head>
             <body class="centered"><main class="card narrow"><h1>\(problem.status.code)</h1><p data-code="\(problem.code)">\(message)</p>
-            <p><a href="/console">\(back)</a></p></main></body></html>
+            <p><a href="\(home)">\(back)</a></p></main></body></html>
             """
         return Response(
             status: problem.status, headers: [.contentType: "text/html; charset=utf-8"],

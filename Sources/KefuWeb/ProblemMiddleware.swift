@@ -13,7 +13,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let problem = Self.problem(for: error, logger: context.logger)
-            if request.uri.path.hasPrefix("/console") || request.uri.path == "/" {
+            if request.uri.path.hasPrefix("/console") || request.uri.path.hasPrefix("/account") || request.uri.path == "/" {
                 return ErrorPage.response(problem, request: request)
             }
             return try problem.response(from: request, context: context)

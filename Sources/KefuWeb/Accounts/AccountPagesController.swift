@@ -1,0 +1,348 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KefuCore
+import KefuStore
+
+/// The customer's own pages under /account (zh-CN and en): sign-in, registration, email
+/// verification, forgotten password, and the security page (2FA, devices, anti-phishing code).
+/// Server-rendered forms on the same AccountService as the API; a session cookie plus a
+/// double-submit CSRF cookie; links from mails never act on GET when acting is harmful.
+struct AccountPagesController {
+    let service: AccountService
+    let resources: ConsoleResources
+    let secureCookies: Bool
+
+    static let sessionCookie = "kefu_account"
+    static let csrfCookie = "kefu_account_csrf"
+
+    func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/account", secure: secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    struct Field {
+        var label: String
+        var name: String
+        var type = "text"
+        var autocomplete = "off"
+        var required = true
+        var value = ""
+        var hint: String?
+        var numeric = false
+        var values: [String: Any] {
+            var result: [String: Any] = [
+                "label": label, "name": name, "type": type, "autocomplete": autocomplete, "required": required, "value": value, "numeric": numeric,
+            ]
+            if let hint { result["hint"] = hint }
+            return result
+        }
+    }
+
+    /// A page with the CSRF cookie set (made when the browser has none).
+    func render(_ template: String, _ values: [String: Any], request: Request, status: HTTPResponse.Status = .ok) throws -> Response {
+        let csrf = request.cookies[Self.csrfCookie]?.value ?? RandomToken.make()
+        var values = values
+        values["csrf"] = csrf
+        var response = try resources.render(template, values)
+        response.status = status
+        if request.cookies[Self.csrfCookie] == nil { response.setCookie(cookie(Self.csrfCookie, csrf, maxAge: 86400)) }
+        return response
+    }
+
+    func base(_ request: Request, title: String) -> (ConsolePage, [String: Any]) {
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request))
+        return (page, page.base(title: title, request: request))
+    }
+
+    func formPage(
+        _ request: Request, heading: String, intro: String? = nil, action: String?, fields: [Field], submit: String, hidden: [String: String] = [:],
+        links: [(String, String, String)] = [], message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        let (_, base) = base(request, title: heading)
+        var values = base
+        values["heading"] = heading
+        if let intro { values["intro"] = intro }
+        if let action { values["action"] = action }
+        values["fields"] = fields.map(\.values)
+        values["hidden"] = hidden.map { ["name": $0.key, "value": $0.value] }
+        values["submit"] = submit
+        values["links"] = links.map { ["id": $0.0, "href": $0.1, "label": $0.2] }
+        if let message { values["message"] = message }
+        if !errors.isEmpty {
+            values["errors"] = errors
+            values["has_errors"] = true
+        }
+        return try render("account-form", values, request: request, status: status)
+    }
+
+    /// Problems as sentences in the page's language: password rules one by one.
+    func describe(_ error: APIError, page: ConsolePage) -> [String] {
+        if case .validation(let fields) = error.kind {
+            let rules = fields.compactMap { field -> String? in
+                guard case .rule(let code) = field.1 else { return nil }
+                return page.t("rule_\(code)")
+            }
+            if !rules.isEmpty { return rules }
+        }
+        return [error.message(page.locale)]
+    }
+
+    func readForm(_ request: Request) async throws -> ConsoleForm {
+        try await ConsoleForm.read(request, expectedCSRF: request.cookies[Self.csrfCookie]?.value)
+    }
+
+    func signedIn(_ request: Request) async throws -> (AccountSession, Account)? {
+        guard let token = request.cookies[Self.sessionCookie]?.value else { return nil }
+        return try? await service.session(token: token)
+    }
+
+    func addRoutes(to router: Router<KefuRequestContext>) {
+        let group = router.group("account")
+        group.get("lang/{code}") { request, context in
+            let code = context.parameters.get("code") ?? ""
+            var response = redirect("/account")
+            if let locale = UILocale(rawValue: code) {
+                response.setCookie(Cookie(name: ConsoleCookie.language, value: locale.rawValue, maxAge: 365 * 86400, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
+            }
+            return response
+        }
+        group.get("login") { request, _ in try loginPage(request) }
+        group.post("login") { request, context in
+            let form = try await readForm(request)
+            let (page, _) = base(request, title: "")
+            do {
+                let result = try await service.login(
+                    email: form["email"] ?? "", password: form["password"] ?? "", otp: form["otp"], userAgent: request.headers[.userAgent],
+                    address: context.peerAddress)
+                var response = redirect("/account")
+                response.setCookie(cookie(Self.sessionCookie, result.token, maxAge: Int(service.settings.sessionLifetime)))
+                return response
+            } catch let error as APIError {
+                return try loginPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
+            }
+        }
+        group.get("register") { request, _ in try registerPage(request) }
+        group.post("register") { request, context in
+            let form = try await readForm(request)
+            let (page, _) = base(request, title: "")
+            do {
+                _ = try await service.register(
+                    email: form["email"] ?? "", password: form["password"] ?? "", locale: page.locale.rawValue, userAgent: request.headers[.userAgent],
+                    address: context.peerAddress)
+                return try loginPage(request, email: form["email"] ?? "", message: page.t("account_check_mail_verify"))
+            } catch let error as APIError {
+                return try registerPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
+            }
+        }
+        group.get("verify") { request, context in
+            let (page, _) = base(request, title: "")
+            let token = request.uri.queryParameters.get("token") ?? ""
+            do {
+                try await service.verifyEmail(token: token, userAgent: request.headers[.userAgent], address: context.peerAddress)
+                return try loginPage(request, message: page.t("account_email_verified"))
+            } catch let error as APIError {
+                return try loginPage(request, errors: describe(error, page: page), status: error.status)
+            }
+        }
+        group.get("forgot") { request, _ in try forgotPage(request) }
+        group.post("forgot") { request, context in
+            let form = try await readForm(request)
+            let (page, _) = base(request, title: "")
+            do {
+                try await service.requestPasswordReset(email: form["email"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
+            } catch let error as APIError {
+                return try forgotPage(request, errors: describe(error, page: page), status: error.status)
+            }
+            return try forgotPage(request, message: page.t("account_reset_sent"))
+        }
+        group.get("reset") { request, _ in try resetPage(request, token: request.uri.queryParameters.get("token") ?? "") }
+        group.post("reset") { request, context in
+            let form = try await readForm(request)
+            let (page, _) = base(request, title: "")
+            let token = form["token"] ?? ""
+            guard form["password"] == form["confirm"] else { return try resetPage(request, token: token, errors: [page.t("error_password_mismatch")], status: .badRequest) }
+            do {
+                try await service.confirmPasswordReset(
+                    token: token, password: form["password"] ?? "", otp: form["otp"].flatMap { $0.isEmpty ? nil : $0 },
+                    userAgent: request.headers[.userAgent], address: context.peerAddress)
+                return try loginPage(request, message: page.t("account_password_reset_done"))
+            } catch let error as APIError {
+                return try resetPage(request, token: token, errors: describe(error, page: page), status: error.status)
+            }
+        }
+        group.get("wasnt-me") { request, _ in
+            let (page, _) = base(request, title: "")
+            // A mail client may open links by itself: acting needs the button (a POST).
+            return try formPage(
+                request, heading: page.t("account_wasnt_me"), intro: page.t("account_wasnt_me_intro"), action: "/account/wasnt-me", fields: [],
+                submit: page.t("account_wasnt_me_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+        }
+        group.post("wasnt-me") { request, context in
+            let form = try await readForm(request)
+            let (page, _) = base(request, title: "")
+            do {
+                try await service.wasntMe(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
+                return try formPage(request, heading: page.t("account_wasnt_me"), action: nil, fields: [], submit: "", message: page.t("account_wasnt_me_done"))
+            } catch let error as APIError {
+                return try formPage(
+                    request, heading: page.t("account_wasnt_me"), action: nil, fields: [], submit: "", errors: describe(error, page: page), status: error.status)
+            }
+        }
+        group.get("") { request, _ in
+            guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
+            return try await homePage(request, session: session, account: account)
+        }
+        group.post("logout") { request, _ in
+            _ = try await readForm(request)
+            if let token = request.cookies[Self.sessionCookie]?.value { try await service.logout(token: token) }
+            var response = redirect("/account/login")
+            response.setCookie(cookie(Self.sessionCookie, "", maxAge: 0))
+            return response
+        }
+        group.post("2fa/setup") { request, _ in
+            _ = try await readForm(request)
+            guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
+            let enrollment = try await service.twoFactor.begin(account)
+            return try await homePage(request, session: session, account: account, enrollment: enrollment)
+        }
+        group.post("2fa/confirm") { request, context in
+            let form = try await readForm(request)
+            guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
+            let (page, _) = base(request, title: "")
+            do {
+                let codes = try await service.twoFactor.confirm(
+                    account, code: form["code"] ?? "", address: context.peerAddress, userAgent: request.headers[.userAgent])
+                let updated = try await service.store.account(id: account.id) ?? account
+                return try await homePage(request, session: session, account: updated, recovery: codes.recoveryCodes, message: page.t("two_factor_enabled_flash"))
+            } catch let error as APIError {
+                let enrollment = try await service.twoFactor.begin(account)
+                return try await homePage(request, session: session, account: account, enrollment: enrollment, errors: describe(error, page: page))
+            }
+        }
+        group.post("2fa/disable") { request, context in
+            let form = try await readForm(request)
+            guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
+            let (page, _) = base(request, title: "")
+            do {
+                try await service.disableTwoFactor(
+                    account, password: form["password"] ?? "", code: form["code"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
+                let updated = try await service.store.account(id: account.id) ?? account
+                return try await homePage(request, session: session, account: updated, message: page.t("two_factor_disabled_flash"))
+            } catch let error as APIError {
+                return try await homePage(request, session: session, account: account, errors: describe(error, page: page))
+            }
+        }
+        group.post("anti-phishing") { request, context in
+            let form = try await readForm(request)
+            guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
+            let (page, _) = base(request, title: "")
+            do {
+                let updated = try await service.setAntiPhishingCode(
+                    account, code: form["code"], userAgent: request.headers[.userAgent], address: context.peerAddress)
+                return try await homePage(request, session: session, account: updated, message: page.t("saved"))
+            } catch let error as APIError {
+                return try await homePage(request, session: session, account: account, errors: describe(error, page: page))
+            }
+        }
+        group.post("sessions/{id}/revoke") { request, context in
+            _ = try await readForm(request)
+            guard let (_, account) = try await signedIn(request) else { return redirect("/account/login") }
+            _ = try await service.store.revokeAccountSession(id: context.parameters.get("id") ?? "", accountId: account.id)
+            return redirect("/account")
+        }
+        group.post("sessions/revoke-others") { request, context in
+            _ = try await readForm(request)
+            guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
+            try await service.store.revokeAccountSessions(
+                accountId: account.id, except: session.id,
+                event: AccountEvent(kind: .sessionsRevoked, clientAddress: context.peerAddress, userAgent: request.headers[.userAgent], createdAt: Date()))
+            return redirect("/account")
+        }
+    }
+
+    func loginPage(
+        _ request: Request, email: String = "", message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        let (page, _) = base(request, title: "")
+        return try formPage(
+            request, heading: page.t("account_sign_in"), action: "/account/login",
+            fields: [
+                Field(label: page.t("email"), name: "email", type: "email", autocomplete: "username", value: email),
+                Field(label: page.t("password"), name: "password", type: "password", autocomplete: "current-password"),
+                Field(
+                    label: page.t("account_code_or_recovery"), name: "otp", autocomplete: "one-time-code", required: false,
+                    hint: page.t("account_otp_hint")),
+            ],
+            submit: page.t("sign_in"),
+            links: [("register", "/account/register", page.t("account_register")), ("forgot", "/account/forgot", page.t("account_forgot"))],
+            message: message, errors: errors, status: status)
+    }
+
+    func registerPage(_ request: Request, email: String = "", errors: [String] = [], status: HTTPResponse.Status = .ok) throws -> Response {
+        let (page, _) = base(request, title: "")
+        return try formPage(
+            request, heading: page.t("account_register"), action: "/account/register",
+            fields: [
+                Field(label: page.t("email"), name: "email", type: "email", autocomplete: "username", value: email),
+                Field(label: page.t("password"), name: "password", type: "password", autocomplete: "new-password", hint: page.t("account_password_hint")),
+            ],
+            submit: page.t("account_register"), links: [("login", "/account/login", page.t("account_sign_in"))], errors: errors, status: status)
+    }
+
+    func forgotPage(_ request: Request, message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok) throws -> Response {
+        let (page, _) = base(request, title: "")
+        return try formPage(
+            request, heading: page.t("account_forgot"), intro: page.t("account_forgot_intro"), action: "/account/forgot",
+            fields: [Field(label: page.t("email"), name: "email", type: "email", autocomplete: "username")], submit: page.t("account_send_link"),
+            links: [("login", "/account/login", page.t("account_sign_in"))], message: message, errors: errors, status: status)
+    }
+
+    func resetPage(_ request: Request, token: String, errors: [String] = [], status: HTTPResponse.Status = .ok) throws -> Response {
+        let (page, _) = base(request, title: "")
+        return try formPage(
+            request, heading: page.t("account_new_password"), action: "/account/reset",
+            fields: [
+                Field(label: page.t("new_password"), name: "password", type: "password", autocomplete: "new-password", hint: page.t("account_password_hint")),
+                Field(label: page.t("confirm_password"), name: "confirm", type: "password", autocomplete: "new-password"),
+                Field(label: page.t("account_code_or_recovery"), name: "otp", autocomplete: "one-time-code", required: false, hint: page.t("account_otp_hint")),
+            ],
+            submit: page.t("account_set_password"), hidden: ["token": token], errors: errors, status: status)
+    }
+
+    func homePage(
+        _ request: Request, session: AccountSession, account: Account, enrollment: AccountTwoFactor.Enrollment? = nil, recovery: [String] = [],
+        message: String? = nil, errors: [String] = []
+    ) async throws -> Response {
+        let (page, base) = base(request, title: page(request).t("account_security"))
+        var values = base
+        values["account"] = [
+            "email": account.email, "tier": account.tier, "totpEnabled": account.totpEnabled, "antiPhishingCode": account.antiPhishingCode ?? "",
+        ] as [String: Any]
+        values["verified"] = account.emailVerified
+        if let lock = account.withdrawalsLockedUntil, lock > Date() {
+            values["locked_until_iso"] = ConsolePage.isoTime(lock)
+            values["locked_until_text"] = ConsolePage.shortTime(lock)
+        }
+        if let enrollment { values["enrollment"] = ["qrSvg": enrollment.qrSvg, "secret": enrollment.secret] }
+        if !recovery.isEmpty {
+            values["recovery"] = recovery
+            values["has_recovery"] = true
+        }
+        values["recovery_left"] = try await service.store.remainingRecoveryCodes(accountId: account.id)
+        values["sessions"] = try await service.store.accountSessions(accountId: account.id).map { item -> [String: Any] in
+            [
+                "id": item.id, "user_agent": item.userAgent ?? "?", "address": item.clientAddress ?? "?", "current": item.id == session.id,
+                "last_seen_iso": ConsolePage.isoTime(item.lastSeenAt), "last_seen_text": ConsolePage.shortTime(item.lastSeenAt),
+            ]
+        }
+        if let message { values["message"] = message }
+        if !errors.isEmpty {
+            values["errors"] = errors
+            values["has_errors"] = true
+        }
+        _ = page
+        return try render("account-home", values, request: request)
+    }
+
+    func page(_ request: Request) -> ConsolePage { ConsolePage(resources: resources, locale: ConsolePage.locale(request)) }
+}
