@@ -20,8 +20,8 @@ struct WidgetService {
     ) async throws -> (token: String, session: WidgetSession) {
         guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
         // A returning visitor verifies their email next and continues their own conversation,
-        // so the form (which is for new conversations) is not asked.
-        let form = returning ? PrechatForm(name: .optional, email: .optional, walletUid: .optional, topic: .optional, topics: (inbox.prechatForm ?? .standard).topics) : inbox.prechatForm ?? .standard
+        // so the form (which is for new conversations) is not asked and its answers are ignored.
+        let form = returning ? PrechatForm(name: .hidden, email: .hidden, walletUid: .hidden, topic: .hidden, topics: []) : inbox.prechatForm ?? .standard
         let trimmed = PrechatForm.Answers(
             name: raw.name?.trimmingCharacters(in: .whitespacesAndNewlines),
             email: raw.email?.trimmingCharacters(in: .whitespacesAndNewlines),
