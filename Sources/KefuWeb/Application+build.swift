@@ -139,6 +139,7 @@ func buildRouter(
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
     ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleCustomerAccountController(service: accounts, store: store).addRoutes(to: signedIn)
     ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOutboxController(
         store: store, blobs: blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil

@@ -243,3 +243,35 @@ import Testing
         }
     }
 }
+
+@Suite struct AgentAccountActionsTests {
+    @Test func agentsSeeTheAccountAndCanSendAResetLinkOrSignEveryoneOut() async throws {
+        try await TestApp.run { client, app in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"zhou@example.cn","password":"Customer-pass-2026!","locale":"zh-CN"}"#)
+            let customer = try #require(
+                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"zhou@example.cn","password":"Customer-pass-2026!"}"#)
+                    .object["token"] as? String)
+            let account = try #require(try await app.store.accountCredentials(email: "zhou@example.cn")?.0)
+            let inbox = try await app.store.createInbox(name: "Web", kind: .webchat, audit: nil)
+            let conversation = try await app.store.createConversation(inboxId: inbox.id, contactId: try #require(account.contactId), subject: "忘记密码")
+
+            var browser = ConsoleBrowser(client: client)
+            try await browser.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            let page = try await browser.get("/console/conversations/\(conversation.id)")
+            #expect(page.text.contains(#"data-testid="customer-account""#))
+            #expect(page.text.contains("zhou@example.cn"))
+            let csrf = try #require(ConsoleBrowser.csrf(in: page.text))
+
+            let sent = try await browser.post("/console/conversations/\(conversation.id)/account/reset-link", ["_csrf": csrf])
+            #expect(sent.status == .seeOther)
+            _ = try await AccountAPITests().link(client, to: "zhou@example.cn", path: "/account/reset")
+            let revoked = try await browser.post("/console/conversations/\(conversation.id)/account/revoke-sessions", ["_csrf": csrf])
+            #expect(revoked.status == .seeOther)
+            #expect(try await client.json(.get, "/api/v1/accounts/me", token: customer).code == "unauthenticated")
+            let actions = try await app.store.auditEntries(before: nil, limit: 5).map(\.action)
+            #expect(actions.contains("account.reset_link_sent") && actions.contains("account.sessions_revoked"))
+            // Without the form's token nothing happens.
+            #expect(try await browser.post("/console/conversations/\(conversation.id)/account/revoke-sessions", ["_csrf": "forged"]).status == .forbidden)
+        }
+    }
+}

@@ -8,7 +8,7 @@ import KefuStore
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
-        & MailRepository
+        & MailRepository & AccountRepository
     let store: any Repositories
     let activity: ConversationActivity
     let resources: ConsoleResources
@@ -215,6 +215,24 @@ struct ConsoleInboxController {
         let claims = try await store.widgetClaims(contactId: conversation.contactId)
         // Absent claims are `false`, not "": an empty string still opens a mustache section.
         values["claims"] = ["walletUid": claims.walletUid ?? false, "email": claims.email ?? false] as [String: Any]
+        // The customer's wallet account, when they have one: what agents explain and act on.
+        if let account = try await store.account(contactId: conversation.contactId) {
+            let events = try await store.accountEvents(accountId: account.id, limit: 8)
+            var panel: [String: Any] = [
+                "email": account.email, "verified": account.emailVerified, "tier": account.tier, "totp": account.totpEnabled,
+                "events": events.map { event -> [String: Any] in
+                    [
+                        "label": page.t("account_event_\(event.kind.rawValue)"), "address": event.clientAddress ?? "",
+                        "at_iso": ConsolePage.isoTime(event.createdAt), "at_text": ConsolePage.shortTime(event.createdAt),
+                    ]
+                },
+            ]
+            if let lock = account.withdrawalsLockedUntil, lock > Date() {
+                panel["locked_iso"] = ConsolePage.isoTime(lock)
+                panel["locked_text"] = ConsolePage.shortTime(lock)
+            }
+            values["customer_account"] = panel
+        }
         values["inbox_name"] = inbox?.name ?? ""
         values["messages"] = rows
         values["can_resolve"] = conversation.status != .resolved
