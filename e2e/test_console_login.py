@@ -41,10 +41,12 @@ def test_demo_admin_signs_in_and_sees_the_seeded_inbox(demo_server, browser):
     rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid=conversation-list] li")
     assert len(rows) >= 5
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=agent-name]").text == "王敏 Wang Min"
-    # Alerts are opt-in and remembered.
+    # Alerts are opt-in and remembered. (The page's script runs after the page is parsed: wait
+    # for it before clicking, or the click lands before the button has its handler.)
+    wait_until(browser, lambda d: d.execute_script("return document.readyState") == "complete")
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text == "Alerts off"
     browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").click()
-    assert "Alerts on" in browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text
+    wait_until(browser, lambda d: "Alerts on" in d.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text)
     browser.refresh()
     assert "Alerts on" in browser.find_element(By.CSS_SELECTOR, "[data-testid=notify]").text
     # The list is live (it may be swapped while we click): click and count through retries.

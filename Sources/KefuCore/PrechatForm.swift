@@ -117,8 +117,9 @@ public struct PrechatForm: Sendable, Equatable, Codable {
         return key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
     }
 
-    /// What a visitor answered, checked against this form. Fields the form does not ask are
-    /// dropped (an old widget page may still send them), required ones must be present.
+    /// What a visitor answered, checked against this form. Fields the form does not ask, and
+    /// topics it does not offer, are dropped (an old widget page may still send them); required
+    /// ones must be present.
     public func check(_ answers: Answers) -> (answers: Answers, failure: ValidationFailure) {
         var kept = Answers()
         var failure = ValidationFailure()
@@ -135,10 +136,11 @@ public struct PrechatForm: Sendable, Equatable, Codable {
         apply(name, "name", answers.name, into: \.name)
         apply(email, "email", answers.email, into: \.email)
         apply(walletUid, "walletUid", answers.walletUid, into: \.walletUid)
-        apply(topic, "topic", answers.topic, into: \.topic)
-        if let chosen = kept.topic, !topics.contains(where: { $0.key == chosen }) {
-            failure.add("topic", .notOneOf(topics.map(\.key)))
-        }
+        // A topic this form does not offer (a page loaded before the admin changed the topics)
+        // counts as no answer: it never stops a customer from starting a chat, unless a topic
+        // is required, and then the form asks again.
+        let offered = answers.topic.flatMap { chosen in topics.contains(where: { $0.key == chosen }) ? chosen : nil }
+        apply(topic, "topic", offered, into: \.topic)
         return (kept, failure)
     }
 

@@ -417,8 +417,8 @@ extension SQLStore: AccountRepository {
             let row = try await sql.raw(
                 """
                 SELECT COUNT(*) AS total,
-                    SUM(CASE WHEN user_agent = \(bind: userAgent.map { String($0.prefix(300)) } ?? "") THEN 1 ELSE 0 END) AS device,
-                    SUM(CASE WHEN client_address = \(bind: clientAddress ?? "") THEN 1 ELSE 0 END) AS address
+                    SUM(CASE WHEN COALESCE(user_agent, '') = \(bind: userAgent.map { String($0.prefix(300)) } ?? "") THEN 1 ELSE 0 END) AS device,
+                    SUM(CASE WHEN COALESCE(client_address, '') = \(bind: clientAddress ?? "") THEN 1 ELSE 0 END) AS address
                 FROM account_sessions WHERE account_id = \(bind: accountId.rawValue)
                 """
             ).first()

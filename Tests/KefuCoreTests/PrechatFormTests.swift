@@ -41,8 +41,11 @@ import Testing
         let missing = form.check(.init(name: "Li", email: "", walletUid: nil, topic: nil))
         #expect(missing.failure.fields.map(\.name) == ["email", "topic"])
         #expect(missing.answers.name == nil)  // not asked: dropped, never stored
+        // A topic the form no longer offers is no answer: required, so asked again.
         let wrongTopic = form.check(.init(email: "li@example.cn", topic: "login"))
-        #expect(wrongTopic.failure.fields.map(\.problem) == [.notOneOf(["kyc"])])
+        #expect(wrongTopic.failure.fields.map(\.name) == ["topic"])
+        #expect(wrongTopic.failure.fields.map(\.problem) == [.required])
+        #expect(PrechatForm.standard.check(.init(topic: "refund")) == (answers: .init(), failure: ValidationFailure()))
         let good = form.check(.init(name: "Li", email: "li@example.cn", walletUid: "U-1", topic: "kyc"))
         #expect(good.failure.isEmpty)
         #expect(good.answers == .init(email: "li@example.cn", walletUid: "U-1", topic: "kyc"))

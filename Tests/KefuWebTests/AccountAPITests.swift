@@ -221,6 +221,8 @@ import Testing
             let link = try await AccountAPITests().link(client, to: "qian@example.cn", path: "/account/wasnt-me")
             let admin = try await client.login()
             let outbox = try await client.json(.get, "/api/v1/outbox", token: admin).object["items"] as? [[String: Any]] ?? []
+            // Only the phone was new (the laptop signing in again, from the same unknown address, is not).
+            #expect(outbox.filter { ($0["subject"] as? String) == "新设备登录提醒" }.count == 1)
             let notice = try #require(outbox.first { ($0["subject"] as? String) == "新设备登录提醒" })
             let raw = try await client.json(.get, "/api/v1/outbox/\(notice["id"] as? String ?? "")/raw", token: admin).text
             #expect(ParsedMail.parse(Array(raw.utf8)).text.hasPrefix("您的防钓鱼码：青山-42"))

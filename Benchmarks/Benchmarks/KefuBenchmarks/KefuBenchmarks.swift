@@ -166,6 +166,25 @@ let benchmarks: @Sendable () -> Void = {
         try await ingestStore.value?.0.database.close()
     }
 
+    // MARK: accounts
+
+    let hasher = PasswordHasher(cost: 12)
+    let storedHash = Prepared<String>()
+    Benchmark("baseline: one TOTP code (one HMAC-SHA1)", configuration: .init(metrics: [.wallClock, .throughput], maxIterations: 20_000)) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(TOTPService().code(secret: "JBSWY3DPEHPK3PXP", step: 1)) }
+    }
+    Benchmark("account: password check (bcrypt cost 12)", configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(10), maxIterations: 40)) {
+        benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try await hasher.verify("钱包密码-Secure-2026!", hash: storedHash.value!)) }
+    } setup: {
+        storedHash.value = try await hasher.hash("钱包密码-Secure-2026!")
+    }
+    Benchmark("account: TOTP check (±1 step)", configuration: .init(metrics: [.wallClock, .throughput], maxIterations: 20_000)) { benchmark in
+        let totp = TOTPService()
+        let code = totp.code(secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", step: TOTPService.step(at: Date()))
+        for _ in benchmark.scaledIterations { blackHole(totp.matchingStep(secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", code: code, now: Date())) }
+    }
+
     // MARK: http
 
     Benchmark("baseline: bare Hummingbird route", configuration: perRequest) { benchmark in
