@@ -37,18 +37,8 @@ public struct Account: Sendable, Equatable, Codable {
     }
 }
 
-/// The secret half of an account, read only by the login and password paths.
-public struct AccountCredentials: Sendable, Equatable {
-    public var passwordHash: String
-    public var sealedTOTPSecret: String?
-    public var lastTOTPStep: Int64?
-
-    public init(passwordHash: String, sealedTOTPSecret: String? = nil, lastTOTPStep: Int64? = nil) {
-        self.passwordHash = passwordHash
-        self.sealedTOTPSecret = sealedTOTPSecret
-        self.lastTOTPStep = lastTOTPStep
-    }
-}
+/// An account's secrets: the same shape as an agent's (password hash, sealed TOTP secret, last step).
+public typealias AccountCredentials = Credentials
 
 /// What a mailed single-use account token is for.
 public enum AccountTokenPurpose: String, Sendable, Codable {

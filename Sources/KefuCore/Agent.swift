@@ -86,8 +86,11 @@ public struct AgentAvatar: Sendable, Equatable {
     }
 }
 
-/// The secret half of an agent record, read only by the login path.
-public struct AgentCredentials: Sendable, Equatable {
+/// The secret half of an agent's or a customer's record, read only by the login and password
+/// paths, so secrets cannot leak into a response by accident.
+public typealias AgentCredentials = Credentials
+
+public struct Credentials: Sendable, Equatable {
     public var passwordHash: String
     /// AES-GCM sealed TOTP secret (base64), present once enrolment has started.
     public var sealedTOTPSecret: String?

@@ -84,13 +84,18 @@ struct AccountService: Sendable {
         }
     }
 
-    func sendVerification(_ account: Account) async throws {
+    /// A new single-use token for a mailed link (older ones of that purpose are voided): the
+    /// link, and a dedup key for its mail.
+    func issueLink(_ account: Account, purpose: AccountTokenPurpose, lifetime: TimeInterval, path: String) async throws -> (link: String, key: String) {
         let token = RandomToken.make()
-        try await store.createAccountToken(
-            accountId: account.id, purpose: .verifyEmail, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.verifyLifetime))
-        try await mail(
-            account, AccountMails.verify(link: "\(settings.publicURL)/account/verify?token=\(token)", locale: account.locale),
-            key: "verify:\(TokenDigest.of(token))")
+        let digest = TokenDigest.of(token)
+        try await store.createAccountToken(accountId: account.id, purpose: purpose, tokenHash: digest, expiresAt: now().addingTimeInterval(lifetime))
+        return ("\(settings.publicURL)\(path)?token=\(token)", "\(purpose.rawValue):\(digest)")
+    }
+
+    func sendVerification(_ account: Account) async throws {
+        let (link, key) = try await issueLink(account, purpose: .verifyEmail, lifetime: settings.verifyLifetime, path: "/account/verify")
+        try await mail(account, AccountMails.verify(link: link, locale: account.locale), key: key)
     }
 
     func verifyEmail(token: String, userAgent: String?, address: String?) async throws {
@@ -161,16 +166,10 @@ struct AccountService: Sendable {
     }
 
     func sendReset(_ account: Account, userAgent: String?, address: String?) async throws {
-        let token = RandomToken.make()
-        try await store.createAccountToken(
-            accountId: account.id, purpose: .passwordReset, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.resetLifetime))
+        let (link, key) = try await issueLink(account, purpose: .passwordReset, lifetime: settings.resetLifetime, path: "/account/reset")
         try await store.appendAccountEvent(
             accountId: account.id, AccountEvent(kind: .passwordResetRequested, clientAddress: address, userAgent: userAgent, createdAt: now()))
-        try await mail(
-            account,
-            AccountMails.reset(
-                link: "\(settings.publicURL)/account/reset?token=\(token)", minutes: Int(settings.resetLifetime / 60), locale: account.locale),
-            key: "reset:\(TokenDigest.of(token))")
+        try await mail(account, AccountMails.reset(link: link, minutes: Int(settings.resetLifetime / 60), locale: account.locale), key: key)
     }
 
     /// Sets the new password with a live reset token: the token works once (of any number of
@@ -207,17 +206,13 @@ struct AccountService: Sendable {
     }
 
     func noticeNewDevice(_ account: Account, userAgent: String?, address: String?) async throws {
-        let token = RandomToken.make()
-        try await store.createAccountToken(
-            accountId: account.id, purpose: .wasntMe, tokenHash: TokenDigest.of(token), expiresAt: now().addingTimeInterval(settings.wasntMeLifetime))
+        let (link, key) = try await issueLink(account, purpose: .wasntMe, lifetime: settings.wasntMeLifetime, path: "/account/wasnt-me")
         try await store.appendAccountEvent(
             accountId: account.id, AccountEvent(kind: .newDevice, clientAddress: address, userAgent: userAgent, createdAt: now()))
         try await mail(
             account,
-            AccountMails.newDevice(
-                device: userAgent.map { String($0.prefix(120)) } ?? "?", address: address ?? "?",
-                link: "\(settings.publicURL)/account/wasnt-me?token=\(token)", locale: account.locale),
-            key: "device:\(TokenDigest.of(token))")
+            AccountMails.newDevice(device: userAgent.map { String($0.prefix(120)) } ?? "?", address: address ?? "?", link: link, locale: account.locale),
+            key: key)
     }
 
     /// "This wasn't me": every session ends and withdrawals freeze, from the mailed link alone
