@@ -46,6 +46,8 @@ public enum AccountTokenPurpose: String, Sendable, Codable {
     case passwordReset = "password_reset"
     /// The "this wasn't me" link in a new-device notice.
     case wasntMe = "wasnt_me"
+    /// Confirms a new email address (mailed to that address; the token carries it).
+    case changeEmail = "change_email"
 }
 
 /// A signed-in device.
@@ -87,6 +89,8 @@ public struct AccountEvent: Sendable, Equatable, Codable {
         case newDevice = "new_device"
         case wasntMe = "wasnt_me"
         case antiPhishingChanged = "anti_phishing_changed"
+        case emailChangeRequested = "email_change_requested"
+        case emailChanged = "email_changed"
     }
 
     public var kind: Kind

@@ -449,7 +449,13 @@ public protocol AccountRepository: Sendable {
     func markAccountEmailVerified(accountId: AccountID, event: AccountEvent) async throws
 
     /// Stores a token (hashed) and voids the account's earlier unused tokens of that purpose.
-    func createAccountToken(accountId: AccountID, purpose: AccountTokenPurpose, tokenHash: String, expiresAt: Date) async throws
+    func createAccountToken(accountId: AccountID, purpose: AccountTokenPurpose, tokenHash: String, expiresAt: Date, payload: String?) async throws
+    /// Uses the token up and returns its account and payload (exactly one caller wins).
+    func consumeAccountTokenPayload(purpose: AccountTokenPurpose, tokenHash: String) async throws -> (AccountID, String?)?
+    /// Changes the sign-in address (verified by the link that confirmed it), moves the contact's
+    /// address along when nobody else has it, pauses withdrawals, records the event.
+    /// `StoreError.conflict` when another account has the address.
+    func changeAccountEmail(accountId: AccountID, email: String, lockWithdrawalsUntil: Date, event: AccountEvent) async throws
     /// The account of a live token, without using it up.
     func accountForToken(purpose: AccountTokenPurpose, tokenHash: String) async throws -> AccountID?
     /// Uses the token up: true for exactly one caller however many try at once.
@@ -488,4 +494,10 @@ public protocol AccountRepository: Sendable {
     /// Blocks withdrawals until `until` (never shortening a longer lock) and records the event.
     func lockWithdrawals(accountId: AccountID, until: Date, event: AccountEvent) async throws
     func setAntiPhishingCode(accountId: AccountID, code: String?, event: AccountEvent) async throws
+}
+
+extension AccountRepository {
+    public func createAccountToken(accountId: AccountID, purpose: AccountTokenPurpose, tokenHash: String, expiresAt: Date) async throws {
+        try await createAccountToken(accountId: accountId, purpose: purpose, tokenHash: tokenHash, expiresAt: expiresAt, payload: nil)
+    }
 }

@@ -161,7 +161,7 @@ extension SQLStore: AccountRepository {
         }
     }
 
-    public func createAccountToken(accountId: AccountID, purpose: AccountTokenPurpose, tokenHash: String, expiresAt: Date) async throws {
+    public func createAccountToken(accountId: AccountID, purpose: AccountTokenPurpose, tokenHash: String, expiresAt: Date, payload: String?) async throws {
         let at = Clock.millis(now())
         try await database.write { sql in
             try await sql.raw(
@@ -172,9 +172,9 @@ extension SQLStore: AccountRepository {
             ).run()
             try await sql.raw(
                 """
-                INSERT INTO account_tokens (id, account_id, purpose, token_hash, expires_at, created_at)
+                INSERT INTO account_tokens (id, account_id, purpose, token_hash, expires_at, created_at, payload)
                 VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: accountId.rawValue), \(bind: purpose.rawValue), \(bind: tokenHash),
-                    \(bind: Clock.millis(expiresAt)), \(bind: at))
+                    \(bind: Clock.millis(expiresAt)), \(bind: at), \(bind: payload))
                 """
             ).run()
         }
@@ -193,6 +193,10 @@ extension SQLStore: AccountRepository {
     }
 
     public func consumeAccountToken(purpose: AccountTokenPurpose, tokenHash: String) async throws -> AccountID? {
+        try await consumeAccountTokenPayload(purpose: purpose, tokenHash: tokenHash)?.0
+    }
+
+    public func consumeAccountTokenPayload(purpose: AccountTokenPurpose, tokenHash: String) async throws -> (AccountID, String?)? {
         let at = Clock.millis(now())
         return try await database.write { sql in
             // One conditional UPDATE: of any number of parallel callers exactly one sees the row.
@@ -200,9 +204,37 @@ extension SQLStore: AccountRepository {
                 """
                 UPDATE account_tokens SET used_at = \(bind: at)
                 WHERE token_hash = \(bind: tokenHash) AND purpose = \(bind: purpose.rawValue) AND used_at IS NULL AND expires_at > \(bind: at)
-                RETURNING account_id
+                RETURNING account_id, payload
                 """
-            ).first().map { AccountID(rawValue: try $0.string("account_id")) }
+            ).first().map { (AccountID(rawValue: try $0.string("account_id")), try $0.optionalString("payload")) }
+        }
+    }
+
+    public func changeAccountEmail(accountId: AccountID, email: String, lockWithdrawalsUntil: Date, event: AccountEvent) async throws {
+        let address = EmailAddress.normalize(email)
+        let at = Clock.millis(now())
+        let lock = Clock.millis(lockWithdrawalsUntil)
+        do {
+            try await database.write { sql in
+                guard
+                    let row = try await sql.raw(
+                        """
+                        UPDATE accounts SET email = \(bind: address), email_verified_at = \(bind: at), updated_at = \(bind: at),
+                            withdrawals_locked_until = CASE WHEN withdrawals_locked_until IS NULL OR withdrawals_locked_until < \(bind: lock)
+                                                            THEN \(bind: lock) ELSE withdrawals_locked_until END
+                        WHERE id = \(bind: accountId.rawValue) RETURNING contact_id
+                        """
+                    ).first()
+                else { throw StoreError.notFound("account") }
+                if let contact = try row.optionalString("contact_id"),
+                    try await sql.raw("SELECT id FROM contacts WHERE email = \(bind: address)").first() == nil
+                {
+                    try await sql.raw("UPDATE contacts SET email = \(bind: address), updated_at = \(bind: at) WHERE id = \(bind: contact)").run()
+                }
+                try await Self.insertAccountEvent(accountId, event, on: sql)
+            }
+        } catch where isUniqueViolation(error) {
+            throw StoreError.conflict("an account with this email exists")
         }
     }
 

@@ -8,7 +8,13 @@ public enum Schema {
         Migration(version: 5, name: "email_channel", statements: emailChannel),
         Migration(version: 6, name: "email_codes", statements: emailCodes),
         Migration(version: 7, name: "customer_accounts", statements: customerAccounts),
+        Migration(version: 8, name: "account_token_payload", statements: accountTokenPayload),
     ]
+
+    /// What a token carries besides its account: the new address of an email change.
+    @Sendable static func accountTokenPayload(_ flavor: SQLFlavor) -> [String] {
+        ["ALTER TABLE account_tokens ADD COLUMN payload TEXT"]
+    }
 
     /// Wallet customers' accounts: credentials, the one-time tokens mailed to them (email
     /// verification, password reset), their sessions and their security history.

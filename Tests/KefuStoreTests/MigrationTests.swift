@@ -37,6 +37,10 @@ import Testing
             sqlite: "3565a28754925fcb68d0388d81dc64d2cf0837e3d99ff61f56f657446de4480e",
             postgres: "22bff939d60c26a18feebd442ee3dd173cb4fa09c9d6e79502e3aabdb4966b61"
         ),
+        8: (
+            sqlite: "233413c89f0bde5eb5a6ceaf87de433b0bad9b3da41b39345879910a9ae8861f",
+            postgres: "233413c89f0bde5eb5a6ceaf87de433b0bad9b3da41b39345879910a9ae8861f"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

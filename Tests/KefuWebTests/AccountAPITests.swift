@@ -277,3 +277,36 @@ import Testing
         }
     }
 }
+
+@Suite struct AccountEmailChangeTests {
+    @Test func theNewAddressConfirmsAndTheOldOneIsTold() async throws {
+        try await TestApp.run { client, app in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"old@example.cn","password":"Email-change-2026!"}"#)
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"taken@example.cn","password":"Email-change-2026!"}"#)
+            let session = try #require(
+                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"old@example.cn","password":"Email-change-2026!"}"#)
+                    .object["token"] as? String)
+            let wrong = try await client.json(.post, "/api/v1/accounts/me/email", token: session, body: #"{"email":"new@example.cn","password":"nope"}"#)
+            #expect(wrong.code == "invalid_credentials")
+            let asked = try await client.json(
+                .post, "/api/v1/accounts/me/email", token: session, body: #"{"email":"New@Example.cn","password":"Email-change-2026!"}"#)
+            #expect(asked.status == .accepted)
+            let token = try await AccountAPITests().link(client, to: "new@example.cn", path: "/account/email")
+            #expect(try await client.json(.post, "/api/v1/accounts/email/confirm", body: #"{"token":"\#(token)"}"#).status == .ok)
+            #expect(try await client.json(.post, "/api/v1/accounts/email/confirm", body: #"{"token":"\#(token)"}"#).code == "invalid_token")
+            // The old address hears of it, with the way to stop an attacker.
+            _ = try await AccountAPITests().link(client, to: "old@example.cn", path: "/account/wasnt-me")
+            let account = try #require(try await app.store.accountCredentials(email: "new@example.cn")?.0)
+            #expect(account.emailVerified)
+            #expect((account.withdrawalsLockedUntil?.timeIntervalSinceNow ?? 0) > 23 * 3600)
+            #expect(try await app.store.contact(id: try #require(account.contactId))?.email == "new@example.cn")
+            #expect(try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"new@example.cn","password":"Email-change-2026!"}"#)
+                .status == .ok)
+            // An address another account has: refused at confirmation, nothing changes.
+            _ = try await client.json(.post, "/api/v1/accounts/me/email", token: session, body: #"{"email":"taken@example.cn","password":"Email-change-2026!"}"#)
+            let second = try await AccountAPITests().link(client, to: "taken@example.cn", path: "/account/email")
+            #expect(try await client.json(.post, "/api/v1/accounts/email/confirm", body: #"{"token":"\#(second)"}"#).code == "account_conflict")
+            #expect(try await app.store.account(id: account.id)?.email == "new@example.cn")
+        }
+    }
+}

@@ -28,6 +28,10 @@ struct AccountController {
     }
     struct CodeBody: Decodable { let code: String }
     struct AntiPhishingBody: Decodable { let code: String? }
+    struct EmailChangeBody: Decodable {
+        let email: String
+        let password: String
+    }
     struct SessionItem: Encodable, Sendable {
         let id: String
         let userAgent: String?
@@ -113,6 +117,19 @@ struct AccountController {
             try await service.store.revokeAccountSessions(
                 accountId: account.id, except: current.id,
                 event: AccountEvent(kind: .sessionsRevoked, clientAddress: context.peerAddress, userAgent: request.headers[.userAgent], createdAt: Date()))
+            return JSONResponse(Done())
+        }
+        group.post("accounts/me/email") { request, context in
+            guard let token = bearer(request) else { throw APIError.unauthenticated }
+            let account = try await service.session(token: token).1
+            let body = try await request.decodeJSON(EmailChangeBody.self, limit: limits.small)
+            try await service.requestEmailChange(
+                account, newEmail: body.email, password: body.password, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done(), status: .accepted)
+        }
+        group.post("accounts/email/confirm") { request, context in
+            let body = try await request.decodeJSON(TokenBody.self, limit: limits.small)
+            try await service.confirmEmailChange(token: body.token, userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(Done())
         }
         group.post("accounts/wasnt-me") { request, context in

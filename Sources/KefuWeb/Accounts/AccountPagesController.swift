@@ -144,6 +144,16 @@ struct AccountPagesController {
                 return try loginPage(request, errors: describe(error, page: page), status: error.status)
             }
         }
+        group.get("email") { request, context in
+            let (page, _) = base(request, title: "")
+            do {
+                try await service.confirmEmailChange(
+                    token: request.uri.queryParameters.get("token") ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
+                return try loginPage(request, message: page.t("account_email_changed"))
+            } catch let error as APIError {
+                return try loginPage(request, errors: describe(error, page: page), status: error.status)
+            }
+        }
         group.get("forgot") { request, _ in try forgotPage(request) }
         group.post("forgot") { request, context in
             let form = try await readForm(request)

@@ -86,10 +86,13 @@ struct AccountService: Sendable {
 
     /// A new single-use token for a mailed link (older ones of that purpose are voided): the
     /// link, and a dedup key for its mail.
-    func issueLink(_ account: Account, purpose: AccountTokenPurpose, lifetime: TimeInterval, path: String) async throws -> (link: String, key: String) {
+    func issueLink(
+        _ account: Account, purpose: AccountTokenPurpose, lifetime: TimeInterval, path: String, payload: String? = nil
+    ) async throws -> (link: String, key: String) {
         let token = RandomToken.make()
         let digest = TokenDigest.of(token)
-        try await store.createAccountToken(accountId: account.id, purpose: purpose, tokenHash: digest, expiresAt: now().addingTimeInterval(lifetime))
+        try await store.createAccountToken(
+            accountId: account.id, purpose: purpose, tokenHash: digest, expiresAt: now().addingTimeInterval(lifetime), payload: payload)
         return ("\(settings.publicURL)\(path)?token=\(token)", "\(purpose.rawValue):\(digest)")
     }
 
@@ -239,6 +242,48 @@ struct AccountService: Sendable {
             event: AccountEvent(kind: .antiPhishingChanged, clientAddress: address, userAgent: userAgent, createdAt: now()))
         guard let updated = try await store.account(id: account.id) else { throw APIError.notFound("account") }
         return updated
+    }
+
+    /// Changing the sign-in email takes the password, and the change happens only when the link
+    /// mailed to the new address is opened; the old address then hears of it with a "this wasn't
+    /// me" link, and withdrawals pause.
+    func requestEmailChange(_ account: Account, newEmail raw: String, password: String, userAgent: String?, address: String?) async throws {
+        let email = EmailAddress.normalize(raw)
+        guard EmailAddress.isPlausible(email), email != account.email else { throw APIError.validation("email", .invalid) }
+        let keys = keys("login", email: account.email, address: address)
+        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        guard let (_, credentials) = try await store.accountCredentials(id: account.id), try await hasher.verify(password, hash: credentials.passwordHash)
+        else {
+            await throttler.recordFailure(keys)
+            throw APIError.invalidCredentials
+        }
+        let (link, key) = try await issueLink(account, purpose: .changeEmail, lifetime: settings.verifyLifetime, path: "/account/email", payload: email)
+        try await store.appendAccountEvent(
+            accountId: account.id,
+            AccountEvent(kind: .emailChangeRequested, detail: ["to": email], clientAddress: address, userAgent: userAgent, createdAt: now()))
+        let content = AccountMails.confirmNewEmail(link: link, locale: account.locale)
+        try await mailer.sendNotice(
+            to: email, subject: content.subject,
+            text: AccountMails.withAntiPhishingCode(content.text, code: account.antiPhishingCode, locale: account.locale), key: key)
+    }
+
+    func confirmEmailChange(token: String, userAgent: String?, address: String?) async throws {
+        guard token.count <= 200, let (id, payload) = try await store.consumeAccountTokenPayload(purpose: .changeEmail, tokenHash: TokenDigest.of(token)),
+            let email = payload, let old = try await store.account(id: id)
+        else { throw APIError.invalidToken }
+        do {
+            try await store.changeAccountEmail(
+                accountId: id, email: email, lockWithdrawalsUntil: now().addingTimeInterval(settings.withdrawalLock),
+                event: AccountEvent(kind: .emailChanged, detail: ["from": old.email, "to": email], clientAddress: address, userAgent: userAgent, createdAt: now()))
+        } catch StoreError.conflict {
+            throw APIError.conflict("account")
+        }
+        // The old address is told, with the way to stop an attacker who took the account.
+        let (link, key) = try await issueLink(old, purpose: .wasntMe, lifetime: settings.wasntMeLifetime, path: "/account/wasnt-me")
+        let content = AccountMails.emailChanged(newEmail: email, link: link, locale: old.locale)
+        try await mailer.sendNotice(
+            to: old.email, subject: content.subject,
+            text: AccountMails.withAntiPhishingCode(content.text, code: old.antiPhishingCode, locale: old.locale), key: key)
     }
 
     /// Turning 2FA off needs the password and a current code (or a recovery code).
