@@ -52,6 +52,12 @@ struct AccountController {
         return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
     }
 
+    /// The signed-in customer behind the bearer token (`unauthenticated` otherwise).
+    func customer(_ request: Request) async throws -> (session: AccountSession, account: Account) {
+        guard let token = bearer(request) else { throw APIError.unauthenticated }
+        return try await service.session(token: token)
+    }
+
     func addRoutes(to group: CatalogedGroup<KefuRequestContext>) {
         group.post("accounts") { request, context in
             let body = try await request.decodeJSON(RegisterBody.self, limit: limits.small)
@@ -80,8 +86,7 @@ struct AccountController {
             return JSONResponse(Done())
         }
         group.get("accounts/me") { request, _ in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            return JSONResponse(try await service.session(token: token).1)
+            return JSONResponse(try await customer(request).account)
         }
         group.post("accounts/password-reset") { request, context in
             let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
@@ -95,8 +100,7 @@ struct AccountController {
             return JSONResponse(Done())
         }
         group.get("accounts/me/sessions") { request, _ in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            let (current, account) = try await service.session(token: token)
+            let (current, account) = try await customer(request)
             let items = try await service.store.accountSessions(accountId: account.id).map {
                 SessionItem(
                     id: $0.id, userAgent: $0.userAgent, clientAddress: $0.clientAddress, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt,
@@ -105,23 +109,20 @@ struct AccountController {
             return JSONResponse(SessionList(items: items))
         }
         group.delete("accounts/me/sessions/{sessionId}") { request, context in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            let account = try await service.session(token: token).1
+            let account = try await customer(request).account
             let id = try context.parameters.id("sessionId", as: Identifier<AccountSessionTag>.self, thing: "session")
             guard try await service.store.revokeAccountSession(id: id.rawValue, accountId: account.id) else { throw APIError.notFound("session") }
             return JSONResponse(Done())
         }
         group.post("accounts/me/sessions/revoke-others") { request, context in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            let (current, account) = try await service.session(token: token)
+            let (current, account) = try await customer(request)
             try await service.store.revokeAccountSessions(
                 accountId: account.id, except: current.id,
                 event: AccountEvent(kind: .sessionsRevoked, clientAddress: context.peerAddress, userAgent: request.headers[.userAgent], createdAt: Date()))
             return JSONResponse(Done())
         }
         group.post("accounts/me/email") { request, context in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            let account = try await service.session(token: token).1
+            let account = try await customer(request).account
             let body = try await request.decodeJSON(EmailChangeBody.self, limit: limits.small)
             try await service.requestEmailChange(
                 account, newEmail: body.email, password: body.password, userAgent: request.headers[.userAgent], address: context.peerAddress)
@@ -138,26 +139,22 @@ struct AccountController {
             return JSONResponse(Done())
         }
         group.put("accounts/me/anti-phishing-code") { request, context in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            let account = try await service.session(token: token).1
+            let account = try await customer(request).account
             let body = try await request.decodeJSON(AntiPhishingBody.self, limit: limits.small)
             return JSONResponse(
                 try await service.setAntiPhishingCode(account, code: body.code, userAgent: request.headers[.userAgent], address: context.peerAddress))
         }
         group.post("accounts/me/2fa/setup") { request, _ in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            return JSONResponse(try await service.twoFactor.begin(try await service.session(token: token).1))
+            return JSONResponse(try await service.twoFactor.begin(try await customer(request).account))
         }
         group.post("accounts/me/2fa/confirm") { request, context in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            let account = try await service.session(token: token).1
+            let account = try await customer(request).account
             let body = try await request.decodeJSON(CodeBody.self, limit: limits.small)
             return JSONResponse(
                 try await service.twoFactor.confirm(account, code: body.code, address: context.peerAddress, userAgent: request.headers[.userAgent]))
         }
         group.post("accounts/me/2fa/disable") { request, context in
-            guard let token = bearer(request) else { throw APIError.unauthenticated }
-            let account = try await service.session(token: token).1
+            let account = try await customer(request).account
             let body = try await request.decodeJSON(DisableBody.self, limit: limits.small)
             try await service.disableTwoFactor(
                 account, password: body.password, code: body.code, userAgent: request.headers[.userAgent], address: context.peerAddress)
