@@ -67,10 +67,7 @@ public struct EmailReplies: OutboundDelivery {
             ? "\(agentName) 回复了您：\n\n\(message.text)\n\n直接回复本邮件即可继续沟通，也可以回到网站打开聊天窗口。\n\n\(settings.supportName)"
             : "\(agentName) replied:\n\n\(message.text)\n\nReply to this mail to continue, or open the chat on our website again.\n\n\(settings.supportName)"
         let references = try await store.threadMessageIds(conversationId: conversation.id)
-        var files: [OutgoingMail.File] = []
-        for attachment in message.attachments {
-            files.append(.init(filename: attachment.filename, contentType: attachment.contentType, bytes: Array(try blobs.get(attachment.sha256))))
-        }
+        let files = try self.files(of: message)
         let mail = OutgoingMail(
             from: MailAddress(name: settings.supportName, address: settings.supportAddress), to: [MailAddress(name: contact.name, address: address)],
             replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken)),
@@ -104,10 +101,7 @@ public struct EmailReplies: OutboundDelivery {
         let references = try await store.threadMessageIds(conversationId: conversation.id)
         // It answers the customer's latest mail (not our own acknowledgement).
         let answered = try await store.mails(conversationId: conversation.id).last?.messageId ?? references.last
-        var files: [OutgoingMail.File] = []
-        for attachment in message.attachments {
-            files.append(.init(filename: attachment.filename, contentType: attachment.contentType, bytes: Array(try blobs.get(attachment.sha256))))
-        }
+        let files = try self.files(of: message)
         let signature = [agentName, settings.supportName].compactMap { $0 }.joined(separator: " · ")
         let text = message.text + "\n\n-- \n\(signature)\n[#\(conversation.number)]"
         let mail = OutgoingMail(
@@ -214,6 +208,13 @@ public struct EmailReplies: OutboundDelivery {
                 // acknowledgement is queued by `kefu ingest-email` and sent by the server).
                 local: local ?? false, notBefore: notBefore))
         wake()
+    }
+
+    /// The message's attachments, read from the blob store, as mail parts.
+    func files(of message: Message) throws -> [OutgoingMail.File] {
+        try message.attachments.map {
+            OutgoingMail.File(filename: $0.filename, contentType: $0.contentType, bytes: Array(try blobs.get($0.sha256)))
+        }
     }
 
     /// The reply as simple HTML: the agent's text escaped, line breaks kept.

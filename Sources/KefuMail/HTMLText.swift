@@ -108,11 +108,41 @@ public enum HTMLText {
         return tidy.joined(separator: "\n")
     }
 
+    /// The value of attribute `name` in a tag's text (`href="…"`, `alt='…'`, `alt=word`),
+    /// entities decoded. A plain scan: tags are many in a mail, and building a pattern per tag
+    /// was the parser's biggest cost.
     static func attribute(_ name: String, in tag: String) -> String? {
-        let pattern = try! Regex("(?i)\\b\(name)\\s*=\\s*(\"([^\"]*)\"|'([^']*)'|([^\\s>]+))")
-        guard let match = tag.firstMatch(of: pattern) else { return nil }
-        let value = (match.output[2].substring ?? match.output[3].substring ?? match.output[4].substring).map(String.init) ?? ""
-        return decodeEntities(value)
+        let chars = Array(tag.unicodeScalars)
+        let wanted = Array(name.lowercased().unicodeScalars)
+        func isWord(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" }
+        func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace }
+        var start = 0
+        while start + wanted.count <= chars.count {
+            defer { start += 1 }
+            guard (start == 0 || !isWord(chars[start - 1])),
+                zip(chars[start..<(start + wanted.count)], wanted).allSatisfy({ String($0.0).lowercased() == String($0.1) })
+            else { continue }
+            var index = start + wanted.count
+            while index < chars.count, isSpace(chars[index]) { index += 1 }
+            guard index < chars.count, chars[index] == "=" else { continue }
+            index += 1
+            while index < chars.count, isSpace(chars[index]) { index += 1 }
+            guard index < chars.count else { continue }
+            var value = String.UnicodeScalarView()
+            let quote = chars[index]
+            if quote == "\"" || quote == "'", let end = chars[(index + 1)...].firstIndex(of: quote) {
+                value.append(contentsOf: chars[(index + 1)..<end])
+            } else {
+                // Unquoted, or an unclosed quote read as an unquoted value (as browsers do).
+                while index < chars.count, !isSpace(chars[index]), chars[index] != ">" {
+                    value.append(chars[index])
+                    index += 1
+                }
+                guard !value.isEmpty else { continue }
+            }
+            return decodeEntities(String(value))
+        }
+        return nil
     }
 
     static func decodeEntities(_ text: String) -> String {

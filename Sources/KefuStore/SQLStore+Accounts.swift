@@ -122,7 +122,7 @@ extension SQLStore: AccountRepository {
     ) async throws {
         let at = Clock.millis(now())
         try await database.write { sql in
-            guard let row = try await sql.raw("SELECT password_hash, withdrawals_locked_until FROM accounts WHERE id = \(bind: accountId.rawValue)").first()
+            guard let row = try await sql.raw("SELECT password_hash FROM accounts WHERE id = \(bind: accountId.rawValue)").first()
             else { throw StoreError.notFound("account") }
             try await sql.raw(
                 """
@@ -130,15 +130,10 @@ extension SQLStore: AccountRepository {
                 VALUES (\(bind: accountId.rawValue), \(bind: try row.string("password_hash")), \(bind: at))
                 """
             ).run()
-            // A lock only ever extends: a second change does not shorten the first one's lock.
-            let current = try row.decode(column: "withdrawals_locked_until", as: Int64?.self)
-            let lock = lockWithdrawalsUntil.map { max(Clock.millis($0), current ?? 0) } ?? current
             try await sql.raw(
-                """
-                UPDATE accounts SET password_hash = \(bind: passwordHash), withdrawals_locked_until = \(bind: lock), updated_at = \(bind: at)
-                WHERE id = \(bind: accountId.rawValue)
-                """
+                "UPDATE accounts SET password_hash = \(bind: passwordHash), updated_at = \(bind: at) WHERE id = \(bind: accountId.rawValue)"
             ).run()
+            if let lockWithdrawalsUntil { try await Self.extendWithdrawalLock(accountId, until: lockWithdrawalsUntil, on: sql) }
             if revokeSessions {
                 try await sql.raw(
                     "UPDATE account_sessions SET revoked_at = \(bind: at) WHERE account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL"
@@ -213,19 +208,17 @@ extension SQLStore: AccountRepository {
     public func changeAccountEmail(accountId: AccountID, email: String, lockWithdrawalsUntil: Date, event: AccountEvent) async throws {
         let address = EmailAddress.normalize(email)
         let at = Clock.millis(now())
-        let lock = Clock.millis(lockWithdrawalsUntil)
         do {
             try await database.write { sql in
                 guard
                     let row = try await sql.raw(
                         """
-                        UPDATE accounts SET email = \(bind: address), email_verified_at = \(bind: at), updated_at = \(bind: at),
-                            withdrawals_locked_until = CASE WHEN withdrawals_locked_until IS NULL OR withdrawals_locked_until < \(bind: lock)
-                                                            THEN \(bind: lock) ELSE withdrawals_locked_until END
+                        UPDATE accounts SET email = \(bind: address), email_verified_at = \(bind: at), updated_at = \(bind: at)
                         WHERE id = \(bind: accountId.rawValue) RETURNING contact_id
                         """
                     ).first()
                 else { throw StoreError.notFound("account") }
+                try await Self.extendWithdrawalLock(accountId, until: lockWithdrawalsUntil, on: sql)
                 if let contact = try row.optionalString("contact_id"),
                     try await sql.raw("SELECT id FROM contacts WHERE email = \(bind: address)").first() == nil
                 {
@@ -329,18 +322,16 @@ extension SQLStore: AccountRepository {
         accountId: AccountID, step: Int64, recoveryCodeHashes: [String], lockWithdrawalsUntil: Date, event: AccountEvent
     ) async throws -> Bool {
         let at = Clock.millis(now())
-        let lock = Clock.millis(lockWithdrawalsUntil)
         return try await database.write { sql in
             guard
                 try await sql.raw(
                     """
-                    UPDATE accounts SET totp_enabled = \(true), totp_last_step = \(bind: step), updated_at = \(bind: at),
-                        withdrawals_locked_until = CASE WHEN withdrawals_locked_until IS NULL OR withdrawals_locked_until < \(bind: lock)
-                                                        THEN \(bind: lock) ELSE withdrawals_locked_until END
+                    UPDATE accounts SET totp_enabled = \(true), totp_last_step = \(bind: step), updated_at = \(bind: at)
                     WHERE id = \(bind: accountId.rawValue) AND totp_enabled = \(false) AND totp_secret_sealed IS NOT NULL RETURNING id
                     """
                 ).first() != nil
             else { return false }
+            try await Self.extendWithdrawalLock(accountId, until: lockWithdrawalsUntil, on: sql)
             try await sql.raw("DELETE FROM account_recovery_codes WHERE account_id = \(bind: accountId.rawValue)").run()
             for hash in recoveryCodeHashes {
                 try await sql.raw(
@@ -357,16 +348,14 @@ extension SQLStore: AccountRepository {
 
     public func disableAccountTOTP(accountId: AccountID, lockWithdrawalsUntil: Date, event: AccountEvent) async throws {
         let at = Clock.millis(now())
-        let lock = Clock.millis(lockWithdrawalsUntil)
         try await database.write { sql in
             try await sql.raw(
                 """
-                UPDATE accounts SET totp_enabled = \(false), totp_secret_sealed = NULL, totp_last_step = NULL, updated_at = \(bind: at),
-                    withdrawals_locked_until = CASE WHEN withdrawals_locked_until IS NULL OR withdrawals_locked_until < \(bind: lock)
-                                                    THEN \(bind: lock) ELSE withdrawals_locked_until END
+                UPDATE accounts SET totp_enabled = \(false), totp_secret_sealed = NULL, totp_last_step = NULL, updated_at = \(bind: at)
                 WHERE id = \(bind: accountId.rawValue)
                 """
             ).run()
+            try await Self.extendWithdrawalLock(accountId, until: lockWithdrawalsUntil, on: sql)
             try await sql.raw("DELETE FROM account_recovery_codes WHERE account_id = \(bind: accountId.rawValue)").run()
             try await Self.insertAccountEvent(accountId, event, on: sql)
         }
@@ -462,19 +451,22 @@ extension SQLStore: AccountRepository {
     }
 
     public func lockWithdrawals(accountId: AccountID, until: Date, event: AccountEvent) async throws {
-        let at = Clock.millis(now())
-        let lock = Clock.millis(until)
         try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE accounts SET updated_at = \(bind: at),
-                    withdrawals_locked_until = CASE WHEN withdrawals_locked_until IS NULL OR withdrawals_locked_until < \(bind: lock)
-                                                    THEN \(bind: lock) ELSE withdrawals_locked_until END
-                WHERE id = \(bind: accountId.rawValue)
-                """
-            ).run()
+            try await Self.extendWithdrawalLock(accountId, until: until, on: sql)
             try await Self.insertAccountEvent(accountId, event, on: sql)
         }
+    }
+
+    /// Blocks withdrawals until `until`, inside the caller's transaction. A lock only ever
+    /// extends: a later, shorter one never shortens an earlier, longer one.
+    static func extendWithdrawalLock(_ accountId: AccountID, until: Date, on sql: any SQLDatabase) async throws {
+        let lock = Clock.millis(until)
+        try await sql.raw(
+            """
+            UPDATE accounts SET withdrawals_locked_until = \(bind: lock)
+            WHERE id = \(bind: accountId.rawValue) AND (withdrawals_locked_until IS NULL OR withdrawals_locked_until < \(bind: lock))
+            """
+        ).run()
     }
 
     public func setAntiPhishingCode(accountId: AccountID, code: String?, event: AccountEvent) async throws {

@@ -47,9 +47,12 @@ func buildRouter(
     let files = AttachmentFiles(store: store, blobs: blobs)
     let avatars = AvatarController(store: store, blobs: blobs)
     let hasher = PasswordHasher(cost: configuration.passwordHashCost)
+    // One bcrypt at start-up serves agents' and customers' logins alike (unknown emails are
+    // checked against it, so they cost what a wrong password costs).
+    let dummyHash = try await hasher.dummyHash()
     let auth = AgentAuthService(
         store: store, hasher: hasher, throttler: LoginThrottler(), secretKey: configuration.secretKey,
-        dummyHash: try await hasher.dummyHash(), sessionLifetime: configuration.sessionLifetime,
+        dummyHash: dummyHash, sessionLifetime: configuration.sessionLifetime,
         apiTokenLifetime: configuration.apiTokenLifetime)
     let resources = try await ConsoleResources.load()
     let limits = BodyLimits(json: configuration.maxJSONBodyBytes)
@@ -88,7 +91,7 @@ func buildRouter(
     // Wallet customers' accounts (their own tokens; public routes as far as agents go).
     let accounts = AccountService(
         store: store, hasher: hasher, policy: CustomerPasswordPolicy(commonPasswords: try CommonPasswords.load()), mailer: email.replies,
-        throttler: LoginThrottler(), dummyHash: try await hasher.dummyHash(), settings: .init(publicURL: configuration.publicURL),
+        throttler: LoginThrottler(), dummyHash: dummyHash, settings: .init(publicURL: configuration.publicURL),
         twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: 24 * 3600, now: { Date() }),
         now: { Date() })
     AccountController(service: accounts, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))

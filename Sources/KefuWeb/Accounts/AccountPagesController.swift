@@ -49,17 +49,16 @@ struct AccountPagesController {
         return response
     }
 
-    func base(_ request: Request, title: String) -> (ConsolePage, [String: Any]) {
-        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request))
-        return (page, page.base(title: title, request: request))
+    /// The page's language and strings (the explicit choice, else the browser's).
+    func page(for request: Request) -> ConsolePage {
+        ConsolePage(resources: resources, locale: ConsolePage.locale(request))
     }
 
     func formPage(
         _ request: Request, heading: String, intro: String? = nil, action: String?, fields: [Field], submit: String, hidden: [String: String] = [:],
         links: [(String, String, String)] = [], message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        let (_, base) = base(request, title: heading)
-        var values = base
+        var values = page(for: request).base(title: heading, request: request)
         values["heading"] = heading
         if let intro { values["intro"] = intro }
         if let action { values["action"] = action }
@@ -109,7 +108,7 @@ struct AccountPagesController {
         group.get("login") { request, _ in try loginPage(request) }
         group.post("login") { request, context in
             let form = try await readForm(request)
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 let result = try await service.login(
                     email: form["email"] ?? "", password: form["password"] ?? "", otp: form["otp"], userAgent: request.headers[.userAgent],
@@ -124,7 +123,7 @@ struct AccountPagesController {
         group.get("register") { request, _ in try registerPage(request) }
         group.post("register") { request, context in
             let form = try await readForm(request)
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 _ = try await service.register(
                     email: form["email"] ?? "", password: form["password"] ?? "", locale: page.locale.rawValue, userAgent: request.headers[.userAgent],
@@ -135,7 +134,7 @@ struct AccountPagesController {
             }
         }
         group.get("verify") { request, context in
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             let token = request.uri.queryParameters.get("token") ?? ""
             do {
                 try await service.verifyEmail(token: token, userAgent: request.headers[.userAgent], address: context.peerAddress)
@@ -145,7 +144,7 @@ struct AccountPagesController {
             }
         }
         group.get("email") { request, context in
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 try await service.confirmEmailChange(
                     token: request.uri.queryParameters.get("token") ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
@@ -157,7 +156,7 @@ struct AccountPagesController {
         group.get("forgot") { request, _ in try forgotPage(request) }
         group.post("forgot") { request, context in
             let form = try await readForm(request)
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 try await service.requestPasswordReset(email: form["email"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
             } catch let error as APIError {
@@ -168,7 +167,7 @@ struct AccountPagesController {
         group.get("reset") { request, _ in try resetPage(request, token: request.uri.queryParameters.get("token") ?? "") }
         group.post("reset") { request, context in
             let form = try await readForm(request)
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             let token = form["token"] ?? ""
             guard form["password"] == form["confirm"] else { return try resetPage(request, token: token, errors: [page.t("error_password_mismatch")], status: .badRequest) }
             do {
@@ -181,7 +180,7 @@ struct AccountPagesController {
             }
         }
         group.get("wasnt-me") { request, _ in
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             // A mail client may open links by itself: acting needs the button (a POST).
             return try formPage(
                 request, heading: page.t("account_wasnt_me"), intro: page.t("account_wasnt_me_intro"), action: "/account/wasnt-me", fields: [],
@@ -189,7 +188,7 @@ struct AccountPagesController {
         }
         group.post("wasnt-me") { request, context in
             let form = try await readForm(request)
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 try await service.wasntMe(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try formPage(request, heading: page.t("account_wasnt_me"), action: nil, fields: [], submit: "", message: page.t("account_wasnt_me_done"))
@@ -218,7 +217,7 @@ struct AccountPagesController {
         group.post("2fa/confirm") { request, context in
             let form = try await readForm(request)
             guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 let codes = try await service.twoFactor.confirm(
                     account, code: form["code"] ?? "", address: context.peerAddress, userAgent: request.headers[.userAgent])
@@ -232,7 +231,7 @@ struct AccountPagesController {
         group.post("2fa/disable") { request, context in
             let form = try await readForm(request)
             guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 try await service.disableTwoFactor(
                     account, password: form["password"] ?? "", code: form["code"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
@@ -245,7 +244,7 @@ struct AccountPagesController {
         group.post("anti-phishing") { request, context in
             let form = try await readForm(request)
             guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
-            let (page, _) = base(request, title: "")
+            let page = self.page(for: request)
             do {
                 let updated = try await service.setAntiPhishingCode(
                     account, code: form["code"], userAgent: request.headers[.userAgent], address: context.peerAddress)
@@ -273,7 +272,7 @@ struct AccountPagesController {
     func loginPage(
         _ request: Request, email: String = "", message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok
     ) throws -> Response {
-        let (page, _) = base(request, title: "")
+        let page = self.page(for: request)
         return try formPage(
             request, heading: page.t("account_sign_in"), action: "/account/login",
             fields: [
@@ -289,7 +288,7 @@ struct AccountPagesController {
     }
 
     func registerPage(_ request: Request, email: String = "", errors: [String] = [], status: HTTPResponse.Status = .ok) throws -> Response {
-        let (page, _) = base(request, title: "")
+        let page = self.page(for: request)
         return try formPage(
             request, heading: page.t("account_register"), action: "/account/register",
             fields: [
@@ -300,7 +299,7 @@ struct AccountPagesController {
     }
 
     func forgotPage(_ request: Request, message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok) throws -> Response {
-        let (page, _) = base(request, title: "")
+        let page = self.page(for: request)
         return try formPage(
             request, heading: page.t("account_forgot"), intro: page.t("account_forgot_intro"), action: "/account/forgot",
             fields: [Field(label: page.t("email"), name: "email", type: "email", autocomplete: "username")], submit: page.t("account_send_link"),
@@ -308,7 +307,7 @@ struct AccountPagesController {
     }
 
     func resetPage(_ request: Request, token: String, errors: [String] = [], status: HTTPResponse.Status = .ok) throws -> Response {
-        let (page, _) = base(request, title: "")
+        let page = self.page(for: request)
         return try formPage(
             request, heading: page.t("account_new_password"), action: "/account/reset",
             fields: [
@@ -323,8 +322,8 @@ struct AccountPagesController {
         _ request: Request, session: AccountSession, account: Account, enrollment: AccountTwoFactor.Enrollment? = nil, recovery: [String] = [],
         message: String? = nil, errors: [String] = []
     ) async throws -> Response {
-        let (page, base) = base(request, title: page(request).t("account_security"))
-        var values = base
+        let page = self.page(for: request)
+        var values = page.base(title: page.t("account_security"), request: request)
         values["account"] = [
             "email": account.email, "tier": account.tier, "totpEnabled": account.totpEnabled, "antiPhishingCode": account.antiPhishingCode ?? "",
         ] as [String: Any]
@@ -350,9 +349,6 @@ struct AccountPagesController {
             values["errors"] = errors
             values["has_errors"] = true
         }
-        _ = page
         return try render("account-home", values, request: request)
     }
-
-    func page(_ request: Request) -> ConsolePage { ConsolePage(resources: resources, locale: ConsolePage.locale(request)) }
 }

@@ -22,9 +22,11 @@ struct AccountService: Sendable {
     }
 
     /// Every account mail goes through here: the anti-phishing code on top, queued in the outbox.
-    func mail(_ account: Account, _ content: (subject: String, text: String), key: String) async throws {
+    /// (To the account's address unless `address` says otherwise: an email change confirms at
+    /// the new one.)
+    func mail(_ account: Account, _ content: (subject: String, text: String), key: String, to address: String? = nil) async throws {
         try await mailer.sendNotice(
-            to: account.email, subject: content.subject,
+            to: address ?? account.email, subject: content.subject,
             text: AccountMails.withAntiPhishingCode(content.text, code: account.antiPhishingCode, locale: account.locale), key: key)
     }
 
@@ -261,10 +263,7 @@ struct AccountService: Sendable {
         try await store.appendAccountEvent(
             accountId: account.id,
             AccountEvent(kind: .emailChangeRequested, detail: ["to": email], clientAddress: address, userAgent: userAgent, createdAt: now()))
-        let content = AccountMails.confirmNewEmail(link: link, locale: account.locale)
-        try await mailer.sendNotice(
-            to: email, subject: content.subject,
-            text: AccountMails.withAntiPhishingCode(content.text, code: account.antiPhishingCode, locale: account.locale), key: key)
+        try await mail(account, AccountMails.confirmNewEmail(link: link, locale: account.locale), key: key, to: email)
     }
 
     func confirmEmailChange(token: String, userAgent: String?, address: String?) async throws {
@@ -280,10 +279,7 @@ struct AccountService: Sendable {
         }
         // The old address is told, with the way to stop an attacker who took the account.
         let (link, key) = try await issueLink(old, purpose: .wasntMe, lifetime: settings.wasntMeLifetime, path: "/account/wasnt-me")
-        let content = AccountMails.emailChanged(newEmail: email, link: link, locale: old.locale)
-        try await mailer.sendNotice(
-            to: old.email, subject: content.subject,
-            text: AccountMails.withAntiPhishingCode(content.text, code: old.antiPhishingCode, locale: old.locale), key: key)
+        try await mail(old, AccountMails.emailChanged(newEmail: email, link: link, locale: old.locale), key: key)
     }
 
     /// Turning 2FA off needs the password and a current code (or a recovery code).
