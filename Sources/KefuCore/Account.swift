@@ -48,6 +48,8 @@ public enum AccountTokenPurpose: String, Sendable, Codable {
     case wasntMe = "wasnt_me"
     /// Confirms a new email address (mailed to that address; the token carries it).
     case changeEmail = "change_email"
+    /// Cancels a scheduled 2FA reset (mailed when a supervisor approves it; carries its id).
+    case cancelTwoFactorReset = "cancel_two_factor_reset"
 }
 
 /// A signed-in device.
@@ -91,6 +93,11 @@ public struct AccountEvent: Sendable, Equatable, Codable {
         case antiPhishingChanged = "anti_phishing_changed"
         case emailChangeRequested = "email_change_requested"
         case emailChanged = "email_changed"
+        case twoFactorResetRequested = "two_factor_reset_requested"
+        case twoFactorResetScheduled = "two_factor_reset_scheduled"
+        case twoFactorResetCancelled = "two_factor_reset_cancelled"
+        case twoFactorResetRejected = "two_factor_reset_rejected"
+        case twoFactorResetApplied = "two_factor_reset_applied"
     }
 
     public var kind: Kind

@@ -134,11 +134,7 @@ extension SQLStore: AccountRepository {
                 "UPDATE accounts SET password_hash = \(bind: passwordHash), updated_at = \(bind: at) WHERE id = \(bind: accountId.rawValue)"
             ).run()
             if let lockWithdrawalsUntil { try await Self.extendWithdrawalLock(accountId, until: lockWithdrawalsUntil, on: sql) }
-            if revokeSessions {
-                try await sql.raw(
-                    "UPDATE account_sessions SET revoked_at = \(bind: at) WHERE account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL"
-                ).run()
-            }
+            if revokeSessions { try await Self.endSessions(accountId, except: nil, at: at, on: sql) }
             try await Self.insertAccountEvent(accountId, event, on: sql)
         }
     }
@@ -349,16 +345,21 @@ extension SQLStore: AccountRepository {
     public func disableAccountTOTP(accountId: AccountID, lockWithdrawalsUntil: Date, event: AccountEvent) async throws {
         let at = Clock.millis(now())
         try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE accounts SET totp_enabled = \(false), totp_secret_sealed = NULL, totp_last_step = NULL, updated_at = \(bind: at)
-                WHERE id = \(bind: accountId.rawValue)
-                """
-            ).run()
+            try await Self.turnOffTOTP(accountId, at: at, on: sql)
             try await Self.extendWithdrawalLock(accountId, until: lockWithdrawalsUntil, on: sql)
-            try await sql.raw("DELETE FROM account_recovery_codes WHERE account_id = \(bind: accountId.rawValue)").run()
             try await Self.insertAccountEvent(accountId, event, on: sql)
         }
+    }
+
+    /// 2FA off: the secret, the last step and the recovery codes go (a later enrolment starts clean).
+    static func turnOffTOTP(_ accountId: AccountID, at: Int64, on sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            """
+            UPDATE accounts SET totp_enabled = \(false), totp_secret_sealed = NULL, totp_last_step = NULL, updated_at = \(bind: at)
+            WHERE id = \(bind: accountId.rawValue)
+            """
+        ).run()
+        try await sql.raw("DELETE FROM account_recovery_codes WHERE account_id = \(bind: accountId.rawValue)").run()
     }
 
     public func claimAccountTOTPStep(accountId: AccountID, step: Int64) async throws -> Bool {
@@ -421,14 +422,18 @@ extension SQLStore: AccountRepository {
     public func revokeAccountSessions(accountId: AccountID, except: String?, event: AccountEvent) async throws {
         let at = Clock.millis(now())
         try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE account_sessions SET revoked_at = \(bind: at)
-                WHERE account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL AND id <> \(bind: except ?? "")
-                """
-            ).run()
+            try await Self.endSessions(accountId, except: except, at: at, on: sql)
             try await Self.insertAccountEvent(accountId, event, on: sql)
         }
+    }
+
+    static func endSessions(_ accountId: AccountID, except: String?, at: Int64, on sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            """
+            UPDATE account_sessions SET revoked_at = \(bind: at)
+            WHERE account_id = \(bind: accountId.rawValue) AND revoked_at IS NULL AND id <> \(bind: except ?? "")
+            """
+        ).run()
     }
 
     public func seenBefore(accountId: AccountID, userAgent: String?, clientAddress: String?) async throws

@@ -27,6 +27,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case conflict(String)
         /// A mailed link's token that is unknown, used or expired.
         case invalidToken
+        /// Four eyes: the person who asked for something cannot also approve it.
+        case approvalByRequester
         case internalError
 
         static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.code == rhs.code }
@@ -51,6 +53,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .bodyTooLarge: "body_too_large"
             case .conflict(let what): "\(what)_conflict"
             case .invalidToken: "invalid_token"
+            case .approvalByRequester: "approval_by_requester"
             case .internalError: "internal_error"
             }
         }
@@ -73,6 +76,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let bodyTooLarge = APIError(kind: .bodyTooLarge)
     public static let internalError = APIError(kind: .internalError)
     public static let invalidToken = APIError(kind: .invalidToken)
+    public static let approvalByRequester = APIError(kind: .approvalByRequester)
     public static func tooManyAttempts(retryAfter: Int) -> APIError { APIError(kind: .tooManyAttempts(retryAfter: retryAfter)) }
     public static func notFound(_ what: String) -> APIError { APIError(kind: .notFound(what)) }
     public static func invalidJSON(_ detail: String) -> APIError { APIError(kind: .invalidJSON(detail)) }
@@ -88,7 +92,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         switch kind {
         case .unauthenticated, .invalidCredentials, .otpRequired, .invalidOTP: .unauthorized
         case .tooManyAttempts: .tooManyRequests
-        case .forbidden, .twoFactorEnrollmentRequired, .passwordChangeRequired, .csrf: .forbidden
+        case .forbidden, .twoFactorEnrollmentRequired, .passwordChangeRequired, .csrf, .approvalByRequester: .forbidden
         case .notFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .invalidJSON, .validation, .invalidToken: .badRequest
@@ -136,6 +140,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .bodyTooLarge: return zh ? "请求体过大。" : "The request body is too large."
         case .conflict(let what): return zh ? "该\(Self.zhName(what))已存在或状态冲突。" : "This \(what) already exists or conflicts."
         case .invalidToken: return zh ? "链接无效或已过期，请重新申请。" : "This link is invalid or has expired. Ask for a new one."
+        case .approvalByRequester:
+            return zh ? "您提出的请求需要另一位主管批准。" : "Another supervisor has to approve a request you made."
         case .internalError: return zh ? "服务器出错了，我们已记录。" : "Something went wrong on our side; it has been logged."
         }
     }
@@ -158,6 +164,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case "inbox": "收件箱"
         case "agent": "客服"
         case "attachment": "附件"
+        case "two_factor": "两步验证"
+        case "two_factor_reset": "两步验证重置请求"
         default: "记录"
         }
     }

@@ -24,12 +24,19 @@ public struct AppConfiguration: Sendable {
     public var email: EmailSettings
     /// The inbound SMTP listener (KEFU_SMTP_LISTEN); nil: mail arrives only by `kefu ingest-email`.
     public var smtpListener: EmailChannel.Listener?
+    /// Withdrawals pause this long after a security change (password reset, 2FA, email).
+    public var withdrawalLock: TimeInterval
+    /// A supervisor-approved 2FA reset applies this long after the approval.
+    public var twoFactorResetWait: TimeInterval
+    /// How often timers (due 2FA resets) are checked.
+    public var timerInterval: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil, dataDirectory: URL, secretKey: Data,
         passwordHashCost: UInt8 = 12, sessionLifetime: TimeInterval = 12 * 3600, apiTokenLifetime: TimeInterval = 30 * 24 * 3600,
         widgetSessionLifetime: TimeInterval = 30 * 24 * 3600, maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false,
-        email: EmailSettings = EmailSettings(supportAddress: "support@localhost"), smtpListener: EmailChannel.Listener? = nil
+        email: EmailSettings = EmailSettings(supportAddress: "support@localhost"), smtpListener: EmailChannel.Listener? = nil,
+        withdrawalLock: TimeInterval = 24 * 3600, twoFactorResetWait: TimeInterval = 48 * 3600, timerInterval: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -44,6 +51,9 @@ public struct AppConfiguration: Sendable {
         self.trustForwardedFor = trustForwardedFor
         self.email = email
         self.smtpListener = smtpListener
+        self.withdrawalLock = withdrawalLock
+        self.twoFactorResetWait = twoFactorResetWait
+        self.timerInterval = timerInterval
     }
 
     var usesHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }

@@ -28,21 +28,21 @@ public func buildApplication(
     let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
     let email = EmailChannel(store: store, blobs: blobs, hub: hub, settings: configuration.email, logger: logger)
     try await email.ingest.prepareInbox()
-    let router = try await buildRouter(
+    let (router, timers) = try await buildRouter(
         configuration: configuration, store: store, hub: hub, presence: presence, metrics: metrics, catalog: catalog, email: email,
         blobs: blobs, logger: logger)
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
-        services: email.services(listener: configuration.smtpListener, onListening: onSMTPListening),
+        services: email.services(listener: configuration.smtpListener, onListening: onSMTPListening) + timers,
         logger: logger)
 }
 
 func buildRouter(
     configuration: AppConfiguration, store: any ApplicationStore, hub: EventHub, presence: PresenceRegistry,
     metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, email: EmailChannel, blobs: AttachmentBlobStore, logger: Logger
-) async throws -> Router<KefuRequestContext> {
+) async throws -> (Router<KefuRequestContext>, timers: [any Service]) {
     let activity = ConversationActivity(store: store, hub: hub, delivery: email.replies)
     let files = AttachmentFiles(store: store, blobs: blobs)
     let avatars = AvatarController(store: store, blobs: blobs)
@@ -91,11 +91,14 @@ func buildRouter(
     // Wallet customers' accounts (their own tokens; public routes as far as agents go).
     let accounts = AccountService(
         store: store, hasher: hasher, policy: CustomerPasswordPolicy(commonPasswords: try CommonPasswords.load()), mailer: email.replies,
-        throttler: LoginThrottler(), dummyHash: dummyHash, settings: .init(publicURL: configuration.publicURL),
-        twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: 24 * 3600, now: { Date() }),
+        throttler: LoginThrottler(), dummyHash: dummyHash,
+        settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
+        twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: { Date() }),
         now: { Date() })
-    AccountController(service: accounts, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
-    AccountPagesController(service: accounts, resources: resources, secureCookies: configuration.usesHTTPS).addRoutes(to: router)
+    let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: { Date() })
+    AccountController(service: accounts, resets: twoFactorResets, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    AccountPagesController(service: accounts, resets: twoFactorResets, resources: resources, secureCookies: configuration.usesHTTPS)
+        .addRoutes(to: router)
     let authenticated = api.group(context: AuthenticatedContext.self)
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)
@@ -142,7 +145,8 @@ func buildRouter(
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
     ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence).addRoutes(to: signedIn)
-    ConsoleCustomerAccountController(service: accounts, store: store).addRoutes(to: signedIn)
+    ConsoleCustomerAccountController(service: accounts, resets: twoFactorResets, store: store, resources: resources, presence: presence)
+        .addRoutes(to: signedIn)
     ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOutboxController(
         store: store, blobs: blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
@@ -150,5 +154,5 @@ func buildRouter(
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
     ).addRoutes(to: signedIn)
-    return router
+    return (router, [TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)])
 }

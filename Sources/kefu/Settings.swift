@@ -28,6 +28,8 @@ struct Settings {
           KEFU_SMTP_MAX_SIZE    largest mail accepted, in bytes (default 26214400)
           KEFU_EMAIL_REOPEN_DAYS  a customer's mail reopens a resolved conversation this many days after (default 14)
           KEFU_EMAIL_RESPONSE_HOURS  the response time the acknowledgement mail promises (default 24)
+          KEFU_WITHDRAWAL_LOCK_HOURS  withdrawals pause this long after a password reset, 2FA or email change (default 24)
+          KEFU_2FA_RESET_WAIT_HOURS   a supervisor-approved 2FA reset applies this long after approval (default 48; decimals allowed)
           KEFU_TRUST_PROXY      true to take the client address from X-Forwarded-For (behind a reverse proxy)
           KEFU_LOG_LEVEL        trace, debug, info (default), notice, warning, error
         """
@@ -48,6 +50,8 @@ struct Settings {
     let reopenDays: Int
     let responseHours: Int
     let trustProxy: Bool
+    let withdrawalLockHours: Double
+    let twoFactorResetWaitHours: Double
     let logLevel: String
 
     init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
@@ -67,6 +71,8 @@ struct Settings {
         reopenDays = reader.int(forKey: "kefu.email.reopen.days", default: 14)
         responseHours = reader.int(forKey: "kefu.email.response.hours", default: 24)
         trustProxy = reader.bool(forKey: "kefu.trust.proxy", default: false)
+        withdrawalLockHours = reader.double(forKey: "kefu.withdrawal.lock.hours", default: 24)
+        twoFactorResetWaitHours = reader.double(forKey: "kefu.2fa.reset.wait.hours", default: 48)
         logLevel = reader.string(forKey: "kefu.log.level", default: "info")
     }
 
@@ -136,9 +142,13 @@ struct Settings {
     }
 
     func appConfiguration() throws -> AppConfiguration {
-        AppConfiguration(
+        guard withdrawalLockHours >= 0, twoFactorResetWaitHours >= 0, withdrawalLockHours.isFinite, twoFactorResetWaitHours.isFinite else {
+            throw ValidationError("KEFU_WITHDRAWAL_LOCK_HOURS and KEFU_2FA_RESET_WAIT_HOURS must be numbers of hours, not negative")
+        }
+        return AppConfiguration(
             host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory, secretKey: try secretKey(),
-            trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener())
+            trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener(),
+            withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600)
     }
 }
 

@@ -41,6 +41,10 @@ import Testing
             sqlite: "233413c89f0bde5eb5a6ceaf87de433b0bad9b3da41b39345879910a9ae8861f",
             postgres: "233413c89f0bde5eb5a6ceaf87de433b0bad9b3da41b39345879910a9ae8861f"
         ),
+        9: (
+            sqlite: "cf52f8958e8f260bca10fe193195c254724a3c08335d2cc4a2e2ac8deefe8451",
+            postgres: "cf52f8958e8f260bca10fe193195c254724a3c08335d2cc4a2e2ac8deefe8451"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

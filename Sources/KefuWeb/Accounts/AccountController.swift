@@ -7,6 +7,7 @@ import KefuStore
 /// from `POST /api/v1/accounts/sessions` (`Authorization: Bearer …`), separate from agents'.
 struct AccountController {
     let service: AccountService
+    let resets: TwoFactorResets
     let limits: BodyLimits
 
     struct RegisterBody: Decodable {
@@ -46,6 +47,13 @@ struct AccountController {
         let code: String
     }
     struct Done: Encodable, Sendable { let ok = true }
+    /// What the customer sees of a 2FA reset support arranged: not the staff's reason or names.
+    struct ResetView: Encodable, Sendable {
+        let id: String
+        let status: TwoFactorReset.Status
+        let appliesAt: Date?
+        let createdAt: Date
+    }
 
     func bearer(_ request: Request) -> String? {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
@@ -158,6 +166,23 @@ struct AccountController {
             let body = try await request.decodeJSON(DisableBody.self, limit: limits.small)
             try await service.disableTwoFactor(
                 account, password: body.password, code: body.code, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done())
+        }
+        group.get("accounts/me/2fa-reset") { request, _ in
+            let account = try await customer(request).account
+            guard let reset = try await resets.store.latestTwoFactorReset(accountId: account.id), reset.status.isOpen else {
+                throw APIError.notFound("two_factor_reset")
+            }
+            return JSONResponse(ResetView(id: reset.id, status: reset.status, appliesAt: reset.appliesAt, createdAt: reset.createdAt))
+        }
+        group.post("accounts/me/2fa-reset/cancel") { request, context in
+            let account = try await customer(request).account
+            try await resets.cancelOpen(account, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            return JSONResponse(Done())
+        }
+        group.post("accounts/2fa-reset/cancel") { request, context in
+            let body = try await request.decodeJSON(TokenBody.self, limit: limits.small)
+            try await resets.cancel(token: body.token, userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(Done())
         }
     }

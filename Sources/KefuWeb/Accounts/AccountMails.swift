@@ -56,4 +56,30 @@ enum AccountMails {
             ? ("您账户的邮箱已更改", "您好，\n\n您账户的登录邮箱已改为 \(newEmail)，提现暂停 24 小时。\n\n如果不是您本人操作，请立即打开下面的链接：所有设备将退出登录，提现将被冻结，并请联系客服。\n\(link)\n\n\(warningZh)")
             : ("Your account's email was changed", "Hello,\n\nYour account's sign-in email is now \(newEmail); withdrawals are paused for 24 hours.\n\nIf this was not you, open this link at once: every device is signed out and withdrawals are frozen; then contact support.\n\(link)\n\n\(warningEn)")
     }
+
+    /// When a 2FA reset applies, as the mail says it: UTC, to the minute.
+    static func utc(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(format: "%04d-%02d-%02d %02d:%02d UTC", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+    }
+
+    static func twoFactorResetScheduled(appliesAt: Date, lockHours: Int, link: String, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("客服将关闭您的两步验证", "您好，\n\n应您向客服提出的请求，您账户的两步验证将在 \(utc(appliesAt)) 关闭。关闭后所有设备将退出登录，提现暂停 \(lockHours) 小时，请登录后重新开启两步验证。\n\n如果您没有提出这个请求，请立即打开下面的链接取消，并联系客服：\n\(link)\n\n\(warningZh)")
+            : ("Support will turn off your two-factor authentication", "Hello,\n\nAs you asked support, two-factor authentication on your account will be turned off at \(utc(appliesAt)). Every device will then be signed out and withdrawals paused for \(lockHours) hours; sign in and turn it on again.\n\nIf you did not ask for this, open this link at once to cancel it, and contact support:\n\(link)\n\n\(warningEn)")
+    }
+
+    static func twoFactorResetApplied(lockHours: Int, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("您的两步验证已关闭", "您好，\n\n按照客服的安排，您账户的两步验证已关闭，所有设备已退出登录，提现暂停 \(lockHours) 小时。请登录后立即重新开启两步验证。\n\n如果不是您本人的请求，请立即联系客服。\n\(warningZh)")
+            : ("Two-factor authentication is off", "Hello,\n\nAs arranged with support, two-factor authentication on your account is now off, every device was signed out and withdrawals are paused for \(lockHours) hours. Sign in and turn it on again now.\n\nIf you did not ask for this, contact support at once.\n\(warningEn)")
+    }
+
+    static func twoFactorResetCancelled(locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("两步验证重置已取消", "您好，\n\n关闭您两步验证的请求已取消，您的账户设置没有改变。\n\n如果不是您本人取消的，请联系客服。\n\(warningZh)")
+            : ("Two-factor reset cancelled", "Hello,\n\nThe request to turn off your two-factor authentication was cancelled; nothing about your account changed.\n\nIf you did not cancel it, contact support.\n\(warningEn)")
+    }
 }

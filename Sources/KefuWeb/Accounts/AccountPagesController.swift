@@ -10,6 +10,7 @@ import KefuStore
 /// double-submit CSRF cookie; links from mails never act on GET when acting is harmful.
 struct AccountPagesController {
     let service: AccountService
+    let resets: TwoFactorResets
     let resources: ConsoleResources
     let secureCookies: Bool
 
@@ -197,6 +198,32 @@ struct AccountPagesController {
                     request, heading: page.t("account_wasnt_me"), action: nil, fields: [], submit: "", errors: describe(error, page: page), status: error.status)
             }
         }
+        group.get("2fa-reset/cancel") { request, _ in
+            let page = self.page(for: request)
+            return try formPage(
+                request, heading: page.t("account_2fa_reset_cancel"), intro: page.t("account_2fa_reset_cancel_intro"), action: "/account/2fa-reset/cancel",
+                fields: [], submit: page.t("account_2fa_reset_cancel_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+        }
+        // With the mailed token, or (no token) the signed-in customer's open reset.
+        group.post("2fa-reset/cancel") { request, context in
+            let form = try await readForm(request)
+            let page = self.page(for: request)
+            let token = form["token"] ?? ""
+            do {
+                if token.isEmpty {
+                    guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
+                    try await resets.cancelOpen(account, userAgent: request.headers[.userAgent], address: context.peerAddress)
+                    return try await homePage(request, session: session, account: account, message: page.t("account_2fa_reset_cancelled"))
+                }
+                try await resets.cancel(token: token, userAgent: request.headers[.userAgent], address: context.peerAddress)
+                return try formPage(
+                    request, heading: page.t("account_2fa_reset_cancel"), action: nil, fields: [], submit: "", message: page.t("account_2fa_reset_cancelled"))
+            } catch let error as APIError {
+                return try formPage(
+                    request, heading: page.t("account_2fa_reset_cancel"), action: nil, fields: [], submit: "",
+                    errors: describe(error, page: page), status: error.status)
+            }
+        }
         group.get("") { request, _ in
             guard let (session, account) = try await signedIn(request) else { return redirect("/account/login") }
             return try await homePage(request, session: session, account: account)
@@ -331,6 +358,14 @@ struct AccountPagesController {
         if let lock = account.withdrawalsLockedUntil, lock > Date() {
             values["locked_until_iso"] = ConsolePage.isoTime(lock)
             values["locked_until_text"] = ConsolePage.shortTime(lock)
+        }
+        if let reset = try await resets.store.latestTwoFactorReset(accountId: account.id), reset.status.isOpen {
+            var pending: [String: Any] = ["awaiting": reset.status == .awaitingApproval]
+            if let at = reset.appliesAt {
+                pending["applies_iso"] = ConsolePage.isoTime(at)
+                pending["applies_text"] = ConsolePage.shortTime(at)
+            }
+            values["two_factor_reset"] = pending
         }
         if let enrollment { values["enrollment"] = ["qrSvg": enrollment.qrSvg, "secret": enrollment.secret] }
         if !recovery.isEmpty {

@@ -8,7 +8,7 @@ import KefuStore
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
-        & MailRepository & AccountRepository
+        & MailRepository & AccountRepository & TwoFactorResetRepository
     let store: any Repositories
     let activity: ConversationActivity
     let resources: ConsoleResources
@@ -231,7 +231,14 @@ struct ConsoleInboxController {
                 panel["locked_iso"] = ConsolePage.isoTime(lock)
                 panel["locked_text"] = ConsolePage.shortTime(lock)
             }
+            let reset = try await store.latestTwoFactorReset(accountId: account.id)
+            if let reset {
+                panel["two_factor_reset"] = ConsoleCustomerAccountController.values(reset, agents: agents, viewer: context.agent, page: page)
+            }
+            // A new request only when 2FA is on and none is open.
+            panel["can_request_reset"] = account.totpEnabled && !(reset?.status.isOpen ?? false)
             values["customer_account"] = panel
+            values["return_to"] = "/console/conversations/\(conversation.id)"
         }
         values["inbox_name"] = inbox?.name ?? ""
         values["messages"] = rows
