@@ -244,6 +244,9 @@ public protocol WidgetSessionRepository: Sendable {
     /// there (one customer, one history) and this contact is removed; else it takes the address.
     /// Returns the contact the session now belongs to.
     func verifyContactEmail(contactId: ContactID, email: String) async throws -> ContactID
+    /// The visitor proved to be the customer `owner` (a signed-in wallet account): this
+    /// contact's history moves there and the contact is removed.
+    func joinContact(_ contactId: ContactID, into owner: ContactID) async throws
 }
 
 public enum EmailCodeCheck: Sendable, Equatable {

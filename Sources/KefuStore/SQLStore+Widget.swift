@@ -107,18 +107,28 @@ extension SQLStore {
                 try await sql.raw("UPDATE contacts SET email = \(bind: address), updated_at = \(bind: at) WHERE id = \(bind: contactId.rawValue)").run()
                 return contactId
             }
-            guard owner != contactId else { return owner }
-            let from = contactId.rawValue
-            let to = owner.rawValue
-            try await sql.raw("UPDATE conversations SET contact_id = \(bind: to) WHERE contact_id = \(bind: from)").run()
-            try await sql.raw("UPDATE messages SET author_id = \(bind: to) WHERE author_kind = 'contact' AND author_id = \(bind: from)").run()
-            try await sql.raw(
-                "UPDATE attachments SET uploaded_by_id = \(bind: to) WHERE uploaded_by_kind = 'contact' AND uploaded_by_id = \(bind: from)"
-            ).run()
-            try await sql.raw("UPDATE widget_sessions SET contact_id = \(bind: to) WHERE contact_id = \(bind: from)").run()
-            try await sql.raw("DELETE FROM contacts WHERE id = \(bind: from)").run()
+            try await Self.merge(contactId, into: owner, on: sql)
             return owner
         }
+    }
+
+    public func joinContact(_ contactId: ContactID, into owner: ContactID) async throws {
+        try await database.write { sql in try await Self.merge(contactId, into: owner, on: sql) }
+    }
+
+    /// One customer, one history: the contact's conversations, messages, uploads and chat
+    /// sessions move to `owner`, and the contact goes.
+    static func merge(_ contactId: ContactID, into owner: ContactID, on sql: any SQLDatabase) async throws {
+        guard owner != contactId else { return }
+        let from = contactId.rawValue
+        let to = owner.rawValue
+        try await sql.raw("UPDATE conversations SET contact_id = \(bind: to) WHERE contact_id = \(bind: from)").run()
+        try await sql.raw("UPDATE messages SET author_id = \(bind: to) WHERE author_kind = 'contact' AND author_id = \(bind: from)").run()
+        try await sql.raw(
+            "UPDATE attachments SET uploaded_by_id = \(bind: to) WHERE uploaded_by_kind = 'contact' AND uploaded_by_id = \(bind: from)"
+        ).run()
+        try await sql.raw("UPDATE widget_sessions SET contact_id = \(bind: to) WHERE contact_id = \(bind: from)").run()
+        try await sql.raw("DELETE FROM contacts WHERE id = \(bind: from)").run()
     }
 }
 

@@ -95,8 +95,9 @@ func buildRouter(
         settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
         twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: { Date() }),
         now: { Date() })
+    let widgetIdentity = WidgetIdentity(secretKey: configuration.secretKey)
     let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: { Date() })
-    AccountController(service: accounts, resets: twoFactorResets, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(service: accounts, resets: twoFactorResets, resources: resources, secureCookies: configuration.usesHTTPS)
         .addRoutes(to: router)
     let authenticated = api.group(context: AuthenticatedContext.self)
@@ -119,7 +120,8 @@ func buildRouter(
             store: store, activity: activity, assigner: AutoAssigner(store: store, presence: presence, hub: hub),
             sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
         hub: hub, presence: presence, files: files, limits: limits,
-        verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey), resources: resources)
+        verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey),
+        signedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: { Date() }), resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 

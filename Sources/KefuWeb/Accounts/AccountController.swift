@@ -8,6 +8,7 @@ import KefuStore
 struct AccountController {
     let service: AccountService
     let resets: TwoFactorResets
+    let widgetIdentity: WidgetIdentity
     let limits: BodyLimits
 
     struct RegisterBody: Decodable {
@@ -47,6 +48,10 @@ struct AccountController {
         let code: String
     }
     struct Done: Encodable, Sendable { let ok = true }
+    struct IdentityToken: Encodable, Sendable {
+        let token: String
+        let expiresAt: Date
+    }
     /// What the customer sees of a 2FA reset support arranged: not the staff's reason or names.
     struct ResetView: Encodable, Sendable {
         let id: String
@@ -167,6 +172,12 @@ struct AccountController {
             try await service.disableTwoFactor(
                 account, password: body.password, code: body.code, userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(Done())
+        }
+        // For the chat widget on the wallet's page: who is signed in, signed by Kefu, 10 minutes.
+        group.post("accounts/me/widget-identity") { request, _ in
+            let (session, account) = try await customer(request)
+            let issued = widgetIdentity.issue(accountId: account.id, sessionId: session.id, now: Date())
+            return JSONResponse(IdentityToken(token: issued.token, expiresAt: issued.expiresAt))
         }
         group.get("accounts/me/2fa-reset") { request, _ in
             let account = try await customer(request).account

@@ -15,6 +15,7 @@ struct WidgetController {
     let files: AttachmentFiles
     let limits: BodyLimits
     let verification: WidgetEmailVerification
+    let signedIn: WidgetSignedInCustomer
 
     struct SessionBody: Decodable {
         let inboxId: InboxID
@@ -31,6 +32,8 @@ struct WidgetController {
         let email: String
         let code: String?
     }
+
+    struct IdentityBody: Decodable { let identityToken: String }
 
     struct VerifiedResponse: Encodable, Sendable {
         let contactId: ContactID
@@ -134,6 +137,13 @@ struct WidgetController {
             let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
             let contact = try await verification.confirm(email: body.email, code: body.code ?? "", session: session)
             return JSONResponse(VerifiedResponse(contactId: contact))
+        }
+        // The wallet's page vouches for a signed-in customer (see WidgetIdentity); with a session
+        // token the chat also joins their history.
+        catalog.post("widget/identity") { request, _ in
+            let body = try await request.decodeJSON(IdentityBody.self, limit: limits.small)
+            let session = request.uri.queryParameters.get("token") == nil ? nil : try await visitorSession(request)
+            return JSONResponse(try await signedIn.identify(token: body.identityToken, session: session))
         }
         catalog.post("widget/attachments") { request, _ in
             let session = try await visitorSession(request)

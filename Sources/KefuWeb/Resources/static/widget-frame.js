@@ -12,6 +12,8 @@ const remembered = JSON.parse(localStorage.getItem(storageKey) || '{}');
 const state = {
   token: remembered.token,
   conversationId: remembered.conversationId,
+  contactId: remembered.contactId,
+  identity: null, // the wallet page's "who is signed in" token, when it sent one
   // A fresh page has shown nothing yet, so it replays the conversation from the start;
   // lastSeq only saves work on reconnects within this page.
   lastSeq: 0,
@@ -25,8 +27,8 @@ const state = {
 };
 
 function save() {
-  const { token, conversationId } = state;
-  localStorage.setItem(storageKey, JSON.stringify({ token, conversationId }));
+  const { token, conversationId, contactId } = state;
+  localStorage.setItem(storageKey, JSON.stringify({ token, conversationId, contactId }));
 }
 
 // Hook for the help center (coming): suggest articles while the visitor types.
@@ -47,7 +49,7 @@ function showChat() {
   $('prechat').hidden = true;
   $('verify').hidden = true;
   $('composer').hidden = false;
-  $('keep').hidden = false;
+  $('keep').hidden = Boolean(state.identified);
   $('text').focus();
 }
 
@@ -331,11 +333,62 @@ async function startSession(form = new FormData(), returning = false) {
   }
   const session = await response.json();
   state.token = session.sessionToken;
+  state.contactId = session.contactId;
   save();
   showChat();
   connect();
+  identify();
   return true;
 }
+
+// The signed-in customer: their anti-phishing code in the header (a fake chat box cannot know
+// it), and the chat joined to their history. Only the embedding page may say who is signed in.
+function showAntiPhishingCode(code) {
+  $('anti-phishing-code').textContent = code || '';
+  $('anti-phishing').hidden = !code;
+}
+
+async function identify() {
+  if (!state.identity) return;
+  const query = state.token ? `?token=${encodeURIComponent(state.token)}` : '';
+  let response = null;
+  try {
+    response = await fetch(`/api/v1/widget/identity${query}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ identityToken: state.identity }),
+    });
+  } catch (_) { /* offline: the next identify or session start tries again */ }
+  if (!response?.ok) { showAntiPhishingCode(null); return; }
+  const result = await response.json();
+  showAntiPhishingCode(result.antiPhishingCode);
+  // Already known: no need to prove an email to keep the history.
+  state.identified = true;
+  $('returning').hidden = true;
+  $('keep').hidden = true;
+  if (result.contactId && result.contactId !== state.contactId) {
+    state.contactId = result.contactId;
+    restartChat();  // the customer's own history, from their latest conversation
+  }
+}
+
+window.addEventListener('message', (event) => {
+  if (event.source !== parent) return;
+  const data = event.data || {};
+  if (data.kefu === 'identify' && typeof data.token === 'string') {
+    state.identity = data.token;
+    identify();
+  } else if (data.kefu === 'reset') {
+    // The customer signed out of the wallet: this browser forgets their chat.
+    state.identity = null;
+    state.identified = false;
+    $('returning').hidden = false;
+    showAntiPhishingCode(null);
+    const old = state.socket;
+    if (old) { old.replaced = true; old.close(); }
+    state.socket = null;
+    forgetSession();
+  }
+});
+parent.postMessage({ kefu: 'ready' }, '*');
 
 // Verifying the visitor's email: a mailed code joins this chat to their history on every device.
 async function widgetPost(path, body) {

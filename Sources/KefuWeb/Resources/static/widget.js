@@ -1,5 +1,8 @@
 // Kefu live-chat loader. Embed with:
 //   <script src="https://KEFU/widget.js" data-inbox="INBOX_ID" async></script>
+// On a page where the customer is signed in, add data-identity="TOKEN" (from
+// POST /api/v1/accounts/me/widget-identity) or call KefuWidget.identify(TOKEN); call
+// KefuWidget.reset() when they sign out.
 // It adds one iframe at the bottom right; everything else (styles, the chat itself) lives inside
 // that iframe, served by Kefu, so the host page's own styles and CSP cannot interfere.
 (function () {
@@ -27,6 +30,22 @@
   style.background = 'transparent';
   style.colorScheme = 'normal';
 
+  // Who is signed in, as the wallet's page vouches: handed to Kefu's frame only (never to a URL).
+  var identity = script.getAttribute('data-identity') || null;
+  function tell(message) {
+    if (frame.contentWindow) frame.contentWindow.postMessage(message, origin);
+  }
+  window.KefuWidget = {
+    identify: function (token) {
+      identity = token || null;
+      if (identity) tell({ kefu: 'identify', token: identity });
+    },
+    reset: function () {
+      identity = null;
+      tell({ kefu: 'reset' });
+    },
+  };
+
   function place(open) {
     style.width = open ? Math.min(380, window.innerWidth - 32) + 'px' : '72px';
     style.height = open ? Math.min(620, window.innerHeight - 32) + 'px' : '72px';
@@ -36,6 +55,7 @@
     if (event.origin !== origin || event.source !== frame.contentWindow) return;
     var data = event.data || {};
     if (data.kefu === 'resize') place(Boolean(data.open));
+    if (data.kefu === 'ready' && identity) tell({ kefu: 'identify', token: identity });
   });
 
   function attach() { document.body.appendChild(frame); }

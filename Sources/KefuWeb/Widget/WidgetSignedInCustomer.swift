@@ -1,0 +1,42 @@
+import Foundation
+import KefuCore
+import KefuStore
+
+/// A chat visitor the wallet's page vouches for with a `WidgetIdentity` token: their chat joins
+/// the customer's history (like a verified email, without the mailed code) and the widget shows
+/// the customer's anti-phishing code. The token only counts while the account session it was
+/// made in is live, so a wallet sign-out also ends what the widget may show.
+struct WidgetSignedInCustomer: Sendable {
+    typealias Repositories = AccountRepository & WidgetSessionRepository
+    let store: any Repositories
+    let identity: WidgetIdentity
+    let now: @Sendable () -> Date
+
+    struct Identified: Encodable, Sendable {
+        /// Shown in the widget's header; null when the customer has not set one.
+        let antiPhishingCode: String?
+        /// The contact the widget session now belongs to (absent without a session).
+        let contactId: ContactID?
+    }
+
+    func account(for token: String) async throws -> Account {
+        guard let claim = identity.verify(token, now: now()),
+            try await store.accountSessions(accountId: claim.accountId).contains(where: { $0.id == claim.sessionId }),
+            let account = try await store.account(id: claim.accountId)
+        else { throw APIError.invalidToken }
+        return account
+    }
+
+    func identify(token: String, session: WidgetSession?) async throws -> Identified {
+        let account = try await account(for: token)
+        guard let session else { return Identified(antiPhishingCode: account.antiPhishingCode, contactId: nil) }
+        var contact = session.contactId
+        if let owner = account.contactId {
+            try await store.joinContact(session.contactId, into: owner)
+            contact = owner
+        } else {
+            contact = try await store.verifyContactEmail(contactId: session.contactId, email: account.email)
+        }
+        return Identified(antiPhishingCode: account.antiPhishingCode, contactId: contact)
+    }
+}
