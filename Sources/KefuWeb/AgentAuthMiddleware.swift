@@ -64,13 +64,3 @@ struct AccountSetupGate: RouterMiddleware {
 extension HTTPRequest.Method {
     var isSafe: Bool { self == .get || self == .head || self == .options }
 }
-
-extension KefuRequestContext {
-    /// The client's address: the peer, or the first X-Forwarded-For hop behind a trusted proxy.
-    func clientAddress(_ request: Request, trustForwardedFor: Bool) -> String? {
-        if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first {
-            return forwarded.trimmingCharacters(in: .whitespaces)
-        }
-        return peerAddress
-    }
-}

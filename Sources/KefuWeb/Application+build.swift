@@ -58,6 +58,7 @@ func buildRouter(
     let limits = BodyLimits(json: configuration.maxJSONBodyBytes)
 
     let router = Router(context: KefuRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trustForwardedFor: configuration.trustForwardedFor))
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
