@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KefuCore
+import Testing
+
+/// The customer-side brute-force limits as a client meets them (docs/accounts.md): they slow an
+/// attacker down, answer 429 with Retry-After, and never lock the owner out for good.
+@Suite struct AccountThrottleTests {
+    static let password = "Throttled-pass-2026!"
+
+    func login(_ client: any TestClientProtocol, _ email: String, _ password: String, from address: String) async throws -> TestResponse {
+        try await client.json(
+            .post, "/api/v1/accounts/sessions", body: #"{"email":"\#(email)","password":"\#(password)"}"#,
+            headers: [HTTPField.Name("X-Forwarded-For")!: address])
+    }
+
+    @Test func failedLoginsSlowTheAccountDownThenLetTheOwnerIn() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"target@example.cn","password":"\#(Self.password)"}"#)
+            // Five wrong passwords from five addresses: still the same answer.
+            for attempt in 1...5 {
+                #expect(try await login(client, "target@example.cn", "guess-\(attempt)", from: "198.51.100.\(attempt)").code == "invalid_credentials")
+            }
+            // The sixth waits, whoever sends it, even with the right password.
+            let throttled = try await login(client, "target@example.cn", Self.password, from: "203.0.113.50")
+            #expect(throttled.status == .tooManyRequests)
+            #expect(throttled.code == "too_many_attempts")
+            let wait = try #require(throttled.headers[.retryAfter].flatMap(Int.init))
+            #expect((1...2).contains(wait))
+            // Other accounts are not affected.
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"other@example.cn","password":"\#(Self.password)"}"#)
+            #expect(try await login(client, "other@example.cn", Self.password, from: "198.51.100.1").status == .ok)
+            // After the delay the owner gets in: a delay, never a lockout.
+            try await Task.sleep(for: .seconds(wait) + .milliseconds(200))
+            #expect(try await login(client, "target@example.cn", Self.password, from: "203.0.113.50").status == .ok)
+        }
+    }
+
+    @Test func oneAddressGuessingManyAccountsIsSlowedDown() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for index in 0..<21 {
+                statuses.append(try await login(client, "probe\(index)@example.cn", "guess", from: "192.0.2.66").status)
+            }
+            #expect(statuses.prefix(20).allSatisfy { $0 == .unauthorized })
+            #expect(statuses.last == .tooManyRequests)
+            // Someone else, elsewhere, is not.
+            #expect(try await login(client, "probe0@example.cn", "guess", from: "192.0.2.67").status == .unauthorized)
+        }
+    }
+
+    @Test func resetRequestsAreLimitedPerAddressAndAnswerAlike() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"reset@example.cn","password":"\#(Self.password)"}"#)
+            var answers: [String] = []
+            for email in ["reset@example.cn", "unknown@example.cn", "reset@example.cn", "unknown@example.cn"] {
+                let response = try await client.json(
+                    .post, "/api/v1/accounts/password-reset", body: #"{"email":"\#(email)"}"#,
+                    headers: [HTTPField.Name("X-Forwarded-For")!: "192.0.2.10"])
+                answers.append("\(response.status.code) \(response.code ?? response.text)")
+            }
+            #expect(answers == [#"202 {"ok":true}"#, #"202 {"ok":true}"#, #"202 {"ok":true}"#, "429 too_many_attempts"])
+        }
+    }
+}
