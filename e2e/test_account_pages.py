@@ -93,4 +93,9 @@ def test_a_customer_registers_resets_and_uses_two_factor(account_server, relay, 
     fill(driver, email="wang.fang@example.cn", password="新的长密码-Secure-77", otp=recovery[0])
     wait_until(driver, lambda d: d.current_url.endswith("/account"))
     assert "剩余恢复码: 9" in driver.find_element(By.CSS_SELECTOR, "[data-testid='2fa-on']").text
+    # On a phone the page fits the screen: nothing scrolls sideways.
+    driver.set_window_size(390, 844)
+    wait_until(driver, lambda d: d.execute_script("return window.innerWidth") <= 400)
+    assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    driver.save_screenshot(str(ARTIFACTS / "account-security-phone.png"))
     assert [e for e in console_errors(driver) if "status of 4" not in e["message"]] == []
