@@ -1,5 +1,6 @@
 import Foundation
 import KefuChannels
+import KefuCore
 
 /// Everything `buildApplication` needs to know about its environment, already parsed.
 /// The executable reads it from the environment (see `kefu serve --help`); tests build it directly.
@@ -28,6 +29,8 @@ public struct AppConfiguration: Sendable {
     public var withdrawalLock: TimeInterval
     /// A supervisor-approved 2FA reset applies this long after the approval.
     public var twoFactorResetWait: TimeInterval
+    /// Customers' password rules (the common-password list is added at start-up).
+    public var customerPasswordPolicy: CustomerPasswordPolicy
     /// How often timers (due 2FA resets) are checked.
     public var timerInterval: Duration
 
@@ -36,7 +39,8 @@ public struct AppConfiguration: Sendable {
         passwordHashCost: UInt8 = 12, sessionLifetime: TimeInterval = 12 * 3600, apiTokenLifetime: TimeInterval = 30 * 24 * 3600,
         widgetSessionLifetime: TimeInterval = 30 * 24 * 3600, maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false,
         email: EmailSettings = EmailSettings(supportAddress: "support@localhost"), smtpListener: EmailChannel.Listener? = nil,
-        withdrawalLock: TimeInterval = 24 * 3600, twoFactorResetWait: TimeInterval = 48 * 3600, timerInterval: Duration = .seconds(5)
+        withdrawalLock: TimeInterval = 24 * 3600, twoFactorResetWait: TimeInterval = 48 * 3600, timerInterval: Duration = .seconds(5),
+        customerPasswordPolicy: CustomerPasswordPolicy = CustomerPasswordPolicy()
     ) {
         self.host = host
         self.port = port
@@ -54,6 +58,7 @@ public struct AppConfiguration: Sendable {
         self.withdrawalLock = withdrawalLock
         self.twoFactorResetWait = twoFactorResetWait
         self.timerInterval = timerInterval
+        self.customerPasswordPolicy = customerPasswordPolicy
     }
 
     var usesHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }

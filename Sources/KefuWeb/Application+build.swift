@@ -90,8 +90,10 @@ func buildRouter(
     let api = router.group("api/v1").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: true))
     AuthController(auth: auth, limits: limits).addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     // Wallet customers' accounts (their own tokens; public routes as far as agents go).
+    var customerPasswords = configuration.customerPasswordPolicy
+    customerPasswords.commonPasswords = try CommonPasswords.load()
     let accounts = AccountService(
-        store: store, hasher: hasher, policy: CustomerPasswordPolicy(commonPasswords: try CommonPasswords.load()), mailer: email.replies,
+        store: store, hasher: hasher, policy: customerPasswords, mailer: email.replies,
         throttler: LoginThrottler(), dummyHash: dummyHash,
         settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
         twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: { Date() }),

@@ -30,6 +30,9 @@ struct Settings {
           KEFU_EMAIL_RESPONSE_HOURS  the response time the acknowledgement mail promises (default 24)
           KEFU_WITHDRAWAL_LOCK_HOURS  withdrawals pause this long after a password reset, 2FA or email change (default 24)
           KEFU_2FA_RESET_WAIT_HOURS   a supervisor-approved 2FA reset applies this long after approval (default 48; decimals allowed)
+          KEFU_PASSWORD_MIN_LENGTH    customers' passwords: at least this many characters (default 10, 8 to 64)
+          KEFU_PASSWORD_REQUIRE       character kinds customers' passwords need: letter,digit,symbol (default all three; none for none)
+          KEFU_PASSWORD_HISTORY       how many earlier passwords may not come back (default 5, 0 to 24)
           KEFU_TRUST_PROXY      true to take the client address from X-Forwarded-For (behind a reverse proxy)
           KEFU_LOG_LEVEL        trace, debug, info (default), notice, warning, error
         """
@@ -51,6 +54,9 @@ struct Settings {
     let responseHours: Int
     let trustProxy: Bool
     let withdrawalLockHours: Double
+    let passwordMinLength: Int
+    let passwordRequire: String
+    let passwordHistory: Int
     let twoFactorResetWaitHours: Double
     let logLevel: String
 
@@ -71,6 +77,9 @@ struct Settings {
         reopenDays = reader.int(forKey: "kefu.email.reopen.days", default: 14)
         responseHours = reader.int(forKey: "kefu.email.response.hours", default: 24)
         trustProxy = reader.bool(forKey: "kefu.trust.proxy", default: false)
+        passwordMinLength = reader.int(forKey: "kefu.password.min.length", default: 10)
+        passwordRequire = reader.string(forKey: "kefu.password.require", default: "letter,digit,symbol")
+        passwordHistory = reader.int(forKey: "kefu.password.history", default: 5)
         withdrawalLockHours = reader.double(forKey: "kefu.withdrawal.lock.hours", default: 24)
         twoFactorResetWaitHours = reader.double(forKey: "kefu.2fa.reset.wait.hours", default: 48)
         logLevel = reader.string(forKey: "kefu.log.level", default: "info")
@@ -148,7 +157,21 @@ struct Settings {
         return AppConfiguration(
             host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory, secretKey: try secretKey(),
             trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener(),
-            withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600)
+            withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600,
+            customerPasswordPolicy: try customerPasswordPolicy())
+    }
+
+    func customerPasswordPolicy() throws -> CustomerPasswordPolicy {
+        let kinds = Set(passwordRequire.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "none" })
+        guard kinds.isSubset(of: ["letter", "digit", "symbol"]) else {
+            throw ValidationError("KEFU_PASSWORD_REQUIRE is a list of letter, digit, symbol (or none), e.g. letter,digit")
+        }
+        guard (8...64).contains(passwordMinLength), (0...24).contains(passwordHistory) else {
+            throw ValidationError("KEFU_PASSWORD_MIN_LENGTH must be 8 to 64 and KEFU_PASSWORD_HISTORY 0 to 24")
+        }
+        return CustomerPasswordPolicy(
+            minLength: passwordMinLength, requireLetter: kinds.contains("letter"), requireDigit: kinds.contains("digit"),
+            requireSymbol: kinds.contains("symbol"), historyDepth: passwordHistory)
     }
 }
 

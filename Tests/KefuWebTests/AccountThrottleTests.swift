@@ -64,3 +64,27 @@ import Testing
         }
     }
 }
+
+/// The customers' password policy is the operator's to set (KEFU_PASSWORD_*); the pages say
+/// what is configured and the API enforces exactly that.
+@Suite struct ConfiguredPasswordPolicyTests {
+    @Test func aLongerPassphraseWithoutCharacterKindsWhenSoConfigured() async throws {
+        let policy = CustomerPasswordPolicy(minLength: 14, requireLetter: false, requireDigit: false, requireSymbol: false, historyDepth: 2)
+        try await TestApp.run(customerPasswordPolicy: policy) { client, _ in
+            let short = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"mo@example.cn","password":"lantern-moss"}"#)
+            #expect((short.object["errors"] as? [[String: Any]])?.compactMap { $0["code"] as? String } == ["password_too_short"])
+            #expect(try await client.json(.post, "/api/v1/accounts", body: #"{"email":"mo@example.cn","password":"lantern quiet moss"}"#).status == .created)
+            let zh = try await client.execute(uri: "/account/register", method: .get, headers: [.acceptLanguage: "zh-CN"]).text
+            #expect(zh.contains("至少 14 个字符；不能是常见密码。"))
+            let en = try await client.execute(uri: "/account/register", method: .get, headers: [.acceptLanguage: "en"]).text
+            #expect(en.contains("At least 14 characters; not a common password."))
+        }
+        // The default names all three kinds.
+        try await TestApp.run { client, _ in
+            let en = try await client.execute(uri: "/account/register", method: .get, headers: [.acceptLanguage: "en"]).text
+            #expect(en.contains("At least 10 characters with a letter, a digit and a symbol; not a common password."))
+            let zh = try await client.execute(uri: "/account/register", method: .get, headers: [.acceptLanguage: "zh-CN"]).text
+            #expect(zh.contains("至少 10 个字符，包含字母、数字和符号；不能是常见密码。"))
+        }
+    }
+}

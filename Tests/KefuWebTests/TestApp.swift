@@ -25,7 +25,7 @@ struct TestApp {
     /// Runs `body` with a router test client and the store behind it.
     static func run<T: Sendable>(
         apiTokenLifetime: TimeInterval = 3600, live: Bool = false, twoFactorResetWait: TimeInterval = 48 * 3600,
-        trustProxy: Bool = false, _ body: @Sendable @escaping (any TestClientProtocol, TestApp) async throws -> T
+        trustProxy: Bool = false, customerPasswordPolicy: CustomerPasswordPolicy = CustomerPasswordPolicy(), _ body: @Sendable @escaping (any TestClientProtocol, TestApp) async throws -> T
     ) async throws -> T {
         let logger = {
             var logger = Logger(label: "kefu.webtest")
@@ -47,7 +47,8 @@ struct TestApp {
             let hub = EventHub()
             let configuration = AppConfiguration(
                 port: 0, dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
-                apiTokenLifetime: apiTokenLifetime, trustForwardedFor: trustProxy, twoFactorResetWait: twoFactorResetWait, timerInterval: .milliseconds(100))
+                apiTokenLifetime: apiTokenLifetime, trustForwardedFor: trustProxy, twoFactorResetWait: twoFactorResetWait, timerInterval: .milliseconds(100),
+                customerPasswordPolicy: customerPasswordPolicy)
             let app = try await buildApplication(configuration: configuration, store: store, hub: hub, catalog: catalog, logger: logger)
             let testApp = TestApp(store: store, catalog: catalog, hub: hub)
             return try await app.test(live ? .live : .router) { client in try await body(client, testApp) }

@@ -80,11 +80,25 @@ struct AccountPagesController {
         if case .validation(let fields) = error.kind {
             let rules = fields.compactMap { field -> String? in
                 guard case .rule(let code) = field.1 else { return nil }
-                return page.t("rule_\(code)")
+                return page.t("rule_\(code)").replacingOccurrences(of: "{min}", with: "\(service.policy.minLength)")
             }
             if !rules.isEmpty { return rules }
         }
         return [error.message(page.locale)]
+    }
+
+    /// The policy in words, as configured: "At least 10 characters with a letter, a digit and a
+    /// symbol; not a common password."
+    func passwordHint(_ page: ConsolePage) -> String {
+        let policy = service.policy
+        let classes = [("letter", policy.requireLetter), ("digit", policy.requireDigit), ("symbol", policy.requireSymbol)]
+            .filter(\.1).map { page.t("account_password_hint_\($0.0)") }
+        var hint = page.t("account_password_hint_min").replacingOccurrences(of: "{min}", with: "\(policy.minLength)")
+        if let last = classes.last {
+            let list = classes.count == 1 ? last : classes.dropLast().joined(separator: page.t("account_password_hint_comma")) + page.t("account_password_hint_and") + last
+            hint += page.t("account_password_hint_with") + list
+        }
+        return hint + page.t("account_password_hint_tail")
     }
 
     func readForm(_ request: Request) async throws -> ConsoleForm {
@@ -320,7 +334,7 @@ struct AccountPagesController {
             request, heading: page.t("account_register"), action: "/account/register",
             fields: [
                 Field(label: page.t("email"), name: "email", type: "email", autocomplete: "username", value: email),
-                Field(label: page.t("password"), name: "password", type: "password", autocomplete: "new-password", hint: page.t("account_password_hint")),
+                Field(label: page.t("password"), name: "password", type: "password", autocomplete: "new-password", hint: passwordHint(page)),
             ],
             submit: page.t("account_register"), links: [("login", "/account/login", page.t("account_sign_in"))], errors: errors, status: status)
     }
@@ -338,7 +352,7 @@ struct AccountPagesController {
         return try formPage(
             request, heading: page.t("account_new_password"), action: "/account/reset",
             fields: [
-                Field(label: page.t("new_password"), name: "password", type: "password", autocomplete: "new-password", hint: page.t("account_password_hint")),
+                Field(label: page.t("new_password"), name: "password", type: "password", autocomplete: "new-password", hint: passwordHint(page)),
                 Field(label: page.t("confirm_password"), name: "confirm", type: "password", autocomplete: "new-password"),
                 Field(label: page.t("account_code_or_recovery"), name: "otp", autocomplete: "one-time-code", required: false, hint: page.t("account_otp_hint")),
             ],

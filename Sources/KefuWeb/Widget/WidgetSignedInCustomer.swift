@@ -23,7 +23,8 @@ struct WidgetSignedInCustomer: Sendable {
         guard let claim = identity.verify(token, now: now()),
             try await store.accountSessions(accountId: claim.accountId).contains(where: { $0.id == claim.sessionId }),
             let account = try await store.account(id: claim.accountId)
-        else { throw APIError.invalidToken }
+        // 401, like any credential that does not hold: the page has to vouch again.
+        else { throw APIError.unauthenticated }
         return account
     }
 
