@@ -189,3 +189,29 @@ def wait_for(condition, timeout=20):
             return value
         time.sleep(0.2)
     raise AssertionError("timed out")
+
+
+def serve_host_page(kefu_url, body):
+    """A third-party page on another origin (a wallet's site) under a strict CSP that allows only
+    Kefu's script and frame. `body()` gives the page's <body> content on every request, so a page
+    can carry a fresh token each time. Returns the running server; call shutdown() after."""
+    import http.server
+    import threading
+    policy = f"default-src 'none'; script-src {kefu_url}; frame-src {kefu_url}; style-src 'none'; img-src 'none'"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            html = f'<!doctype html><html><head><meta charset="utf-8"><title>Wallet</title></head><body>{body()}</body></html>'
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Security-Policy", policy)
+            self.end_headers()
+            self.wfile.write(html.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+

@@ -1,41 +1,21 @@
 """A customer chats from the widget on a host page with a strict CSP; an agent answers in the
 console; the reply arrives live; the conversation survives a reload."""
-import http.server
 import struct
 import tempfile
-import threading
 import zlib
 
 import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, DEMO_ADMIN, click, console_errors, wait_until
+from conftest import ARTIFACTS, DEMO_ADMIN, click, console_errors, serve_host_page, wait_until
 from test_console_login import sign_in, wait_for_path
 
 
-def serve_host_page(demo_server, inbox):
-    """A third-party page on another origin that embeds the widget under a strict CSP."""
-    html = (f'<!doctype html><html><head><meta charset="utf-8"><title>Wallet</title></head>'
-            f'<body><h1>My Wallet</h1><p>Balance: 1.2 BTC</p>'
-            f'<script src="{demo_server.url}/widget.js" data-inbox="{inbox["id"]}" async></script></body></html>').encode()
-    policy = (f"default-src 'none'; script-src {demo_server.url}; frame-src {demo_server.url}; "
-              "style-src 'none'; img-src 'none'")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Security-Policy", policy)
-            self.end_headers()
-            self.wfile.write(html)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def widget_page(kefu, inbox):
+    """The wallet's page embedding the widget."""
+    return serve_host_page(kefu.url, lambda: '<h1>My Wallet</h1><p>Balance: 1.2 BTC</p>'
+                           f'<script src="{kefu.url}/widget.js" data-inbox="{inbox["id"]}" async></script>')
 
 
 @pytest.fixture
@@ -43,7 +23,7 @@ def host_page(demo_server):
     token = demo_server.api_login(*DEMO_ADMIN)
     inboxes = requests.get(demo_server.url + "/api/v1/inboxes", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["items"]
     inbox = next(i for i in inboxes if i["kind"] == "webchat")
-    server = serve_host_page(demo_server, inbox)
+    server = widget_page(demo_server, inbox)
     yield f"http://127.0.0.1:{server.server_address[1]}/", inbox
     server.shutdown()
 
@@ -54,7 +34,7 @@ def quiet_host_page(fresh_server):
     token = fresh_server.api_login("ops@kefu.example", "e2e-admin-passphrase")
     inbox = requests.post(fresh_server.url + "/api/v1/inboxes", json={"name": "Night chat", "kind": "webchat"},
                           headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-    server = serve_host_page(fresh_server, inbox)
+    server = widget_page(fresh_server, inbox)
     yield f"http://127.0.0.1:{server.server_address[1]}/", inbox
     server.shutdown()
 

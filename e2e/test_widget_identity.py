@@ -2,40 +2,21 @@
 strict CSP): the wallet's backend vouches for them with a token from Kefu, the widget shows their
 anti-phishing code, and the chat lands on their account for the agent. Signing out of the wallet
 makes the widget forget them."""
-import http.server
-import threading
-
 import requests
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, click, wait_until
+from conftest import ARTIFACTS, click, serve_host_page, wait_until
 
 CUSTOMER = ("zhou.min@example.cn", "钱包密码-Widget-2026!")
 
 
 def serve_wallet_page(kefu, inbox, account_token):
     """The wallet's page: its backend asks Kefu for a fresh identity token on every render."""
-    policy = f"default-src 'none'; script-src {kefu.url}; frame-src {kefu.url}; style-src 'none'; img-src 'none'"
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            identity = requests.post(kefu.url + "/api/v1/accounts/me/widget-identity",
-                                     headers={"Authorization": f"Bearer {account_token}"}, timeout=10).json()["token"]
-            html = (f'<!doctype html><html><head><meta charset="utf-8"><title>Wallet</title></head><body><h1>My Wallet</h1>'
-                    f'<script src="{kefu.url}/widget.js" data-inbox="{inbox}" data-identity="{identity}" async></script>'
-                    '</body></html>').encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Security-Policy", policy)
-            self.end_headers()
-            self.wfile.write(html)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    def body():
+        identity = requests.post(kefu.url + "/api/v1/accounts/me/widget-identity",
+                                 headers={"Authorization": f"Bearer {account_token}"}, timeout=10).json()["token"]
+        return (f'<h1>My Wallet</h1><script src="{kefu.url}/widget.js" data-inbox="{inbox}" data-identity="{identity}" async></script>')
+    return serve_host_page(kefu.url, body)
 
 
 def test_the_widget_shows_a_signed_in_customers_anti_phishing_code(fresh_server, browser_zh):

@@ -8,7 +8,7 @@ from selenium.webdriver.support.ui import Select
 
 from conftest import ARTIFACTS, click, console_errors, wait_until
 from test_console_login import sign_in, wait_for_path
-from test_widget_chat import open_widget, serve_host_page, tiny_png, widget_texts
+from test_widget_chat import open_widget, tiny_png, widget_page, widget_texts
 
 ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
 
@@ -19,7 +19,7 @@ def test_admin_shapes_the_prechat_form_and_agents_show_their_picture(fresh_serve
     auth = {"Authorization": f"Bearer {token}"}
     inbox = requests.post(fresh_server.url + "/api/v1/inboxes", json={"name": "App chat", "kind": "webchat"},
                           headers=auth, timeout=10).json()
-    host = serve_host_page(fresh_server, inbox)
+    host = widget_page(fresh_server, inbox)
     try:
         admin = browser
         sign_in(admin, fresh_server, *ADMIN)
@@ -121,7 +121,7 @@ def test_a_verified_email_brings_the_history_to_another_device(fresh_server, bro
     token = fresh_server.api_login(*ADMIN)
     inbox = requests.post(fresh_server.url + "/api/v1/inboxes", json={"name": "Web", "kind": "webchat"},
                           headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-    host = serve_host_page(fresh_server, inbox)
+    host = widget_page(fresh_server, inbox)
     url = f"http://127.0.0.1:{host.server_address[1]}/"
     try:
         # Device A: chats, then keeps the chat for other devices by verifying the email.

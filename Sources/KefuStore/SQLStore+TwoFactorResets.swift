@@ -93,10 +93,7 @@ extension SQLStore: TwoFactorResetRepository {
                     """
                 ).first()
             else { return nil }
-            let reset = try Self.twoFactorReset(from: row)
-            try await Self.insertAccountEvent(reset.accountId, event, on: sql)
-            try await insertAudit(audit, on: sql)
-            return reset
+            return try await record(row, event: event, audit: audit, on: sql)
         }
     }
 
@@ -111,11 +108,17 @@ extension SQLStore: TwoFactorResetRepository {
                     """
                 ).first()
             else { return nil }
-            let reset = try Self.twoFactorReset(from: row)
-            try await Self.insertAccountEvent(reset.accountId, event, on: sql)
-            try await insertAudit(audit, on: sql)
-            return reset
+            return try await record(row, event: event, audit: audit, on: sql)
         }
+    }
+
+    /// The reset a conditional UPDATE returned, with its account event and audit entry written
+    /// in the same transaction.
+    func record(_ row: any SQLRow, event: AccountEvent, audit: AuditEvent, on sql: any SQLDatabase) async throws -> TwoFactorReset {
+        let reset = try Self.twoFactorReset(from: row)
+        try await Self.insertAccountEvent(reset.accountId, event, on: sql)
+        try await insertAudit(audit, on: sql)
+        return reset
     }
 
     public func dueTwoFactorResets(now: Date, limit: Int) async throws -> [TwoFactorReset] {
@@ -144,12 +147,10 @@ extension SQLStore: TwoFactorResetRepository {
                     """
                 ).first()
             else { return nil }
-            let reset = try Self.twoFactorReset(from: row)
+            let reset = try await record(row, event: event, audit: audit, on: sql)
             try await Self.turnOffTOTP(reset.accountId, at: now, on: sql)
             try await Self.endSessions(reset.accountId, except: nil, at: now, on: sql)
             try await Self.extendWithdrawalLock(reset.accountId, until: lockWithdrawalsUntil, on: sql)
-            try await Self.insertAccountEvent(reset.accountId, event, on: sql)
-            try await insertAudit(audit, on: sql)
             return reset
         }
     }
