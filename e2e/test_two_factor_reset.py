@@ -125,3 +125,16 @@ def test_a_two_factor_reset_is_approved_cancelled_then_applied(reset_server, rel
     assert agent.find_element(By.CSS_SELECTOR, "[data-testid=two-factor-reset]").get_attribute("data-status") == "applied"
     for driver in (agent, supervisor):
         assert [e for e in console_errors(driver) if "status of 4" not in e["message"]] == []
+
+
+def test_the_demo_shows_a_reset_waiting_for_a_supervisor(demo_server, browser):
+    """`serve --demo` seeds wallet accounts: 陈静's 2FA reset waits for approval, 李伟 can sign in."""
+    from conftest import DEMO_ADMIN
+    sign_in(browser, demo_server, *DEMO_ADMIN)
+    wait_for_path(browser, "/console")
+    browser.get(demo_server.url + "/console/two-factor-resets")
+    row = browser.find_element(By.CSS_SELECTOR, "[data-testid=reset-row]")
+    assert "chen.jing@example.cn" in row.text and row.get_attribute("data-status") == "awaiting_approval"
+    assert row.find_elements(By.CSS_SELECTOR, "[data-testid=approve-2fa-reset]")  # the admin did not ask, so may decide
+    login = requests.post(demo_server.url + "/api/v1/accounts/sessions", json={"email": "li.wei@example.cn", "password": "Kefu-demo-customer-1"})
+    assert login.status_code == 200

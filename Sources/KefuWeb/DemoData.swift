@@ -18,12 +18,18 @@ public struct DemoData: Sendable {
         Credentials(role: .agent, email: "agent@kefu.example", password: "kefu-demo-agent"),
     ]
 
+    /// The demo customers' wallet sign-in (`/account/login`), e.g. li.wei@example.cn.
+    public static let customerPassword = "Kefu-demo-customer-1"
+
     let store: any KefuRepositories
     let hasher: PasswordHasher
+    /// Seals the demo customer's TOTP secret, as the real enrolment does.
+    let secretKey: Data
 
-    public init(store: any KefuRepositories, hasher: PasswordHasher) {
+    public init(store: any KefuRepositories, hasher: PasswordHasher, secretKey: Data) {
         self.store = store
         self.hasher = hasher
+        self.secretKey = secretKey
     }
 
     /// Seeds unless demo agents exist already; returns whether it seeded.
@@ -43,10 +49,12 @@ public struct DemoData: Sendable {
         for (shortcut, body) in Self.cannedReplies {
             _ = try await store.createCannedReply(shortcut: shortcut, body: body, createdBy: admin.id, audit: nil)
         }
+        var conversations: [String: ConversationID] = [:]
         for (index, script) in Self.scripts.enumerated() {
             let contact = try await store.createContact(name: script.name, email: script.email, locale: script.locale)
             let conversation = try await store.createConversation(
                 inboxId: script.byMail ? mail.id : chat.id, contactId: contact.id, subject: script.subject)
+            if let email = script.email { conversations[email] = conversation.id }
             for (turn, line) in script.lines.enumerated() {
                 let fromCustomer = turn % 2 == 0
                 _ = try await store.appendMessage(
@@ -62,7 +70,34 @@ public struct DemoData: Sendable {
                 change: ConversationChange(status: script.status, priority: script.priority, assigneeId: assignee, labels: script.labels),
                 audit: nil)
         }
+        try await seedAccounts(agent: agent, conversations: conversations)
         return true
+    }
+
+    /// Two customers have wallet accounts, so the conversation panel shows one: 李伟 (verified,
+    /// tier 1) and 陈静, who lost her authenticator; Alex has asked for her 2FA reset, which
+    /// waits for a supervisor (the demo admin may approve it).
+    func seedAccounts(agent: Agent, conversations: [String: ConversationID]) async throws {
+        let hash = try await hasher.hash(Self.customerPassword)
+        func account(_ email: String, locale: String) async throws -> Account {
+            let account = try await store.createAccount(
+                email: email, passwordHash: hash, locale: locale,
+                event: AccountEvent(kind: .registered, clientAddress: "203.0.113.24", createdAt: Date().addingTimeInterval(-90 * 86400)))
+            try await store.markAccountEmailVerified(accountId: account.id, event: AccountEvent(kind: .emailVerified, createdAt: Date()))
+            return account
+        }
+        _ = try await account("li.wei@example.cn", locale: "zh-CN")
+        let chen = try await account("chen.jing@example.cn", locale: "zh-CN")
+        let sealed = try SecretBox(secretKey: secretKey, purpose: "account-totp").seal(TOTPService().newSecret())
+        _ = try await store.startAccountTOTP(accountId: chen.id, sealedSecret: sealed)
+        _ = try await store.enableAccountTOTP(
+            accountId: chen.id, step: 0, recoveryCodeHashes: [], lockWithdrawalsUntil: Date(),
+            event: AccountEvent(kind: .twoFactorEnabled, createdAt: Date()))
+        let reason = "已核对注册邮箱与最近一笔充值（0.5 ETH），与记录一致。Checked the email on file and the latest deposit (0.5 ETH)."
+        _ = try await store.requestTwoFactorReset(
+            accountId: chen.id, reason: reason, requestedBy: agent.id, conversationId: conversations["chen.jing@example.cn"],
+            event: AccountEvent(kind: .twoFactorResetRequested, detail: ["by": agent.id.rawValue], createdAt: Date()),
+            audit: AuditEvent(actor: .agent(agent.id), action: "account.two_factor_reset_requested", subjectKind: "account", subjectId: chen.id.rawValue))
     }
 
     static let cannedReplies: [(String, String)] = [

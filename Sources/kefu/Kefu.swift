@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         let demo = self.demo
         try await Runtime.withStore(settings, logger: logger) { store in
             if demo {
-                try await DemoData(store: store, hasher: PasswordHasher(cost: configuration.passwordHashCost)).seed()
+                try await DemoData(store: store, hasher: PasswordHasher(cost: configuration.passwordHashCost), secretKey: configuration.secretKey).seed()
                 Demo.printCredentials(consoleURL: configuration.publicURL + "/console")
             }
             let app = try await buildApplication(configuration: configuration, store: store, metrics: registry, logger: logger)
@@ -86,12 +86,12 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let settings = Settings()
         let logger = Runtime.logger(settings)
-        let publicURL = try settings.appConfiguration().publicURL
+        let configuration = try settings.appConfiguration()
         let seeded = try await Runtime.withStore(settings, logger: logger) { store in
-            try await DemoData(store: store, hasher: PasswordHasher(cost: 12)).seed()
+            try await DemoData(store: store, hasher: PasswordHasher(cost: 12), secretKey: configuration.secretKey).seed()
         }
         if !seeded { say("Demo data was already there; nothing changed.") }
-        Self.printCredentials(consoleURL: publicURL + "/console")
+        Self.printCredentials(consoleURL: configuration.publicURL + "/console")
     }
 
     static func printCredentials(consoleURL: String) {
@@ -99,6 +99,7 @@ struct Demo: AsyncParsableCommand {
         for credential in DemoData.credentials {
             say("  \(credential.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(credential.email)  password: \(credential.password)")
         }
+        say("Demo wallet sign-in (\(consoleURL.replacingOccurrences(of: "/console", with: "/account"))): li.wei@example.cn  password: \(DemoData.customerPassword)")
     }
 }
 
