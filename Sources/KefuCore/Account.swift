@@ -14,6 +14,8 @@ public struct Account: Sendable, Equatable, Codable {
     public var locale: String?
     /// Verification (KYC) tier, 0 (unverified) to 3.
     public var tier: Int
+    /// The country verification established (ISO 3166-1 alpha-2); regions' rules apply to it.
+    public var country: String?
     public var totpEnabled: Bool
     public var antiPhishingCode: String?
     /// Withdrawals are blocked until then after a security change.
@@ -22,7 +24,7 @@ public struct Account: Sendable, Equatable, Codable {
 
     public init(
         id: AccountID, email: String, emailVerified: Bool = false, contactId: ContactID? = nil, locale: String? = nil, tier: Int = 0,
-        totpEnabled: Bool = false, antiPhishingCode: String? = nil, withdrawalsLockedUntil: Date? = nil, createdAt: Date
+        country: String? = nil, totpEnabled: Bool = false, antiPhishingCode: String? = nil, withdrawalsLockedUntil: Date? = nil, createdAt: Date
     ) {
         self.id = id
         self.email = email
@@ -30,6 +32,7 @@ public struct Account: Sendable, Equatable, Codable {
         self.contactId = contactId
         self.locale = locale
         self.tier = tier
+        self.country = country
         self.totpEnabled = totpEnabled
         self.antiPhishingCode = antiPhishingCode
         self.withdrawalsLockedUntil = withdrawalsLockedUntil

@@ -199,7 +199,7 @@ public protocol SettingsRepository: Sendable {
 public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
     & WidgetSessionRepository & CannedReplyRepository & MailRepository & EmailCodeRepository & AccountRepository
-    & TwoFactorResetRepository
+    & TwoFactorResetRepository & AuthorizationRepository & ServiceTokenRepository
 
 /// A live-chat visitor's session: which contact in which inbox the token speaks for.
 public struct WidgetSession: Sendable, Equatable {
@@ -526,6 +526,44 @@ public protocol TwoFactorResetRepository: Sendable {
     /// Applies a due reset in one transaction: 2FA off, recovery codes gone, every session
     /// ended, withdrawals paused until `lockWithdrawalsUntil`. Nil unless this caller applied it.
     func applyTwoFactorReset(id: String, at: Date, lockWithdrawalsUntil: Date, event: AccountEvent, audit: AuditEvent) async throws -> TwoFactorReset?
+}
+
+/// The limits and risk engine's records. `authorize` is atomic per account: parallel requests
+/// for one account are decided one after the other, each seeing the ones before.
+public protocol AuthorizationRepository: Sendable {
+    /// Decides with `decide` against the account's activity and records the decision, in one
+    /// transaction. The same idempotency key returns the first record (`replayed`); with a
+    /// different request it is `StoreError.conflict`. `StoreError.notFound` for no account.
+    func authorize(
+        accountId: AccountID, _ new: NewAuthorization, now: Date,
+        decide: @Sendable (AccountActivity) -> Decision
+    ) async throws -> (authorization: Authorization, replayed: Bool)
+    func authorization(id: String) async throws -> Authorization?
+    /// Voids a counted authorization (its amount is given back); nil when there is none to void.
+    func voidAuthorization(id: String, accountId: AccountID, at: Date, audit: AuditEvent) async throws -> Authorization?
+    /// The account's counted usage of a kind, for display (same figures a decision would see).
+    func accountActivity(accountId: AccountID, kind: MovementKind, destination: String?, now: Date) async throws -> AccountActivity?
+    /// Sets the verification tier and/or the verified country (nil leaves it), audited.
+    func updateAccountVerification(accountId: AccountID, tier: Int?, country: String??, audit: AuditEvent) async throws -> Account
+}
+
+/// A machine caller (the wallet's backend) with one scope, e.g. `risk`.
+public struct ServiceToken: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var scope: String
+
+    public init(id: String, name: String, scope: String) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+    }
+}
+
+public protocol ServiceTokenRepository: Sendable {
+    func createServiceToken(name: String, scope: String, tokenHash: String, audit: AuditEvent) async throws -> ServiceToken
+    /// The live (unrevoked) token with this hash.
+    func serviceToken(tokenHash: String) async throws -> ServiceToken?
 }
 
 extension AccountRepository {

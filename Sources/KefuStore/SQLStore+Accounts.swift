@@ -5,7 +5,7 @@ import SQLKit
 extension SQLStore: AccountRepository {
     static let accountColumns = """
         id, email, contact_id, password_hash, email_verified_at, locale, tier, totp_secret_sealed, totp_enabled, totp_last_step,
-        anti_phishing_code, withdrawals_locked_until, created_at
+        anti_phishing_code, withdrawals_locked_until, country, created_at
         """
 
     static func account(from row: any SQLRow) throws -> Account {
@@ -13,7 +13,7 @@ extension SQLStore: AccountRepository {
             id: AccountID(rawValue: try row.string("id")), email: try row.string("email"),
             emailVerified: try row.decode(column: "email_verified_at", as: Int64?.self) != nil,
             contactId: try row.optionalString("contact_id").map(ContactID.init(rawValue:)), locale: try row.optionalString("locale"),
-            tier: try row.decode(column: "tier", as: Int.self), totpEnabled: try row.bool("totp_enabled"),
+            tier: try row.decode(column: "tier", as: Int.self), country: try row.optionalString("country"), totpEnabled: try row.bool("totp_enabled"),
             antiPhishingCode: try row.optionalString("anti_phishing_code"),
             withdrawalsLockedUntil: try row.decode(column: "withdrawals_locked_until", as: Int64?.self).map(Clock.date),
             createdAt: try row.date("created_at"))

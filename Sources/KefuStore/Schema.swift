@@ -10,7 +10,59 @@ public enum Schema {
         Migration(version: 7, name: "customer_accounts", statements: customerAccounts),
         Migration(version: 8, name: "account_token_payload", statements: accountTokenPayload),
         Migration(version: 9, name: "two_factor_resets", statements: twoFactorResets),
+        Migration(version: 10, name: "authorizations", statements: authorizations),
     ]
+
+    /// The limits and risk engine: every decision Kefu made about moving money (amounts in
+    /// micro-dollars, so SUM is exact in both databases), the account's verified country, and the
+    /// tokens services such as the wallet's backend call with.
+    @Sendable static func authorizations(_ flavor: SQLFlavor) -> [String] {
+        [
+            "ALTER TABLE accounts ADD COLUMN country TEXT",
+            """
+            CREATE TABLE authorizations (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                idempotency_key TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                asset TEXT NOT NULL,
+                amount TEXT NOT NULL,
+                value_micros BIGINT NOT NULL,
+                destination TEXT,
+                country TEXT,
+                outcome TEXT NOT NULL,
+                code TEXT NOT NULL,
+                status TEXT NOT NULL,
+                holds TEXT NOT NULL,
+                window_name TEXT NOT NULL,
+                window_limit BIGINT NOT NULL,
+                window_used BIGINT NOT NULL,
+                per_transaction BIGINT NOT NULL,
+                cap_24h BIGINT NOT NULL,
+                cap_30d BIGINT NOT NULL,
+                retry_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (account_id, idempotency_key)
+            )
+            """,
+            // The windows: one account's counted movements of a kind, newest last.
+            "CREATE INDEX authorizations_usage ON authorizations (account_id, kind, created_at)",
+            "CREATE INDEX authorizations_destination ON authorizations (account_id, destination)",
+            "CREATE INDEX authorizations_status ON authorizations (status, created_at)",
+            """
+            CREATE TABLE service_tokens (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            )
+            """,
+        ]
+    }
 
     /// Supervised 2FA resets: asked by an agent, approved by another, applied after a wait.
     /// The partial unique index keeps one open reset per account whatever races.

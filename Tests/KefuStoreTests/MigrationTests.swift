@@ -45,6 +45,10 @@ import Testing
             sqlite: "cf52f8958e8f260bca10fe193195c254724a3c08335d2cc4a2e2ac8deefe8451",
             postgres: "cf52f8958e8f260bca10fe193195c254724a3c08335d2cc4a2e2ac8deefe8451"
         ),
+        10: (
+            sqlite: "f0894f203849c2b2f37933eec9cfc9fc8b1d7197242a5772cb3939952a82fa54",
+            postgres: "f0894f203849c2b2f37933eec9cfc9fc8b1d7197242a5772cb3939952a82fa54"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

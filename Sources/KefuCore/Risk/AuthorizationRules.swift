@@ -100,8 +100,11 @@ public struct Decision: Sendable, Equatable {
     public var code: DecisionCode
     /// The tightest rolling window after this decision (counting this movement unless denied).
     public var tightest: WindowUsage
-    /// The per-transaction cap that applied.
-    public var perTransaction: USD
+    /// The caps that applied (tier lowered by regions).
+    public var caps: KindLimits
+    public var perTransaction: USD { caps.perTransaction }
+    /// The tier's cap on withdrawals a day (for a `tooManyWithdrawals` denial's retry time).
+    public var withdrawalsPer24h: Int
     /// Every hold rule that fired (the first is `code`).
     public var holds: [DecisionCode]
     /// For a denial by a rolling window or the withdrawal count: which one, so the store can say
@@ -109,13 +112,14 @@ public struct Decision: Sendable, Equatable {
     public var refusedBy: LimitWindow?
 
     public init(
-        outcome: DecisionOutcome, code: DecisionCode, tightest: WindowUsage, perTransaction: USD, holds: [DecisionCode] = [],
-        refusedBy: LimitWindow? = nil
+        outcome: DecisionOutcome, code: DecisionCode, tightest: WindowUsage, caps: KindLimits, withdrawalsPer24h: Int = 0,
+        holds: [DecisionCode] = [], refusedBy: LimitWindow? = nil
     ) {
+        self.withdrawalsPer24h = withdrawalsPer24h
         self.outcome = outcome
         self.code = code
         self.tightest = tightest
-        self.perTransaction = perTransaction
+        self.caps = caps
         self.holds = holds
         self.refusedBy = refusedBy
     }
@@ -134,6 +138,7 @@ public enum AuthorizationRules {
     public static func decide(_ request: AuthorizationRequest, activity: AccountActivity, policy: RiskPolicy, now: Date) -> Decision {
         let kind = request.kind
         let caps = limits(for: kind, activity: activity, country: request.country, policy: policy)
+        let perDay = policy.tier(activity.tier).withdrawalsPer24h
         let value = request.value
 
         func windows(counting extra: USD) -> WindowUsage {
@@ -142,7 +147,8 @@ public enum AuthorizationRules {
             return month.remaining < day.remaining ? month : day
         }
         func deny(_ code: DecisionCode, by window: LimitWindow? = nil) -> Decision {
-            Decision(outcome: .denied, code: code, tightest: windows(counting: .zero), perTransaction: caps.perTransaction, refusedBy: window)
+            Decision(
+                outcome: .denied, code: code, tightest: windows(counting: .zero), caps: caps, withdrawalsPer24h: perDay, refusedBy: window)
         }
 
         let regions = [activity.verifiedCountry, request.country].compactMap { policy.region($0) }
@@ -151,7 +157,7 @@ public enum AuthorizationRules {
         if value > caps.perTransaction { return deny(.overPerTransaction) }
         if activity.used24h + value > caps.rolling24h { return deny(.over24h, by: .rolling24h) }
         if activity.used30d + value > caps.rolling30d { return deny(.over30d, by: .rolling30d) }
-        if kind == .withdrawal, activity.withdrawals24h >= policy.tier(activity.tier).withdrawalsPer24h {
+        if kind == .withdrawal, activity.withdrawals24h >= perDay {
             return deny(.tooManyWithdrawals, by: .rolling24h)
         }
 
@@ -169,11 +175,27 @@ public enum AuthorizationRules {
             if rules.largeSharePercent > 0, value > caps.rolling30d.percent(rules.largeSharePercent) { holds.append(.largeShare) }
         }
         return Decision(
-            outcome: holds.isEmpty ? .approved : .held, code: holds.first ?? .withinLimits, tightest: windows(counting: value),
-            perTransaction: caps.perTransaction, holds: holds)
+            outcome: holds.isEmpty ? .approved : .held, code: holds.first ?? .withinLimits, tightest: windows(counting: value), caps: caps,
+            withdrawalsPer24h: perDay, holds: holds)
     }
 
-    /// When a refused movement would fit: the moment enough of the window's counted entries
+    /// When a movement refused by the rolling windows fits both: the later of the moments
+    /// enough of each window's counted entries (time, value) have aged out. Nil when it never
+    /// fits (the value alone is over a cap). `entries` are the last 30 days'.
+    public static func retryAt(entries: [(at: Date, value: USD)], caps: KindLimits, value: USD, now: Date) -> Date? {
+        var latest = now
+        for window in [LimitWindow.rolling24h, .rolling30d] {
+            let cap = window == .rolling24h ? caps.rolling24h : caps.rolling30d
+            let inWindow = entries.filter { now.timeIntervalSince($0.at) < window.length }
+            let used = inWindow.reduce(USD.zero) { $0 + $1.value }
+            if used + value <= cap { continue }
+            guard let fits = retryAt(entries: inWindow, used: used, limit: cap, value: value, window: window) else { return nil }
+            latest = max(latest, fits)
+        }
+        return latest == now ? nil : latest
+    }
+
+    /// When a refused movement would fit one window: the moment enough of its counted entries
     /// (time, value) have aged out. Nil when it never fits (the value alone is over the cap).
     public static func retryAt(entries: [(at: Date, value: USD)], used: USD, limit: USD, value: USD, window: LimitWindow) -> Date? {
         guard value <= limit else { return nil }

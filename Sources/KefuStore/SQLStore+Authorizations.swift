@@ -1,0 +1,229 @@
+import Foundation
+import KefuCore
+import SQLKit
+
+extension SQLStore: AuthorizationRepository {
+    static let authorizationColumns = """
+        id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, destination, country, outcome, code, status, holds,
+        window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, retry_at, created_at, updated_at
+        """
+
+    static func authorization(from row: any SQLRow) throws -> Authorization {
+        let holds = try JSONDecoder().decode([String].self, from: Data(try row.string("holds").utf8)).compactMap(DecisionCode.init(rawValue:))
+        let decision = Decision(
+            outcome: try row.enumValue("outcome", as: DecisionOutcome.self), code: try row.enumValue("code", as: DecisionCode.self),
+            tightest: WindowUsage(
+                window: try row.enumValue("window_name", as: LimitWindow.self), limit: USD(micros: try row.int64("window_limit")),
+                used: USD(micros: try row.int64("window_used"))),
+            caps: KindLimits(
+                perTransaction: USD(micros: try row.int64("per_transaction")), rolling24h: USD(micros: try row.int64("cap_24h")),
+                rolling30d: USD(micros: try row.int64("cap_30d"))),
+            holds: holds)
+        return Authorization(
+            id: try row.string("id"), accountId: AccountID(rawValue: try row.string("account_id")), idempotencyKey: try row.string("idempotency_key"),
+            kind: try row.enumValue("kind", as: MovementKind.self), asset: try row.string("asset"), amount: try row.string("amount"),
+            value: USD(micros: try row.int64("value_micros")), destination: try row.optionalString("destination"),
+            country: try row.optionalString("country"), decision: decision, status: try row.enumValue("status", as: AuthorizationStatus.self),
+            retryAt: try row.optionalDate("retry_at"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+
+    static let countedStatuses = AuthorizationStatus.counted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
+    public func authorize(
+        accountId: AccountID, _ new: NewAuthorization, now: Date, decide: @Sendable (AccountActivity) -> Decision
+    ) async throws -> (authorization: Authorization, replayed: Bool) {
+        let flavor = self.flavor
+        return try await database.write { sql in
+            // One decision at a time per account: PostgreSQL locks the account row until commit;
+            // SQLite's write transactions are serialized already.
+            let lock = flavor == .postgres ? " FOR UPDATE" : ""
+            guard
+                let account = try await sql.raw(
+                    "SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: accountId.rawValue)\(unsafeRaw: lock)"
+                ).first().map(Self.account(from:))
+            else { throw StoreError.notFound("account") }
+            if let row = try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations
+                WHERE account_id = \(bind: accountId.rawValue) AND idempotency_key = \(bind: new.idempotencyKey)
+                """
+            ).first() {
+                guard try row.string("request_hash") == new.requestHash else {
+                    throw StoreError.conflict("the idempotency key was used for another request")
+                }
+                return (try Self.authorization(from: row), true)
+            }
+            let request = new.request
+            let activity = try await Self.activity(of: account, kind: request.kind, destination: request.destination, now: now, on: sql)
+            let decision = decide(activity)
+            var retryAt: Date?
+            if decision.outcome == .denied, decision.refusedBy != nil {
+                retryAt =
+                    decision.code == .tooManyWithdrawals
+                    ? try await Self.retryForCount(accountId, now: now, on: sql, maxCount: decision.withdrawalsPer24h)
+                    : AuthorizationRules.retryAt(
+                        entries: try await Self.counted(accountId, kind: request.kind, since: now.addingTimeInterval(-LimitWindow.rolling30d.length), on: sql),
+                        caps: decision.caps, value: request.value, now: now)
+            }
+            let at = Clock.millis(now)
+            let id = UUID().uuidString.lowercased()
+            let status: AuthorizationStatus = decision.outcome == .approved ? .approved : decision.outcome == .held ? .held : .denied
+            let holds = String(decoding: try JSONEncoder().encode(decision.holds.map(\.rawValue)), as: UTF8.self)
+            try await sql.raw(
+                """
+                INSERT INTO authorizations (\(unsafeRaw: Self.authorizationColumns))
+                VALUES (\(bind: id), \(bind: accountId.rawValue), \(bind: new.idempotencyKey), \(bind: new.requestHash), \(bind: request.kind.rawValue),
+                    \(bind: new.asset), \(bind: new.amount), \(bind: request.value.micros), \(bind: request.destination), \(bind: request.country),
+                    \(bind: decision.outcome.rawValue), \(bind: decision.code.rawValue), \(bind: status.rawValue), \(bind: holds),
+                    \(bind: decision.tightest.window.rawValue), \(bind: decision.tightest.limit.micros), \(bind: decision.tightest.used.micros),
+                    \(bind: decision.caps.perTransaction.micros), \(bind: decision.caps.rolling24h.micros), \(bind: decision.caps.rolling30d.micros),
+                    \(bind: retryAt.map(Clock.millis)), \(bind: at), \(bind: at))
+                """
+            ).run()
+            let stored = Authorization(
+                id: id, accountId: accountId, idempotencyKey: new.idempotencyKey, kind: request.kind, asset: new.asset, amount: new.amount,
+                value: request.value, destination: request.destination, country: request.country, decision: decision, status: status,
+                retryAt: retryAt, createdAt: Clock.date(at), updatedAt: Clock.date(at))
+            return (stored, false)
+        }
+    }
+
+    /// The account's counted movements as a decision sees them. A movement at `t` counts in a
+    /// window while `now - t` is less than the window's length: at exactly `t + 24h` it frees.
+    static func activity(of account: Account, kind: MovementKind, destination: String?, now: Date, on sql: any SQLDatabase) async throws
+        -> AccountActivity
+    {
+        let at = Clock.millis(now)
+        let day = at - Int64(LimitWindow.rolling24h.length * 1000)
+        let month = at - Int64(LimitWindow.rolling30d.length * 1000)
+        let hour = at - 3_600_000
+        let row = try await sql.raw(
+            """
+            SELECT
+                CAST(COALESCE(SUM(CASE WHEN kind = \(bind: kind.rawValue) AND created_at > \(bind: day) THEN value_micros ELSE 0 END), 0) AS BIGINT) AS used_day,
+                CAST(COALESCE(SUM(CASE WHEN kind = \(bind: kind.rawValue) THEN value_micros ELSE 0 END), 0) AS BIGINT) AS used_month,
+                CAST(COALESCE(SUM(CASE WHEN kind = 'withdrawal' AND created_at > \(bind: day) THEN 1 ELSE 0 END), 0) AS BIGINT) AS withdrawals_day,
+                CAST(COALESCE(SUM(CASE WHEN kind = 'withdrawal' AND created_at > \(bind: hour) THEN 1 ELSE 0 END), 0) AS BIGINT) AS withdrawals_hour
+            FROM authorizations
+            WHERE account_id = \(bind: account.id.rawValue) AND status IN (\(unsafeRaw: countedStatuses)) AND created_at > \(bind: month)
+            """
+        ).first()
+        var known = false
+        if let destination {
+            known =
+                try await sql.raw(
+                    """
+                    SELECT id FROM authorizations
+                    WHERE account_id = \(bind: account.id.rawValue) AND destination = \(bind: destination) AND kind = 'withdrawal'
+                        AND status IN ('approved', 'released')
+                    LIMIT 1
+                    """
+                ).first() != nil
+        }
+        let newDevice = try await sql.raw(
+            "SELECT MAX(created_at) AS at FROM account_events WHERE account_id = \(bind: account.id.rawValue) AND kind = 'new_device'"
+        ).first()?.decode(column: "at", as: Int64?.self)
+        return AccountActivity(
+            tier: account.tier, verifiedCountry: account.country, withdrawalsLockedUntil: account.withdrawalsLockedUntil,
+            lastNewDeviceAt: newDevice.map(Clock.date), used24h: USD(micros: try row?.int64("used_day") ?? 0),
+            used30d: USD(micros: try row?.int64("used_month") ?? 0), withdrawals24h: Int(try row?.int64("withdrawals_day") ?? 0),
+            withdrawalsLastHour: Int(try row?.int64("withdrawals_hour") ?? 0), knownDestination: known)
+    }
+
+    /// The account's counted movements of a kind since a moment (time, value).
+    static func counted(_ accountId: AccountID, kind: MovementKind, since: Date, on sql: any SQLDatabase) async throws -> [(at: Date, value: USD)] {
+        try await sql.raw(
+            """
+            SELECT created_at, value_micros FROM authorizations
+            WHERE account_id = \(bind: accountId.rawValue) AND kind = \(bind: kind.rawValue) AND status IN (\(unsafeRaw: countedStatuses))
+                AND created_at > \(bind: Clock.millis(since))
+            """
+        ).all().map { (at: try $0.date("created_at"), value: USD(micros: try $0.int64("value_micros"))) }
+    }
+
+    static func retryForCount(_ accountId: AccountID, now: Date, on sql: any SQLDatabase, maxCount: Int) async throws -> Date? {
+        let since = Clock.millis(now) - Int64(LimitWindow.rolling24h.length * 1000)
+        let times = try await sql.raw(
+            """
+            SELECT created_at FROM authorizations
+            WHERE account_id = \(bind: accountId.rawValue) AND kind = 'withdrawal' AND status IN (\(unsafeRaw: countedStatuses))
+                AND created_at > \(bind: since)
+            """
+        ).all().map { try $0.date("created_at") }
+        return AuthorizationRules.retryAt(withdrawalTimes: times, maxCount: maxCount)
+    }
+
+    public func authorization(id: String) async throws -> Authorization? {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE id = \(bind: id)").first()
+                .map(Self.authorization(from:))
+        }
+    }
+
+    public func voidAuthorization(id: String, accountId: AccountID, at: Date, audit: AuditEvent) async throws -> Authorization? {
+        try await database.write { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    UPDATE authorizations SET status = 'voided', updated_at = \(bind: Clock.millis(at))
+                    WHERE id = \(bind: id) AND account_id = \(bind: accountId.rawValue) AND status IN (\(unsafeRaw: Self.countedStatuses))
+                    RETURNING \(unsafeRaw: Self.authorizationColumns)
+                    """
+                ).first()
+            else { return nil }
+            try await insertAudit(audit, on: sql)
+            return try Self.authorization(from: row)
+        }
+    }
+
+    public func accountActivity(accountId: AccountID, kind: MovementKind, destination: String?, now: Date) async throws -> AccountActivity? {
+        try await database.read { sql in
+            guard
+                let account = try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: accountId.rawValue)")
+                    .first().map(Self.account(from:))
+            else { return nil }
+            return try await Self.activity(of: account, kind: kind, destination: destination, now: now, on: sql)
+        }
+    }
+
+    public func updateAccountVerification(accountId: AccountID, tier: Int?, country: String??, audit: AuditEvent) async throws -> Account {
+        try await database.write { sql in
+            let at = Clock.millis(now())
+            if let tier {
+                try await sql.raw("UPDATE accounts SET tier = \(bind: tier), updated_at = \(bind: at) WHERE id = \(bind: accountId.rawValue)").run()
+            }
+            if let country {
+                try await sql.raw("UPDATE accounts SET country = \(bind: country), updated_at = \(bind: at) WHERE id = \(bind: accountId.rawValue)").run()
+            }
+            guard
+                let account = try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: accountId.rawValue)")
+                    .first().map(Self.account(from:))
+            else { throw StoreError.notFound("account") }
+            try await insertAudit(audit, on: sql)
+            return account
+        }
+    }
+}
+
+extension SQLStore: ServiceTokenRepository {
+    public func createServiceToken(name: String, scope: String, tokenHash: String, audit: AuditEvent) async throws -> ServiceToken {
+        let token = ServiceToken(id: UUID().uuidString.lowercased(), name: name, scope: scope)
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                INSERT INTO service_tokens (id, name, scope, token_hash, created_at)
+                VALUES (\(bind: token.id), \(bind: name), \(bind: scope), \(bind: tokenHash), \(bind: Clock.millis(now())))
+                """
+            ).run()
+            try await insertAudit(audit, on: sql)
+        }
+        return token
+    }
+
+    public func serviceToken(tokenHash: String) async throws -> ServiceToken? {
+        try await database.read { sql in
+            try await sql.raw("SELECT id, name, scope FROM service_tokens WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL").first()
+                .map { ServiceToken(id: try $0.string("id"), name: try $0.string("name"), scope: try $0.string("scope")) }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import KefuCore
+import KefuStore
+import KefuTestSupport
+import Testing
+
+@Suite struct AuthorizationStoreTests {
+    let policy = RiskPolicy.standard
+
+    func usd(_ text: String) -> USD { try! USD.parse(text) }
+
+    func account(_ store: SQLStore, tier: Int = 1) async throws -> Account {
+        let account = try await store.createAccount(
+            email: "risk-\(UUID().uuidString.prefix(8))@example.cn", passwordHash: "h", locale: nil, event: AccountEvent(kind: .registered, createdAt: Date()))
+        return try await store.updateAccountVerification(
+            accountId: account.id, tier: tier, country: nil, audit: AuditEvent(actor: .system, action: "account.tier_set", subjectKind: "account"))
+    }
+
+    func authorize(
+        _ store: SQLStore, _ account: Account, _ value: String, kind: MovementKind = .transfer, key: String = UUID().uuidString,
+        destination: String? = nil, at now: Date = Date()
+    ) async throws -> (authorization: Authorization, replayed: Bool) {
+        let request = AuthorizationRequest(kind: kind, value: usd(value), destination: destination)
+        let policy = self.policy
+        return try await store.authorize(
+            accountId: account.id,
+            NewAuthorization(idempotencyKey: key, requestHash: "\(kind)|\(value)|\(destination ?? "")", request: request, asset: "USDT", amount: value),
+            now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: policy, now: now) })
+    }
+
+    @Test(arguments: TestBackend.available)
+    func aHundredParallelAuthorizationsNeverPassTheCapByACent(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let holder = try await account(store)
+            // Tier 1 transfers: 10,000 USD a day. 100 × 137.37 asks for 13,737.
+            let outcomes = try await withThrowingTaskGroup(of: Authorization.self) { group in
+                for _ in 0..<100 { group.addTask { try await authorize(store, holder, "137.37").authorization } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let approved = outcomes.filter { $0.status == .approved }
+            let total = approved.reduce(USD.zero) { $0 + $1.value }
+            #expect(approved.count == 72)  // 72 × 137.37 = 9,890.64; a 73rd would be 10,028.01
+            #expect(total <= USD(whole: 10_000))
+            #expect(outcomes.filter { $0.status == .denied }.allSatisfy { $0.decision.code == .over24h })
+            // Every decision saw the ones before it: the used figures are all different.
+            #expect(Set(approved.map(\.decision.tightest.used)).count == 72)
+            let activity = try #require(try await store.accountActivity(accountId: holder.id, kind: .transfer, destination: nil, now: Date()))
+            #expect(activity.used24h == total)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func theSameIdempotencyKeyCountsOnceEvenInParallel(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let holder = try await account(store)
+            let results = try await withThrowingTaskGroup(of: (Authorization, Bool).self) { group in
+                for _ in 0..<20 { group.addTask { try await authorize(store, holder, "1000", key: "order-42") } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(results.map(\.0.id)).count == 1)
+            #expect(results.filter { !$0.1 }.count == 1)
+            #expect(try await store.accountActivity(accountId: holder.id, kind: .transfer, destination: nil, now: Date())?.used24h == USD(whole: 1_000))
+            await #expect(throws: StoreError.self) { try await authorize(store, holder, "999", key: "order-42") }
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func voidingGivesTheAmountBackAndTheWindowFreesOnTheDot(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let holder = try await account(store)
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let first = try await authorize(store, holder, "5000", at: start).authorization
+            let second = try await authorize(store, holder, "5000", at: start.addingTimeInterval(60)).authorization
+            let refused = try await authorize(store, holder, "0.01", at: start.addingTimeInterval(120)).authorization
+            #expect(refused.status == .denied && refused.decision.code == .over24h)
+            // It fits when the first 5,000 ages out: exactly 24 hours after it.
+            #expect(refused.retryAt == start.addingTimeInterval(24 * 3600))
+            let justBefore = try await authorize(store, holder, "0.01", at: start.addingTimeInterval(24 * 3600 - 0.001)).authorization
+            #expect(justBefore.status == .denied)
+            let onTheDot = try await authorize(store, holder, "0.01", at: start.addingTimeInterval(24 * 3600)).authorization
+            #expect(onTheDot.status == .approved)
+
+            let audit = AuditEvent(actor: .system, action: "authorization.voided", subjectKind: "authorization")
+            let dayLater = start.addingTimeInterval(24 * 3600)
+            #expect(try await store.accountActivity(accountId: holder.id, kind: .transfer, destination: nil, now: dayLater)?.used24h == usd("5000.01"))
+            let voided = try #require(try await store.voidAuthorization(id: second.id, accountId: holder.id, at: dayLater, audit: audit))
+            #expect(voided.status == .voided)
+            #expect(try await store.accountActivity(accountId: holder.id, kind: .transfer, destination: nil, now: dayLater)?.used24h == usd("0.01"))
+            // Once only, and never a denial.
+            #expect(try await store.voidAuthorization(id: second.id, accountId: holder.id, at: dayLater, audit: audit) == nil)
+            #expect(try await store.voidAuthorization(id: refused.id, accountId: holder.id, at: dayLater, audit: audit) == nil)
+            #expect(try await store.voidAuthorization(id: first.id, accountId: AccountID.generate(), at: dayLater, audit: audit) == nil)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func destinationsDevicesAndTiersComeFromTheStore(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let holder = try await account(store, tier: 2)
+            let first = try await authorize(store, holder, "1500", kind: .withdrawal, destination: "bc1q-cold").authorization
+            #expect(first.decision.code == .newDestination && first.status == .held)
+            // A held withdrawal does not make the destination known; an approved one does.
+            #expect(try await authorize(store, holder, "999", kind: .withdrawal, destination: "bc1q-cold").authorization.status == .approved)
+            #expect(try await authorize(store, holder, "1500", kind: .withdrawal, destination: "bc1q-cold").authorization.status == .approved)
+            try await store.appendAccountEvent(accountId: holder.id, AccountEvent(kind: .newDevice, createdAt: Date()))
+            // A sign-in from a new device, and three withdrawals this hour: both rules fire.
+            let held = try await authorize(store, holder, "10", kind: .withdrawal, destination: "bc1q-cold").authorization
+            #expect(held.decision.holds == [.newDevice, .velocity])
+            let verified = try await store.updateAccountVerification(
+                accountId: holder.id, tier: 0, country: .some("SG"), audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            #expect(verified.tier == 0 && verified.country == "SG")
+            #expect(try await authorize(store, holder, "10", kind: .withdrawal).authorization.decision.code == .notAllowedForTier)
+        }
+    }
+}
