@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KefuCore
+import KefuStore
 
 /// Names of the console's cookies.
 enum ConsoleCookie {
@@ -10,13 +11,15 @@ enum ConsoleCookie {
     static let language = "kefu_lang"
 }
 
-/// Finds who is calling: a bearer token (API clients) or the console's session cookie. Cookie
+/// Finds who is calling: an agent's bearer token (API clients), a service token (`kfs_…`, the
+/// wallet's backend; sets `context.service`) or the console's session cookie. Cookie
 /// callers must send the CSRF token on unsafe methods (header `X-CSRF-Token`, or the console
 /// form field checked by the console itself). Sets `context.identity`; never rejects on its own,
 /// so public routes can share it. `AuthenticatedContext` rejects requests without an identity.
 struct AgentAuthMiddleware: RouterMiddleware {
     typealias Context = KefuRequestContext
     let auth: AgentAuthService
+    let services: any ServiceTokenRepository
     /// API routes check the CSRF header here; console forms carry it in the body instead.
     let checkCSRFHeader: Bool
 
@@ -29,7 +32,11 @@ struct AgentAuthMiddleware: RouterMiddleware {
             // still work, and authenticated ones answer `unauthenticated`.
             if header.lowercased().hasPrefix("bearer ") {
                 let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-                context.identity = try await auth.identity(token: token)
+                if token.hasPrefix(ServiceTokens.prefix) {
+                    context.service = token.count <= 200 ? try await services.serviceToken(tokenHash: TokenDigest.of(token)) : nil
+                } else {
+                    context.identity = try await auth.identity(token: token)
+                }
             }
         } else if let cookie = request.cookies[ConsoleCookie.session]?.value,
             let identity = try await auth.identity(token: cookie)

@@ -87,7 +87,7 @@ func buildRouter(
     router.get("/static/{name}") { _, context in try resources.staticResponse(context.parameters.get("name") ?? "") }
 
     // JSON API.
-    let api = router.group("api/v1").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: true))
+    let api = router.group("api/v1").add(middleware: AgentAuthMiddleware(auth: auth, services: store, checkCSRFHeader: true))
     AuthController(auth: auth, limits: limits).addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     // Wallet customers' accounts (their own tokens; public routes as far as agents go).
     var customerPasswords = configuration.customerPasswordPolicy
@@ -101,6 +101,8 @@ func buildRouter(
     let widgetIdentity = WidgetIdentity(secretKey: configuration.secretKey)
     let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: { Date() })
     AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    let risk = RiskController(store: store, policies: RiskPolicySource(store: store), limits: limits, now: { Date() })
+    risk.addServiceRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(service: accounts, resets: twoFactorResets, resources: resources, secureCookies: configuration.usesHTTPS)
         .addRoutes(to: router)
     let authenticated = api.group(context: AuthenticatedContext.self)
@@ -116,6 +118,7 @@ func buildRouter(
     avatars.addPublicRoutes(to: router)
     ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
+    risk.addAgentRoutes(to: cataloged)
 
     // Live-chat widget: the loader, its frame, sessions for visitors and their WebSocket.
     let widget = WidgetController(
@@ -143,7 +146,7 @@ func buildRouter(
     }
 
     // Agent console.
-    let console = router.group("console").add(middleware: AgentAuthMiddleware(auth: auth, checkCSRFHeader: false))
+    let console = router.group("console").add(middleware: AgentAuthMiddleware(auth: auth, services: store, checkCSRFHeader: false))
     let consoleAuth = ConsoleAuthController(
         auth: auth, resources: resources, secureCookies: configuration.usesHTTPS, sessionLifetime: configuration.sessionLifetime)
     consoleAuth.addPublicRoutes(to: console)

@@ -22,6 +22,8 @@ public struct KefuRequestContext: RequestContext, WebSocketRequestContext {
     public let webSocket: WebSocketHandlerReference<Self>
     public var peerAddress: String?
     public var identity: AgentIdentity?
+    /// A machine caller (the wallet's backend) with a service token (`kfs_…`).
+    public var service: ServiceToken?
     public var widgetSession: WidgetSession?
 
     public init(source: ApplicationRequestContextSource) {

@@ -6,8 +6,8 @@ import KefuWeb
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage agent accounts from the command line.",
-        subcommands: [Create.self, List.self, Disable.self, ResetPassword.self, ResetTwoFactor.self])
+        abstract: "Manage agent accounts and service tokens from the command line.",
+        subcommands: [Create.self, List.self, Disable.self, ResetPassword.self, ResetTwoFactor.self, Token.self])
 
     /// Runs `body` with the store and the agent of `email`; a clear error when there is none.
     static func withAgent(email: String, _ body: @Sendable @escaping (SQLStore, Agent) async throws -> Void) async throws {
@@ -112,6 +112,28 @@ struct Admin: AsyncParsableCommand {
                 try await store.revokeAllSessions(agentId: agent.id)
             }
             say("Two-factor authentication is off for \(email); their sessions were ended.")
+        }
+    }
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a service token (e.g. for the wallet's backend to ask for authorizations) and print it, once.",
+            discussion: Settings.help)
+
+        @Option(help: "What the token may do: risk (POST /api/v1/accounts/{id}/authorizations and voids).") var scope: String
+        @Option(help: "Who uses it, for the audit log.") var name: String = "wallet backend"
+
+        func run() async throws {
+            let settings = Settings()
+            let (scope, name) = (self.scope, self.name)
+            guard ServiceTokens.scopes.contains(scope) else {
+                throw ValidationError("--scope must be one of: \(ServiceTokens.scopes.joined(separator: ", "))")
+            }
+            let secret = try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { store in
+                try await ServiceTokens.issue(name: name, scope: scope, store: store).1
+            }
+            // The token alone on standard output, so scripts can capture it.
+            print(secret)
         }
     }
 }

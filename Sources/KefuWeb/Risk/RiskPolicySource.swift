@@ -1,0 +1,39 @@
+import Foundation
+import KefuCore
+import KefuStore
+
+/// The risk policy in force: stored in settings (`risk.policy`, JSON), Kefu's standard policy
+/// until an admin saves one. Read once and kept in memory; a save through here takes effect for
+/// the next decision, without a restart.
+actor RiskPolicySource {
+    static let key = "risk.policy"
+    let store: any SettingsRepository
+    private var cached: RiskPolicy?
+
+    init(store: any SettingsRepository) { self.store = store }
+
+    func current() async throws -> RiskPolicy {
+        if let cached { return cached }
+        var policy = RiskPolicy.standard
+        if let json = try await store.setting(Self.key) {
+            policy = try JSONDecoder().decode(RiskPolicy.self, from: Data(json.utf8))
+        }
+        cached = policy
+        return policy
+    }
+
+    /// Validates and saves; every problem at once as a 400.
+    func save(_ policy: RiskPolicy, audit: AuditEvent) async throws {
+        let problems = policy.problems()
+        guard problems.isEmpty else {
+            var failure = ValidationFailure()
+            for (path, _) in problems { failure.add(path, .invalid) }
+            throw APIError.validation(failure)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(policy), as: UTF8.self)
+        try await store.setSetting(Self.key, value: json, audit: audit)
+        cached = policy
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+import KefuCore
+import KefuStore
+
+/// Tokens for machines (the wallet's backend), made by an operator with
+/// `kefu admin token --scope risk`: 256 random bits behind a recognisable prefix, stored as
+/// SHA-256 only, one scope each.
+public enum ServiceTokens {
+    public static let prefix = "kfs_"
+    public static let scopes = ["risk"]
+
+    /// Creates a token and answers it in the clear, once.
+    public static func issue(name: String, scope: String, store: any ServiceTokenRepository) async throws -> (ServiceToken, String) {
+        guard scopes.contains(scope) else { throw APIError.validation("scope", .notOneOf(scopes)) }
+        let secret = prefix + RandomToken.make()
+        let token = try await store.createServiceToken(
+            name: name, scope: scope, tokenHash: TokenDigest.of(secret),
+            audit: AuditEvent(actor: .system, action: "service_token.created", subjectKind: "service_token", detail: ["name": name, "scope": scope]))
+        return (token, secret)
+    }
+}

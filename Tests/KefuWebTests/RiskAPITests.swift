@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KefuCore
+import KefuStore
+import Testing
+
+@testable import KefuWeb
+
+@Suite struct RiskAPITests {
+    func customer(_ app: TestApp, locale: String = "en", tier: Int = 1) async throws -> Account {
+        let account = try await app.store.createAccount(
+            email: "holder-\(UUID().uuidString.prefix(6))@example.cn", passwordHash: "h", locale: locale,
+            event: AccountEvent(kind: .registered, createdAt: Date()))
+        return try await app.store.updateAccountVerification(
+            accountId: account.id, tier: tier, country: nil, audit: AuditEvent(actor: .system, action: "test", subjectKind: "account"))
+    }
+
+    func body(_ kind: String = "withdrawal", value: String, key: String = UUID().uuidString, destination: String? = nil) -> String {
+        let dest = destination.map { #","destination":"\#($0)""# } ?? ""
+        return #"{"kind":"\#(kind)","asset":"USDT","amount":"\#(value)","valueUsd":"\#(value)","idempotencyKey":"\#(key)"\#(dest)}"#
+    }
+
+    @Test func theWalletAsksAndGetsADecisionWithTheNumbers() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            let holder = try await customer(app)
+            let path = "/api/v1/accounts/\(holder.id)/authorizations"
+
+            let first = try await client.json(.post, path, token: token, body: body("transfer", value: "6000.5", key: "t-1"))
+            #expect(first.status == .created)
+            #expect(first.object["decision"] as? String == "denied" && first.object["code"] as? String == "over_per_transaction_limit")
+            let approved = try await client.json(.post, path, token: token, body: body("transfer", value: "4000.25", key: "t-2"))
+            #expect(approved.status == .created)
+            #expect(approved.object["decision"] as? String == "approved")
+            #expect(approved.object["limit"] as? String == "10000" && approved.object["used"] as? String == "4000.25")
+            #expect(approved.object["remaining"] as? String == "5999.75" && approved.object["window"] as? String == "rolling_24h")
+            #expect((approved.object["message"] as? String)?.contains("5,999.75 USD of your 24-hour transfer limit of 10,000.00 USD is left") == true)
+
+            // The same key: the first decision, counted once; with another request: a conflict.
+            let replay = try await client.json(.post, path, token: token, body: body("transfer", value: "4000.25", key: "t-2"))
+            #expect(replay.status == .ok && replay.object["replayed"] as? Bool == true && replay.object["id"] as? String == approved.object["id"] as? String)
+            #expect(try await client.json(.post, path, token: token, body: body("transfer", value: "1", key: "t-2")).code == "idempotency_key_conflict")
+            #expect(try await client.json(.post, path, token: token, body: body("transfer", value: "5000", key: "t-3")).object["used"] as? String == "9000.25")
+            let refused = try await client.json(.post, path, token: token, body: body("transfer", value: "1000", key: "t-4"))
+            #expect(refused.object["code"] as? String == "over_24h_limit")
+            #expect(refused.object["retryAt"] as? String != nil)
+            #expect(refused.object["used"] as? String == "9000.25" && refused.object["remaining"] as? String == "999.75")
+            #expect((refused.object["message"] as? String)?.contains("9,000.25 USD used, 999.75 USD left. It can go through from") == true)
+
+            // Voiding gives it back, once.
+            let id = try #require(approved.object["id"] as? String)
+            let voided = try await client.json(.post, "\(path)/\(id)/void", token: token)
+            #expect(voided.object["status"] as? String == "voided")
+            #expect(try await client.json(.post, "\(path)/\(id)/void", token: token).code == "authorization_conflict")
+            #expect(try await client.json(.get, "\(path)/\(id)", token: token).object["status"] as? String == "voided")
+            #expect(try await client.json(.post, path, token: token, body: body("transfer", value: "1000", key: "t-5")).object["decision"] as? String == "approved")
+            #expect(try await app.store.auditEntries(before: nil, limit: 5).contains { $0.action == "authorization.voided" })
+        }
+    }
+
+    @Test func onlyARiskServiceTokenMayAskAndBadInputIsNamed() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            let holder = try await customer(app)
+            let path = "/api/v1/accounts/\(holder.id)/authorizations"
+            #expect(try await client.json(.post, path, body: body(value: "1")).code == "unauthenticated")
+            let agent = try await client.login(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(try await client.json(.post, path, token: agent, body: body(value: "1")).code == "unauthenticated")
+            #expect(try await client.json(.post, path, token: "kfs_forged", body: body(value: "1")).code == "unauthenticated")
+            let bad = try await client.json(
+                .post, path, token: token,
+                body: #"{"kind":"gift","asset":"US DT","amount":"-1","valueUsd":"1e5","idempotencyKey":"","country":"CHN"}"#)
+            #expect(bad.code == "validation_failed")
+            let names = (bad.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(names == ["kind", "asset", "amount", "valueUsd", "country", "idempotencyKey"])
+            let precise = try await client.json(.post, path, token: token, body: body(value: "1.0000001"))
+            #expect((precise.object["errors"] as? [[String: Any]])?.first?["code"] as? String == "at_most_6_decimals")
+            #expect(try await client.json(.post, "/api/v1/accounts/\(AccountID.generate())/authorizations", token: token, body: body(value: "1")).code
+                == "account_not_found")
+        }
+    }
+
+    @Test func supervisorsSetTheTierAndAdminsThePolicyBothAtOnce() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            let holder = try await customer(app, locale: "zh-CN", tier: 0)
+            let path = "/api/v1/accounts/\(holder.id)/authorizations"
+            let refused = try await client.json(.post, path, token: token, body: body(value: "100"))
+            #expect(refused.object["code"] as? String == "not_allowed_for_tier")
+            #expect((refused.object["message"] as? String)?.contains("完成身份认证") == true)
+
+            let agent = try await client.login(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(try await client.json(.patch, "/api/v1/accounts/\(holder.id)", token: agent, body: #"{"tier":2}"#).code == "forbidden")
+            let admin = try await client.login()
+            #expect(try await client.json(.patch, "/api/v1/accounts/\(holder.id)", token: admin, body: #"{"tier":4}"#).code == "validation_failed")
+            let raised = try await client.json(.patch, "/api/v1/accounts/\(holder.id)", token: admin, body: #"{"tier":2,"country":"sg"}"#)
+            #expect(raised.object["tier"] as? Int == 2 && raised.object["country"] as? String == "SG")
+            #expect(raised.object["antiPhishingCode"] == nil)
+            #expect(try await client.json(.post, path, token: token, body: body(value: "100")).object["decision"] as? String == "approved")
+            #expect(try await app.store.auditEntries(before: nil, limit: 5).first?.action == "account.verification_changed")
+
+            // An admin switches withdrawals off in Singapore: the next decision follows.
+            var policy = try #require(try JSONDecoder().decode(RiskPolicy.self, from: Data(buffer: try await client.json(.get, "/api/v1/risk/policy", token: admin).body)))
+            policy.regions = [RegionRule(country: "SG", disabled: [.withdrawal])]
+            let saved = try await client.json(.put, "/api/v1/risk/policy", token: admin, body: String(decoding: try JSONEncoder().encode(policy), as: UTF8.self))
+            #expect(saved.status == .ok)
+            let blocked = try await client.json(.post, path, token: token, body: body(value: "100"))
+            #expect(blocked.object["code"] as? String == "disabled_in_region")
+            #expect((blocked.object["message"] as? String)?.contains("您所在的地区暂不支持提现") == true)
+            policy.rules.largeSharePercent = 101
+            let invalid = try await client.json(.put, "/api/v1/risk/policy", token: admin, body: String(decoding: try JSONEncoder().encode(policy), as: UTF8.self))
+            #expect((invalid.object["errors"] as? [[String: Any]])?.first?["name"] as? String == "rules.largeSharePercent")
+            #expect(try await client.json(.put, "/api/v1/risk/policy", token: agent, body: "{}").code == "forbidden")
+        }
+    }
+}
