@@ -46,8 +46,8 @@ import Testing
             postgres: "cf52f8958e8f260bca10fe193195c254724a3c08335d2cc4a2e2ac8deefe8451"
         ),
         10: (
-            sqlite: "f0894f203849c2b2f37933eec9cfc9fc8b1d7197242a5772cb3939952a82fa54",
-            postgres: "f0894f203849c2b2f37933eec9cfc9fc8b1d7197242a5772cb3939952a82fa54"
+            sqlite: "038a660878e478f8df9bd14ad4120f63fe027b0d8dc62a437ac019dd814195e1",
+            postgres: "038a660878e478f8df9bd14ad4120f63fe027b0d8dc62a437ac019dd814195e1"
         ),
     ]
 

@@ -166,6 +166,63 @@ let benchmarks: @Sendable () -> Void = {
         try await ingestStore.value?.0.database.close()
     }
 
+    // MARK: limits and risk
+
+    // One decision: lock the account, sum its windows over its history, decide, record.
+    // The store holds 1,000,000 past authorizations: 100 for each of 10,000 accounts over 30 days.
+    /// A store with 10,000 tier-2 accounts and `perAccount` past authorizations each, spread
+    /// over the last 30 days (a third of them withdrawals).
+    func riskSeeded(perAccount: Int) async throws -> SeededStore {
+        let seeded = try await SeededStore.make(messages: 0)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let total = 10_000 * perAccount
+        try await seeded.database.write { sql in
+            try await sql.raw(
+                """
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+                INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
+                SELECT 'acct-' || i, 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
+                """
+            ).run()
+            guard total > 0 else { return }
+            try await sql.raw(
+                """
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: total - 1))
+                INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
+                    status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
+                SELECT 'seed-' || i, 'acct-' || (i % 10000), 'seed-' || i, 'h', CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
+                    'USDT', '10', 10000000, 'approved', 'within_limits', 'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
+                    \(bind: now) - (i / 10000) * \(bind: Int64(2_592_000_000 / max(perAccount, 1))) - (i % 10000),
+                    \(bind: now) - (i / 10000) * \(bind: Int64(2_592_000_000 / max(perAccount, 1))) - (i % 10000)
+                FROM n
+                """
+            ).run()
+        }
+        return seeded
+    }
+    let riskPolicy = RiskPolicy.standard
+    // One decision: lock the account, sum its windows, decide, record; against an empty history
+    // and against 1,000,000 past authorizations (100 for each of 10,000 accounts).
+    for (name, perAccount) in [("risk: authorize (no past authorizations, SQLite)", 0), ("risk: authorize (1M past authorizations, SQLite)", 100)] {
+        let riskStore = Prepared<SeededStore>()
+        Benchmark(name, configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxIterations: 20_000)) { benchmark in
+            let store = riskStore.value!.store
+            let now = Date()
+            for index in benchmark.scaledIterations {
+                let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
+                let (authorization, _) = try await store.authorize(
+                    accountId: AccountID(rawValue: "acct-\(index % 10_000)"),
+                    NewAuthorization(idempotencyKey: UUID().uuidString, requestHash: "h", request: request, asset: "USDT", amount: "1"), now: now,
+                    decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
+                precondition(authorization.status == .approved)
+            }
+        } setup: {
+            riskStore.value = try await riskSeeded(perAccount: perAccount)
+        } teardown: {
+            try await riskStore.value?.database.close()
+        }
+    }
+
     // MARK: accounts
 
     let hasher = PasswordHasher(cost: 12)
