@@ -545,6 +545,18 @@ public protocol AuthorizationRepository: Sendable {
     func accountActivity(accountId: AccountID, kind: MovementKind, destination: String?, now: Date) async throws -> AccountActivity?
     /// Sets the verification tier and/or the verified country (nil leaves it), audited.
     func updateAccountVerification(accountId: AccountID, tier: Int?, country: String??, audit: AuditEvent) async throws -> Account
+    /// Held authorizations, oldest first (the review queue).
+    func heldAuthorizations(limit: Int) async throws -> [Authorization]
+    /// The account's latest authorizations, newest first.
+    func authorizations(accountId: AccountID, limit: Int) async throws -> [Authorization]
+    func holdReviews(authorizationId: String) async throws -> [HoldReview]
+    /// An agent's review, in one transaction: a rejection ends the hold; a release ends it too,
+    /// unless the value is at least `twoPersonFrom` and no other agent approved it yet (then it
+    /// is recorded as the first approval). Audited as `authorization.hold_approve/release/reject`
+    /// (`audit` gives the actor and subject).
+    func reviewHold(
+        id: String, by agent: AgentID, release: Bool, note: String, twoPersonFrom: USD?, at: Date, audit: AuditEvent
+    ) async throws -> HoldOutcome
 }
 
 /// A machine caller (the wallet's backend) with one scope, e.g. `risk`.

@@ -225,6 +225,96 @@ extension SQLStore: AuthorizationRepository {
     }
 }
 
+extension SQLStore {
+    public func heldAuthorizations(limit: Int) async throws -> [Authorization] {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE status = 'held' ORDER BY created_at LIMIT \(bind: limit)"
+            ).all().map(Self.authorization(from:))
+        }
+    }
+
+    public func authorizations(accountId: AccountID, limit: Int) async throws -> [Authorization] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE account_id = \(bind: accountId.rawValue)
+                ORDER BY created_at DESC LIMIT \(bind: limit)
+                """
+            ).all().map(Self.authorization(from:))
+        }
+    }
+
+    public func holdReviews(authorizationId: String) async throws -> [HoldReview] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT id, authorization_id, agent_id, action, note, created_at FROM hold_reviews
+                WHERE authorization_id = \(bind: authorizationId) ORDER BY created_at, id
+                """
+            ).all().map {
+                HoldReview(
+                    id: try $0.string("id"), authorizationId: try $0.string("authorization_id"), agentId: AgentID(rawValue: try $0.string("agent_id")),
+                    action: try $0.enumValue("action", as: HoldAction.self), note: try $0.string("note"), createdAt: try $0.date("created_at"))
+            }
+        }
+    }
+
+    public func reviewHold(
+        id: String, by agent: AgentID, release: Bool, note: String, twoPersonFrom: USD?, at: Date, audit: AuditEvent
+    ) async throws -> HoldOutcome {
+        let flavor = self.flavor
+        let millis = Clock.millis(at)
+        return try await database.write { sql in
+            let lock = flavor == .postgres ? " FOR UPDATE" : ""
+            guard
+                let row = try await sql.raw(
+                    "SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE id = \(bind: id) AND status = 'held'\(unsafeRaw: lock)"
+                ).first()
+            else { return .notHeld }
+            let held = try Self.authorization(from: row)
+            func record(_ action: HoldAction) async throws {
+                try await sql.raw(
+                    """
+                    INSERT INTO hold_reviews (id, authorization_id, agent_id, action, note, created_at)
+                    VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: id), \(bind: agent.rawValue), \(bind: action.rawValue), \(bind: note), \(bind: millis))
+                    """
+                ).run()
+                // The audit names the step actually taken (the caller cannot know it beforehand).
+                var entry = audit
+                entry.action = "authorization.hold_\(action.rawValue)"
+                entry.detail["note"] = note
+                try await insertAudit(entry, on: sql)
+            }
+            func finish(_ status: AuthorizationStatus) async throws -> Authorization {
+                let updated = try await sql.raw(
+                    """
+                    UPDATE authorizations SET status = \(bind: status.rawValue), updated_at = \(bind: millis)
+                    WHERE id = \(bind: id) RETURNING \(unsafeRaw: Self.authorizationColumns)
+                    """
+                ).first()
+                return try updated.map(Self.authorization(from:)) ?? held
+            }
+            if !release {
+                try await record(.reject)
+                return .rejected(try await finish(.rejected))
+            }
+            if let from = twoPersonFrom, held.value >= from {
+                let approvers = try await sql.raw(
+                    "SELECT agent_id FROM hold_reviews WHERE authorization_id = \(bind: id) AND action = 'approve'"
+                ).all().map { AgentID(rawValue: try $0.string("agent_id")) }
+                if approvers.contains(agent) { return .sameApprover }
+                if approvers.isEmpty {
+                    try await record(.approve)
+                    return .awaitingSecondApproval(held)
+                }
+            }
+            try await record(.release)
+            return .released(try await finish(.released))
+        }
+    }
+}
+
 extension SQLStore: ServiceTokenRepository {
     public func createServiceToken(name: String, scope: String, tokenHash: String, audit: AuditEvent) async throws -> ServiceToken {
         let token = ServiceToken(id: UUID().uuidString.lowercased(), name: name, scope: scope)

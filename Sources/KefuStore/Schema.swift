@@ -54,6 +54,19 @@ public enum Schema {
             "CREATE INDEX authorizations_destination ON authorizations (account_id, destination) WHERE destination IS NOT NULL",
             // The review queue: only holds get an entry, so approvals pay nothing for it.
             "CREATE INDEX authorizations_held ON authorizations (created_at) WHERE status = 'held'",
+            // Agents' decisions on holds: a release above the two-person amount takes an
+            // `approve` by one agent and a `release` by another.
+            """
+            CREATE TABLE hold_reviews (
+                id TEXT PRIMARY KEY,
+                authorization_id TEXT NOT NULL REFERENCES authorizations(id) ON DELETE CASCADE,
+                agent_id TEXT NOT NULL REFERENCES agents(id),
+                action TEXT NOT NULL,
+                note TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX hold_reviews_authorization ON hold_reviews (authorization_id, created_at)",
             """
             CREATE TABLE service_tokens (
                 id TEXT PRIMARY KEY,

@@ -112,4 +112,42 @@ import Testing
             #expect(try await authorize(store, holder, "10", kind: .withdrawal).authorization.decision.code == .notAllowedForTier)
         }
     }
+
+    @Test(arguments: TestBackend.available)
+    func holdsAreReleasedByTwoPeopleAboveTheAmountAndDecidedOnce(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let holder = try await account(store, tier: 2)
+            func agent(_ name: String) async throws -> AgentID {
+                try await store.createAgent(email: "\(name)@kefu.test", name: name, role: .agent, passwordHash: "h", mustChangePassword: false, audit: nil).id
+            }
+            let (mei, jun) = (try await agent("mei"), try await agent("jun"))
+            let audit = AuditEvent(actor: .system, action: "x", subjectKind: "authorization")
+            let big = try await authorize(store, holder, "20000", kind: .withdrawal, destination: "bc1q-new").authorization
+            let small = try await authorize(store, holder, "1500", kind: .withdrawal, destination: "bc1q-other").authorization
+            #expect(big.status == .held && small.status == .held)
+            #expect(try await store.heldAuthorizations(limit: 10).map(\.id) == [big.id, small.id])
+            let from = USD(whole: 10_000)
+            func review(_ id: String, _ by: AgentID, release: Bool = true) async throws -> HoldOutcome {
+                try await store.reviewHold(id: id, by: by, release: release, note: "checked", twoPersonFrom: from, at: Date(), audit: audit)
+            }
+            guard case .awaitingSecondApproval = try await review(big.id, mei) else { Issue.record("the first approval released it"); return }
+            #expect(try await review(big.id, mei) == .sameApprover)
+            guard case .released(let released) = try await review(big.id, jun) else { Issue.record("not released"); return }
+            #expect(released.status == .released)
+            #expect(try await store.holdReviews(authorizationId: big.id).map(\.action) == [.approve, .release])
+            #expect(try await review(big.id, jun) == .notHeld)
+            // Below the amount one person decides; two at once: one decision.
+            async let first = review(small.id, mei, release: false)
+            async let second = review(small.id, jun)
+            let outcomes = [try await first, try await second]
+            #expect(outcomes.filter { $0 == .notHeld }.count == 1)
+            let final = try #require(try await store.authorization(id: small.id))
+            #expect(final.status == .rejected || final.status == .released)
+            let actions = try await store.auditEntries(before: nil, limit: 10).map(\.action)
+            #expect(actions.contains("authorization.hold_approve") && actions.contains("authorization.hold_release"))
+            // A rejected hold gives its amount back; a released one keeps counting.
+            let used = try #require(try await store.accountActivity(accountId: holder.id, kind: .withdrawal, destination: nil, now: Date())).used24h
+            #expect(used == USD(whole: 20_000) + (final.status == .released ? USD(whole: 1_500) : .zero))
+        }
+    }
 }

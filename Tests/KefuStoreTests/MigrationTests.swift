@@ -46,8 +46,8 @@ import Testing
             postgres: "cf52f8958e8f260bca10fe193195c254724a3c08335d2cc4a2e2ac8deefe8451"
         ),
         10: (
-            sqlite: "038a660878e478f8df9bd14ad4120f63fe027b0d8dc62a437ac019dd814195e1",
-            postgres: "038a660878e478f8df9bd14ad4120f63fe027b0d8dc62a437ac019dd814195e1"
+            sqlite: "8b32b3d2cb9ece8f6f8d7b2f558469b5a10a3b81f29565493e763887233b3dcd",
+            postgres: "8b32b3d2cb9ece8f6f8d7b2f558469b5a10a3b81f29565493e763887233b3dcd"
         ),
     ]
 

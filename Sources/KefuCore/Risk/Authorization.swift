@@ -73,3 +73,42 @@ public struct NewAuthorization: Sendable, Equatable {
         self.amount = amount
     }
 }
+
+/// An agent's step on a held authorization.
+public enum HoldAction: String, Sendable, Codable {
+    /// The first of two approvals (a release above the two-person amount).
+    case approve
+    case release
+    case reject
+}
+
+public struct HoldReview: Sendable, Equatable {
+    public var id: String
+    public var authorizationId: String
+    public var agentId: AgentID
+    public var action: HoldAction
+    /// Why (required): what the agent checked.
+    public var note: String
+    public var createdAt: Date
+
+    public init(id: String, authorizationId: String, agentId: AgentID, action: HoldAction, note: String, createdAt: Date) {
+        self.id = id
+        self.authorizationId = authorizationId
+        self.agentId = agentId
+        self.action = action
+        self.note = note
+        self.createdAt = createdAt
+    }
+}
+
+/// What an agent's review of a hold did.
+public enum HoldOutcome: Sendable, Equatable {
+    case released(Authorization)
+    case rejected(Authorization)
+    /// Recorded as the first approval; another agent must release it.
+    case awaitingSecondApproval(Authorization)
+    /// The same agent approved it already: a second pair of eyes is needed.
+    case sameApprover
+    /// Not (or no longer) held.
+    case notHeld
+}
