@@ -79,11 +79,14 @@ public struct ConversationFilter: Sendable, Equatable {
     public var inboxId: InboxID?
     /// `.some(nil)` means unassigned.
     public var assigneeId: AgentID??
+    /// One customer's conversations (e.g. those linked to a held withdrawal's account).
+    public var contactId: ContactID?
 
-    public init(status: ConversationStatus? = nil, inboxId: InboxID? = nil, assigneeId: AgentID?? = nil) {
+    public init(status: ConversationStatus? = nil, inboxId: InboxID? = nil, assigneeId: AgentID?? = nil, contactId: ContactID? = nil) {
         self.status = status
         self.inboxId = inboxId
         self.assigneeId = assigneeId
+        self.contactId = contactId
     }
 }
 

@@ -243,6 +243,7 @@ extension SQLStore: ConversationRepository {
         var clause: SQLQueryString = "1 = 1"
         if let status = filter.status { clause = "\(clause) AND status = \(bind: status.rawValue)" }
         if let inbox = filter.inboxId { clause = "\(clause) AND inbox_id = \(bind: inbox.rawValue)" }
+        if let contact = filter.contactId { clause = "\(clause) AND contact_id = \(bind: contact.rawValue)" }
         switch filter.assigneeId {
         case .none: break
         case .some(.none): clause = "\(clause) AND assignee_id IS NULL"

@@ -153,6 +153,9 @@ func buildRouter(
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
     ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleHoldsController(
+        reviews: HoldReviews(store: store, accounts: accounts, now: { Date() }), store: store, resources: resources, presence: presence
+    ).addRoutes(to: signedIn)
     ConsoleCustomerAccountController(service: accounts, resets: twoFactorResets, store: store, resources: resources, presence: presence)
         .addRoutes(to: signedIn)
     ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources, presence: presence).addRoutes(to: signedIn)

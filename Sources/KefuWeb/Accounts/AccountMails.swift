@@ -82,4 +82,16 @@ enum AccountMails {
             ? ("两步验证重置已取消", "您好，\n\n关闭您两步验证的请求已取消，您的账户设置没有改变。\n\n如果不是您本人取消的，请联系客服。\n\(warningZh)")
             : ("Two-factor reset cancelled", "Hello,\n\nThe request to turn off your two-factor authentication was cancelled; nothing about your account changed.\n\nIf you did not cancel it, contact support.\n\(warningEn)")
     }
+
+    static func holdReleased(kind: String, value: String, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("您的\(kind)已通过审核", "您好，\n\n您的\(kind)（\(value)）已通过人工审核，正在处理。\n\n如果不是您本人的操作，请立即联系客服。\n\(warningZh)")
+            : ("Your \(kind) was approved", "Hello,\n\nYour \(kind) of \(value) passed our review and is on its way.\n\nIf you did not make it, contact support at once.\n\(warningEn)")
+    }
+
+    static func holdRejected(kind: String, value: String, locale: String?) -> (subject: String, text: String) {
+        chinese(locale)
+            ? ("您的\(kind)未通过审核", "您好，\n\n您的\(kind)（\(value)）未通过人工审核，资金仍在您的账户中。如需了解原因，请回复本邮件或联系在线客服。\n\(warningZh)")
+            : ("Your \(kind) was not approved", "Hello,\n\nYour \(kind) of \(value) did not pass our review; the money is still in your account. Reply to this mail or chat with support to learn why.\n\(warningEn)")
+    }
 }

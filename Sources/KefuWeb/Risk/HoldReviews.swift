@@ -1,0 +1,62 @@
+import Foundation
+import KefuCore
+import KefuStore
+
+/// Agents deciding held authorizations: release or reject, always with a note; above the amount
+/// supervisors set, a release takes two different agents. The customer is told the outcome by
+/// mail (their language, anti-phishing code first); the wallet's backend reads it from
+/// `GET /api/v1/accounts/{id}/authorizations/{authorizationId}`.
+struct HoldReviews: Sendable {
+    static let twoPersonKey = "risk.two_person_from_usd"
+    static let noteLength = 3...1000
+
+    let store: any AuthorizationRepository & AccountRepository & SettingsRepository
+    let accounts: AccountService
+    let now: @Sendable () -> Date
+
+    /// Releases of at least this value need two agents (nil: never).
+    func twoPersonFrom() async throws -> USD? {
+        guard let text = try await store.setting(Self.twoPersonKey), !text.isEmpty else { return nil }
+        return try? USD.parse(text)
+    }
+
+    func setTwoPersonFrom(_ text: String, by agent: Agent, address: String?) async throws {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if !trimmed.isEmpty {
+            guard let value = try? USD.parse(trimmed), value > .zero else { throw APIError.validation("twoPersonFromUsd", .invalid) }
+        }
+        try await store.setSetting(
+            Self.twoPersonKey, value: trimmed,
+            audit: AuditEvent(
+                actor: .agent(agent.id), action: "risk.two_person_changed", subjectKind: "setting", subjectId: Self.twoPersonKey,
+                detail: ["from_usd": trimmed.isEmpty ? "off" : trimmed], clientAddress: address))
+    }
+
+    func review(id: String, by agent: Agent, release: Bool, note raw: String, address: String?) async throws -> HoldOutcome {
+        let note = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if note.count < Self.noteLength.lowerBound { throw APIError.validation("note", .tooShort(min: Self.noteLength.lowerBound)) }
+        if note.count > Self.noteLength.upperBound { throw APIError.validation("note", .tooLong(max: Self.noteLength.upperBound)) }
+        let outcome = try await store.reviewHold(
+            id: id, by: agent.id, release: release, note: note, twoPersonFrom: try await twoPersonFrom(), at: now(),
+            audit: AuditEvent(actor: .agent(agent.id), action: "authorization.hold", subjectKind: "authorization", subjectId: id, clientAddress: address))
+        switch outcome {
+        case .released(let authorization), .rejected(let authorization):
+            try await tell(authorization, released: authorization.status == .released)
+        case .awaitingSecondApproval, .sameApprover, .notHeld:
+            break
+        }
+        return outcome
+    }
+
+    func tell(_ authorization: Authorization, released: Bool) async throws {
+        guard let account = try await store.account(id: authorization.accountId) else { return }
+        let zh = AccountMails.chinese(account.locale)
+        let kind = DecisionMessages.kind(authorization.kind, zh: zh)
+        let value = DecisionMessages.money(authorization.value, zh: zh)
+        let mail =
+            released
+            ? AccountMails.holdReleased(kind: kind, value: value, locale: account.locale)
+            : AccountMails.holdRejected(kind: kind, value: value, locale: account.locale)
+        try await accounts.mail(account, mail, key: "hold-\(released ? "released" : "rejected"):\(authorization.id)")
+    }
+}
