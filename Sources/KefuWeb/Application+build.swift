@@ -101,9 +101,11 @@ func buildRouter(
     let widgetIdentity = WidgetIdentity(secretKey: configuration.secretKey)
     let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: { Date() })
     AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
-    let risk = RiskController(store: store, policies: RiskPolicySource(store: store), limits: limits, now: { Date() })
+    let policies = RiskPolicySource(store: store)
+    let risk = RiskController(store: store, policies: policies, limits: limits, now: { Date() })
     risk.addServiceRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
-    AccountPagesController(service: accounts, resets: twoFactorResets, resources: resources, secureCookies: configuration.usesHTTPS)
+    AccountPagesController(
+        service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS)
         .addRoutes(to: router)
     let authenticated = api.group(context: AuthenticatedContext.self)
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
@@ -152,7 +154,7 @@ func buildRouter(
     consoleAuth.addPublicRoutes(to: console)
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
-    ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence, policies: policies).addRoutes(to: signedIn)
     ConsoleHoldsController(
         reviews: HoldReviews(store: store, accounts: accounts, now: { Date() }), store: store, resources: resources, presence: presence
     ).addRoutes(to: signedIn)

@@ -11,6 +11,8 @@ import KefuStore
 struct AccountPagesController {
     let service: AccountService
     let resets: TwoFactorResets
+    let authorizations: any AuthorizationRepository
+    let policies: RiskPolicySource
     let resources: ConsoleResources
     let secureCookies: Bool
 
@@ -381,6 +383,9 @@ struct AccountPagesController {
             }
             values["two_factor_reset"] = pending
         }
+        let limits = try await LimitsSummary.load(account, store: authorizations, policy: try await policies.current(), now: Date())
+        values["limits"] = limits.values(page)
+        values["can_raise_tier"] = account.tier < RiskPolicy.tierRange.upperBound
         if let enrollment { values["enrollment"] = ["qrSvg": enrollment.qrSvg, "secret": enrollment.secret] }
         if !recovery.isEmpty {
             values["recovery"] = recovery

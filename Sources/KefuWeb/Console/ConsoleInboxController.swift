@@ -8,11 +8,12 @@ import KefuStore
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
-        & MailRepository & AccountRepository & TwoFactorResetRepository
+        & MailRepository & AccountRepository & TwoFactorResetRepository & AuthorizationRepository
     let store: any Repositories
     let activity: ConversationActivity
     let resources: ConsoleResources
     let presence: PresenceRegistry
+    let policies: RiskPolicySource
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("") { request, context in try await inboxPage(request, context) }
@@ -235,6 +236,11 @@ struct ConsoleInboxController {
             if let reset {
                 panel["two_factor_reset"] = ConsoleCustomerAccountController.values(reset, agents: agents, viewer: context.agent, page: page)
             }
+            // Limits: what the customer may still move, with the explanation agents paste.
+            let limits = try await LimitsSummary.load(account, store: store, policy: try await policies.current(), now: Date())
+            var limitValues = limits.values(page)
+            limitValues["explanation"] = limits.explanation(locale: account.locale ?? contact?.locale)
+            panel["limits"] = limitValues
             // A new request only when 2FA is on and none is open.
             panel["can_request_reset"] = account.totpEnabled && !(reset?.status.isOpen ?? false)
             values["customer_account"] = panel

@@ -284,3 +284,16 @@ function connect() {
 }
 // Every signed-in page keeps the agent's feed open: it is what makes them "online".
 if (feed || document.querySelector('form.presence')) connect();
+
+// "Paste into the reply": a ready explanation (e.g. the customer's limits) goes into the
+// composer at the caret, for the agent to edit before sending.
+document.addEventListener('click', (event) => {
+  const button = event.target.closest('[data-paste]');
+  const textarea = document.getElementById('reply-text');
+  if (!button || !textarea) return;
+  const start = textarea.selectionStart ?? textarea.value.length;
+  const text = button.dataset.paste;
+  textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(textarea.selectionEnd ?? start);
+  textarea.setSelectionRange(start + text.length, start + text.length);
+  textarea.focus();
+});

@@ -1,0 +1,94 @@
+import Foundation
+import KefuCore
+import KefuStore
+
+/// An account's limits as people read them: per kind the caps that apply (tier and regions),
+/// what is used and left of each rolling window and when it next frees up, the holds waiting,
+/// the withdrawal lock. The agent's panel and the customer's account page show it; agents paste
+/// `explanation` into a reply.
+struct LimitsSummary: Sendable {
+    struct Row: Sendable {
+        let kind: MovementKind
+        let caps: KindLimits
+        let disabled: Bool
+        let day: WindowUsage
+        let month: WindowUsage
+        /// When the oldest movement in the 24-hour window ages out.
+        let dayFreesAt: Date?
+    }
+
+    let tier: Int
+    let country: String?
+    let rows: [Row]
+    let holds: [Authorization]
+    let lockedUntil: Date?
+
+    static func load(_ account: Account, store: any AuthorizationRepository, policy: RiskPolicy, now: Date) async throws -> LimitsSummary {
+        let recent = try await store.authorizations(accountId: account.id, limit: 200)
+        var rows: [Row] = []
+        for kind in MovementKind.allCases {
+            guard let activity = try await store.accountActivity(accountId: account.id, kind: kind, destination: nil, now: now) else { continue }
+            let caps = AuthorizationRules.limits(for: kind, activity: activity, country: nil, policy: policy)
+            let disabled = policy.region(account.country)?.disabled.contains(kind) ?? false
+            let oldest = recent.filter { $0.kind == kind && $0.status.counts && now.timeIntervalSince($0.createdAt) < LimitWindow.rolling24h.length }
+                .map(\.createdAt).min()
+            rows.append(
+                Row(
+                    kind: kind, caps: caps, disabled: disabled || caps.rolling24h == .zero,
+                    day: WindowUsage(window: .rolling24h, limit: caps.rolling24h, used: activity.used24h),
+                    month: WindowUsage(window: .rolling30d, limit: caps.rolling30d, used: activity.used30d),
+                    dayFreesAt: oldest.map { $0.addingTimeInterval(LimitWindow.rolling24h.length) }))
+        }
+        let lock = account.withdrawalsLockedUntil.flatMap { $0 > now ? $0 : nil }
+        return LimitsSummary(tier: account.tier, country: account.country, rows: rows, holds: recent.filter { $0.status == .held }, lockedUntil: lock)
+    }
+
+    /// The limits in a few sentences in the customer's language, ready to paste into a reply.
+    func explanation(locale: String?) -> String {
+        let zh = AccountMails.chinese(locale)
+        var lines = [zh ? "您当前的认证等级为 \(tier) 级。" : "Your account is at verification tier \(tier)."]
+        for row in rows {
+            let kind = DecisionMessages.kind(row.kind, zh: zh)
+            if row.disabled {
+                lines.append(zh ? "\(kind)：当前不可用，完成更高等级的认证后开放。" : "\(kind.capitalized)s: not available at this tier; a higher verification tier unlocks them.")
+                continue
+            }
+            let m = { DecisionMessages.money($0, zh: zh) }
+            lines.append(
+                zh
+                    ? "\(kind)：单笔最多 \(m(row.caps.perTransaction))；24 小时额度 \(m(row.day.limit))，已用 \(m(row.day.used))，剩余 \(m(row.day.remaining))；30 天额度 \(m(row.month.limit))，剩余 \(m(row.month.remaining))。"
+                    : "\(kind.capitalized)s: up to \(m(row.caps.perTransaction)) each; 24-hour limit \(m(row.day.limit)), \(m(row.day.used)) used, \(m(row.day.remaining)) left; 30-day limit \(m(row.month.limit)), \(m(row.month.remaining)) left.")
+            if let frees = row.dayFreesAt, row.day.used > .zero {
+                lines.append(zh ? "24 小时额度将从 \(DecisionMessages.time(frees)) 起陆续恢复。" : "The 24-hour limit starts to free up at \(DecisionMessages.time(frees)).")
+            }
+        }
+        if let lock = lockedUntil {
+            lines.append(
+                zh ? "因最近的安全设置变更，提现在 \(DecisionMessages.time(lock)) 前需要人工审核。" : "After a recent security change, withdrawals are reviewed by our team until \(DecisionMessages.time(lock)).")
+        }
+        if !holds.isEmpty {
+            lines.append(zh ? "您有 \(holds.count) 笔提现正在人工审核，结果会通知您。" : "\(holds.count) withdrawal(s) are being reviewed; we will tell you the outcome.")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// For the templates (agents' panel and the customer's page).
+    func values(_ page: ConsolePage) -> [String: Any] {
+        var values: [String: Any] = [
+            "tier": tier, "country": country ?? false,
+            "rows": rows.map { row -> [String: Any] in
+                [
+                    "kind": page.t("movement_\(row.kind.rawValue)"), "disabled": row.disabled, "per_transaction": row.caps.perTransaction.display,
+                    "day_limit": row.day.limit.display, "day_used": row.day.used.display, "day_left": row.day.remaining.display,
+                    "month_limit": row.month.limit.display, "month_used": row.month.used.display, "month_left": row.month.remaining.display,
+                    "day_frees_text": row.day.used > .zero ? (row.dayFreesAt.map(ConsolePage.shortTime) ?? false) : false,
+                    "day_frees_iso": row.dayFreesAt.map(ConsolePage.isoTime) ?? "",
+                ]
+            },
+            "holds": holds.map { ["kind": page.t("movement_\($0.kind.rawValue)"), "value": $0.value.display, "code": page.t("hold_rule_\($0.decision.code.rawValue)")] },
+            "has_holds": !holds.isEmpty,
+        ]
+        if let lock = lockedUntil { values["locked_text"] = ConsolePage.shortTime(lock) }
+        return values
+    }
+}

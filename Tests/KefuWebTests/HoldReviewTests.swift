@@ -1,0 +1,95 @@
+import Foundation
+import HummingbirdTesting
+import KefuCore
+import KefuStore
+import Testing
+
+@testable import KefuWeb
+
+/// Console → Holds as agents use it: a note is required, two agents above the supervisors'
+/// amount, the customer told by mail, the wallet sees the outcome.
+@Suite struct HoldReviewTests {
+    @Test func twoAgentsReleaseABigHoldAndTheCustomerIsTold() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            let account = try await app.store.createAccount(
+                email: "hold@example.cn", passwordHash: "h", locale: "en", event: AccountEvent(kind: .registered, createdAt: Date()))
+            _ = try await app.store.updateAccountVerification(
+                accountId: account.id, tier: 2, country: nil, audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            let held = try await client.json(
+                .post, "/api/v1/accounts/\(account.id)/authorizations", token: token,
+                body: #"{"kind":"withdrawal","asset":"USDT","amount":"30000","valueUsd":"30000","destination":"T-new","idempotencyKey":"k1"}"#)
+            #expect(held.object["holds"] as? [String] == ["new_destination"])
+            let id = try #require(held.object["id"] as? String)
+
+            var admin = ConsoleBrowser(client: client)
+            try await admin.signIn()
+            var page = try await admin.get("/console/holds")
+            #expect(page.text.contains("hold@example.cn") && page.text.contains("30,000.00"))
+            var csrf = try #require(ConsoleBrowser.csrf(in: page.text))
+            #expect(try await admin.post("/console/holds/settings", ["_csrf": csrf, "two_person_from": "1e4"]).headers[.location]?.contains("error_two_person_amount") == true)
+            _ = try await admin.post("/console/holds/settings", ["_csrf": csrf, "two_person_from": "10000"])
+            #expect(try await app.store.setting(HoldReviews.twoPersonKey) == "10000")
+
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            page = try await agent.get("/console/holds")
+            csrf = try #require(ConsoleBrowser.csrf(in: page.text))
+            #expect(try await agent.post("/console/holds/settings", ["_csrf": csrf, "two_person_from": ""]).status == .forbidden)
+            #expect(try await agent.post("/console/holds/\(id)", ["_csrf": csrf, "decision": "release", "note": "ok"]).headers[.location]?.contains("error_hold_note") == true)
+            #expect(try await agent.post("/console/holds/\(id)", ["_csrf": csrf, "decision": "release", "note": "Called the customer back."])
+                .headers[.location]?.contains("hold_first_approval") == true)
+            #expect(try await agent.post("/console/holds/\(id)", ["_csrf": csrf, "decision": "release", "note": "Again."])
+                .headers[.location]?.contains("error_hold_same_approver") == true)
+            #expect(try await app.store.authorization(id: id)?.status == .held)
+
+            page = try await admin.get("/console/holds")
+            #expect(page.text.contains(#"data-testid="hold-first-approval""#) && page.text.contains("Agent"))
+            csrf = try #require(ConsoleBrowser.csrf(in: page.text))
+            #expect(try await admin.post("/console/holds/\(id)", ["_csrf": csrf, "decision": "release", "note": "Second look: fine."])
+                .headers[.location]?.contains("hold_released") == true)
+            #expect(try await client.json(.get, "/api/v1/accounts/\(account.id)/authorizations/\(id)", token: token).object["status"] as? String == "released")
+            let outbox = try await client.json(.get, "/api/v1/outbox", token: try await client.login()).object["items"] as? [[String: Any]] ?? []
+            #expect(outbox.contains { ($0["subject"] as? String) == "Your withdrawal was approved" })
+            let audit = try await app.store.auditEntries(before: nil, limit: 10).map(\.action)
+            #expect(audit.contains("authorization.hold_approve") && audit.contains("authorization.hold_release") && audit.contains("risk.two_person_changed"))
+        }
+    }
+}
+
+/// The limits beside a conversation and on the customer's own page: the same numbers the
+/// decision service uses, in the reader's language.
+@Suite struct LimitsDisplayTests {
+    @Test func agentsAndTheCustomerSeeWhatIsUsedAndLeft() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"qin@example.cn","password":"Limits-view-2026!","locale":"zh-CN"}"#)
+            let account = try #require(try await app.store.accountCredentials(email: "qin@example.cn")?.0)
+            _ = try await app.store.updateAccountVerification(
+                accountId: account.id, tier: 1, country: nil, audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            for (key, value) in [("a", "2500"), ("b", "1500.5")] {
+                _ = try await client.json(
+                    .post, "/api/v1/accounts/\(account.id)/authorizations", token: token,
+                    body: #"{"kind":"withdrawal","asset":"USDT","amount":"\#(value)","valueUsd":"\#(value)","idempotencyKey":"\#(key)"}"#)
+            }
+            let inbox = try await app.store.createInbox(name: "Web", kind: .webchat, audit: nil)
+            let conversation = try await app.store.createConversation(inboxId: inbox.id, contactId: try #require(account.contactId), subject: "额度")
+
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            let panel = try await agent.get("/console/conversations/\(conversation.id)").text
+            #expect(panel.contains(#"data-testid="account-limits""#))
+            #expect(panel.contains("5,999.50 / 10,000.00"))  // withdrawals left of the 24-hour cap
+            // The explanation is in the customer's language (Chinese) whatever the agent reads.
+            #expect(panel.contains("提现：单笔最多 5,000.00 美元；24 小时额度 10,000.00 美元，已用 4,000.50 美元，剩余 5,999.50 美元"))
+
+            let session = try #require(
+                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"qin@example.cn","password":"Limits-view-2026!"}"#)
+                    .object["token"] as? String)
+            let home = try await client.execute(
+                uri: "/account", method: .get, headers: [.cookie: "kefu_account=\(session)", .acceptLanguage: "zh-CN"]).text
+            #expect(home.contains(#"data-testid="limits""#) && home.contains("5,999.50 / 10,000.00 USD"))
+            #expect(home.contains("完成身份认证可提升等级和额度"))
+        }
+    }
+}
