@@ -155,6 +155,7 @@ func buildRouter(
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
     ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence, policies: policies).addRoutes(to: signedIn)
+    ConsoleRiskPolicyController(policies: policies, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHoldsController(
         reviews: HoldReviews(store: store, accounts: accounts, now: { Date() }), store: store, resources: resources, presence: presence
     ).addRoutes(to: signedIn)

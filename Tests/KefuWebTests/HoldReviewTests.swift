@@ -93,3 +93,59 @@ import Testing
         }
     }
 }
+
+/// Admin → Limits: the whole policy as a form, checked as a whole, applied to the next decision.
+@Suite struct RiskPolicyEditorTests {
+    /// The form's fields as a browser would send them (text inputs, checked boxes).
+    static func fields(_ html: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for match in html.matches(of: /<input name="([^"]+)" value="([^"]*)"/) { fields[String(match.output.1)] = String(match.output.2) }
+        for match in html.matches(of: /<input type="checkbox" name="([^"]+)" checked/) { fields[String(match.output.1)] = "on" }
+        return fields
+    }
+
+    @Test func anAdminChangesCapsAndRegionsAndTheNextDecisionFollows() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            let account = try await app.store.createAccount(
+                email: "editor@example.cn", passwordHash: "h", locale: "en", event: AccountEvent(kind: .registered, createdAt: Date()))
+            _ = try await app.store.updateAccountVerification(
+                accountId: account.id, tier: 1, country: .some("SG"), audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            func ask(_ value: String) async throws -> String? {
+                try await client.json(
+                    .post, "/api/v1/accounts/\(account.id)/authorizations", token: token,
+                    body: #"{"kind":"withdrawal","asset":"USDT","amount":"\#(value)","valueUsd":"\#(value)","idempotencyKey":"\#(UUID())"}"#
+                ).object["code"] as? String
+            }
+            #expect(try await ask("6000") == "over_per_transaction_limit")
+
+            var admin = ConsoleBrowser(client: client)
+            try await admin.signIn()
+            let page = try await admin.get("/console/admin/limits")
+            #expect(page.status == .ok)
+            var form = Self.fields(page.text)
+            #expect(form["tier1_withdrawal_perTransaction"] == "5000" && form["rule_securityLock"] == "on")
+            form["_csrf"] = try #require(ConsoleBrowser.csrf(in: page.text))
+            form["tier1_withdrawal_perTransaction"] = "20000"  // above the 24-hour cap: refused
+            form["tier2_transfer_rolling24h"] = "lots"
+            let refused = try await admin.post("/console/admin/limits", form)
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("must not be above the 24-hour cap") && refused.text.contains("not an amount"))
+            #expect(refused.text.contains(#"value="lots""#))  // what was typed comes back
+
+            form["tier1_withdrawal_perTransaction"] = "8000"
+            form["tier2_transfer_rolling24h"] = "100000"
+            #expect(try await admin.post("/console/admin/limits", form).headers[.location]?.contains("flash=saved") == true)
+            #expect(try await ask("6000") == "within_limits")
+            form["region0_country"] = "sg"
+            form["region0_withdrawal_off"] = "on"
+            _ = try await admin.post("/console/admin/limits", form)
+            #expect(try await ask("10") == "disabled_in_region")
+            #expect(try await app.store.auditEntries(before: nil, limit: 5).filter { $0.action == "risk.policy_changed" }.count == 2)
+
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(try await agent.get("/console/admin/limits").status == .forbidden)
+        }
+    }
+}

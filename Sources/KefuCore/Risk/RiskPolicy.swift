@@ -131,42 +131,53 @@ public struct RiskPolicy: Sendable, Equatable, Codable {
         regions: [],
         rules: RiskRules(securityLock: true, newDeviceHours: 24, newDestinationFromUSD: USD(whole: 1_000), withdrawalsPerHour: 3, largeSharePercent: 50))
 
+    /// What can be wrong with an edited policy (stable codes; the console words them).
+    public enum Problem: String, Sendable {
+        case tierCount = "tier_count"
+        case negative
+        case perTransactionOverDay = "per_transaction_over_24h"
+        case dayOverMonth = "24h_over_30d"
+        case countryFormat = "country_format"
+        case countryTwice = "country_twice"
+        case outOfRange = "out_of_range"
+    }
+
     /// Every problem with an edited policy, as (field path, problem), so an admin fixes them at once.
-    public func problems() -> [(String, String)] {
-        var problems: [(String, String)] = []
-        if tiers.count != Self.tierRange.count { problems.append(("tiers", "exactly \(Self.tierRange.count) tiers, 0 to 3")) }
+    public func problems() -> [(String, Problem)] {
+        var problems: [(String, Problem)] = []
+        if tiers.count != Self.tierRange.count { problems.append(("tiers", .tierCount)) }
         for (index, tier) in tiers.enumerated() {
             for kind in MovementKind.allCases {
                 problems += Self.check(tier.limits(kind), at: "tiers[\(index)].\(kind.rawValue)")
             }
-            if tier.withdrawalsPer24h < 0 { problems.append(("tiers[\(index)].withdrawalsPer24h", "not negative")) }
+            if tier.withdrawalsPer24h < 0 { problems.append(("tiers[\(index)].withdrawalsPer24h", .negative)) }
         }
         var seen: Set<String> = []
         for (index, region) in regions.enumerated() {
             let path = "regions[\(index)]"
             if region.country.count != 2 || !region.country.allSatisfy({ $0.isASCII && $0.isUppercase }) {
-                problems.append(("\(path).country", "two capital letters (ISO 3166-1)"))
+                problems.append(("\(path).country", .countryFormat))
             }
-            if !seen.insert(region.country).inserted { problems.append(("\(path).country", "listed twice")) }
+            if !seen.insert(region.country).inserted { problems.append(("\(path).country", .countryTwice)) }
             for kind in MovementKind.allCases {
                 if let limits = region.limits(kind) { problems += Self.check(limits, at: "\(path).\(kind.rawValue)") }
             }
         }
-        if rules.newDeviceHours < 0 || rules.newDeviceHours > 24 * 30 { problems.append(("rules.newDeviceHours", "0 to 720")) }
-        if rules.withdrawalsPerHour < 0 { problems.append(("rules.withdrawalsPerHour", "not negative")) }
-        if !(0...100).contains(rules.largeSharePercent) { problems.append(("rules.largeSharePercent", "0 to 100")) }
-        if let from = rules.newDestinationFromUSD, from < .zero { problems.append(("rules.newDestinationFromUSD", "not negative")) }
+        if rules.newDeviceHours < 0 || rules.newDeviceHours > 24 * 30 { problems.append(("rules.newDeviceHours", .outOfRange)) }
+        if rules.withdrawalsPerHour < 0 { problems.append(("rules.withdrawalsPerHour", .negative)) }
+        if !(0...100).contains(rules.largeSharePercent) { problems.append(("rules.largeSharePercent", .outOfRange)) }
+        if let from = rules.newDestinationFromUSD, from < .zero { problems.append(("rules.newDestinationFromUSD", .negative)) }
         return problems
     }
 
-    static func check(_ limits: KindLimits, at path: String) -> [(String, String)] {
-        var problems: [(String, String)] = []
+    static func check(_ limits: KindLimits, at path: String) -> [(String, Problem)] {
+        var problems: [(String, Problem)] = []
         for (name, value) in [("perTransaction", limits.perTransaction), ("rolling24h", limits.rolling24h), ("rolling30d", limits.rolling30d)]
         where value < .zero {
-            problems.append(("\(path).\(name)", "not negative"))
+            problems.append(("\(path).\(name)", .negative))
         }
-        if limits.perTransaction > limits.rolling24h { problems.append(("\(path).perTransaction", "at most the 24-hour cap")) }
-        if limits.rolling24h > limits.rolling30d { problems.append(("\(path).rolling24h", "at most the 30-day cap")) }
+        if limits.perTransaction > limits.rolling24h { problems.append(("\(path).perTransaction", .perTransactionOverDay)) }
+        if limits.rolling24h > limits.rolling30d { problems.append(("\(path).rolling24h", .dayOverMonth)) }
         return problems
     }
 }

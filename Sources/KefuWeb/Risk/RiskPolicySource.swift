@@ -27,7 +27,7 @@ actor RiskPolicySource {
         let problems = policy.problems()
         guard problems.isEmpty else {
             var failure = ValidationFailure()
-            for (path, _) in problems { failure.add(path, .invalid) }
+            for (path, problem) in problems { failure.add(path, .rule(problem.rawValue)) }
             throw APIError.validation(failure)
         }
         let encoder = JSONEncoder()
