@@ -128,7 +128,8 @@ def test_a_two_factor_reset_is_approved_cancelled_then_applied(reset_server, rel
 
 
 def test_the_demo_shows_a_reset_waiting_for_a_supervisor(demo_server, browser):
-    """`serve --demo` seeds wallet accounts: 陈静's 2FA reset waits for approval, 李伟 can sign in."""
+    """`serve --demo` seeds wallet accounts: 陈静's 2FA reset waits for approval, 李伟 can sign in
+    and has a withdrawal on hold."""
     from conftest import DEMO_ADMIN
     sign_in(browser, demo_server, *DEMO_ADMIN)
     wait_for_path(browser, "/console")
@@ -138,3 +139,7 @@ def test_the_demo_shows_a_reset_waiting_for_a_supervisor(demo_server, browser):
     assert row.find_elements(By.CSS_SELECTOR, "[data-testid=approve-2fa-reset]")  # the admin did not ask, so may decide
     login = requests.post(demo_server.url + "/api/v1/accounts/sessions", json={"email": "li.wei@example.cn", "password": "Kefu-demo-customer-1"})
     assert login.status_code == 200
+    # 李伟's withdrawal to a new address waits in Holds.
+    browser.get(demo_server.url + "/console/holds")
+    hold = browser.find_element(By.CSS_SELECTOR, "[data-testid=hold]")
+    assert "li.wei@example.cn" in hold.text and "1,500.00" in hold.text

@@ -75,7 +75,7 @@ public struct DemoData: Sendable {
     }
 
     /// Two customers have wallet accounts, so the conversation panel shows one: 李伟 (verified,
-    /// tier 1) and 陈静, who lost her authenticator; Alex has asked for her 2FA reset, which
+    /// tier 1, a withdrawal to a new address on hold) and 陈静, who lost her authenticator; Alex has asked for her 2FA reset, which
     /// waits for a supervisor (the demo admin may approve it).
     func seedAccounts(agent: Agent, conversations: [String: ConversationID]) async throws {
         let hash = try await hasher.hash(Self.customerPassword)
@@ -86,7 +86,17 @@ public struct DemoData: Sendable {
             try await store.markAccountEmailVerified(accountId: account.id, event: AccountEvent(kind: .emailVerified, createdAt: Date()))
             return account
         }
-        _ = try await account("li.wei@example.cn", locale: "zh-CN")
+        let li = try await account("li.wei@example.cn", locale: "zh-CN")
+        _ = try await store.updateAccountVerification(
+            accountId: li.id, tier: 1, country: "CN",
+            audit: AuditEvent(actor: .agent(agent.id), action: "account.verification_changed", subjectKind: "account", subjectId: li.id.rawValue))
+        // A withdrawal to a new address that waits in Console → Holds.
+        let now = Date()
+        let request = AuthorizationRequest(kind: .withdrawal, value: USD(whole: 1_500), destination: "TRX9demoNewAddress")
+        _ = try await store.authorize(
+            accountId: li.id,
+            NewAuthorization(idempotencyKey: "demo-withdrawal-1", requestHash: "demo", request: request, asset: "USDT", amount: "1500"), now: now,
+            decide: { AuthorizationRules.decide(request, activity: $0, policy: .standard, now: now) })
         let chen = try await account("chen.jing@example.cn", locale: "zh-CN")
         let sealed = try SecretBox(secretKey: secretKey, purpose: "account-totp").seal(TOTPService().newSecret())
         _ = try await store.startAccountTOTP(accountId: chen.id, sealedSecret: sealed)
