@@ -157,7 +157,7 @@ func buildRouter(
     ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence, policies: policies).addRoutes(to: signedIn)
     ConsoleRiskPolicyController(policies: policies, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHoldsController(
-        reviews: HoldReviews(store: store, accounts: accounts, now: { Date() }), store: store, resources: resources, presence: presence
+        reviews: HoldReviews(store: store, accounts: accounts, activity: activity, now: { Date() }), store: store, resources: resources, presence: presence
     ).addRoutes(to: signedIn)
     ConsoleCustomerAccountController(service: accounts, resets: twoFactorResets, store: store, resources: resources, presence: presence)
         .addRoutes(to: signedIn)

@@ -57,6 +57,34 @@ import Testing
     }
 }
 
+extension HoldReviewTests {
+    /// A customer with an open conversation hears the outcome there (and so on its channel).
+    @Test func theOutcomeGoesToTheOpenConversation() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            let account = try await app.store.createAccount(
+                email: "chat@example.cn", passwordHash: "h", locale: "zh-CN", event: AccountEvent(kind: .registered, createdAt: Date()))
+            _ = try await app.store.updateAccountVerification(
+                accountId: account.id, tier: 2, country: nil, audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            let inbox = try await app.store.createInbox(name: "Web", kind: .webchat, audit: nil)
+            let conversation = try await app.store.createConversation(inboxId: inbox.id, contactId: try #require(account.contactId), subject: "提现")
+            let held = try await client.json(
+                .post, "/api/v1/accounts/\(account.id)/authorizations", token: token,
+                body: #"{"kind":"withdrawal","asset":"USDT","amount":"2000","valueUsd":"2000","destination":"T-x","idempotencyKey":"k"}"#)
+            let id = try #require(held.object["id"] as? String)
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            let csrf = try #require(ConsoleBrowser.csrf(in: try await agent.get("/console/holds").text))
+            _ = try await agent.post("/console/holds/\(id)", ["_csrf": csrf, "decision": "reject", "note": "Destination flagged by chain analysis."])
+            let messages = try await app.store.messages(conversationId: conversation.id, since: 0, limit: 10)
+            #expect(messages.last?.text == "您的提现（2,000.00 美元）未通过人工审核，资金仍在您的账户中。如需了解原因，请直接回复。")
+            #expect(messages.last?.direction == .outgoing)
+            // The internal note never reaches the customer.
+            #expect(!messages.contains { $0.text.contains("chain analysis") })
+        }
+    }
+}
+
 /// The limits beside a conversation and on the customer's own page: the same numbers the
 /// decision service uses, in the reader's language.
 @Suite struct LimitsDisplayTests {

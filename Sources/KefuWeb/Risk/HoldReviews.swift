@@ -3,15 +3,18 @@ import KefuCore
 import KefuStore
 
 /// Agents deciding held authorizations: release or reject, always with a note; above the amount
-/// supervisors set, a release takes two different agents. The customer is told the outcome by
-/// mail (their language, anti-phishing code first); the wallet's backend reads it from
-/// `GET /api/v1/accounts/{id}/authorizations/{authorizationId}`.
+/// supervisors set, a release takes two different agents. The customer is told the outcome on
+/// their channel: in their open conversation when they have one (chat live, email by mail),
+/// else by a mail to the account (their language, anti-phishing code first). The wallet's
+/// backend reads it from `GET /api/v1/accounts/{id}/authorizations/{authorizationId}`.
 struct HoldReviews: Sendable {
     static let twoPersonKey = "risk.two_person_from_usd"
     static let noteLength = 3...1000
 
-    let store: any AuthorizationRepository & AccountRepository & SettingsRepository
+    let store: any AuthorizationRepository & AccountRepository & SettingsRepository & ConversationRepository
     let accounts: AccountService
+    /// Replies in the customer's conversation (stored, pushed live, mailed for email inboxes).
+    let activity: ConversationActivity
     let now: @Sendable () -> Date
 
     /// Releases of at least this value need two agents (nil: never).
@@ -41,22 +44,43 @@ struct HoldReviews: Sendable {
             audit: AuditEvent(actor: .agent(agent.id), action: "authorization.hold", subjectKind: "authorization", subjectId: id, clientAddress: address))
         switch outcome {
         case .released(let authorization), .rejected(let authorization):
-            try await tell(authorization, released: authorization.status == .released)
+            try await tell(authorization, released: authorization.status == .released, by: agent)
         case .awaitingSecondApproval, .sameApprover, .notHeld:
             break
         }
         return outcome
     }
 
-    func tell(_ authorization: Authorization, released: Bool) async throws {
+    func tell(_ authorization: Authorization, released: Bool, by agent: Agent) async throws {
         guard let account = try await store.account(id: authorization.accountId) else { return }
         let zh = AccountMails.chinese(account.locale)
         let kind = DecisionMessages.kind(authorization.kind, zh: zh)
         let value = DecisionMessages.money(authorization.value, zh: zh)
+        if let contact = account.contactId, let conversation = try await openConversation(of: contact) {
+            let text =
+                released
+                ? (zh ? "您的\(kind)（\(value)）已通过人工审核，正在处理。" : "Your \(kind) of \(value) passed our review and is on its way.")
+                : (zh
+                    ? "您的\(kind)（\(value)）未通过人工审核，资金仍在您的账户中。如需了解原因，请直接回复。"
+                    : "Your \(kind) of \(value) did not pass our review; the money is still in your account. Reply here to learn why.")
+            _ = try await activity.send(
+                NewMessage(direction: .outgoing, author: .agent(agent.id), text: text, clientMessageId: "hold-\(authorization.id)"), to: conversation.id)
+            return
+        }
         let mail =
             released
             ? AccountMails.holdReleased(kind: kind, value: value, locale: account.locale)
             : AccountMails.holdRejected(kind: kind, value: value, locale: account.locale)
         try await accounts.mail(account, mail, key: "hold-\(released ? "released" : "rejected"):\(authorization.id)")
+    }
+
+    /// The customer's most recent open (else pending) conversation, if any.
+    func openConversation(of contact: ContactID) async throws -> Conversation? {
+        for status in [ConversationStatus.open, .pending] {
+            if let found = try await store.listConversations(filter: ConversationFilter(status: status, contactId: contact), after: nil, limit: 1).items.first {
+                return found
+            }
+        }
+        return nil
     }
 }
