@@ -93,3 +93,54 @@ def test_a_held_withdrawal_is_released_by_an_agent_and_the_customer_told(relay, 
         assert [e for e in console_errors(driver) if "status of 4" not in e["message"]] == []
     finally:
         server.stop()
+
+
+def test_an_admin_edits_the_limits_and_an_agent_pastes_them(fresh_server, browser):
+    from selenium.webdriver.common.by import By
+    from conftest import ARTIFACTS, click, console_errors, wait_until
+    from test_console_login import sign_in, wait_for_path
+
+    server = fresh_server
+    token = server.cli("admin", "token", "--scope", "risk").stdout.strip()
+    requests.post(server.url + "/api/v1/accounts", json={"email": "wu.fan@example.cn", "password": "钱包密码-Editor-2026!", "locale": "zh-CN"})
+    account = requests.post(server.url + "/api/v1/accounts/sessions",
+                            json={"email": "wu.fan@example.cn", "password": "钱包密码-Editor-2026!"}).json()["account"]["id"]
+    admin_api = {"Authorization": f"Bearer {server.api_login('ops@kefu.example', 'e2e-admin-passphrase')}"}
+    requests.patch(f"{server.url}/api/v1/accounts/{account}", headers=admin_api, json={"tier": 1})
+
+    driver = browser
+    sign_in(driver, server, "ops@kefu.example", "e2e-admin-passphrase")
+    wait_for_path(driver, "/console")
+    driver.get(server.url + "/console/admin")
+    click(driver, "[data-testid=admin-limits]")
+    field = wait_until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=tier1_withdrawal_perTransaction]"))
+    field.clear()
+    field.send_keys("12000")  # above the 24-hour cap of 10,000
+    click(driver, "[data-testid=save-policy]")
+    wait_until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=policy-problems]"))
+    assert "must not be above the 24-hour cap" in driver.find_element(By.TAG_NAME, "main").text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "limits-admin-problem.png"))
+    field = driver.find_element(By.CSS_SELECTOR, "[data-testid=tier1_withdrawal_perTransaction]")
+    field.clear()
+    field.send_keys("8000")
+    click(driver, "[data-testid=save-policy]")
+    wait_until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=flash]"))
+    decision = requests.post(f"{server.url}/api/v1/accounts/{account}/authorizations", headers={"Authorization": f"Bearer {token}"},
+                             json={"kind": "withdrawal", "asset": "USDT", "amount": "7000", "valueUsd": "7000", "idempotencyKey": "e-1"}).json()
+    assert decision["decision"] == "approved" and decision["perTransactionLimit"] == "8000", decision
+
+    # The customer writes in; the agent pastes the limits, in the customer's language, into the reply.
+    mail = ("From: wu.fan@example.cn\r\nTo: support@localhost\r\nSubject: 额度\r\nMessage-ID: <limits@example.cn>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n我还能提现多少？\r\n").encode()
+    import subprocess
+    from conftest import KEFU_BIN
+    assert subprocess.run([KEFU_BIN, "ingest-email"], env=server.env, input=mail, capture_output=True, timeout=60).returncode == 0
+    conversation = requests.get(server.url + "/api/v1/conversations", headers=admin_api).json()["items"][0]["id"]
+    driver.get(f"{server.url}/console/conversations/{conversation}")
+    limits = driver.find_element(By.CSS_SELECTOR, "[data-testid=account-limits]")
+    assert "3,000.00 / 10,000.00" in limits.text
+    click(driver, "[data-testid=paste-limits]")
+    pasted = driver.find_element(By.ID, "reply-text").get_attribute("value")
+    assert "提现：单笔最多 8,000.00 美元；24 小时额度 10,000.00 美元，已用 7,000.00 美元，剩余 3,000.00 美元" in pasted
+    assert [e for e in console_errors(driver) if "status of 4" not in e["message"]] == []
