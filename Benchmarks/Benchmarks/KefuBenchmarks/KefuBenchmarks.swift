@@ -49,6 +49,9 @@ struct SeededStore {
     }
 }
 
+/// The id of the benchmark's seeded account number `index % 10,000` (a valid UUID, as routes require).
+func benchAccount(_ index: Int) -> String { String(format: "00000000-0000-4000-8000-%012d", index % 10_000) }
+
 /// State a benchmark's setup hook prepares once and its closure reads on every run.
 final class Prepared<Value>: @unchecked Sendable {
     var value: Value?
@@ -181,7 +184,7 @@ let benchmarks: @Sendable () -> Void = {
                 """
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
                 INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
-                SELECT 'acct-' || i, 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
+                SELECT printf('00000000-0000-4000-8000-%012d', i), 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
                 """
             ).run()
             guard total > 0 else { return }
@@ -190,7 +193,7 @@ let benchmarks: @Sendable () -> Void = {
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: total - 1))
                 INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
                     status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
-                SELECT 'seed-' || i, 'acct-' || (i % 10000), 'seed-' || i, 'h', CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
+                SELECT 'seed-' || i, printf('00000000-0000-4000-8000-%012d', i % 10000), 'seed-' || i, 'h', CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
                     'USDT', '10', 10000000, 'approved', 'within_limits', 'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
                     \(bind: now) - (i / 10000) * \(bind: Int64(2_592_000_000 / max(perAccount, 1))) - (i % 10000),
                     \(bind: now) - (i / 10000) * \(bind: Int64(2_592_000_000 / max(perAccount, 1))) - (i % 10000)
@@ -211,7 +214,7 @@ let benchmarks: @Sendable () -> Void = {
             for index in benchmark.scaledIterations {
                 let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
                 let (authorization, _) = try await store.authorize(
-                    accountId: AccountID(rawValue: "acct-\(index % 10_000)"),
+                    accountId: AccountID(rawValue: benchAccount(index)),
                     NewAuthorization(idempotencyKey: UUID().uuidString, requestHash: "h", request: request, asset: "USDT", amount: "1"), now: now,
                     decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
                 precondition(authorization.status == .approved)
@@ -221,6 +224,33 @@ let benchmarks: @Sendable () -> Void = {
         } teardown: {
             try await riskStore.value?.database.close()
         }
+    }
+
+    // The same decision through HTTP: service token, JSON in and out, the explanation.
+    let riskHTTP = Prepared<(SeededStore, String)>()
+    Benchmark("http: POST /api/v1/accounts/{id}/authorizations (1M past)", configuration: perRequest) { benchmark in
+        let (seeded, token) = riskHTTP.value!
+        let configuration = AppConfiguration(
+            dataDirectory: FileManager.default.temporaryDirectory, secretKey: Data(repeating: 1, count: 32), passwordHashCost: 4)
+        let app = try await buildApplication(configuration: configuration, store: seeded.store, logger: logger)
+        nonisolated(unsafe) let benchmark = benchmark
+        try await app.test(.router) { client in
+            let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token)"]
+            benchmark.startMeasurement()
+            for index in benchmark.scaledIterations {
+                let response = try await client.execute(
+                    uri: "/api/v1/accounts/\(benchAccount(index))/authorizations", method: .post, headers: headers,
+                    body: ByteBuffer(string: #"{"kind":"transfer","asset":"USDT","amount":"1","valueUsd":"1","idempotencyKey":"\#(UUID().uuidString)"}"#))
+                precondition(response.status == .created)
+            }
+            benchmark.stopMeasurement()
+        }
+    } setup: {
+        let seeded = try await riskSeeded(perAccount: 100)
+        let (_, token) = try await ServiceTokens.issue(name: "bench", scope: "risk", store: seeded.store)
+        riskHTTP.value = (seeded, token)
+    } teardown: {
+        try await riskHTTP.value?.0.database.close()
     }
 
     // MARK: accounts
