@@ -118,6 +118,8 @@ extension HoldReviewTests {
                 uri: "/account", method: .get, headers: [.cookie: "kefu_account=\(session)", .acceptLanguage: "zh-CN"]).text
             #expect(home.contains(#"data-testid="limits""#) && home.contains("5,999.50 / 10,000.00 USD"))
             #expect(home.contains("完成身份认证可提升等级和额度"))
+            // When each window of the withdrawal row starts to free up (transfers have none used).
+            #expect(home.components(separatedBy: "恢复时间").count - 1 == 2)
         }
     }
 }

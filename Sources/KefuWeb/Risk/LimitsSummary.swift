@@ -13,8 +13,9 @@ struct LimitsSummary: Sendable {
         let disabled: Bool
         let day: WindowUsage
         let month: WindowUsage
-        /// When the oldest movement in the 24-hour window ages out.
+        /// When the oldest movement in the 24-hour (30-day) window ages out.
         let dayFreesAt: Date?
+        let monthFreesAt: Date?
     }
 
     let tier: Int
@@ -30,14 +31,16 @@ struct LimitsSummary: Sendable {
             guard let activity = try await store.accountActivity(accountId: account.id, kind: kind, destination: nil, now: now) else { continue }
             let caps = AuthorizationRules.limits(for: kind, activity: activity, country: nil, policy: policy)
             let disabled = policy.region(account.country)?.disabled.contains(kind) ?? false
-            let oldest = recent.filter { $0.kind == kind && $0.status.counts && now.timeIntervalSince($0.createdAt) < LimitWindow.rolling24h.length }
-                .map(\.createdAt).min()
+            func oldest(_ window: LimitWindow) -> Date? {
+                recent.filter { $0.kind == kind && $0.status.counts && now.timeIntervalSince($0.createdAt) < window.length }.map(\.createdAt).min()
+                    .map { $0.addingTimeInterval(window.length) }
+            }
             rows.append(
                 Row(
                     kind: kind, caps: caps, disabled: disabled || caps.rolling24h == .zero,
                     day: WindowUsage(window: .rolling24h, limit: caps.rolling24h, used: activity.used24h),
                     month: WindowUsage(window: .rolling30d, limit: caps.rolling30d, used: activity.used30d),
-                    dayFreesAt: oldest.map { $0.addingTimeInterval(LimitWindow.rolling24h.length) }))
+                    dayFreesAt: oldest(.rolling24h), monthFreesAt: oldest(.rolling30d)))
         }
         let lock = account.withdrawalsLockedUntil.flatMap { $0 > now ? $0 : nil }
         return LimitsSummary(tier: account.tier, country: account.country, rows: rows, holds: recent.filter { $0.status == .held }, lockedUntil: lock)
@@ -83,6 +86,8 @@ struct LimitsSummary: Sendable {
                     "month_limit": row.month.limit.display, "month_used": row.month.used.display, "month_left": row.month.remaining.display,
                     "day_frees_text": row.day.used > .zero ? (row.dayFreesAt.map(ConsolePage.shortTime) ?? false) : false,
                     "day_frees_iso": row.dayFreesAt.map(ConsolePage.isoTime) ?? "",
+                    "month_frees_text": row.month.used > .zero ? (row.monthFreesAt.map(ConsolePage.shortTime) ?? false) : false,
+                    "month_frees_iso": row.monthFreesAt.map(ConsolePage.isoTime) ?? "",
                 ]
             },
             "holds": holds.map { ["kind": page.t("movement_\($0.kind.rawValue)"), "value": $0.value.display, "code": page.t("hold_rule_\($0.decision.code.rawValue)")] },
