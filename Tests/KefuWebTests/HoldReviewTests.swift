@@ -12,10 +12,7 @@ import Testing
     @Test func twoAgentsReleaseABigHoldAndTheCustomerIsTold() async throws {
         try await TestApp.run { client, app in
             let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
-            let account = try await app.store.createAccount(
-                email: "hold@example.cn", passwordHash: "h", locale: "en", event: AccountEvent(kind: .registered, createdAt: Date()))
-            _ = try await app.store.updateAccountVerification(
-                accountId: account.id, tier: 2, country: nil, audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            let account = try await app.walletAccount("hold@example.cn", locale: "en", tier: 2)
             let held = try await client.json(
                 .post, "/api/v1/accounts/\(account.id)/authorizations", token: token,
                 body: #"{"kind":"withdrawal","asset":"USDT","amount":"30000","valueUsd":"30000","destination":"T-new","idempotencyKey":"k1"}"#)
@@ -62,10 +59,7 @@ extension HoldReviewTests {
     @Test func theOutcomeGoesToTheOpenConversation() async throws {
         try await TestApp.run { client, app in
             let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
-            let account = try await app.store.createAccount(
-                email: "chat@example.cn", passwordHash: "h", locale: "zh-CN", event: AccountEvent(kind: .registered, createdAt: Date()))
-            _ = try await app.store.updateAccountVerification(
-                accountId: account.id, tier: 2, country: nil, audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            let account = try await app.walletAccount("chat@example.cn", locale: "zh-CN", tier: 2)
             let inbox = try await app.store.createInbox(name: "Web", kind: .webchat, audit: nil)
             let conversation = try await app.store.createConversation(inboxId: inbox.id, contactId: try #require(account.contactId), subject: "提现")
             let held = try await client.json(
@@ -137,10 +131,7 @@ extension HoldReviewTests {
     @Test func anAdminChangesCapsAndRegionsAndTheNextDecisionFollows() async throws {
         try await TestApp.run { client, app in
             let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
-            let account = try await app.store.createAccount(
-                email: "editor@example.cn", passwordHash: "h", locale: "en", event: AccountEvent(kind: .registered, createdAt: Date()))
-            _ = try await app.store.updateAccountVerification(
-                accountId: account.id, tier: 1, country: .some("SG"), audit: AuditEvent(actor: .system, action: "t", subjectKind: "account"))
+            let account = try await app.walletAccount("editor@example.cn", locale: "en", tier: 1, country: "SG")
             func ask(_ value: String) async throws -> String? {
                 try await client.json(
                     .post, "/api/v1/accounts/\(account.id)/authorizations", token: token,

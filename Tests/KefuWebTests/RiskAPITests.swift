@@ -9,11 +9,7 @@ import Testing
 
 @Suite struct RiskAPITests {
     func customer(_ app: TestApp, locale: String = "en", tier: Int = 1) async throws -> Account {
-        let account = try await app.store.createAccount(
-            email: "holder-\(UUID().uuidString.prefix(6))@example.cn", passwordHash: "h", locale: locale,
-            event: AccountEvent(kind: .registered, createdAt: Date()))
-        return try await app.store.updateAccountVerification(
-            accountId: account.id, tier: tier, country: nil, audit: AuditEvent(actor: .system, action: "test", subjectKind: "account"))
+        try await app.walletAccount("holder-\(UUID().uuidString.prefix(6))@example.cn", locale: locale, tier: tier)
     }
 
     func body(_ kind: String = "withdrawal", value: String, key: String = UUID().uuidString, destination: String? = nil) -> String {

@@ -55,6 +55,15 @@ struct TestApp {
         }
     }
 
+    /// A wallet account at a verification tier (and verified country), for the limits tests.
+    func walletAccount(_ email: String, locale: String = "en", tier: Int, country: String? = nil) async throws -> Account {
+        let account = try await store.createAccount(
+            email: email, passwordHash: "h", locale: locale, event: AccountEvent(kind: .registered, createdAt: Date()))
+        return try await store.updateAccountVerification(
+            accountId: account.id, tier: tier, country: country.map { .some($0) },
+            audit: AuditEvent(actor: .system, action: "test.tier_set", subjectKind: "account"))
+    }
+
     /// A conversation with one customer message, for tests that need something in the inbox.
     func seedConversation(text: String = "我的提现被冻结了") async throws -> Conversation {
         let inbox = try await store.createInbox(name: "Web", kind: .webchat, audit: nil)
