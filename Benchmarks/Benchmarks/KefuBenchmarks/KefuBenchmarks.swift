@@ -226,6 +226,70 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The same decision on PostgreSQL (KEFU_BENCH_POSTGRES_URL; skipped without it): the account
+    // row is locked for each decision. 1,000,000 past authorizations, seeded once.
+    if let url = ProcessInfo.processInfo.environment["KEFU_BENCH_POSTGRES_URL"] {
+        // Its baseline: one autocommitted INSERT through the same pool (a commit, a WAL flush).
+        Benchmark("baseline: raw PostgreSQL insert", configuration: perRequest) { benchmark in
+            nonisolated(unsafe) let benchmark = benchmark
+            try await withDatabase(.postgres(url: url), logger: logger) { database in
+                try await database.write { sql in
+                    try await sql.raw("CREATE TABLE IF NOT EXISTS raw_bench (id TEXT PRIMARY KEY, seq BIGINT, body TEXT, created_at BIGINT)").run()
+                }
+                benchmark.startMeasurement()
+                for index in benchmark.scaledIterations {
+                    try await database.read { sql in
+                        try await sql.raw(
+                            "INSERT INTO raw_bench (id, seq, body, created_at) VALUES (\(bind: UUID().uuidString), \(bind: index), \(bind: "您好"), \(bind: 0))"
+                        ).run()
+                    }
+                }
+                benchmark.stopMeasurement()
+            }
+        }
+        Benchmark("risk: authorize (1M past authorizations, PostgreSQL)", configuration: perRequest) { benchmark in
+            nonisolated(unsafe) let benchmark = benchmark
+            try await withDatabase(.postgres(url: url), logger: logger) { database in
+                try await Migrator().migrate(database, logger: logger)
+                let store = SQLStore(database: database)
+                try await database.write { sql in
+                    guard try await sql.raw("SELECT id FROM authorizations LIMIT 1").first() == nil else { return }
+                    let now = Int64(Date().timeIntervalSince1970 * 1000)
+                    try await sql.raw(
+                        """
+                        INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
+                        SELECT '00000000-0000-4000-8000-' || lpad(i::text, 12, '0'), 'holder' || i || '@example.cn', 'h', 2, false, \(bind: now), \(bind: now)
+                        FROM generate_series(0, 9999) AS i
+                        """
+                    ).run()
+                    try await sql.raw(
+                        """
+                        INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
+                            status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
+                        SELECT 'seed-' || i, '00000000-0000-4000-8000-' || lpad((i % 10000)::text, 12, '0'), 'seed-' || i, 'h',
+                            CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END, 'USDT', '10', 10000000, 'approved', 'within_limits',
+                            'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
+                            \(bind: now) - (i / 10000) * 25920000 - (i % 10000), \(bind: now) - (i / 10000) * 25920000 - (i % 10000)
+                        FROM generate_series(0::bigint, 999999) AS i
+                        """
+                    ).run()
+                    try await sql.raw("ANALYZE authorizations").run()
+                }
+                let now = Date()
+                benchmark.startMeasurement()
+                for index in benchmark.scaledIterations {
+                    let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
+                    let (authorization, _) = try await store.authorize(
+                        accountId: AccountID(rawValue: benchAccount(index)),
+                        NewAuthorization(idempotencyKey: UUID().uuidString, requestHash: "h", request: request, asset: "USDT", amount: "1"),
+                        now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
+                    precondition(authorization.status == .approved)
+                }
+                benchmark.stopMeasurement()
+            }
+        }
+    }
+
     // The same decision through HTTP: service token, JSON in and out, the explanation.
     let riskHTTP = Prepared<(SeededStore, String)>()
     Benchmark("http: POST /api/v1/accounts/{id}/authorizations (1M past)", configuration: perRequest) { benchmark in
