@@ -242,14 +242,16 @@ public protocol WidgetSessionRepository: Sendable {
     func setClaimedEmail(sessionId: String, email: String) async throws
     /// The contact's most recent conversation in the inbox, if any.
     func latestConversation(contactId: ContactID, inboxId: InboxID) async throws -> Conversation?
-    /// The visitor proved `email`: their contact becomes the customer with that address. When
-    /// another contact has it, this one's conversations, messages, uploads and sessions move
-    /// there (one customer, one history) and this contact is removed; else it takes the address.
-    /// Returns the contact the session now belongs to.
-    func verifyContactEmail(contactId: ContactID, email: String) async throws -> ContactID
-    /// The visitor proved to be the customer `owner` (a signed-in wallet account): this
-    /// contact's history moves there and the contact is removed.
-    func joinContact(_ contactId: ContactID, into owner: ContactID) async throws
+    /// The visitor of this session proved `email`; the session then speaks for the customer
+    /// with that address (created when new). An anonymous visitor's contact (no email, no
+    /// account) is merged into that customer: its conversations, messages, uploads and sessions
+    /// move, one customer, one history. A contact that already is someone (another verified
+    /// address, an account) is never merged or renamed: only this session moves, so a shared
+    /// browser cannot pour one customer's history into another's. Returns the session's contact.
+    func verifySessionEmail(sessionId: String, email: String) async throws -> ContactID
+    /// The same for a visitor the wallet's page vouches for: the session joins `owner` (the
+    /// account's contact), merging an anonymous contact, moving only the session otherwise.
+    func joinSession(sessionId: String, to owner: ContactID) async throws
 }
 
 public enum EmailCodeCheck: Sendable, Equatable {

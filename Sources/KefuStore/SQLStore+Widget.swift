@@ -96,24 +96,61 @@ extension SQLStore: WidgetSessionRepository {
 }
 
 extension SQLStore {
-    public func verifyContactEmail(contactId: ContactID, email: String) async throws -> ContactID {
+    public func verifySessionEmail(sessionId: String, email: String) async throws -> ContactID {
         let address = EmailAddress.normalize(email)
         let at = Clock.millis(now())
         return try await database.write { sql in
-            guard
-                let owner = try await sql.raw("SELECT id FROM contacts WHERE email = \(bind: address)").first()
-                    .map({ ContactID(rawValue: try $0.string("id")) })
-            else {
-                try await sql.raw("UPDATE contacts SET email = \(bind: address), updated_at = \(bind: at) WHERE id = \(bind: contactId.rawValue)").run()
-                return contactId
+            guard let current = try await Self.sessionContact(sessionId, on: sql) else { throw StoreError.notFound("session") }
+            if let owner = try await sql.raw("SELECT id FROM contacts WHERE email = \(bind: address)").first().map({ ContactID(rawValue: try $0.string("id")) }) {
+                try await Self.attach(sessionId, from: current, to: owner, on: sql)
+                return owner
             }
-            try await Self.merge(contactId, into: owner, on: sql)
-            return owner
+            if try await Self.isAnonymous(current, on: sql) {
+                try await sql.raw("UPDATE contacts SET email = \(bind: address), updated_at = \(bind: at) WHERE id = \(bind: current.rawValue)").run()
+                return current
+            }
+            // Someone else's contact: the verified address gets a customer of its own.
+            let fresh = ContactID.generate()
+            try await sql.raw(
+                """
+                INSERT INTO contacts (id, name, email, locale, created_at, updated_at)
+                SELECT \(bind: fresh.rawValue), NULL, \(bind: address), locale, \(bind: at), \(bind: at) FROM contacts WHERE id = \(bind: current.rawValue)
+                """
+            ).run()
+            try await Self.attach(sessionId, from: current, to: fresh, on: sql)
+            return fresh
         }
     }
 
-    public func joinContact(_ contactId: ContactID, into owner: ContactID) async throws {
-        try await database.write { sql in try await Self.merge(contactId, into: owner, on: sql) }
+    public func joinSession(sessionId: String, to owner: ContactID) async throws {
+        try await database.write { sql in
+            guard let current = try await Self.sessionContact(sessionId, on: sql) else { throw StoreError.notFound("session") }
+            try await Self.attach(sessionId, from: current, to: owner, on: sql)
+        }
+    }
+
+    static func sessionContact(_ sessionId: String, on sql: any SQLDatabase) async throws -> ContactID? {
+        try await sql.raw("SELECT contact_id FROM widget_sessions WHERE id = \(bind: sessionId)").first().map { ContactID(rawValue: try $0.string("contact_id")) }
+    }
+
+    /// No verified address and no account: a visitor nobody has claimed yet.
+    static func isAnonymous(_ contact: ContactID, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw(
+            """
+            SELECT id FROM contacts WHERE id = \(bind: contact.rawValue) AND email IS NULL
+                AND NOT EXISTS (SELECT 1 FROM accounts WHERE contact_id = \(bind: contact.rawValue))
+            """
+        ).first() != nil
+    }
+
+    /// The session joins `owner`: an anonymous contact merges into it, anyone else keeps theirs.
+    static func attach(_ sessionId: String, from current: ContactID, to owner: ContactID, on sql: any SQLDatabase) async throws {
+        guard current != owner else { return }
+        if try await isAnonymous(current, on: sql) {
+            try await merge(current, into: owner, on: sql)
+        } else {
+            try await sql.raw("UPDATE widget_sessions SET contact_id = \(bind: owner.rawValue) WHERE id = \(bind: sessionId)").run()
+        }
     }
 
     /// One customer, one history: the contact's conversations, messages, uploads and chat

@@ -45,6 +45,6 @@ struct WidgetEmailVerification: Sendable {
             try await store.checkEmailCode(purpose: Self.purpose, email: email, codeHash: digest(trimmed, email: email), maxAttempts: Self.maxAttempts)
                 == .valid
         else { throw APIError.invalidOTP }
-        return try await store.verifyContactEmail(contactId: session.contactId, email: email)
+        return try await store.verifySessionEmail(sessionId: session.id, email: email)
     }
 }

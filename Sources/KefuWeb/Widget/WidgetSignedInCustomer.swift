@@ -3,7 +3,8 @@ import KefuCore
 import KefuStore
 
 /// A chat visitor the wallet's page vouches for with a `WidgetIdentity` token: their chat joins
-/// the customer's history (like a verified email, without the mailed code) and the widget shows
+/// the customer's history (like a verified email, without the mailed code; an earlier
+/// customer's contact on a shared browser is left alone, see `joinSession`) and the widget shows
 /// the customer's anti-phishing code. The token only counts while the account session it was
 /// made in is live, so a wallet sign-out also ends what the widget may show.
 struct WidgetSignedInCustomer: Sendable {
@@ -31,12 +32,12 @@ struct WidgetSignedInCustomer: Sendable {
     func identify(token: String, session: WidgetSession?) async throws -> Identified {
         let account = try await account(for: token)
         guard let session else { return Identified(antiPhishingCode: account.antiPhishingCode, contactId: nil) }
-        var contact = session.contactId
+        let contact: ContactID
         if let owner = account.contactId {
-            try await store.joinContact(session.contactId, into: owner)
+            try await store.joinSession(sessionId: session.id, to: owner)
             contact = owner
         } else {
-            contact = try await store.verifyContactEmail(contactId: session.contactId, email: account.email)
+            contact = try await store.verifySessionEmail(sessionId: session.id, email: account.email)
         }
         return Identified(antiPhishingCode: account.antiPhishingCode, contactId: contact)
     }
