@@ -110,4 +110,19 @@ import Testing
             #expect(try await client.json(.put, "/api/v1/risk/policy", token: agent, body: "{}").code == "forbidden")
         }
     }
+
+    /// Another server sharing the database saved a policy: this one follows within `freshness`.
+    @Test func aPolicySavedElsewhereIsPickedUpWithoutARestart() async throws {
+        try await TestApp.run { _, app in
+            let source = RiskPolicySource(store: app.store, freshness: 0.2)
+            #expect(try await source.current() == RiskPolicy.standard)
+            var changed = RiskPolicy.standard
+            changed.rules.withdrawalsPerHour = 9
+            let json = String(decoding: try JSONEncoder().encode(changed), as: UTF8.self)
+            try await app.store.setSetting(RiskPolicySource.key, value: json, audit: nil)
+            #expect(try await source.current().rules.withdrawalsPerHour == 3)  // still the copy in memory
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await source.current().rules.withdrawalsPerHour == 9)
+        }
+    }
 }

@@ -3,22 +3,27 @@ import KefuCore
 import KefuStore
 
 /// The risk policy in force: stored in settings (`risk.policy`, JSON), Kefu's standard policy
-/// until an admin saves one. Read once and kept in memory; a save through here takes effect for
-/// the next decision, without a restart.
+/// until an admin saves one. Kept in memory for a few seconds: a save through this server takes
+/// effect for its next decision, a save through another server sharing the database within
+/// `freshness`; nothing restarts.
 actor RiskPolicySource {
     static let key = "risk.policy"
     let store: any SettingsRepository
-    private var cached: RiskPolicy?
+    let freshness: TimeInterval
+    private var cached: (policy: RiskPolicy, at: Date)?
 
-    init(store: any SettingsRepository) { self.store = store }
+    init(store: any SettingsRepository, freshness: TimeInterval = 5) {
+        self.store = store
+        self.freshness = freshness
+    }
 
     func current() async throws -> RiskPolicy {
-        if let cached { return cached }
+        if let cached, Date().timeIntervalSince(cached.at) < freshness { return cached.policy }
         var policy = RiskPolicy.standard
         if let json = try await store.setting(Self.key) {
             policy = try JSONDecoder().decode(RiskPolicy.self, from: Data(json.utf8))
         }
-        cached = policy
+        cached = (policy, Date())
         return policy
     }
 
@@ -34,6 +39,6 @@ actor RiskPolicySource {
         encoder.outputFormatting = .sortedKeys
         let json = String(decoding: try encoder.encode(policy), as: UTF8.self)
         try await store.setSetting(Self.key, value: json, audit: audit)
-        cached = policy
+        cached = (policy, Date())
     }
 }
