@@ -554,6 +554,7 @@ public protocol AuthorizationRepository: Sendable {
     func heldAuthorizations(limit: Int) async throws -> [Authorization]
     /// The account's latest authorizations, newest first.
     func authorizations(accountId: AccountID, limit: Int) async throws -> [Authorization]
+    /// The steps agents took on a hold, by time (steps in the same millisecond in no set order).
     func holdReviews(authorizationId: String) async throws -> [HoldReview]
     /// An agent's review, in one transaction: a rejection ends the hold; a release ends it too,
     /// unless the value is at least `twoPersonFrom` and no other agent approved it yet (then it
