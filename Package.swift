@@ -132,7 +132,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore"], swiftSettings: strict),
+        .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KefuWebTests",

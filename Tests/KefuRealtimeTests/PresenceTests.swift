@@ -1,7 +1,7 @@
 import Foundation
 import KefuCore
 import KefuRealtime
-import Synchronization
+import KefuTestSupport
 import Testing
 
 @Suite struct PresenceTests {
@@ -28,9 +28,9 @@ import Testing
         let agent = AgentID.generate()
         presence.connected(agent)
         presence.disconnected(agent)
-        clock.advance(10)
+        clock.advance(by: 10)
         #expect(presence.status(agent) == .online)
-        clock.advance(25)
+        clock.advance(by: 25)
         #expect(presence.status(agent) == .offline)
     }
 
@@ -51,10 +51,4 @@ import Testing
         #expect(picks == [a, b, c, a, b, nil])
         #expect(robin.next(online: [], load: [:], capacity: capacity) == nil)
     }
-}
-
-final class TestClock: Sendable {
-    private let value = Mutex(Date(timeIntervalSince1970: 1_000_000))
-    var now: Date { value.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }

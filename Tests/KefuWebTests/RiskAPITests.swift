@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import KefuCore
 import KefuStore
+import KefuTestSupport
 import Testing
 
 @testable import KefuWeb
@@ -114,14 +115,16 @@ import Testing
     /// Another server sharing the database saved a policy: this one follows within `freshness`.
     @Test func aPolicySavedElsewhereIsPickedUpWithoutARestart() async throws {
         try await TestApp.run { _, app in
-            let source = RiskPolicySource(store: app.store, freshness: 0.2)
+            // A clock the test moves, so a slow machine cannot age the copy early.
+            let clock = TestClock()
+            let source = RiskPolicySource(store: app.store, freshness: 0.2, now: { clock.now })
             #expect(try await source.current() == RiskPolicy.standard)
             var changed = RiskPolicy.standard
             changed.rules.withdrawalsPerHour = 9
             let json = String(decoding: try JSONEncoder().encode(changed), as: UTF8.self)
             try await app.store.setSetting(RiskPolicySource.key, value: json, audit: nil)
             #expect(try await source.current().rules.withdrawalsPerHour == 3)  // still the copy in memory
-            try await Task.sleep(for: .milliseconds(300))
+            clock.advance(by: 0.3)
             #expect(try await source.current().rules.withdrawalsPerHour == 9)
         }
     }

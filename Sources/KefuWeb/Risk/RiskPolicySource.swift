@@ -10,20 +10,22 @@ actor RiskPolicySource {
     static let key = "risk.policy"
     let store: any SettingsRepository
     let freshness: TimeInterval
+    let now: @Sendable () -> Date
     private var cached: (policy: RiskPolicy, at: Date)?
 
-    init(store: any SettingsRepository, freshness: TimeInterval = 5) {
+    init(store: any SettingsRepository, freshness: TimeInterval = 5, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.freshness = freshness
+        self.now = now
     }
 
     func current() async throws -> RiskPolicy {
-        if let cached, Date().timeIntervalSince(cached.at) < freshness { return cached.policy }
+        if let cached, now().timeIntervalSince(cached.at) < freshness { return cached.policy }
         var policy = RiskPolicy.standard
         if let json = try await store.setting(Self.key) {
             policy = try JSONDecoder().decode(RiskPolicy.self, from: Data(json.utf8))
         }
-        cached = (policy, Date())
+        cached = (policy, now())
         return policy
     }
 
@@ -39,6 +41,6 @@ actor RiskPolicySource {
         encoder.outputFormatting = .sortedKeys
         let json = String(decoding: try encoder.encode(policy), as: UTF8.self)
         try await store.setSetting(Self.key, value: json, audit: audit)
-        cached = (policy, Date())
+        cached = (policy, now())
     }
 }
