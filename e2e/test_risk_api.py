@@ -1,7 +1,15 @@
 """The decision service as the wallet's backend meets it: an operator makes a service token with
 `kefu admin token --scope risk`, a supervisor sets the customer's tier, and the backend asks
 before each withdrawal over HTTP against the real binary."""
+import email
+import email.policy
+import subprocess
+
 import requests
+from selenium.webdriver.common.by import By
+
+from conftest import ARTIFACTS, KEFU_BIN, KefuServer, click, console_errors, wait_for, wait_until
+from test_console_login import sign_in, wait_for_path
 
 CUSTOMER = ("liu.yang@example.cn", "钱包密码-Limits-2026!")
 
@@ -37,12 +45,6 @@ def test_the_wallet_backend_asks_with_a_cli_made_token(fresh_server):
 
 
 def test_a_held_withdrawal_is_released_by_an_agent_and_the_customer_told(relay, browser_zh):
-    import email
-    import email.policy
-    from selenium.webdriver.common.by import By
-    from conftest import ARTIFACTS, KefuServer, click, console_errors, wait_for, wait_until
-    from test_console_login import sign_in, wait_for_path
-
     controller, capture = relay
     server = KefuServer()
     server.env.update({"KEFU_SMTP_RELAY": f"smtp://127.0.0.1:{controller.port}", "KEFU_SUPPORT_ADDRESS": "support@kefu.example"})
@@ -96,10 +98,6 @@ def test_a_held_withdrawal_is_released_by_an_agent_and_the_customer_told(relay, 
 
 
 def test_an_admin_edits_the_limits_and_an_agent_pastes_them(fresh_server, browser):
-    from selenium.webdriver.common.by import By
-    from conftest import ARTIFACTS, click, console_errors, wait_until
-    from test_console_login import sign_in, wait_for_path
-
     server = fresh_server
     token = server.cli("admin", "token", "--scope", "risk").stdout.strip()
     requests.post(server.url + "/api/v1/accounts", json={"email": "wu.fan@example.cn", "password": "钱包密码-Editor-2026!", "locale": "zh-CN"})
@@ -133,8 +131,6 @@ def test_an_admin_edits_the_limits_and_an_agent_pastes_them(fresh_server, browse
     # The customer writes in; the agent pastes the limits, in the customer's language, into the reply.
     mail = ("From: wu.fan@example.cn\r\nTo: support@localhost\r\nSubject: 额度\r\nMessage-ID: <limits@example.cn>\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n\r\n我还能提现多少？\r\n").encode()
-    import subprocess
-    from conftest import KEFU_BIN
     assert subprocess.run([KEFU_BIN, "ingest-email"], env=server.env, input=mail, capture_output=True, timeout=60).returncode == 0
     conversation = requests.get(server.url + "/api/v1/conversations", headers=admin_api).json()["items"][0]["id"]
     driver.get(f"{server.url}/console/conversations/{conversation}")

@@ -12,7 +12,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, KEFU_BIN, KefuServer, click, console_errors, wait_for, wait_until
+from conftest import ARTIFACTS, DEMO_ADMIN, KEFU_BIN, KefuServer, click, console_errors, wait_for, wait_until
 from test_console_login import sign_in, wait_for_path
 
 AGENT = ("mei@kefu.example", "agent e2e passphrase")
@@ -130,7 +130,6 @@ def test_a_two_factor_reset_is_approved_cancelled_then_applied(reset_server, rel
 def test_the_demo_shows_a_reset_waiting_for_a_supervisor(demo_server, browser):
     """`serve --demo` seeds wallet accounts: 陈静's 2FA reset waits for approval, 李伟 can sign in
     and has a withdrawal on hold."""
-    from conftest import DEMO_ADMIN
     sign_in(browser, demo_server, *DEMO_ADMIN)
     wait_for_path(browser, "/console")
     browser.get(demo_server.url + "/console/two-factor-resets")

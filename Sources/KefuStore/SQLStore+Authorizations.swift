@@ -9,7 +9,7 @@ extension SQLStore: AuthorizationRepository {
         """
 
     static func authorization(from row: any SQLRow) throws -> Authorization {
-        let holds = try JSONDecoder().decode([String].self, from: Data(try row.string("holds").utf8)).compactMap(DecisionCode.init(rawValue:))
+        let holds = Self.holds(fromColumn: try row.string("holds"))
         let decision = Decision(
             outcome: try row.enumValue("outcome", as: DecisionOutcome.self), code: try row.enumValue("code", as: DecisionCode.self),
             tightest: WindowUsage(
@@ -27,6 +27,17 @@ extension SQLStore: AuthorizationRepository {
             retryAt: try row.optionalDate("retry_at"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 
+    /// Hold codes as a JSON array of strings. The codes are `[a-z_]` only, so the array is
+    /// written and read by hand: a JSON coder per row cost more than the rest of reading it (the
+    /// holds page and the limits panel read up to 200 rows).
+    static func holdsColumn(_ holds: [DecisionCode]) -> String {
+        "[" + holds.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
+    }
+
+    static func holds(fromColumn text: String) -> [DecisionCode] {
+        text.split(whereSeparator: { "[],\" ".contains($0) }).compactMap { DecisionCode(rawValue: String($0)) }
+    }
+
     static let countedStatuses = AuthorizationStatus.counted.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     public func authorize(
@@ -34,11 +45,10 @@ extension SQLStore: AuthorizationRepository {
     ) async throws -> (authorization: Authorization, replayed: Bool) {
         let flavor = self.flavor
         return try await database.write { sql in
-            // One decision at a time per account: PostgreSQL locks the account row until commit;
-            // SQLite's write transactions are serialized already.
-            // PostgreSQL: lock the account row first, in a statement of its own, so that every
-            // later statement (each with a fresh snapshot under READ COMMITTED) sees what the
-            // transactions before it committed. A subquery in the locking statement would not.
+            // One decision at a time per account. SQLite's write transactions are serialized
+            // already; PostgreSQL locks the account row until commit, first and in a statement of
+            // its own, so that every later statement (each with a fresh snapshot under READ
+            // COMMITTED) sees what the transactions before it committed.
             if flavor == .postgres {
                 guard try await sql.raw("SELECT id FROM accounts WHERE id = \(bind: accountId.rawValue) FOR UPDATE").first() != nil else {
                     throw StoreError.notFound("account")
@@ -49,14 +59,12 @@ extension SQLStore: AuthorizationRepository {
             guard
                 let row = try await sql.raw(
                     """
-                    SELECT \(unsafeRaw: Self.accountColumns),
-                        (SELECT MAX(created_at) FROM account_events WHERE account_id = accounts.id AND kind = 'new_device') AS new_device_at,
+                    SELECT \(unsafeRaw: Self.accountColumns), \(unsafeRaw: Self.newDeviceColumn),
                         (SELECT id FROM authorizations WHERE account_id = accounts.id AND idempotency_key = \(bind: new.idempotencyKey)) AS earlier_id
                     FROM accounts WHERE id = \(bind: accountId.rawValue)
                     """
                 ).first()
             else { throw StoreError.notFound("account") }
-            let account = try Self.account(from: row)
             if let earlier = try row.optionalString("earlier_id"),
                 let first = try await sql.raw("SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE id = \(bind: earlier)").first()
             {
@@ -65,26 +73,25 @@ extension SQLStore: AuthorizationRepository {
                 }
                 return (try Self.authorization(from: first), true)
             }
-            let newDeviceAt = try row.decode(column: "new_device_at", as: Int64?.self).map(Clock.date)
             let request = new.request
-            let activity = try await Self.activity(
-                of: account, kind: request.kind, destination: request.destination, lastNewDeviceAt: newDeviceAt, now: now, on: sql)
+            let activity = try await Self.activity(accountRow: row, kind: request.kind, destination: request.destination, now: now, on: sql)
             let decision = decide(activity)
             var retryAt: Date?
             if decision.outcome == .denied, decision.refusedBy != nil {
                 retryAt =
                     decision.code == .tooManyWithdrawals
-                    ? try await Self.retryForCount(accountId, now: now, on: sql, maxCount: decision.withdrawalsPer24h)
+                    ? AuthorizationRules.retryAt(
+                        withdrawalTimes: try await Self.counted(accountId, kind: .withdrawal, since: now.addingTimeInterval(-LimitWindow.rolling24h.length), on: sql)
+                            .map(\.at),
+                        maxCount: decision.withdrawalsPer24h)
                     : AuthorizationRules.retryAt(
                         entries: try await Self.counted(accountId, kind: request.kind, since: now.addingTimeInterval(-LimitWindow.rolling30d.length), on: sql),
                         caps: decision.caps, value: request.value, now: now)
             }
             let at = Clock.millis(now)
             let id = UUID().uuidString.lowercased()
-            let status: AuthorizationStatus = decision.outcome == .approved ? .approved : decision.outcome == .held ? .held : .denied
-            // A JSON array of codes ([a-z_] only), written by hand: a JSONEncoder per decision
-            // costs more than the rest of the Swift side of it.
-            let holds = "[" + decision.holds.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
+            let status = AuthorizationStatus(decision.outcome)
+            let holds = Self.holdsColumn(decision.holds)
             try await sql.raw(
                 """
                 INSERT INTO authorizations (\(unsafeRaw: Self.authorizationColumns))
@@ -104,11 +111,18 @@ extension SQLStore: AuthorizationRepository {
         }
     }
 
-    /// The account's counted movements as a decision sees them. A movement at `t` counts in a
-    /// window while `now - t` is less than the window's length: at exactly `t + 24h` it frees.
+    /// The account's latest sign-in from a new device, read along with the account's row.
+    static let newDeviceColumn =
+        "(SELECT MAX(created_at) FROM account_events WHERE account_id = accounts.id AND kind = 'new_device') AS new_device_at"
+
+    /// The account's counted movements as a decision sees them, from a row of `accountColumns`
+    /// and `newDeviceColumn`. A movement at `t` counts in a window while `now - t` is less than
+    /// the window's length: at exactly `t + 24h` it frees.
     static func activity(
-        of account: Account, kind: MovementKind, destination: String?, lastNewDeviceAt: Date?, now: Date, on sql: any SQLDatabase
+        accountRow: any SQLRow, kind: MovementKind, destination: String?, now: Date, on sql: any SQLDatabase
     ) async throws -> AccountActivity {
+        let account = try Self.account(from: accountRow)
+        let lastNewDeviceAt = try accountRow.decode(column: "new_device_at", as: Int64?.self).map(Clock.date)
         let at = Clock.millis(now)
         let day = at - Int64(LimitWindow.rolling24h.length * 1000)
         let month = at - Int64(LimitWindow.rolling30d.length * 1000)
@@ -154,18 +168,6 @@ extension SQLStore: AuthorizationRepository {
         ).all().map { (at: try $0.date("created_at"), value: USD(micros: try $0.int64("value_micros"))) }
     }
 
-    static func retryForCount(_ accountId: AccountID, now: Date, on sql: any SQLDatabase, maxCount: Int) async throws -> Date? {
-        let since = Clock.millis(now) - Int64(LimitWindow.rolling24h.length * 1000)
-        let times = try await sql.raw(
-            """
-            SELECT created_at FROM authorizations
-            WHERE account_id = \(bind: accountId.rawValue) AND kind = 'withdrawal' AND status IN (\(unsafeRaw: countedStatuses))
-                AND created_at > \(bind: since)
-            """
-        ).all().map { try $0.date("created_at") }
-        return AuthorizationRules.retryAt(withdrawalTimes: times, maxCount: maxCount)
-    }
-
     public func authorization(id: String) async throws -> Authorization? {
         try await database.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE id = \(bind: id)").first()
@@ -194,15 +196,11 @@ extension SQLStore: AuthorizationRepository {
             guard
                 let row = try await sql.raw(
                     """
-                    SELECT \(unsafeRaw: Self.accountColumns),
-                        (SELECT MAX(created_at) FROM account_events WHERE account_id = accounts.id AND kind = 'new_device') AS new_device_at
-                    FROM accounts WHERE id = \(bind: accountId.rawValue)
+                    SELECT \(unsafeRaw: Self.accountColumns), \(unsafeRaw: Self.newDeviceColumn) FROM accounts WHERE id = \(bind: accountId.rawValue)
                     """
                 ).first()
             else { return nil }
-            return try await Self.activity(
-                of: try Self.account(from: row), kind: kind, destination: destination,
-                lastNewDeviceAt: try row.decode(column: "new_device_at", as: Int64?.self).map(Clock.date), now: now, on: sql)
+            return try await Self.activity(accountRow: row, kind: kind, destination: destination, now: now, on: sql)
         }
     }
 

@@ -14,6 +14,15 @@ public enum AuthorizationStatus: String, Sendable, Codable, CaseIterable {
     case voided
 
     public var counts: Bool { self == .approved || self == .held || self == .released }
+
+    /// Where a fresh decision starts.
+    public init(_ outcome: DecisionOutcome) {
+        switch outcome {
+        case .approved: self = .approved
+        case .held: self = .held
+        case .denied: self = .denied
+        }
+    }
     public static let counted: [AuthorizationStatus] = allCases.filter(\.counts)
 }
 

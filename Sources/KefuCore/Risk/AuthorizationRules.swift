@@ -151,9 +151,8 @@ public enum AuthorizationRules {
                 outcome: .denied, code: code, tightest: windows(counting: .zero), caps: caps, withdrawalsPer24h: perDay, refusedBy: window)
         }
 
-        let regions = [activity.verifiedCountry, request.country].compactMap { policy.region($0) }
-        if regions.contains(where: { $0.disabled.contains(kind) }) { return deny(.disabledInRegion) }
-        if caps.perTransaction == .zero || caps.rolling24h == .zero { return deny(.notAllowedForTier) }
+        if policy.disables(kind, in: [activity.verifiedCountry, request.country]) { return deny(.disabledInRegion) }
+        if caps.isClosed { return deny(.notAllowedForTier) }
         if value > caps.perTransaction { return deny(.overPerTransaction) }
         if activity.used24h + value > caps.rolling24h { return deny(.over24h, by: .rolling24h) }
         if activity.used30d + value > caps.rolling30d { return deny(.over30d, by: .rolling30d) }
@@ -185,7 +184,7 @@ public enum AuthorizationRules {
     public static func retryAt(entries: [(at: Date, value: USD)], caps: KindLimits, value: USD, now: Date) -> Date? {
         var latest = now
         for window in [LimitWindow.rolling24h, .rolling30d] {
-            let cap = window == .rolling24h ? caps.rolling24h : caps.rolling30d
+            let cap = caps.cap(for: window)
             let inWindow = entries.filter { now.timeIntervalSince($0.at) < window.length }
             let used = inWindow.reduce(USD.zero) { $0 + $1.value }
             if used + value <= cap { continue }

@@ -19,6 +19,27 @@ public struct KindLimits: Sendable, Equatable, Codable {
         self.rolling30d = rolling30d
     }
 
+    /// The caps by name, as the policy document, its problems and the editor's fields name them.
+    public enum Field: String, Sendable, CaseIterable {
+        case perTransaction
+        case rolling24h
+        case rolling30d
+    }
+
+    public subscript(field: Field) -> USD {
+        switch field {
+        case .perTransaction: perTransaction
+        case .rolling24h: rolling24h
+        case .rolling30d: rolling30d
+        }
+    }
+
+    /// A rolling window's cap.
+    public func cap(for window: LimitWindow) -> USD { window == .rolling24h ? rolling24h : rolling30d }
+
+    /// Nothing of this kind may move (a zero per-transaction or daily cap).
+    public var isClosed: Bool { perTransaction == .zero || rolling24h == .zero }
+
     /// The tighter of two sets of caps, cap by cap (a region's caps never raise a tier's).
     public func capped(by other: KindLimits?) -> KindLimits {
         guard let other else { return self }
@@ -108,6 +129,11 @@ public struct RiskPolicy: Sendable, Equatable, Codable {
         return regions.first { $0.country == country.uppercased() }
     }
 
+    /// Whether the rule of any of these countries switches the kind off.
+    public func disables(_ kind: MovementKind, in countries: [String?]) -> Bool {
+        countries.contains { region($0)?.disabled.contains(kind) ?? false }
+    }
+
     /// Kefu's defaults (docs/limits.md): unverified accounts may make small transfers and no
     /// withdrawals; each tier raises every cap about tenfold.
     public static let standard = RiskPolicy(
@@ -172,9 +198,8 @@ public struct RiskPolicy: Sendable, Equatable, Codable {
 
     static func check(_ limits: KindLimits, at path: String) -> [(String, Problem)] {
         var problems: [(String, Problem)] = []
-        for (name, value) in [("perTransaction", limits.perTransaction), ("rolling24h", limits.rolling24h), ("rolling30d", limits.rolling30d)]
-        where value < .zero {
-            problems.append(("\(path).\(name)", .negative))
+        for field in KindLimits.Field.allCases where limits[field] < .zero {
+            problems.append(("\(path).\(field.rawValue)", .negative))
         }
         if limits.perTransaction > limits.rolling24h { problems.append(("\(path).perTransaction", .perTransactionOverDay)) }
         if limits.rolling24h > limits.rolling30d { problems.append(("\(path).rolling24h", .dayOverMonth)) }

@@ -100,6 +100,16 @@ struct ConsoleCustomerAccountController {
         }
     }
 
+    /// An account's security history as the console shows it (the account panel, Holds).
+    static func values(_ events: [AccountEvent], page: ConsolePage) -> [[String: Any]] {
+        events.map { event in
+            [
+                "label": page.t("account_event_\(event.kind.rawValue)"), "address": event.clientAddress ?? "",
+                "at_iso": ConsolePage.isoTime(event.createdAt), "at_text": ConsolePage.shortTime(event.createdAt),
+            ]
+        }
+    }
+
     /// A reset as the console shows it (sidebar and the supervisors' page).
     static func values(_ reset: TwoFactorReset, agents: [Agent], viewer: Agent, page: ConsolePage) -> [String: Any] {
         let names = Dictionary(uniqueKeysWithValues: agents.map { ($0.id, $0.name) })

@@ -81,12 +81,7 @@ struct ConsoleHoldsController {
                     "kind": page.t("movement_\($0.kind.rawValue)"), "value": $0.value.display, "status": page.t("authorization_\($0.status.rawValue)"),
                 ] as [String: Any]
             }
-            values["events"] = try await store.accountEvents(accountId: account.id, limit: 5).map {
-                [
-                    "label": page.t("account_event_\($0.kind.rawValue)"), "address": $0.clientAddress ?? "",
-                    "at_text": ConsolePage.shortTime($0.createdAt), "at_iso": ConsolePage.isoTime($0.createdAt),
-                ] as [String: Any]
-            }
+            values["events"] = ConsoleCustomerAccountController.values(try await store.accountEvents(accountId: account.id, limit: 5), page: page)
             if let contact = account.contactId {
                 values["conversations"] = try await store.listConversations(filter: ConversationFilter(contactId: contact), after: nil, limit: 3)
                     .items.map { ["id": $0.id.rawValue, "number": $0.number, "subject": $0.subject ?? page.t("no_subject")] as [String: Any] }

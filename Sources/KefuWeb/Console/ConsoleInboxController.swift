@@ -221,12 +221,7 @@ struct ConsoleInboxController {
             let events = try await store.accountEvents(accountId: account.id, limit: 8)
             var panel: [String: Any] = [
                 "email": account.email, "verified": account.emailVerified, "tier": account.tier, "totp": account.totpEnabled,
-                "events": events.map { event -> [String: Any] in
-                    [
-                        "label": page.t("account_event_\(event.kind.rawValue)"), "address": event.clientAddress ?? "",
-                        "at_iso": ConsolePage.isoTime(event.createdAt), "at_text": ConsolePage.shortTime(event.createdAt),
-                    ]
-                },
+                "events": ConsoleCustomerAccountController.values(events, page: page),
             ]
             if let lock = account.withdrawalsLockedUntil, lock > Date() {
                 panel["locked_iso"] = ConsolePage.isoTime(lock)

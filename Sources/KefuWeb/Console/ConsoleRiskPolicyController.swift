@@ -12,7 +12,6 @@ struct ConsoleRiskPolicyController {
     let resources: ConsoleResources
     let presence: PresenceRegistry
 
-    static let capFields = ["perTransaction", "rolling24h", "rolling30d"]
     /// Empty rows offered for new countries.
     static let spareRegions = 2
 
@@ -69,9 +68,8 @@ struct ConsoleRiskPolicyController {
             return value
         }
         func caps(_ prefix: String, path: String) -> KindLimits {
-            KindLimits(
-                perTransaction: usd("\(prefix)_perTransaction", path: "\(path).perTransaction"),
-                rolling24h: usd("\(prefix)_rolling24h", path: "\(path).rolling24h"), rolling30d: usd("\(prefix)_rolling30d", path: "\(path).rolling30d"))
+            func cap(_ field: KindLimits.Field) -> USD { usd("\(prefix)_\(field.rawValue)", path: "\(path).\(field.rawValue)") }
+            return KindLimits(perTransaction: cap(.perTransaction), rolling24h: cap(.rolling24h), rolling30d: cap(.rolling30d))
         }
         let tiers = RiskPolicy.tierRange.map { tier in
             TierLimits(
@@ -91,7 +89,9 @@ struct ConsoleRiskPolicyController {
             for kind in MovementKind.allCases {
                 if form["region\(index)_\(kind.rawValue)_off"] != nil { rule.disabled.append(kind) }
                 // Caps are optional per region: all three given, or none.
-                let given = capFields.map { (form["region\(index)_\(kind.rawValue)_\($0)"] ?? "").trimmingCharacters(in: .whitespaces) }
+                let given = KindLimits.Field.allCases.map {
+                    (form["region\(index)_\(kind.rawValue)_\($0.rawValue)"] ?? "").trimmingCharacters(in: .whitespaces)
+                }
                 if given.allSatisfy(\.isEmpty) { continue }
                 let limits = caps("region\(index)_\(kind.rawValue)", path: "\(path).\(kind.rawValue)")
                 if kind == .transfer { rule.transfer = limits } else { rule.withdrawal = limits }
@@ -118,14 +118,9 @@ struct ConsoleRiskPolicyController {
         // What the admin typed comes back as typed when something was wrong.
         func shown(_ name: String, _ value: String) -> String { form?[name] ?? value }
         func capCells(_ prefix: String, path: String, _ limits: KindLimits?) -> [[String: Any]] {
-            Self.capFields.map { field in
-                let value: USD? =
-                    switch field {
-                    case "perTransaction": limits?.perTransaction
-                    case "rolling24h": limits?.rolling24h
-                    default: limits?.rolling30d
-                    }
-                return ["name": "\(prefix)_\(field)", "value": shown("\(prefix)_\(field)", value?.description ?? ""), "problem": problemAt["\(path).\(field)"] ?? false]
+            KindLimits.Field.allCases.map { field in
+                let name = "\(prefix)_\(field.rawValue)"
+                return ["name": name, "value": shown(name, limits?[field].description ?? ""), "problem": problemAt["\(path).\(field.rawValue)"] ?? false]
             }
         }
         values["tiers"] = policy.tiers.enumerated().map { tier, limits -> [String: Any] in

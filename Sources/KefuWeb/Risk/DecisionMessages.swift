@@ -56,7 +56,7 @@ enum DecisionMessages {
                 : "This \(kindName) of \(value) is over your per-transaction limit of \(money(decision.perTransaction, zh: zh)) (verification tier \(tier)). Split it, or raise your tier."
         case .over24h, .over30d:
             let refused = decision.code == .over24h ? LimitWindow.rolling24h : .rolling30d
-            let cap = refused == .rolling24h ? decision.caps.rolling24h : decision.caps.rolling30d
+            let cap = decision.caps.cap(for: refused)
             let used = refused == tight.window ? tight.used : nil
             let usage = used.map {
                 zh ? "已用 \(money($0, zh: zh))，剩余 \(money(max(.zero, cap - $0), zh: zh))。" : "\(money($0, zh: zh)) used, \(money(max(.zero, cap - $0), zh: zh)) left."

@@ -30,14 +30,14 @@ struct LimitsSummary: Sendable {
         for kind in MovementKind.allCases {
             guard let activity = try await store.accountActivity(accountId: account.id, kind: kind, destination: nil, now: now) else { continue }
             let caps = AuthorizationRules.limits(for: kind, activity: activity, country: nil, policy: policy)
-            let disabled = policy.region(account.country)?.disabled.contains(kind) ?? false
+            let disabled = policy.disables(kind, in: [account.country])
             func oldest(_ window: LimitWindow) -> Date? {
                 recent.filter { $0.kind == kind && $0.status.counts && now.timeIntervalSince($0.createdAt) < window.length }.map(\.createdAt).min()
                     .map { $0.addingTimeInterval(window.length) }
             }
             rows.append(
                 Row(
-                    kind: kind, caps: caps, disabled: disabled || caps.rolling24h == .zero,
+                    kind: kind, caps: caps, disabled: disabled || caps.isClosed,
                     day: WindowUsage(window: .rolling24h, limit: caps.rolling24h, used: activity.used24h),
                     month: WindowUsage(window: .rolling30d, limit: caps.rolling30d, used: activity.used30d),
                     dayFreesAt: oldest(.rolling24h), monthFreesAt: oldest(.rolling30d)))
@@ -77,23 +77,21 @@ struct LimitsSummary: Sendable {
 
     /// For the templates (agents' panel and the customer's page).
     func values(_ page: ConsolePage) -> [String: Any] {
-        var values: [String: Any] = [
+        // When a window frees up, shown only while something of it is used.
+        func frees(_ usage: WindowUsage, at date: Date?) -> Any { usage.used > .zero ? (date.map(ConsolePage.shortTime) ?? false) : false }
+        return [
             "tier": tier, "country": country ?? false,
             "rows": rows.map { row -> [String: Any] in
                 [
                     "kind": page.t("movement_\(row.kind.rawValue)"), "disabled": row.disabled, "per_transaction": row.caps.perTransaction.display,
-                    "day_limit": row.day.limit.display, "day_used": row.day.used.display, "day_left": row.day.remaining.display,
-                    "month_limit": row.month.limit.display, "month_used": row.month.used.display, "month_left": row.month.remaining.display,
-                    "day_frees_text": row.day.used > .zero ? (row.dayFreesAt.map(ConsolePage.shortTime) ?? false) : false,
-                    "day_frees_iso": row.dayFreesAt.map(ConsolePage.isoTime) ?? "",
-                    "month_frees_text": row.month.used > .zero ? (row.monthFreesAt.map(ConsolePage.shortTime) ?? false) : false,
-                    "month_frees_iso": row.monthFreesAt.map(ConsolePage.isoTime) ?? "",
+                    "day_limit": row.day.limit.display, "day_left": row.day.remaining.display,
+                    "month_limit": row.month.limit.display, "month_left": row.month.remaining.display,
+                    "day_frees_text": frees(row.day, at: row.dayFreesAt), "day_frees_iso": row.dayFreesAt.map(ConsolePage.isoTime) ?? "",
+                    "month_frees_text": frees(row.month, at: row.monthFreesAt), "month_frees_iso": row.monthFreesAt.map(ConsolePage.isoTime) ?? "",
                 ]
             },
             "holds": holds.map { ["kind": page.t("movement_\($0.kind.rawValue)"), "value": $0.value.display, "code": page.t("hold_rule_\($0.decision.code.rawValue)")] },
             "has_holds": !holds.isEmpty,
         ]
-        if let lock = lockedUntil { values["locked_text"] = ConsolePage.shortTime(lock) }
-        return values
     }
 }
