@@ -98,15 +98,21 @@ public struct SMTPServer: Service {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await write(session.greeting, to: outbound)
+                // Whatever arrives in plaintext after the client asked for TLS may have been injected
+                // by an attacker in the path (RFC 3207 §4.2). In the same packet as STARTTLS it is
+                // refused in plaintext; read later but before the switch, the connection just ends.
+                var switchingToTLS = false
                 for try await item in inbound {
                     var actions: [SMTPSession.Action]
                     switch item {
-                    case .line(let bytes): actions = session.receive(bytes)
-                    case .overlong: actions = session.receiveOverlongLine()
-                    case .injectedAfterStartTLS:
-                        // Plaintext sent after STARTTLS could be injected by an attacker in the path.
+                    case .line where switchingToTLS, .overlong where switchingToTLS, .injectedAfterStartTLS:
                         try await write(.reply(421, "4.7.0 Data after STARTTLS; closing"), to: outbound)
                         return
+                    case .tlsStarted:
+                        switchingToTLS = false
+                        continue
+                    case .line(let bytes): actions = session.receive(bytes)
+                    case .overlong: actions = session.receiveOverlongLine()
                     }
                     while !actions.isEmpty {
                         let action = actions.removeFirst()
@@ -117,9 +123,9 @@ public struct SMTPServer: Service {
                             return
                         case .startTLS:
                             guard let tls = configuration.tls else { continue }
-                            try await write(.reply(220, "2.0.0 Ready to start TLS"), to: outbound)
-                            try await channel.pipeline.addHandler(NIOSSLServerHandler(context: tls), position: .first).get()
+                            try await switchToTLS(channel, context: tls)
                             session.tlsEstablished()
+                            switchingToTLS = true
                         case .deliver(let envelope, let data):
                             let result = await sink.deliver(envelope, data: data)
                             actions.insert(contentsOf: session.delivered(result), at: 0)
@@ -130,6 +136,20 @@ public struct SMTPServer: Service {
         } catch {
             logger.debug("SMTP connection ended", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Replies 220 and puts TLS in front of everything read after it, in one event-loop step.
+    /// The client starts its handshake as soon as it reads the 220; done as two steps, a
+    /// handshake read in between was taken for plaintext lines and the connection failed (a
+    /// loaded CI machine caught it). Then marks, behind the lines already decoded, where the
+    /// plaintext ends.
+    func switchToTLS(_ channel: any Channel, context tls: NIOSSLContext) async throws {
+        try await channel.eventLoop.submit {
+            channel.writeAndFlush(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"), promise: nil)
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+            try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<SMTPLineDecoder>.self)
+                .fireChannelRead(NIOAny(SMTPLine.tlsStarted))
+        }.get()
     }
 
     func write(_ action: SMTPSession.Action, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
@@ -149,8 +169,10 @@ public enum SMTPLine: Sendable {
     case line([UInt8])
     /// A line longer than the limit (its bytes were dropped).
     case overlong
-    /// Bytes that arrived in the same packet as STARTTLS, before the TLS handshake.
+    /// STARTTLS with bytes behind it in the same packet, before the TLS handshake.
     case injectedAfterStartTLS
+    /// Not from the wire: the server marks where plaintext ends and TLS begins.
+    case tlsStarted
 }
 
 /// Splits the byte stream into lines; watches for data pipelined after STARTTLS.
@@ -175,11 +197,13 @@ struct SMTPLineDecoder: ByteToMessageDecoder {
             context.fireChannelRead(wrapInboundOut(.overlong))
             return .continue
         }
-        context.fireChannelRead(wrapInboundOut(.line(line)))
         if line.count == 8, String(decoding: line, as: UTF8.self).uppercased() == "STARTTLS", buffer.readableBytes > 0 {
+            // Reported instead of the STARTTLS line, so the refusal still goes out in plaintext.
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             context.fireChannelRead(wrapInboundOut(.injectedAfterStartTLS))
+            return .continue
         }
+        context.fireChannelRead(wrapInboundOut(.line(line)))
         return .continue
     }
 

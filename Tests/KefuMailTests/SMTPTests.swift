@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Testing
@@ -135,7 +136,7 @@ actor MailCatcher: SMTPMailSink {
         }
     }
 
-    @Test func startTLSEncryptsTheRestOfTheConversation() async throws {
+    static func selfSignedContext() throws -> NIOSSLContext {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let key = directory.appendingPathComponent("key.pem").path
@@ -149,12 +150,57 @@ actor MailCatcher: SMTPMailSink {
         let context = try NIOSSLContext(
             configuration: .makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))))
-        try await withServer(tls: context) { port, catcher in
+        return context
+    }
+
+    @Test func startTLSEncryptsTheRestOfTheConversation() async throws {
+        try await withServer(tls: try Self.selfSignedContext()) { port, catcher in
             let relay = SMTPRelay(url: "smtp+starttls://127.0.0.1:\(port)?insecure=1")!
             let reply = try await SMTPClient(relay: relay, hostname: "kefu.test").send(
                 from: "support@kefu.test", to: ["li@kefu.test"], message: Array("Subject: tls\r\n\r\nsecret\r\n".utf8))
             #expect(reply.hasPrefix("250 "))
             #expect(await catcher.received.first?.0.usedTLS == true)
+        }
+    }
+
+    /// Plaintext after STARTTLS (in the same packet or right behind it, before the handshake)
+    /// could be an attacker's: it must never be taken as a command of the TLS session.
+    @Test func plaintextAfterStartTLSIsRefused() async throws {
+        try await withServer(tls: try Self.selfSignedContext()) { port, catcher in
+            for split in [false, true] {
+                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
+                    channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                }
+                let transcript = try await channel.executeThenClose { inbound, outbound in
+                    var received = ""
+                    var reads = inbound.makeAsyncIterator()
+                    func readUntil(_ marker: String) async throws {
+                        while !received.contains(marker), let chunk = try await reads.next() { received += String(buffer: chunk) }
+                    }
+                    try await readUntil("220 ")
+                    try await outbound.write(ByteBuffer(string: "EHLO attacker.example\r\n"))
+                    try await readUntil("250 ")
+                    if split {
+                        try await outbound.write(ByteBuffer(string: "STARTTLS\r\n"))
+                        try await outbound.write(ByteBuffer(string: "MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<li@kefu.test>\r\n"))
+                    } else {
+                        try await outbound.write(ByteBuffer(string: "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n"))
+                    }
+                    // Read until the server hangs up (a TLS handler fed plaintext also hangs up).
+                    do { while let chunk = try await reads.next() { received += String(buffer: chunk) } } catch {}
+                    return received
+                }
+                // In one packet: refused in plaintext before any switch. Split: the two writes may
+                // still arrive together (refused the same way), or the switch happens first and the
+                // plaintext ends the connection without an answer.
+                #expect(!transcript.contains("250 2.1.0") && !transcript.contains("250 2.1.5"), "\(transcript)")
+                if split {
+                    #expect(transcript.contains("421 4.7.0") != transcript.contains("220 2.0.0 Ready to start TLS"), "\(transcript)")
+                } else {
+                    #expect(transcript.contains("421 4.7.0") && !transcript.contains("Ready to start TLS"), "\(transcript)")
+                }
+            }
+            #expect(await catcher.received.isEmpty)
         }
     }
 
