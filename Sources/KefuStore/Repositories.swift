@@ -550,8 +550,12 @@ public protocol AuthorizationRepository: Sendable {
     func accountActivity(accountId: AccountID, kind: MovementKind, destination: String?, now: Date) async throws -> AccountActivity?
     /// Sets the verification tier and/or the verified country (nil leaves it), audited.
     func updateAccountVerification(accountId: AccountID, tier: Int?, country: String??, audit: AuditEvent) async throws -> Account
-    /// Held authorizations, oldest first (the review queue).
-    func heldAuthorizations(limit: Int) async throws -> [Authorization]
+    /// When the oldest counted movement of each kind still inside the 24-hour and the 30-day
+    /// window happened: each window starts to free up that long after it. Kinds with nothing
+    /// counted in 30 days are absent. Exact however many movements the account has.
+    func windowStarts(accountId: AccountID, now: Date) async throws -> [MovementKind: WindowStarts]
+    /// Held authorizations, oldest first: everyone's (the review queue) or one account's.
+    func heldAuthorizations(accountId: AccountID?, limit: Int) async throws -> [Authorization]
     /// The account's latest authorizations, newest first.
     func authorizations(accountId: AccountID, limit: Int) async throws -> [Authorization]
     /// The steps agents took on a hold, by time (steps in the same millisecond in no set order).
@@ -563,6 +567,17 @@ public protocol AuthorizationRepository: Sendable {
     func reviewHold(
         id: String, by agent: AgentID, release: Bool, note: String, twoPersonFrom: USD?, at: Date, audit: AuditEvent
     ) async throws -> HoldOutcome
+}
+
+/// The oldest counted movements still inside an account's rolling windows.
+public struct WindowStarts: Sendable, Equatable {
+    public var oldest24h: Date?
+    public var oldest30d: Date
+
+    public init(oldest24h: Date?, oldest30d: Date) {
+        self.oldest24h = oldest24h
+        self.oldest30d = oldest30d
+    }
 }
 
 /// A machine caller (the wallet's backend) with one scope, e.g. `risk`.

@@ -224,11 +224,39 @@ extension SQLStore: AuthorizationRepository {
 }
 
 extension SQLStore {
-    public func heldAuthorizations(limit: Int) async throws -> [Authorization] {
+    public func windowStarts(accountId: AccountID, now: Date) async throws -> [MovementKind: WindowStarts] {
+        let at = Clock.millis(now)
+        let day = at - Int64(LimitWindow.rolling24h.length * 1000)
+        let month = at - Int64(LimitWindow.rolling30d.length * 1000)
+        return try await database.read { sql in
+            var starts: [MovementKind: WindowStarts] = [:]
+            for row in try await sql.raw(
+                """
+                SELECT kind, MIN(CASE WHEN created_at > \(bind: day) THEN created_at END) AS oldest_day, MIN(created_at) AS oldest_month
+                FROM authorizations
+                WHERE account_id = \(bind: accountId.rawValue) AND status IN (\(unsafeRaw: Self.countedStatuses)) AND created_at > \(bind: month)
+                GROUP BY kind
+                """
+            ).all() {
+                starts[try row.enumValue("kind", as: MovementKind.self)] = WindowStarts(
+                    oldest24h: try row.decode(column: "oldest_day", as: Int64?.self).map(Clock.date), oldest30d: try row.date("oldest_month"))
+            }
+            return starts
+        }
+    }
+
+    public func heldAuthorizations(accountId: AccountID?, limit: Int) async throws -> [Authorization] {
         try await database.read { sql in
-            try await sql.raw(
-                "SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE status = 'held' ORDER BY created_at LIMIT \(bind: limit)"
-            ).all().map(Self.authorization(from:))
+            let query: SQLQueryString =
+                if let accountId {
+                    """
+                    SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations
+                    WHERE status = 'held' AND account_id = \(bind: accountId.rawValue) ORDER BY created_at LIMIT \(bind: limit)
+                    """
+                } else {
+                    "SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE status = 'held' ORDER BY created_at LIMIT \(bind: limit)"
+                }
+            return try await sql.raw(query).all().map(Self.authorization(from:))
         }
     }
 

@@ -93,6 +93,35 @@ import Testing
         }
     }
 
+    /// What the account pages show ("frees at", pending holds) is exact for a busy account too,
+    /// not read from its latest few hundred movements.
+    @Test(arguments: TestBackend.available)
+    func windowStartsAndHoldsAreExactForABusyAccount(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let holder = try await account(store, tier: 2)
+            let other = try await account(store, tier: 2)
+            let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let day: TimeInterval = 24 * 3600
+            let voided = try await authorize(store, holder, "1", at: now - 29.5 * day).authorization
+            _ = try await store.voidAuthorization(
+                id: voided.id, accountId: holder.id, at: now - 29.4 * day, audit: AuditEvent(actor: .system, action: "x", subjectKind: "authorization"))
+            let held = try await authorize(store, holder, "1500", kind: .withdrawal, destination: "bc1q-cold", at: now - 29 * day).authorization
+            #expect(held.status == .held)
+            _ = try await authorize(store, holder, "1", at: now - 29 * day + 60)
+            for second in 0..<210 { _ = try await authorize(store, holder, "1", at: now - 23 * 3600 + Double(second)) }
+            _ = try await authorize(store, other, "1500", kind: .withdrawal, destination: "bc1q-cold", at: now - 3600)
+
+            let starts = try await store.windowStarts(accountId: holder.id, now: now)
+            #expect(starts[.transfer] == WindowStarts(oldest24h: now - 23 * 3600, oldest30d: now - 29 * day + 60))
+            #expect(starts[.withdrawal] == WindowStarts(oldest24h: nil, oldest30d: now - 29 * day))
+            // A day later the transfers of 23 hours ago have left the 24-hour window.
+            #expect(try await store.windowStarts(accountId: holder.id, now: now + day)[.transfer]?.oldest24h == nil)
+            #expect(try await store.windowStarts(accountId: holder.id, now: now + 2 * day)[.withdrawal] == nil)
+            #expect(try await store.heldAuthorizations(accountId: holder.id, limit: 10).map(\.id) == [held.id])
+            #expect(try await store.heldAuthorizations(accountId: nil, limit: 10).count == 2)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func destinationsDevicesAndTiersComeFromTheStore(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
@@ -125,7 +154,7 @@ import Testing
             let big = try await authorize(store, holder, "20000", kind: .withdrawal, destination: "bc1q-new").authorization
             let small = try await authorize(store, holder, "1500", kind: .withdrawal, destination: "bc1q-other").authorization
             #expect(big.status == .held && small.status == .held)
-            #expect(Set(try await store.heldAuthorizations(limit: 10).map(\.id)) == [big.id, small.id])
+            #expect(Set(try await store.heldAuthorizations(accountId: nil, limit: 10).map(\.id)) == [big.id, small.id])
             let from = USD(whole: 10_000)
             func review(_ id: String, _ by: AgentID, release: Bool = true) async throws -> HoldOutcome {
                 try await store.reviewHold(id: id, by: by, release: release, note: "checked", twoPersonFrom: from, at: Date(), audit: audit)

@@ -19,7 +19,7 @@ struct ConsoleHoldsController {
             var values = page.base(title: page.t("holds"), request: request, context: context, nav: "holds")
             let names = Dictionary(uniqueKeysWithValues: try await store.listAgents().map { ($0.id, $0.name) })
             var rows: [[String: Any]] = []
-            for hold in try await store.heldAuthorizations(limit: 100) {
+            for hold in try await store.heldAuthorizations(accountId: nil, limit: 100) {
                 rows.append(try await holdValues(hold, page: page, names: names, viewer: context.agent))
             }
             values["holds"] = rows

@@ -25,25 +25,22 @@ struct LimitsSummary: Sendable {
     let lockedUntil: Date?
 
     static func load(_ account: Account, store: any AuthorizationRepository, policy: RiskPolicy, now: Date) async throws -> LimitsSummary {
-        let recent = try await store.authorizations(accountId: account.id, limit: 200)
+        let starts = try await store.windowStarts(accountId: account.id, now: now)
         var rows: [Row] = []
         for kind in MovementKind.allCases {
             guard let activity = try await store.accountActivity(accountId: account.id, kind: kind, destination: nil, now: now) else { continue }
             let caps = AuthorizationRules.limits(for: kind, activity: activity, country: nil, policy: policy)
             let disabled = policy.disables(kind, in: [account.country])
-            func oldest(_ window: LimitWindow) -> Date? {
-                recent.filter { $0.kind == kind && $0.status.counts && now.timeIntervalSince($0.createdAt) < window.length }.map(\.createdAt).min()
-                    .map { $0.addingTimeInterval(window.length) }
-            }
             rows.append(
                 Row(
                     kind: kind, caps: caps, disabled: disabled || caps.isClosed,
                     day: WindowUsage(window: .rolling24h, limit: caps.rolling24h, used: activity.used24h),
                     month: WindowUsage(window: .rolling30d, limit: caps.rolling30d, used: activity.used30d),
-                    dayFreesAt: oldest(.rolling24h), monthFreesAt: oldest(.rolling30d)))
+                    dayFreesAt: starts[kind]?.oldest24h?.addingTimeInterval(LimitWindow.rolling24h.length),
+                    monthFreesAt: starts[kind]?.oldest30d.addingTimeInterval(LimitWindow.rolling30d.length)))
         }
         let lock = account.withdrawalsLockedUntil.flatMap { $0 > now ? $0 : nil }
-        return LimitsSummary(tier: account.tier, country: account.country, rows: rows, holds: recent.filter { $0.status == .held }, lockedUntil: lock)
+        return LimitsSummary(tier: account.tier, country: account.country, rows: rows, holds: try await store.heldAuthorizations(accountId: account.id, limit: 100), lockedUntil: lock)
     }
 
     /// The limits in a few sentences in the customer's language, ready to paste into a reply.
