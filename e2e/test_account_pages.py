@@ -33,7 +33,8 @@ def mailed_link(capture, path, count):
 
 def fill(driver, **fields):
     for name, value in fields.items():
-        element = driver.find_element(By.CSS_SELECTOR, f"[data-testid=field-{name}]")
+        # The form may belong to a page still loading (after a sign-out or a submit).
+        element = wait_until(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"[data-testid=field-{name}]"))
         element.clear()
         element.send_keys(value)
     click(driver, "[data-testid=submit]")
@@ -84,7 +85,7 @@ def test_a_customer_registers_resets_and_uses_two_factor(account_server, relay, 
 
     # Without the code: refused, without saying which factor was wrong. With it: in.
     fill(driver, email="wang.fang@example.cn", password="新的长密码-Secure-77", otp="")
-    assert driver.find_element(By.CSS_SELECTOR, "[data-testid=error]").text
+    assert wait_until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=error]").text)
     next_code = totp.at(__import__("time").time() + 30)  # the enrolling code's step is spent
     fill(driver, email="wang.fang@example.cn", password="新的长密码-Secure-77", otp=next_code)
     wait_until(driver, lambda d: d.current_url.endswith("/account"))
