@@ -152,7 +152,11 @@ public struct SMTPClient: Sendable {
                 }
                 _ = try await command("STARTTLS", 220...220)
                 let context = try tlsContext()
-                try await channel.channel.pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: host), position: .first).get()
+                try await StartTLS.switchOver(channel.channel, tls: { try NIOSSLClientHandler(context: context, serverHostname: host) })
+                // A reply read before the switch was plaintext behind the 220: possibly injected.
+                guard case .tlsStarted = try await lines.next() else {
+                    throw SMTPSendError.temporary("\(relay.host) sent plaintext after agreeing to STARTTLS")
+                }
                 extensions = try await command("EHLO \(hostname)").lines.map { $0.uppercased() }
             }
             if let username = relay.username, let password = relay.password {

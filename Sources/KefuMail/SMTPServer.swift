@@ -123,7 +123,10 @@ public struct SMTPServer: Service {
                             return
                         case .startTLS:
                             guard let tls = configuration.tls else { continue }
-                            try await switchToTLS(channel, context: tls)
+                            // The 220 goes out in the same step, so it is the last plaintext.
+                            try await StartTLS.switchOver(
+                                channel, first: { $0.writeAndFlush(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"), promise: nil) },
+                                tls: { NIOSSLServerHandler(context: tls) })
                             session.tlsEstablished()
                             switchingToTLS = true
                         case .deliver(let envelope, let data):
@@ -138,20 +141,6 @@ public struct SMTPServer: Service {
         }
     }
 
-    /// Replies 220 and puts TLS in front of everything read after it, in one event-loop step.
-    /// The client starts its handshake as soon as it reads the 220; done as two steps, a
-    /// handshake read in between was taken for plaintext lines and the connection failed (a
-    /// loaded CI machine caught it). Then marks, behind the lines already decoded, where the
-    /// plaintext ends.
-    func switchToTLS(_ channel: any Channel, context tls: NIOSSLContext) async throws {
-        try await channel.eventLoop.submit {
-            channel.writeAndFlush(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"), promise: nil)
-            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
-            try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<SMTPLineDecoder>.self)
-                .fireChannelRead(NIOAny(SMTPLine.tlsStarted))
-        }.get()
-    }
-
     func write(_ action: SMTPSession.Action, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
         guard case .reply(let code, let text) = action else { return }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -160,6 +149,29 @@ public struct SMTPServer: Service {
             output += "\(code)\(index == lines.count - 1 ? " " : "-")\(line)\r\n"
         }
         try await outbound.write(ByteBuffer(string: output))
+    }
+}
+
+/// The switch from plaintext to TLS on an SMTP connection (RFC 3207), for the listener and
+/// the relay client alike.
+enum StartTLS {
+    /// In one event-loop step: `first` (the listener's 220), the TLS handler `tls` in front of
+    /// everything read after it, and a `.tlsStarted` mark behind the lines already decoded. A
+    /// line before the mark was plaintext sent after STARTTLS, possibly injected by an attacker
+    /// in the path. Done in two steps, a peer's handshake read in between would be taken for
+    /// text (a loaded CI machine caught that on the listener).
+    static func switchOver(
+        _ channel: any Channel, first: @escaping @Sendable (any Channel) -> Void = { _ in }, tls: @escaping @Sendable () throws -> any ChannelHandler
+    ) async throws {
+        try await channel.eventLoop.submit {
+            first(channel)
+            try channel.pipeline.syncOperations.addHandler(try tls(), position: .first)
+            let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<SMTPLineDecoder>.self)
+            decoder.fireChannelRead(NIOAny(SMTPLine.tlsStarted))
+            // The async channel hands reads over at read-complete; without it the mark would wait
+            // for the next bytes, which the peer sends only after seeing it (a deadlock).
+            decoder.fireChannelReadComplete()
+        }.get()
     }
 }
 

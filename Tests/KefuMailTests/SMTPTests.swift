@@ -204,6 +204,38 @@ actor MailCatcher: SMTPMailSink {
         }
     }
 
+    /// The relay client's side of the same attack: a reply injected behind the relay's 220 must
+    /// not be read as the relay's answer inside TLS.
+    @Test func theClientRefusesPlaintextBehindTheRelays220() async throws {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        let port = try #require(listener.channel.localAddress?.port)
+        async let relaySide: Void = listener.executeThenClose { connections in
+            for try await connection in connections {
+                try await connection.executeThenClose { inbound, outbound in
+                    try await outbound.write(ByteBuffer(string: "220 relay.example ESMTP\r\n"))
+                    var received = ""
+                    var reads = inbound.makeAsyncIterator()
+                    for (expected, answer) in [("EHLO", "250-relay.example\r\n250 STARTTLS\r\n"), ("STARTTLS", "220 Go ahead\r\n250 injected\r\n")] {
+                        while !received.contains(expected), let chunk = try await reads.next() { received += String(buffer: chunk) }
+                        try await outbound.write(ByteBuffer(string: answer))
+                    }
+                    while try await reads.next() != nil {}
+                }
+                return
+            }
+        }
+        let client = SMTPClient(relay: try #require(SMTPRelay(url: "smtp+starttls://127.0.0.1:\(port)?insecure=1")), hostname: "kefu.test")
+        do {
+            _ = try await client.send(from: "support@kefu.test", to: ["li@example.cn"], message: Array("Subject: x\r\n\r\nx\r\n".utf8))
+            Issue.record("the injected reply was accepted")
+        } catch {
+            #expect("\(error)".contains("plaintext after agreeing to STARTTLS"), "\(error)")
+        }
+        try await relaySide
+    }
+
     @Test func relayURLsAreRead() {
         #expect(SMTPRelay(url: "smtp://user%40x:p%3Ass@relay.example:587") == SMTPRelay(host: "relay.example", port: 587, username: "user@x", password: "p:ss"))
         #expect(SMTPRelay(url: "smtps://relay.example")?.port == 465)
