@@ -150,6 +150,15 @@ def click(driver, selector, by="css selector"):
     return wait_until(driver, attempt)
 
 
+def type_into(driver, selector, text):
+    """Types into a field, looking it up again if live updates replaced it meanwhile (a stale
+    element refuses the keys before typing any)."""
+    def attempt(d):
+        d.find_element("css selector", selector).send_keys(text)
+        return True
+    return wait_until(driver, attempt)
+
+
 def console_errors(driver):
     """Everything the page logged at error level (script errors, failed loads, CSP violations)."""
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]

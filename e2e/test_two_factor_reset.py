@@ -11,8 +11,9 @@ import pyotp
 import pytest
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 
-from conftest import ARTIFACTS, DEMO_ADMIN, KEFU_BIN, KefuServer, click, console_errors, wait_for, wait_until
+from conftest import ARTIFACTS, DEMO_ADMIN, KEFU_BIN, KefuServer, click, console_errors, type_into, wait_for, wait_until
 from test_console_login import sign_in, wait_for_path
 
 AGENT = ("mei@kefu.example", "agent e2e passphrase")
@@ -65,7 +66,7 @@ def customer_with_two_factor(server):
 def request_reset(driver, server, conversation, reason):
     driver.get(f"{server.url}/console/conversations/{conversation}")
     click(driver, "[data-testid=request-2fa-reset]")
-    driver.find_element(By.CSS_SELECTOR, "[data-testid=reset-reason]").send_keys(reason)
+    type_into(driver, "[data-testid=reset-reason]", reason)
     click(driver, "[data-testid=submit-2fa-reset]")
     wait_until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=flash]"))
     return driver.find_element(By.CSS_SELECTOR, "[data-testid=two-factor-reset]")
@@ -142,3 +143,36 @@ def test_the_demo_shows_a_reset_waiting_for_a_supervisor(demo_server, browser):
     browser.get(demo_server.url + "/console/holds")
     hold = browser.find_element(By.CSS_SELECTOR, "[data-testid=hold]")
     assert "li.wei@example.cn" in hold.text and "1,500.00" in hold.text
+
+
+def test_a_live_update_keeps_what_the_agent_is_typing(reset_server, browser):
+    """The sidebar is redrawn whenever the conversation changes (a customer's message, a mail's
+    delivery); a half-written 2FA-reset reason, its open form and the caret survive that."""
+    server = reset_server
+    _, conversation = customer_with_two_factor(server)
+    agent = browser
+    sign_in(agent, server, *AGENT)
+    wait_for_path(agent, "/console")
+    agent.get(f"{server.url}/console/conversations/{conversation}")
+    click(agent, "[data-testid=request-2fa-reset]")
+    type_into(agent, "[data-testid=reset-reason]", "Video call: ID card")
+    sidebar = agent.find_element(By.ID, "sidebar")
+
+    # A colleague's note arrives: the page redraws its live parts, the sidebar among them.
+    token = server.api_login(*SUPERVISOR)
+    posted = requests.post(f"{server.url}/api/v1/conversations/{conversation}/messages", headers={"Authorization": f"Bearer {token}"},
+                           json={"text": "Checking the KYC record now.", "private": True}, timeout=10)
+    assert posted.status_code == 201, posted.text
+    wait_until(agent, lambda d: "Checking the KYC record now." in d.find_element(By.ID, "messages").text)
+    wait_until(agent, EC.staleness_of(sidebar))
+
+    reason = agent.find_element(By.CSS_SELECTOR, "[data-testid=reset-reason]")
+    assert reason.get_attribute("value") == "Video call: ID card"
+    assert agent.execute_script("return document.querySelector('details.two-factor-reset-request').open")
+    assert agent.execute_script("return document.activeElement.dataset.testid") == "reset-reason"
+    # The agent types on where they were, and the whole reason is what gets asked.
+    agent.switch_to.active_element.send_keys(" and selfie match the KYC record.")
+    click(agent, "[data-testid=submit-2fa-reset]")
+    wait_until(agent, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=flash]"))
+    panel = agent.find_element(By.CSS_SELECTOR, "[data-testid=two-factor-reset]")
+    assert "Video call: ID card and selfie match the KYC record." in panel.text

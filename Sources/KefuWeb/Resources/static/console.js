@@ -145,6 +145,55 @@ function setUpCannedReplies(textarea) {
   });
 }
 
+// What the agent is in the middle of inside a live region (typed text, a choice, an open
+// <details>, the caret) outlives the swap: a customer's new message or a mail's delivery
+// must not wipe a half-written reason or close the form it is in. Fields are known by their
+// form's action and their name; a field the agent has not touched takes the fresh value.
+function fieldKey(field) {
+  if (!field?.form || !field.name || field.type === 'hidden') return null;
+  const key = `${field.form.getAttribute('action')}|${field.name}`;
+  return field.type === 'checkbox' || field.type === 'radio' ? `${key}|${field.value}` : key;
+}
+function edited(field) {
+  if (field.type === 'checkbox' || field.type === 'radio') return field.checked !== field.defaultChecked;
+  if (field.tagName === 'SELECT') return [...field.options].some((option) => option.selected !== option.defaultSelected);
+  return field.value !== field.defaultValue;
+}
+function detailsKey(details) {
+  return details.querySelector('form')?.getAttribute('action') ?? null;
+}
+function workInProgress(region) {
+  const open = new Set([...region.querySelectorAll('details[open]')].map(detailsKey).filter(Boolean));
+  const values = new Map();
+  for (const field of region.querySelectorAll('input, textarea, select')) {
+    const key = fieldKey(field);
+    if (key && edited(field)) values.set(key, field.type === 'checkbox' || field.type === 'radio' ? field.checked : field.value);
+  }
+  const active = document.activeElement;
+  const focus = region.contains(active) && fieldKey(active)
+    ? { key: fieldKey(active), start: active.selectionStart, end: active.selectionEnd } : null;
+  return { open, values, focus };
+}
+function restoreWork(region, work) {
+  for (const details of region.querySelectorAll('details')) {
+    if (work.open.has(detailsKey(details))) details.open = true;
+  }
+  for (const field of region.querySelectorAll('input, textarea, select')) {
+    const key = fieldKey(field);
+    if (!key) continue;
+    if (work.values.has(key)) {
+      if (field.type === 'checkbox' || field.type === 'radio') field.checked = work.values.get(key);
+      else field.value = work.values.get(key);
+    }
+    if (work.focus?.key === key) {
+      field.focus({ preventScroll: true });
+      if (work.focus.start != null) {
+        try { field.setSelectionRange(work.focus.start, work.focus.end); } catch (_) { /* not a text field */ }
+      }
+    }
+  }
+}
+
 let refreshTimer = null;
 async function refresh() {
   const response = await fetch(location.href, { credentials: 'same-origin' });
@@ -155,7 +204,9 @@ async function refresh() {
     const replacement = fresh.getElementById(element.id);
     if (!replacement) continue;
     const adopted = document.importNode(replacement, true);
+    const work = workInProgress(element);
     element.replaceWith(adopted);
+    restoreWork(adopted, work);
     localizeTimes(adopted);
     guardForms(adopted);
   }
