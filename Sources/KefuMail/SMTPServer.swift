@@ -125,7 +125,7 @@ public struct SMTPServer: Service {
                             guard let tls = configuration.tls else { continue }
                             // The 220 goes out in the same step, so it is the last plaintext.
                             try await StartTLS.switchOver(
-                                channel, first: { $0.writeAndFlush(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"), promise: nil) },
+                                channel, first: { $0.writeAndFlush(Self.wire(220, "2.0.0 Ready to start TLS"), promise: nil) },
                                 tls: { NIOSSLServerHandler(context: tls) })
                             session.tlsEstablished()
                             switchingToTLS = true
@@ -143,12 +143,17 @@ public struct SMTPServer: Service {
 
     func write(_ action: SMTPSession.Action, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
         guard case .reply(let code, let text) = action else { return }
+        try await outbound.write(Self.wire(code, text))
+    }
+
+    /// A reply as sent: one line per line of `text`, all but the last marked as continued.
+    static func wire(_ code: Int, _ text: String) -> ByteBuffer {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var output = ""
         for (index, line) in lines.enumerated() {
             output += "\(code)\(index == lines.count - 1 ? " " : "-")\(line)\r\n"
         }
-        try await outbound.write(ByteBuffer(string: output))
+        return ByteBuffer(string: output)
     }
 }
 
@@ -183,7 +188,7 @@ public enum SMTPLine: Sendable {
     case overlong
     /// STARTTLS with bytes behind it in the same packet, before the TLS handshake.
     case injectedAfterStartTLS
-    /// Not from the wire: the server marks where plaintext ends and TLS begins.
+    /// Not from the wire: `StartTLS.switchOver` marks where plaintext ends and TLS begins.
     case tlsStarted
 }
 

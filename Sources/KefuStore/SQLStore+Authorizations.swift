@@ -115,6 +115,11 @@ extension SQLStore: AuthorizationRepository {
     static let newDeviceColumn =
         "(SELECT MAX(created_at) FROM account_events WHERE account_id = accounts.id AND kind = 'new_device') AS new_device_at"
 
+    /// Where a window opens at `now`, in stored milliseconds: a movement counts while it is later.
+    static func windowOpens(_ window: LimitWindow, now: Date) -> Int64 {
+        Clock.millis(now) - Int64(window.length * 1000)
+    }
+
     /// The account's counted movements as a decision sees them, from a row of `accountColumns`
     /// and `newDeviceColumn`. A movement at `t` counts in a window while `now - t` is less than
     /// the window's length: at exactly `t + 24h` it frees.
@@ -123,10 +128,8 @@ extension SQLStore: AuthorizationRepository {
     ) async throws -> AccountActivity {
         let account = try Self.account(from: accountRow)
         let lastNewDeviceAt = try accountRow.decode(column: "new_device_at", as: Int64?.self).map(Clock.date)
-        let at = Clock.millis(now)
-        let day = at - Int64(LimitWindow.rolling24h.length * 1000)
-        let month = at - Int64(LimitWindow.rolling30d.length * 1000)
-        let hour = at - 3_600_000
+        let (day, month) = (windowOpens(.rolling24h, now: now), windowOpens(.rolling30d, now: now))
+        let hour = Clock.millis(now) - 3_600_000
         let row = try await sql.raw(
             """
             SELECT
@@ -225,9 +228,7 @@ extension SQLStore: AuthorizationRepository {
 
 extension SQLStore {
     public func windowStarts(accountId: AccountID, now: Date) async throws -> [MovementKind: WindowStarts] {
-        let at = Clock.millis(now)
-        let day = at - Int64(LimitWindow.rolling24h.length * 1000)
-        let month = at - Int64(LimitWindow.rolling30d.length * 1000)
+        let (day, month) = (Self.windowOpens(.rolling24h, now: now), Self.windowOpens(.rolling30d, now: now))
         return try await database.read { sql in
             var starts: [MovementKind: WindowStarts] = [:]
             for row in try await sql.raw(
@@ -246,17 +247,14 @@ extension SQLStore {
     }
 
     public func heldAuthorizations(accountId: AccountID?, limit: Int) async throws -> [Authorization] {
-        try await database.read { sql in
-            let query: SQLQueryString =
-                if let accountId {
-                    """
-                    SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations
-                    WHERE status = 'held' AND account_id = \(bind: accountId.rawValue) ORDER BY created_at LIMIT \(bind: limit)
-                    """
-                } else {
-                    "SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations WHERE status = 'held' ORDER BY created_at LIMIT \(bind: limit)"
-                }
-            return try await sql.raw(query).all().map(Self.authorization(from:))
+        let ofAccount: SQLQueryString = accountId.map { "AND account_id = \(bind: $0.rawValue)" } ?? ""
+        return try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.authorizationColumns) FROM authorizations
+                WHERE status = 'held' \(ofAccount) ORDER BY created_at LIMIT \(bind: limit)
+                """
+            ).all().map(Self.authorization(from:))
         }
     }
 

@@ -19,7 +19,6 @@ enum RandomToken {
     }
 }
 
-/// Tokens are stored only as SHA-256 digests; a database leak does not leak sessions.
 extension Data {
     /// Base64url without padding: safe in URLs, cookies and JSON without escaping.
     var base64URL: String {
@@ -33,6 +32,7 @@ extension Data {
     }
 }
 
+/// Tokens are stored only as SHA-256 digests; a database leak does not leak sessions.
 enum TokenDigest {
     static func of(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()

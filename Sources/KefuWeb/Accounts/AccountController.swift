@@ -181,9 +181,7 @@ struct AccountController {
         }
         group.get("accounts/me/2fa-reset") { request, _ in
             let account = try await customer(request).account
-            guard let reset = try await resets.store.latestTwoFactorReset(accountId: account.id), reset.status.isOpen else {
-                throw APIError.notFound("two_factor_reset")
-            }
+            guard let reset = try await resets.open(for: account) else { throw APIError.notFound("two_factor_reset") }
             return JSONResponse(ResetView(id: reset.id, status: reset.status, appliesAt: reset.appliesAt, createdAt: reset.createdAt))
         }
         group.post("accounts/me/2fa-reset/cancel") { request, context in

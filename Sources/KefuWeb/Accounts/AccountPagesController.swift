@@ -375,7 +375,7 @@ struct AccountPagesController {
             values["locked_until_iso"] = ConsolePage.isoTime(lock)
             values["locked_until_text"] = ConsolePage.shortTime(lock)
         }
-        if let reset = try await resets.store.latestTwoFactorReset(accountId: account.id), reset.status.isOpen {
+        if let reset = try await resets.open(for: account) {
             var pending: [String: Any] = ["awaiting": reset.status == .awaitingApproval]
             if let at = reset.appliesAt {
                 pending["applies_iso"] = ConsolePage.isoTime(at)

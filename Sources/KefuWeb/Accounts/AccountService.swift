@@ -16,6 +16,8 @@ struct AccountService: Sendable {
         var sessionLifetime: TimeInterval = 30 * 24 * 3600
         /// Withdrawals pause this long after a password reset or another security change.
         var withdrawalLock: TimeInterval = 24 * 3600
+        /// The lock as the mails state it.
+        var withdrawalLockHours: Int { Int(withdrawalLock / 3600) }
         /// "This wasn't me" freezes withdrawals this long (support lifts it sooner after a check).
         var freeze: TimeInterval = 7 * 24 * 3600
         var wasntMeLifetime: TimeInterval = 7 * 24 * 3600
@@ -200,7 +202,7 @@ struct AccountService: Sendable {
         try await store.setAccountPassword(
             accountId: id, passwordHash: newHash, revokeSessions: true, lockWithdrawalsUntil: now().addingTimeInterval(settings.withdrawalLock),
             event: AccountEvent(kind: .passwordChanged, detail: ["via": "reset"], clientAddress: address, userAgent: userAgent, createdAt: now()))
-        try await mail(account, AccountMails.passwordChanged(lockHours: Int(settings.withdrawalLock / 3600), locale: account.locale), key: "changed:\(hash)")
+        try await mail(account, AccountMails.passwordChanged(lockHours: settings.withdrawalLockHours, locale: account.locale), key: "changed:\(hash)")
     }
 
     func session(token: String) async throws -> (AccountSession, Account) {

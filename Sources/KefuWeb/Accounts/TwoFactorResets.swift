@@ -69,7 +69,7 @@ struct TwoFactorResets: Sendable {
             try await accounts.mail(
                 account,
                 AccountMails.twoFactorResetScheduled(
-                    appliesAt: appliesAt, lockHours: Int(accounts.settings.withdrawalLock / 3600), link: link, locale: account.locale),
+                    appliesAt: appliesAt, lockHours: accounts.settings.withdrawalLockHours, link: link, locale: account.locale),
                 key: key)
         }
         return decided
@@ -84,11 +84,14 @@ struct TwoFactorResets: Sendable {
         try await cancel(id: id, account: account, userAgent: userAgent, address: address)
     }
 
+    /// The account's reset still waiting for approval or for its time (one at most).
+    func open(for account: Account) async throws -> TwoFactorReset? {
+        try await store.latestTwoFactorReset(accountId: account.id).flatMap { $0.status.isOpen ? $0 : nil }
+    }
+
     /// The signed-in customer stops their account's open reset.
     func cancelOpen(_ account: Account, userAgent: String?, address: String?) async throws {
-        guard let reset = try await store.latestTwoFactorReset(accountId: account.id), reset.status.isOpen else {
-            throw APIError.notFound("two_factor_reset")
-        }
+        guard let reset = try await open(for: account) else { throw APIError.notFound("two_factor_reset") }
         try await cancel(id: reset.id, account: account, userAgent: userAgent, address: address)
     }
 
@@ -124,7 +127,7 @@ struct TwoFactorResets: Sendable {
                 applied += 1
                 if let account = try await store.account(id: done.accountId) {
                     try await accounts.mail(
-                        account, AccountMails.twoFactorResetApplied(lockHours: Int(accounts.settings.withdrawalLock / 3600), locale: account.locale),
+                        account, AccountMails.twoFactorResetApplied(lockHours: accounts.settings.withdrawalLockHours, locale: account.locale),
                         key: "2fa-reset-applied:\(done.id)")
                 }
             }

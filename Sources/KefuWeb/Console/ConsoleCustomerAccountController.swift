@@ -86,11 +86,11 @@ struct ConsoleCustomerAccountController {
             try context.require(.supervisor)
             let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
             var values = page.base(title: page.t("two_factor_resets"), request: request, context: context, nav: "resets")
-            let agents = try await store.listAgents()
+            let names = Self.names(try await store.listAgents())
             let open = try await store.twoFactorResets(statuses: [.awaitingApproval, .scheduled], limit: 200)
             var rows: [[String: Any]] = []
             for reset in open {
-                var row = Self.values(reset, agents: agents, viewer: context.agent, page: page)
+                var row = Self.values(reset, names: names, viewer: context.agent, page: page)
                 row["account_email"] = try await store.account(id: reset.accountId)?.email ?? ""
                 rows.append(row)
             }
@@ -110,9 +110,12 @@ struct ConsoleCustomerAccountController {
         }
     }
 
+    static func names(_ agents: [Agent]) -> [AgentID: String] {
+        Dictionary(uniqueKeysWithValues: agents.map { ($0.id, $0.name) })
+    }
+
     /// A reset as the console shows it (sidebar and the supervisors' page).
-    static func values(_ reset: TwoFactorReset, agents: [Agent], viewer: Agent, page: ConsolePage) -> [String: Any] {
-        let names = Dictionary(uniqueKeysWithValues: agents.map { ($0.id, $0.name) })
+    static func values(_ reset: TwoFactorReset, names: [AgentID: String], viewer: Agent, page: ConsolePage) -> [String: Any] {
         var values: [String: Any] = [
             "id": reset.id, "status": reset.status.rawValue, "status_label": page.t("two_factor_reset_\(reset.status.rawValue)"),
             "reason": reset.reason, "requested_by": names[reset.requestedBy] ?? "?", "decided_by": reset.decidedBy.flatMap { names[$0] } ?? "",

@@ -229,7 +229,8 @@ struct ConsoleInboxController {
             }
             let reset = try await store.latestTwoFactorReset(accountId: account.id)
             if let reset {
-                panel["two_factor_reset"] = ConsoleCustomerAccountController.values(reset, agents: agents, viewer: context.agent, page: page)
+                panel["two_factor_reset"] = ConsoleCustomerAccountController.values(
+                    reset, names: ConsoleCustomerAccountController.names(agents), viewer: context.agent, page: page)
             }
             // Limits: what the customer may still move, with the explanation agents paste.
             let limits = try await LimitsSummary.load(account, store: store, policy: try await policies.current(), now: Date())

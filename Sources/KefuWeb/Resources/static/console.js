@@ -149,13 +149,14 @@ function setUpCannedReplies(textarea) {
 // <details>, the caret) outlives the swap: a customer's new message or a mail's delivery
 // must not wipe a half-written reason or close the form it is in. Fields are known by their
 // form's action and their name; a field the agent has not touched takes the fresh value.
+const isChoice = (field) => field.type === 'checkbox' || field.type === 'radio';
 function fieldKey(field) {
   if (!field?.form || !field.name || field.type === 'hidden') return null;
   const key = `${field.form.getAttribute('action')}|${field.name}`;
-  return field.type === 'checkbox' || field.type === 'radio' ? `${key}|${field.value}` : key;
+  return isChoice(field) ? `${key}|${field.value}` : key;
 }
 function edited(field) {
-  if (field.type === 'checkbox' || field.type === 'radio') return field.checked !== field.defaultChecked;
+  if (isChoice(field)) return field.checked !== field.defaultChecked;
   if (field.tagName === 'SELECT') return [...field.options].some((option) => option.selected !== option.defaultSelected);
   return field.value !== field.defaultValue;
 }
@@ -167,11 +168,11 @@ function workInProgress(region) {
   const values = new Map();
   for (const field of region.querySelectorAll('input, textarea, select')) {
     const key = fieldKey(field);
-    if (key && edited(field)) values.set(key, field.type === 'checkbox' || field.type === 'radio' ? field.checked : field.value);
+    if (key && edited(field)) values.set(key, isChoice(field) ? field.checked : field.value);
   }
   const active = document.activeElement;
-  const focus = region.contains(active) && fieldKey(active)
-    ? { key: fieldKey(active), start: active.selectionStart, end: active.selectionEnd } : null;
+  const activeKey = region.contains(active) ? fieldKey(active) : null;
+  const focus = activeKey ? { key: activeKey, start: active.selectionStart, end: active.selectionEnd } : null;
   return { open, values, focus };
 }
 function restoreWork(region, work) {
@@ -182,7 +183,7 @@ function restoreWork(region, work) {
     const key = fieldKey(field);
     if (!key) continue;
     if (work.values.has(key)) {
-      if (field.type === 'checkbox' || field.type === 'radio') field.checked = work.values.get(key);
+      if (isChoice(field)) field.checked = work.values.get(key);
       else field.value = work.values.get(key);
     }
     if (work.focus?.key === key) {

@@ -14,6 +14,7 @@ const state = {
   conversationId: remembered.conversationId,
   contactId: remembered.contactId,
   identity: null, // the wallet page's "who is signed in" token, when it sent one
+  identified: false, // the page's token held: the customer needs no emailed proof
   // A fresh page has shown nothing yet, so it replays the conversation from the start;
   // lastSeq only saves work on reconnects within this page.
   lastSeq: 0,
@@ -230,7 +231,7 @@ function connect() {
   state.socket = socket;
   socket.addEventListener('message', (event) => handle(JSON.parse(event.data)));
   socket.addEventListener('close', async () => {
-    if (socket.replaced) return;  // closed on purpose by restartChat, which reconnects itself
+    if (socket.replaced) return;  // closed on purpose (dropSocket): whoever did reconnects if needed
     state.socket = null;
     if (!state.open) return;
     $('connection').textContent = t.widget_reconnecting;
@@ -382,9 +383,7 @@ window.addEventListener('message', (event) => {
     state.identified = false;
     $('returning').hidden = false;
     showAntiPhishingCode(null);
-    const old = state.socket;
-    if (old) { old.replaced = true; old.close(); }
-    state.socket = null;
+    dropSocket();
     forgetSession();
   }
 });
@@ -414,10 +413,16 @@ function verifyError(problem) {
 }
 
 // The session now belongs to the verified customer: start over from their latest conversation.
-function restartChat() {
+// Closes the chat's connection on purpose (its close handler then does not reconnect).
+function dropSocket() {
   const old = state.socket;
   if (old) { old.replaced = true; old.close(); }
-  Object.assign(state, { socket: null, conversationId: null, lastSeq: 0, shown: new Set(), retry: 0 });
+  state.socket = null;
+}
+
+function restartChat() {
+  dropSocket();
+  Object.assign(state, { conversationId: null, lastSeq: 0, shown: new Set(), retry: 0 });
   $('messages').replaceChildren();
   save();
   connect();
