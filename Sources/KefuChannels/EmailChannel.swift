@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 import KefuMail
 import KefuRealtime
 import KefuStore
@@ -16,6 +17,8 @@ public struct EmailChannel: Sendable {
         public var host: String
         public var port: Int
         public var tls: NIOSSLContext?
+        /// Open connections in the process and per client address.
+        public var connectionLimits = ConnectionAdmission<ConnectionGate.Evict>.Limits(maxTotal: 500, maxPerAddress: 20)
 
         public init(host: String, port: Int, tls: NIOSSLContext? = nil) {
             self.host = host
@@ -60,7 +63,7 @@ public struct EmailChannel: Sendable {
                 SMTPServer(
                     configuration: .init(
                         host: listener.host, port: listener.port, hostname: settings.domain, maxMessageSize: settings.maxMessageSize,
-                        tls: listener.tls),
+                        tls: listener.tls, connectionLimits: listener.connectionLimits),
                     sink: ingest, logger: logger, onListening: { onListening($0.port ?? 0) }))
         }
         return services

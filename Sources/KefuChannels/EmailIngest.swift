@@ -43,10 +43,17 @@ public struct EmailIngest: SMTPMailSink {
         return try await store.inbox(id: inbox.id) ?? inbox
     }
 
-    public func recipientPolicy() async -> @Sendable (String) -> Bool {
-        let inboxes = (try? await store.listInboxes()) ?? []
-        let addresses = Set(inboxes.compactMap(\.emailAddress) + [settings.supportAddress])
-        return { address in addresses.contains(EmailSettings.untagged(address).base) }
+    public func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict {
+        guard let addresses = try? await ownAddresses() else {
+            logger.error("could not read the inboxes' addresses; recipients are deferred (451)")
+            return { _ in .tryLater }
+        }
+        return { address in addresses.contains(EmailSettings.untagged(address).base) ? .accepted : .noSuchMailbox }
+    }
+
+    /// Every address Kefu receives mail at: the inboxes' and the support address.
+    func ownAddresses() async throws -> Set<String> {
+        Set(try await store.listInboxes().compactMap(\.emailAddress) + [settings.supportAddress])
     }
 
     public func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult {
@@ -106,9 +113,9 @@ public struct EmailIngest: SMTPMailSink {
             "mail stored",
             metadata: ["conversation": "\(conversation.number)", "new": "\(outcome.newConversation)", "automatic": "\(automatic ?? "no")"])
         // Never answer robots; never answer ourselves (a loop through a misconfigured relay).
-        let ours = await recipientPolicy()
-        if outcome.newConversation, automatic == nil, let customer = mail.replyAddress, !ours(customer) {
+        if outcome.newConversation, automatic == nil, let customer = mail.replyAddress {
             do {
+                guard try await !ownAddresses().contains(EmailSettings.untagged(customer).base) else { return outcome }
                 try await replies.acknowledge(conversation: conversation, to: customer, locale: mail.locale, inReplyTo: mail.messageId)
             } catch {
                 logger.error("could not queue the acknowledgement", metadata: ["error": "\(error)"])

@@ -80,7 +80,14 @@ public struct MIMEParser {
             }
             let childDefault = contentType.value == "multipart/digest" ? "message/rfc822" : "text/plain"
             var children: [MIMEEntity] = []
-            for part in splitMultipart(rawBody, boundary: Array(boundary.utf8)) {
+            let parts = splitMultipart(rawBody, boundary: Array(boundary.utf8))
+            for (index, part) in parts.enumerated() {
+                // The limit counts every part of the mail, however flat or nested: past it the
+                // rest stays only in the stored original (the mail itself is kept).
+                guard partCount < Self.maxParts else {
+                    warnings.append("more than \(Self.maxParts) MIME parts; \(parts.count - index) more are only in the original mail")
+                    break
+                }
                 children.append(parseEntity(part, depth: depth + 1, defaultType: childDefault))
             }
             if children.isEmpty {

@@ -50,6 +50,9 @@ public struct ParsedMail: Sendable {
         return (inReplyTo + references.reversed()).filter { seen.insert($0).inserted }
     }
 
+    /// Attachments stored per mail; more are kept only in the stored original.
+    public static let maxAttachments = 100
+
     public static func parse(_ bytes: [UInt8]) -> ParsedMail {
         var parser = MIMEParser()
         let root = parser.parse(bytes)
@@ -65,6 +68,10 @@ public struct ParsedMail: Sendable {
 
         var body = BodyCollector()
         body.collect(root, warnings: &warnings)
+        if body.files.count > Self.maxAttachments {
+            warnings.append("\(body.files.count - Self.maxAttachments) more attachments than the \(Self.maxAttachments) kept; they are only in the original mail")
+            body.files.removeLast(body.files.count - Self.maxAttachments)
+        }
 
         var text = body.plain.joined(separator: "\n\n")
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, let html = body.html.first {

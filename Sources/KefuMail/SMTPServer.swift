@@ -1,3 +1,4 @@
+import KefuCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -7,9 +8,18 @@ import ServiceLifecycle
 /// Where received mail goes: the email channel implements this.
 public protocol SMTPMailSink: Sendable {
     /// Which recipient addresses this server takes mail for (asked once per connection).
-    func recipientPolicy() async -> @Sendable (String) -> Bool
+    func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict
     /// Stores the message; `.accepted` only once it is durable.
     func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult
+}
+
+/// What the listener answers to RCPT TO for an address.
+public enum RecipientVerdict: Sendable, Equatable {
+    case accepted
+    /// 550: not an address of this server.
+    case noSuchMailbox
+    /// 451: cannot be told now (the database failed); the sender retries.
+    case tryLater
 }
 
 /// Kefu's inbound SMTP listener (KEFU_SMTP_LISTEN) on SwiftNIO: one `SMTPSession` per
@@ -24,10 +34,13 @@ public struct SMTPServer: Service {
         public var tls: NIOSSLContext?
         /// A connection silent this long is closed.
         public var idleTimeout: TimeAmount
+        /// Open connections in the process and per client address; at a cap the connection
+        /// silent longest makes room, so a flood of idle ones never keeps a sender out.
+        public var connectionLimits: ConnectionAdmission<ConnectionGate.Evict>.Limits
 
         public init(
             host: String, port: Int, hostname: String, maxMessageSize: Int = 25 << 20, tls: NIOSSLContext? = nil,
-            idleTimeout: TimeAmount = .minutes(5)
+            idleTimeout: TimeAmount = .minutes(5), connectionLimits: ConnectionAdmission<ConnectionGate.Evict>.Limits = .init(maxTotal: 500, maxPerAddress: 20)
         ) {
             self.host = host
             self.port = port
@@ -35,6 +48,7 @@ public struct SMTPServer: Service {
             self.maxMessageSize = maxMessageSize
             self.tls = tls
             self.idleTimeout = idleTimeout
+            self.connectionLimits = connectionLimits
         }
     }
 
@@ -57,11 +71,23 @@ public struct SMTPServer: Service {
 
     public func run() async throws {
         let idle = configuration.idleTimeout
+        let gate = ConnectionGate(limits: configuration.connectionLimits)
+        let hostname = configuration.hostname
+        let logger = self.logger
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                let admission: SMTPConnectionGuard.Admission
+                switch gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(SMTPConnectionGuard.Evict()) }) {
+                case .admitted(let id, _): admission = .admitted(gate: gate, id: id)
+                case .refused(let reason):
+                    admission = .refused
+                    logger.warning("SMTP connection refused", metadata: ["client": "\(address)", "cap": "\(reason.rawValue)"])
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SMTPConnectionGuard(admission: admission, hostname: hostname))
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseOnIdle())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder(maxLength: Self.maxLineLength)))
@@ -93,7 +119,7 @@ public struct SMTPServer: Service {
         var session = SMTPSession(
             configuration: .init(
                 hostname: configuration.hostname, maxMessageSize: configuration.maxMessageSize, tlsAvailable: configuration.tls != nil,
-                acceptsRecipient: policy),
+                recipientVerdict: policy),
             clientAddress: channel.remoteAddress?.ipAddress)
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -227,6 +253,71 @@ struct SMTPLineDecoder: ByteToMessageDecoder {
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
+    }
+}
+
+/// First in an SMTP connection's pipeline: keeps its entry in the listener's `ConnectionGate`
+/// (the last time it said something), and answers 421 when it is refused or evicted at a cap.
+final class SMTPConnectionGuard: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    struct Evict: Sendable {}
+
+    enum Admission {
+        case admitted(gate: ConnectionGate, id: ConnectionGate.ID)
+        case refused
+    }
+
+    let admission: Admission
+    let hostname: String
+    private var done = false
+
+    init(admission: Admission, hostname: String) {
+        self.admission = admission
+        self.hostname = hostname
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { refuseIfNeeded(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        refuseIfNeeded(context)
+        // A refused connection never reaches the session (no 220 greeting after the 421).
+        if !done { context.fireChannelActive() }
+    }
+
+    private func refuseIfNeeded(_ context: ChannelHandlerContext) {
+        guard case .refused = admission, !done else { return }
+        closeWith421(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if done { return }
+        if case .admitted(let gate, let id) = admission { gate.update(id, waiting: true) }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .admitted(let gate, let id) = admission { gate.release(id) }
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Evict {
+            closeWith421(context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    private func closeWith421(_ context: ChannelHandlerContext) {
+        done = true
+        context.writeAndFlush(
+            wrapOutboundOut(SMTPServer.wire(421, "4.7.0 \(hostname) Too many connections; try again later")), promise: nil)
+        context.close(promise: nil)
     }
 }
 

@@ -46,17 +46,26 @@ public struct SMTPSession: Sendable {
         public var maxRecipients: Int
         public var tlsAvailable: Bool
         /// Whether this address may receive mail here (support and reply addresses).
-        public var acceptsRecipient: @Sendable (String) -> Bool
+        public var recipientVerdict: @Sendable (String) -> RecipientVerdict
 
         public init(
             hostname: String, maxMessageSize: Int = 25 << 20, maxRecipients: Int = 100, tlsAvailable: Bool = false,
-            acceptsRecipient: @escaping @Sendable (String) -> Bool
+            recipientVerdict: @escaping @Sendable (String) -> RecipientVerdict
         ) {
             self.hostname = hostname
             self.maxMessageSize = maxMessageSize
             self.maxRecipients = maxRecipients
             self.tlsAvailable = tlsAvailable
-            self.acceptsRecipient = acceptsRecipient
+            self.recipientVerdict = recipientVerdict
+        }
+
+        public init(
+            hostname: String, maxMessageSize: Int = 25 << 20, maxRecipients: Int = 100, tlsAvailable: Bool = false,
+            acceptsRecipient: @escaping @Sendable (String) -> Bool
+        ) {
+            self.init(
+                hostname: hostname, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients, tlsAvailable: tlsAvailable,
+                recipientVerdict: { acceptsRecipient($0) ? .accepted : .noSuchMailbox })
         }
     }
 
@@ -197,8 +206,11 @@ public struct SMTPSession: Sendable {
                 return syntaxError("5.5.4 Syntax: RCPT TO:<address>")
             }
             guard recipients.count < configuration.maxRecipients else { return [.reply(452, "4.5.3 Too many recipients")] }
-            guard configuration.acceptsRecipient(address.lowercased()) else {
-                return [.reply(550, "5.1.1 <\(address)>: no such mailbox here")]
+            switch configuration.recipientVerdict(address.lowercased()) {
+            case .accepted: break
+            case .noSuchMailbox: return [.reply(550, "5.1.1 <\(address)>: no such mailbox here")]
+            // Not known now (the database did not answer): the sender keeps the mail and retries.
+            case .tryLater: return [.reply(451, "4.3.0 <\(address)>: cannot check this mailbox now; try again later")]
             }
             recipients.append(address.lowercased())
             return [.reply(250, "2.1.5 Ok")]

@@ -22,7 +22,7 @@ public struct AgentAuthService: Sendable {
 
     let store: any Repositories
     let hasher: PasswordHasher
-    let throttler: LoginThrottler
+    let throttler: any CredentialThrottle
     let totp: TOTPService
     let totpBox: SecretBox
     let pendingKey: Data
@@ -34,7 +34,7 @@ public struct AgentAuthService: Sendable {
     public static let requireTwoFactorSetting = "security.require_agent_2fa"
 
     init(
-        store: any Repositories, hasher: PasswordHasher, throttler: LoginThrottler, secretKey: Data, dummyHash: String,
+        store: any Repositories, hasher: PasswordHasher, throttler: any CredentialThrottle, secretKey: Data, dummyHash: String,
         sessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
@@ -54,30 +54,25 @@ public struct AgentAuthService: Sendable {
     }
 
     /// Checks email and password. Unknown emails cost the same bcrypt time and get the same
-    /// answer as wrong passwords, so the response never tells whether an account exists.
+    /// answer as wrong passwords, so the response never tells whether an account exists. The
+    /// attempt is counted before the slow check, so parallel guesses are admitted one by one.
     func checkPassword(email: String, password: String, address: String?) async throws -> (Agent, AgentCredentials) {
-        let keys = throttleKeys(email: email, address: address)
-        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        let ticket = try await throttler.admit(throttleKeys(email: email, address: address))
         let found = try await store.credentials(email: email)
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
-        guard let found, matches, found.0.status == .active else {
-            await throttler.recordFailure(keys)
-            throw APIError.invalidCredentials
-        }
+        guard let found, matches, found.0.status == .active else { throw APIError.invalidCredentials }
+        await throttler.giveBack(ticket)
         return found
     }
 
     /// Verifies a TOTP code for an enrolled agent and burns its time step.
     func checkOTP(agent: Agent, credentials: AgentCredentials, code: String, address: String?) async throws {
-        let keys = throttleKeys(email: agent.email, address: address)
-        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        let ticket = try await throttler.admit(throttleKeys(email: agent.email, address: address))
         guard let sealed = credentials.sealedTOTPSecret, let secret = try? totpBox.open(sealed),
             let step = totp.matchingStep(secret: secret, code: code, now: now()),
             try await store.claimTOTPStep(id: agent.id, step: step)
-        else {
-            await throttler.recordFailure(keys)
-            throw APIError.invalidOTP
-        }
+        else { throw APIError.invalidOTP }
+        await throttler.giveBack(ticket)
     }
 
     /// The whole login: password, then the second factor when enrolled, then a new session.

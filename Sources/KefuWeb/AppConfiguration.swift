@@ -33,6 +33,8 @@ public struct AppConfiguration: Sendable {
     public var customerPasswordPolicy: CustomerPasswordPolicy
     /// How often timers (due 2FA resets) are checked.
     public var timerInterval: Duration
+    /// Caps and timeouts for HTTP connections.
+    public var connections: HTTPConnectionLimits
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil, dataDirectory: URL, secretKey: Data,
@@ -40,7 +42,7 @@ public struct AppConfiguration: Sendable {
         widgetSessionLifetime: TimeInterval = 30 * 24 * 3600, maxJSONBodyBytes: Int = 1 << 20, trustForwardedFor: Bool = false,
         email: EmailSettings = EmailSettings(supportAddress: "support@localhost"), smtpListener: EmailChannel.Listener? = nil,
         withdrawalLock: TimeInterval = 24 * 3600, twoFactorResetWait: TimeInterval = 48 * 3600, timerInterval: Duration = .seconds(5),
-        customerPasswordPolicy: CustomerPasswordPolicy = CustomerPasswordPolicy()
+        customerPasswordPolicy: CustomerPasswordPolicy = CustomerPasswordPolicy(), connections: HTTPConnectionLimits = HTTPConnectionLimits()
     ) {
         self.host = host
         self.port = port
@@ -59,6 +61,7 @@ public struct AppConfiguration: Sendable {
         self.twoFactorResetWait = twoFactorResetWait
         self.timerInterval = timerInterval
         self.customerPasswordPolicy = customerPasswordPolicy
+        self.connections = connections
     }
 
     var usesHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }

@@ -31,10 +31,13 @@ public func buildApplication(
     let (router, timers) = try await buildRouter(
         configuration: configuration, store: store, hub: hub, presence: presence, metrics: metrics, catalog: catalog, email: email,
         blobs: blobs, logger: logger)
+    var limits = configuration.connections
+    if configuration.trustForwardedFor { limits.maxConnectionsPerAddress = nil }
+    let gate = ConnectionGate(limits: .init(maxTotal: limits.maxConnections, maxPerAddress: limits.maxConnectionsPerAddress))
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
+        server: .guardedHTTP1WebSocket(webSocketRouter: router, gate: gate, limits: limits),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu", backlog: 1024),
         services: email.services(listener: configuration.smtpListener, onListening: onSMTPListening) + timers,
         logger: logger)
 }
@@ -56,6 +59,7 @@ func buildRouter(
         apiTokenLifetime: configuration.apiTokenLifetime)
     let resources = try await ConsoleResources.load()
     let limits = BodyLimits(json: configuration.maxJSONBodyBytes)
+    let background = BackgroundWork(logger: logger)
 
     let router = Router(context: KefuRequestContext.self)
     router.add(middleware: ClientAddressMiddleware(trustForwardedFor: configuration.trustForwardedFor))
@@ -94,7 +98,7 @@ func buildRouter(
     customerPasswords.commonPasswords = try CommonPasswords.load()
     let accounts = AccountService(
         store: store, hasher: hasher, policy: customerPasswords, mailer: email.replies,
-        throttler: LoginThrottler(), dummyHash: dummyHash,
+        throttler: LoginThrottler(), background: background, dummyHash: dummyHash,
         settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
         twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: { Date() }),
         now: { Date() })
@@ -168,5 +172,5 @@ func buildRouter(
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
     ).addRoutes(to: signedIn)
-    return (router, [TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)])
+    return (router, [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)])
 }

@@ -1,36 +1,79 @@
 import Foundation
 import KefuCore
 
-/// Remembers recent credential failures per key ("account:…", "address:…") and answers when
-/// the next attempt may be made, by `ThrottlePolicy`. In memory: one instance per process,
-/// which is right for one Kefu; several instances will share it through the database later.
-public actor LoginThrottler {
-    private var failures: [String: [Date]] = [:]
+/// One credential check, already counted against its keys before it ran. A check that
+/// succeeds gives it back; a failed one leaves it counted.
+public struct ThrottleTicket: Sendable {
+    let keys: [String]
+    let at: Date
+}
+
+/// The answer to "may this check run now?": a ticket, or how long to wait.
+public enum ThrottleDecision: Sendable {
+    case granted(ThrottleTicket)
+    case wait(seconds: Int)
+}
+
+/// Credential-attempt limits shared by every check of a password, a TOTP code or a recovery
+/// code. Process-local today; several instances will share one through the database, so the
+/// services see only this interface.
+public protocol CredentialThrottle: Sendable {
+    /// Counts an attempt against every key, in one step, unless one of them is over its limit:
+    /// a parallel burst is admitted one by one, never evaluated as a whole.
+    func reserve(_ keys: [(String, ThrottlePolicy)]) async -> ThrottleDecision
+    /// The check succeeded: the attempt no longer counts.
+    func giveBack(_ ticket: ThrottleTicket) async
+    /// Forgets every attempt under `key` (a successful sign-in clears its account).
+    func reset(_ key: String) async
+}
+
+extension CredentialThrottle {
+    /// The ticket for a check that may run, or `too_many_attempts` with the wait.
+    func admit(_ keys: [(String, ThrottlePolicy)]) async throws -> ThrottleTicket {
+        switch await reserve(keys) {
+        case .granted(let ticket): return ticket
+        case .wait(let seconds): throw APIError.tooManyAttempts(retryAfter: seconds)
+        }
+    }
+}
+
+/// Remembers recent credential attempts per key ("account:…", "address:…") and answers when
+/// the next one may be made, by `ThrottlePolicy`. In memory: one instance per process.
+public actor LoginThrottler: CredentialThrottle {
+    private var attempts: [String: [Date]] = [:]
     private let now: @Sendable () -> Date
 
     public init(now: @escaping @Sendable () -> Date = { Date() }) {
         self.now = now
     }
 
-    /// Seconds to wait before another attempt for any of `keys`, or nil when allowed now.
-    public func retryAfter(_ keys: [(String, ThrottlePolicy)]) -> Int? {
+    public func reserve(_ keys: [(String, ThrottlePolicy)]) -> ThrottleDecision {
         let current = now()
-        let waits = keys.compactMap { key, policy -> TimeInterval? in
-            policy.nextAllowedAttempt(failures: failures[key] ?? [], now: current).map { $0.timeIntervalSince(current) }
+        if let wait = retryAfter(keys, at: current) { return .wait(seconds: wait) }
+        for (key, policy) in keys {
+            attempts[key] = policy.prune(attempts[key] ?? [], now: current) + [current]
         }
-        guard let longest = waits.max() else { return nil }
-        return max(1, Int(longest.rounded(.up)))
+        if attempts.count > 100_000 { attempts = attempts.filter { !$0.value.isEmpty } }
+        return .granted(ThrottleTicket(keys: keys.map(\.0), at: current))
     }
 
-    public func recordFailure(_ keys: [(String, ThrottlePolicy)]) {
-        let current = now()
-        for (key, policy) in keys {
-            failures[key] = policy.prune(failures[key] ?? [], now: current) + [current]
+    public func giveBack(_ ticket: ThrottleTicket) {
+        for key in ticket.keys {
+            guard let index = attempts[key]?.lastIndex(of: ticket.at) else { continue }
+            attempts[key]?.remove(at: index)
         }
-        if failures.count > 100_000 { failures = failures.filter { !$0.value.isEmpty } }
     }
 
     public func reset(_ key: String) {
-        failures[key] = nil
+        attempts[key] = nil
+    }
+
+    /// Seconds to wait before another attempt for any of `keys`, or nil when allowed now.
+    private func retryAfter(_ keys: [(String, ThrottlePolicy)], at current: Date) -> Int? {
+        let waits = keys.compactMap { key, policy -> TimeInterval? in
+            policy.nextAllowedAttempt(failures: attempts[key] ?? [], now: current).map { $0.timeIntervalSince(current) }
+        }
+        guard let longest = waits.max() else { return nil }
+        return max(1, Int(longest.rounded(.up)))
     }
 }

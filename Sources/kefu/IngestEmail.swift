@@ -13,9 +13,9 @@ struct IngestEmail: AsyncParsableCommand {
         commandName: "ingest-email",
         abstract: "Store one mail read from standard input (for an MTA's pipe transport).",
         discussion: """
-            Exit status: 0 stored (or already stored: a redelivery is not an error), 75 (EX_TEMPFAIL) the database
-            could not take it now and the MTA should retry, 65 (EX_DATAERR) the input is empty, 69 (EX_UNAVAILABLE)
-            it is larger than KEFU_SMTP_MAX_SIZE.
+            Exit status: 0 stored (or already stored: a redelivery is not an error), 75 (EX_TEMPFAIL) for every
+            failure that is not the mail's fault (settings, the database, the disk) so the MTA retries, 65
+            (EX_DATAERR) the input is empty, 69 (EX_UNAVAILABLE) it is larger than KEFU_SMTP_MAX_SIZE.
 
             """ + Settings.help)
 
@@ -32,7 +32,18 @@ struct IngestEmail: AsyncParsableCommand {
     func run() async throws {
         let settings = Settings()
         let logger = Runtime.logger(settings)
-        let email = try settings.emailSettings()
+        // Anything that is not the mail's fault (settings, the database, the disk) is a
+        // temporary failure: the MTA keeps the mail and retries instead of bouncing it. The
+        // secret key is not read here: an MTA's user must never create or need it.
+        let email: EmailSettings
+        let location: DatabaseLocation
+        do {
+            email = try settings.emailSettings()
+            location = try settings.databaseLocation()
+        } catch {
+            say("ingest-email: cannot start (\(error)); retry later")
+            throw ExitCode(Self.tempFail)
+        }
         let raw = Array(FileHandle.standardInput.readDataToEndOfFile())
         guard !raw.isEmpty else {
             say("ingest-email: no message on standard input")
@@ -42,16 +53,18 @@ struct IngestEmail: AsyncParsableCommand {
             say("ingest-email: message of \(raw.count) bytes exceeds KEFU_SMTP_MAX_SIZE (\(email.maxMessageSize))")
             throw ExitCode(Self.unavailable)
         }
-        let configuration = try settings.appConfiguration()
         let envelope = SMTPEnvelope(
             mailFrom: sender ?? "", recipients: recipient.map { $0.lowercased() }, clientHostname: "localhost", clientAddress: nil,
             usedTLS: false)
+        let dataDirectory = settings.dataDirectory
+        let hasEnvelope = sender != nil || !recipient.isEmpty
         do {
-            let outcome = try await Runtime.withStore(settings, logger: logger) { store in
+            let outcome = try await withDatabase(location, logger: logger) { database in
+                try await Migrator().migrate(database, logger: logger)
                 let channel = EmailChannel(
-                    store: store, blobs: AttachmentBlobStore(dataDirectory: configuration.dataDirectory), hub: EventHub(), settings: email,
-                    logger: logger)
-                return try await channel.ingest.ingest(raw: raw, envelope: sender == nil && recipient.isEmpty ? nil : envelope)
+                    store: SQLStore(database: database), blobs: AttachmentBlobStore(dataDirectory: dataDirectory), hub: EventHub(),
+                    settings: email, logger: logger)
+                return try await channel.ingest.ingest(raw: raw, envelope: hasEnvelope ? envelope : nil)
             }
             if outcome.duplicate {
                 say("ingest-email: already stored (\(outcome.mailId)); nothing to do")

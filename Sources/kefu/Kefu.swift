@@ -15,6 +15,27 @@ struct Kefu: AsyncParsableCommand {
         abstract: "Kefu (客服): self-hosted customer service for crypto wallets and exchanges.",
         discussion: Settings.help,
         subcommands: [Serve.self, Migrate.self, Demo.self, Admin.self, Backup.self, IngestEmail.self])
+
+    /// As ArgumentParser's, except that `ingest-email` never exits with a status an MTA reads
+    /// as "bounce" for a fault that is not the mail's: a wrong pipe command line is the
+    /// operator's to fix, and the mail waits in the queue meanwhile (EX_TEMPFAIL).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let ingesting = CommandLine.arguments.dropFirst().first == IngestEmail.configuration.commandName
+            if ingesting, !(error is ExitCode), exitCode(for: error) != .success {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                exit(withError: ExitCode(IngestEmail.tempFail))
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// What every command shares: settings, logging, and a migrated database for the command's body.

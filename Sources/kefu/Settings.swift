@@ -34,6 +34,13 @@ struct Settings {
           KEFU_PASSWORD_REQUIRE       character kinds customers' passwords need: letter,digit,symbol (default all three; none for none)
           KEFU_PASSWORD_HISTORY       how many earlier passwords may not come back (default 5, 0 to 24)
           KEFU_TRUST_PROXY      true to take the client address from X-Forwarded-For (behind a reverse proxy)
+          KEFU_HTTP_MAX_CONNECTIONS   open HTTP connections at most (default: the descriptor limit less 256, less SMTP's share)
+          KEFU_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open HTTP connections from one client address (default 256; not applied
+                                with KEFU_TRUST_PROXY, where the proxy limits its clients)
+          KEFU_HTTP_IDLE_TIMEOUT      seconds a connection with no request in progress stays open (default 60)
+          KEFU_HTTP_REQUEST_TIMEOUT   seconds a request may stall before it is answered 408 and closed (default 30)
+          KEFU_SMTP_MAX_CONNECTIONS   open SMTP connections at most (default a tenth of the descriptor budget, at most 1000)
+          KEFU_SMTP_MAX_CONNECTIONS_PER_ADDRESS  open SMTP connections from one client address (default 20)
           KEFU_LOG_LEVEL        trace, debug, info (default), notice, warning, error
         """
 
@@ -59,6 +66,12 @@ struct Settings {
     let passwordHistory: Int
     let twoFactorResetWaitHours: Double
     let logLevel: String
+    let httpMaxConnections: Int?
+    let httpMaxConnectionsPerAddress: Int
+    let httpIdleTimeout: Double
+    let httpRequestTimeout: Double
+    let smtpMaxConnections: Int?
+    let smtpMaxConnectionsPerAddress: Int
 
     init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
         databaseURL = reader.string(forKey: "kefu.database.url", default: DatabaseLocation.defaultURL)
@@ -83,30 +96,31 @@ struct Settings {
         withdrawalLockHours = reader.double(forKey: "kefu.withdrawal.lock.hours", default: 24)
         twoFactorResetWaitHours = reader.double(forKey: "kefu.2fa.reset.wait.hours", default: 48)
         logLevel = reader.string(forKey: "kefu.log.level", default: "info")
+        httpMaxConnections = reader.int(forKey: "kefu.http.max.connections")
+        httpMaxConnectionsPerAddress = reader.int(forKey: "kefu.http.max.connections.per.address", default: 256)
+        httpIdleTimeout = reader.double(forKey: "kefu.http.idle.timeout", default: 60)
+        httpRequestTimeout = reader.double(forKey: "kefu.http.request.timeout", default: 30)
+        smtpMaxConnections = reader.int(forKey: "kefu.smtp.max.connections")
+        smtpMaxConnectionsPerAddress = reader.int(forKey: "kefu.smtp.max.connections.per.address", default: 20)
     }
 
     func databaseLocation() throws -> DatabaseLocation { try DatabaseLocation(url: databaseURL) }
 
     /// The secret key: from KEFU_SECRET_KEY, else from the data directory, else a new random one
-    /// written there (mode 0600) so sealed secrets survive restarts.
+    /// created there (mode 0600, create-exclusive) so sealed secrets survive restarts. A key file
+    /// that is there but unreadable or malformed stops the command: it is never replaced.
     func secretKey() throws -> Data {
         if let secretKeyHex {
-            guard let data = Data(hex: secretKeyHex), data.count == 32 else {
+            guard let data = SecretKeyFile.key(hex: secretKeyHex) else {
                 throw ValidationError("KEFU_SECRET_KEY must be 64 hex characters (32 bytes)")
             }
             return data
         }
-        let file = dataDirectory.appendingPathComponent("secret.key")
-        if let text = try? String(contentsOf: file, encoding: .utf8), let data = Data(hex: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            data.count == 32
-        {
-            return data
+        do {
+            return try SecretKeyFile(dataDirectory: dataDirectory).loadOrCreate()
+        } catch {
+            throw ValidationError(error.description)
         }
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        try key.map { String(format: "%02x", $0) }.joined().write(to: file, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        return key
     }
 
     func emailSettings() throws -> EmailSettings {
@@ -144,9 +158,12 @@ struct Settings {
         case (nil, nil): break
         default: throw ValidationError("set both KEFU_SMTP_TLS_CERT and KEFU_SMTP_TLS_KEY, or neither")
         }
-        guard let listener = EmailChannel.Listener(smtpListen, tls: tls) else {
+        guard var listener = EmailChannel.Listener(smtpListen, tls: tls) else {
             throw ValidationError("KEFU_SMTP_LISTEN must be host:port, e.g. 127.0.0.1:2525")
         }
+        let budget = DescriptorBudget.raised()
+        listener.connectionLimits = .init(
+            maxTotal: smtpMaxConnections ?? budget.defaultSMTP, maxPerAddress: smtpMaxConnectionsPerAddress)
         return listener
     }
 
@@ -158,7 +175,29 @@ struct Settings {
             host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory, secretKey: try secretKey(),
             trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener(),
             withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600,
-            customerPasswordPolicy: try customerPasswordPolicy())
+            customerPasswordPolicy: try customerPasswordPolicy(), connections: try connectionLimits())
+    }
+
+    /// The HTTP caps and timeouts; together with SMTP's cap they must fit the descriptor budget.
+    func connectionLimits() throws -> HTTPConnectionLimits {
+        let budget = DescriptorBudget.raised()
+        let smtp = smtpListen?.isEmpty == false ? (smtpMaxConnections ?? budget.defaultSMTP) : 0
+        let http = httpMaxConnections ?? (budget.forConnections - smtp)
+        guard http >= 1, smtp >= 0, httpMaxConnectionsPerAddress >= 1, smtpMaxConnectionsPerAddress >= 1 else {
+            throw ValidationError("KEFU_HTTP_MAX_CONNECTIONS, KEFU_SMTP_MAX_CONNECTIONS and their _PER_ADDRESS caps must be at least 1")
+        }
+        guard http + smtp <= budget.forConnections else {
+            throw ValidationError(
+                "KEFU_HTTP_MAX_CONNECTIONS (\(http)) and KEFU_SMTP_MAX_CONNECTIONS (\(smtp)) exceed what the descriptor limit "
+                    + "(\(budget.limit), less \(DescriptorBudget.reserve) kept for files and the database) allows: "
+                    + "lower them or raise the limit (ulimit -n, LimitNOFILE=)")
+        }
+        guard httpIdleTimeout > 0, httpRequestTimeout > 0, httpIdleTimeout.isFinite, httpRequestTimeout.isFinite else {
+            throw ValidationError("KEFU_HTTP_IDLE_TIMEOUT and KEFU_HTTP_REQUEST_TIMEOUT must be positive numbers of seconds")
+        }
+        return HTTPConnectionLimits(
+            maxConnections: http, maxConnectionsPerAddress: httpMaxConnectionsPerAddress,
+            idleTimeout: .milliseconds(Int64(httpIdleTimeout * 1000)), requestTimeout: .milliseconds(Int64(httpRequestTimeout * 1000)))
     }
 
     func customerPasswordPolicy() throws -> CustomerPasswordPolicy {
@@ -178,19 +217,4 @@ struct Settings {
 struct ValidationError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-extension Data {
-    init?(hex: String) {
-        guard hex.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        self.init(bytes)
-    }
 }

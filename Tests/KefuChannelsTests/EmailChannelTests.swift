@@ -14,7 +14,7 @@ actor TestRelay: SMTPMailSink {
     var received: [(SMTPEnvelope, [UInt8])] = []
     var answer: SMTPDeliveryResult = .accepted(id: "relay")
 
-    nonisolated func recipientPolicy() async -> @Sendable (String) -> Bool { { _ in true } }
+    nonisolated func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict { { _ in .accepted } }
 
     func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult {
         if case .accepted = answer { received.append((envelope, data)) }

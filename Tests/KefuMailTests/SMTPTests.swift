@@ -78,7 +78,7 @@ actor MailCatcher: SMTPMailSink {
     var received: [(SMTPEnvelope, [UInt8])] = []
     var failNext = false
 
-    nonisolated func recipientPolicy() async -> @Sendable (String) -> Bool { { $0.hasSuffix("@kefu.test") } }
+    nonisolated func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict { { $0.hasSuffix("@kefu.test") ? .accepted : .noSuchMailbox } }
 
     func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult {
         if failNext {

@@ -90,7 +90,7 @@ struct AccountController {
             return JSONResponse(
                 try await service.login(
                     email: body.email, password: body.password, otp: body.otp, userAgent: request.headers[.userAgent],
-                    address: context.peerAddress))
+                    address: context.peerAddress, requestId: context.id))
         }
         group.delete("accounts/sessions/current") { request, _ in
             guard let token = bearer(request) else { throw APIError.unauthenticated }
@@ -103,7 +103,7 @@ struct AccountController {
         }
         group.post("accounts/password-reset") { request, context in
             let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
-            try await service.requestPasswordReset(email: body.email, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            try await service.requestPasswordReset(email: body.email, userAgent: request.headers[.userAgent], address: context.peerAddress, requestId: context.id)
             return JSONResponse(Done(), status: .accepted)
         }
         group.post("accounts/password-reset/confirm") { request, context in

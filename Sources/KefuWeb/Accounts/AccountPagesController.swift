@@ -129,7 +129,7 @@ struct AccountPagesController {
             do {
                 let result = try await service.login(
                     email: form["email"] ?? "", password: form["password"] ?? "", otp: form["otp"], userAgent: request.headers[.userAgent],
-                    address: context.peerAddress)
+                    address: context.peerAddress, requestId: context.id)
                 var response = redirect("/account")
                 response.setCookie(cookie(Self.sessionCookie, result.token, maxAge: Int(service.settings.sessionLifetime)))
                 return response
@@ -175,7 +175,7 @@ struct AccountPagesController {
             let form = try await readForm(request)
             let page = self.page(for: request)
             do {
-                try await service.requestPasswordReset(email: form["email"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
+                try await service.requestPasswordReset(email: form["email"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress, requestId: context.id)
             } catch let error as APIError {
                 return try forgotPage(request, errors: describe(error, page: page), status: error.status)
             }

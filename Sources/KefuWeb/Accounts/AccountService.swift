@@ -36,16 +36,20 @@ struct AccountService: Sendable {
     let hasher: PasswordHasher
     let policy: CustomerPasswordPolicy
     let mailer: EmailReplies
-    let throttler: LoginThrottler
+    let throttler: any CredentialThrottle
+    /// Mail and events that the answer does not wait for.
+    let background: BackgroundWork
     let dummyHash: String
     let settings: Settings
     let twoFactor: AccountTwoFactor
     let now: @Sendable () -> Date
 
+    /// Reset requests per account; per address they follow `ThrottlePolicy.perAddress`, so
+    /// customers behind one carrier NAT or office address do not lock each other out.
     static let resetPolicy = ThrottlePolicy(freeAttempts: 3, window: 15 * 60, baseDelay: 30, maxDelay: 300)
 
-    func keys(_ scope: String, email: String, address: String?) -> [(String, ThrottlePolicy)] {
-        [("customer-\(scope):\(EmailAddress.normalize(email))", .perAccount), ("customer-\(scope)-address:\(address ?? "unknown")", .perAddress)]
+    func keys(_ scope: String, email: String, address: String?, perAccount: ThrottlePolicy = .perAccount) -> [(String, ThrottlePolicy)] {
+        [("customer-\(scope):\(EmailAddress.normalize(email))", perAccount), ("customer-\(scope)-address:\(address ?? "unknown")", .perAddress)]
     }
 
     /// Every rule the password breaks, the history included (its last `historyDepth` hashes).
@@ -121,9 +125,11 @@ struct AccountService: Sendable {
 
     /// Email and password (and the code when 2FA is on). Every failure is the same
     /// `invalid_credentials`: it never says which factor was wrong or whether the email exists.
-    func login(email: String, password: String, otp: String?, userAgent: String?, address: String?) async throws -> LoginResult {
+    /// The attempt is counted before the password and the code are checked, so a parallel
+    /// burst is admitted one by one.
+    func login(email: String, password: String, otp: String?, userAgent: String?, address: String?, requestId: String? = nil) async throws -> LoginResult {
         let keys = keys("login", email: email, address: address)
-        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        let ticket = try await throttler.admit(keys)
         let found = try await store.accountCredentials(email: email)
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
         var secondFactor = true
@@ -131,13 +137,16 @@ struct AccountService: Sendable {
             secondFactor = try await twoFactor.check(account, credentials: credentials, code: otp ?? "", address: address, userAgent: userAgent)
         }
         guard let (account, _) = found, matches, secondFactor else {
-            await throttler.recordFailure(keys)
             if let account = found?.0 {
-                try? await store.appendAccountEvent(
-                    accountId: account.id, AccountEvent(kind: .loginFailed, clientAddress: address, userAgent: userAgent, createdAt: now()))
+                let event = AccountEvent(kind: .loginFailed, clientAddress: address, userAgent: userAgent, createdAt: now())
+                let store = self.store
+                background.submit("account.login_failed_event", requestId: requestId) {
+                    try await store.appendAccountEvent(accountId: account.id, event)
+                }
             }
             throw APIError.invalidCredentials
         }
+        await throttler.giveBack(ticket)
         await throttler.reset(keys[0].0)
         let seen = try await store.seenBefore(accountId: account.id, userAgent: userAgent, clientAddress: address)
         let token = RandomToken.make()
@@ -150,25 +159,25 @@ struct AccountService: Sendable {
         // with a link that ends every session and freezes withdrawals if it was not them.
         if seen.anything && (!seen.device || !seen.address) {
             let service = self
-            Task { try? await service.noticeNewDevice(account, userAgent: userAgent, address: address) }
+            background.submit("account.new_device_notice", requestId: requestId) {
+                try await service.noticeNewDevice(account, userAgent: userAgent, address: address)
+            }
         }
         return LoginResult(token: token, expiresAt: session.expiresAt, account: account)
     }
 
     /// Always the same quick answer. The mail work runs after the answer is decided, so an
     /// existing account does not take measurably longer than an unknown address.
-    func requestPasswordReset(email rawEmail: String, userAgent: String?, address: String?) async throws {
+    func requestPasswordReset(email rawEmail: String, userAgent: String?, address: String?, requestId: String? = nil) async throws {
         let email = EmailAddress.normalize(rawEmail)
         guard EmailAddress.isPlausible(email) else { throw APIError.validation("email", .invalid) }
-        let keys = keys("reset", email: email, address: address).map { ($0.0, Self.resetPolicy) }
-        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
-        // Counted as a "failure" for the limiter: it limits requests, successful or not.
-        await throttler.recordFailure(keys)
+        // Every request counts, successful or not: the ticket is never given back.
+        _ = try await throttler.admit(keys("reset", email: email, address: address, perAccount: Self.resetPolicy))
         let found = try await store.accountCredentials(email: email)?.0
         guard let account = found else { return }
         let service = self
-        Task {
-            try? await service.sendReset(account, userAgent: userAgent, address: address)
+        background.submit("account.password_reset_mail", requestId: requestId) {
+            try await service.sendReset(account, userAgent: userAgent, address: address)
         }
     }
 
@@ -189,12 +198,11 @@ struct AccountService: Sendable {
         else { throw APIError.invalidToken }
         // A mailbox alone never unlocks an account with 2FA: the reset needs a code too.
         if account.totpEnabled {
-            let keys = keys("otp", email: account.email, address: address)
-            if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+            let ticket = try await throttler.admit(keys("otp", email: account.email, address: address))
             guard try await twoFactor.check(account, credentials: credentials, code: otp ?? "", address: address, userAgent: userAgent) else {
-                await throttler.recordFailure(keys)
                 throw APIError.invalidOTP
             }
+            await throttler.giveBack(ticket)
         }
         try await checkPassword(password, email: account.email, history: try await store.passwordHistory(accountId: id, limit: policy.historyDepth))
         let newHash = try await hasher.hash(password)
@@ -254,13 +262,10 @@ struct AccountService: Sendable {
     func requestEmailChange(_ account: Account, newEmail raw: String, password: String, userAgent: String?, address: String?) async throws {
         let email = EmailAddress.normalize(raw)
         guard EmailAddress.isPlausible(email), email != account.email else { throw APIError.validation("email", .invalid) }
-        let keys = keys("login", email: account.email, address: address)
-        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
+        let ticket = try await throttler.admit(keys("login", email: account.email, address: address))
         guard let (_, credentials) = try await store.accountCredentials(id: account.id), try await hasher.verify(password, hash: credentials.passwordHash)
-        else {
-            await throttler.recordFailure(keys)
-            throw APIError.invalidCredentials
-        }
+        else { throw APIError.invalidCredentials }
+        await throttler.giveBack(ticket)
         let (link, key) = try await issueLink(account, purpose: .changeEmail, lifetime: settings.verifyLifetime, path: "/account/email", payload: email)
         try await store.appendAccountEvent(
             accountId: account.id,
@@ -286,17 +291,14 @@ struct AccountService: Sendable {
 
     /// Turning 2FA off needs the password and a current code (or a recovery code).
     func disableTwoFactor(_ account: Account, password: String, code: String, userAgent: String?, address: String?) async throws {
-        let keys = keys("otp", email: account.email, address: address)
-        if let wait = await throttler.retryAfter(keys) { throw APIError.tooManyAttempts(retryAfter: wait) }
         guard account.totpEnabled, let (_, credentials) = try await store.accountCredentials(id: account.id) else {
             throw APIError.conflict("two_factor")
         }
+        let ticket = try await throttler.admit(keys("otp", email: account.email, address: address))
         guard try await hasher.verify(password, hash: credentials.passwordHash),
             try await twoFactor.check(account, credentials: credentials, code: code, address: address, userAgent: userAgent)
-        else {
-            await throttler.recordFailure(keys)
-            throw APIError.invalidCredentials
-        }
+        else { throw APIError.invalidCredentials }
+        await throttler.giveBack(ticket)
         try await twoFactor.disable(account, credentials: credentials, address: address, userAgent: userAgent)
     }
 
