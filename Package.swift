@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "KefuMailTests",
             dependencies: [
-                "KefuMail",
+                "KefuMail", "KefuCore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

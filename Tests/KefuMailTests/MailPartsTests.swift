@@ -103,4 +103,40 @@ import Testing
         #expect(bare.text == "just words, no header")
         #expect(bare.warnings.contains("no readable From address"))
     }
+
+    /// 20,000 parts in one flat multipart (1.5 MB) took 77 s and stored 20,000 attachments:
+    /// the part limit counts flat parts too, and at most 100 attachments are kept per mail.
+    @Test func aFlatMultipartStopsAtThePartLimitAndTheAttachmentCap() {
+        var mail = "From: a@example.com\r\nSubject: many\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
+        mail += "--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        for index in 0..<20_000 {
+            mail += "--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f\(index).bin\r\n\r\n\(index)\r\n"
+        }
+        mail += "--x--\r\n"
+        var parser = MIMEParser()
+        let root = parser.parse(Array(mail.utf8))
+        #expect(root.children.count == MIMEParser.maxParts - 1)
+        #expect(parser.warnings.contains { $0.hasPrefix("more than 500 MIME parts; 19502 more are only in the original") })
+        let parsed = ParsedMail.parse(Array(mail.utf8))
+        #expect(parsed.text == "hello")
+        #expect(parsed.files.count == ParsedMail.maxAttachments)
+        #expect(parsed.files.first?.filename == "f0.bin" && parsed.files.last?.filename == "f99.bin")
+        #expect(parsed.warnings.contains { $0.contains("more attachments than the 100 kept") })
+    }
+
+    @Test func thePartLimitCountsNestedAndFlatPartsAlike() {
+        // 30 nested multiparts of 20 parts each: 600+ parts, no more than 500 read.
+        var mail = "Content-Type: multipart/mixed; boundary=outer\r\n\r\n"
+        for group in 0..<30 {
+            mail += "--outer\r\nContent-Type: multipart/mixed; boundary=g\(group)\r\n\r\n"
+            for part in 0..<20 { mail += "--g\(group)\r\nContent-Type: text/plain\r\n\r\n\(group).\(part)\r\n" }
+            mail += "--g\(group)--\r\n"
+        }
+        mail += "--outer--\r\n"
+        var parser = MIMEParser()
+        let root = parser.parse(Array(mail.utf8))
+        func count(_ entity: MIMEEntity) -> Int { 1 + entity.children.map(count).reduce(0, +) }
+        #expect(count(root) <= MIMEParser.maxParts)
+        #expect(count(root) >= MIMEParser.maxParts - 21)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -17,6 +18,15 @@ import Testing
 
     func codes(_ actions: [SMTPSession.Action]) -> [Int] {
         actions.compactMap { if case .reply(let code, _) = $0 { code } else { nil } }
+    }
+
+    @Test func aRecipientThatCannotBeCheckedNowIsDeferredNotRefused() {
+        var smtp = SMTPSession(configuration: .init(hostname: "mx.kefu.test", recipientVerdict: { _ in .tryLater }), clientAddress: nil)
+        _ = smtp.receive(Array("EHLO client.example".utf8))
+        _ = smtp.receive(Array("MAIL FROM:<li@example.cn>".utf8))
+        let reply = smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))
+        guard case .reply(451, let text) = reply.first else { Issue.record("\(reply)"); return }
+        #expect(text.hasPrefix("4.3.0"))
     }
 
     @Test func aTransactionInOrderWithUnstuffingAndUnknownRecipientsRefused() {
@@ -94,11 +104,14 @@ actor MailCatcher: SMTPMailSink {
 
 @Suite(.serialized) struct SMTPTransportTests {
     /// Runs an SMTP server on a free loopback port for the body.
-    func withServer(tls: NIOSSLContext? = nil, maxSize: Int = 1 << 20, _ body: @Sendable (Int, MailCatcher) async throws -> Void) async throws {
+    func withServer(
+        tls: NIOSSLContext? = nil, maxSize: Int = 1 << 20, limits: ConnectionAdmission<ConnectionGate.Evict>.Limits = .init(maxTotal: 500, maxPerAddress: 20),
+        _ body: @Sendable (Int, MailCatcher) async throws -> Void
+    ) async throws {
         let catcher = MailCatcher()
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = SMTPServer(
-            configuration: .init(host: "127.0.0.1", port: 0, hostname: "mx.kefu.test", maxMessageSize: maxSize, tls: tls), sink: catcher,
+            configuration: .init(host: "127.0.0.1", port: 0, hostname: "mx.kefu.test", maxMessageSize: maxSize, tls: tls, connectionLimits: limits), sink: catcher,
             logger: Logger(label: "smtp.test"), onListening: { portContinuation.yield($0.port ?? 0) })
         let group = ServiceGroup(services: [server], logger: Logger(label: "smtp.test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -133,6 +146,44 @@ actor MailCatcher: SMTPMailSink {
                 guard case SMTPSendError.temporary(let text) = error else { Issue.record("\(error)"); return }
                 #expect(text.hasPrefix("451"))
             }
+        }
+    }
+
+    /// Reads what the server says first on a new connection.
+    static func greeting(port: Int) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
+            channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        return try await channel.executeThenClose { inbound, _ in
+            var iterator = inbound.makeAsyncIterator()
+            return try await iterator.next().map { String(buffer: $0) } ?? ""
+        }
+    }
+
+    /// A flood of silent connections at the cap: each newcomer is greeted, the one silent
+    /// longest is told 421 and closed; the listener never stops answering.
+    @Test func aFloodOfSilentConnectionsNeverKeepsASenderOut() async throws {
+        try await withServer(limits: .init(maxTotal: 8, maxPerAddress: 5)) { port, catcher in
+            var silent: [NIOAsyncChannel<ByteBuffer, ByteBuffer>] = []
+            for _ in 0..<30 {
+                silent.append(
+                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+                        channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                    })
+            }
+            // A sender still gets its greeting and delivers.
+            #expect(try await Self.greeting(port: port).hasPrefix("220 "))
+            let client = SMTPClient(relay: SMTPRelay(host: "127.0.0.1", port: port), hostname: "kefu.test")
+            #expect(try await client.send(from: "a@example.com", to: ["li@kefu.test"], message: Array("Subject: x\r\n\r\nhi\r\n".utf8)).hasPrefix("250 "))
+            // The first silent ones were evicted with a 421.
+            let first = try await silent[0].executeThenClose { inbound, _ in
+                var text = ""
+                for try await buffer in inbound { text += String(buffer: buffer) }
+                return text
+            }
+            #expect(first.hasPrefix("220 "))
+            #expect(first.contains("421 4.7.0"))
+            for channel in silent.dropFirst() { try? await channel.channel.close() }
         }
     }
 

@@ -1,0 +1,136 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KefuCore
+import KefuTestSupport
+import KefuWeb
+import Testing
+
+/// Parallel bursts of guesses meet the documented limits (docs/security.md): each attempt is
+/// counted before its slow check, so a burst is admitted one by one, never evaluated whole.
+/// "Evaluated" = answered with the check's own refusal (401); the rest wait (429).
+@Suite struct ParallelGuessTests {
+    static let password = "Parallel-pass-2026!"
+
+    /// Sends `count` requests at once and tallies the answers by status.
+    func burst(_ count: Int, _ send: @escaping @Sendable (Int) async throws -> TestResponse) async throws -> [HTTPResponse.Status: Int] {
+        try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+            for index in 0..<count { group.addTask { try await send(index).status } }
+            return try await group.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+        }
+    }
+
+    func from(_ address: String) -> HTTPFields { [HTTPField.Name("X-Forwarded-For")!: address] }
+
+    @Test func fiftyParallelWrongTOTPCodesForOneCustomerEvaluateAtMostFive() async throws {
+        try await TestApp.run(trustProxy: true) { client, app in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"burst@example.cn","password":"\#(Self.password)"}"#)
+            let session = try #require(
+                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"burst@example.cn","password":"\#(Self.password)"}"#)
+                    .object["token"] as? String)
+            let setup = try await client.json(.post, "/api/v1/accounts/me/2fa/setup", token: session)
+            let secret = try TOTPTestSupport.secret(fromURI: try #require(setup.object["otpauthUri"] as? String))
+            let code = TOTPService().code(secret: secret, step: TOTPService.step(at: Date()))
+            #expect(try await client.json(.post, "/api/v1/accounts/me/2fa/confirm", token: session, body: #"{"code":"\#(code)"}"#).status == .ok)
+
+            // The right password, wrong codes, each from its own address: only the account limit applies.
+            let tally = try await burst(50) { index in
+                try await client.json(
+                    .post, "/api/v1/accounts/sessions",
+                    body: #"{"email":"burst@example.cn","password":"\#(Self.password)","otp":"\#(String(format: "%06d", index))"}"#,
+                    headers: from("198.51.100.\(index + 1)"))
+            }
+            #expect((tally[.unauthorized] ?? 0) <= ThrottlePolicy.perAccount.freeAttempts)
+            #expect((tally[.unauthorized] ?? 0) >= 1)
+            #expect(tally[.tooManyRequests] == 50 - (tally[.unauthorized] ?? 0))
+            // And the failed attempts the security history shows match what was evaluated.
+            let account = try #require(try await app.store.accountCredentials(email: "burst@example.cn")?.0)
+            try await waitFor { try await app.store.accountEvents(accountId: account.id, limit: 100).filter { $0.kind == .loginFailed }.count == tally[.unauthorized] }
+        }
+    }
+
+    @Test func fiftyParallelWrongAgentPasswordsEvaluateAtMostFive() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            let tally = try await burst(50) { index in
+                try await client.json(
+                    .post, "/api/v1/auth/login", body: #"{"email":"\#(TestApp.agentEmail)","password":"wrong guess \#(index)"}"#,
+                    headers: from("203.0.113.\(index + 1)"))
+            }
+            #expect((1...ThrottlePolicy.perAccount.freeAttempts).contains(tally[.unauthorized] ?? 0))
+            #expect(tally[.tooManyRequests] == 50 - (tally[.unauthorized] ?? 0))
+        }
+    }
+
+    @Test func fiftyParallelWrongAgentCodesEvaluateAtMostFive() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            let token = try await client.login(TestApp.agentEmail, TestApp.agentPassword)
+            let setup = try await client.json(.post, "/api/v1/me/2fa/setup", token: token)
+            let secret = try TOTPTestSupport.secret(fromURI: try #require(setup.object["otpauthUri"] as? String))
+            let code = TOTPService().code(secret: secret, step: TOTPService.step(at: Date()))
+            #expect(try await client.json(.post, "/api/v1/me/2fa/confirm", token: token, body: #"{"code":"\#(code)"}"#).status == .ok)
+            let tally = try await burst(50) { index in
+                try await client.json(
+                    .post, "/api/v1/auth/login",
+                    body: #"{"email":"\#(TestApp.agentEmail)","password":"\#(TestApp.agentPassword)","otp":"\#(String(format: "%06d", index))"}"#,
+                    headers: from("192.0.2.\(index + 1)"))
+            }
+            #expect((1...ThrottlePolicy.perAccount.freeAttempts).contains(tally[.unauthorized] ?? 0))
+            #expect(tally[.tooManyRequests] == 50 - (tally[.unauthorized] ?? 0))
+        }
+    }
+
+    @Test func oneAddressSprayingAHundredAccountsInParallelEvaluatesAtMostTwenty() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            let tally = try await burst(100) { index in
+                try await client.json(
+                    .post, "/api/v1/accounts/sessions", body: #"{"email":"spray\#(index)@example.cn","password":"Guess-\#(index)-pass!"}"#,
+                    headers: from("192.0.2.200"))
+            }
+            #expect((1...ThrottlePolicy.perAddress.freeAttempts).contains(tally[.unauthorized] ?? 0))
+            #expect(tally[.tooManyRequests] == 100 - (tally[.unauthorized] ?? 0))
+        }
+    }
+
+    @Test func aRightAnswerGivesItsAttemptBack() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"owner@example.cn","password":"\#(Self.password)"}"#)
+            // Twenty right sign-ins from one address never use up the address's free attempts.
+            for _ in 0..<25 {
+                let ok = try await client.json(
+                    .post, "/api/v1/accounts/sessions", body: #"{"email":"owner@example.cn","password":"\#(Self.password)"}"#,
+                    headers: from("192.0.2.77"))
+                #expect(ok.status == .ok)
+            }
+            let wrong = try await client.json(
+                .post, "/api/v1/accounts/sessions", body: #"{"email":"other@example.cn","password":"\#(Self.password)"}"#,
+                headers: from("192.0.2.77"))
+            #expect(wrong.status == .unauthorized)
+        }
+    }
+
+    func waitFor(_ condition: @escaping @Sendable () async throws -> Bool) async throws {
+        for _ in 0..<100 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await condition())
+    }
+}
+
+/// The limiter itself: a reservation is atomic, a given-back attempt no longer counts.
+@Suite struct LoginThrottlerTests {
+    @Test func reservationsCountBeforeTheCheckAndGiveBackOnSuccess() async throws {
+        let clock = TestClock()
+        let throttler = LoginThrottler(now: { clock.now })
+        let keys: [(String, ThrottlePolicy)] = [("account:a", .perAccount)]
+        var tickets: [ThrottleTicket] = []
+        for _ in 0..<5 {
+            guard case .granted(let ticket) = await throttler.reserve(keys) else { Issue.record("refused early"); return }
+            tickets.append(ticket)
+        }
+        guard case .wait(let seconds) = await throttler.reserve(keys) else { Issue.record("sixth admitted"); return }
+        #expect(seconds == 2)
+        await throttler.giveBack(tickets[0])
+        guard case .granted = await throttler.reserve(keys) else { Issue.record("a given-back attempt still counted"); return }
+    }
+}
