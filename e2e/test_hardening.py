@@ -172,6 +172,31 @@ def test_chat_sockets_outlive_the_idle_timeout_and_a_full_address_is_refused_wit
         server.stop()
 
 
+def test_a_reader_that_never_reads_is_dropped_after_the_request_timeout():
+    """A slow-read attack: ask for a large answer and never read it. Busy connections have no
+    idle deadline and are never evicted, so without a write deadline each such request would
+    hold its slot forever."""
+    server = start_limited(KefuServer(), 4096, KEFU_HTTP_REQUEST_TIMEOUT=2)
+    try:
+        server.cli("demo")
+        token = server.api_login("admin@kefu.example", "kefu-demo-admin")
+        size = 10 << 20
+        uploaded = requests.post(server.url + "/api/v1/attachments?filename=big.pdf", data=b"%PDF-1.4\n" + os.urandom(size - 9),
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/pdf"}, timeout=60)
+        assert uploaded.status_code == 201, uploaded.text
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(f"GET /api/v1/attachments/{uploaded.json()['id']} HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {token}\r\n\r\n".encode())
+        time.sleep(8)
+        received = read_all(sock, 30)
+        assert received is not None, "the server kept writing"
+        assert len(received) < size, "the whole answer was delivered: the connection was never dropped"
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def nobody_data_dir(tmp_path):
     """A data directory anyone can enter, with a secret key only root can read."""

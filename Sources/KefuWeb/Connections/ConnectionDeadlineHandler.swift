@@ -27,6 +27,9 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     private var timerDeadline: NIODeadline?
     private var context: ChannelHandlerContext?
     private var reportedWaiting = true
+    /// Set while the peer does not read what is written to it (a slow-read attack holds a busy
+    /// connection forever otherwise: busy connections have no deadline and are never evicted).
+    private var stallTimer: Scheduled<Void>?
 
     init(admission: Admission, idleTimeout: TimeAmount, requestTimeout: TimeAmount) {
         self.admission = admission
@@ -41,7 +44,24 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        stallTimer?.cancel()
+        stallTimer = nil
         self.context = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stallTimer?.cancel()
+            stallTimer = nil
+        } else if stallTimer == nil, clock.state != .closed {
+            stallTimer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: clock.requestTimeout) { [self] in
+                stallTimer = nil
+                guard let context = self.context, clock.state != .closed else { return }
+                clock.closed()
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -67,6 +87,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         clock.closed()
         timer?.cancel()
         timer = nil
+        stallTimer?.cancel()
+        stallTimer = nil
         if case .admitted(let gate, let id) = admission { gate.release(id) }
         context.fireChannelInactive()
     }
