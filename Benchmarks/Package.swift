@@ -23,6 +23,8 @@ let package = Package(
                 .product(name: "KefuStore", package: "Kefu"),
                 .product(name: "KefuWeb", package: "Kefu"),
                 .product(name: "KefuMail", package: "Kefu"),
+                .product(name: "KefuChannels", package: "Kefu"),
+                .product(name: "KefuRealtime", package: "Kefu"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

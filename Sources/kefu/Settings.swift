@@ -181,6 +181,11 @@ struct Settings {
     /// The HTTP caps and timeouts; together with SMTP's cap they must fit the descriptor budget.
     func connectionLimits() throws -> HTTPConnectionLimits {
         let budget = DescriptorBudget.raised()
+        guard budget.forConnections >= 16 else {
+            throw ValidationError(
+                "the descriptor limit (\(budget.limit)) is too low: Kefu keeps \(DescriptorBudget.reserve) for files and the database "
+                    + "and needs more for connections; raise it (ulimit -n, LimitNOFILE=)")
+        }
         let smtp = smtpListen?.isEmpty == false ? (smtpMaxConnections ?? budget.defaultSMTP) : 0
         let http = httpMaxConnections ?? (budget.forConnections - smtp)
         guard http >= 1, smtp >= 0, httpMaxConnectionsPerAddress >= 1, smtpMaxConnectionsPerAddress >= 1 else {

@@ -3,8 +3,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KefuChannels
 import KefuCore
 import KefuMail
+import KefuRealtime
 import KefuStore
 import KefuWeb
 import Logging
@@ -15,6 +17,8 @@ import SQLiteNIO
 // quote ratios that survive a noisy shared machine:
 //   store:  message append / conversation page   vs  a raw SQLite INSERT / SELECT on one connection
 //   http:   POST a message through Kefu's router vs  a bare Hummingbird route
+//   mail:   parse / receive a mail               vs  a UTF-8 decode of the bytes / a raw SQLite INSERT
+//   risk:   one limit decision                   vs  a raw SQLite (or PostgreSQL) INSERT
 
 let logger: Logger = {
     var logger = Logger(label: "kefu.bench")
@@ -22,10 +26,15 @@ let logger: Logger = {
     return logger
 }()
 
-func temporaryDatabasePath(_ name: String) -> String {
+/// A fresh directory under the system's temporary directory; teardowns remove it.
+func temporaryDirectory() -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-bench-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.appendingPathComponent("\(name).sqlite").path
+    return directory
+}
+
+func temporaryDatabasePath(_ name: String) -> String {
+    temporaryDirectory().appendingPathComponent("\(name).sqlite").path
 }
 
 /// A migrated SQLite store with one conversation holding `messages` messages.
@@ -33,9 +42,11 @@ struct SeededStore {
     let store: SQLStore
     let database: SQLiteStoreDatabase
     let conversation: Conversation
+    let directory: URL
 
     static func make(messages: Int) async throws -> SeededStore {
-        let database = try await SQLiteStoreDatabase.open(path: temporaryDatabasePath("store"), logger: logger)
+        let directory = temporaryDirectory()
+        let database = try await SQLiteStoreDatabase.open(path: directory.appendingPathComponent("store.sqlite").path, logger: logger)
         try await Migrator().migrate(database, logger: logger)
         let store = SQLStore(database: database)
         let inbox = try await store.createInbox(name: "Bench", kind: .webchat, audit: nil)
@@ -45,16 +56,122 @@ struct SeededStore {
             _ = try await store.appendMessage(
                 conversationId: conversation.id, NewMessage(direction: .incoming, author: .contact(contact.id), text: "history \(index)"))
         }
-        return SeededStore(store: store, database: database, conversation: conversation)
+        return SeededStore(store: store, database: database, conversation: conversation, directory: directory)
+    }
+
+    /// Closes the database and removes its files (a seeded risk store is a few hundred MB).
+    func close() async throws {
+        try await database.close()
+        try? FileManager.default.removeItem(at: directory)
     }
 }
 
-/// The id of the benchmark's seeded account number `index % 10,000` (a valid UUID, as routes require).
-func benchAccount(_ index: Int) -> String { String(format: "00000000-0000-4000-8000-%012d", index % 10_000) }
+/// Why a benchmark stopped instead of measuring something other than what it says.
+struct BenchmarkSetupError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A mail from the mail tests' fixtures. A missing or empty file stops the benchmark: an empty
+/// corpus parses in no time and would print a figure that measures nothing.
+func mailFixture(_ name: String) throws -> [UInt8] {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../../Tests/KefuMailTests/Fixtures/\(name)").standardized
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+        throw BenchmarkSetupError(description: "mail fixture \(url.path) is missing: the mail benchmarks read Kefu's test fixtures from this checkout")
+    }
+    guard !data.isEmpty else { throw BenchmarkSetupError(description: "mail fixture \(url.path) is empty") }
+    return [UInt8](data)
+}
+
+/// The seeded accounts, as the seeding SQL and the decisions both name them.
+enum SeededAccounts {
+    static let count = 10_000
+    /// A valid UUID, as routes require: the prefix, then the number in 12 digits.
+    static let prefix = "00000000-0000-4000-8000-"
+
+    static func id(_ number: Int) -> String {
+        precondition((0..<count).contains(number), "account \(number) is not seeded")
+        return prefix + String(format: "%012d", number)
+    }
+}
+
+/// Hands out seeded accounts so that consecutive decisions hit different ones, as a wallet's
+/// traffic does: a stride coprime with 10,000 visits every account once per 10,000 decisions,
+/// each a different part of the index from the one before. (`scaledIterations` restarts at 0
+/// in every run, so its index alone would put every decision on account 0.)
+final class AccountRotation: @unchecked Sendable {
+    static let stride = 7_919  // prime, so coprime with 10,000 = 2^4 · 5^4: a full cycle
+    /// Prefixes this process's idempotency keys, so a reused PostgreSQL database's earlier runs
+    /// are not counted as this run's decisions.
+    let run = "bench-\(UUID().uuidString.lowercased())-"
+    private var position = 0
+    private(set) var issued = 0
+
+    /// The next decision's account and a fresh idempotency key.
+    func next() -> (account: AccountID, idempotencyKey: String) {
+        defer {
+            position = (position + Self.stride) % SeededAccounts.count
+            issued += 1
+        }
+        return (AccountID(rawValue: SeededAccounts.id(position)), run + String(issued))
+    }
+
+    /// Fails the benchmark unless this run's decisions landed on as many accounts as were
+    /// handed out (up to all of them).
+    func verifySpread(on database: any KefuStore.Database) async throws {
+        let pattern = run + "%"
+        let distinct = try await database.read { sql in
+            try await sql.raw("SELECT COUNT(DISTINCT account_id) AS n FROM authorizations WHERE idempotency_key LIKE \(bind: pattern)").first()?
+                .decode(column: "n", as: Int.self) ?? 0
+        }
+        guard distinct == min(issued, SeededAccounts.count) else {
+            throw BenchmarkSetupError(description: "\(issued) decisions landed on \(distinct) accounts, not spread over the seeded ones")
+        }
+    }
+}
 
 /// State a benchmark's setup hook prepares once and its closure reads on every run.
 final class Prepared<Value>: @unchecked Sendable {
     var value: Value?
+}
+
+/// A counter that goes on across a benchmark's runs (`scaledIterations` restarts at 0 in each).
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    func next() -> Int {
+        defer { value += 1 }
+        return value
+    }
+}
+
+/// A fixture mail that can be sent again from any address with any Message-ID.
+struct SenderTemplate: Sendable {
+    /// The From line up to its address's "<", the rest of it from ">", the other header lines
+    /// with the body.
+    let fromHead: [UInt8]
+    let fromTail: [UInt8]
+    let rest: [UInt8]
+
+    init(_ raw: [UInt8]) throws {
+        // Latin-1 maps each byte to one character and back, so 8-bit headers and bodies survive.
+        let text = String(raw.map { Character(Unicode.Scalar($0)) })
+        func bytes(_ part: some StringProtocol) -> [UInt8] { part.unicodeScalars.map { UInt8($0.value) } }
+        guard let end = text.range(of: "\r\n\r\n") else { throw BenchmarkSetupError(description: "fixture mail has no CRLF header end") }
+        var lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
+        guard let fromIndex = lines.firstIndex(where: { $0.lowercased().hasPrefix("from:") }),
+            let open = lines[fromIndex].lastIndex(of: "<"), let close = lines[fromIndex].lastIndex(of: ">"), open < close
+        else { throw BenchmarkSetupError(description: "fixture mail has no one-line From: … <address> header") }
+        let from = lines[fromIndex]
+        fromHead = bytes(from[...open])
+        fromTail = bytes(from[close...]) + bytes("\r\n")
+        lines.remove(at: fromIndex)
+        lines.removeAll { $0.lowercased().hasPrefix("message-id:") }
+        rest = bytes(lines.joined(separator: "\r\n")) + bytes(text[end.lowerBound...])
+    }
+
+    func bytes(from address: String, messageId: String) -> [UInt8] {
+        fromHead + Array(address.utf8) + fromTail + Array("Message-ID: <\(messageId)>\r\n".utf8) + rest
+    }
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -97,7 +214,7 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         appendStore.value = try await SeededStore.make(messages: 0)
     } teardown: {
-        try await appendStore.value?.database.close()
+        try await appendStore.value?.close()
     }
 
     let rawReader = Prepared<SQLiteConnection>()
@@ -128,63 +245,81 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         readStore.value = try await SeededStore.make(messages: 1000)
     } teardown: {
-        try await readStore.value?.database.close()
+        try await readStore.value?.close()
     }
 
     // MARK: mail
 
     // A realistic mix: Foxmail GBK, Outlook QP with an attachment, Apple Mail nested multipart,
-    // an HTML-only mail, Big5 — each run parses all five.
-    let corpus: [[UInt8]] = ["foxmail-gbk.eml", "outlook-gb2312-qp.eml", "apple-mail-utf8.eml", "html-only.eml", "big5.eml"].map {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Tests/KefuMailTests/Fixtures/\($0)")
-        return [UInt8]((try? Data(contentsOf: url)) ?? Data())
-    }
+    // an HTML-only mail, Big5 — each run parses all five. Read in setup, which stops the
+    // benchmark with the path when a fixture is missing or empty.
+    let corpusNames = ["foxmail-gbk.eml", "outlook-gb2312-qp.eml", "apple-mail-utf8.eml", "html-only.eml", "big5.eml"]
+    let corpus = Prepared<[[UInt8]]>()
+    let loadCorpus: @Sendable () async throws -> Void = { corpus.value = try corpusNames.map(mailFixture) }
     Benchmark("baseline: UTF-8 decode of the same mails") { benchmark in
         for _ in benchmark.scaledIterations {
-            for mail in corpus { blackHole(String(decoding: mail, as: UTF8.self)) }
+            for mail in corpus.value! { blackHole(String(decoding: mail, as: UTF8.self)) }
         }
+    } setup: {
+        try await loadCorpus()
     }
     Benchmark("mail: parse 5 mails (MIME, charsets, HTML)") { benchmark in
         for _ in benchmark.scaledIterations {
-            for mail in corpus { blackHole(ParsedMail.parse(mail)) }
+            for mail in corpus.value! { blackHole(ParsedMail.parse(mail)) }
         }
+    } setup: {
+        try await loadCorpus()
     }
 
-    let ingestStore = Prepared<(SeededStore, InboxID)>()
-    Benchmark("mail: parse + store one mail (ingestMail, SQLite)") { benchmark in
-        let (seeded, inbox) = ingestStore.value!
+    // One mail from a new customer, taken the way the SMTP listener and `kefu ingest-email`
+    // take it (EmailIngest): the raw bytes and the attachment into the blob store, parse, one
+    // transaction (a new contact, the threading lookups, a new conversation, the message, its
+    // attachment), then the acknowledgement composed and queued. Every run is a new sender with
+    // a new Message-ID, so every run stores a new conversation for a new contact.
+    let ingestState = Prepared<(seeded: SeededStore, ingest: EmailIngest, mail: SenderTemplate)>()
+    let senders = Counter()
+    Benchmark("mail: receive one mail from a new sender (EmailIngest, SQLite)") { benchmark in
+        let state = ingestState.value!
         for _ in benchmark.scaledIterations {
-            let parsed = ParsedMail.parse(corpus[1])
-            let mail = InboundMail(
-                messageId: UUID().uuidString + "@bench", threadIds: parsed.threadIds, fromAddress: parsed.from?.normalized,
-                fromName: parsed.from?.name, subject: parsed.subject, text: parsed.text, rawSha256: String(repeating: "a", count: 64),
-                size: Int64(corpus[1].count))
-            blackHole(try await seeded.store.ingestMail(mail, inboxId: inbox, reopenWindow: 86400))
+            let number = senders.next()
+            let address = "customer\(number)@outlook.com"
+            let outcome = try await state.ingest.ingest(
+                raw: state.mail.bytes(from: address, messageId: "bench.\(number).\(UUID().uuidString)@outlook.com"),
+                envelope: SMTPEnvelope(
+                    mailFrom: address, recipients: ["support@kefu.example"], clientHostname: "bench.example", clientAddress: "127.0.0.1",
+                    usedTLS: false))
+            precondition(
+                outcome.newConversation && outcome.contact?.email == address && outcome.appended?.message.attachmentIds.count == 1,
+                "the mail did not become a new conversation of a new contact with its attachment")
         }
     } setup: {
         let seeded = try await SeededStore.make(messages: 0)
-        let inbox = try await seeded.store.createInbox(name: "Mail", kind: .email, audit: nil)
-        ingestStore.value = (seeded, inbox.id)
+        let settings = EmailSettings(supportAddress: "support@kefu.example")
+        let channel = EmailChannel(
+            store: seeded.store, blobs: AttachmentBlobStore(dataDirectory: seeded.directory), hub: EventHub(), settings: settings, logger: logger)
+        try await channel.ingest.prepareInbox()
+        ingestState.value = (seeded, channel.ingest, try SenderTemplate(try mailFixture("outlook-gb2312-qp.eml")))
     } teardown: {
-        try await ingestStore.value?.0.database.close()
+        try await ingestState.value?.seeded.close()
     }
 
     // MARK: limits and risk
 
-    // One decision: lock the account, sum its windows over its history, decide, record.
-    // The store holds 1,000,000 past authorizations: 100 for each of 10,000 accounts over 30 days.
     /// A store with 10,000 tier-2 accounts and `perAccount` past authorizations each, spread
-    /// over the last 30 days (a third of them withdrawals).
+    /// over the last 30 days (a third of them withdrawals). Checked before it is measured: every
+    /// account the decisions rotate through exists and carries its history.
     func riskSeeded(perAccount: Int) async throws -> SeededStore {
         let seeded = try await SeededStore.make(messages: 0)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let total = 10_000 * perAccount
+        let accounts = SeededAccounts.count
+        let total = accounts * perAccount
+        let spacing = Int64(2_592_000_000 / max(perAccount, 1))
         try await seeded.database.write { sql in
             try await sql.raw(
                 """
-                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: accounts - 1))
                 INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
-                SELECT printf('00000000-0000-4000-8000-%012d', i), 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
+                SELECT \(bind: SeededAccounts.prefix) || printf('%012d', i), 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
                 """
             ).run()
             guard total > 0 else { return }
@@ -193,36 +328,58 @@ let benchmarks: @Sendable () -> Void = {
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: total - 1))
                 INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
                     status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
-                SELECT 'seed-' || i, printf('00000000-0000-4000-8000-%012d', i % 10000), 'seed-' || i, 'h', CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
+                SELECT 'seed-' || i, \(bind: SeededAccounts.prefix) || printf('%012d', i % \(bind: accounts)), 'seed-' || i, 'h',
+                    CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
                     'USDT', '10', 10000000, 'approved', 'within_limits', 'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
-                    \(bind: now) - (i / 10000) * \(bind: Int64(2_592_000_000 / max(perAccount, 1))) - (i % 10000),
-                    \(bind: now) - (i / 10000) * \(bind: Int64(2_592_000_000 / max(perAccount, 1))) - (i % 10000)
+                    \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts)),
+                    \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts))
                 FROM n
                 """
             ).run()
+        }
+        let (seededAccounts, withHistory) = try await seeded.database.read { sql in
+            let row = try await sql.raw(
+                """
+                SELECT (SELECT COUNT(*) FROM accounts WHERE id BETWEEN \(bind: SeededAccounts.id(0)) AND \(bind: SeededAccounts.id(accounts - 1))) AS a,
+                    (SELECT COUNT(DISTINCT account_id) FROM authorizations) AS h
+                """
+            ).first()
+            return (try row?.decode(column: "a", as: Int.self) ?? 0, try row?.decode(column: "h", as: Int.self) ?? 0)
+        }
+        guard seededAccounts == accounts, withHistory == (perAccount > 0 ? accounts : 0) else {
+            throw BenchmarkSetupError(description: "seeded \(seededAccounts) accounts, \(withHistory) with history; expected \(accounts)")
         }
         return seeded
     }
     let riskPolicy = RiskPolicy.standard
     // One decision: lock the account, sum its windows, decide, record; against an empty history
-    // and against 1,000,000 past authorizations (100 for each of 10,000 accounts).
+    // and against 1,000,000 past authorizations (100 for each of 10,000 accounts). Consecutive
+    // decisions go to different accounts (AccountRotation).
     for (name, perAccount) in [("risk: authorize (no past authorizations, SQLite)", 0), ("risk: authorize (1M past authorizations, SQLite)", 100)] {
         let riskStore = Prepared<SeededStore>()
+        let rotation = AccountRotation()
         Benchmark(name, configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxIterations: 20_000)) { benchmark in
             let store = riskStore.value!.store
             let now = Date()
-            for index in benchmark.scaledIterations {
+            for _ in benchmark.scaledIterations {
+                let (account, key) = rotation.next()
                 let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
                 let (authorization, _) = try await store.authorize(
-                    accountId: AccountID(rawValue: benchAccount(index)),
-                    NewAuthorization(idempotencyKey: UUID().uuidString, requestHash: "h", request: request, asset: "USDT", amount: "1"), now: now,
-                    decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
+                    accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
+                    now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
                 precondition(authorization.status == .approved)
             }
         } setup: {
             riskStore.value = try await riskSeeded(perAccount: perAccount)
         } teardown: {
-            try await riskStore.value?.database.close()
+            guard let seeded = riskStore.value else { return }
+            do {
+                try await rotation.verifySpread(on: seeded.database)
+            } catch {
+                try await seeded.close()
+                throw error
+            }
+            try await seeded.close()
         }
     }
 
@@ -247,51 +404,57 @@ let benchmarks: @Sendable () -> Void = {
                 benchmark.stopMeasurement()
             }
         }
+        let postgresRotation = AccountRotation()
         Benchmark("risk: authorize (1M past authorizations, PostgreSQL)", configuration: perRequest) { benchmark in
             nonisolated(unsafe) let benchmark = benchmark
             try await withDatabase(.postgres(url: url), logger: logger) { database in
                 try await Migrator().migrate(database, logger: logger)
                 let store = SQLStore(database: database)
+                let accounts = SeededAccounts.count
                 try await database.write { sql in
                     guard try await sql.raw("SELECT id FROM authorizations LIMIT 1").first() == nil else { return }
                     let now = Int64(Date().timeIntervalSince1970 * 1000)
                     try await sql.raw(
                         """
                         INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
-                        SELECT '00000000-0000-4000-8000-' || lpad(i::text, 12, '0'), 'holder' || i || '@example.cn', 'h', 2, false, \(bind: now), \(bind: now)
-                        FROM generate_series(0, 9999) AS i
+                        SELECT \(bind: SeededAccounts.prefix) || lpad(i::text, 12, '0'), 'holder' || i || '@example.cn', 'h', 2, false, \(bind: now), \(bind: now)
+                        FROM generate_series(0, \(bind: accounts - 1)) AS i
                         """
                     ).run()
                     try await sql.raw(
                         """
                         INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
                             status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
-                        SELECT 'seed-' || i, '00000000-0000-4000-8000-' || lpad((i % 10000)::text, 12, '0'), 'seed-' || i, 'h',
+                        SELECT 'seed-' || i, \(bind: SeededAccounts.prefix) || lpad((i % \(bind: accounts))::text, 12, '0'), 'seed-' || i, 'h',
                             CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END, 'USDT', '10', 10000000, 'approved', 'within_limits',
                             'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
-                            \(bind: now) - (i / 10000) * 25920000 - (i % 10000), \(bind: now) - (i / 10000) * 25920000 - (i % 10000)
-                        FROM generate_series(0::bigint, 999999) AS i
+                            \(bind: now) - (i / \(bind: accounts)) * 25920000 - (i % \(bind: accounts)),
+                            \(bind: now) - (i / \(bind: accounts)) * 25920000 - (i % \(bind: accounts))
+                        FROM generate_series(0::bigint, \(bind: Int64(accounts) * 100 - 1)) AS i
                         """
                     ).run()
                     try await sql.raw("ANALYZE authorizations").run()
                 }
                 let now = Date()
                 benchmark.startMeasurement()
-                for index in benchmark.scaledIterations {
+                for _ in benchmark.scaledIterations {
+                    let (account, key) = postgresRotation.next()
                     let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
                     let (authorization, _) = try await store.authorize(
-                        accountId: AccountID(rawValue: benchAccount(index)),
-                        NewAuthorization(idempotencyKey: UUID().uuidString, requestHash: "h", request: request, asset: "USDT", amount: "1"),
+                        accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
                         now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
                     precondition(authorization.status == .approved)
                 }
                 benchmark.stopMeasurement()
+                try await postgresRotation.verifySpread(on: database)
             }
         }
     }
 
-    // The same decision through HTTP: service token, JSON in and out, the explanation.
+    // The same decision through HTTP: service token, JSON in and out, the explanation; the
+    // requests rotate over the accounts like the store's decisions.
     let riskHTTP = Prepared<(SeededStore, String)>()
+    let httpRotation = AccountRotation()
     Benchmark("http: POST /api/v1/accounts/{id}/authorizations (1M past)", configuration: perRequest) { benchmark in
         let (seeded, token) = riskHTTP.value!
         let configuration = AppConfiguration(
@@ -301,10 +464,11 @@ let benchmarks: @Sendable () -> Void = {
         try await app.test(.router) { client in
             let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token)"]
             benchmark.startMeasurement()
-            for index in benchmark.scaledIterations {
+            for _ in benchmark.scaledIterations {
+                let (account, key) = httpRotation.next()
                 let response = try await client.execute(
-                    uri: "/api/v1/accounts/\(benchAccount(index))/authorizations", method: .post, headers: headers,
-                    body: ByteBuffer(string: #"{"kind":"transfer","asset":"USDT","amount":"1","valueUsd":"1","idempotencyKey":"\#(UUID().uuidString)"}"#))
+                    uri: "/api/v1/accounts/\(account.rawValue)/authorizations", method: .post, headers: headers,
+                    body: ByteBuffer(string: #"{"kind":"transfer","asset":"USDT","amount":"1","valueUsd":"1","idempotencyKey":"\#(key)"}"#))
                 precondition(response.status == .created)
             }
             benchmark.stopMeasurement()
@@ -314,7 +478,14 @@ let benchmarks: @Sendable () -> Void = {
         let (_, token) = try await ServiceTokens.issue(name: "bench", scope: "risk", store: seeded.store)
         riskHTTP.value = (seeded, token)
     } teardown: {
-        try await riskHTTP.value?.0.database.close()
+        guard let (seeded, _) = riskHTTP.value else { return }
+        do {
+            try await httpRotation.verifySpread(on: seeded.database)
+        } catch {
+            try await seeded.close()
+            throw error
+        }
+        try await seeded.close()
     }
 
     // MARK: accounts
@@ -381,7 +552,7 @@ let benchmarks: @Sendable () -> Void = {
             email: "bench@kefu.example", name: "Bench", role: .admin, password: "a long test passphrase", audit: nil)
         httpStore.value = seeded
     } teardown: {
-        try await httpStore.value?.database.close()
+        try await httpStore.value?.close()
     }
 }
 
