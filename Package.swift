@@ -134,6 +134,7 @@ let package = Package(
             name: "KefuChannelsTests",
             dependencies: [
                 "KefuChannels", "KefuMail", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -6,6 +6,7 @@ import KefuRealtime
 import KefuStore
 import KefuTestSupport
 import Logging
+import SQLKit
 import ServiceLifecycle
 import Testing
 
@@ -56,6 +57,23 @@ actor TestRelay: SMTPMailSink {
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
+        }
+    }
+
+    /// When the database cannot say which addresses are Kefu's, a recipient is deferred (451,
+    /// the sender retries), never refused (550 would bounce the customer's mail).
+    @Test(arguments: TestBackend.available)
+    func recipientsAreDeferredWhileTheDatabaseCannotAnswer(_ backend: TestBackend) async throws {
+        try await withChannel(backend) { store, channel, _, _ in
+            let policy = await channel.ingest.recipientPolicy()
+            #expect(policy("support@kefu.test") == .accepted)
+            #expect(policy("someone@elsewhere.example") == .noSuchMailbox)
+            try await store.database.write { try await $0.raw("ALTER TABLE inboxes RENAME TO inboxes_away").run() }
+            let failing = await channel.ingest.recipientPolicy()
+            #expect(failing("support@kefu.test") == .tryLater)
+            #expect(failing("someone@elsewhere.example") == .tryLater)
+            try await store.database.write { try await $0.raw("ALTER TABLE inboxes_away RENAME TO inboxes").run() }
+            #expect(await channel.ingest.recipientPolicy()("support@kefu.test") == .accepted)
         }
     }
 
