@@ -39,14 +39,7 @@ import Testing
 
     @Test func fiftyParallelWrongTOTPCodesForOneCustomerEvaluateAtMostFive() async throws {
         try await TestApp.run(trustProxy: true) { client, app in
-            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"burst@example.cn","password":"\#(Self.password)"}"#)
-            let session = try #require(
-                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"burst@example.cn","password":"\#(Self.password)"}"#)
-                    .object["token"] as? String)
-            let setup = try await client.json(.post, "/api/v1/accounts/me/2fa/setup", token: session)
-            let secret = try TOTPTestSupport.secret(fromURI: try #require(setup.object["otpauthUri"] as? String))
-            let code = TOTPService().code(secret: secret, step: TOTPService.step(at: Date()))
-            #expect(try await client.json(.post, "/api/v1/accounts/me/2fa/confirm", token: session, body: #"{"code":"\#(code)"}"#).status == .ok)
+            _ = try await client.customerWithTOTP("burst@example.cn", password: Self.password)
 
             // The right password, wrong codes, each from its own address: only the account limit applies.
             let (tally, lasted) = try await burst(50) { index in

@@ -98,6 +98,22 @@ extension TestClientProtocol {
     }
 }
 
+extension TestClientProtocol {
+    /// Registers a wallet customer, signs them in and turns TOTP on: their session and secret.
+    func customerWithTOTP(_ email: String, password: String, locale: String = "en") async throws -> (session: String, secret: String) {
+        _ = try await json(.post, "/api/v1/accounts", body: #"{"email":"\#(email)","password":"\#(password)","locale":"\#(locale)"}"#)
+        guard let session = try await json(.post, "/api/v1/accounts/sessions", body: #"{"email":"\#(email)","password":"\#(password)"}"#)
+            .object["token"] as? String
+        else { throw TestFailure("sign-in failed") }
+        let setup = try await json(.post, "/api/v1/accounts/me/2fa/setup", token: session)
+        let secret = try TOTPTestSupport.secret(fromURI: setup.object["otpauthUri"] as? String ?? "")
+        let code = TOTPService().code(secret: secret, step: TOTPService.step(at: Date()))
+        let confirmed = try await json(.post, "/api/v1/accounts/me/2fa/confirm", token: session, body: #"{"code":"\#(code)"}"#)
+        guard confirmed.status == .ok else { throw TestFailure("2FA not confirmed: \(confirmed.status)") }
+        return (session, secret)
+    }
+}
+
 extension TestResponse {
     var object: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]

@@ -15,14 +15,7 @@ import Testing
 
     /// A customer with 2FA on, their conversation, and a supervisor besides the test app's agents.
     func customerWithTwoFactor(_ client: any TestClientProtocol, _ app: TestApp) async throws -> (account: Account, session: String, conversation: ConversationID) {
-        _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"sun@example.cn","password":"\#(Self.password)","locale":"zh-CN"}"#)
-        let session = try #require(
-            try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"sun@example.cn","password":"\#(Self.password)"}"#)
-                .object["token"] as? String)
-        let setup = try await client.json(.post, "/api/v1/accounts/me/2fa/setup", token: session)
-        let secret = try TOTPTestSupport.secret(fromURI: try #require(setup.object["otpauthUri"] as? String))
-        let code = TOTPService().code(secret: secret, step: TOTPService.step(at: Date()))
-        #expect(try await client.json(.post, "/api/v1/accounts/me/2fa/confirm", token: session, body: #"{"code":"\#(code)"}"#).status == .ok)
+        let (session, _) = try await client.customerWithTOTP("sun@example.cn", password: Self.password, locale: "zh-CN")
         let account = try #require(try await app.store.accountCredentials(email: "sun@example.cn")?.0)
         let inbox = try await app.store.createInbox(name: "Web", kind: .webchat, audit: nil)
         let conversation = try await app.store.createConversation(inboxId: inbox.id, contactId: try #require(account.contactId), subject: "手机丢了")
