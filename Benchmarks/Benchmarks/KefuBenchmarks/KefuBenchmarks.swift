@@ -289,7 +289,7 @@ let benchmarks: @Sendable () -> Void = {
                     mailFrom: address, recipients: ["support@kefu.example"], clientHostname: "bench.example", clientAddress: "127.0.0.1",
                     usedTLS: false))
             precondition(
-                outcome.newConversation && outcome.contact?.email == address && outcome.appended?.message.attachmentIds.count == 1,
+                outcome.newConversation && outcome.contact?.email == address && outcome.appended?.message.attachments.count == 1,
                 "the mail did not become a new conversation of a new contact with its attachment")
         }
     } setup: {
