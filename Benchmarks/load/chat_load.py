@@ -20,7 +20,7 @@ import uuid
 
 import websockets
 
-from common import Kefu, percentile
+from common import Kefu, LoadError, percentile
 
 
 def http(method, url, body=None, token=None):
@@ -37,7 +37,7 @@ def rss_kib(pid):
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
-    return 0
+    raise LoadError(f"/proc/{pid}/status has no VmRSS line: the server's memory cannot be measured")
 
 
 async def healthz_baseline(port, count):
@@ -52,6 +52,9 @@ async def healthz_baseline(port, count):
         length = int([h for h in headers.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1])
         await reader.readexactly(length)
         samples.append(time.perf_counter() - start)
+        status_line = headers.split(b"\r\n", 1)[0]
+        if not status_line.startswith(b"HTTP/1.1 200"):
+            raise LoadError(f"the baseline GET /healthz answered {status_line!r}")
     writer.close()
     return samples
 
@@ -61,14 +64,11 @@ async def run(args):
         port = kefu.port
         server = kefu.process
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except Exception:
-                await asyncio.sleep(0.1)
+        kefu.wait_until(lambda: urllib.request.urlopen(base + "/healthz", timeout=1).close(), "GET /healthz")
         token = http("POST", base + "/api/v1/auth/login", {"email": "admin@kefu.example", "password": "kefu-demo-admin"})["token"]
-        inbox = next(i for i in http("GET", base + "/api/v1/inboxes", token=token)["items"] if i["kind"] == "webchat")
+        inbox = next((i for i in http("GET", base + "/api/v1/inboxes", token=token)["items"] if i["kind"] == "webchat"), None)
+        if inbox is None:
+            raise LoadError("the demo data has no webchat inbox")
         await asyncio.sleep(0.5)
         baseline = await healthz_baseline(port, args.baseline)
 
@@ -76,16 +76,25 @@ async def run(args):
         received = {}
         expected = args.visitors * args.messages
         done = asyncio.Event()
+        feed_errors = []
 
         async def agent_feed(record):
-            async with websockets.connect(f"ws://127.0.0.1:{port}/api/v1/agent/ws",
-                                          additional_headers={"Authorization": f"Bearer {token}"}, max_queue=None) as ws:
-                async for raw in ws:
-                    frame = json.loads(raw)
-                    if record and frame.get("type") == "message" and frame.get("clientMsgId") in sent:
-                        received.setdefault(frame["clientMsgId"], time.perf_counter())
-                        if len(received) >= expected:
-                            done.set()
+            # A feed that ends or fails stops the run: the recording one is where latency is read.
+            try:
+                async with websockets.connect(f"ws://127.0.0.1:{port}/api/v1/agent/ws",
+                                              additional_headers={"Authorization": f"Bearer {token}"}, max_queue=None) as ws:
+                    async for raw in ws:
+                        frame = json.loads(raw)
+                        if record and frame.get("type") == "message" and frame.get("clientMsgId") in sent:
+                            received.setdefault(frame["clientMsgId"], time.perf_counter())
+                            if len(received) >= expected:
+                                done.set()
+                feed_errors.append("an agent feed was closed by the server")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - reported below
+                feed_errors.append(repr(error))
+            done.set()
 
         agents = [asyncio.create_task(agent_feed(index == 0)) for index in range(args.agents)]
         await asyncio.sleep(0.5)
@@ -113,8 +122,14 @@ async def run(args):
 
         start = time.perf_counter()
         await asyncio.gather(*(visitor(ws, n) for n, ws in enumerate(sockets)))
-        await asyncio.wait_for(done.wait(), timeout=120)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=120)
+        except asyncio.TimeoutError:
+            raise LoadError(f"the agent feed received {len(received)} of {expected} messages within 120 s") from None
         elapsed = time.perf_counter() - start
+        if feed_errors:
+            raise LoadError(f"an agent feed failed: {feed_errors[0]}")
+        kefu.check_alive()
         latencies = [received[c] - sent[c] for c in received]
         for ws in sockets:
             await ws.close()
