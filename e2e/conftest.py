@@ -4,12 +4,14 @@ The binary comes from KEFU_BIN (default .build/debug/kefu, built by scripts/test
 gets its own data directory and loopback port. PostgreSQL runs when KEFU_TEST_POSTGRES_URL is set.
 """
 import os
+import re
 import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -159,9 +161,25 @@ def type_into(driver, selector, text):
     return wait_until(driver, attempt)
 
 
-def console_errors(driver):
-    """Everything the page logged at error level (script errors, failed loads, CSP violations)."""
-    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+FAILED_RESPONSE = re.compile(r"^(?P<url>\S+) - Failed to load resource: the server responded with a status of (?P<status>\d{3})\b")
+
+
+def console_errors(driver, expected=()):
+    """Everything the browser logged at error level since the last call: script errors, CSP
+    violations, and every failed load (page, script, style, image, fetch; 4xx and 5xx alike)
+    except the responses the test expects. `expected` lists them as (status, path) pairs, e.g.
+    [(401, "/console/login")]: only that status for exactly that path (query ignored) is let through.
+    Returns the messages, so a failed `== []` shows them whole."""
+    allowed = {(status, path) for status, path in expected}
+    errors = []
+    for entry in driver.get_log("browser"):
+        if entry["level"] != "SEVERE":
+            continue
+        failed = FAILED_RESPONSE.match(entry["message"])
+        if failed and (int(failed["status"]), urlsplit(failed["url"]).path) in allowed:
+            continue
+        errors.append(entry["message"])
+    return errors
 
 
 def unique_email(prefix="agent"):
