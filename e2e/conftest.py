@@ -1,7 +1,9 @@
 """Fixtures that run the real `kefu` binary and a real Chromium for the end-to-end suite.
 
 The binary comes from KEFU_BIN (default .build/debug/kefu, built by scripts/test). Each server
-gets its own data directory and loopback port. PostgreSQL runs when KEFU_TEST_POSTGRES_URL is set.
+gets its own data directory, loopback port and database: a fresh SQLite file, or a fresh database
+on the PostgreSQL server KEFU_TEST_POSTGRES_URL names. Tests marked `each_database` run once per
+backend (the PostgreSQL run is skipped when KEFU_TEST_POSTGRES_URL is not set).
 """
 import os
 import re
@@ -11,7 +13,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -24,6 +26,37 @@ ARTIFACTS = ROOT / "e2e" / "artifacts"
 
 DEMO_ADMIN = ("admin@kefu.example", "kefu-demo-admin")
 DEMO_AGENT = ("agent@kefu.example", "kefu-demo-agent")
+POSTGRES_URL = os.environ.get("KEFU_TEST_POSTGRES_URL")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "each_database: run once on SQLite and once on PostgreSQL (the `backend` parameter)")
+
+
+def pytest_generate_tests(metafunc):
+    # Every server a marked test makes (fresh_server, demo_server, make_server and the fixtures
+    # built on them) follows the `backend` parameter, so a flow is written once for both.
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("each_database"):
+        metafunc.parametrize("backend", [
+            "sqlite",
+            pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_URL, reason="needs KEFU_TEST_POSTGRES_URL")),
+        ], indirect=True)
+
+
+def psql(sql):
+    """Runs one statement as the test PostgreSQL server's owner."""
+    result = subprocess.run(["psql", POSTGRES_URL, "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise AssertionError(f"psql {sql!r} failed: {result.stderr}")
+
+
+def create_postgres_database():
+    """A new, empty database on the test PostgreSQL server: (its URL, its name)."""
+    assert POSTGRES_URL, "KEFU_TEST_POSTGRES_URL is not set"
+    name = "kefu_e2e_" + uuid.uuid4().hex[:16]
+    psql(f"CREATE DATABASE {name}")
+    parts = urlsplit(POSTGRES_URL)
+    return urlunsplit(parts._replace(path="/" + name)), name
 
 
 def free_port():
@@ -33,7 +66,14 @@ def free_port():
 
 
 class KefuServer:
-    def __init__(self, database_url=None):
+    """One `kefu` process with its own data directory and database; `backend` picks a fresh
+    SQLite file ("sqlite") or a fresh PostgreSQL database ("postgres") unless `database_url` is given."""
+
+    def __init__(self, database_url=None, backend="sqlite"):
+        self.backend = backend
+        self.postgres_database = None
+        if database_url is None and backend == "postgres":
+            database_url, self.postgres_database = create_postgres_database()
         self.dir = Path(tempfile.mkdtemp(prefix="kefu-e2e-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -75,6 +115,13 @@ class KefuServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
+    def close(self):
+        """Stops the server for good and drops its PostgreSQL database (the server is shared)."""
+        self.stop()
+        if self.postgres_database:
+            psql(f"DROP DATABASE IF EXISTS {self.postgres_database} WITH (FORCE)")
+            self.postgres_database = None
+
     def api_login(self, email, password, otp=None):
         body = {"email": email, "password": password}
         if otp:
@@ -84,24 +131,55 @@ class KefuServer:
         return response.json()["token"]
 
 
-@pytest.fixture(scope="session")
-def demo_server():
-    """One Kefu on SQLite with demo data, shared by the read-mostly tests."""
-    server = KefuServer()
-    server.start("--demo")
-    yield server
-    server.stop()
+@pytest.fixture
+def backend(request):
+    """The database this test's servers use: "sqlite", or each of both when marked each_database."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture
-def fresh_server():
+def make_server(backend):
+    """Makes servers (not started) on fresh databases of the test's backend; closes them after."""
+    servers = []
+
+    def make(**kwargs):
+        server = KefuServer(backend=backend, **kwargs)
+        servers.append(server)
+        return server
+    yield make
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_servers():
+    """One Kefu with demo data per backend, started when first asked for and shared by the
+    read-mostly tests."""
+    servers = {}
+
+    def get(backend):
+        if backend not in servers:
+            servers[backend] = KefuServer(backend=backend).start("--demo")
+        return servers[backend]
+    yield get
+    for server in servers.values():
+        server.close()
+
+
+@pytest.fixture
+def demo_server(demo_servers, backend):
+    """The shared Kefu with demo data on the test's backend."""
+    return demo_servers(backend)
+
+
+@pytest.fixture
+def fresh_server(make_server):
     """A Kefu with an empty database and one admin created by the CLI."""
-    server = KefuServer()
+    server = make_server()
     server.cli("migrate")
     server.cli("admin", "create", "--email", "ops@kefu.example", "--name", "Ops Admin", stdin="e2e-admin-passphrase\n")
     server.start()
     yield server
-    server.stop()
 
 
 def chromium(language):

@@ -1,13 +1,12 @@
 """The binary from the outside: every command's help, the API's contract, migrations, backups,
 and the same flows on PostgreSQL when a server is available."""
-import os
 import sqlite3
 import subprocess
 
 import pytest
 import requests
 
-from conftest import DEMO_ADMIN, KEFU_BIN, KefuServer, unique_email
+from conftest import DEMO_ADMIN, KEFU_BIN, POSTGRES_URL, KefuServer, unique_email
 
 COMMANDS = [[], ["serve"], ["migrate"], ["demo"], ["admin"], ["admin", "create"], ["admin", "list"], ["admin", "disable"],
             ["admin", "reset-password"], ["admin", "reset-2fa"], ["backup"]]
@@ -98,12 +97,9 @@ def test_a_bad_database_url_is_a_clear_error():
     assert "KEFU_DATABASE_URL" in result.stderr + result.stdout
 
 
-@pytest.mark.skipif(not os.environ.get("KEFU_TEST_POSTGRES_URL"), reason="needs KEFU_TEST_POSTGRES_URL")
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs KEFU_TEST_POSTGRES_URL")
 def test_the_same_flows_on_postgresql():
-    admin_url = os.environ["KEFU_TEST_POSTGRES_URL"]
-    name = "kefu_e2e_" + unique_email("db").split("@")[0].replace("-", "_")
-    subprocess.run(["psql", admin_url, "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    server = KefuServer(database_url=admin_url.rsplit("/", 1)[0] + "/" + name)
+    server = KefuServer(backend="postgres")
     try:
         server.start("--demo")
         token = server.api_login(*DEMO_ADMIN)
@@ -118,7 +114,7 @@ def test_the_same_flows_on_postgresql():
         backup = server.cli("backup", "--to", str(server.dir / "pg.dump"), check=False)
         assert backup.returncode == 2 and "pg_dump" in backup.stdout
     finally:
-        server.stop()
+        server.close()
 
 
 def test_shutdown_is_prompt_with_open_chat_sockets():

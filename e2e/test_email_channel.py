@@ -5,26 +5,28 @@ pipe uses it."""
 import email
 import email.policy
 import smtplib
+import subprocess
 from email.header import Header
 from email.mime.text import MIMEText
-from pathlib import Path
 
 import pytest
 import requests
 from aiosmtpd.controller import Controller
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, ROOT, Capture, KefuServer, click, console_errors, free_port, wait_for, wait_until
+from conftest import ARTIFACTS, KEFU_BIN, ROOT, Capture, click, console_errors, free_port, wait_for, wait_until
 from test_console_login import sign_in, wait_for_path
+
+pytestmark = pytest.mark.each_database
 
 FIXTURES = ROOT / "Tests" / "KefuMailTests" / "Fixtures"
 ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
 
 
 @pytest.fixture
-def mail_server(relay):
+def mail_server(relay, make_server):
     controller, _ = relay
-    server = KefuServer()
+    server = make_server()
     smtp_port = free_port()
     server.env.update({
         "KEFU_SMTP_LISTEN": f"127.0.0.1:{smtp_port}",
@@ -36,7 +38,6 @@ def mail_server(relay):
     server.cli("admin", "create", "--email", ADMIN[0], "--name", "Ops Admin", stdin=ADMIN[1] + "\n")
     server.start()
     yield server
-    server.stop()
 
 
 def test_mail_reply_and_answer_stay_one_conversation(mail_server, relay, browser):
@@ -100,15 +101,13 @@ def test_mail_reply_and_answer_stay_one_conversation(mail_server, relay, browser
     assert console_errors(browser) == []
 
 
-def test_ingest_email_is_an_mta_pipe(relay):
-    server = KefuServer()
+def test_ingest_email_is_an_mta_pipe(make_server, backend):
+    server = make_server()
     server.env.update({"KEFU_SUPPORT_ADDRESS": "support@kefu.example"})
     server.cli("migrate")
     fixture = (FIXTURES / "outlook-gb2312-qp.eml").read_bytes()
 
     def pipe(data, *args):
-        import subprocess
-        from conftest import KEFU_BIN
         return subprocess.run([KEFU_BIN, "ingest-email", *args], env=server.env, input=data, capture_output=True, timeout=60)
 
     first = pipe(fixture, "--sender", "li.wei@outlook.com", "--recipient", "support@kefu.example")
@@ -117,11 +116,18 @@ def test_ingest_email_is_an_mta_pipe(relay):
     again = pipe(fixture)
     assert again.returncode == 0 and b"already stored" in again.stdout
     assert pipe(b"").returncode == 65
-    # A database that cannot be opened now: the MTA must keep the mail and retry.
+    # A database that cannot be reached now (a file where its directory should be; a PostgreSQL
+    # that is down): the MTA must keep the mail and retry, promptly.
     working = server.env
     (server.dir / "not-a-directory").write_text("")
-    server.env = dict(server.env, KEFU_DATABASE_URL=f"sqlite://{server.dir}/not-a-directory/kefu.sqlite")
-    assert pipe(fixture).returncode == 75
+    unreachable = (f"sqlite://{server.dir}/not-a-directory/kefu.sqlite" if backend == "sqlite"
+                   else f"postgres://kefu@127.0.0.1:{free_port()}/kefu")
+    server.env = dict(server.env, KEFU_DATABASE_URL=unreachable)
+    try:
+        status = pipe(fixture).returncode
+    except subprocess.TimeoutExpired:
+        status = "still running after 60 s"
+    assert status == 75
     server.env = working
 
     # What was piped in is there for agents, with its attachment, and the acknowledgement waits
@@ -142,11 +148,10 @@ def test_ingest_email_is_an_mta_pipe(relay):
     mails = requests.get(f"{server.url}/api/v1/conversations/{conversation['id']}/mails", headers=auth, timeout=10).json()["items"]
     original = requests.get(f"{server.url}/api/v1/mails/{mails[0]['id']}/raw", headers=auth, timeout=10)
     assert original.content == fixture
-    server.stop()
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
-def test_replies_go_through_a_relay_that_wants_auth(mechanism):
+def test_replies_go_through_a_relay_that_wants_auth(mechanism, make_server):
     from aiosmtpd.smtp import AuthResult
 
     capture = Capture()
@@ -160,19 +165,16 @@ def test_replies_go_through_a_relay_that_wants_auth(mechanism):
     controller = Controller(capture, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
                             auth_require_tls=False, auth_exclude_mechanism=[other])
     controller.start()
-    server = KefuServer()
+    server = make_server()
     server.env.update({"KEFU_SUPPORT_ADDRESS": "support@kefu.example",
                        "KEFU_SMTP_RELAY": f"smtp://kefu%40relay:p%40ss%3Aword@127.0.0.1:{controller.port}"})
     try:
         server.cli("migrate")
         server.start()
         fixture = (FIXTURES / "gmail-utf8-reply.eml").read_bytes()
-        from conftest import KEFU_BIN
-        import subprocess
         assert subprocess.run([KEFU_BIN, "ingest-email"], env=server.env, input=fixture, capture_output=True, timeout=60).returncode == 0
         wait_for(lambda: capture.messages)
         assert logins == [(mechanism, b"kefu@relay", b"p@ss:word")]
         assert capture.messages[0][1] == ["james.wilson@gmail.com"]
     finally:
-        server.stop()
         controller.stop()

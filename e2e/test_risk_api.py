@@ -5,11 +5,14 @@ import email
 import email.policy
 import subprocess
 
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, KEFU_BIN, KefuServer, click, console_errors, wait_for, wait_until
+from conftest import ARTIFACTS, KEFU_BIN, click, console_errors, wait_for, wait_until
 from test_console_login import sign_in, wait_for_path
+
+pytestmark = pytest.mark.each_database
 
 CUSTOMER = ("liu.yang@example.cn", "钱包密码-Limits-2026!")
 
@@ -44,57 +47,54 @@ def test_the_wallet_backend_asks_with_a_cli_made_token(fresh_server):
                          json={}).json()["code"] == "unauthenticated"
 
 
-def test_a_held_withdrawal_is_released_by_an_agent_and_the_customer_told(relay, browser_zh):
+def test_a_held_withdrawal_is_released_by_an_agent_and_the_customer_told(relay, make_server, browser_zh):
     controller, capture = relay
-    server = KefuServer()
+    server = make_server()
     server.env.update({"KEFU_SMTP_RELAY": f"smtp://127.0.0.1:{controller.port}", "KEFU_SUPPORT_ADDRESS": "support@kefu.example"})
     server.cli("migrate")
     server.cli("admin", "create", "--email", "lan@kefu.example", "--name", "Lan", "--role", "supervisor", stdin="supervisor e2e passphrase\n")
     server.start()
-    try:
-        token = server.cli("admin", "token", "--scope", "risk").stdout.strip()
-        address, password = ("zhao.lei@example.cn", "钱包密码-Holds-2026!")
-        requests.post(server.url + "/api/v1/accounts", json={"email": address, "password": password, "locale": "zh-CN"})
-        account = requests.post(server.url + "/api/v1/accounts/sessions", json={"email": address, "password": password}).json()["account"]["id"]
-        supervisor = {"Authorization": f"Bearer {server.api_login('lan@kefu.example', 'supervisor e2e passphrase')}"}
-        assert requests.patch(f"{server.url}/api/v1/accounts/{account}", headers=supervisor, json={"tier": 2}).status_code == 200
-        held = requests.post(f"{server.url}/api/v1/accounts/{account}/authorizations", headers={"Authorization": f"Bearer {token}"},
-                             json={"kind": "withdrawal", "asset": "BTC", "amount": "0.025", "valueUsd": "1500",
-                                   "destination": "bc1qnewaddress", "idempotencyKey": "wd-7"}).json()
-        assert held["decision"] == "held" and held["code"] == "new_destination", held
-        assert "人工审核" in held["message"]
+    token = server.cli("admin", "token", "--scope", "risk").stdout.strip()
+    address, password = ("zhao.lei@example.cn", "钱包密码-Holds-2026!")
+    requests.post(server.url + "/api/v1/accounts", json={"email": address, "password": password, "locale": "zh-CN"})
+    account = requests.post(server.url + "/api/v1/accounts/sessions", json={"email": address, "password": password}).json()["account"]["id"]
+    supervisor = {"Authorization": f"Bearer {server.api_login('lan@kefu.example', 'supervisor e2e passphrase')}"}
+    assert requests.patch(f"{server.url}/api/v1/accounts/{account}", headers=supervisor, json={"tier": 2}).status_code == 200
+    held = requests.post(f"{server.url}/api/v1/accounts/{account}/authorizations", headers={"Authorization": f"Bearer {token}"},
+                         json={"kind": "withdrawal", "asset": "BTC", "amount": "0.025", "valueUsd": "1500",
+                               "destination": "bc1qnewaddress", "idempotencyKey": "wd-7"}).json()
+    assert held["decision"] == "held" and held["code"] == "new_destination", held
+    assert "人工审核" in held["message"]
 
-        driver = browser_zh
-        sign_in(driver, server, "lan@kefu.example", "supervisor e2e passphrase")
-        wait_for_path(driver, "/console")
-        click(driver, "[data-testid=nav-holds]")
-        card = wait_until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=hold]"))
-        assert address in card.text and "1,500.00 USD" in card.text
-        assert [e.text for e in card.find_elements(By.CSS_SELECTOR, "[data-testid=hold-rule]")] == ["新提现地址"]
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(ARTIFACTS / "holds-page.png"))
-        # A release without a note is refused by the browser and by the server alike.
-        click(driver, "[data-testid=release-hold]")
-        assert driver.find_elements(By.CSS_SELECTOR, "[data-testid=hold]")
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=hold-note]").send_keys("已电话联系客户，确认是本人提现到新地址。")
-        click(driver, "[data-testid=release-hold]")
-        wait_until(driver, lambda d: "已放行" in d.find_element(By.CSS_SELECTOR, "[data-testid=flash]").text)
-        assert driver.find_elements(By.CSS_SELECTOR, "[data-testid=no-holds]")
+    driver = browser_zh
+    sign_in(driver, server, "lan@kefu.example", "supervisor e2e passphrase")
+    wait_for_path(driver, "/console")
+    click(driver, "[data-testid=nav-holds]")
+    card = wait_until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=hold]"))
+    assert address in card.text and "1,500.00 USD" in card.text
+    assert [e.text for e in card.find_elements(By.CSS_SELECTOR, "[data-testid=hold-rule]")] == ["新提现地址"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "holds-page.png"))
+    # A release without a note is refused by the browser and by the server alike.
+    click(driver, "[data-testid=release-hold]")
+    assert driver.find_elements(By.CSS_SELECTOR, "[data-testid=hold]")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=hold-note]").send_keys("已电话联系客户，确认是本人提现到新地址。")
+    click(driver, "[data-testid=release-hold]")
+    wait_until(driver, lambda d: "已放行" in d.find_element(By.CSS_SELECTOR, "[data-testid=flash]").text)
+    assert driver.find_elements(By.CSS_SELECTOR, "[data-testid=no-holds]")
 
-        # The wallet sees the outcome; the customer is told in Chinese, with nothing to click.
-        status = requests.get(f"{server.url}/api/v1/accounts/{account}/authorizations/{held['id']}", headers={"Authorization": f"Bearer {token}"})
-        assert status.json()["status"] == "released"
+    # The wallet sees the outcome; the customer is told in Chinese, with nothing to click.
+    status = requests.get(f"{server.url}/api/v1/accounts/{account}/authorizations/{held['id']}", headers={"Authorization": f"Bearer {token}"})
+    assert status.json()["status"] == "released"
 
-        def told():
-            for _, recipients, raw in list(capture.messages):
-                message = email.message_from_bytes(raw, policy=email.policy.default)
-                if address in recipients and "通过审核" in str(message["subject"]):
-                    return message.get_body(("plain",)).get_content()
-        text = wait_for(told, timeout=30)
-        assert "1,500.00 美元" in text
-        assert console_errors(driver) == []
-    finally:
-        server.stop()
+    def told():
+        for _, recipients, raw in list(capture.messages):
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            if address in recipients and "通过审核" in str(message["subject"]):
+                return message.get_body(("plain",)).get_content()
+    text = wait_for(told, timeout=30)
+    assert "1,500.00 美元" in text
+    assert console_errors(driver) == []
 
 
 def test_an_admin_edits_the_limits_and_an_agent_pastes_them(fresh_server, browser):

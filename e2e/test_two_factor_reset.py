@@ -13,8 +13,10 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
-from conftest import ARTIFACTS, DEMO_ADMIN, KEFU_BIN, KefuServer, click, console_errors, type_into, wait_for, wait_until
+from conftest import ARTIFACTS, DEMO_ADMIN, KEFU_BIN, click, console_errors, type_into, wait_for, wait_until
 from test_console_login import sign_in, wait_for_path
+
+pytestmark = pytest.mark.each_database
 
 AGENT = ("mei@kefu.example", "agent e2e passphrase")
 SUPERVISOR = ("lan@kefu.example", "supervisor e2e passphrase")
@@ -22,9 +24,9 @@ CUSTOMER = ("sun.li@example.cn", "钱包密码-Lost-2026!")
 
 
 @pytest.fixture
-def reset_server(relay):
+def reset_server(relay, make_server):
     controller, _ = relay
-    server = KefuServer()
+    server = make_server()
     server.env.update({"KEFU_SMTP_RELAY": f"smtp://127.0.0.1:{controller.port}", "KEFU_SUPPORT_ADDRESS": "support@kefu.example",
                        "KEFU_PUBLIC_URL": server.url, "KEFU_2FA_RESET_WAIT_HOURS": "0.002"})  # about 7 seconds
     server.cli("migrate")
@@ -32,7 +34,6 @@ def reset_server(relay):
         server.cli("admin", "create", "--email", address, "--name", name, "--role", role, stdin=password + "\n")
     server.start()
     yield server
-    server.stop()
 
 
 def mail_texts(capture, to):

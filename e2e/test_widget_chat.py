@@ -11,6 +11,8 @@ from selenium.webdriver.common.by import By
 from conftest import ARTIFACTS, DEMO_ADMIN, click, console_errors, serve_host_page, wait_until
 from test_console_login import sign_in, wait_for_path
 
+pytestmark = pytest.mark.each_database
+
 
 def widget_page(kefu, inbox):
     """The wallet's page embedding the widget."""

@@ -2,10 +2,13 @@
 strict CSP): the wallet's backend vouches for them with a token from Kefu, the widget shows their
 anti-phishing code, and the chat lands on their account for the agent. Signing out of the wallet
 makes the widget forget them."""
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 
 from conftest import ARTIFACTS, click, serve_host_page, wait_until
+
+pytestmark = pytest.mark.each_database
 
 CUSTOMER = ("zhou.min@example.cn", "钱包密码-Widget-2026!")
 

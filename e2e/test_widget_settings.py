@@ -2,6 +2,7 @@
 visitor's language; an agent's uploaded picture appears next to their reply."""
 import tempfile
 
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -9,6 +10,8 @@ from selenium.webdriver.support.ui import Select
 from conftest import ARTIFACTS, click, console_errors, wait_until
 from test_console_login import sign_in, wait_for_path
 from test_widget_chat import open_widget, tiny_png, widget_page, widget_texts
+
+pytestmark = pytest.mark.each_database
 
 ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
 
