@@ -6,6 +6,7 @@ import subprocess
 import pytest
 import requests
 
+from chat_socket import ChatSocket
 from conftest import DEMO_ADMIN, KEFU_BIN, POSTGRES_URL, KefuServer, unique_email
 
 COMMANDS = [[], ["serve"], ["migrate"], ["demo"], ["admin"], ["admin", "create"], ["admin", "list"], ["admin", "disable"],
@@ -122,21 +123,17 @@ def test_shutdown_is_prompt_with_open_chat_sockets():
     import asyncio
     import time
 
-    import websockets
-
     server = KefuServer()
     server.start("--demo")
     token = server.api_login(*DEMO_ADMIN)
     auth = {"Authorization": f"Bearer {token}"}
     inbox = next(i for i in requests.get(server.url + "/api/v1/inboxes", headers=auth, timeout=10).json()["items"] if i["kind"] == "webchat")
     session = requests.post(server.url + "/api/v1/widget/sessions", json={"inboxId": inbox["id"]}, timeout=10).json()
-    ws_base = server.url.replace("http://", "ws://")
 
     async def hold_sockets_and_stop():
-        async with websockets.connect(f"{ws_base}/api/v1/widget/ws?token={session['sessionToken']}") as visitor, \
-                websockets.connect(f"{ws_base}/api/v1/agent/ws", additional_headers=auth) as agent:
-            await visitor.recv()
-            await agent.recv()
+        async with await ChatSocket.visitor(server, session["sessionToken"]) as visitor, await ChatSocket.agent(server, token) as agent:
+            await visitor.expect("hello")
+            await agent.expect("hello")
             started = time.monotonic()
             server.process.terminate()
             await asyncio.get_running_loop().run_in_executor(None, server.process.wait, 20)
