@@ -3,6 +3,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import KefuCore
 import Logging
+import Metrics
 import NIOCore
 
 /// How many HTTP connections Kefu keeps and how long it waits for them (docs/security.md,
@@ -57,10 +58,13 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
         let admission: ConnectionDeadlineHandler.Admission
         switch gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(EvictConnection()) }) {
-        case .admitted(let id, _):
+        case .admitted(let id, let victim):
             admission = .admitted(gate: gate, id: id)
+            Counter(label: "kefu_http_connections_total", dimensions: [("outcome", "admitted")]).increment()
+            if victim != nil { Counter(label: "kefu_http_connections_total", dimensions: [("outcome", "evicted")]).increment() }
         case .refused(let reason):
             admission = .refused(reason)
+            Counter(label: "kefu_http_connections_total", dimensions: [("outcome", "refused_\(reason.rawValue)")]).increment()
             logger.warning("connection refused", metadata: ["client": "\(address)", "cap": "\(reason.rawValue)"])
         }
         return channel.eventLoop.makeCompletedFuture {
