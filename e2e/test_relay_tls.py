@@ -89,6 +89,7 @@ def test_a_relay_with_a_self_signed_certificate_is_refused(make_server, tls_rela
     # The attempt is over when the outbox records it: not sent, with the reason.
     mail = wait_for(lambda: next((m for m in outbox(server, auth) if m["attempts"] >= 1 and m.get("lastError")), None), timeout=30)
     assert mail["status"] != "sent" and mail["recipients"] == ["james.wilson@gmail.com"]
+    # The reason an operator needs: the certificate (not just "I/O on closed channel").
     assert "certificate" in mail["lastError"].lower(), mail["lastError"]
     assert capture.messages == []
 
