@@ -66,20 +66,21 @@ struct SeededStore {
     }
 }
 
-/// Why a benchmark stopped instead of measuring something other than what it says.
-struct BenchmarkSetupError: Error, CustomStringConvertible {
-    let description: String
+/// Ends the whole run with `reason` when a benchmark would measure something other than what it
+/// says. Not a thrown error: the harness prints a failed setup's error but still exits 0.
+func stopRun(_ reason: String) -> Never {
+    fatalError(reason)
 }
 
-/// A mail from the mail tests' fixtures. A missing or empty file stops the benchmark: an empty
-/// corpus parses in no time and would print a figure that measures nothing.
-func mailFixture(_ name: String) throws -> [UInt8] {
+/// A mail from the mail tests' fixtures. A missing or empty file stops the run: an empty corpus
+/// parses in no time and would print a figure that measures nothing.
+func mailFixture(_ name: String) -> [UInt8] {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../Tests/KefuMailTests/Fixtures/\(name)").standardized
     guard let data = FileManager.default.contents(atPath: url.path) else {
-        throw BenchmarkSetupError(description: "mail fixture \(url.path) is missing: the mail benchmarks read Kefu's test fixtures from this checkout")
+        stopRun("mail fixture \(url.path) is missing: the mail benchmarks read Kefu's test fixtures from this checkout")
     }
-    guard !data.isEmpty else { throw BenchmarkSetupError(description: "mail fixture \(url.path) is empty") }
+    guard !data.isEmpty else { stopRun("mail fixture \(url.path) is empty") }
     return [UInt8](data)
 }
 
@@ -116,8 +117,8 @@ final class AccountRotation: @unchecked Sendable {
         return (AccountID(rawValue: SeededAccounts.id(position)), run + String(issued))
     }
 
-    /// Fails the benchmark unless this run's decisions landed on as many accounts as were
-    /// handed out (up to all of them).
+    /// Stops the run unless this run's decisions landed on as many accounts as were handed out
+    /// (up to all of them).
     func verifySpread(on database: any KefuStore.Database) async throws {
         let pattern = run + "%"
         let distinct = try await database.read { sql in
@@ -125,7 +126,7 @@ final class AccountRotation: @unchecked Sendable {
                 .decode(column: "n", as: Int.self) ?? 0
         }
         guard distinct == min(issued, SeededAccounts.count) else {
-            throw BenchmarkSetupError(description: "\(issued) decisions landed on \(distinct) accounts, not spread over the seeded ones")
+            stopRun("\(issued) decisions landed on \(distinct) accounts, not spread over the seeded ones")
         }
     }
 }
@@ -152,15 +153,15 @@ struct SenderTemplate: Sendable {
     let fromTail: [UInt8]
     let rest: [UInt8]
 
-    init(_ raw: [UInt8]) throws {
+    init(_ raw: [UInt8]) {
         // Latin-1 maps each byte to one character and back, so 8-bit headers and bodies survive.
         let text = String(raw.map { Character(Unicode.Scalar($0)) })
         func bytes(_ part: some StringProtocol) -> [UInt8] { part.unicodeScalars.map { UInt8($0.value) } }
-        guard let end = text.range(of: "\r\n\r\n") else { throw BenchmarkSetupError(description: "fixture mail has no CRLF header end") }
+        guard let end = text.range(of: "\r\n\r\n") else { stopRun("the fixture mail has no CRLF blank line after its headers") }
         var lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
         guard let fromIndex = lines.firstIndex(where: { $0.lowercased().hasPrefix("from:") }),
             let open = lines[fromIndex].lastIndex(of: "<"), let close = lines[fromIndex].lastIndex(of: ">"), open < close
-        else { throw BenchmarkSetupError(description: "fixture mail has no one-line From: … <address> header") }
+        else { stopRun("the fixture mail has no one-line From: … <address> header") }
         let from = lines[fromIndex]
         fromHead = bytes(from[...open])
         fromTail = bytes(from[close...]) + bytes("\r\n")
@@ -251,24 +252,24 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: mail
 
     // A realistic mix: Foxmail GBK, Outlook QP with an attachment, Apple Mail nested multipart,
-    // an HTML-only mail, Big5 — each run parses all five. Read in setup, which stops the
-    // benchmark with the path when a fixture is missing or empty.
+    // an HTML-only mail, Big5 — each run parses all five. Read in setup, which stops the run
+    // with the path when a fixture is missing or empty.
     let corpusNames = ["foxmail-gbk.eml", "outlook-gb2312-qp.eml", "apple-mail-utf8.eml", "html-only.eml", "big5.eml"]
     let corpus = Prepared<[[UInt8]]>()
-    let loadCorpus: @Sendable () async throws -> Void = { corpus.value = try corpusNames.map(mailFixture) }
+    let loadCorpus: @Sendable () -> Void = { corpus.value = corpusNames.map(mailFixture) }
     Benchmark("baseline: UTF-8 decode of the same mails") { benchmark in
         for _ in benchmark.scaledIterations {
             for mail in corpus.value! { blackHole(String(decoding: mail, as: UTF8.self)) }
         }
     } setup: {
-        try await loadCorpus()
+        loadCorpus()
     }
     Benchmark("mail: parse 5 mails (MIME, charsets, HTML)") { benchmark in
         for _ in benchmark.scaledIterations {
             for mail in corpus.value! { blackHole(ParsedMail.parse(mail)) }
         }
     } setup: {
-        try await loadCorpus()
+        loadCorpus()
     }
 
     // One mail from a new customer, taken the way the SMTP listener and `kefu ingest-email`
@@ -298,7 +299,7 @@ let benchmarks: @Sendable () -> Void = {
         let channel = EmailChannel(
             store: seeded.store, blobs: AttachmentBlobStore(dataDirectory: seeded.directory), hub: EventHub(), settings: settings, logger: logger)
         try await channel.ingest.prepareInbox()
-        ingestState.value = (seeded, channel.ingest, try SenderTemplate(try mailFixture("outlook-gb2312-qp.eml")))
+        ingestState.value = (seeded, channel.ingest, SenderTemplate(mailFixture("outlook-gb2312-qp.eml")))
     } teardown: {
         try await ingestState.value?.seeded.close()
     }
@@ -347,7 +348,7 @@ let benchmarks: @Sendable () -> Void = {
             return (try row?.decode(column: "a", as: Int.self) ?? 0, try row?.decode(column: "h", as: Int.self) ?? 0)
         }
         guard seededAccounts == accounts, withHistory == (perAccount > 0 ? accounts : 0) else {
-            throw BenchmarkSetupError(description: "seeded \(seededAccounts) accounts, \(withHistory) with history; expected \(accounts)")
+            stopRun("seeded \(seededAccounts) accounts, \(withHistory) with history; expected \(accounts)")
         }
         return seeded
     }
