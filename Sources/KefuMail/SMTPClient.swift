@@ -1,7 +1,9 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// Where outbound mail goes: `KEFU_SMTP_RELAY`, e.g. `smtp://user:pass@host:587`,
 /// `smtp+starttls://…` (STARTTLS required) or `smtps://…` (TLS from the first byte).
@@ -110,12 +112,17 @@ public struct SMTPClient: Sendable {
         let implicitTLS = relay.security == .tls ? try tlsContext() : nil
         // SNI takes a name, never an address literal.
         let host: String? = relay.host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) ? nil : relay.host
+        let relayName = "\(relay.host):\(relay.port)"
+        let implicitHandshake = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(15))
             .connect(host: relay.host, port: relay.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let implicitTLS {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: implicitTLS, serverHostname: host))
+                        let outcome = TLSHandshakeOutcome(relay: relayName, promise: channel.eventLoop.makePromise())
+                        implicitHandshake.withLockedValue { $0 = outcome.result }
+                        try channel.pipeline.syncOperations.addHandler(outcome)
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPLineDecoder(maxLength: 64 << 10)))
                     return try NIOAsyncChannel<SMTPLine, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -123,6 +130,7 @@ public struct SMTPClient: Sendable {
             }
         return try await channel.executeThenClose { inbound, outbound in
             var lines = inbound.makeAsyncIterator()
+            if let handshake = implicitHandshake.withLockedValue({ $0 }) { try await handshake.get() }
             func read() async throws -> Reply {
                 var collected: [String] = []
                 while true {
@@ -152,11 +160,18 @@ public struct SMTPClient: Sendable {
                 }
                 _ = try await command("STARTTLS", 220...220)
                 let context = try tlsContext()
-                try await StartTLS.switchOver(channel.channel, tls: { try NIOSSLClientHandler(context: context, serverHostname: host) })
+                let outcome = TLSHandshakeOutcome(relay: relayName, promise: channel.channel.eventLoop.makePromise())
+                let handshake = outcome.result
+                try await StartTLS.switchOver(
+                    channel.channel, tls: { try NIOSSLClientHandler(context: context, serverHostname: host) },
+                    then: { try $0.pipeline.syncOperations.addHandler(outcome, position: .after($1)) })
                 // A reply read before the switch was plaintext behind the 220: possibly injected.
                 guard case .tlsStarted = try await lines.next() else {
                     throw SMTPSendError.temporary("\(relay.host) sent plaintext after agreeing to STARTTLS")
                 }
+                // The handshake's own failure (an untrusted certificate…) is the reason to report,
+                // not whatever touches the closed connection next.
+                try await handshake.get()
                 extensions = try await command("EHLO \(hostname)").lines.map { $0.uppercased() }
             }
             if let username = relay.username, let password = relay.password {
@@ -198,5 +213,58 @@ public struct SMTPClient: Sendable {
         if !atLineStart { output += [0x0D, 0x0A] }
         output += Array(".\r\n".utf8)
         return output
+    }
+}
+
+/// Behind a client's TLS handler: settles when the handshake completes or fails, so a failure
+/// is reported as what it is, in words an operator can act on.
+final class TLSHandshakeOutcome: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+
+    let relay: String
+    /// Settles once; kept outside the pipeline, which forgets the handler when the channel closes.
+    let result: EventLoopFuture<Void>
+    private var promise: EventLoopPromise<Void>?
+
+    init(relay: String, promise: EventLoopPromise<Void>) {
+        self.relay = relay
+        self.result = promise.futureResult
+        self.promise = promise
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promise?.fail(SMTPSendError.temporary("connection to \(relay) closed during the TLS handshake"))
+        promise = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            promise?.succeed()
+            promise = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise?.fail(SMTPSendError.temporary(Self.explain(error, relay: relay)))
+        promise = nil
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise?.fail(SMTPSendError.temporary("connection to \(relay) closed during the TLS handshake"))
+        promise = nil
+        context.fireChannelInactive()
+    }
+
+    /// BoringSSL's reason without its source paths: "CERTIFICATE_VERIFY_FAILED" and the like.
+    static func explain(_ error: any Error, relay: String) -> String {
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
+            return "TLS handshake with \(relay) failed: its certificate is not trusted (self-signed, expired or for another name). "
+                + "Give the relay a trusted certificate; only a development relay may be used with ?insecure=1 in KEFU_SMTP_RELAY"
+        }
+        let reason = text.range(of: "OPENSSL_internal:").map { text[$0.upperBound...].prefix { $0 != " " && $0 != ")" && $0 != "," } }
+        return "TLS handshake with \(relay) failed" + (reason.map { ": \($0)" } ?? "")
     }
 }

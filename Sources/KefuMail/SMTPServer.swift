@@ -192,11 +192,15 @@ enum StartTLS {
     /// in the path. Done in two steps, a peer's handshake read in between would be taken for
     /// text (a loaded CI machine caught that on the listener).
     static func switchOver(
-        _ channel: any Channel, first: @escaping @Sendable (any Channel) -> Void = { _ in }, tls: @escaping @Sendable () throws -> any ChannelHandler
+        _ channel: any Channel, first: @escaping @Sendable (any Channel) -> Void = { _ in }, tls: @escaping @Sendable () throws -> any ChannelHandler,
+        then: @escaping @Sendable (any Channel, any ChannelHandler) throws -> Void = { _, _ in }
     ) async throws {
         try await channel.eventLoop.submit {
             first(channel)
-            try channel.pipeline.syncOperations.addHandler(try tls(), position: .first)
+            let handler = try tls()
+            try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+            // Whatever must watch the handshake (the client's outcome) is in place before it starts.
+            try then(channel, handler)
             let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<SMTPLineDecoder>.self)
             decoder.fireChannelRead(NIOAny(SMTPLine.tlsStarted))
             // The async channel hands reads over at read-complete; without it the mark would wait

@@ -22,7 +22,36 @@ public struct PostgresStoreDatabase: Database {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            // The pool retries a server that is down for ever; a command (an MTA's pipe above
+            // all) must hear of it and exit, so the first connection has a deadline.
+            try await database.firstConnection(within: .seconds(10), url: url)
             return try await body(database)
+        }
+    }
+
+    /// The server did not accept a connection at start.
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    func firstConnection(within deadline: Duration, url: String) async throws {
+        let where_ = (try? SQLPostgresConfiguration(url: url)).map { config -> String in
+            let core = config.coreConfiguration
+            return core.host.map { "\($0):\(core.port ?? 5432)/\(core.database ?? "")" } ?? "its socket"
+        } ?? "?"
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in _ = try await connection.query("SELECT 1", logger: logger) }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return false
+            }
+            defer { group.cancelAll() }
+            guard try await group.next() == true else {
+                throw Unavailable(description: "PostgreSQL at \(where_) accepted no connection within \(deadline) (the log says why)")
+            }
         }
     }
 
