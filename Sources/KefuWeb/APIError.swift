@@ -156,6 +156,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         "password_common": ("one of the most common passwords", "属于最常见的密码"),
         "password_contains_email": ("contains your email name", "包含邮箱用户名"),
         "password_reused": ("one of your last passwords", "与最近使用过的密码相同"),
+        "invalid_characters": ("no <, >, control or text-direction characters", "不能包含 <、>、控制字符或文字方向控制符"),
     ]
 
     private static func zhName(_ what: String) -> String {
