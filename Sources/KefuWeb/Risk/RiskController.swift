@@ -185,8 +185,7 @@ struct RiskController {
     }
 
     func addAgentRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
-        group.patch("accounts/{id}") { request, context in
-            try context.require(.supervisor)
+        group.patch("accounts/{id}", role: .supervisor) { request, context in
             let body = try await request.decodeJSON(VerificationBody.self, limit: limits.small)
             var failure = ValidationFailure()
             if let tier = body.tier, !RiskPolicy.tierRange.contains(tier) { failure.add("tier", .notOneOf(RiskPolicy.tierRange.map(String.init))) }
@@ -202,12 +201,10 @@ struct RiskController {
                 audit: context.audit("account.verification_changed", subjectKind: "account", subjectId: account.id.rawValue, detail: detail))
             return JSONResponse(AccountView(updated))
         }
-        group.get("risk/policy") { _, context in
-            try context.require(.supervisor)
+        group.get("risk/policy", role: .supervisor) { _, context in
             return JSONResponse(try await policies.current())
         }
-        group.put("risk/policy") { request, context in
-            try context.require(.admin)
+        group.put("risk/policy", role: .admin) { request, context in
             let policy = try await request.decodeJSON(RiskPolicy.self, limit: limits.small)
             try await policies.save(policy, audit: context.audit("risk.policy_changed", subjectKind: "setting", subjectId: RiskPolicySource.key))
             return JSONResponse(policy)
