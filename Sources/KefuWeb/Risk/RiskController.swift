@@ -93,9 +93,7 @@ struct RiskController {
         let kind = MovementKind(rawValue: body.kind)
         if kind == nil { failure.add("kind", .notOneOf(MovementKind.allCases.map(\.rawValue))) }
         let asset = body.asset.trimmingCharacters(in: .whitespaces)
-        if asset.isEmpty || asset.count > 20 || !asset.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
-            failure.add("asset", .invalid)
-        }
+        if !RiskPolicy.isAssetSymbol(asset) { failure.add("asset", .invalid) }
         if !Self.isAmount(body.amount) { failure.add("amount", .invalid) }
         var value: USD?
         do {
@@ -148,6 +146,8 @@ struct RiskController {
             let new = try Self.validate(body)
             let account = try await account(context)
             let policy = try await policies.current()
+            // Not a decision (nothing is recorded): Kefu was asked about money it has no rules for.
+            guard policy.supports(asset: new.asset) else { throw APIError.assetNotSupported(new.asset) }
             let now = now()
             do {
                 let (authorization, replayed) = try await store.authorize(
