@@ -14,7 +14,8 @@ struct ConsoleBrowser {
 
     mutating func remember(_ response: TestResponse) {
         for field in response.headers where field.name == .setCookie {
-            let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            // "name=" (a cleared cookie) keeps its empty value, which the header then leaves out.
+            let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
             cookies[String(pair[0])] = String(pair[1])
         }
