@@ -25,6 +25,48 @@ import Testing
         #expect(browser.cookies[AccountPagesController.sessionCookie] != nil)
     }
 
+    /// A mail scanner or link preview opening the link changes nothing: the page's button does.
+    @Test func mailedLinksOpenAPageAndOnlyItsButtonActs() async throws {
+        try await TestApp.run { client, app in
+            try await register(client, "ma@example.cn")
+            let verify = try await AccountAPITests().link(client, to: "ma@example.cn", path: "/account/verify")
+            var scanner = ConsoleBrowser(client: client)
+            let verifyPage = try await scanner.get("/account/verify?token=\(verify)", language: "zh-CN")
+            #expect(verifyPage.status == .ok && verifyPage.text.contains("验证邮箱") && verifyPage.text.contains(#"action="/account/verify""#))
+            #expect(verifyPage.text.contains(#"name="token" value="\#(verify)""#))
+            #expect(try await app.store.accountCredentials(email: "ma@example.cn")?.0.emailVerified == false)
+            var owner = ConsoleBrowser(client: client)
+            let page = try await owner.get("/account/verify?token=\(verify)")
+            #expect(page.text.contains("Verify my email"))
+            let csrf = try #require(ConsoleBrowser.csrf(in: page.text))
+            let verified = try await owner.post("/account/verify", ["_csrf": csrf, "token": verify])
+            #expect(verified.status == .ok && verified.text.contains("Your email is verified"))
+            #expect(try await app.store.accountCredentials(email: "ma@example.cn")?.0.emailVerified == true)
+
+            // The email change: the new address's link shows a page; the change waits for its button.
+            let session = try #require(
+                try await client.json(.post, "/api/v1/accounts/sessions", body: #"{"email":"ma@example.cn","password":"\#(Self.password)"}"#)
+                    .object["token"] as? String)
+            let asked = try await client.json(
+                .post, "/api/v1/accounts/me/email", token: session, body: #"{"email":"ma.new@example.cn","password":"\#(Self.password)"}"#)
+            #expect(asked.status == .accepted)
+            let change = try await AccountAPITests().link(client, to: "ma.new@example.cn", path: "/account/email")
+            let preview = try await scanner.get("/account/email?token=\(change)", language: "zh-CN")
+            #expect(preview.status == .ok && preview.text.contains("确认新的登录邮箱") && preview.text.contains(#"action="/account/email""#))
+            #expect(try await scanner.get("/account/email?token=\(change)", language: "en").text.contains("Confirm your new sign-in email"))
+            #expect(try await app.store.accountCredentials(email: "ma@example.cn") != nil)
+            #expect(try await app.store.accountCredentials(email: "ma.new@example.cn") == nil)
+            // The button's POST needs the page's token; with it, the change happens once.
+            let confirmPage = try await owner.get("/account/email?token=\(change)")
+            let confirmCSRF = try #require(ConsoleBrowser.csrf(in: confirmPage.text))
+            #expect(try await owner.post("/account/email", ["_csrf": "forged", "token": change]).status == .forbidden)
+            let changed = try await owner.post("/account/email", ["_csrf": confirmCSRF, "token": change])
+            #expect(changed.status == .ok && changed.text.contains("Your sign-in email is changed"))
+            #expect(try await app.store.accountCredentials(email: "ma.new@example.cn") != nil)
+            #expect(try await owner.post("/account/email", ["_csrf": confirmCSRF, "token": change]).status == .badRequest)
+        }
+    }
+
     /// The account pages' CSRF token belongs to the session: another session's token, the
     /// double-submit cookie and the pre-sign-in token are all refused once signed in.
     @Test func theCSRFTokenIsBoundToTheSession() async throws {

@@ -8,7 +8,7 @@ import KefuStore
 /// verification, forgotten password, and the security page (2FA, devices, anti-phishing code).
 /// Server-rendered forms on the same AccountService as the API; a session cookie, and a CSRF
 /// token bound to the session (a double-submit cookie before there is one, see AccountCSRF);
-/// links from mails never act on GET when acting is harmful.
+/// links from mails open a page whose button acts, never a GET that acts.
 struct AccountPagesController {
     let service: AccountService
     let resets: TwoFactorResets
@@ -171,21 +171,35 @@ struct AccountPagesController {
                 return try registerPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
             }
         }
-        group.get("verify") { request, context in
+        // Mailed links open a page; only its button (a POST) acts. Mail scanners and link
+        // previews follow links by themselves and must not verify or change anything.
+        group.get("verify") { request, _ in
             let page = self.page(for: request)
-            let token = request.uri.queryParameters.get("token") ?? ""
+            return try formPage(
+                request, heading: page.t("account_verify_heading"), intro: page.t("account_verify_intro"), action: "/account/verify", fields: [],
+                submit: page.t("account_verify_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+        }
+        group.post("verify") { request, context in
+            let form = try await readForm(request)
+            let page = self.page(for: request)
             do {
-                try await service.verifyEmail(token: token, userAgent: request.headers[.userAgent], address: context.peerAddress)
+                try await service.verifyEmail(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try loginPage(request, message: page.t("account_email_verified"))
             } catch let error as APIError {
                 return try loginPage(request, errors: describe(error, page: page), status: error.status)
             }
         }
-        group.get("email") { request, context in
+        group.get("email") { request, _ in
+            let page = self.page(for: request)
+            return try formPage(
+                request, heading: page.t("account_email_confirm_heading"), intro: page.t("account_email_confirm_intro"), action: "/account/email",
+                fields: [], submit: page.t("account_email_confirm_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+        }
+        group.post("email") { request, context in
+            let form = try await readForm(request)
             let page = self.page(for: request)
             do {
-                try await service.confirmEmailChange(
-                    token: request.uri.queryParameters.get("token") ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
+                try await service.confirmEmailChange(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try loginPage(request, message: page.t("account_email_changed"))
             } catch let error as APIError {
                 return try loginPage(request, errors: describe(error, page: page), status: error.status)
