@@ -64,6 +64,7 @@ func buildRouter(
     let router = Router(context: KefuRequestContext.self)
     router.add(middleware: ClientAddressMiddleware(trustForwardedFor: configuration.trustForwardedFor))
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: WebSocketRefusalMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
