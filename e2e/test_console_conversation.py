@@ -81,6 +81,6 @@ def test_console_speaks_chinese_to_a_chinese_browser(demo_server, browser_zh):
     sign_in(browser_zh, demo_server, *DEMO_ADMIN)
     wait_for_path(browser_zh, "/console")
     assert browser_zh.find_element(By.TAG_NAME, "h1").text == "会话"
-    browser_zh.find_element(By.CSS_SELECTOR, "a.lang").click()
+    browser_zh.find_element(By.CSS_SELECTOR, "button.lang").click()  # a form: the choice is stored
     wait_until(browser_zh, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Conversations")
     assert console_errors(browser_zh) == []

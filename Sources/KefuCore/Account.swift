@@ -123,12 +123,24 @@ public struct AccountEvent: Sendable, Equatable, Codable {
 public enum AntiPhishingCode {
     public static let maxLength = 20
 
-    /// The code as stored, or nil when it is not acceptable (empty, too long, control characters).
-    public static func normalized(_ raw: String) -> String? {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...maxLength).contains(trimmed.count),
-            !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "<" || $0 == ">" })
-        else { return nil }
-        return trimmed
+    /// The code as the customer means it: surrounding spaces dropped (nothing left means no code).
+    public static func trimmed(_ raw: String) -> String { raw.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// Everything wrong with a trimmed code: 1–20 characters in any script, but not `<` or `>`,
+    /// control characters, line or paragraph separators or bidirectional controls, which would
+    /// make the code read differently in a mail or the chat from what the customer typed.
+    public static func problems(_ code: String) -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        if code.isEmpty { problems.append(.required) }
+        if code.unicodeScalars.contains(where: isRefused) { problems.append(.rule("invalid_characters")) }
+        if code.count > maxLength { problems.append(.tooLong(max: maxLength)) }
+        return problems
+    }
+
+    static func isRefused(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator: return true
+        default: return scalar == "<" || scalar == ">" || scalar.properties.isBidiControl
+        }
     }
 }

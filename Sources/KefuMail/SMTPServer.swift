@@ -236,14 +236,18 @@ struct SMTPLineDecoder: ByteToMessageDecoder {
             }
             return .needMoreData
         }
-        var line = buffer.readBytes(length: newline - buffer.readerIndex) ?? []
-        buffer.moveReaderIndex(forwardBy: 1)
-        if line.last == 0x0D { line.removeLast() }
-        if discarding {
+        let length = newline - buffer.readerIndex
+        let endsWithCR = length > 0 && buffer.getInteger(at: newline - 1, as: UInt8.self) == 0x0D
+        // Too long whether it came in pieces (dropped as it grew) or whole in one read.
+        if discarding || length - (endsWithCR ? 1 : 0) > maxLength {
+            buffer.moveReaderIndex(forwardBy: length + 1)
             discarding = false
             context.fireChannelRead(wrapInboundOut(.overlong))
             return .continue
         }
+        var line = buffer.readBytes(length: length) ?? []
+        buffer.moveReaderIndex(forwardBy: 1)
+        if line.last == 0x0D { line.removeLast() }
         if line.count == 8, String(decoding: line, as: UTF8.self).uppercased() == "STARTTLS", buffer.readableBytes > 0 {
             // Reported instead of the STARTTLS line, so the refusal still goes out in plaintext.
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)

@@ -86,8 +86,14 @@ public struct SMTPSession: Sendable {
     var mailFrom = ""
     var recipients: [String] = []
     var data: [UInt8] = []
-    var dataTooLarge = false
+    /// Why the message being received will be refused at its final dot (its data is dropped).
+    var dataRefusal: DataRefusal?
     var badCommands = 0
+
+    enum DataRefusal: Sendable, Equatable {
+        case tooLarge
+        case lineTooLong
+    }
 
     public init(configuration: Configuration, clientAddress: String?) {
         self.configuration = configuration
@@ -108,7 +114,7 @@ public struct SMTPSession: Sendable {
         mailFrom = ""
         recipients = []
         data = []
-        dataTooLarge = false
+        dataRefusal = nil
     }
 
     /// One line, without its CRLF.
@@ -121,12 +127,12 @@ public struct SMTPSession: Sendable {
         }
     }
 
-    /// A line over the transport's limit: a broken message in DATA, else a bad command.
+    /// A line over the transport's limit (`SMTPServer.maxLineLength`): in DATA the message is
+    /// refused at its end for what it is, a line too long; elsewhere a bad command.
     public mutating func receiveOverlongLine() -> [Action] {
         switch state {
         case .data:
-            dataTooLarge = true
-            data = []
+            refuseData(.lineTooLong)
             return []
         case .closed, .delivering: return []
         default: return syntaxError("5.5.2 Line too long")
@@ -135,27 +141,37 @@ public struct SMTPSession: Sendable {
 
     mutating func receiveData(_ line: [UInt8]) -> [Action] {
         if line == [UInt8(ascii: ".")] {
-            if dataTooLarge {
+            if let refusal = dataRefusal {
                 state = .ready
                 resetTransaction()
-                return [.reply(552, "5.3.4 Message exceeds the size limit of \(configuration.maxMessageSize) bytes")]
+                switch refusal {
+                case .tooLarge: return [.reply(552, "5.3.4 Message exceeds the size limit of \(configuration.maxMessageSize) bytes")]
+                // RFC 5321 §4.5.3.1 names "500 Line too long"; the content is at fault (X.6.0, RFC 3463).
+                case .lineTooLong:
+                    return [.reply(500, "5.6.0 Line too long: a line of the message exceeds \(SMTPServer.maxLineLength) bytes (RFC 5321 §4.5.3.1.6)")]
+                }
             }
             state = .delivering
             let envelope = SMTPEnvelope(
                 mailFrom: mailFrom, recipients: recipients, clientHostname: clientHostname, clientAddress: clientAddress, usedTLS: tls)
             return [.deliver(envelope, data)]
         }
-        guard !dataTooLarge else { return [] }
+        guard dataRefusal == nil else { return [] }
         // Dot-unstuffing: a line starting with "." had one added by the sender.
         let content = line.first == UInt8(ascii: ".") ? line.dropFirst() : line[...]
         if data.count + content.count + 2 > configuration.maxMessageSize {
-            dataTooLarge = true
-            data = []
+            refuseData(.tooLarge)
             return []
         }
         data.append(contentsOf: content)
         data.append(contentsOf: [0x0D, 0x0A])
         return []
+    }
+
+    /// The first reason counts; what follows is read and dropped until the final dot.
+    mutating func refuseData(_ refusal: DataRefusal) {
+        if dataRefusal == nil { dataRefusal = refusal }
+        data = []
     }
 
     /// The store's answer for the message handed out by `.deliver`.

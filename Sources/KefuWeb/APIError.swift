@@ -29,6 +29,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case invalidToken
         /// Four eyes: the person who asked for something cannot also approve it.
         case approvalByRequester
+        /// The decision service was asked about an asset that is not on the policy's list.
+        case assetNotSupported(String)
         case internalError
 
         static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.code == rhs.code }
@@ -54,6 +56,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .conflict(let what): "\(what)_conflict"
             case .invalidToken: "invalid_token"
             case .approvalByRequester: "approval_by_requester"
+            case .assetNotSupported: "asset_not_supported"
             case .internalError: "internal_error"
             }
         }
@@ -78,6 +81,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let invalidToken = APIError(kind: .invalidToken)
     public static let approvalByRequester = APIError(kind: .approvalByRequester)
     public static func tooManyAttempts(retryAfter: Int) -> APIError { APIError(kind: .tooManyAttempts(retryAfter: retryAfter)) }
+    public static func assetNotSupported(_ asset: String) -> APIError { APIError(kind: .assetNotSupported(asset)) }
     public static func notFound(_ what: String) -> APIError { APIError(kind: .notFound(what)) }
     public static func invalidJSON(_ detail: String) -> APIError { APIError(kind: .invalidJSON(detail)) }
     public static func conflict(_ what: String) -> APIError { APIError(kind: .conflict(what)) }
@@ -99,6 +103,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .unsupportedMediaType: .unsupportedMediaType
         case .bodyTooLarge: .contentTooLarge
         case .conflict: .conflict
+        case .assetNotSupported: .unprocessableContent
         case .internalError: .internalServerError
         }
     }
@@ -142,6 +147,10 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .invalidToken: return zh ? "链接无效或已过期，请重新申请。" : "This link is invalid or has expired. Ask for a new one."
         case .approvalByRequester:
             return zh ? "您提出的请求需要另一位主管批准。" : "Another supervisor has to approve a request you made."
+        case .assetNotSupported(let asset):
+            return zh
+                ? "\(asset) 不在风控策略的资产列表中，Kefu 不对它做决定；管理员可在控制台“管理 → 额度”中添加。"
+                : "\(asset) is not on the risk policy's list of assets, so Kefu makes no decision on it; an admin can add it under Console → Admin → Limits."
         case .internalError: return zh ? "服务器出错了，我们已记录。" : "Something went wrong on our side; it has been logged."
         }
     }
@@ -156,6 +165,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         "password_common": ("one of the most common passwords", "属于最常见的密码"),
         "password_contains_email": ("contains your email name", "包含邮箱用户名"),
         "password_reused": ("one of your last passwords", "与最近使用过的密码相同"),
+        "invalid_characters": ("no <, >, control or text-direction characters", "不能包含 <、>、控制字符或文字方向控制符"),
     ]
 
     private static func zhName(_ what: String) -> String {

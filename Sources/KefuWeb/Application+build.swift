@@ -64,6 +64,7 @@ func buildRouter(
     let router = Router(context: KefuRequestContext.self)
     router.add(middleware: ClientAddressMiddleware(trustForwardedFor: configuration.trustForwardedFor))
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: WebSocketRefusalMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
@@ -109,8 +110,9 @@ func buildRouter(
     let risk = RiskController(store: store, policies: policies, limits: limits, now: { Date() })
     risk.addServiceRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(
-        service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS)
-        .addRoutes(to: router)
+        service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,
+        csrf: AccountCSRF(secretKey: configuration.secretKey)
+    ).addRoutes(to: router)
     let authenticated = api.group(context: AuthenticatedContext.self)
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)

@@ -25,11 +25,15 @@ public struct KefuRequestContext: RequestContext, WebSocketRequestContext {
     /// A machine caller (the wallet's backend) with a service token (`kfs_…`).
     public var service: ServiceToken?
     public var widgetSession: WidgetSession?
+    /// The connection, for the one thing a handler cannot say with a response: a refused
+    /// WebSocket handshake's answer (WebSocketRefusalMiddleware).
+    let connection: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.peerAddress = source.channel.remoteAddress?.ipAddress
+        self.connection = source.channel
     }
 
     /// Bodies are read by `JSONBody` with their own limit; this is the hard ceiling.

@@ -1,10 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KefuCore
 import Synchronization
 
 /// Records every API route as it is registered, so a test can compare the running router with
-/// `openapi.yaml` in both directions and neither can drift from the other.
+/// `openapi.yaml` in both directions and neither can drift from the other, and which routes are
+/// for agents of a role and above, so a test can try each of them with a lower role.
 public final class RouteCatalog: Sendable {
     public struct Entry: Hashable, Sendable, CustomStringConvertible {
         public let method: String
@@ -13,14 +15,20 @@ public final class RouteCatalog: Sendable {
     }
 
     private let entries = Mutex<[Entry]>([])
+    private let roles = Mutex<[Entry: AgentRole]>([:])
 
     public init() {}
 
-    func record(_ method: HTTPRequest.Method, _ path: String) {
-        entries.withLock { $0.append(Entry(method: method.rawValue.lowercased(), path: path)) }
+    func record(_ method: HTTPRequest.Method, _ path: String, role: AgentRole? = nil) {
+        let entry = Entry(method: method.rawValue.lowercased(), path: path)
+        entries.withLock { $0.append(entry) }
+        if let role { roles.withLock { $0[entry] = role } }
     }
 
     public var all: Set<Entry> { entries.withLock { Set($0) } }
+
+    /// The routes only agents of a role (and above) may call.
+    public var restricted: [Entry: AgentRole] { roles.withLock { $0 } }
 }
 
 /// A router group that documents what it registers. Paths use OpenAPI's `{name}` syntax,
@@ -40,6 +48,19 @@ struct CatalogedGroup<Context: RequestContext> {
         group.on(RouterPath(path), method: method, use: handler)
     }
 
+    fileprivate func on<Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, role: AgentRole,
+        use handler: @escaping @Sendable (Request, Context) async throws -> Output
+    ) where Context == AuthenticatedContext {
+        catalog.record(method, full(path), role: role)
+        // Before the handler reads anything: a caller without the role gets 403 whatever the
+        // body, never a validation error that would tell them what the route takes.
+        group.on(RouterPath(path), method: method) { request, context in
+            try context.require(role)
+            return try await handler(request, context)
+        }
+    }
+
     func get<Output: ResponseGenerator>(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Output) {
         on(.get, path, use: handler)
     }
@@ -54,5 +75,33 @@ struct CatalogedGroup<Context: RequestContext> {
     }
     func delete<Output: ResponseGenerator>(_ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Output) {
         on(.delete, path, use: handler)
+    }
+}
+
+extension CatalogedGroup where Context == AuthenticatedContext {
+    func get<Output: ResponseGenerator>(
+        _ path: String, role: AgentRole, use handler: @escaping @Sendable (Request, Context) async throws -> Output
+    ) {
+        on(.get, path, role: role, use: handler)
+    }
+    func post<Output: ResponseGenerator>(
+        _ path: String, role: AgentRole, use handler: @escaping @Sendable (Request, Context) async throws -> Output
+    ) {
+        on(.post, path, role: role, use: handler)
+    }
+    func put<Output: ResponseGenerator>(
+        _ path: String, role: AgentRole, use handler: @escaping @Sendable (Request, Context) async throws -> Output
+    ) {
+        on(.put, path, role: role, use: handler)
+    }
+    func patch<Output: ResponseGenerator>(
+        _ path: String, role: AgentRole, use handler: @escaping @Sendable (Request, Context) async throws -> Output
+    ) {
+        on(.patch, path, role: role, use: handler)
+    }
+    func delete<Output: ResponseGenerator>(
+        _ path: String, role: AgentRole, use handler: @escaping @Sendable (Request, Context) async throws -> Output
+    ) {
+        on(.delete, path, role: role, use: handler)
     }
 }

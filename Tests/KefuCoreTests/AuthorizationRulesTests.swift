@@ -176,4 +176,26 @@ import Testing
         policy.tiers.removeLast()
         #expect(policy.problems().map(\.0).first == "tiers")
     }
+
+    @Test func theAssetListIsCheckedAndComparedWithoutCase() throws {
+        var policy = RiskPolicy.standard
+        #expect(policy.assets.starts(with: ["BTC", "ETH", "USDT", "USDC"]))
+        #expect(policy.supports(asset: "USDT") && policy.supports(asset: "usdt") && !policy.supports(asset: "USDX"))
+        policy.assets = ["USDC.e", "stETH", "U$DT", "steth", ""]
+        #expect(policy.supports(asset: "STETH"))
+        let problems = policy.problems().map { "\($0.0) \($0.1.rawValue)" }
+        #expect(problems == ["assets[2] asset_format", "assets[3] asset_twice", "assets[4] asset_format"])
+        policy.assets = []
+        #expect(policy.problems().map(\.1) == [.assetListEmpty])
+    }
+
+    /// Policies saved before the list existed (and API clients that do not send it) get the standard list.
+    @Test func aPolicyWithoutAnAssetListHasTheStandardOne() throws {
+        let json = try JSONEncoder().encode(RiskPolicy.standard)
+        var object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect(object["assets"] as? [String] == RiskPolicy.standardAssets)
+        object["assets"] = nil
+        let old = try JSONDecoder().decode(RiskPolicy.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old == RiskPolicy.standard)
+    }
 }

@@ -77,6 +77,20 @@ import Testing
         #expect(ConversationLabel.normalize("") == nil)
     }
 
+    @Test func antiPhishingCodesNameWhatIsWrong() {
+        #expect(AntiPhishingCode.problems("青山绿水-42 🐬").isEmpty)
+        #expect(AntiPhishingCode.trimmed("  蓝色海豚 ") == "蓝色海豚")
+        // A code with markup or characters that change how it reads is refused for that, not for its length.
+        #expect(AntiPhishingCode.problems("<") == [.rule("invalid_characters")])
+        #expect(AntiPhishingCode.problems("a>b") == [.rule("invalid_characters")])
+        #expect(AntiPhishingCode.problems("abc\u{202E}cba") == [.rule("invalid_characters")])
+        #expect(AntiPhishingCode.problems("line\u{2028}two") == [.rule("invalid_characters")])
+        #expect(AntiPhishingCode.problems("tab\there") == [.rule("invalid_characters")])
+        #expect(AntiPhishingCode.problems(String(repeating: "码", count: 21)) == [.tooLong(max: 20)])
+        #expect(AntiPhishingCode.problems("<" + String(repeating: "x", count: 20)) == [.rule("invalid_characters"), .tooLong(max: 20)])
+        #expect(AntiPhishingCode.problems("") == [.required])
+    }
+
     @Test func identifiersOnlyAcceptUUIDs() {
         #expect(ConversationID(validating: "01CB1A84-FC46-4F83-815B-2B1CAEA5BB59")?.rawValue == "01cb1a84-fc46-4f83-815b-2b1caea5bb59")
         #expect(ConversationID(validating: "1 OR 1=1") == nil)

@@ -2,6 +2,7 @@ import Foundation
 import KefuCore
 import Logging
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
@@ -72,6 +73,26 @@ import Testing
         _ = smtp.receive(Array("DATA".utf8))
         _ = smtp.receive(Array(".".utf8))
         #expect(codes(smtp.delivered(.temporaryFailure("database unavailable"))) == [451])
+    }
+
+    @Test func aLineOverTheLimitIsRefusedAsALineTooLongNotAsTooLarge() {
+        var smtp = session(maxSize: 25 << 20)
+        _ = smtp.receive(Array("EHLO c".utf8))
+        _ = smtp.receive(Array("MAIL FROM:<a@b.c>".utf8))
+        _ = smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))
+        _ = smtp.receive(Array("DATA".utf8))
+        #expect(smtp.receive(Array("Subject: one long line".utf8)).isEmpty)
+        #expect(smtp.receiveOverlongLine().isEmpty)
+        #expect(smtp.receive(Array("the rest is read and dropped".utf8)).isEmpty)
+        let end = smtp.receive(Array(".".utf8))
+        guard case .reply(let code, let text) = end.first else { Issue.record("no reply"); return }
+        #expect(code == 500)
+        #expect(text.hasPrefix("5.6.0 Line too long") && text.contains("\(SMTPServer.maxLineLength) bytes") && !text.contains("size limit"))
+        // The transaction is over; the next one is judged afresh.
+        #expect(codes(smtp.receive(Array("MAIL FROM:<a@b.c>".utf8))) == [250])
+        _ = smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))
+        _ = smtp.receive(Array("DATA".utf8))
+        guard case .deliver = smtp.receive(Array(".".utf8)).first else { Issue.record("no delivery"); return }
     }
 
     @Test func garbageEndsTheConversation() {
@@ -251,6 +272,58 @@ actor MailCatcher: SMTPMailSink {
                     #expect(transcript.contains("421 4.7.0") && !transcript.contains("Ready to start TLS"), "\(transcript)")
                 }
             }
+            #expect(await catcher.received.isEmpty)
+        }
+    }
+
+    /// The line limit holds however the bytes arrive: a long line growing over several reads, or
+    /// whole with its CRLF in one read (which used to pass as an ordinary line).
+    @Test func theLineDecoderFlagsLinesOverTheLimitInOneReadOrMany() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(SMTPLineDecoder(maxLength: 10)))
+        func lines() throws -> [String] {
+            var result: [String] = []
+            while let line = try channel.readInbound(as: SMTPLine.self) {
+                switch line {
+                case .line(let bytes): result.append(String(decoding: bytes, as: UTF8.self))
+                case .overlong: result.append("<overlong>")
+                default: result.append("<other>")
+                }
+            }
+            return result
+        }
+        try channel.writeInbound(ByteBuffer(string: "0123456789\r\n01234567890\r\nok\r\n"))
+        #expect(try lines() == ["0123456789", "<overlong>", "ok"])
+        try channel.writeInbound(ByteBuffer(string: "012345"))
+        try channel.writeInbound(ByteBuffer(string: "6789012"))
+        try channel.writeInbound(ByteBuffer(string: "345\r\nafter\r\n"))
+        #expect(try lines() == ["<overlong>", "after"])
+        _ = try channel.finish()
+    }
+
+    /// Over the wire: a message well under the size limit with one line over 1 MiB is refused as
+    /// what it is, and the connection goes on.
+    @Test func aDataLineOverOneMebibyteIsRefusedAsALineTooLong() async throws {
+        try await withServer(maxSize: 8 << 20) { port, catcher in
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
+                channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+            let transcript = try await channel.executeThenClose { inbound, outbound in
+                var received = ""
+                var reads = inbound.makeAsyncIterator()
+                func send(_ text: String, until marker: String) async throws {
+                    try await outbound.write(ByteBuffer(string: text))
+                    while !received.contains(marker), let chunk = try await reads.next() { received += String(buffer: chunk) }
+                }
+                try await send("", until: "220 ")
+                try await send("EHLO c.example\r\nMAIL FROM:<li@example.cn>\r\nRCPT TO:<support@kefu.test>\r\n", until: "250 2.1.5")
+                try await send("DATA\r\n", until: "354 ")
+                let long = String(repeating: "x", count: SMTPServer.maxLineLength + 10)
+                try await send("Subject: long\r\n\r\n\(long)\r\nend\r\n.\r\n", until: "Line too long")
+                try await send("QUIT\r\n", until: "221 ")
+                return received
+            }
+            #expect(transcript.contains("500 5.6.0 Line too long"), "\(transcript)")
+            #expect(!transcript.contains("size limit"), "\(transcript)")
             #expect(await catcher.received.isEmpty)
         }
     }

@@ -202,6 +202,31 @@ import Testing
         return try #require(response.object["token"] as? String)
     }
 
+    /// `<` in an anti-phishing code was refused as `too_long`: the code now says what is wrong,
+    /// in the caller's language.
+    @Test func antiPhishingCodesWithForbiddenCharactersAreRefusedForThem() async throws {
+        try await TestApp.run { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"qian@example.cn","password":"Device-pass-2026!","locale":"zh-CN"}"#)
+            let token = try await login(client, agent: "Firefox on Linux")
+            func problem(_ code: String, language: String) async throws -> (String?, [String], String) {
+                let body = String(decoding: try JSONEncoder().encode(["code": code]), as: UTF8.self)
+                let response = try await client.json(
+                    .put, "/api/v1/accounts/me/anti-phishing-code", token: token, body: body, headers: [.acceptLanguage: language])
+                let codes = (response.object["errors"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+                return (response.code, codes, response.object["detail"] as? String ?? "")
+            }
+            let markup = try await problem("<b>", language: "en")
+            #expect(markup.0 == "validation_failed" && markup.1 == ["invalid_characters"])
+            #expect(markup.2.contains("no <, >, control or text-direction characters"))
+            let zh = try await problem("蓝\u{202E}海", language: "zh-CN")
+            #expect(zh.1 == ["invalid_characters"] && zh.2.contains("不能包含"))
+            #expect(try await problem(String(repeating: "码", count: 21), language: "en").1 == ["too_long"])
+            // Spaces alone mean no code, as an empty field does.
+            let cleared = try await client.json(.put, "/api/v1/accounts/me/anti-phishing-code", token: token, body: #"{"code":"   "}"#)
+            #expect(cleared.status == .ok && cleared.object["antiPhishingCode"] == nil)
+        }
+    }
+
     @Test func sessionsAreListedRevokedAndANewDeviceCanBeDisowned() async throws {
         try await TestApp.run { client, app in
             _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"qian@example.cn","password":"Device-pass-2026!","locale":"zh-CN"}"#)

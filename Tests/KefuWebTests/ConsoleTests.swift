@@ -14,7 +14,8 @@ struct ConsoleBrowser {
 
     mutating func remember(_ response: TestResponse) {
         for field in response.headers where field.name == .setCookie {
-            let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            // "name=" (a cleared cookie) keeps its empty value, which the header then leaves out.
+            let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
             cookies[String(pair[0])] = String(pair[1])
         }
@@ -261,12 +262,21 @@ struct ConsoleBrowser {
             let page = try await browser.get("/console/login", language: "en")
             #expect(page.text.contains("lang=\"zh-CN\""))
             #expect(try await browser.get("/console/lang/fr").status == .notFound)
-            // Signed in, the choice is kept on the agent and follows them to a new browser.
+            // Signed in, the choice (the page's form, a POST) is kept on the agent and follows
+            // them to a new browser; a GET (a link anyone can send) stores nothing.
             try await browser.signIn()
             _ = try await browser.get("/console/lang/zh-CN")
             var elsewhere = ConsoleBrowser(client: client)
             try await elsewhere.signIn()
-            let inbox = try await elsewhere.get("/console", language: "en")
+            #expect(try await elsewhere.get("/console", language: "en").text.contains("lang=\"en\""))
+            let signedInPage = try await browser.get("/console")
+            #expect(signedInPage.text.contains(#"action="/console/lang/en""#))
+            let csrf = try #require(ConsoleBrowser.csrf(in: signedInPage.text))
+            #expect(try await browser.post("/console/lang/zh-CN", ["_csrf": "forged"]).status == .forbidden)
+            #expect(try await browser.post("/console/lang/zh-CN", ["_csrf": csrf]).status == .seeOther)
+            var third = ConsoleBrowser(client: client)
+            try await third.signIn()
+            let inbox = try await third.get("/console", language: "en")
             #expect(inbox.text.contains("lang=\"zh-CN\""))
         }
     }

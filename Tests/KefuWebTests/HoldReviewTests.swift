@@ -158,11 +158,20 @@ extension HoldReviewTests {
             form["tier2_transfer_rolling24h"] = "100000"
             #expect(try await admin.post("/console/admin/limits", form).headers[.location]?.contains("flash=saved") == true)
             #expect(try await ask("6000") == "within_limits")
+            // The asset list: what was typed comes back with each symbol's problem, then it is saved.
+            #expect(form["assets"] == RiskPolicy.standardAssets.joined(separator: ", "))
+            form["assets"] = "USDT, U$DT，usdt"
+            let badAssets = try await admin.post("/console/admin/limits", form)
+            #expect(badAssets.status == .badRequest)
+            #expect(badAssets.text.contains("U$DT: up to 20 letters") && badAssets.text.contains("usdt: listed twice"))
+            form["assets"] = "USDT PEPE"
+            #expect(try await admin.post("/console/admin/limits", form).headers[.location]?.contains("flash=saved") == true)
+            #expect(try await RiskPolicySource(store: app.store).current().assets == ["USDT", "PEPE"])
             form["region0_country"] = "sg"
             form["region0_withdrawal_off"] = "on"
             _ = try await admin.post("/console/admin/limits", form)
             #expect(try await ask("10") == "disabled_in_region")
-            #expect(try await app.store.auditEntries(before: nil, limit: 5).filter { $0.action == "risk.policy_changed" }.count == 2)
+            #expect(try await app.store.auditEntries(before: nil, limit: 5).filter { $0.action == "risk.policy_changed" }.count == 3)
 
             var agent = ConsoleBrowser(client: client)
             try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)

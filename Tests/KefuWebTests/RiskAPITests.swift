@@ -112,6 +112,49 @@ import Testing
         }
     }
 
+    /// The decision service decides on the assets of the policy's list only: anything else is
+    /// refused with a code (and nothing is recorded) until an admin adds it.
+    @Test func unknownAssetsAreRefusedUntilAnAdminListsThem() async throws {
+        try await TestApp.run { client, app in
+            let (_, token) = try await ServiceTokens.issue(name: "wallet", scope: "risk", store: app.store)
+            let holder = try await customer(app)
+            let path = "/api/v1/accounts/\(holder.id)/authorizations"
+            func ask(_ asset: String, key: String, language: String = "en") async throws -> TestResponse {
+                try await client.json(
+                    .post, path, token: token,
+                    body: #"{"kind":"transfer","asset":"\#(asset)","amount":"5","valueUsd":"5","idempotencyKey":"\#(key)"}"#,
+                    headers: [.acceptLanguage: language])
+            }
+            let refused = try await ask("PEPE", key: "p-1")
+            #expect(refused.status == .unprocessableContent && refused.code == "asset_not_supported")
+            #expect((refused.object["detail"] as? String)?.contains("PEPE is not on the risk policy's list of assets") == true)
+            #expect((try await ask("PEPE", key: "p-2", language: "zh-CN").object["detail"] as? String)?.contains("不在风控策略的资产列表中") == true)
+            #expect(try await ask("usdt", key: "p-3").status == .created)  // symbols compare without case
+
+            let admin = try await client.login()
+            var policy = try JSONDecoder().decode(RiskPolicy.self, from: Data(buffer: try await client.json(.get, "/api/v1/risk/policy", token: admin).body))
+            #expect(policy.assets == RiskPolicy.standardAssets)
+            policy.assets += ["PE$PE", "btc"]
+            let invalid = try await client.json(.put, "/api/v1/risk/policy", token: admin, body: String(decoding: try JSONEncoder().encode(policy), as: UTF8.self))
+            let errors = (invalid.object["errors"] as? [[String: Any]] ?? []).map { "\($0["name"] as? String ?? "") \($0["code"] as? String ?? "")" }
+            #expect(errors == ["assets[10] asset_format", "assets[11] asset_twice"])
+            policy.assets = ["USDT", "PEPE"]
+            #expect(try await client.json(.put, "/api/v1/risk/policy", token: admin, body: String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)).status == .ok)
+            // The refused request recorded nothing: its key is still free.
+            let allowed = try await ask("PEPE", key: "p-1")
+            #expect(allowed.status == .created && allowed.object["asset"] as? String == "PEPE")
+            #expect(try await ask("BTC", key: "p-4").code == "asset_not_supported")
+            // Stored, the list survives a fresh read (another server) on either database.
+            #expect(try await RiskPolicySource(store: app.store).current().assets == ["USDT", "PEPE"])
+            // A client that sends no list keeps its document valid: the standard list.
+            var object = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(policy)) as? [String: Any])
+            object["assets"] = nil
+            let withoutList = try await client.json(
+                .put, "/api/v1/risk/policy", token: admin, body: String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+            #expect(withoutList.status == .ok && withoutList.object["assets"] as? [String] == RiskPolicy.standardAssets)
+        }
+    }
+
     /// Another server sharing the database saved a policy: this one follows within `freshness`.
     @Test func aPolicySavedElsewhereIsPickedUpWithoutARestart() async throws {
         try await TestApp.run { _, app in

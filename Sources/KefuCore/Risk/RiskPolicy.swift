@@ -114,11 +114,41 @@ public struct RiskPolicy: Sendable, Equatable, Codable {
     public var tiers: [TierLimits]
     public var regions: [RegionRule]
     public var rules: RiskRules
+    /// The assets the decision service decides on (symbols such as "USDT"); a request for any
+    /// other is refused before a decision, so a typo or an unlisted token never gets a limit.
+    public var assets: [String]
 
-    public init(tiers: [TierLimits], regions: [RegionRule], rules: RiskRules) {
+    public init(tiers: [TierLimits], regions: [RegionRule], rules: RiskRules, assets: [String] = RiskPolicy.standardAssets) {
         self.tiers = tiers
         self.regions = regions
         self.rules = rules
+        self.assets = assets
+    }
+
+    /// A policy saved before the asset list existed (or a document without `assets`) takes
+    /// the standard list.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tiers = try container.decode([TierLimits].self, forKey: .tiers)
+        regions = try container.decode([RegionRule].self, forKey: .regions)
+        rules = try container.decode(RiskRules.self, forKey: .rules)
+        assets = try container.decodeIfPresent([String].self, forKey: .assets) ?? Self.standardAssets
+    }
+
+    /// What a wallet for Chinese- and English-speaking customers holds most: Bitcoin, Ether, the
+    /// two large dollar stablecoins and the chains their customers move them on.
+    public static let standardAssets = ["BTC", "ETH", "USDT", "USDC", "BNB", "SOL", "TRX", "XRP", "LTC", "DOGE"]
+
+    /// Whether the decision service takes this asset; symbols compare without case ("usdt" is USDT).
+    public func supports(asset: String) -> Bool {
+        let wanted = asset.uppercased()
+        return assets.contains { $0.uppercased() == wanted }
+    }
+
+    /// An asset symbol as requests and the list write it: 1–20 ASCII letters, digits, `.`, `_` or
+    /// `-` ("USDT", "USDC.e", "stETH").
+    public static func isAssetSymbol(_ text: String) -> Bool {
+        (1...20).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 
     public static let tierRange = 0...3
@@ -166,6 +196,9 @@ public struct RiskPolicy: Sendable, Equatable, Codable {
         case countryFormat = "country_format"
         case countryTwice = "country_twice"
         case outOfRange = "out_of_range"
+        case assetListEmpty = "asset_list_empty"
+        case assetFormat = "asset_format"
+        case assetTwice = "asset_twice"
     }
 
     /// Every problem with an edited policy, as (field path, problem), so an admin fixes them at once.
@@ -193,6 +226,12 @@ public struct RiskPolicy: Sendable, Equatable, Codable {
         if rules.withdrawalsPerHour < 0 { problems.append(("rules.withdrawalsPerHour", .negative)) }
         if !(0...100).contains(rules.largeSharePercent) { problems.append(("rules.largeSharePercent", .outOfRange)) }
         if let from = rules.newDestinationFromUSD, from < .zero { problems.append(("rules.newDestinationFromUSD", .negative)) }
+        if assets.isEmpty { problems.append(("assets", .assetListEmpty)) }
+        var symbols: Set<String> = []
+        for (index, asset) in assets.enumerated() {
+            if !Self.isAssetSymbol(asset) { problems.append(("assets[\(index)]", .assetFormat)) }
+            if !symbols.insert(asset.uppercased()).inserted { problems.append(("assets[\(index)]", .assetTwice)) }
+        }
         return problems
     }
 

@@ -43,13 +43,11 @@ struct AgentAdminController {
     }
 
     func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
-        group.get("agents") { _, context in
-            try context.require(.supervisor)
+        group.get("agents", role: .supervisor) { _, context in
             return JSONResponse(ListResponse(items: try await store.listAgents(), nextCursor: nil))
         }
 
-        group.post("agents") { request, context in
-            try context.require(.admin)
+        group.post("agents", role: .admin) { request, context in
             let body = try await request.decodeJSON(InviteBody.self, limit: limits.small)
             let (agent, password) = try await AgentInvitation(store: store, hasher: hasher).invite(
                 email: body.email, name: body.name, role: body.role ?? .agent,
@@ -57,8 +55,7 @@ struct AgentAdminController {
             return JSONResponse(InviteResponse(agent: agent, oneTimePassword: password), status: .created)
         }
 
-        group.patch("agents/{id}") { request, context in
-            try context.require(.admin)
+        group.patch("agents/{id}", role: .admin) { request, context in
             let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
             let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
             guard body.status != nil || body.role != nil || body.chatCapacity != nil else {
@@ -70,8 +67,7 @@ struct AgentAdminController {
             return JSONResponse(updated)
         }
 
-        group.post("agents/{id}/password-reset") { _, context in
-            try context.require(.admin)
+        group.post("agents/{id}/password-reset", role: .admin) { _, context in
             let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
             // An agent changes their own password with the current one, not by a reset.
             guard id != context.agent.id else { throw APIError.conflict("self") }
@@ -81,14 +77,12 @@ struct AgentAdminController {
             return JSONResponse(PasswordResetResponse(oneTimePassword: password))
         }
 
-        group.get("settings/security") { _, context in
-            try context.require(.admin)
+        group.get("settings/security", role: .admin) { _, context in
             let value = try await store.setting(AgentAuthService.requireTwoFactorSetting) == "true"
             return JSONResponse(SecuritySettings(requireTwoFactor: value))
         }
 
-        group.patch("settings/security") { request, context in
-            try context.require(.admin)
+        group.patch("settings/security", role: .admin) { request, context in
             let body = try await request.decodeJSON(SecuritySettings.self, limit: limits.small)
             try await store.setSetting(
                 AgentAuthService.requireTwoFactorSetting, value: body.requireTwoFactor ? "true" : "false",
@@ -96,8 +90,7 @@ struct AgentAdminController {
             return JSONResponse(body)
         }
 
-        group.get("audit") { request, context in
-            try context.require(.admin)
+        group.get("audit", role: .admin) { request, context in
             let query = QueryReader(request: request)
             let before = try query.int("before", range: 1...Int64.max)
             let limit = PageSize.clamp(try query.int("limit", range: 1...Int64(PageSize.maximum)).map(Int.init))

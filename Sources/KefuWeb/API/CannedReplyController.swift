@@ -17,7 +17,7 @@ struct CannedReplyController {
         let items: [CannedReply]
     }
 
-    /// Checks and creates one; shared with the console's form.
+    /// Checks and creates one; shared with the console's form (hence its own role check).
     static func create(shortcut rawShortcut: String, body rawBody: String, store: any CannedReplyRepository, context: AuthenticatedContext)
         async throws -> CannedReply
     {
@@ -42,12 +42,11 @@ struct CannedReplyController {
         group.get("canned-replies") { _, _ in
             JSONResponse(ListResponse(items: try await store.cannedReplies()))
         }
-        group.post("canned-replies") { request, context in
+        group.post("canned-replies", role: .supervisor) { request, context in
             let body = try await request.decodeJSON(CreateBody.self, limit: limits.small)
             return JSONResponse(try await Self.create(shortcut: body.shortcut, body: body.body, store: store, context: context), status: .created)
         }
-        group.delete("canned-replies/{id}") { _, context in
-            try context.require(.supervisor)
+        group.delete("canned-replies/{id}", role: .supervisor) { _, context in
             let id = try context.parameters.id("id", as: Identifier<CannedReplyTag>.self, thing: "canned_reply")
             try await store.deleteCannedReply(
                 id: id.rawValue, audit: context.audit("canned_reply.deleted", subjectKind: "canned_reply", subjectId: id.rawValue))

@@ -32,14 +32,12 @@ struct InboxController {
             guard let inbox = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
             return JSONResponse(inbox)
         }
-        group.patch("inboxes/{id}") { request, context in
-            try context.require(.admin)
+        group.patch("inboxes/{id}", role: .admin) { request, context in
             let id = try context.parameters.id("id", as: InboxID.self, thing: "inbox")
             let body = try await request.decodeJSON(UpdateBody.self, limit: limits.small)
             return JSONResponse(try await update(id, name: body.name, prechatForm: body.prechatForm, context: context))
         }
-        group.post("inboxes") { request, context in
-            try context.require(.admin)
+        group.post("inboxes", role: .admin) { request, context in
             let body = try await request.decodeJSON(CreateBody.self, limit: limits.small)
             let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
             var failure = ValidationFailure()
@@ -96,8 +94,7 @@ struct TeamController {
         group.get("teams") { _, _ in
             JSONResponse(ListResponse(items: try await store.listTeams()))
         }
-        group.post("teams") { request, context in
-            try context.require(.admin)
+        group.post("teams", role: .admin) { request, context in
             let body = try await request.decodeJSON(CreateBody.self, limit: limits.small)
             let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
             if name.isEmpty { throw APIError.validation("name", .required) }

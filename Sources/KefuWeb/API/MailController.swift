@@ -24,8 +24,7 @@ struct MailController {
             guard let mail = try await store.mail(id: id.rawValue) else { throw APIError.notFound("mail") }
             return try raw(mail.rawSha256, name: "mail-\(mail.id).eml")
         }
-        group.get("outbox") { request, context in
-            try context.require(.admin)
+        group.get("outbox", role: .admin) { request, context in
             let query = QueryReader(request: request)
             var status: OutboxStatus?
             if let value = query.string("status") {
@@ -37,8 +36,7 @@ struct MailController {
             let limit = try query.int("limit", range: 1...200) ?? 50
             return JSONResponse(OutboxList(items: try await store.outbox(status: status, limit: Int(limit))))
         }
-        group.get("outbox/{id}/raw") { _, context in
-            try context.require(.admin)
+        group.get("outbox/{id}/raw", role: .admin) { _, context in
             let id = try context.parameters.id("id", as: Identifier<MailTag>.self, thing: "mail")
             guard let mail = try await store.outboxMail(id: id.rawValue) else { throw APIError.notFound("mail") }
             return try raw(mail.rawSha256, name: "outbox-\(mail.id).eml")

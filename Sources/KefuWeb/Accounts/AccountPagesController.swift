@@ -6,8 +6,9 @@ import KefuStore
 
 /// The customer's own pages under /account (zh-CN and en): sign-in, registration, email
 /// verification, forgotten password, and the security page (2FA, devices, anti-phishing code).
-/// Server-rendered forms on the same AccountService as the API; a session cookie plus a
-/// double-submit CSRF cookie; links from mails never act on GET when acting is harmful.
+/// Server-rendered forms on the same AccountService as the API; a session cookie, and a CSRF
+/// token bound to the session (a double-submit cookie before there is one, see AccountCSRF);
+/// links from mails open a page whose button acts, never a GET that acts.
 struct AccountPagesController {
     let service: AccountService
     let resets: TwoFactorResets
@@ -15,6 +16,7 @@ struct AccountPagesController {
     let policies: RiskPolicySource
     let resources: ConsoleResources
     let secureCookies: Bool
+    let csrf: AccountCSRF
 
     static let sessionCookie = "kefu_account"
     static let csrfCookie = "kefu_account_csrf"
@@ -41,14 +43,33 @@ struct AccountPagesController {
         }
     }
 
-    /// A page with the CSRF cookie set (made when the browser has none).
+    /// The browser's session cookie, if it sends one.
+    func sessionCookie(_ request: Request) -> String? {
+        guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// The token this browser's forms must carry: its session's, else its double-submit cookie's.
+    func expectedCSRF(_ request: Request) -> String? {
+        if let session = sessionCookie(request) { return csrf.token(session: session) }
+        return request.cookies[Self.csrfCookie]?.value
+    }
+
+    /// A page with its forms' CSRF token (and the double-submit cookie, made when a browser
+    /// without a session has none).
     func render(_ template: String, _ values: [String: Any], request: Request, status: HTTPResponse.Status = .ok) throws -> Response {
-        let csrf = request.cookies[Self.csrfCookie]?.value ?? RandomToken.make()
         var values = values
-        values["csrf"] = csrf
+        var newCookie: String?
+        if let expected = expectedCSRF(request) {
+            values["csrf"] = expected
+        } else {
+            let token = RandomToken.make()
+            values["csrf"] = token
+            newCookie = token
+        }
         var response = try resources.render(template, values)
         response.status = status
-        if request.cookies[Self.csrfCookie] == nil { response.setCookie(cookie(Self.csrfCookie, csrf, maxAge: 86400)) }
+        if let newCookie { response.setCookie(cookie(Self.csrfCookie, newCookie, maxAge: 86400)) }
         return response
     }
 
@@ -104,11 +125,11 @@ struct AccountPagesController {
     }
 
     func readForm(_ request: Request) async throws -> ConsoleForm {
-        try await ConsoleForm.read(request, expectedCSRF: request.cookies[Self.csrfCookie]?.value)
+        try await ConsoleForm.read(request, expectedCSRF: expectedCSRF(request))
     }
 
     func signedIn(_ request: Request) async throws -> (AccountSession, Account)? {
-        guard let token = request.cookies[Self.sessionCookie]?.value else { return nil }
+        guard let token = sessionCookie(request) else { return nil }
         return try? await service.session(token: token)
     }
 
@@ -150,21 +171,35 @@ struct AccountPagesController {
                 return try registerPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
             }
         }
-        group.get("verify") { request, context in
+        // Mailed links open a page; only its button (a POST) acts. Mail scanners and link
+        // previews follow links by themselves and must not verify or change anything.
+        group.get("verify") { request, _ in
             let page = self.page(for: request)
-            let token = request.uri.queryParameters.get("token") ?? ""
+            return try formPage(
+                request, heading: page.t("account_verify_heading"), intro: page.t("account_verify_intro"), action: "/account/verify", fields: [],
+                submit: page.t("account_verify_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+        }
+        group.post("verify") { request, context in
+            let form = try await readForm(request)
+            let page = self.page(for: request)
             do {
-                try await service.verifyEmail(token: token, userAgent: request.headers[.userAgent], address: context.peerAddress)
+                try await service.verifyEmail(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try loginPage(request, message: page.t("account_email_verified"))
             } catch let error as APIError {
                 return try loginPage(request, errors: describe(error, page: page), status: error.status)
             }
         }
-        group.get("email") { request, context in
+        group.get("email") { request, _ in
+            let page = self.page(for: request)
+            return try formPage(
+                request, heading: page.t("account_email_confirm_heading"), intro: page.t("account_email_confirm_intro"), action: "/account/email",
+                fields: [], submit: page.t("account_email_confirm_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+        }
+        group.post("email") { request, context in
+            let form = try await readForm(request)
             let page = self.page(for: request)
             do {
-                try await service.confirmEmailChange(
-                    token: request.uri.queryParameters.get("token") ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
+                try await service.confirmEmailChange(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try loginPage(request, message: page.t("account_email_changed"))
             } catch let error as APIError {
                 return try loginPage(request, errors: describe(error, page: page), status: error.status)
@@ -246,7 +281,7 @@ struct AccountPagesController {
         }
         group.post("logout") { request, _ in
             _ = try await readForm(request)
-            if let token = request.cookies[Self.sessionCookie]?.value { try await service.logout(token: token) }
+            if let token = sessionCookie(request) { try await service.logout(token: token) }
             var response = redirect("/account/login")
             response.setCookie(cookie(Self.sessionCookie, "", maxAge: 0))
             return response

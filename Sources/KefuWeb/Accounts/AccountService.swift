@@ -243,11 +243,12 @@ struct AccountService: Sendable {
 
     func setAntiPhishingCode(_ account: Account, code raw: String?, userAgent: String?, address: String?) async throws -> Account {
         var code: String?
-        if let raw, !raw.isEmpty {
-            guard let normalized = AntiPhishingCode.normalized(raw) else {
-                throw APIError.validation("code", .tooLong(max: AntiPhishingCode.maxLength))
-            }
-            code = normalized
+        if let raw, !AntiPhishingCode.trimmed(raw).isEmpty {
+            let trimmed = AntiPhishingCode.trimmed(raw)
+            var failure = ValidationFailure()
+            for problem in AntiPhishingCode.problems(trimmed) { failure.add("code", problem) }
+            if !failure.isEmpty { throw APIError.validation(failure) }
+            code = trimmed
         }
         try await store.setAntiPhishingCode(
             accountId: account.id, code: code,

@@ -56,25 +56,40 @@ struct ConsoleAuthController {
             response.setCookie(cookie(ConsoleCookie.pending, "", maxAge: 0))
             return response
         }
+        // A link (the sign-in pages): this browser's language only. A GET changes nothing
+        // stored; the signed-in switch below is a form.
         group.get("lang/{code}") { request, context in
-            let code = context.parameters.get("code") ?? ""
-            guard let locale = UILocale(rawValue: code) else { throw APIError.routeNotFound }
-            // Only ever go back to a console page of this site.
-            var target = "/console"
-            if let referer = request.headers[.referer], let url = URL(string: referer), url.path.hasPrefix("/console"),
-                !url.path.hasPrefix("/console/lang")
-            {
-                target = url.path
-            }
-            // A signed-in agent's choice also follows them to other browsers.
-            if let agent = context.identity?.agent { try await auth.store.setLocale(id: agent.id, locale: locale.rawValue) }
-            var response = redirect(target)
-            response.setCookie(cookie(ConsoleCookie.language, locale.rawValue, maxAge: 365 * 24 * 3600))
-            return response
+            languageSwitch(request, to: try Self.language(context.parameters.get("code")))
         }
     }
 
+    static func language(_ code: String?) throws -> UILocale {
+        guard let locale = UILocale(rawValue: code ?? "") else { throw APIError.routeNotFound }
+        return locale
+    }
+
+    /// Back to the console page the switch was on, with the language cookie set.
+    private func languageSwitch(_ request: Request, to locale: UILocale) -> Response {
+        // Only ever go back to a console page of this site.
+        var target = "/console"
+        if let referer = request.headers[.referer], let url = URL(string: referer), url.path.hasPrefix("/console"),
+            !url.path.hasPrefix("/console/lang")
+        {
+            target = url.path
+        }
+        var response = redirect(target)
+        response.setCookie(cookie(ConsoleCookie.language, locale.rawValue, maxAge: 365 * 24 * 3600))
+        return response
+    }
+
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        // A signed-in agent's choice also follows them to other browsers: stored, so a POST.
+        group.post("lang/{code}") { request, context in
+            _ = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let locale = try Self.language(context.parameters.get("code"))
+            try await auth.store.setLocale(id: context.agent.id, locale: locale.rawValue)
+            return languageSwitch(request, to: locale)
+        }
         group.post("logout") { request, context in
             _ = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             if let token = request.cookies[ConsoleCookie.session]?.value {
@@ -135,7 +150,7 @@ struct ConsoleSignInGate: RouterMiddleware {
         if setUpPending, request.method == .get, !path.hasPrefix("/console/profile") {
             return redirect("/console/profile")
         }
-        if setUpPending, request.method != .get, !path.hasPrefix("/console/profile"), path != "/console/logout" {
+        if setUpPending, request.method != .get, !path.hasPrefix("/console/profile"), !path.hasPrefix("/console/lang/"), path != "/console/logout" {
             throw identity.agent.mustChangePassword ? APIError.passwordChangeRequired : APIError.twoFactorEnrollmentRequired
         }
         return try await next(request, context)

@@ -29,8 +29,8 @@ struct ConsoleHoldsController {
             return try resources.render("holds", values)
         }
         group.post("holds/settings") { request, context in
-            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             try context.require(.supervisor)
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             do {
                 try await reviews.setTwoPersonFrom(form["two_person_from"] ?? "", by: context.agent, address: context.peerAddress)
             } catch let error as APIError where error.code == "validation_failed" {

@@ -4,7 +4,7 @@ import KefuCore
 import KefuRealtime
 import KefuStore
 
-/// Admin → Limits: the tiers' caps, the regions and the risk rules as one form. Saving checks
+/// Admin → Limits: the tiers' caps, the regions, the risk rules and the assets as one form. Saving checks
 /// the whole policy (every problem named next to its field), audits it, and the next decision
 /// uses it; nothing restarts.
 struct ConsoleRiskPolicyController {
@@ -100,12 +100,14 @@ struct ConsoleRiskPolicyController {
             rows.append(index)
         }
         let from = (form["rule_newDestinationFrom"] ?? "").trimmingCharacters(in: .whitespaces)
+        // Symbols separated by commas (also Chinese ones) or spaces.
+        let assets = (form["assets"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == "、" || $0.isWhitespace }).map(String.init)
         let rules = RiskRules(
             securityLock: form["rule_securityLock"] != nil, newDeviceHours: int("rule_newDeviceHours", path: "rules.newDeviceHours"),
             newDestinationFromUSD: from.isEmpty ? nil : usd("rule_newDestinationFrom", path: "rules.newDestinationFromUSD"),
             withdrawalsPerHour: int("rule_withdrawalsPerHour", path: "rules.withdrawalsPerHour"),
             largeSharePercent: int("rule_largeSharePercent", path: "rules.largeSharePercent"))
-        return (RiskPolicy(tiers: tiers, regions: regions, rules: rules), unreadable, rows)
+        return (RiskPolicy(tiers: tiers, regions: regions, rules: rules, assets: assets), unreadable, rows)
     }
 
     func page(_ request: Request, _ context: AuthenticatedContext, policy: RiskPolicy, form: ConsoleForm?, problems: [(String, String)]) async throws
@@ -162,6 +164,13 @@ struct ConsoleRiskPolicyController {
         ] as [String: Any]
         values["rule_problems"] = ["rules.newDeviceHours", "rules.newDestinationFromUSD", "rules.withdrawalsPerHour", "rules.largeSharePercent"]
             .compactMap { path in problemAt[path].map { "\(page.t("policy_field_\(path.replacingOccurrences(of: "rules.", with: ""))")): \($0)" } }
+        values["assets"] = shown("assets", policy.assets.joined(separator: ", "))
+        // "assets[2]" names the symbol it is about.
+        values["asset_problems"] = problems.filter { $0.0 == "assets" || $0.0.hasPrefix("assets[") }.map { path, code -> String in
+            let text = page.t("policy_problem_\(code)")
+            guard let index = Int(path.dropFirst("assets[".count).dropLast()), policy.assets.indices.contains(index) else { return text }
+            return "\(policy.assets[index]): \(text)"
+        }
         values["has_problems"] = !problems.isEmpty
         var response = try resources.render("risk-policy", values)
         if !problems.isEmpty { response.status = .badRequest }

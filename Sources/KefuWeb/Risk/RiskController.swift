@@ -93,9 +93,7 @@ struct RiskController {
         let kind = MovementKind(rawValue: body.kind)
         if kind == nil { failure.add("kind", .notOneOf(MovementKind.allCases.map(\.rawValue))) }
         let asset = body.asset.trimmingCharacters(in: .whitespaces)
-        if asset.isEmpty || asset.count > 20 || !asset.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
-            failure.add("asset", .invalid)
-        }
+        if !RiskPolicy.isAssetSymbol(asset) { failure.add("asset", .invalid) }
         if !Self.isAmount(body.amount) { failure.add("amount", .invalid) }
         var value: USD?
         do {
@@ -148,6 +146,8 @@ struct RiskController {
             let new = try Self.validate(body)
             let account = try await account(context)
             let policy = try await policies.current()
+            // Not a decision (nothing is recorded): Kefu was asked about money it has no rules for.
+            guard policy.supports(asset: new.asset) else { throw APIError.assetNotSupported(new.asset) }
             let now = now()
             do {
                 let (authorization, replayed) = try await store.authorize(
@@ -185,8 +185,7 @@ struct RiskController {
     }
 
     func addAgentRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
-        group.patch("accounts/{id}") { request, context in
-            try context.require(.supervisor)
+        group.patch("accounts/{id}", role: .supervisor) { request, context in
             let body = try await request.decodeJSON(VerificationBody.self, limit: limits.small)
             var failure = ValidationFailure()
             if let tier = body.tier, !RiskPolicy.tierRange.contains(tier) { failure.add("tier", .notOneOf(RiskPolicy.tierRange.map(String.init))) }
@@ -202,12 +201,10 @@ struct RiskController {
                 audit: context.audit("account.verification_changed", subjectKind: "account", subjectId: account.id.rawValue, detail: detail))
             return JSONResponse(AccountView(updated))
         }
-        group.get("risk/policy") { _, context in
-            try context.require(.supervisor)
+        group.get("risk/policy", role: .supervisor) { _, context in
             return JSONResponse(try await policies.current())
         }
-        group.put("risk/policy") { request, context in
-            try context.require(.admin)
+        group.put("risk/policy", role: .admin) { request, context in
             let policy = try await request.decodeJSON(RiskPolicy.self, limit: limits.small)
             try await policies.save(policy, audit: context.audit("risk.policy_changed", subjectKind: "setting", subjectId: RiskPolicySource.key))
             return JSONResponse(policy)

@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KefuCore
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Refused WebSocket handshakes answer the documented problem (docs/widget-protocol.md), not the
+/// bare, empty 400 hummingbird-websocket writes for every failed upgrade. Over a real socket: the
+/// router test client never goes through the upgrade path.
+@Suite struct WebSocketRefusalTests {
+    struct Answer {
+        let status: Int
+        let headers: [String: String]
+        let body: String
+        var problem: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    /// Sends a WebSocket handshake and reads the answer: to the end for a refusal (the server
+    /// closes), to the blank line for an upgrade.
+    static func handshake(port: Int, path: String, headers: [String: String] = [:]) async throws -> Answer {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        let raw = try await channel.executeThenClose { inbound, outbound in
+            var lines = [
+                "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+            ]
+            lines += headers.map { "\($0.key): \($0.value)" }
+            try await outbound.write(ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n\r\n"))
+            var received = ""
+            do {
+                for try await chunk in inbound {
+                    received += String(buffer: chunk)
+                    if received.hasPrefix("HTTP/1.1 101"), received.contains("\r\n\r\n") { break }
+                }
+            } catch {}
+            return received
+        }
+        let parts = raw.components(separatedBy: "\r\n\r\n")
+        var head = parts[0].components(separatedBy: "\r\n")
+        let status = Int(head.removeFirst().split(separator: " ").dropFirst().first ?? "") ?? 0
+        var fields: [String: String] = [:]
+        for line in head {
+            let pair = line.split(separator: ":", maxSplits: 1)
+            if pair.count == 2 { fields[pair[0].lowercased()] = pair[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return Answer(status: status, headers: fields, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    @Test func refusedHandshakesAnswerTheDocumentedProblem() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let port = try #require(client.port)
+            func expectProblem(_ answer: Answer, _ status: Int, _ code: String, _ comment: Comment) {
+                #expect(answer.status == status, comment)
+                #expect(answer.headers["content-type"] == "application/problem+json", comment)
+                #expect(answer.headers["content-length"] == String(answer.body.utf8.count), comment)
+                #expect(answer.problem["code"] as? String == code && answer.problem["status"] as? Int == status, "\(comment): \(answer.body)")
+            }
+
+            // The visitor's socket: no token, an unknown one.
+            expectProblem(try await Self.handshake(port: port, path: "/api/v1/widget/ws"), 401, "unauthenticated", "widget, no token")
+            let unknown = try await Self.handshake(port: port, path: "/api/v1/widget/ws?token=nope", headers: ["Accept-Language": "zh-CN"])
+            expectProblem(unknown, 401, "unauthenticated", "widget, unknown token")
+            #expect(unknown.problem["detail"] as? String == "请先登录。")
+
+            // The agents' feed: no session; a session from another site's page.
+            expectProblem(try await Self.handshake(port: port, path: "/api/v1/agent/ws"), 401, "unauthenticated", "agent, no session")
+            var browser = ConsoleBrowser(client: client)
+            try await browser.signIn()
+            let foreign = try await Self.handshake(
+                port: port, path: "/api/v1/agent/ws", headers: ["Cookie": browser.cookieHeader, "Origin": "https://evil.example"])
+            expectProblem(foreign, 403, "forbidden", "agent, foreign origin")
+            #expect(foreign.problem["detail"] as? String == "You are not allowed to do this.")
+
+            // What is allowed still upgrades.
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (token, _) = try await client.widgetSession(inbox: chat.id)
+            #expect(try await Self.handshake(port: port, path: "/api/v1/widget/ws?token=\(token)").status == 101)
+            #expect(try await Self.handshake(port: port, path: "/api/v1/agent/ws", headers: ["Cookie": browser.cookieHeader]).status == 101)
+            // And a plain request to a socket's address is still an ordinary problem.
+            #expect(try await client.json(.get, "/api/v1/widget/ws?token=nope").code == "unauthenticated")
+        }
+    }
+}
