@@ -142,7 +142,11 @@ func buildRouter(
     // The agents' live feed: console pages connect with their session cookie (same origin only).
     let agentFeed = api.group("agent").add(middleware: SameOriginWebSocketGate(publicURL: configuration.publicURL))
     agentFeed.ws("ws") { _, context in
-        guard context.identity != nil else { throw APIError.unauthenticated }
+        guard let identity = context.identity else { throw APIError.unauthenticated }
+        // The live feed carries every conversation: like the rest of the API, not before the
+        // agent has replaced a one-time password and enrolled the 2FA an admin requires.
+        if identity.agent.mustChangePassword { throw APIError.passwordChangeRequired }
+        if identity.mustEnrollTwoFactor { throw APIError.twoFactorEnrollmentRequired }
         return .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
         guard let identity = context.requestContext.identity else { return }

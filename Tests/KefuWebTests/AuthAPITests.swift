@@ -62,10 +62,13 @@ import Testing
                 let throttled = try await client.json(.post, "/api/v1/auth/login", body: #"{"email":"\#(email)","password":"wrong password!"}"#)
                 #expect(throttled.code == "too_many_attempts")
                 #expect(throttled.headers[.retryAfter] != nil)
+                // Even the right password waits while the account is throttled (asked at once: a
+                // loaded machine must not let the wait run out first).
+                if email == "agent@kefu.test" {
+                    let right = try await client.json(.post, "/api/v1/auth/login", body: #"{"email":"agent@kefu.test","password":"another long passphrase"}"#)
+                    #expect(right.status == .tooManyRequests)
+                }
             }
-            // Even the right password waits while the account is throttled.
-            let right = try await client.json(.post, "/api/v1/auth/login", body: #"{"email":"agent@kefu.test","password":"another long passphrase"}"#)
-            #expect(right.status == .tooManyRequests)
         }
     }
 

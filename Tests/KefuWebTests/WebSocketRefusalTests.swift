@@ -84,4 +84,19 @@ import Testing
             #expect(try await client.json(.get, "/api/v1/widget/ws?token=nope").code == "unauthenticated")
         }
     }
+
+    /// The live feed carries every conversation: an agent who has not finished their account
+    /// setup (the 2FA an admin requires, a one-time password) gets it no more than the API.
+    @Test func theAgentFeedWaitsForTheAccountSetupLikeTheAPI() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let port = try #require(client.port)
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(try await Self.handshake(port: port, path: "/api/v1/agent/ws", headers: ["Cookie": agent.cookieHeader]).status == 101)
+            try await app.store.setSetting("security.require_agent_2fa", value: "true", audit: nil)
+            let refused = try await Self.handshake(port: port, path: "/api/v1/agent/ws", headers: ["Cookie": agent.cookieHeader])
+            #expect(refused.status == 403)
+            #expect(refused.problem["code"] as? String == "two_factor_enrollment_required")
+        }
+    }
 }
