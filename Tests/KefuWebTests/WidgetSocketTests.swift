@@ -102,7 +102,7 @@ extension TestClientProtocol {
             try await client.visitor(token) { socket in
                 let hello = try await socket.next()
                 #expect(hello["type"] as? String == "hello")
-                #expect(hello["conversationId"] == nil || hello["conversationId"] is NSNull)
+                #expect(hello["conversationId"] is NSNull)  // present and null, as documented
                 try await socket.send(["type": "message", "clientMsgId": "c-1", "text": "我的提现一直在审核中"])
                 let ack = try #require(try await socket.frames(until: "ack").last)
                 #expect(ack["seq"] as? Int == 1)

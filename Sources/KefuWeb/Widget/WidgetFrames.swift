@@ -61,9 +61,21 @@ enum WidgetFrame {
         let emailKnown: Bool
         /// How far an agent has read in this conversation (read marks on the visitor's messages).
         let agentReadSeq: Int64
+
+        enum CodingKeys: String, CodingKey { case type, contactId, conversationId, lastSeq, agentsOnline, emailKnown, agentReadSeq }
+
+        /// `conversationId` is `null` before the first message, as documented, not left out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(contactId, forKey: .contactId)
+            try container.encode(conversationId, forKey: .conversationId)
+            try container.encode(lastSeq, forKey: .lastSeq)
+            try container.encode(agentsOnline, forKey: .agentsOnline)
+            try container.encode(emailKnown, forKey: .emailKnown)
+            try container.encode(agentReadSeq, forKey: .agentReadSeq)
+        }
     }
-
-
 
     struct Saved: Encodable, Sendable {
         let type = "saved"
