@@ -41,7 +41,9 @@ struct ConsolePage {
         values["must_enroll"] = context.identity.mustEnrollTwoFactor
         values["must_change_password"] = context.agent.mustChangePassword
         values["nav_\(nav)"] = true
-        if let presence {
+        // No presence (and so no live feed, which the page opens with it) until the account is
+        // set up: the feed refuses such an agent, as the API does.
+        if let presence, !context.identity.mustEnrollTwoFactor, !context.agent.mustChangePassword {
             let status = presence.status(context.agent.id)
             values["presence"] = [
                 "status": status.rawValue, "label": t("presence_\(status.rawValue)"), "is_away": status == .away,
