@@ -7,6 +7,7 @@ backend (the PostgreSQL run is skipped when KEFU_TEST_POSTGRES_URL is not set).
 """
 import os
 import re
+import resource
 import socket
 import subprocess
 import tempfile
@@ -92,9 +93,16 @@ class KefuServer:
             raise AssertionError(f"kefu {' '.join(args)} failed ({result.returncode}): {result.stdout}\n{result.stderr}")
         return result
 
-    def start(self, *extra):
+    def start(self, *extra, descriptors=None):
+        """Runs `kefu serve`; `descriptors` sets its open-file limit (soft and hard), as a small VM would."""
         self.log = open(self.dir / "server.log", "w")
-        self.process = subprocess.Popen([KEFU_BIN, "serve", *extra], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+
+        def limit():
+            if descriptors:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
+        self.process = subprocess.Popen([KEFU_BIN, "serve", *extra], env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        preexec_fn=limit)
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:

@@ -15,25 +15,9 @@ from conftest import KEFU_BIN, KefuServer, free_port
 
 
 def start_limited(server, descriptors, **env):
-    """Starts `kefu serve` with a low descriptor limit (soft and hard), as a small VM would have."""
+    """Starts `kefu serve` with `env` and a descriptor limit."""
     server.env.update({key: str(value) for key, value in env.items()})
-    server.log = open(server.dir / "server.log", "w")
-
-    def limit():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
-
-    server.process = subprocess.Popen([KEFU_BIN, "serve"], env=server.env, stdout=server.log, stderr=subprocess.STDOUT,
-                                      preexec_fn=limit)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        assert server.process.poll() is None, (server.dir / "server.log").read_text()
-        try:
-            if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("kefu did not start")
+    return server.start(descriptors=descriptors)
 
 
 def read_all(sock, timeout):
