@@ -156,6 +156,46 @@ def test_chat_sockets_outlive_the_idle_timeout_and_a_full_address_is_refused_wit
         server.stop()
 
 
+def test_a_flood_of_chat_sockets_leaves_a_tenth_of_the_connections_for_everything_else():
+    """Upgraded WebSockets are never evicted; without a share of their own, enough of them would
+    refuse every new page, API call and health check (an outsider's flood did exactly that)."""
+    import asyncio
+
+    import websockets
+
+    server = start_limited(KefuServer(), 4096, KEFU_HTTP_MAX_CONNECTIONS=10)
+    try:
+        server.cli("demo")
+        token = server.api_login("admin@kefu.example", "kefu-demo-admin")
+        inbox = next(i for i in requests.get(server.url + "/api/v1/inboxes", headers={"Authorization": f"Bearer {token}"},
+                                             timeout=10).json()["items"] if i["kind"] == "webchat")
+        sessions = [requests.post(server.url + "/api/v1/widget/sessions", json={"inboxId": inbox["id"]}, timeout=10).json()
+                    for _ in range(10)]
+        ws_base = server.url.replace("http://", "ws://")
+
+        async def scenario():
+            opened, refused = [], []
+            for session in sessions:
+                try:
+                    sock = await websockets.connect(f"{ws_base}/api/v1/widget/ws?token={session['sessionToken']}")
+                    await asyncio.wait_for(sock.recv(), 5)
+                    opened.append(sock)
+                except websockets.exceptions.InvalidStatus as refusal:
+                    refused.append(refusal.response)
+            health = await asyncio.get_running_loop().run_in_executor(None, lambda: requests.get(server.url + "/healthz", timeout=5))
+            for sock in opened:
+                await sock.close()
+            return opened, refused, health
+
+        opened, refused, health = asyncio.run(scenario())
+        assert len(opened) == 9
+        assert len(refused) == 1 and refused[0].status_code == 503
+        assert b"too_many_connections" in refused[0].body
+        assert health.status_code == 200
+    finally:
+        server.stop()
+
+
 def test_a_reader_that_never_reads_is_dropped_after_the_request_timeout():
     """A slow-read attack: ask for a large answer and never read it. Busy connections have no
     idle deadline and are never evicted, so without a write deadline each such request would

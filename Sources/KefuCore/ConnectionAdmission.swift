@@ -14,10 +14,15 @@ public struct ConnectionAdmission<Handle> {
         public var maxTotal: Int
         /// nil: no per-address cap (behind a trusted proxy every connection has its address).
         public var maxPerAddress: Int?
+        /// Connections that may be long-lived (upgraded WebSockets), which are never evicted:
+        /// nine in ten of `maxTotal` by default, so a flood of chat sockets leaves room for
+        /// pages, the API and health checks.
+        public var maxLongLived: Int
 
-        public init(maxTotal: Int, maxPerAddress: Int?) {
+        public init(maxTotal: Int, maxPerAddress: Int?, maxLongLived: Int? = nil) {
             self.maxTotal = maxTotal
             self.maxPerAddress = maxPerAddress
+            self.maxLongLived = maxLongLived ?? max(1, maxTotal - max(1, maxTotal / 10))
         }
     }
 
@@ -40,12 +45,14 @@ public struct ConnectionAdmission<Handle> {
         /// Idle, or waiting for the rest of a request: may be evicted at a cap.
         var waiting: Bool
         var lastActivity: Date
+        var longLived = false
     }
 
     public let limits: Limits
     private var entries: [ID: Entry] = [:]
     private var perAddress: [String: Int] = [:]
     private var nextID: ID = 0
+    private var longLivedCount = 0
 
     public init(limits: Limits) {
         self.limits = limits
@@ -77,6 +84,19 @@ public struct ConnectionAdmission<Handle> {
         entries[id]?.lastActivity = now
     }
 
+    /// The connection becomes long-lived (a WebSocket): false when their share is taken, and
+    /// the connection must then be refused.
+    public mutating func markLongLived(_ id: ID) -> Bool {
+        guard let entry = entries[id], !entry.longLived else { return entries[id] != nil }
+        guard longLivedCount < limits.maxLongLived else { return false }
+        entries[id]?.longLived = true
+        entries[id]?.waiting = false
+        longLivedCount += 1
+        return true
+    }
+
+    public var longLivedOpen: Int { longLivedCount }
+
     /// The connection closed (evicted ones are already gone: a second release is harmless).
     public mutating func release(_ id: ID) {
         _ = remove(id)
@@ -84,6 +104,7 @@ public struct ConnectionAdmission<Handle> {
 
     private mutating func remove(_ id: ID) -> Handle? {
         guard let entry = entries.removeValue(forKey: id) else { return nil }
+        if entry.longLived { longLivedCount -= 1 }
         let left = (perAddress[entry.address] ?? 1) - 1
         perAddress[entry.address] = left > 0 ? left : nil
         return entry.handle
@@ -135,5 +156,9 @@ public final class ConnectionGate: @unchecked Sendable {
 
     public func release(_ id: ID) {
         lock.withLock { admission.release(id) }
+    }
+
+    public func markLongLived(_ id: ID) -> Bool {
+        lock.withLock { admission.markLongLived(id) }
     }
 }

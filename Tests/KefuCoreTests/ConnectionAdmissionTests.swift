@@ -79,4 +79,20 @@ import Testing
         #expect(admission.openCount(address: "attacker") == 10)
         #expect(admittedID(admission.admit(address: "monitor", handle: "healthz", now: at(11))) != nil)
     }
+
+    @Test func longLivedConnectionsKeepATenthFreeForEverythingElse() {
+        var admission = ConnectionAdmission<String>(limits: .init(maxTotal: 10, maxPerAddress: nil))
+        #expect(admission.limits.maxLongLived == 9)
+        var sockets: [UInt64] = []
+        for index in 0..<10 {
+            let id = admittedID(admission.admit(address: "a\(index)", handle: "s\(index)", now: at(Double(index))))!.0
+            if admission.markLongLived(id) { sockets.append(id) }
+        }
+        #expect(sockets.count == 9)
+        #expect(admission.longLivedOpen == 9)
+        // The one that could not upgrade waits (and makes room); a health check still gets in.
+        #expect(admittedID(admission.admit(address: "monitor", handle: "healthz", now: at(20)))?.1 == "s9")
+        admission.release(sockets[0])
+        #expect(admission.longLivedOpen == 8)
+    }
 }

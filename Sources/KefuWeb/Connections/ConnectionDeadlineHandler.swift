@@ -76,8 +76,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         started = true
         if case .refused(let reason) = admission {
             clock.closed()
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.refusal(reason))), promise: nil)
-            context.close(promise: nil)
+            answerAndClose(context, Self.refusal(reason))
             return
         }
         rearm(context)
@@ -106,7 +105,14 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         if case .request(_, _, _, false, _) = clock.state, case .byteBuffer(let buffer) = unwrapOutboundIn(data),
             buffer.readableBytesView.starts(with: Self.switchingProtocols)
         {
-            // The WebSocket upgrade (its 101 is written below the HTTP handlers): pings take over.
+            // The WebSocket upgrade (its 101 is written below the HTTP handlers): pings take over,
+            // unless chat sockets already hold their share of the connections.
+            if case .admitted(let gate, let id) = admission, !gate.markLongLived(id) {
+                clock.closed()
+                promise?.fail(ChannelError.outputClosed)
+                answerAndClose(context, Self.refusal(.process))
+                return
+            }
             clock.upgraded()
             report(touched: true)
             rearm(context)
@@ -142,8 +148,23 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         guard let context, clock.state != .closed else { return }
         let answered = !isMidRequest
         clock.closed()
-        if !answered { context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.badRequest)), promise: nil) }
-        context.close(promise: nil)
+        if answered {
+            context.close(promise: nil)
+        } else {
+            answerAndClose(context, Self.badRequest)
+        }
+    }
+
+    /// Writes a final answer, stops writing, and closes a moment later. Closing at once with the
+    /// client's request unread makes the kernel reset the connection, and a reset can discard
+    /// the answer before the client reads it (an attacker's flood saw resets instead of 503s).
+    private func answerAndClose(_ context: ChannelHandlerContext, _ answer: ByteBuffer) {
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(answer))).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            // Short: a refused flood must not hold descriptors long past the cap.
+            channel.eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
+        }
     }
 
     // MARK: Deadlines
@@ -187,8 +208,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
             context.close(promise: nil)
         case .requestTimeout:
             clock.closed()
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.requestTimeout)), promise: nil)
-            context.close(promise: nil)
+            answerAndClose(context, Self.requestTimeout)
         }
     }
 
