@@ -1,6 +1,7 @@
 import Foundation
 import KefuCore
 import KefuMail
+import NIOPosix
 import KefuRealtime
 import KefuStore
 import Logging
@@ -69,7 +70,9 @@ public struct EmailIngest: SMTPMailSink {
     /// Stores one mail. Throws only when it could not be stored (the sender should retry).
     public func ingest(raw: [UInt8], envelope: SMTPEnvelope?) async throws -> MailIngestOutcome {
         let rawSha = try blobs.put(Data(raw))
-        let parsed = ParsedMail.parse(raw)
+        // Parsing a large or deeply nested mail takes seconds of CPU: on the thread pool, never
+        // on the threads that serve HTTP and chat (two such mails once stalled /healthz for 40 s).
+        let parsed = try await NIOThreadPool.singleton.runIfActive { ParsedMail.parse(raw) }
         let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)
         let tokens = Array(Set(recipients.compactMap { EmailSettings.untagged($0).token })).sorted()
         var inbox: Inbox?

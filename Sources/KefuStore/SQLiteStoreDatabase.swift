@@ -27,21 +27,31 @@ public final class SQLiteStoreDatabase: Database {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        // WAL lets readers run while the writer commits; synchronous=NORMAL is durable in WAL
-        // except on power loss of the last transaction, the usual trade for a helpdesk.
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
-            _ = try await writer.query(pragma)
-        }
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<readerCount {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA query_only = ON"] {
-                _ = try await reader.query(pragma)
+        // Every connection opened is closed again if a later step fails (an unwritable or corrupt
+        // file): an unclosed connection aborts a debug build and leaks in a release one.
+        var opened: [SQLiteConnection] = []
+        do {
+            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            opened.append(writer)
+            // WAL lets readers run while the writer commits; synchronous=NORMAL is durable in WAL
+            // except on power loss of the last transaction, the usual trade for a helpdesk.
+            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
+                _ = try await writer.query(pragma)
             }
-            readers.append(reader)
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<readerCount {
+                let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                opened.append(reader)
+                for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA query_only = ON"] {
+                    _ = try await reader.query(pragma)
+                }
+                readers.append(reader)
+            }
+            return SQLiteStoreDatabase(path: path, writer: writer, readers: readers)
+        } catch {
+            for connection in opened { try? await connection.close() }
+            throw error
         }
-        return SQLiteStoreDatabase(path: path, writer: writer, readers: readers)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

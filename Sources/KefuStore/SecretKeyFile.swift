@@ -66,13 +66,18 @@ public struct SecretKeyFile: Sendable {
 
     /// The key if the file exists; nil only when there is no file at all.
     func read() throws(Problem) -> Data? {
-        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if descriptor < 0 {
             let code = errno
             if code == ENOENT { return nil }
             throw .unreadable(path: url.path, reason: String(cString: strerror(code)))
         }
         defer { close(descriptor) }
+        // Only a regular file is a key (a FIFO would block start-up for ever, a device is not one).
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw .unreadable(path: url.path, reason: "not a regular file")
+        }
         var buffer = [UInt8](repeating: 0, count: 256)
         let count = Glibc.read(descriptor, &buffer, buffer.count)
         guard count >= 0 else { throw .unreadable(path: url.path, reason: String(cString: strerror(errno))) }

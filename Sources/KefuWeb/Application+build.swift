@@ -33,6 +33,9 @@ public func buildApplication(
         blobs: blobs, logger: logger)
     var limits = configuration.connections
     if configuration.trustForwardedFor { limits.maxConnectionsPerAddress = nil }
+    // One address never holds more than a quarter of the process's connections, whatever the
+    // setting says (a small descriptor limit once let one address take them all).
+    limits.maxConnectionsPerAddress = limits.maxConnectionsPerAddress.map { min($0, max(1, limits.maxConnections / 4)) }
     let gate = ConnectionGate(limits: .init(maxTotal: limits.maxConnections, maxPerAddress: limits.maxConnectionsPerAddress))
     return Application(
         router: router,

@@ -44,7 +44,13 @@ struct IngestEmail: AsyncParsableCommand {
             say("ingest-email: cannot start (\(error)); retry later")
             throw ExitCode(Self.tempFail)
         }
-        let raw = Array(FileHandle.standardInput.readDataToEndOfFile())
+        let raw: [UInt8]
+        do {
+            raw = Array(try FileHandle.standardInput.readToEnd() ?? Data())
+        } catch {
+            say("ingest-email: standard input cannot be read (\(error)); retry later")
+            throw ExitCode(Self.tempFail)
+        }
         guard !raw.isEmpty else {
             say("ingest-email: no message on standard input")
             throw ExitCode(Self.dataError)
@@ -52,6 +58,12 @@ struct IngestEmail: AsyncParsableCommand {
         guard raw.count <= email.maxMessageSize else {
             say("ingest-email: message of \(raw.count) bytes exceeds KEFU_SMTP_MAX_SIZE (\(email.maxMessageSize))")
             throw ExitCode(Self.unavailable)
+        }
+        // An MTA's pipe never creates a database: a wrong or missing KEFU_DATABASE_URL would
+        // otherwise store the mail where no server reads it.
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+            say("ingest-email: no database at \(path) (check KEFU_DATABASE_URL; `kefu migrate` creates one); retry later")
+            throw ExitCode(Self.tempFail)
         }
         let envelope = SMTPEnvelope(
             mailFrom: sender ?? "", recipients: recipient.map { $0.lowercased() }, clientHostname: "localhost", clientAddress: nil,

@@ -124,7 +124,11 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is EvictConnection {
-            expire(context, action: clock.isWaiting ? (isMidRequest ? .requestTimeout : .close) : .none)
+            // Made room for another: a request in the middle is told so (503), not "timed out".
+            guard clock.isWaiting else { return }
+            let midRequest = isMidRequest
+            clock.closed()
+            if midRequest { answerAndClose(context, Self.refusal(.process)) } else { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
