@@ -67,12 +67,20 @@ public struct EmailIngest: SMTPMailSink {
         }
     }
 
+    /// One thread for parsing mail: a flood of heavy mail takes one core at most.
+    static let parsing: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
     /// Stores one mail. Throws only when it could not be stored (the sender should retry).
     public func ingest(raw: [UInt8], envelope: SMTPEnvelope?) async throws -> MailIngestOutcome {
         let rawSha = try blobs.put(Data(raw))
-        // Parsing a large or deeply nested mail takes seconds of CPU: on the thread pool, never
-        // on the threads that serve HTTP and chat (two such mails once stalled /healthz for 40 s).
-        let parsed = try await NIOThreadPool.singleton.runIfActive { ParsedMail.parse(raw) }
+        // Parsing a large or deeply nested mail takes seconds of CPU: on a thread of its own,
+        // never on the threads that serve HTTP and chat nor on the shared pool SQLite and bcrypt
+        // use (two such mails once stalled /healthz for 40 s).
+        let parsed = try await Self.parsing.runIfActive { ParsedMail.parse(raw) }
         let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)
         let tokens = Array(Set(recipients.compactMap { EmailSettings.untagged($0).token })).sorted()
         var inbox: Inbox?
