@@ -56,8 +56,10 @@ func buildRouter(
     // One bcrypt at start-up serves agents' and customers' logins alike (unknown emails are
     // checked against it, so they cost what a wrong password costs).
     let dummyHash = try await hasher.dummyHash()
+    // One limiter for every check of a secret, agents' and customers': one budget per address.
+    let guesses = LoginThrottler()
     let auth = AgentAuthService(
-        store: store, hasher: hasher, throttler: LoginThrottler(), secretKey: configuration.secretKey,
+        store: store, hasher: hasher, throttler: guesses, secretKey: configuration.secretKey,
         dummyHash: dummyHash, sessionLifetime: configuration.sessionLifetime,
         apiTokenLifetime: configuration.apiTokenLifetime)
     let resources = try await ConsoleResources.load()
@@ -102,7 +104,7 @@ func buildRouter(
     customerPasswords.commonPasswords = try CommonPasswords.load()
     let accounts = AccountService(
         store: store, hasher: hasher, policy: customerPasswords, mailer: email.replies,
-        throttler: LoginThrottler(), background: background, dummyHash: dummyHash,
+        throttler: guesses, background: background, dummyHash: dummyHash,
         settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
         twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: { Date() }),
         now: { Date() })

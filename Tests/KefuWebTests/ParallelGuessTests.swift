@@ -98,6 +98,24 @@ import Testing
         }
     }
 
+    /// One budget per address for every form that checks a secret, agents' and customers' alike:
+    /// separate budgets let an outsider add them up (20 agent + 20 customer guesses).
+    @Test func agentAndCustomerSignInsShareTheAddressBudget() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            var evaluated = 0
+            for index in 0..<15 {
+                let agent = try await client.json(
+                    .post, "/api/v1/auth/login", body: #"{"email":"probe\#(index)@kefu.test","password":"wrong guess"}"#, headers: from("192.0.2.150"))
+                let customer = try await client.json(
+                    .post, "/api/v1/accounts/sessions", body: #"{"email":"probe\#(index)@example.cn","password":"Wrong-guess-1!"}"#,
+                    headers: from("192.0.2.150"))
+                evaluated += [agent, customer].filter { $0.status == .unauthorized }.count
+            }
+            #expect(evaluated <= ThrottlePolicy.perAddress.freeAttempts + 2)
+            #expect(evaluated >= ThrottlePolicy.perAddress.freeAttempts)
+        }
+    }
+
     @Test func aRightAnswerGivesItsAttemptBack() async throws {
         try await TestApp.run(trustProxy: true) { client, _ in
             _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"owner@example.cn","password":"\#(Self.password)"}"#)

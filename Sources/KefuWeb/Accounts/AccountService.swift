@@ -48,8 +48,18 @@ struct AccountService: Sendable {
     /// customers behind one carrier NAT or office address do not lock each other out.
     static let resetPolicy = ThrottlePolicy(freeAttempts: 3, window: 15 * 60, baseDelay: 30, maxDelay: 300)
 
-    func keys(_ scope: String, email: String, address: String?, perAccount: ThrottlePolicy = .perAccount) -> [(String, ThrottlePolicy)] {
-        [("customer-\(scope):\(EmailAddress.normalize(email))", perAccount), ("customer-\(scope)-address:\(address ?? "unknown")", .perAddress)]
+    /// Every guess at a customer's secrets (password, TOTP code, recovery code; login, reset,
+    /// email change, 2FA off) counts against one budget per account, and against the same
+    /// per-address budget as agents' sign-ins (`AgentAuthService`): separate budgets per form
+    /// let an attacker add them up.
+    func guessKeys(email: String, address: String?) -> [(String, ThrottlePolicy)] {
+        [("customer:\(EmailAddress.normalize(email))", .perAccount), ("address:\(address ?? "unknown")", .perAddress)]
+    }
+
+    /// Reset requests are not guesses: their own budgets (per account, and per address so a
+    /// shared address is not locked out by them).
+    func resetRequestKeys(email: String, address: String?) -> [(String, ThrottlePolicy)] {
+        [("customer-reset:\(EmailAddress.normalize(email))", Self.resetPolicy), ("customer-reset-address:\(address ?? "unknown")", .perAddress)]
     }
 
     /// Every rule the password breaks, the history included (its last `historyDepth` hashes).
@@ -128,7 +138,7 @@ struct AccountService: Sendable {
     /// The attempt is counted before the password and the code are checked, so a parallel
     /// burst is admitted one by one.
     func login(email: String, password: String, otp: String?, userAgent: String?, address: String?, requestId: String? = nil) async throws -> LoginResult {
-        let keys = keys("login", email: email, address: address)
+        let keys = guessKeys(email: email, address: address)
         let ticket = try await throttler.admit(keys)
         let found = try await store.accountCredentials(email: email)
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
@@ -172,7 +182,7 @@ struct AccountService: Sendable {
         let email = EmailAddress.normalize(rawEmail)
         guard EmailAddress.isPlausible(email) else { throw APIError.validation("email", .invalid) }
         // Every request counts, successful or not: the ticket is never given back.
-        _ = try await throttler.admit(keys("reset", email: email, address: address, perAccount: Self.resetPolicy))
+        _ = try await throttler.admit(resetRequestKeys(email: email, address: address))
         let found = try await store.accountCredentials(email: email)?.0
         guard let account = found else { return }
         let service = self
@@ -198,7 +208,7 @@ struct AccountService: Sendable {
         else { throw APIError.invalidToken }
         // A mailbox alone never unlocks an account with 2FA: the reset needs a code too.
         if account.totpEnabled {
-            let ticket = try await throttler.admit(keys("otp", email: account.email, address: address))
+            let ticket = try await throttler.admit(guessKeys(email: account.email, address: address))
             guard try await twoFactor.check(account, credentials: credentials, code: otp ?? "", address: address, userAgent: userAgent) else {
                 throw APIError.invalidOTP
             }
@@ -263,7 +273,7 @@ struct AccountService: Sendable {
     func requestEmailChange(_ account: Account, newEmail raw: String, password: String, userAgent: String?, address: String?) async throws {
         let email = EmailAddress.normalize(raw)
         guard EmailAddress.isPlausible(email), email != account.email else { throw APIError.validation("email", .invalid) }
-        let ticket = try await throttler.admit(keys("login", email: account.email, address: address))
+        let ticket = try await throttler.admit(guessKeys(email: account.email, address: address))
         guard let (_, credentials) = try await store.accountCredentials(id: account.id), try await hasher.verify(password, hash: credentials.passwordHash)
         else { throw APIError.invalidCredentials }
         await throttler.giveBack(ticket)
@@ -295,7 +305,7 @@ struct AccountService: Sendable {
         guard account.totpEnabled, let (_, credentials) = try await store.accountCredentials(id: account.id) else {
             throw APIError.conflict("two_factor")
         }
-        let ticket = try await throttler.admit(keys("otp", email: account.email, address: address))
+        let ticket = try await throttler.admit(guessKeys(email: account.email, address: address))
         guard try await hasher.verify(password, hash: credentials.passwordHash),
             try await twoFactor.check(account, credentials: credentials, code: code, address: address, userAgent: userAgent)
         else { throw APIError.invalidCredentials }
