@@ -28,6 +28,13 @@ import Testing
         #expect(clock.timeoutFired(at: start + .seconds(50)) == .requestTimeout)
     }
 
+    @Test func aHeadTricklingInByteByByteGets408AfterTwiceTheRequestTimeout() {
+        var clock = clock()
+        for second in stride(from: 0, through: 55, by: 10) { clock.bytesRead(at: start + .seconds(Int64(second))) }
+        #expect(clock.deadline == start + .seconds(60))
+        #expect(clock.timeoutFired(at: start + .seconds(60)) == .requestTimeout)
+    }
+
     @Test func aBodyShorterThanItsLengthGets408() {
         var clock = clock()
         clock.bytesRead(at: start)

@@ -31,6 +31,9 @@ struct HTTPConnectionClock {
     let idleTimeout: TimeAmount
     let requestTimeout: TimeAmount
     private(set) var state: State
+    /// When the current request's first byte came, until its head is read: a head must arrive
+    /// whole within twice the request timeout, however slowly it trickles (slowloris).
+    private var headStarted: NIODeadline?
 
     init(idleTimeout: TimeAmount, requestTimeout: TimeAmount, now: NIODeadline) {
         self.idleTimeout = idleTimeout
@@ -42,9 +45,10 @@ struct HTTPConnectionClock {
     var deadline: NIODeadline? {
         switch state {
         case .idle(let since): return since + idleTimeout
-        case .request(let lastByte, _, let ended, _, let responseEnded):
+        case .request(let lastByte, let headRead, let ended, _, let responseEnded):
             // Read whole and not yet answered: the application's turn, no deadline.
             if ended && !responseEnded { return nil }
+            if !headRead, let headStarted { return min(lastByte + requestTimeout, headStarted + requestTimeout + requestTimeout) }
             return lastByte + requestTimeout
         case .upgraded, .closed: return nil
         }
@@ -62,6 +66,7 @@ struct HTTPConnectionClock {
     mutating func bytesRead(at now: NIODeadline) {
         switch state {
         case .idle:
+            headStarted = now
             state = .request(lastByte: now, headRead: false, requestEnded: false, responded: false, responseEnded: false)
         case .request(_, let head, let ended, let responded, let responseEnded):
             state = .request(lastByte: now, headRead: head, requestEnded: ended, responded: responded, responseEnded: responseEnded)
@@ -72,6 +77,7 @@ struct HTTPConnectionClock {
 
     mutating func headRead(at now: NIODeadline) {
         // A pipelined request's head: it is the current one from now on.
+        headStarted = nil
         state = .request(lastByte: now, headRead: true, requestEnded: false, responded: false, responseEnded: false)
     }
 
