@@ -291,6 +291,17 @@ def test_ingest_email_asks_the_mta_to_retry_for_every_failure_that_is_not_the_ma
     assert result.returncode == 75, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("setting", ["KEFU_HTTP_PORT=abc", "KEFU_TRUST_PROXY=maybe", "KEFU_HTTP_IDLE_TIMEOUT=soon"])
+def test_a_setting_that_cannot_be_read_stops_kefu_instead_of_its_default(tmp_path, setting):
+    name, value = setting.split("=")
+    env = dict(os.environ, KEFU_DATA_DIR=str(tmp_path / "data"), KEFU_DATABASE_URL=f"sqlite://{tmp_path}/kefu.sqlite")
+    env[name] = value
+    result = subprocess.run([KEFU_BIN, "serve"], env=env, capture_output=True, timeout=60)
+    assert result.returncode != 0 and name.encode() in result.stdout + result.stderr
+    ingest = subprocess.run([KEFU_BIN, "ingest-email"], env=env, input=MAIL, capture_output=True, timeout=60)
+    assert ingest.returncode == 75
+
+
 def test_ingest_email_exit_codes_for_the_mail_and_the_command_line(tmp_path):
     env = dict(os.environ, KEFU_DATA_DIR=str(tmp_path / "data"), KEFU_DATABASE_URL=f"sqlite://{tmp_path}/kefu.sqlite")
     run = lambda *args, stdin=MAIL: subprocess.run([KEFU_BIN, "ingest-email", *args], env=env, input=stdin, capture_output=True, timeout=120)

@@ -38,6 +38,7 @@ struct IngestEmail: AsyncParsableCommand {
         let email: EmailSettings
         let location: DatabaseLocation
         do {
+            try Settings.checkValues()
             email = try settings.emailSettings()
             location = try settings.databaseLocation()
         } catch {

@@ -106,6 +106,29 @@ struct Settings {
 
     func databaseLocation() throws -> DatabaseLocation { try DatabaseLocation(url: databaseURL) }
 
+    static let wholeNumbers = [
+        "KEFU_HTTP_PORT", "KEFU_SMTP_MAX_SIZE", "KEFU_EMAIL_REOPEN_DAYS", "KEFU_EMAIL_RESPONSE_HOURS", "KEFU_PASSWORD_MIN_LENGTH",
+        "KEFU_PASSWORD_HISTORY", "KEFU_HTTP_MAX_CONNECTIONS", "KEFU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "KEFU_SMTP_MAX_CONNECTIONS",
+        "KEFU_SMTP_MAX_CONNECTIONS_PER_ADDRESS",
+    ]
+    static let numbers = ["KEFU_WITHDRAWAL_LOCK_HOURS", "KEFU_2FA_RESET_WAIT_HOURS", "KEFU_HTTP_IDLE_TIMEOUT", "KEFU_HTTP_REQUEST_TIMEOUT"]
+    static let switches = ["KEFU_TRUST_PROXY"]
+
+    /// A value that is set but does not read as its kind is an error, never its default in
+    /// silence (`KEFU_HTTP_PORT=abc` used to serve on 8080).
+    static func checkValues(_ given: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let environment = given.filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }  // empty: not set
+        var wrong: [String] = []
+        for name in wholeNumbers { if let value = environment[name], Int(value.trimmingCharacters(in: .whitespaces)) == nil { wrong.append("\(name)=\(value) (a whole number)") } }
+        for name in numbers { if let value = environment[name], Double(value.trimmingCharacters(in: .whitespaces)) == nil { wrong.append("\(name)=\(value) (a number)") } }
+        for name in switches {
+            if let value = environment[name], !["true", "false", "1", "0", "yes", "no"].contains(value.trimmingCharacters(in: .whitespaces).lowercased()) {
+                wrong.append("\(name)=\(value) (true or false)")
+            }
+        }
+        guard wrong.isEmpty else { throw ValidationError("settings that cannot be read: " + wrong.joined(separator: ", ")) }
+    }
+
     /// The secret key: from KEFU_SECRET_KEY, else from the data directory, else a new random one
     /// created there (mode 0600, create-exclusive) so sealed secrets survive restarts. A key file
     /// that is there but unreadable or malformed stops the command: it is never replaced.
@@ -168,6 +191,7 @@ struct Settings {
     }
 
     func appConfiguration() throws -> AppConfiguration {
+        try Self.checkValues()
         guard withdrawalLockHours >= 0, twoFactorResetWaitHours >= 0, withdrawalLockHours.isFinite, twoFactorResetWaitHours.isFinite else {
             throw ValidationError("KEFU_WITHDRAWAL_LOCK_HOURS and KEFU_2FA_RESET_WAIT_HOURS must be numbers of hours, not negative")
         }
