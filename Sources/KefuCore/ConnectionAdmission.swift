@@ -28,7 +28,7 @@ public struct ConnectionAdmission<Handle> {
 
     public typealias ID = UInt64
 
-    public enum Refusal: String, Sendable, Equatable {
+    public enum Refusal: String, Error, Sendable, Equatable {
         case process
         case address
     }
@@ -128,6 +128,7 @@ public final class ConnectionGate: @unchecked Sendable {
     /// Closes an evicted connection (on its own event loop).
     public typealias Evict = @Sendable () -> Void
     public typealias ID = ConnectionAdmission<Evict>.ID
+    public typealias Refusal = ConnectionAdmission<Evict>.Refusal
 
     private var admission: ConnectionAdmission<Evict>
     private let lock = NSLock()
@@ -138,27 +139,44 @@ public final class ConnectionGate: @unchecked Sendable {
         self.now = now
     }
 
-    public var limits: ConnectionAdmission<Evict>.Limits { admission.limits }
-
-    public var openCount: Int { lock.withLock { admission.openCount } }
-
-    /// Admits a connection from `address`, closing the one that makes room (outside the lock).
-    public func admit(address: String, evict: @escaping Evict) -> ConnectionAdmission<Evict>.Decision {
+    /// A slot for a connection from `address`, or why not; `evicted` when another connection
+    /// was closed (outside the lock) to make the room.
+    public func admit(address: String, evict: @escaping Evict) -> (slot: Result<ConnectionSlot, Refusal>, evicted: Bool) {
         let decision = lock.withLock { admission.admit(address: address, handle: evict, now: now()) }
-        if case .admitted(_, let victim?) = decision { victim() }
-        return decision
+        switch decision {
+        case .admitted(let id, let victim):
+            victim?()
+            return (.success(ConnectionSlot(gate: self, id: id)), victim != nil)
+        case .refused(let reason):
+            return (.failure(reason), false)
+        }
     }
 
-    public func update(_ id: ID, waiting: Bool) {
+    fileprivate func update(_ id: ID, waiting: Bool) {
         let at = now()
         lock.withLock { admission.update(id, waiting: waiting, at: at) }
     }
 
-    public func release(_ id: ID) {
+    fileprivate func release(_ id: ID) {
         lock.withLock { admission.release(id) }
     }
 
-    public func markLongLived(_ id: ID) -> Bool {
+    fileprivate func markLongLived(_ id: ID) -> Bool {
         lock.withLock { admission.markLongLived(id) }
     }
+}
+
+/// One admitted connection's place at its gate, which the connection keeps up to date.
+public struct ConnectionSlot: Sendable {
+    let gate: ConnectionGate
+    let id: ConnectionGate.ID
+
+    /// The connection did something; `waiting`: it only holds the slot (may be evicted).
+    public func touch(waiting: Bool) { gate.update(id, waiting: waiting) }
+
+    /// The connection becomes long-lived (a WebSocket); false when their share is taken.
+    public func markLongLived() -> Bool { gate.markLongLived(id) }
+
+    /// The connection closed.
+    public func release() { gate.release(id) }
 }

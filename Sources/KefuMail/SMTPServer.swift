@@ -79,11 +79,8 @@ public struct SMTPServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 let address = channel.remoteAddress?.ipAddress ?? "unknown"
-                let admission: SMTPConnectionGuard.Admission
-                switch gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(SMTPConnectionGuard.Evict()) }) {
-                case .admitted(let id, _): admission = .admitted(gate: gate, id: id)
-                case .refused(let reason):
-                    admission = .refused
+                let (admission, _) = gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(SMTPConnectionGuard.Evict()) })
+                if case .failure(let reason) = admission {
                     logger.warning("SMTP connection refused", metadata: ["client": "\(address)", "cap": "\(reason.rawValue)"])
                 }
                 return channel.eventLoop.makeCompletedFuture {
@@ -273,16 +270,13 @@ final class SMTPConnectionGuard: ChannelInboundHandler {
 
     struct Evict: Sendable {}
 
-    enum Admission {
-        case admitted(gate: ConnectionGate, id: ConnectionGate.ID)
-        case refused
-    }
-
-    let admission: Admission
+    let admission: Result<ConnectionSlot, ConnectionGate.Refusal>
     let hostname: String
     private var done = false
+    /// The gate hears of activity at most once a second (its lock is shared by every connection).
+    private var touchedAt = NIODeadline.now()
 
-    init(admission: Admission, hostname: String) {
+    init(admission: Result<ConnectionSlot, ConnectionGate.Refusal>, hostname: String) {
         self.admission = admission
         self.hostname = hostname
     }
@@ -298,18 +292,21 @@ final class SMTPConnectionGuard: ChannelInboundHandler {
     }
 
     private func refuseIfNeeded(_ context: ChannelHandlerContext) {
-        guard case .refused = admission, !done else { return }
+        guard case .failure = admission, !done else { return }
         closeWith421(context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if done { return }
-        if case .admitted(let gate, let id) = admission { gate.update(id, waiting: true) }
+        if case .success(let slot) = admission, NIODeadline.now() - touchedAt >= .seconds(1) {
+            touchedAt = .now()
+            slot.touch(waiting: true)
+        }
         context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .admitted(let gate, let id) = admission { gate.release(id) }
+        if case .success(let slot) = admission { slot.release() }
         context.fireChannelInactive()
     }
 

@@ -16,22 +16,19 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
-    enum Admission {
-        case admitted(gate: ConnectionGate, id: ConnectionGate.ID)
-        case refused(ConnectionAdmission<ConnectionGate.Evict>.Refusal)
-    }
-
     private var clock: HTTPConnectionClock
-    private let admission: Admission
+    /// The connection's slot, or why it was refused one.
+    private let admission: Result<ConnectionSlot, ConnectionGate.Refusal>
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var context: ChannelHandlerContext?
     private var reportedWaiting = true
+    private var reportedAt = NIODeadline.now()
     /// Set while the peer does not read what is written to it (a slow-read attack holds a busy
     /// connection forever otherwise: busy connections have no deadline and are never evicted).
     private var stallTimer: Scheduled<Void>?
 
-    init(admission: Admission, idleTimeout: TimeAmount, requestTimeout: TimeAmount) {
+    init(admission: Result<ConnectionSlot, ConnectionGate.Refusal>, idleTimeout: TimeAmount, requestTimeout: TimeAmount) {
         self.admission = admission
         self.clock = HTTPConnectionClock(idleTimeout: idleTimeout, requestTimeout: requestTimeout, now: .now())
     }
@@ -74,7 +71,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     private func start(_ context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
-        if case .refused(let reason) = admission {
+        if case .failure(let reason) = admission {
             clock.closed()
             answerAndClose(context, Self.refusal(reason))
             return
@@ -88,7 +85,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         timer = nil
         stallTimer?.cancel()
         stallTimer = nil
-        if case .admitted(let gate, let id) = admission { gate.release(id) }
+        if case .success(let slot) = admission { slot.release() }
         context.fireChannelInactive()
     }
 
@@ -107,7 +104,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         {
             // The WebSocket upgrade (its 101 is written below the HTTP handlers): pings take over,
             // unless chat sockets already hold their share of the connections.
-            if case .admitted(let gate, let id) = admission, !gate.markLongLived(id) {
+            if case .success(let slot) = admission, !slot.markLongLived() {
                 clock.closed()
                 promise?.fail(ChannelError.outputClosed)
                 answerAndClose(context, Self.refusal(.process))
@@ -193,36 +190,30 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
             timer = nil
             timerDeadline = nil
             guard let context = self.context else { return }
-            var probe = clock
-            let action = probe.timeoutFired(at: .now())
-            if action == .none {
-                rearm(context)
-            } else {
-                expire(context, action: action)
-            }
+            expire(context, action: clock.timeoutFired(at: .now()))
         }
     }
 
+    /// Carries out what the clock decided when its deadline passed (it is closed unless `.none`).
     private func expire(_ context: ChannelHandlerContext, action: HTTPConnectionClock.Action) {
         switch action {
-        case .none:
-            return
-        case .close:
-            clock.closed()
-            context.close(promise: nil)
-        case .requestTimeout:
-            clock.closed()
-            answerAndClose(context, Self.requestTimeout)
+        case .none: rearm(context)
+        case .close: context.close(promise: nil)
+        case .requestTimeout: answerAndClose(context, Self.requestTimeout)
         }
     }
 
-    /// Tells the gate whether this connection only holds a slot, and when it last did something.
+    /// Tells the gate whether this connection only holds a slot, and when it last did something:
+    /// at once when that changes, else at most once a second (the gate's lock is shared by every
+    /// connection, and eviction needs no finer order than that).
     private func report(touched: Bool) {
-        guard case .admitted(let gate, let id) = admission else { return }
+        guard case .success(let slot) = admission else { return }
         let waiting = clock.isWaiting
-        guard touched || waiting != reportedWaiting else { return }
+        let now = NIODeadline.now()
+        guard waiting != reportedWaiting || (touched && now - reportedAt >= .seconds(1)) else { return }
         reportedWaiting = waiting
-        gate.update(id, waiting: waiting)
+        reportedAt = now
+        slot.touch(waiting: waiting)
     }
 
     // MARK: Answers written below HTTP (no request was parsed, or it never finished)
@@ -237,7 +228,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         status: "400 Bad Request", code: "bad_request", title: "Not an HTTP request",
         detail: "The request could not be read as HTTP. 无法将请求识别为 HTTP。")
 
-    static func refusal(_ reason: ConnectionAdmission<ConnectionGate.Evict>.Refusal) -> ByteBuffer {
+    static func refusal(_ reason: ConnectionGate.Refusal) -> ByteBuffer {
         problem(
             status: "503 Service Unavailable", code: "too_many_connections", title: "Too many connections",
             detail: reason == .address

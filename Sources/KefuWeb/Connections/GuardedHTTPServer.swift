@@ -56,14 +56,12 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        let admission: ConnectionDeadlineHandler.Admission
-        switch gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(EvictConnection()) }) {
-        case .admitted(let id, let victim):
-            admission = .admitted(gate: gate, id: id)
+        let (admission, evicted) = gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(EvictConnection()) })
+        switch admission {
+        case .success:
             Counter(label: "kefu_http_connections_total", dimensions: [("outcome", "admitted")]).increment()
-            if victim != nil { Counter(label: "kefu_http_connections_total", dimensions: [("outcome", "evicted")]).increment() }
-        case .refused(let reason):
-            admission = .refused(reason)
+            if evicted { Counter(label: "kefu_http_connections_total", dimensions: [("outcome", "evicted")]).increment() }
+        case .failure(let reason):
             Counter(label: "kefu_http_connections_total", dimensions: [("outcome", "refused_\(reason.rawValue)")]).increment()
             logger.warning("connection refused", metadata: ["client": "\(address)", "cap": "\(reason.rawValue)"])
         }
