@@ -24,7 +24,9 @@ public struct PostgresStoreDatabase: Database {
             defer { group.cancelAll() }
             // The pool retries a server that is down for ever; a command (an MTA's pipe above
             // all) must hear of it and exit, so the first connection has a deadline.
-            try await database.firstConnection(within: .seconds(10), url: url)
+            let core = configuration.coreConfiguration
+            let server = core.host.map { "\($0):\(core.port ?? 5432)/\(core.database ?? "")" } ?? "its socket"
+            try await database.firstConnection(within: .seconds(10), server: server)
             return try await body(database)
         }
     }
@@ -34,11 +36,7 @@ public struct PostgresStoreDatabase: Database {
         public let description: String
     }
 
-    func firstConnection(within deadline: Duration, url: String) async throws {
-        let where_ = (try? SQLPostgresConfiguration(url: url)).map { config -> String in
-            let core = config.coreConfiguration
-            return core.host.map { "\($0):\(core.port ?? 5432)/\(core.database ?? "")" } ?? "its socket"
-        } ?? "?"
+    func firstConnection(within deadline: Duration, server: String) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try await client.withConnection { connection in _ = try await connection.query("SELECT 1", logger: logger) }
@@ -50,7 +48,7 @@ public struct PostgresStoreDatabase: Database {
             }
             defer { group.cancelAll() }
             guard try await group.next() == true else {
-                throw Unavailable(description: "PostgreSQL at \(where_) accepted no connection within \(deadline) (the log says why)")
+                throw Unavailable(description: "PostgreSQL at \(server) accepted no connection within \(deadline) (the log says why)")
             }
         }
     }

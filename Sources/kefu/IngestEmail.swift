@@ -72,11 +72,9 @@ struct IngestEmail: AsyncParsableCommand {
         let dataDirectory = settings.dataDirectory
         let hasEnvelope = sender != nil || !recipient.isEmpty
         do {
-            let outcome = try await withDatabase(location, logger: logger) { database in
-                try await Migrator().migrate(database, logger: logger)
+            let outcome = try await Runtime.withStore(settings, logger: logger) { store in
                 let channel = EmailChannel(
-                    store: SQLStore(database: database), blobs: AttachmentBlobStore(dataDirectory: dataDirectory), hub: EventHub(),
-                    settings: email, logger: logger)
+                    store: store, blobs: AttachmentBlobStore(dataDirectory: dataDirectory), hub: EventHub(), settings: email, logger: logger)
                 return try await channel.ingest.ingest(raw: raw, envelope: hasEnvelope ? envelope : nil)
             }
             if outcome.duplicate {

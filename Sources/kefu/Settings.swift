@@ -166,7 +166,12 @@ struct Settings {
             responseHours: responseHours, maxMessageSize: smtpMaxSize)
     }
 
-    func smtpListener() throws -> EmailChannel.Listener? {
+    /// SMTP's connection cap within `budget` (0 without a listener).
+    func smtpConnections(_ budget: DescriptorBudget) -> Int {
+        smtpListen?.isEmpty == false ? (smtpMaxConnections ?? budget.defaultSMTP) : 0
+    }
+
+    func smtpListener(_ budget: DescriptorBudget) throws -> EmailChannel.Listener? {
         guard let smtpListen, !smtpListen.isEmpty else { return nil }
         var tls: NIOSSLContext?
         switch (smtpTLSCertificate, smtpTLSKey) {
@@ -184,9 +189,7 @@ struct Settings {
         guard var listener = EmailChannel.Listener(smtpListen, tls: tls) else {
             throw ValidationError("KEFU_SMTP_LISTEN must be host:port, e.g. 127.0.0.1:2525")
         }
-        let budget = DescriptorBudget.raised()
-        listener.connectionLimits = .init(
-            maxTotal: smtpMaxConnections ?? budget.defaultSMTP, maxPerAddress: smtpMaxConnectionsPerAddress)
+        listener.connectionLimits = .init(maxTotal: smtpConnections(budget), maxPerAddress: smtpMaxConnectionsPerAddress)
         return listener
     }
 
@@ -195,22 +198,22 @@ struct Settings {
         guard withdrawalLockHours >= 0, twoFactorResetWaitHours >= 0, withdrawalLockHours.isFinite, twoFactorResetWaitHours.isFinite else {
             throw ValidationError("KEFU_WITHDRAWAL_LOCK_HOURS and KEFU_2FA_RESET_WAIT_HOURS must be numbers of hours, not negative")
         }
+        let budget = DescriptorBudget.raised()
         return AppConfiguration(
             host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory, secretKey: try secretKey(),
-            trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener(),
+            trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener(budget),
             withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600,
-            customerPasswordPolicy: try customerPasswordPolicy(), connections: try connectionLimits())
+            customerPasswordPolicy: try customerPasswordPolicy(), connections: try connectionLimits(budget))
     }
 
     /// The HTTP caps and timeouts; together with SMTP's cap they must fit the descriptor budget.
-    func connectionLimits() throws -> HTTPConnectionLimits {
-        let budget = DescriptorBudget.raised()
+    func connectionLimits(_ budget: DescriptorBudget) throws -> HTTPConnectionLimits {
         guard budget.forConnections >= 16 else {
             throw ValidationError(
                 "the descriptor limit (\(budget.limit)) is too low: Kefu keeps \(DescriptorBudget.reserve) for files and the database "
                     + "and needs more for connections; raise it (ulimit -n, LimitNOFILE=)")
         }
-        let smtp = smtpListen?.isEmpty == false ? (smtpMaxConnections ?? budget.defaultSMTP) : 0
+        let smtp = smtpConnections(budget)
         let http = httpMaxConnections ?? (budget.forConnections - smtp)
         guard http >= 1, smtp >= 0, httpMaxConnectionsPerAddress >= 1, smtpMaxConnectionsPerAddress >= 1 else {
             throw ValidationError("KEFU_HTTP_MAX_CONNECTIONS, KEFU_SMTP_MAX_CONNECTIONS and their _PER_ADDRESS caps must be at least 1")
