@@ -12,8 +12,7 @@ struct AccountCSRF: Sendable {
     private let keyBytes: Data
 
     init(secretKey: Data) {
-        keyBytes = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secretKey), info: Data("kefu:account-csrf".utf8), outputByteCount: 32)
-            .withUnsafeBytes { Data($0) }
+        keyBytes = SecretBox.derive(secretKey: secretKey, purpose: "account-csrf")
     }
 
     /// The token for the session behind this session cookie value.

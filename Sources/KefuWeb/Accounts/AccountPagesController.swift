@@ -124,6 +124,15 @@ struct AccountPagesController {
         return hint + page.t("account_password_hint_tail")
     }
 
+    /// The page a mailed link opens: what the link is for and a button that POSTs its token to
+    /// `action`. Mail scanners and link previews follow links by themselves; only the button acts.
+    func mailedLinkPage(_ request: Request, action: String, heading: String, intro: String, button: String) throws -> Response {
+        let page = page(for: request)
+        return try formPage(
+            request, heading: page.t(heading), intro: page.t(intro), action: action, fields: [], submit: page.t(button),
+            hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+    }
+
     func readForm(_ request: Request) async throws -> ConsoleForm {
         try await ConsoleForm.read(request, expectedCSRF: expectedCSRF(request))
     }
@@ -171,13 +180,10 @@ struct AccountPagesController {
                 return try registerPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
             }
         }
-        // Mailed links open a page; only its button (a POST) acts. Mail scanners and link
-        // previews follow links by themselves and must not verify or change anything.
+        // Mailed links open a page; only its button (a POST) acts (`mailedLinkPage`).
         group.get("verify") { request, _ in
-            let page = self.page(for: request)
-            return try formPage(
-                request, heading: page.t("account_verify_heading"), intro: page.t("account_verify_intro"), action: "/account/verify", fields: [],
-                submit: page.t("account_verify_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+            try mailedLinkPage(
+                request, action: "/account/verify", heading: "account_verify_heading", intro: "account_verify_intro", button: "account_verify_button")
         }
         group.post("verify") { request, context in
             let form = try await readForm(request)
@@ -190,10 +196,9 @@ struct AccountPagesController {
             }
         }
         group.get("email") { request, _ in
-            let page = self.page(for: request)
-            return try formPage(
-                request, heading: page.t("account_email_confirm_heading"), intro: page.t("account_email_confirm_intro"), action: "/account/email",
-                fields: [], submit: page.t("account_email_confirm_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+            try mailedLinkPage(
+                request, action: "/account/email", heading: "account_email_confirm_heading", intro: "account_email_confirm_intro",
+                button: "account_email_confirm_button")
         }
         group.post("email") { request, context in
             let form = try await readForm(request)
@@ -232,11 +237,8 @@ struct AccountPagesController {
             }
         }
         group.get("wasnt-me") { request, _ in
-            let page = self.page(for: request)
-            // A mail client may open links by itself: acting needs the button (a POST).
-            return try formPage(
-                request, heading: page.t("account_wasnt_me"), intro: page.t("account_wasnt_me_intro"), action: "/account/wasnt-me", fields: [],
-                submit: page.t("account_wasnt_me_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+            try mailedLinkPage(
+                request, action: "/account/wasnt-me", heading: "account_wasnt_me", intro: "account_wasnt_me_intro", button: "account_wasnt_me_button")
         }
         group.post("wasnt-me") { request, context in
             let form = try await readForm(request)
@@ -250,10 +252,9 @@ struct AccountPagesController {
             }
         }
         group.get("2fa-reset/cancel") { request, _ in
-            let page = self.page(for: request)
-            return try formPage(
-                request, heading: page.t("account_2fa_reset_cancel"), intro: page.t("account_2fa_reset_cancel_intro"), action: "/account/2fa-reset/cancel",
-                fields: [], submit: page.t("account_2fa_reset_cancel_button"), hidden: ["token": request.uri.queryParameters.get("token") ?? ""])
+            try mailedLinkPage(
+                request, action: "/account/2fa-reset/cancel", heading: "account_2fa_reset_cancel", intro: "account_2fa_reset_cancel_intro",
+                button: "account_2fa_reset_cancel_button")
         }
         // With the mailed token, or (no token) the signed-in customer's open reset.
         group.post("2fa-reset/cancel") { request, context in
