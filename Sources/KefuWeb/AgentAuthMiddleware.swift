@@ -9,6 +9,8 @@ enum ConsoleCookie {
     static let session = "kefu_session"
     static let pending = "kefu_2fa"
     static let language = "kefu_lang"
+    /// Proof that this browser signed in as the agent before (`KnownDevices`).
+    static let device = "kefu_agent_device"
 }
 
 /// Finds who is calling: an agent's bearer token (API clients), a service token (`kfs_…`, the

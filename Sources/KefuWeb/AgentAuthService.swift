@@ -14,6 +14,8 @@ public struct LoginSuccess: Sendable {
     public var token: String
     public var identity: AgentIdentity
     public var expiresAt: Date
+    /// This device's proof of a successful sign-in (`KnownDevices`).
+    public var deviceToken: String
 }
 
 /// Agent login, sessions and two-factor checks, in one place for the API and the console.
@@ -26,6 +28,7 @@ public struct AgentAuthService: Sendable {
     let totp: TOTPService
     let totpBox: SecretBox
     let pendingKey: Data
+    let devices: KnownDevices
     let dummyHash: String
     let sessionLifetime: TimeInterval
     let apiTokenLifetime: TimeInterval
@@ -43,21 +46,25 @@ public struct AgentAuthService: Sendable {
         self.totp = TOTPService()
         self.totpBox = SecretBox(secretKey: secretKey, purpose: "totp")
         self.pendingKey = SecretBox.derive(secretKey: secretKey, purpose: "pending-2fa")
+        self.devices = KnownDevices(secretKey: secretKey)
         self.dummyHash = dummyHash
         self.sessionLifetime = sessionLifetime
         self.apiTokenLifetime = apiTokenLifetime
         self.now = now
     }
 
-    private func throttleKeys(email: String, address: String?) -> [(String, ThrottlePolicy)] {
-        [("account:\(EmailAddress.normalize(email))", .perAccount), ("address:\(address ?? "unknown")", .perAddress)]
+    static func throttleAccount(_ email: String) -> String { "account:\(EmailAddress.normalize(email))" }
+
+    /// A device that signed in as this agent before is counted on its own (`KnownDevices`).
+    private func throttleKeys(email: String, address: String?, device: String?) -> [(String, ThrottlePolicy)] {
+        devices.guessKeys(account: Self.throttleAccount(email), address: address, device: device)
     }
 
     /// Checks email and password. Unknown emails cost the same bcrypt time and get the same
     /// answer as wrong passwords, so the response never tells whether an account exists. The
     /// attempt is counted before the slow check, so parallel guesses are admitted one by one.
-    func checkPassword(email: String, password: String, address: String?) async throws -> (Agent, AgentCredentials) {
-        let ticket = try await throttler.admit(throttleKeys(email: email, address: address))
+    func checkPassword(email: String, password: String, address: String?, device: String? = nil) async throws -> (Agent, AgentCredentials) {
+        let ticket = try await throttler.admit(throttleKeys(email: email, address: address, device: device))
         let found = try await store.credentials(email: email)
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
         guard let found, matches, found.0.status == .active else { throw APIError.invalidCredentials }
@@ -66,8 +73,8 @@ public struct AgentAuthService: Sendable {
     }
 
     /// Verifies a TOTP code for an enrolled agent and burns its time step.
-    func checkOTP(agent: Agent, credentials: AgentCredentials, code: String, address: String?) async throws {
-        let ticket = try await throttler.admit(throttleKeys(email: agent.email, address: address))
+    func checkOTP(agent: Agent, credentials: AgentCredentials, code: String, address: String?, device: String? = nil) async throws {
+        let ticket = try await throttler.admit(throttleKeys(email: agent.email, address: address, device: device))
         guard let sealed = credentials.sealedTOTPSecret, let secret = try? totpBox.open(sealed),
             let step = totp.matchingStep(secret: secret, code: code, now: now()),
             try await store.claimTOTPStep(id: agent.id, step: step)
@@ -77,18 +84,20 @@ public struct AgentAuthService: Sendable {
 
     /// The whole login: password, then the second factor when enrolled, then a new session.
     public func login(
-        email: String, password: String, otp: String?, kind: SessionKind, userAgent: String?, address: String?
+        email: String, password: String, otp: String?, device: String? = nil, kind: SessionKind, userAgent: String?, address: String?
     ) async throws -> LoginSuccess {
-        let (agent, credentials) = try await checkPassword(email: email, password: password, address: address)
+        let (agent, credentials) = try await checkPassword(email: email, password: password, address: address, device: device)
         if agent.totpEnabled {
             guard let otp, !otp.isEmpty else { throw APIError.otpRequired }
-            try await checkOTP(agent: agent, credentials: credentials, code: otp, address: address)
+            try await checkOTP(agent: agent, credentials: credentials, code: otp, address: address, device: device)
         }
-        return try await startSession(agent: agent, kind: kind, userAgent: userAgent, address: address)
+        return try await startSession(agent: agent, kind: kind, device: device, userAgent: userAgent, address: address)
     }
 
-    func startSession(agent: Agent, kind: SessionKind, userAgent: String?, address: String?) async throws -> LoginSuccess {
-        await throttler.reset("account:\(agent.email)")
+    /// A new session after both factors passed; the device's own attempts (or, for a device
+    /// not yet known, the account's) start again from nothing.
+    func startSession(agent: Agent, kind: SessionKind, device: String? = nil, userAgent: String?, address: String?) async throws -> LoginSuccess {
+        await throttler.reset(throttleKeys(email: agent.email, address: address, device: device)[0].0)
         let token = RandomToken.make()
         let csrf = kind == .console ? RandomToken.make() : nil
         let expiresAt = now().addingTimeInterval(kind == .console ? sessionLifetime : apiTokenLifetime)
@@ -101,7 +110,9 @@ public struct AgentAuthService: Sendable {
                 detail: ["kind": kind.rawValue], clientAddress: address))
         let identity = AgentIdentity(
             agent: agent, sessionId: sessionId, csrfToken: csrf, mustEnrollTwoFactor: try await mustEnroll(agent))
-        return LoginSuccess(token: token, identity: identity, expiresAt: expiresAt)
+        return LoginSuccess(
+            token: token, identity: identity, expiresAt: expiresAt,
+            deviceToken: devices.token(account: Self.throttleAccount(agent.email), current: device))
     }
 
     public func requiresTwoFactor() async throws -> Bool {

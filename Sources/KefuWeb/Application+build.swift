@@ -58,6 +58,7 @@ func buildRouter(
     let dummyHash = try await hasher.dummyHash()
     // One limiter for every check of a secret, agents' and customers': one budget per address.
     let guesses = LoginThrottler()
+    let devices = KnownDevices(secretKey: configuration.secretKey)
     let auth = AgentAuthService(
         store: store, hasher: hasher, throttler: guesses, secretKey: configuration.secretKey,
         dummyHash: dummyHash, sessionLifetime: configuration.sessionLifetime,
@@ -107,7 +108,7 @@ func buildRouter(
         throttler: guesses, background: background, dummyHash: dummyHash,
         settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
         twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: { Date() }),
-        now: { Date() })
+        devices: devices, now: { Date() })
     let widgetIdentity = WidgetIdentity(secretKey: configuration.secretKey)
     let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: { Date() })
     AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
@@ -117,7 +118,7 @@ func buildRouter(
     AccountPagesController(
         service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,
         csrf: AccountCSRF(secretKey: configuration.secretKey)
-    ).addRoutes(to: router)
+    ).addRoutes(to: router.group("account").add(middleware: SameOriginFormGate(publicURL: configuration.publicURL)))
     let authenticated = api.group(context: AuthenticatedContext.self)
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)
@@ -163,7 +164,9 @@ func buildRouter(
     }
 
     // Agent console.
-    let console = router.group("console").add(middleware: AgentAuthMiddleware(auth: auth, services: store, checkCSRFHeader: false))
+    let console = router.group("console")
+        .add(middleware: SameOriginFormGate(publicURL: configuration.publicURL))
+        .add(middleware: AgentAuthMiddleware(auth: auth, services: store, checkCSRFHeader: false))
     let consoleAuth = ConsoleAuthController(
         auth: auth, resources: resources, secureCookies: configuration.usesHTTPS, sessionLifetime: configuration.sessionLifetime)
     consoleAuth.addPublicRoutes(to: console)

@@ -30,11 +30,12 @@ struct ConsoleBrowser {
         return response
     }
 
-    mutating func post(_ uri: String, _ fields: [String: String]) async throws -> TestResponse {
+    /// `extra`: headers a browser adds (`Origin`, `Sec-Fetch-Site`, a forwarded address).
+    mutating func post(_ uri: String, _ fields: [String: String], extra: HTTPFields = [:]) async throws -> TestResponse {
         let body = fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
-        let response = try await client.execute(
-            uri: uri, method: .post, headers: [.cookie: cookieHeader, .contentType: "application/x-www-form-urlencoded"],
-            body: ByteBuffer(string: body))
+        var headers: HTTPFields = [.cookie: cookieHeader, .contentType: "application/x-www-form-urlencoded"]
+        headers.append(contentsOf: extra)
+        let response = try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
         remember(response)
         return response
     }

@@ -13,6 +13,8 @@ struct AuthController {
         let email: String
         let password: String
         let otp: String?
+        /// From an earlier sign-in on this device (`KnownDevices`).
+        let deviceToken: String?
     }
 
     struct LoginResponse: Encodable, Sendable {
@@ -20,6 +22,7 @@ struct AuthController {
         let expiresAt: Date
         let agent: Agent
         let twoFactorEnrollmentRequired: Bool
+        let deviceToken: String
     }
 
     struct MeResponse: Encodable, Sendable {
@@ -54,12 +57,12 @@ struct AuthController {
             if body.password.count > 1024 { failure.add("password", .tooLong(max: 1024)) }
             try failure.throwIfAny()
             let success = try await auth.login(
-                email: body.email, password: body.password, otp: body.otp, kind: .api,
+                email: body.email, password: body.password, otp: body.otp, device: body.deviceToken, kind: .api,
                 userAgent: request.headers[.userAgent], address: context.peerAddress)
             return JSONResponse(
                 LoginResponse(
                     token: success.token, expiresAt: success.expiresAt, agent: success.identity.agent,
-                    twoFactorEnrollmentRequired: success.identity.mustEnrollTwoFactor))
+                    twoFactorEnrollmentRequired: success.identity.mustEnrollTwoFactor, deviceToken: success.deviceToken))
         }
     }
 

@@ -20,6 +20,8 @@ struct AccountController {
         let email: String
         let password: String
         let otp: String?
+        /// From an earlier sign-in on this device (`KnownDevices`).
+        let deviceToken: String?
     }
     struct EmailBody: Decodable { let email: String }
     struct TokenBody: Decodable { let token: String }
@@ -89,7 +91,7 @@ struct AccountController {
             let body = try await request.decodeJSON(LoginBody.self, limit: limits.small)
             return JSONResponse(
                 try await service.login(
-                    email: body.email, password: body.password, otp: body.otp, userAgent: request.headers[.userAgent],
+                    email: body.email, password: body.password, otp: body.otp, device: body.deviceToken, userAgent: request.headers[.userAgent],
                     address: context.peerAddress, requestId: context.id))
         }
         group.delete("accounts/sessions/current") { request, _ in

@@ -20,6 +20,8 @@ struct AccountPagesController {
 
     static let sessionCookie = "kefu_account"
     static let csrfCookie = "kefu_account_csrf"
+    /// Proof that this browser signed in to the account before (`KnownDevices`).
+    static let deviceCookie = "kefu_device"
 
     func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/account", secure: secureCookies, httpOnly: true, sameSite: .lax)
@@ -142,8 +144,8 @@ struct AccountPagesController {
         return try? await service.session(token: token)
     }
 
-    func addRoutes(to router: Router<KefuRequestContext>) {
-        let group = router.group("account")
+    /// `group` is the "/account" group (behind the same-origin form gate).
+    func addRoutes(to group: RouterGroup<KefuRequestContext>) {
         group.get("lang/{code}") { request, context in
             let code = context.parameters.get("code") ?? ""
             var response = redirect("/account")
@@ -158,10 +160,12 @@ struct AccountPagesController {
             let page = self.page(for: request)
             do {
                 let result = try await service.login(
-                    email: form["email"] ?? "", password: form["password"] ?? "", otp: form["otp"], userAgent: request.headers[.userAgent],
+                    email: form["email"] ?? "", password: form["password"] ?? "", otp: form["otp"],
+                    device: request.cookies[Self.deviceCookie]?.value, userAgent: request.headers[.userAgent],
                     address: context.peerAddress, requestId: context.id)
                 var response = redirect("/account")
                 response.setCookie(cookie(Self.sessionCookie, result.token, maxAge: Int(service.settings.sessionLifetime)))
+                response.setCookie(cookie(Self.deviceCookie, result.deviceToken, maxAge: 365 * 86400))
                 return response
             } catch let error as APIError {
                 return try loginPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)

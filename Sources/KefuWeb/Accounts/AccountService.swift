@@ -42,6 +42,7 @@ struct AccountService: Sendable {
     let dummyHash: String
     let settings: Settings
     let twoFactor: AccountTwoFactor
+    let devices: KnownDevices
     let now: @Sendable () -> Date
 
     /// Reset requests per account; per address they follow `ThrottlePolicy.perAddress`, so
@@ -52,9 +53,12 @@ struct AccountService: Sendable {
     /// email change, 2FA off) counts against one budget per account, and against the same
     /// per-address budget as agents' sign-ins (`AgentAuthService`): separate budgets per form
     /// let an attacker add them up.
-    func guessKeys(email: String, address: String?) -> [(String, ThrottlePolicy)] {
-        [("customer:\(EmailAddress.normalize(email))", .perAccount), ("address:\(address ?? "unknown")", .perAddress)]
+    /// A device that signed in to the account before is counted on its own (`KnownDevices`).
+    func guessKeys(email: String, address: String?, device: String? = nil) -> [(String, ThrottlePolicy)] {
+        devices.guessKeys(account: Self.throttleAccount(email), address: address, device: device)
     }
+
+    static func throttleAccount(_ email: String) -> String { "customer:\(EmailAddress.normalize(email))" }
 
     /// Reset requests are not guesses: their own budgets (per account, and per address so a
     /// shared address is not locked out by them).
@@ -131,14 +135,19 @@ struct AccountService: Sendable {
         let token: String
         let expiresAt: Date
         let account: Account
+        /// Sent back with later sign-ins from this device (cookie or `deviceToken`), so a
+        /// stranger's failures against the account do not hold it up.
+        let deviceToken: String
     }
 
     /// Email and password (and the code when 2FA is on). Every failure is the same
     /// `invalid_credentials`: it never says which factor was wrong or whether the email exists.
     /// The attempt is counted before the password and the code are checked, so a parallel
     /// burst is admitted one by one.
-    func login(email: String, password: String, otp: String?, userAgent: String?, address: String?, requestId: String? = nil) async throws -> LoginResult {
-        let keys = guessKeys(email: email, address: address)
+    func login(
+        email: String, password: String, otp: String?, device: String? = nil, userAgent: String?, address: String?, requestId: String? = nil
+    ) async throws -> LoginResult {
+        let keys = guessKeys(email: email, address: address, device: device)
         let ticket = try await throttler.admit(keys)
         let found = try await store.accountCredentials(email: email)
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
@@ -173,7 +182,9 @@ struct AccountService: Sendable {
                 try await service.noticeNewDevice(account, userAgent: userAgent, address: address)
             }
         }
-        return LoginResult(token: token, expiresAt: session.expiresAt, account: account)
+        return LoginResult(
+            token: token, expiresAt: session.expiresAt, account: account,
+            deviceToken: devices.token(account: Self.throttleAccount(account.email), current: device))
     }
 
     /// Always the same quick answer. The mail work runs after the answer is decided, so an
@@ -220,6 +231,8 @@ struct AccountService: Sendable {
         try await store.setAccountPassword(
             accountId: id, passwordHash: newHash, revokeSessions: true, lockWithdrawalsUntil: now().addingTimeInterval(settings.withdrawalLock),
             event: AccountEvent(kind: .passwordChanged, detail: ["via": "reset"], clientAddress: address, userAgent: userAgent, createdAt: now()))
+        // The mailbox proved the owner: strangers' failures no longer hold the account up.
+        await throttler.reset(Self.throttleAccount(account.email))
         try await mail(account, AccountMails.passwordChanged(lockHours: settings.withdrawalLockHours, locale: account.locale), key: "changed:\(hash)")
     }
 

@@ -26,7 +26,8 @@ struct ConsoleAuthController {
             let form = try await ConsoleForm.read(request, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
             let email = form["email"] ?? ""
             do {
-                let (agent, _) = try await auth.checkPassword(email: email, password: form["password"] ?? "", address: context.peerAddress)
+                let (agent, _) = try await auth.checkPassword(
+                    email: email, password: form["password"] ?? "", address: context.peerAddress, device: Self.device(request))
                 if agent.totpEnabled {
                     var response = redirect("/console/login/2fa")
                     response.setCookie(cookie(ConsoleCookie.pending, auth.pendingTicket(for: agent), maxAge: 300))
@@ -48,7 +49,8 @@ struct ConsoleAuthController {
                 let (agent, credentials) = try await auth.agentForPendingTicket(ticket)
             else { return redirect("/console/login") }
             do {
-                try await auth.checkOTP(agent: agent, credentials: credentials, code: form["code"] ?? "", address: context.peerAddress)
+                try await auth.checkOTP(
+                    agent: agent, credentials: credentials, code: form["code"] ?? "", address: context.peerAddress, device: Self.device(request))
             } catch let error as APIError {
                 return try loginPage(request, template: "login-2fa", error: Self.messageKey(error), email: "", status: error.status)
             }
@@ -62,6 +64,8 @@ struct ConsoleAuthController {
             languageSwitch(request, to: try Self.language(context.parameters.get("code")))
         }
     }
+
+    static func device(_ request: Request) -> String? { request.cookies[ConsoleCookie.device]?.value }
 
     static func language(_ code: String?) throws -> UILocale {
         guard let locale = UILocale(rawValue: code ?? "") else { throw APIError.routeNotFound }
@@ -103,10 +107,11 @@ struct ConsoleAuthController {
 
     private func startSession(agent: Agent, request: Request, context: KefuRequestContext) async throws -> Response {
         let success = try await auth.startSession(
-            agent: agent, kind: .console, userAgent: request.headers[.userAgent], address: context.peerAddress)
+            agent: agent, kind: .console, device: Self.device(request), userAgent: request.headers[.userAgent], address: context.peerAddress)
         let setUp = success.identity.mustEnrollTwoFactor || agent.mustChangePassword
         var response = redirect(setUp ? "/console/profile" : "/console")
         response.setCookie(cookie(ConsoleCookie.session, success.token, maxAge: Int(sessionLifetime)))
+        response.setCookie(cookie(ConsoleCookie.device, success.deviceToken, maxAge: 365 * 86400))
         return response
     }
 

@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+import KefuCore
+
+/// A browser or app that has signed in to an account before, proven by a token Kefu gave it
+/// then. Its guesses at that account are counted on their own, so a stranger who keeps failing
+/// against the account (one wrong password whenever the wait allows) slows down strangers but
+/// never keeps the owner out on a device they have used (OWASP's "device cookies"). A new or
+/// lost device shares the account's limit with everyone else; a password reset by mail clears it.
+///
+/// The token is a random device id and an HMAC over the account and that id, under a key
+/// derived from KEFU_SECRET_KEY: nothing is stored, and a token works only for the account that
+/// earned it.
+struct KnownDevices: Sendable {
+    /// Bytes, not a SymmetricKey: the struct crosses tasks and SymmetricKey is not Sendable.
+    private let keyBytes: Data
+
+    init(secretKey: Data) {
+        keyBytes = SecretBox.derive(secretKey: secretKey, purpose: "known-device")
+    }
+
+    /// A token for this device, after a successful sign-in to `account` (a throttle key such as
+    /// "customer:<email>"). An existing token of the same account keeps its device id.
+    func token(account: String, current: String? = nil) -> String {
+        let id = deviceId(current, account: account) ?? RandomToken.make(bytes: 16)
+        return "\(id).\(mac(account: account, id: id))"
+    }
+
+    /// The device id in `token` when it was issued for `account`; nil for anything else.
+    func deviceId(_ token: String?, account: String) -> String? {
+        guard let token, token.count <= 100 else { return nil }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, constantTimeEquals(mac(account: account, id: String(parts[0])), String(parts[1]))
+        else { return nil }
+        return String(parts[0])
+    }
+
+    /// The throttle keys for a guess at `account` from `address`: a known device is counted on
+    /// its own (the account's limit, not the address's: an attacker behind the owner's office
+    /// address cannot use it up either); anyone else against the account and the address.
+    func guessKeys(account: String, address: String?, device: String?) -> [(String, ThrottlePolicy)] {
+        if let id = deviceId(device, account: account) { return [("\(account)#device:\(id)", .perAccount)] }
+        return [(account, .perAccount), ("address:\(address ?? "unknown")", .perAddress)]
+    }
+
+    private func mac(account: String, id: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("\(account)\n\(id)".utf8), using: SymmetricKey(data: keyBytes))
+        return Data(code.prefix(16)).base64URL
+    }
+}

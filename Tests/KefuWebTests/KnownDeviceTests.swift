@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import KefuCore
+import Testing
+
+@testable import KefuWeb
+
+/// A stranger who keeps failing against an account slows strangers down but never keeps the
+/// owner out on a device they signed in from before (docs/security.md, "Known devices").
+@Suite struct KnownDeviceTests {
+    static let password = "Known-device-2026!"
+
+    func from(_ address: String) -> HTTPFields { [HTTPField.Name("X-Forwarded-For")!: address] }
+
+    func customerLogin(_ client: any TestClientProtocol, _ email: String, _ password: String, device: String? = nil, from address: String) async throws -> TestResponse {
+        let device = device.map { #","deviceToken":"\#($0)""# } ?? ""
+        return try await client.json(
+            .post, "/api/v1/accounts/sessions", body: #"{"email":"\#(email)","password":"\#(password)"\#(device)}"#, headers: from(address))
+    }
+
+    @Test func anAttackerKeepingTheAccountBusyDoesNotKeepTheOwnerOutOnAKnownDevice() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"owner@example.cn","password":"\#(Self.password)"}"#)
+            let first = try await customerLogin(client, "owner@example.cn", Self.password, from: "198.51.100.7")
+            let device = try #require(first.object["deviceToken"] as? String)
+            _ = try await customerLogin(client, "other@example.cn", Self.password, from: "198.51.100.7")
+            // The attacker uses up the account's free attempts, from the owner's own address too.
+            for attempt in 1...6 {
+                _ = try await customerLogin(client, "owner@example.cn", "guess-\(attempt)", from: attempt == 6 ? "198.51.100.7" : "203.0.113.\(attempt)")
+            }
+            #expect(try await customerLogin(client, "owner@example.cn", Self.password, from: "203.0.113.9").status == .tooManyRequests)
+            // The owner's device is not held up, whatever address it comes from.
+            let owner = try await customerLogin(client, "owner@example.cn", Self.password, device: device, from: "198.51.100.7")
+            #expect(owner.status == .ok)
+            #expect(owner.object["deviceToken"] as? String == device)
+            // A token from another account, or a forged one, counts as a stranger.
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"mallory@example.cn","password":"\#(Self.password)"}"#)
+            let mallory = try #require(
+                try await customerLogin(client, "mallory@example.cn", Self.password, from: "192.0.2.1").object["deviceToken"] as? String)
+            #expect(try await customerLogin(client, "owner@example.cn", Self.password, device: mallory, from: "192.0.2.1").status == .tooManyRequests)
+            let forged = String(device.prefix { $0 != "." }) + ".AAAAAAAAAAAAAAAAAAAAAA"
+            #expect(try await customerLogin(client, "owner@example.cn", Self.password, device: forged, from: "192.0.2.1").status == .tooManyRequests)
+        }
+    }
+
+    @Test func aKnownDeviceStillMeetsTheAccountLimitOnItsOwnGuesses() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"stolen@example.cn","password":"\#(Self.password)"}"#)
+            let device = try #require(
+                try await customerLogin(client, "stolen@example.cn", Self.password, from: "198.51.100.8").object["deviceToken"] as? String)
+            // Someone holding the device token but not the password gets no more than anyone else.
+            var statuses: [HTTPResponse.Status] = []
+            for attempt in 1...6 {
+                statuses.append(try await customerLogin(client, "stolen@example.cn", "guess-\(attempt)", device: device, from: "192.0.2.\(attempt)").status)
+            }
+            #expect(statuses.prefix(5).allSatisfy { $0 == .unauthorized })
+            #expect(statuses.last == .tooManyRequests)
+        }
+    }
+
+    @Test func anAgentSignsInToTheConsoleFromAKnownBrowserWhileTheAccountIsUnderAttack() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)
+            #expect(agent.cookies[ConsoleCookie.device]?.isEmpty == false)
+            for attempt in 1...6 {
+                _ = try await client.json(
+                    .post, "/api/v1/auth/login", body: #"{"email":"\#(TestApp.agentEmail)","password":"guess \#(attempt)"}"#, headers: from("203.0.113.\(attempt)"))
+            }
+            // A browser that never signed in waits...
+            var stranger = ConsoleBrowser(client: client)
+            let page = try await stranger.get("/console/login")
+            let refused = try await stranger.post(
+                "/console/login", ["_csrf": try #require(ConsoleBrowser.csrf(in: page.text)), "email": TestApp.agentEmail, "password": TestApp.agentPassword])
+            #expect(refused.status == .tooManyRequests)
+            // ...the agent's own browser does not (signed out first: only the device cookie is left).
+            agent.cookies[ConsoleCookie.session] = nil
+            let again = try await agent.get("/console/login")
+            let signedIn = try await agent.post(
+                "/console/login", ["_csrf": try #require(ConsoleBrowser.csrf(in: again.text)), "email": TestApp.agentEmail, "password": TestApp.agentPassword])
+            #expect(signedIn.status == .seeOther)
+            #expect(agent.cookies[ConsoleCookie.session]?.isEmpty == false)
+        }
+    }
+
+    @Test func aPasswordResetByMailClearsStrangersFailures() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"reset@example.cn","password":"\#(Self.password)"}"#)
+            for attempt in 1...6 {
+                _ = try await customerLogin(client, "reset@example.cn", "guess-\(attempt)", from: "203.0.113.\(attempt)")
+            }
+            #expect(try await customerLogin(client, "reset@example.cn", Self.password, from: "198.51.100.20").status == .tooManyRequests)
+            let asked = try await client.json(
+                .post, "/api/v1/accounts/password-reset", body: #"{"email":"reset@example.cn"}"#, headers: from("198.51.100.20"))
+            #expect(asked.status == .accepted)
+            let token = try await AccountAPITests().link(client, to: "reset@example.cn", path: "/account/reset")
+            let newPassword = "Brand-new-pass-2026!"
+            let confirmed = try await client.json(
+                .post, "/api/v1/accounts/password-reset/confirm", body: #"{"token":"\#(token)","password":"\#(newPassword)"}"#, headers: from("198.51.100.20"))
+            #expect(confirmed.status == .ok)
+            #expect(try await customerLogin(client, "reset@example.cn", newPassword, from: "198.51.100.20").status == .ok)
+        }
+    }
+
+    /// Login CSRF with a planted cookie: the double-submit token matches, but the browser says
+    /// the post came from another origin.
+    @Test func formPostsFromAnotherOriginAreRefusedEvenWithAMatchingToken() async throws {
+        try await TestApp.run { client, _ in
+            _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"csrf@example.cn","password":"\#(Self.password)"}"#)
+            for (path, fields) in [("/account/login", ["email": "csrf@example.cn", "password": Self.password, "otp": ""]),
+                                   ("/console/login", ["email": TestApp.agentEmail, "password": TestApp.agentPassword])] {
+                var browser = ConsoleBrowser(client: client)
+                let page = try await browser.get(path)
+                var form = fields
+                form["_csrf"] = try #require(ConsoleBrowser.csrf(in: page.text))
+                for extra: HTTPFields in [
+                    [.origin: "https://evil.example.cn"], [.origin: "null"], [HTTPField.Name("Sec-Fetch-Site")!: "same-site"],
+                    [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"],
+                ] {
+                    let refused = try await browser.post(path, form, extra: extra)
+                    #expect(refused.status == .forbidden, "\(path) \(extra)")
+                }
+                #expect(browser.cookies[AccountPagesController.sessionCookie] == nil && browser.cookies[ConsoleCookie.session] == nil)
+                // The same post from Kefu's own page goes through.
+                let own = try await browser.post(path, form, extra: [.origin: "http://127.0.0.1:8080", HTTPField.Name("Sec-Fetch-Site")!: "same-origin"])
+                #expect(own.status == .seeOther, "\(path)")
+            }
+        }
+    }
+}
