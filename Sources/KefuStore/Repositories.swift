@@ -261,10 +261,10 @@ public enum EmailCodeCheck: Sendable, Equatable {
 }
 
 public protocol EmailCodeRepository: Sendable {
-    /// Stores a new code (hashed) and voids the earlier unused ones for the same purpose and address.
-    func createEmailCode(purpose: String, email: String, codeHash: String, expiresAt: Date) async throws -> String
-    /// How many codes were made for this address since `since` (rate limiting).
-    func countEmailCodes(purpose: String, email: String, since: Date) async throws -> Int
+    /// Stores a new code (hashed) and voids the earlier unused ones for the same purpose and
+    /// address, unless `limit` codes were made for it since `since`: then nil. Counting and
+    /// storing are one step per address, so parallel requests cannot all pass the count.
+    func createEmailCode(purpose: String, email: String, codeHash: String, expiresAt: Date, limit: Int, since: Date) async throws -> String?
     /// Checks `codeHash` against the address's live code, counting the attempt; a match uses it up.
     func checkEmailCode(purpose: String, email: String, codeHash: String, maxAttempts: Int) async throws -> EmailCodeCheck
 }

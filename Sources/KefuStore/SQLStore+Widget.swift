@@ -170,10 +170,26 @@ extension SQLStore {
 }
 
 extension SQLStore: EmailCodeRepository {
-    public func createEmailCode(purpose: String, email: String, codeHash: String, expiresAt: Date) async throws -> String {
+    public func createEmailCode(purpose: String, email: String, codeHash: String, expiresAt: Date, limit: Int, since: Date) async throws -> String? {
         let id = UUID().uuidString.lowercased()
         let at = Clock.millis(now())
-        try await database.write { sql in
+        let flavor = self.flavor
+        return try await database.write { sql in
+            // One request per address at a time. SQLite's write transactions are serialized
+            // already; PostgreSQL takes a transaction-scoped lock on the address (there may be no
+            // row to lock yet), in a statement of its own so that the count after it sees what
+            // the transactions before it committed.
+            if flavor == .postgres {
+                try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "email_codes:\(purpose):\(email)"), 0))").run()
+            }
+            let made =
+                try await sql.raw(
+                    """
+                    SELECT COUNT(*) AS n FROM email_codes
+                    WHERE purpose = \(bind: purpose) AND email = \(bind: email) AND created_at >= \(bind: Clock.millis(since))
+                    """
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
+            guard made < limit else { return nil }
             try await sql.raw(
                 """
                 UPDATE email_codes SET expires_at = \(bind: at)
@@ -186,18 +202,7 @@ extension SQLStore: EmailCodeRepository {
                 VALUES (\(bind: id), \(bind: purpose), \(bind: email), \(bind: codeHash), 0, \(bind: Clock.millis(expiresAt)), \(bind: at))
                 """
             ).run()
-        }
-        return id
-    }
-
-    public func countEmailCodes(purpose: String, email: String, since: Date) async throws -> Int {
-        try await database.read { sql in
-            try await sql.raw(
-                """
-                SELECT COUNT(*) AS n FROM email_codes
-                WHERE purpose = \(bind: purpose) AND email = \(bind: email) AND created_at >= \(bind: Clock.millis(since))
-                """
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
+            return id
         }
     }
 

@@ -12,6 +12,30 @@ import Testing
             userAgent: nil, clientAddress: nil, expiresAt: Date().addingTimeInterval(3600))
     }
 
+    /// "3 codes per address per 15 minutes" holds under a parallel burst: counting and storing
+    /// are one step per address (before, 50 parallel requests stored 22 codes).
+    @Test(arguments: TestBackend.available)
+    func aParallelBurstOfCodeRequestsStoresNoMoreThanTheLimit(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let since = Date().addingTimeInterval(-900)
+            let made = try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        try await store.createEmailCode(
+                            purpose: "widget", email: "burst@example.cn", codeHash: "hash-\(index)", expiresAt: Date().addingTimeInterval(900),
+                            limit: 3, since: since)
+                    }
+                }
+                return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+            }
+            #expect(made.count == 3)
+            // Another address has its own three.
+            #expect(
+                try await store.createEmailCode(
+                    purpose: "widget", email: "other@example.cn", codeHash: "h", expiresAt: Date().addingTimeInterval(900), limit: 3, since: since) != nil)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func anAnonymousVisitorJoinsTheCustomerAndTheirHistoryMoves(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in

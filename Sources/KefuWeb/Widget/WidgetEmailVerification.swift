@@ -28,11 +28,12 @@ struct WidgetEmailVerification: Sendable {
     func sendCode(to rawEmail: String, session: WidgetSession, now: Date) async throws {
         guard EmailAddress.isPlausible(rawEmail) else { throw APIError.validation("email", .invalid) }
         let email = EmailAddress.normalize(rawEmail)
-        let recent = try await store.countEmailCodes(purpose: Self.purpose, email: email, since: now.addingTimeInterval(-Self.validity))
-        guard recent < Self.maxCodesPerWindow else { throw APIError.tooManyAttempts(retryAfter: Int(Self.validity)) }
         let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
-        let id = try await store.createEmailCode(
-            purpose: Self.purpose, email: email, codeHash: digest(code, email: email), expiresAt: now.addingTimeInterval(Self.validity))
+        guard
+            let id = try await store.createEmailCode(
+                purpose: Self.purpose, email: email, codeHash: digest(code, email: email), expiresAt: now.addingTimeInterval(Self.validity),
+                limit: Self.maxCodesPerWindow, since: now.addingTimeInterval(-Self.validity))
+        else { throw APIError.tooManyAttempts(retryAfter: Int(Self.validity)) }
         try await mailer.sendVerificationCode(
             code, to: email, locale: session.locale ?? "en", key: "code:\(id)", validMinutes: Int(Self.validity / 60))
     }
