@@ -13,6 +13,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case otpRequired
         case invalidOTP
         case tooManyAttempts(retryAfter: Int)
+        /// One chat session (a visitor's, an agent's) already has as many sockets open as it may.
+        case tooManySockets(limit: Int)
         case forbidden
         case twoFactorEnrollmentRequired
         case passwordChangeRequired
@@ -42,6 +44,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .otpRequired: "otp_required"
             case .invalidOTP: "invalid_otp"
             case .tooManyAttempts: "too_many_attempts"
+            case .tooManySockets: "too_many_sockets"
             case .forbidden: "forbidden"
             case .twoFactorEnrollmentRequired: "two_factor_enrollment_required"
             case .passwordChangeRequired: "password_change_required"
@@ -81,6 +84,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let invalidToken = APIError(kind: .invalidToken)
     public static let approvalByRequester = APIError(kind: .approvalByRequester)
     public static func tooManyAttempts(retryAfter: Int) -> APIError { APIError(kind: .tooManyAttempts(retryAfter: retryAfter)) }
+    public static func tooManySockets(limit: Int) -> APIError { APIError(kind: .tooManySockets(limit: limit)) }
     public static func assetNotSupported(_ asset: String) -> APIError { APIError(kind: .assetNotSupported(asset)) }
     public static func notFound(_ what: String) -> APIError { APIError(kind: .notFound(what)) }
     public static func invalidJSON(_ detail: String) -> APIError { APIError(kind: .invalidJSON(detail)) }
@@ -95,7 +99,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public var status: HTTPResponse.Status {
         switch kind {
         case .unauthenticated, .invalidCredentials, .otpRequired, .invalidOTP: .unauthorized
-        case .tooManyAttempts: .tooManyRequests
+        case .tooManyAttempts, .tooManySockets: .tooManyRequests
         case .forbidden, .twoFactorEnrollmentRequired, .passwordChangeRequired, .csrf, .approvalByRequester: .forbidden
         case .notFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
@@ -118,6 +122,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .invalidOTP: return zh ? "验证码不正确或已使用。" : "The code is incorrect or was already used."
         case .tooManyAttempts(let seconds):
             return zh ? "尝试次数过多，请在 \(seconds) 秒后重试。" : "Too many attempts. Try again in \(seconds) seconds."
+        case .tooManySockets(let limit):
+            return zh ? "此会话打开的连接过多（最多 \(limit) 个），请关闭其他标签页后重试。" : "This session has too many connections open (at most \(limit)). Close other tabs and try again."
         case .forbidden: return zh ? "您没有执行此操作的权限。" : "You are not allowed to do this."
         case .twoFactorEnrollmentRequired:
             return zh ? "管理员要求所有客服开启两步验证，请先完成设置。" : "Your administrator requires two-factor authentication. Set it up first."
@@ -225,6 +231,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         let data = try JSONEncoder.api.encode(body(locale: locale))
         var headers: HTTPFields = [.contentType: "application/problem+json", .contentLanguage: locale.rawValue]
         if case .tooManyAttempts(let seconds) = kind { headers[.retryAfter] = String(seconds) }
+        if case .tooManySockets = kind { headers[.retryAfter] = "5" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }

@@ -18,6 +18,8 @@ public struct AppConfiguration: Sendable {
     public var apiTokenLifetime: TimeInterval
     /// A chat widget session stays valid this long after its last use.
     public var widgetSessionLifetime: TimeInterval
+    /// Chat sockets one session (a visitor's, an agent's) may keep open at once: a few tabs.
+    public var socketsPerSession = 8
     public var maxJSONBodyBytes: Int
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address (off by default).
     public var trustForwardedFor: Bool

@@ -141,11 +141,13 @@ func buildRouter(
             sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
         hub: hub, presence: presence, files: files, limits: limits,
         verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey),
-        signedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: { Date() }), resources: resources)
+        signedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: { Date() }),
+        sockets: SocketQuota(perHolder: configuration.socketsPerSession), resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 
     // The agents' live feed: console pages connect with their session cookie (same origin only).
+    let agentSockets = SocketQuota(perHolder: configuration.socketsPerSession)
     let agentFeed = api.group("agent").add(middleware: SameOriginWebSocketGate(publicURL: configuration.publicURL))
     agentFeed.ws("ws") { _, context in
         guard let identity = context.identity else { throw APIError.unauthenticated }
@@ -153,6 +155,7 @@ func buildRouter(
         // agent has replaced a one-time password and enrolled the 2FA an admin requires.
         if identity.agent.mustChangePassword { throw APIError.passwordChangeRequired }
         if identity.mustEnrollTwoFactor { throw APIError.twoFactorEnrollmentRequired }
+        guard agentSockets.hasRoom(identity.sessionId) else { throw APIError.tooManySockets(limit: agentSockets.perHolder) }
         return .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
         guard let identity = context.requestContext.identity else { return }
@@ -160,7 +163,10 @@ func buildRouter(
         let socket = AgentSocket(
             store: store, hub: hub, presence: presence, agent: identity.agent,
             conversationId: try query.id("conversationId", as: ConversationID.self), since: try query.int("since") ?? 0)
-        try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
+        let held = try await agentSockets.holding(identity.sessionId) {
+            try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
+        }
+        if !held { try await outbound.close(.policyViolation, reason: "too_many_sockets") }
     }
 
     // Agent console.

@@ -132,14 +132,6 @@ import Testing
             #expect(wrong.status == .unauthorized)
         }
     }
-
-    func waitFor(_ condition: @escaping @Sendable () async throws -> Bool) async throws {
-        for _ in 0..<100 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(try await condition())
-    }
 }
 
 /// The limiter itself: a reservation is atomic, a given-back attempt no longer counts.

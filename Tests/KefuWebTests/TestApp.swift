@@ -9,6 +9,7 @@ import KefuTestSupport
 import KefuWeb
 import Logging
 import NIOCore
+import Testing
 
 /// A Kefu application over a fresh, migrated database (SQLite, or PostgreSQL with
 /// KEFU_TEST_BACKEND=postgres), with a cheap bcrypt cost.
@@ -125,4 +126,14 @@ extension TestResponse {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Waits up to five seconds for `condition` (work a request left to the background), then
+/// expects it.
+func waitFor(_ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    for _ in 0..<100 {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    #expect(try await condition())
 }

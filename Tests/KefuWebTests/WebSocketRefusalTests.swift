@@ -99,4 +99,65 @@ import Testing
             #expect(refused.problem["code"] as? String == "two_factor_enrollment_required")
         }
     }
+
+    /// Opens a WebSocket and keeps it open until the task is cancelled; `report` hears the
+    /// handshake's status.
+    static func holdOpen(port: Int, path: String, headers: [String: String] = [:], report: @escaping @Sendable (Int) -> Void) async throws {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        try await channel.executeThenClose { inbound, outbound in
+            var lines = [
+                "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+            ]
+            lines += headers.map { "\($0.key): \($0.value)" }
+            try await outbound.write(ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n\r\n"))
+            var received = ""
+            for try await chunk in inbound {
+                received += String(buffer: chunk)
+                if received.contains("\r\n\r\n") { break }
+            }
+            report(Int(received.split(separator: " ").dropFirst().first ?? "") ?? 0)
+            guard received.hasPrefix("HTTP/1.1 101") else { return }
+            try? await Task.sleep(for: .seconds(120))
+        }
+    }
+
+    /// One public visitor session once opened 3,500 sockets: now a few tabs' worth, per session.
+    @Test func oneSessionKeepsAFewSocketsNotThousands() async throws {
+        try await TestApp.run(live: true) { client, app in
+            let port = try #require(client.port)
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            let (token, _) = try await client.widgetSession(inbox: chat.id)
+            var agent = ConsoleBrowser(client: client)
+            try await agent.signIn()
+            let limit = 8
+            for (path, headers) in [("/api/v1/widget/ws?token=\(token)", [String: String]()), ("/api/v1/agent/ws", ["Cookie": agent.cookieHeader])] {
+                let (opened, tell) = AsyncStream<Int>.makeStream()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<limit {
+                        group.addTask { try await Self.holdOpen(port: port, path: path, headers: headers) { tell.yield($0) } }
+                    }
+                    var statuses: [Int] = []
+                    for await status in opened {
+                        statuses.append(status)
+                        if statuses.count == limit { break }
+                    }
+                    #expect(statuses == Array(repeating: 101, count: limit), "\(path)")
+                    let refused = try await Self.handshake(port: port, path: path, headers: headers.merging(["Accept-Language": "zh-CN"]) { $1 })
+                    #expect(refused.status == 429, "\(path)")
+                    #expect(refused.problem["code"] as? String == "too_many_sockets", "\(path): \(refused.body)")
+                    #expect(refused.headers["retry-after"] != nil)
+                    #expect((refused.problem["detail"] as? String)?.contains("标签页") == true)
+                    group.cancelAll()
+                }
+                // Closed sockets give their places back.
+                try await waitFor { try await Self.handshake(port: port, path: path, headers: headers).status == 101 }
+            }
+            // Another visitor was never affected.
+            let (other, _) = try await client.widgetSession(inbox: chat.id)
+            #expect(try await Self.handshake(port: port, path: "/api/v1/widget/ws?token=\(other)").status == 101)
+        }
+    }
 }

@@ -16,6 +16,8 @@ struct WidgetController {
     let limits: BodyLimits
     let verification: WidgetEmailVerification
     let signedIn: WidgetSignedInCustomer
+    /// Sockets per visitor session: a few tabs (docs/widget-protocol.md).
+    let sockets: SocketQuota
 
     struct SessionBody: Decodable {
         let inboxId: InboxID
@@ -160,9 +162,10 @@ struct WidgetController {
 
         // Not in openapi.yaml (OpenAPI cannot describe a WebSocket); docs/widget-protocol.md does.
         api.ws("widget/ws") { request, context in
-            guard let token = request.uri.queryParameters.get("token"), try await service.session(token: token) != nil else {
+            guard let token = request.uri.queryParameters.get("token"), let session = try await service.session(token: token) else {
                 throw APIError.unauthenticated
             }
+            guard sockets.hasRoom(session.id) else { throw APIError.tooManySockets(limit: sockets.perHolder) }
             _ = try Self.since(request)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
@@ -173,8 +176,12 @@ struct WidgetController {
             let socket = WidgetSocket(
                 service: service, hub: hub, presence: presence, session: session, since: try Self.since(context.request),
                 sinceConversation: try query.id("conversationId", as: ConversationID.self), logger: context.logger)
-            // On shutdown, end the socket (the widget reconnects to the next instance).
-            try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
+            // On shutdown, end the socket (the widget reconnects to the next instance). Handshakes
+            // that raced past `hasRoom` are counted here, and the extra ones closed.
+            let held = try await sockets.holding(session.id) {
+                try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
+            }
+            if !held { try await outbound.close(.policyViolation, reason: "too_many_sockets") }
         }
     }
 
