@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// Where received mail goes: the email channel implements this.
 public protocol SMTPMailSink: Sendable {
-    /// Which recipient addresses this server takes mail for (asked once per connection).
+    /// Which recipient addresses this server takes mail for (asked once per connection, at its
+    /// first RCPT).
     func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict
     /// Stores the message; `.accepted` only once it is durable.
     func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult
@@ -37,6 +38,8 @@ public struct SMTPServer: Service {
         /// Open connections in the process and per client address; at a cap the connection
         /// silent longest makes room, so a flood of idle ones never keeps a sender out.
         public var connectionLimits: ConnectionAdmission<ConnectionGate.Evict>.Limits
+        /// The longest a RCPT waits for the recipients' lookup before it is answered 451.
+        public var recipientLookupDeadline: Duration = .seconds(5)
 
         public init(
             host: String, port: Int, hostname: String, maxMessageSize: Int = 25 << 20, tls: NIOSSLContext? = nil,
@@ -112,11 +115,13 @@ public struct SMTPServer: Service {
 
     func handle(_ connection: NIOAsyncChannel<SMTPLine, ByteBuffer>) async {
         let channel = connection.channel
-        let policy = await sink.recipientPolicy()
+        // Recipients are looked up at the first RCPT, with a deadline: the greeting never waits
+        // for the database, and a database that does not answer costs a sender a 451, not minutes.
+        var recipientsKnown = false
         var session = SMTPSession(
             configuration: .init(
                 hostname: configuration.hostname, maxMessageSize: configuration.maxMessageSize, tlsAvailable: configuration.tls != nil,
-                recipientVerdict: policy),
+                recipientVerdict: { _ in .tryLater }),
             clientAddress: channel.remoteAddress?.ipAddress)
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -134,7 +139,12 @@ public struct SMTPServer: Service {
                     case .tlsStarted:
                         switchingToTLS = false
                         continue
-                    case .line(let bytes): actions = session.receive(bytes)
+                    case .line(let bytes):
+                        if !recipientsKnown, SMTPSession.asksForRecipient(bytes) {
+                            session.useRecipientVerdict(await recipientPolicy())
+                            recipientsKnown = true
+                        }
+                        actions = session.receive(bytes)
                     case .overlong: actions = session.receiveOverlongLine()
                     }
                     while !actions.isEmpty {
@@ -162,6 +172,18 @@ public struct SMTPServer: Service {
         } catch {
             logger.debug("SMTP connection ended", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The sink's recipient policy, or "try later" for every address when it takes longer than
+    /// `recipientLookupDeadline`.
+    func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict {
+        let sink = self.sink
+        let policy = await result(of: { await sink.recipientPolicy() }, within: configuration.recipientLookupDeadline, otherwise: nil)
+        guard let policy else {
+            logger.warning("the recipients' lookup took too long; recipients are deferred (451)")
+            return { _ in .tryLater }
+        }
+        return policy
     }
 
     func write(_ action: SMTPSession.Action, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {

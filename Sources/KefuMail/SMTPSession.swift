@@ -78,7 +78,7 @@ public struct SMTPSession: Sendable {
         case closed
     }
 
-    let configuration: Configuration
+    var configuration: Configuration
     var state: State = .start
     var clientHostname = ""
     let clientAddress: String?
@@ -101,6 +101,17 @@ public struct SMTPSession: Sendable {
     }
 
     public var greeting: Action { .reply(220, "\(configuration.hostname) ESMTP Kefu ready") }
+
+    /// Whether `line` is a RCPT command: the listener looks the recipients up only when one
+    /// comes, so the greeting never waits for the database.
+    public static func asksForRecipient(_ line: [UInt8]) -> Bool {
+        line.count >= 4 && String(decoding: line.prefix(4), as: UTF8.self).uppercased() == "RCPT"
+    }
+
+    /// Answers RCPT from now on with `verdict`.
+    public mutating func useRecipientVerdict(_ verdict: @escaping @Sendable (String) -> RecipientVerdict) {
+        configuration.recipientVerdict = verdict
+    }
     public var isReceivingData: Bool { state == .data }
 
     /// The connection is now encrypted: RFC 3207 says forget everything said before.

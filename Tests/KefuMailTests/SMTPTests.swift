@@ -123,6 +123,20 @@ actor MailCatcher: SMTPMailSink {
     func setFailNext() { failNext = true }
 }
 
+/// A sink whose recipients' lookup never answers (a database refusing connections for a
+/// minute); it counts the lookups begun.
+actor StalledDirectory: SMTPMailSink {
+    var lookups = 0
+
+    func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict {
+        lookups += 1
+        try? await Task.sleep(for: .seconds(3600))
+        return { _ in .accepted }
+    }
+
+    func deliver(_ envelope: SMTPEnvelope, data: [UInt8]) async -> SMTPDeliveryResult { .temporaryFailure("not here") }
+}
+
 @Suite(.serialized) struct SMTPTransportTests {
     /// Runs an SMTP server on a free loopback port for the body.
     func withServer(
@@ -167,6 +181,39 @@ actor MailCatcher: SMTPMailSink {
                 guard case SMTPSendError.temporary(let text) = error else { Issue.record("\(error)"); return }
                 #expect(text.hasPrefix("451"))
             }
+        }
+    }
+
+    /// The greeting never waits for the recipients' lookup, and a lookup that does not answer
+    /// costs a sender a 451 at RCPT after the deadline (before: 67 s to the greeting when
+    /// PostgreSQL refused connections).
+    @Test func theGreetingDoesNotWaitForTheDatabaseAndAStalledLookupIsA451() async throws {
+        let directory = StalledDirectory()
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        var configuration = SMTPServer.Configuration(host: "127.0.0.1", port: 0, hostname: "mx.kefu.test")
+        configuration.recipientLookupDeadline = .milliseconds(300)
+        let server = SMTPServer(
+            configuration: configuration, sink: directory, logger: Logger(label: "smtp.test"), onListening: { portContinuation.yield($0.port ?? 0) })
+        let group = ServiceGroup(services: [server], logger: Logger(label: "smtp.test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ports = portStream.makeAsyncIterator()
+            let port = await ports.next() ?? 0
+            // Greeted before any lookup began.
+            #expect(try await Self.greeting(port: port).hasPrefix("220 "))
+            #expect(await directory.lookups == 0)
+            // The RCPT is answered 451 (the sender keeps the mail) although the lookup never ends.
+            let client = SMTPClient(relay: SMTPRelay(host: "127.0.0.1", port: port), hostname: "kefu.test")
+            do {
+                _ = try await client.send(from: "a@example.com", to: ["li@kefu.test"], message: Array("Subject: x\r\n\r\nhi\r\n".utf8))
+                Issue.record("expected a temporary failure")
+            } catch {
+                guard case SMTPSendError.temporary(let text) = error else { Issue.record("\(error)"); return }
+                #expect(text.hasPrefix("451 4.3.0"))
+            }
+            #expect(await directory.lookups == 1)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 
