@@ -40,6 +40,8 @@ public struct SMTPServer: Service {
         public var connectionLimits: ConnectionAdmission<ConnectionGate.Evict>.Limits
         /// The longest a RCPT waits for the recipients' lookup before it is answered 451.
         public var recipientLookupDeadline: Duration = .seconds(5)
+        /// Bytes all connections' messages in progress may hold together (`MessageMemoryBudget`).
+        public var messageMemory: Int = MessageMemoryBudget.forThisMachine
 
         public init(
             host: String, port: Int, hostname: String, maxMessageSize: Int = 25 << 20, tls: NIOSSLContext? = nil,
@@ -59,11 +61,14 @@ public struct SMTPServer: Service {
     let sink: any SMTPMailSink
     let logger: Logger
     let onListening: @Sendable (SocketAddress) -> Void
+    /// Shared by every connection.
+    let memory: MessageMemoryBudget
 
     public init(
         configuration: Configuration, sink: any SMTPMailSink, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
         self.configuration = configuration
+        self.memory = MessageMemoryBudget(limit: configuration.messageMemory)
         self.sink = sink
         self.logger = logger
         self.onListening = onListening
@@ -121,8 +126,9 @@ public struct SMTPServer: Service {
         var session = SMTPSession(
             configuration: .init(
                 hostname: configuration.hostname, maxMessageSize: configuration.maxMessageSize, tlsAvailable: configuration.tls != nil,
-                recipientVerdict: { _ in .tryLater }),
+                recipientVerdict: { _ in .tryLater }, memory: memory),
             clientAddress: channel.remoteAddress?.ipAddress)
+        defer { session.end() }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await write(session.greeting, to: outbound)

@@ -47,11 +47,14 @@ public struct SMTPSession: Sendable {
         public var tlsAvailable: Bool
         /// Whether this address may receive mail here (support and reply addresses).
         public var recipientVerdict: @Sendable (String) -> RecipientVerdict
+        /// Shared by every connection of a listener; nil: no limit beyond `maxMessageSize`.
+        public var memory: MessageMemoryBudget?
 
         public init(
             hostname: String, maxMessageSize: Int = 25 << 20, maxRecipients: Int = 100, tlsAvailable: Bool = false,
-            recipientVerdict: @escaping @Sendable (String) -> RecipientVerdict
+            recipientVerdict: @escaping @Sendable (String) -> RecipientVerdict, memory: MessageMemoryBudget? = nil
         ) {
+            self.memory = memory
             self.hostname = hostname
             self.maxMessageSize = maxMessageSize
             self.maxRecipients = maxRecipients
@@ -88,11 +91,15 @@ public struct SMTPSession: Sendable {
     var data: [UInt8] = []
     /// Why the message being received will be refused at its final dot (its data is dropped).
     var dataRefusal: DataRefusal?
+    /// Bytes of `data` counted against `configuration.memory`.
+    var heldMemory = 0
     var badCommands = 0
 
     enum DataRefusal: Sendable, Equatable {
         case tooLarge
         case lineTooLong
+        /// The listener's messages in progress already use the memory budget.
+        case noMemory
     }
 
     public init(configuration: Configuration, clientAddress: String?) {
@@ -124,8 +131,21 @@ public struct SMTPSession: Sendable {
     mutating func resetTransaction() {
         mailFrom = ""
         recipients = []
-        data = []
+        dropData()
         dataRefusal = nil
+    }
+
+    /// The message in progress is gone: its memory goes back to the budget.
+    mutating func dropData() {
+        data = []
+        configuration.memory?.give(heldMemory)
+        heldMemory = 0
+    }
+
+    /// The connection is over: whatever it held goes back to the budget.
+    public mutating func end() {
+        state = .closed
+        dropData()
     }
 
     /// One line, without its CRLF.
@@ -160,6 +180,7 @@ public struct SMTPSession: Sendable {
                 // RFC 5321 §4.5.3.1 names "500 Line too long"; the content is at fault (X.6.0, RFC 3463).
                 case .lineTooLong:
                     return [.reply(500, "5.6.0 Line too long: a line of the message exceeds \(SMTPServer.maxLineLength) bytes (RFC 5321 §4.5.3.1.6)")]
+                case .noMemory: return [.reply(452, "4.3.1 Insufficient system storage; try again later")]
                 }
             }
             state = .delivering
@@ -174,6 +195,13 @@ public struct SMTPSession: Sendable {
             refuseData(.tooLarge)
             return []
         }
+        if let memory = configuration.memory {
+            guard memory.take(content.count + 2) else {
+                refuseData(.noMemory)
+                return []
+            }
+            heldMemory += content.count + 2
+        }
         data.append(contentsOf: content)
         data.append(contentsOf: [0x0D, 0x0A])
         return []
@@ -182,7 +210,7 @@ public struct SMTPSession: Sendable {
     /// The first reason counts; what follows is read and dropped until the final dot.
     mutating func refuseData(_ refusal: DataRefusal) {
         if dataRefusal == nil { dataRefusal = refusal }
-        data = []
+        dropData()
     }
 
     /// The store's answer for the message handed out by `.deliver`.

@@ -35,7 +35,12 @@ public struct AttachmentBlobStore: Sendable {
     }
 
     public func get(_ sha256: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: path(sha256)))
+    }
+
+    /// Where the blob lies on disk, for serving it as a stream rather than reading it whole.
+    public func path(_ sha256: String) throws -> String {
         guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else { throw CocoaError(.fileReadInvalidFileName) }
-        return try Data(contentsOf: url(for: sha256))
+        return url(for: sha256).path
     }
 }

@@ -57,6 +57,50 @@ import Testing
         #expect(smtp.receive(Array("QUIT".utf8)).last == .close)
     }
 
+    /// Connections share one memory budget for messages in progress: a message that does not
+    /// fit is read to its end and deferred (452), and every way a message ends gives its
+    /// memory back (stored, refused, connection gone).
+    @Test func messagesInProgressShareOneMemoryBudget() {
+        let memory = MessageMemoryBudget(limit: 100)
+        func sender() -> SMTPSession {
+            var smtp = SMTPSession(
+                configuration: .init(hostname: "mx.kefu.test", recipientVerdict: { _ in .accepted }, memory: memory), clientAddress: nil)
+            _ = smtp.receive(Array("EHLO client.example".utf8))
+            return smtp
+        }
+        func startData(_ smtp: inout SMTPSession) {
+            _ = smtp.receive(Array("MAIL FROM:<li@example.cn>".utf8))
+            _ = smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))
+            #expect(codes(smtp.receive(Array("DATA".utf8))) == [354])
+        }
+        let line = Array(String(repeating: "x", count: 38).utf8)  // 40 bytes with its CRLF
+        var first = sender()
+        var second = sender()
+        startData(&first)
+        startData(&second)
+        _ = first.receive(line)
+        _ = first.receive(line)
+        #expect(memory.used == 80)
+        // The second message does not fit: dropped at once, deferred at its end.
+        _ = second.receive(line)
+        #expect(memory.used == 80)
+        let deferred = second.receive(Array(".".utf8))
+        guard case .reply(452, let text) = deferred.first else { Issue.record("\(deferred)"); return }
+        #expect(text.hasPrefix("4.3.1"))
+        // The first is delivered whole, and its memory comes back once the store has answered.
+        guard case .deliver(_, let data) = first.receive(Array(".".utf8)).first else { Issue.record("no delivery"); return }
+        #expect(data.count == 80)
+        #expect(memory.used == 80)
+        #expect(codes(first.delivered(.accepted(id: "m-1"))) == [250])
+        #expect(memory.used == 0)
+        // The sender's retry now fits; a connection that ends mid-message gives its share back.
+        startData(&second)
+        _ = second.receive(line)
+        #expect(memory.used == 40)
+        second.end()
+        #expect(memory.used == 0)
+    }
+
     @Test func sizeLimitsAreEnforcedBeforeAndDuringData() {
         var smtp = session(maxSize: 50)
         _ = smtp.receive(Array("EHLO c".utf8))

@@ -40,19 +40,18 @@ struct AttachmentFiles: Sendable {
     }
 
     /// The file, served so a browser can never run it: its sniffed type, nosniff, a sandboxing CSP.
-    func download(_ attachment: Attachment) throws -> Response {
-        let data = try blobs.get(attachment.sha256)
+    func download(_ attachment: Attachment, context: some RequestContext) async throws -> Response {
         let disposition = attachment.contentType.hasPrefix("image/") ? "inline" : "attachment"
         let encodedName = attachment.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"
-        return Response(
-            status: .ok,
+        return try await BlobResponse.stream(
+            attachment.sha256, from: blobs,
             headers: [
                 .contentType: attachment.contentType,
                 .contentDisposition: "\(disposition); filename*=UTF-8''\(encodedName)",
                 .contentSecurityPolicy: "default-src 'none'; sandbox",
                 .cacheControl: "private, max-age=86400",
             ],
-            body: .init(byteBuffer: ByteBuffer(data: data)))
+            context: context)
     }
 }
 
@@ -67,7 +66,7 @@ struct AttachmentController {
         group.get("attachments/{id}") { _, context in
             let id = try context.parameters.id("id", as: AttachmentID.self, thing: "attachment")
             guard let attachment = try await files.store.attachment(id: id) else { throw APIError.notFound("attachment") }
-            return try files.download(attachment)
+            return try await files.download(attachment, context: context)
         }
     }
 }

@@ -38,17 +38,16 @@ struct AvatarController {
         router.get("/avatars/{id}") { request, context -> Response in
             let id = try context.parameters.id("id", as: AgentID.self, thing: "avatar")
             guard let avatar = try await store.avatar(agentId: id) else { throw APIError.notFound("avatar") }
-            let data = try blobs.get(avatar.sha256)
             // A versioned address (?v=hash) never changes content; a bare one may.
             let versioned = request.uri.queryParameters.get("v").map { avatar.sha256.hasPrefix($0) && !$0.isEmpty } ?? false
-            return Response(
-                status: .ok,
+            return try await BlobResponse.stream(
+                avatar.sha256, from: blobs,
                 headers: [
                     .contentType: avatar.contentType,
                     .contentSecurityPolicy: "default-src 'none'; sandbox",
                     .cacheControl: versioned ? "public, max-age=31536000, immutable" : "public, max-age=300",
                 ],
-                body: .init(byteBuffer: ByteBuffer(data: data)))
+                context: context)
         }
     }
 }

@@ -22,7 +22,7 @@ struct MailController {
         group.get("mails/{id}/raw") { _, context in
             let id = try context.parameters.id("id", as: Identifier<MailTag>.self, thing: "mail")
             guard let mail = try await store.mail(id: id.rawValue) else { throw APIError.notFound("mail") }
-            return try raw(mail.rawSha256, name: "mail-\(mail.id).eml")
+            return try await raw(mail.rawSha256, name: "mail-\(mail.id).eml", context: context)
         }
         group.get("outbox", role: .admin) { request, context in
             let query = QueryReader(request: request)
@@ -39,20 +39,19 @@ struct MailController {
         group.get("outbox/{id}/raw", role: .admin) { _, context in
             let id = try context.parameters.id("id", as: Identifier<MailTag>.self, thing: "mail")
             guard let mail = try await store.outboxMail(id: id.rawValue) else { throw APIError.notFound("mail") }
-            return try raw(mail.rawSha256, name: "outbox-\(mail.id).eml")
+            return try await raw(mail.rawSha256, name: "outbox-\(mail.id).eml", context: context)
         }
     }
 
     /// A mail as a download: never rendered by the browser (nosniff, sandbox, attachment).
-    func raw(_ sha256: String, name: String) throws -> Response {
-        let data = try blobs.get(sha256)
-        return Response(
-            status: .ok,
+    func raw(_ sha256: String, name: String, context: some RequestContext) async throws -> Response {
+        try await BlobResponse.stream(
+            sha256, from: blobs,
             headers: [
                 .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\"",
                 .contentSecurityPolicy: "default-src 'none'; sandbox", .cacheControl: "private, no-store",
             ],
-            body: .init(byteBuffer: ByteBuffer(data: data)))
+            context: context)
     }
 }
 

@@ -157,7 +157,7 @@ struct WidgetController {
             guard let attachment = try await files.store.attachment(id: id, visibleTo: session.contactId) else {
                 throw APIError.notFound("attachment")
             }
-            return try files.download(attachment)
+            return try await files.download(attachment, context: context)
         }
 
         // Not in openapi.yaml (OpenAPI cannot describe a WebSocket); docs/widget-protocol.md does.
