@@ -98,12 +98,26 @@ import Testing
             // A code with "<" is refused for its characters, in the page's words.
             let refused = try await phone.post("/account/anti-phishing", ["_csrf": phoneToken, "code": "<b>"])
             #expect(refused.text.contains("Use up to 20 characters without &lt;, &gt; or control characters."), "\(refused.text)")
+            // And one too long for its length, with the limit.
+            let long = try await phone.post("/account/anti-phishing", ["_csrf": phoneToken, "code": String(repeating: "码", count: 21)])
+            #expect(long.text.contains("At most 20 characters."), "\(long.text)")
 
             // Signed out, the browser is back to a double-submit token of its own.
             #expect(try await laptop.post("/account/logout", ["_csrf": laptopToken]).status == .seeOther)
             let again = try await laptop.get("/account/login")
             let fresh = try #require(ConsoleBrowser.csrf(in: again.text))
             #expect(fresh != laptopToken && fresh == laptop.cookies[AccountPagesController.csrfCookie])
+        }
+    }
+
+    /// The mails about an email change state the lock the operator configured.
+    @Test func emailChangeMailsStateTheConfiguredWithdrawalLock() {
+        for locale in ["en", "zh-CN"] {
+            let confirm = AccountMails.confirmNewEmail(link: "https://x/l", lockHours: 48, locale: locale).text
+            let changed = AccountMails.emailChanged(newEmail: "n@example.cn", link: "https://x/l", lockHours: 48, locale: locale).text
+            for text in [confirm, changed] {
+                #expect(text.contains(locale == "en" ? "48 hours" : "48 小时") && !text.contains("24 hours, ") && !text.contains("暂停 24"), "\(text)")
+            }
         }
     }
 }

@@ -45,16 +45,16 @@ enum AccountMails {
         return (chinese(locale) ? "您的防钓鱼码：\(code)" : "Your anti-phishing code: \(code)") + "\n\n" + text
     }
 
-    static func confirmNewEmail(link: String, locale: String?) -> (subject: String, text: String) {
+    static func confirmNewEmail(link: String, lockHours: Int, locale: String?) -> (subject: String, text: String) {
         chinese(locale)
-            ? ("确认您的新邮箱", "您好，\n\n请打开下面的链接，把您账户的登录邮箱改为这个地址（24 小时内有效）：\n\(link)\n\n更改后提现将暂停 24 小时。如果不是您本人操作，请忽略本邮件。\n\(warningZh)")
-            : ("Confirm your new email", "Hello,\n\nOpen this link to make this address your account's sign-in email (valid for 24 hours):\n\(link)\n\nWithdrawals pause for 24 hours after the change. If you did not ask for this, ignore this mail.\n\(warningEn)")
+            ? ("确认您的新邮箱", "您好，\n\n请打开下面的链接，把您账户的登录邮箱改为这个地址（24 小时内有效）：\n\(link)\n\n更改后提现将暂停 \(lockHours) 小时。如果不是您本人操作，请忽略本邮件。\n\(warningZh)")
+            : ("Confirm your new email", "Hello,\n\nOpen this link to make this address your account's sign-in email (valid for 24 hours):\n\(link)\n\nWithdrawals pause for \(lockHours) hours after the change. If you did not ask for this, ignore this mail.\n\(warningEn)")
     }
 
-    static func emailChanged(newEmail: String, link: String, locale: String?) -> (subject: String, text: String) {
+    static func emailChanged(newEmail: String, link: String, lockHours: Int, locale: String?) -> (subject: String, text: String) {
         chinese(locale)
-            ? ("您账户的邮箱已更改", "您好，\n\n您账户的登录邮箱已改为 \(newEmail)，提现暂停 24 小时。\n\n如果不是您本人操作，请立即打开下面的链接：所有设备将退出登录，提现将被冻结，并请联系客服。\n\(link)\n\n\(warningZh)")
-            : ("Your account's email was changed", "Hello,\n\nYour account's sign-in email is now \(newEmail); withdrawals are paused for 24 hours.\n\nIf this was not you, open this link at once: every device is signed out and withdrawals are frozen; then contact support.\n\(link)\n\n\(warningEn)")
+            ? ("您账户的邮箱已更改", "您好，\n\n您账户的登录邮箱已改为 \(newEmail)，提现暂停 \(lockHours) 小时。\n\n如果不是您本人操作，请立即打开下面的链接：所有设备将退出登录，提现将被冻结，并请联系客服。\n\(link)\n\n\(warningZh)")
+            : ("Your account's email was changed", "Hello,\n\nYour account's sign-in email is now \(newEmail); withdrawals are paused for \(lockHours) hours.\n\nIf this was not you, open this link at once: every device is signed out and withdrawals are frozen; then contact support.\n\(link)\n\n\(warningEn)")
     }
 
     /// When a 2FA reset applies, as the mail says it: UTC, to the minute.

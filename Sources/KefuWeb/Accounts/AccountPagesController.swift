@@ -107,7 +107,12 @@ struct AccountPagesController {
                 guard case .rule(let code) = field.1 else { return nil }
                 return page.t("rule_\(code)").replacingOccurrences(of: "{min}", with: "\(service.policy.minLength)")
             }
-            if !rules.isEmpty { return rules }
+            // A length over the limit, in words with the limit (the generic message names no field).
+            let lengths = fields.compactMap { field -> String? in
+                guard case .tooLong(let max) = field.1 else { return nil }
+                return page.t("field_too_long").replacingOccurrences(of: "{max}", with: "\(max)")
+            }
+            if !rules.isEmpty || !lengths.isEmpty { return rules + lengths }
         }
         return [error.message(page.locale)]
     }

@@ -294,7 +294,7 @@ struct AccountService: Sendable {
         try await store.appendAccountEvent(
             accountId: account.id,
             AccountEvent(kind: .emailChangeRequested, detail: ["to": email], clientAddress: address, userAgent: userAgent, createdAt: now()))
-        try await mail(account, AccountMails.confirmNewEmail(link: link, locale: account.locale), key: key, to: email)
+        try await mail(account, AccountMails.confirmNewEmail(link: link, lockHours: settings.withdrawalLockHours, locale: account.locale), key: key, to: email)
     }
 
     func confirmEmailChange(token: String, userAgent: String?, address: String?) async throws {
@@ -310,7 +310,7 @@ struct AccountService: Sendable {
         }
         // The old address is told, with the way to stop an attacker who took the account.
         let (link, key) = try await issueLink(old, purpose: .wasntMe, lifetime: settings.wasntMeLifetime, path: "/account/wasnt-me")
-        try await mail(old, AccountMails.emailChanged(newEmail: email, link: link, locale: old.locale), key: key)
+        try await mail(old, AccountMails.emailChanged(newEmail: email, link: link, lockHours: settings.withdrawalLockHours, locale: old.locale), key: key)
     }
 
     /// Turning 2FA off needs the password and a current code (or a recovery code).
