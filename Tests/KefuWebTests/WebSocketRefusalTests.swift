@@ -17,19 +17,26 @@ import Testing
         var problem: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
     }
 
+    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+    }
+
+    static func upgradeRequest(port: Int, path: String, headers: [String: String]) -> ByteBuffer {
+        var lines = [
+            "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+        ]
+        lines += headers.map { "\($0.key): \($0.value)" }
+        return ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n\r\n")
+    }
+
     /// Sends a WebSocket handshake and reads the answer: to the end for a refusal (the server
     /// closes), to the blank line for an upgrade.
     static func handshake(port: Int, path: String, headers: [String: String] = [:]) async throws -> Answer {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-        }
-        let raw = try await channel.executeThenClose { inbound, outbound in
-            var lines = [
-                "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
-            ]
-            lines += headers.map { "\($0.key): \($0.value)" }
-            try await outbound.write(ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n\r\n"))
+        let raw = try await connect(port: port).executeThenClose { inbound, outbound in
+            try await outbound.write(upgradeRequest(port: port, path: path, headers: headers))
             var received = ""
             do {
                 for try await chunk in inbound {
@@ -103,16 +110,8 @@ import Testing
     /// Opens a WebSocket and keeps it open until the task is cancelled; `report` hears the
     /// handshake's status.
     static func holdOpen(port: Int, path: String, headers: [String: String] = [:], report: @escaping @Sendable (Int) -> Void) async throws {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-        }
-        try await channel.executeThenClose { inbound, outbound in
-            var lines = [
-                "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
-            ]
-            lines += headers.map { "\($0.key): \($0.value)" }
-            try await outbound.write(ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n\r\n"))
+        try await connect(port: port).executeThenClose { inbound, outbound in
+            try await outbound.write(upgradeRequest(port: port, path: path, headers: headers))
             var received = ""
             for try await chunk in inbound {
                 received += String(buffer: chunk)
