@@ -47,7 +47,7 @@ struct TestApp {
             let catalog = RouteCatalog()
             let hub = EventHub()
             let configuration = AppConfiguration(
-                port: 0, dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
+                port: 0, publicURL: "http://127.0.0.1:8080", dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
                 apiTokenLifetime: apiTokenLifetime, trustForwardedFor: trustProxy, twoFactorResetWait: twoFactorResetWait, timerInterval: .milliseconds(100),
                 customerPasswordPolicy: customerPasswordPolicy)
             let app = try await buildApplication(configuration: configuration, store: store, hub: hub, catalog: catalog, logger: logger)

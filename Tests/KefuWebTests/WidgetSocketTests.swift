@@ -313,10 +313,15 @@ actor ConversationIDBox {
             await #expect(throws: (any Error).self) {
                 try await agentFeed(client, headers: [.cookie: cookie, .origin: "https://evil.example"]) { socket in _ = try await socket.next() }
             }
-            try await agentFeed(client, headers: [.cookie: cookie]) { socket in
-                let hello = try await socket.next()
-                #expect(hello["type"] as? String == "hello")
-            }
+            // The console's own page (a raw handshake: the test client always sends an Origin
+            // without the port, which is another origin).
+            let port = try #require(client.port)
+            let own = try await WebSocketRefusalTests.handshake(
+                port: port, path: "/api/v1/agent/ws", headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:\(port)"])
+            #expect(own.status == 101)
+            let otherPort = try await WebSocketRefusalTests.handshake(
+                port: port, path: "/api/v1/agent/ws", headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:\(port + 1)"])
+            #expect(otherPort.status == 403)
         }
     }
 }
