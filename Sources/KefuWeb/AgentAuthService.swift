@@ -55,17 +55,19 @@ public struct AgentAuthService: Sendable {
 
     static func throttleAccount(_ email: String) -> String { "account:\(EmailAddress.normalize(email))" }
 
-    /// A device that signed in as this agent before is counted on its own (`KnownDevices`).
-    private func throttleKeys(email: String, address: String?, device: String?) -> [(String, ThrottlePolicy)] {
-        devices.guessKeys(account: Self.throttleAccount(email), address: address, device: device)
+    /// A device that signed in as this agent before (with the password as it is now, `stamp`)
+    /// is counted on its own (`KnownDevices`).
+    private func throttleKeys(email: String, address: String?, device: String?, stamp: String?) -> [(String, ThrottlePolicy)] {
+        devices.guessKeys(account: Self.throttleAccount(email), address: address, device: device, stamp: stamp)
     }
 
     /// Checks email and password. Unknown emails cost the same bcrypt time and get the same
     /// answer as wrong passwords, so the response never tells whether an account exists. The
     /// attempt is counted before the slow check, so parallel guesses are admitted one by one.
     func checkPassword(email: String, password: String, address: String?, device: String? = nil) async throws -> (Agent, AgentCredentials) {
-        let ticket = try await throttler.admit(throttleKeys(email: email, address: address, device: device))
+        // Read first (a quick lookup): a device token is checked against the current password.
         let found = try await store.credentials(email: email)
+        let ticket = try await throttler.admit(throttleKeys(email: email, address: address, device: device, stamp: found?.1.passwordHash))
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
         guard let found, matches, found.0.status == .active else { throw APIError.invalidCredentials }
         await throttler.giveBack(ticket)
@@ -74,7 +76,8 @@ public struct AgentAuthService: Sendable {
 
     /// Verifies a TOTP code for an enrolled agent and burns its time step.
     func checkOTP(agent: Agent, credentials: AgentCredentials, code: String, address: String?, device: String? = nil) async throws {
-        let ticket = try await throttler.admit(throttleKeys(email: agent.email, address: address, device: device))
+        let ticket = try await throttler.admit(
+            throttleKeys(email: agent.email, address: address, device: device, stamp: credentials.passwordHash))
         guard let sealed = credentials.sealedTOTPSecret, let secret = try? totpBox.open(sealed),
             let step = totp.matchingStep(secret: secret, code: code, now: now()),
             try await store.claimTOTPStep(id: agent.id, step: step)
@@ -91,13 +94,16 @@ public struct AgentAuthService: Sendable {
             guard let otp, !otp.isEmpty else { throw APIError.otpRequired }
             try await checkOTP(agent: agent, credentials: credentials, code: otp, address: address, device: device)
         }
-        return try await startSession(agent: agent, kind: kind, device: device, userAgent: userAgent, address: address)
+        return try await startSession(
+            agent: agent, credentials: credentials, kind: kind, device: device, userAgent: userAgent, address: address)
     }
 
     /// A new session after both factors passed; the device's own attempts (or, for a device
     /// not yet known, the account's) start again from nothing.
-    func startSession(agent: Agent, kind: SessionKind, device: String? = nil, userAgent: String?, address: String?) async throws -> LoginSuccess {
-        await throttler.reset(throttleKeys(email: agent.email, address: address, device: device)[0].0)
+    func startSession(
+        agent: Agent, credentials: AgentCredentials, kind: SessionKind, device: String? = nil, userAgent: String?, address: String?
+    ) async throws -> LoginSuccess {
+        await throttler.reset(throttleKeys(email: agent.email, address: address, device: device, stamp: credentials.passwordHash)[0].0)
         let token = RandomToken.make()
         let csrf = kind == .console ? RandomToken.make() : nil
         let expiresAt = now().addingTimeInterval(kind == .console ? sessionLifetime : apiTokenLifetime)
@@ -112,7 +118,7 @@ public struct AgentAuthService: Sendable {
             agent: agent, sessionId: sessionId, csrfToken: csrf, mustEnrollTwoFactor: try await mustEnroll(agent))
         return LoginSuccess(
             token: token, identity: identity, expiresAt: expiresAt,
-            deviceToken: devices.token(account: Self.throttleAccount(agent.email), current: device))
+            deviceToken: devices.token(account: Self.throttleAccount(agent.email), stamp: credentials.passwordHash, current: device))
     }
 
     public func requiresTwoFactor() async throws -> Bool {

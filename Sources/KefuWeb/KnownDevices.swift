@@ -8,9 +8,10 @@ import KefuCore
 /// never keeps the owner out on a device they have used (OWASP's "device cookies"). A new or
 /// lost device shares the account's limit with everyone else; a password reset by mail clears it.
 ///
-/// The token is a random device id and an HMAC over the account and that id, under a key
-/// derived from KEFU_SECRET_KEY: nothing is stored, and a token works only for the account that
-/// earned it.
+/// The token is a random device id and an HMAC over the account, that id and the account's
+/// current password hash (its "stamp"), under a key derived from KEFU_SECRET_KEY: nothing is
+/// stored, a token works only for the account that earned it, and every token of an account
+/// stops working when its password changes (a reset by mail revokes a stolen one).
 struct KnownDevices: Sendable {
     /// Bytes, not a SymmetricKey: the struct crosses tasks and SymmetricKey is not Sendable.
     private let keyBytes: Data
@@ -21,16 +22,17 @@ struct KnownDevices: Sendable {
 
     /// A token for this device, after a successful sign-in to `account` (a throttle key such as
     /// "customer:<email>"). An existing token of the same account keeps its device id.
-    func token(account: String, current: String? = nil) -> String {
-        let id = deviceId(current, account: account) ?? RandomToken.make(bytes: 16)
-        return "\(id).\(mac(account: account, id: id))"
+    func token(account: String, stamp: String, current: String? = nil) -> String {
+        let id = deviceId(current, account: account, stamp: stamp) ?? RandomToken.make(bytes: 16)
+        return "\(id).\(mac(account: account, id: id, stamp: stamp))"
     }
 
-    /// The device id in `token` when it was issued for `account`; nil for anything else.
-    func deviceId(_ token: String?, account: String) -> String? {
-        guard let token, token.count <= 100 else { return nil }
+    /// The device id in `token` when it was issued for `account` with its password as it is
+    /// (`stamp`); nil for anything else, and for an account that does not exist (no stamp).
+    func deviceId(_ token: String?, account: String, stamp: String?) -> String? {
+        guard let token, let stamp, token.count <= 100 else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, constantTimeEquals(mac(account: account, id: String(parts[0])), String(parts[1]))
+        guard parts.count == 2, !parts[0].isEmpty, constantTimeEquals(mac(account: account, id: String(parts[0]), stamp: stamp), String(parts[1]))
         else { return nil }
         return String(parts[0])
     }
@@ -38,13 +40,13 @@ struct KnownDevices: Sendable {
     /// The throttle keys for a guess at `account` from `address`: a known device is counted on
     /// its own (the account's limit, not the address's: an attacker behind the owner's office
     /// address cannot use it up either); anyone else against the account and the address.
-    func guessKeys(account: String, address: String?, device: String?) -> [(String, ThrottlePolicy)] {
-        if let id = deviceId(device, account: account) { return [("\(account)#device:\(id)", .perAccount)] }
+    func guessKeys(account: String, address: String?, device: String?, stamp: String?) -> [(String, ThrottlePolicy)] {
+        if let id = deviceId(device, account: account, stamp: stamp) { return [("\(account)#device:\(id)", .perAccount)] }
         return [(account, .perAccount), ("address:\(address ?? "unknown")", .perAddress)]
     }
 
-    private func mac(account: String, id: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data("\(account)\n\(id)".utf8), using: SymmetricKey(data: keyBytes))
+    private func mac(account: String, id: String, stamp: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("\(account)\n\(id)\n\(stamp)".utf8), using: SymmetricKey(data: keyBytes))
         return Data(code.prefix(16)).base64URL
     }
 }

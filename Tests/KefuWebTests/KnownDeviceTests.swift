@@ -37,25 +37,33 @@ import Testing
         }
     }
 
-    /// Which budget a guess is counted on: only a token earned by this account picks the
-    /// device's own (no clock involved, so it holds however slowly the machine runs).
-    @Test func onlyATokenEarnedByTheAccountCountsOnItsOwn() {
+    /// Which budget a guess is counted on: only a token earned by this account, with its
+    /// password as it is now, picks the device's own (no clock involved, so it holds however
+    /// slowly the machine runs).
+    @Test func onlyATokenEarnedByTheAccountWithItsCurrentPasswordCountsOnItsOwn() {
         let devices = KnownDevices(secretKey: Data(repeating: 7, count: 32))
-        let owner = devices.token(account: "customer:owner@example.cn")
-        let mallory = devices.token(account: "customer:mallory@example.cn")
-        let shared = ["customer:owner@example.cn", "address:192.0.2.1"]
-        func keys(_ token: String?) -> [String] { devices.guessKeys(account: "customer:owner@example.cn", address: "192.0.2.1", device: token).map(\.0) }
+        let account = "customer:owner@example.cn"
+        let stamp = "$2b$04$current-password-hash"
+        let owner = devices.token(account: account, stamp: stamp)
+        let mallory = devices.token(account: "customer:mallory@example.cn", stamp: stamp)
+        let shared = [account, "address:192.0.2.1"]
+        func keys(_ token: String?, stamp: String? = stamp) -> [String] {
+            devices.guessKeys(account: account, address: "192.0.2.1", device: token, stamp: stamp).map(\.0)
+        }
         let id = String(owner.prefix { $0 != "." })
-        #expect(keys(owner) == ["customer:owner@example.cn#device:\(id)"])
+        #expect(keys(owner) == ["\(account)#device:\(id)"])
         #expect(keys(nil) == shared)
         #expect(keys(mallory) == shared)
         #expect(keys(id + ".AAAAAAAAAAAAAAAAAAAAAA") == shared)
         #expect(keys(String(repeating: "a", count: 101)) == shared)
+        // A new password (a reset by mail) voids every token; an account that does not exist has none.
+        #expect(keys(owner, stamp: "$2b$04$new-password-hash") == shared)
+        #expect(keys(owner, stamp: nil) == shared)
         // Another key (another installation) does not accept it either; the same account keeps its id.
-        #expect(KnownDevices(secretKey: Data(repeating: 8, count: 32)).deviceId(owner, account: "customer:owner@example.cn") == nil)
-        #expect(devices.token(account: "customer:owner@example.cn", current: owner) == owner)
+        #expect(KnownDevices(secretKey: Data(repeating: 8, count: 32)).deviceId(owner, account: account, stamp: stamp) == nil)
+        #expect(devices.token(account: account, stamp: stamp, current: owner) == owner)
         // Agents and customers are different accounts even with one address.
-        #expect(devices.deviceId(owner, account: "account:owner@example.cn") == nil)
+        #expect(devices.deviceId(owner, account: "account:owner@example.cn", stamp: stamp) == nil)
     }
 
     @Test func aKnownDeviceStillMeetsTheAccountLimitOnItsOwnGuesses() async throws {
@@ -101,6 +109,8 @@ import Testing
     @Test func aPasswordResetByMailClearsStrangersFailures() async throws {
         try await TestApp.run(trustProxy: true) { client, _ in
             _ = try await client.json(.post, "/api/v1/accounts", body: #"{"email":"reset@example.cn","password":"\#(Self.password)"}"#)
+            let oldDevice = try #require(
+                try await customerLogin(client, "reset@example.cn", Self.password, from: "198.51.100.20").object["deviceToken"] as? String)
             for attempt in 1...6 {
                 _ = try await customerLogin(client, "reset@example.cn", "guess-\(attempt)", from: "203.0.113.\(attempt)")
             }
@@ -114,6 +124,12 @@ import Testing
                 .post, "/api/v1/accounts/password-reset/confirm", body: #"{"token":"\#(token)","password":"\#(newPassword)"}"#, headers: from("198.51.100.20"))
             #expect(confirmed.status == .ok)
             #expect(try await customerLogin(client, "reset@example.cn", newPassword, from: "198.51.100.20").status == .ok)
+            // A token from before the reset is a stranger's now: someone who stole it with the
+            // old password gets no budget of their own.
+            for attempt in 1...6 {
+                _ = try await customerLogin(client, "reset@example.cn", "guess-\(attempt)", from: "203.0.113.\(attempt + 10)")
+            }
+            #expect(try await customerLogin(client, "reset@example.cn", "guess", device: oldDevice, from: "192.0.2.30").status == .tooManyRequests)
         }
     }
 
@@ -131,6 +147,10 @@ import Testing
                 for extra: HTTPFields in [
                     [.origin: "https://evil.example.cn"], [.origin: "null"], [HTTPField.Name("Sec-Fetch-Site")!: "same-site"],
                     [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"],
+                    // Another port of the same host is another origin (and can plant cookies here).
+                    [.origin: "http://127.0.0.1:9999"], [.origin: "https://127.0.0.1"], [.origin: "http://user@127.0.0.1:8080"],
+                    // Both headers must agree: an own Origin does not excuse a cross-site fetch.
+                    [.origin: "http://127.0.0.1:8080", HTTPField.Name("Sec-Fetch-Site")!: "cross-site"],
                 ] {
                     let refused = try await browser.post(path, form, extra: extra)
                     #expect(refused.status == .forbidden, "\(path) \(extra)")
@@ -141,5 +161,18 @@ import Testing
                 #expect(own.status == .seeOther, "\(path)")
             }
         }
+    }
+
+    /// Origins compare as browsers write them: scheme, host and port, default ports dropped.
+    @Test func originsAreComparedWhole() {
+        func origin(_ text: String) -> String? { URL(string: text).flatMap(OwnOrigin.origin(of:)) }
+        #expect(origin("HTTPS://Kefu.Example:443") == "https://kefu.example")
+        #expect(origin("http://kefu.example:80") == "http://kefu.example")
+        #expect(origin("http://kefu.example:8080") == "http://kefu.example:8080")
+        #expect(origin("http://[::1]:8080") == "http://[::1]:8080")
+        #expect(origin("http://user@kefu.example") == nil)
+        #expect(origin("null") == nil)
+        #expect(origin("ws://kefu.example") == nil)
+        #expect(OwnOrigin(publicURL: "https://support.wallet.example/").publicOrigin == "https://support.wallet.example")
     }
 }

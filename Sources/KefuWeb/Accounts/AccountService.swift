@@ -53,9 +53,10 @@ struct AccountService: Sendable {
     /// email change, 2FA off) counts against one budget per account, and against the same
     /// per-address budget as agents' sign-ins (`AgentAuthService`): separate budgets per form
     /// let an attacker add them up.
-    /// A device that signed in to the account before is counted on its own (`KnownDevices`).
-    func guessKeys(email: String, address: String?, device: String? = nil) -> [(String, ThrottlePolicy)] {
-        devices.guessKeys(account: Self.throttleAccount(email), address: address, device: device)
+    /// A device that signed in to the account before (with its password as it is now, `stamp`)
+    /// is counted on its own (`KnownDevices`).
+    func guessKeys(email: String, address: String?, device: String? = nil, stamp: String? = nil) -> [(String, ThrottlePolicy)] {
+        devices.guessKeys(account: Self.throttleAccount(email), address: address, device: device, stamp: stamp)
     }
 
     static func throttleAccount(_ email: String) -> String { "customer:\(EmailAddress.normalize(email))" }
@@ -147,15 +148,16 @@ struct AccountService: Sendable {
     func login(
         email: String, password: String, otp: String?, device: String? = nil, userAgent: String?, address: String?, requestId: String? = nil
     ) async throws -> LoginResult {
-        let keys = guessKeys(email: email, address: address, device: device)
-        let ticket = try await throttler.admit(keys)
+        // Read first (a quick lookup): a device token is checked against the current password.
         let found = try await store.accountCredentials(email: email)
+        let keys = guessKeys(email: email, address: address, device: device, stamp: found?.1.passwordHash)
+        let ticket = try await throttler.admit(keys)
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
         var secondFactor = true
         if let (account, credentials) = found, matches, account.totpEnabled {
             secondFactor = try await twoFactor.check(account, credentials: credentials, code: otp ?? "", address: address, userAgent: userAgent)
         }
-        guard let (account, _) = found, matches, secondFactor else {
+        guard let (account, credentials) = found, matches, secondFactor else {
             if let account = found?.0 {
                 let event = AccountEvent(kind: .loginFailed, clientAddress: address, userAgent: userAgent, createdAt: now())
                 let store = self.store
@@ -184,7 +186,7 @@ struct AccountService: Sendable {
         }
         return LoginResult(
             token: token, expiresAt: session.expiresAt, account: account,
-            deviceToken: devices.token(account: Self.throttleAccount(account.email), current: device))
+            deviceToken: devices.token(account: Self.throttleAccount(account.email), stamp: credentials.passwordHash, current: device))
     }
 
     /// Always the same quick answer. The mail work runs after the answer is decided, so an

@@ -26,14 +26,14 @@ struct ConsoleAuthController {
             let form = try await ConsoleForm.read(request, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
             let email = form["email"] ?? ""
             do {
-                let (agent, _) = try await auth.checkPassword(
+                let (agent, credentials) = try await auth.checkPassword(
                     email: email, password: form["password"] ?? "", address: context.peerAddress, device: Self.device(request))
                 if agent.totpEnabled {
                     var response = redirect("/console/login/2fa")
                     response.setCookie(cookie(ConsoleCookie.pending, auth.pendingTicket(for: agent), maxAge: 300))
                     return response
                 }
-                return try await startSession(agent: agent, request: request, context: context)
+                return try await startSession(agent: agent, credentials: credentials, request: request, context: context)
             } catch let error as APIError {
                 return try loginPage(request, template: "login", error: Self.messageKey(error), email: email, status: error.status)
             }
@@ -54,7 +54,7 @@ struct ConsoleAuthController {
             } catch let error as APIError {
                 return try loginPage(request, template: "login-2fa", error: Self.messageKey(error), email: "", status: error.status)
             }
-            var response = try await startSession(agent: agent, request: request, context: context)
+            var response = try await startSession(agent: agent, credentials: credentials, request: request, context: context)
             response.setCookie(cookie(ConsoleCookie.pending, "", maxAge: 0))
             return response
         }
@@ -105,9 +105,9 @@ struct ConsoleAuthController {
         }
     }
 
-    private func startSession(agent: Agent, request: Request, context: KefuRequestContext) async throws -> Response {
+    private func startSession(agent: Agent, credentials: AgentCredentials, request: Request, context: KefuRequestContext) async throws -> Response {
         let success = try await auth.startSession(
-            agent: agent, kind: .console, device: Self.device(request), userAgent: request.headers[.userAgent], address: context.peerAddress)
+            agent: agent, credentials: credentials, kind: .console, device: Self.device(request), userAgent: request.headers[.userAgent], address: context.peerAddress)
         let setUp = success.identity.mustEnrollTwoFactor || agent.mustChangePassword
         var response = redirect(setUp ? "/console/profile" : "/console")
         response.setCookie(cookie(ConsoleCookie.session, success.token, maxAge: Int(sessionLifetime)))
