@@ -23,9 +23,11 @@ import websockets
 from common import Kefu, LoadError, percentile
 
 
-def http(method, url, body=None, token=None):
+def http(method, url, body=None, token=None, client=None):
     request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
     request.add_header("Content-Type", "application/json")
+    if client:
+        request.add_header("X-Forwarded-For", client)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -60,7 +62,9 @@ async def healthz_baseline(port, count):
 
 
 async def run(args):
-    with Kefu(args.bin, "--demo") as kefu:
+    # Visitors come from many addresses, as on a real site (behind a proxy): one address may
+    # start only so many chats (WidgetController.sessionsPerClient).
+    with Kefu(args.bin, "--demo", KEFU_TRUST_PROXY="true") as kefu:
         port = kefu.port
         server = kefu.process
         base = f"http://127.0.0.1:{port}"
@@ -99,7 +103,8 @@ async def run(args):
         agents = [asyncio.create_task(agent_feed(index == 0)) for index in range(args.agents)]
         await asyncio.sleep(0.5)
 
-        sessions = [http("POST", base + "/api/v1/widget/sessions", {"inboxId": inbox["id"], "name": f"Visitor {n}"})
+        sessions = [http("POST", base + "/api/v1/widget/sessions", {"inboxId": inbox["id"], "name": f"Visitor {n}"},
+                         client=f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}")
                     for n in range(args.visitors)]
         rss_before = rss_kib(server.pid)
         sockets = []

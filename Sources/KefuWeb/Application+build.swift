@@ -140,9 +140,9 @@ func buildRouter(
             store: store, activity: activity, assigner: AutoAssigner(store: store, presence: presence, hub: hub),
             sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
         hub: hub, presence: presence, files: files, limits: limits,
-        verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey),
+        verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: guesses),
         signedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: { Date() }),
-        sockets: SocketQuota(perHolder: configuration.socketsPerSession), resources: resources)
+        sockets: SocketQuota(perHolder: configuration.socketsPerSession), throttler: guesses, resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 

@@ -40,27 +40,39 @@ extension CredentialThrottle {
 /// Remembers recent credential attempts per key ("account:…", "address:…") and answers when
 /// the next one may be made, by `ThrottlePolicy`. In memory: one instance per process.
 public actor LoginThrottler: CredentialThrottle {
-    private var attempts: [String: [Date]] = [:]
+    /// A key's recent attempts and how long its policy remembers them.
+    struct Entry {
+        var window: TimeInterval
+        var dates: [Date]
+    }
+
+    private var attempts: [String: Entry] = [:]
     private let now: @Sendable () -> Date
+    /// Keys whose attempts have all aged out are dropped by a sweep at most once a minute, or
+    /// sooner when the table has doubled: a spray of one-off keys (addresses, sessions) never
+    /// grows it without bound, and no single attempt pays for scanning it.
+    private var nextSweep: Date
+    private var sweepAbove = 10_000
 
     public init(now: @escaping @Sendable () -> Date = { Date() }) {
         self.now = now
+        self.nextSweep = now().addingTimeInterval(60)
     }
 
     public func reserve(_ keys: [(String, ThrottlePolicy)]) -> ThrottleDecision {
         let current = now()
         if let wait = retryAfter(keys, at: current) { return .wait(seconds: wait) }
         for (key, policy) in keys {
-            attempts[key] = policy.prune(attempts[key] ?? [], now: current) + [current]
+            attempts[key] = Entry(window: policy.window, dates: policy.prune(attempts[key]?.dates ?? [], now: current) + [current])
         }
-        if attempts.count > 100_000 { attempts = attempts.filter { !$0.value.isEmpty } }
+        if current >= nextSweep || attempts.count > sweepAbove { sweep(at: current) }
         return .granted(ThrottleTicket(keys: keys.map(\.0), at: current))
     }
 
     public func giveBack(_ ticket: ThrottleTicket) {
         for key in ticket.keys {
-            guard let index = attempts[key]?.lastIndex(of: ticket.at) else { continue }
-            attempts[key]?.remove(at: index)
+            guard let index = attempts[key]?.dates.lastIndex(of: ticket.at) else { continue }
+            attempts[key]?.dates.remove(at: index)
         }
     }
 
@@ -68,10 +80,19 @@ public actor LoginThrottler: CredentialThrottle {
         attempts[key] = nil
     }
 
+    /// How many keys are remembered (for tests).
+    var keyCount: Int { attempts.count }
+
+    private func sweep(at current: Date) {
+        attempts = attempts.filter { _, entry in entry.dates.contains { current.timeIntervalSince($0) < entry.window } }
+        nextSweep = current.addingTimeInterval(60)
+        sweepAbove = max(10_000, attempts.count * 2)
+    }
+
     /// Seconds to wait before another attempt for any of `keys`, or nil when allowed now.
     private func retryAfter(_ keys: [(String, ThrottlePolicy)], at current: Date) -> Int? {
         let waits = keys.compactMap { key, policy -> TimeInterval? in
-            policy.nextAllowedAttempt(failures: attempts[key] ?? [], now: current).map { $0.timeIntervalSince(current) }
+            policy.nextAllowedAttempt(failures: attempts[key]?.dates ?? [], now: current).map { $0.timeIntervalSince(current) }
         }
         guard let longest = waits.max() else { return nil }
         return max(1, Int(longest.rounded(.up)))

@@ -3,8 +3,9 @@ import HTTPTypes
 import HummingbirdTesting
 import KefuCore
 import KefuTestSupport
-import KefuWeb
 import Testing
+
+@testable import KefuWeb
 
 /// Parallel bursts of guesses meet the documented limits (docs/security.md): each attempt is
 /// counted before its slow check, so a burst is admitted one by one, never evaluated whole.
@@ -162,5 +163,18 @@ import Testing
         #expect(seconds == 2)
         await throttler.giveBack(tickets[0])
         guard case .granted = await throttler.reserve(keys) else { Issue.record("a given-back attempt still counted"); return }
+    }
+
+    /// A spray of one-off keys (spoofed addresses, fresh chat sessions) does not grow the table
+    /// for good: keys whose attempts have aged out are swept.
+    @Test func keysWhoseAttemptsAgedOutAreForgotten() async throws {
+        let clock = TestClock()
+        let throttler = LoginThrottler(now: { clock.now })
+        for index in 0..<30_000 { _ = await throttler.reserve([("address:\(index)", .perAddress)]) }
+        // Still inside the window: every key is still needed.
+        #expect(await throttler.keyCount == 30_000)
+        clock.advance(by: ThrottlePolicy.perAddress.window + 60)
+        _ = await throttler.reserve([("address:late", .perAddress)])
+        #expect(await throttler.keyCount == 1)
     }
 }

@@ -68,6 +68,58 @@ import Testing
         }
     }
 
+    /// Code mails go out from the official support address to whatever a visitor types: limits
+    /// per session, per mailbox (plus-tags folded) and per client keep Kefu from mail-bombing an
+    /// inbox (an outsider mailed 30 plus-tag variants and 40 addresses from one session).
+    @Test func codeMailsAreLimitedPerSessionPerMailboxAndPerClient() async throws {
+        try await TestApp.run(trustProxy: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            func ask(_ token: String, _ email: String, from address: String = "198.51.100.1") async throws -> String {
+                let response = try await client.json(
+                    .post, "/api/v1/widget/email-verification?token=\(token)", body: #"{"email":"\#(email)"}"#,
+                    headers: [HTTPField.Name("X-Forwarded-For")!: address])
+                return response.code ?? "\(response.status.code)"
+            }
+            // Plus-tag variants of one inbox, each from a fresh session and address: 5 mails.
+            var tagged: [String] = []
+            for index in 0..<8 {
+                let (token, _) = try await client.widgetSession(inbox: chat.id)
+                tagged.append(try await ask(token, "victim+\(index)@example.cn", from: "203.0.113.\(index)"))
+            }
+            #expect(tagged == Array(repeating: "202", count: 5) + Array(repeating: "too_many_attempts", count: 3))
+            // Many addresses from one session: 5.
+            let (token, _) = try await client.widgetSession(inbox: chat.id)
+            var spread: [String] = []
+            for index in 0..<8 { spread.append(try await ask(token, "person\(index)@example.cn", from: "192.0.2.\(index)")) }
+            #expect(spread == Array(repeating: "202", count: 5) + Array(repeating: "too_many_attempts", count: 3))
+            // Many sessions and addresses from one client: 20.
+            var fromOne: [String] = []
+            for index in 0..<22 {
+                let (fresh, _) = try await client.widgetSession(inbox: chat.id)
+                fromOne.append(try await ask(fresh, "someone\(index)@example.org", from: "198.51.100.99"))
+            }
+            #expect(fromOne == Array(repeating: "202", count: 20) + Array(repeating: "too_many_attempts", count: 2))
+        }
+    }
+
+    /// Sessions are free to make (each is a contact and rows in the store): one client address
+    /// starts at most 200 chats in 15 minutes at full speed (an outsider made 2,000 in 5 s).
+    @Test func oneClientStartsOnlySoManyChats() async throws {
+        try await TestApp.run(trustProxy: true) { client, app in
+            let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)
+            func start(from address: String) async throws -> TestResponse {
+                try await client.json(
+                    .post, "/api/v1/widget/sessions", body: #"{"inboxId":"\#(chat.id)","name":"访客"}"#,
+                    headers: [HTTPField.Name("X-Forwarded-For")!: address])
+            }
+            for _ in 0..<200 { #expect(try await start(from: "198.51.100.5").status == .created) }
+            let refused = try await start(from: "198.51.100.5")
+            #expect(refused.status == .tooManyRequests && refused.code == "too_many_attempts")
+            #expect(refused.headers[.retryAfter] != nil)
+            #expect(try await start(from: "198.51.100.6").status == .created)
+        }
+    }
+
     @Test func codesAreLimitedAndGuessesCounted() async throws {
         try await TestApp.run { client, app in
             let chat = try await app.store.createInbox(name: "Chat", kind: .webchat, audit: nil)

@@ -18,6 +18,13 @@ struct WidgetController {
     let signedIn: WidgetSignedInCustomer
     /// Sockets per visitor session: a few tabs (docs/widget-protocol.md).
     let sockets: SocketQuota
+    /// Chat starts per client address (`sessionsPerClient`).
+    let throttler: any CredentialThrottle
+
+    /// A session is free to make and each is a contact and rows in the store: 200 chat starts
+    /// per client address in 15 minutes (a busy office or carrier NAT stays well under), then
+    /// one every few seconds.
+    static let sessionsPerClient = ThrottlePolicy(freeAttempts: 200, window: 15 * 60, baseDelay: 1, maxDelay: 10)
 
     struct SessionBody: Decodable {
         let inboxId: InboxID
@@ -115,6 +122,7 @@ struct WidgetController {
         }
         catalog.post("widget/sessions") { request, context in
             let body = try await request.decodeJSON(SessionBody.self, limit: limits.small)
+            _ = try await throttler.admit([("widget-session-client:\(context.peerAddress ?? "unknown")", Self.sessionsPerClient)])
             let (token, session) = try await service.startSession(
                 inboxId: body.inboxId,
                 answers: PrechatForm.Answers(name: body.name, email: body.email, walletUid: body.walletUid, topic: body.topic),
@@ -128,10 +136,10 @@ struct WidgetController {
             let session = try await visitorSession(request)
             return JSONResponse(SessionStatus(contactId: session.contactId, expiresAt: session.expiresAt))
         }
-        catalog.post("widget/email-verification") { request, _ in
+        catalog.post("widget/email-verification") { request, context in
             let session = try await visitorSession(request)
             let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
-            try await verification.sendCode(to: body.email, session: session, now: Date())
+            try await verification.sendCode(to: body.email, session: session, address: context.peerAddress, now: Date())
             return JSONResponse(["sent": true], status: .accepted)
         }
         catalog.post("widget/email-verification/confirm") { request, _ in

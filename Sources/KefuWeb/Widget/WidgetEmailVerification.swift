@@ -13,11 +13,26 @@ struct WidgetEmailVerification: Sendable {
     let mailer: EmailReplies
     /// Codes are HMACs under the server's secret: six digits are too few to store as a plain hash.
     let secretKey: Data
+    /// Who may ask for codes how often, beside the store's 3 per address (`sendCode`).
+    let throttler: any CredentialThrottle
 
     static let purpose = "widget"
     static let validity: TimeInterval = 15 * 60
     static let maxCodesPerWindow = 3
     static let maxAttempts = 5
+    /// A code mail goes out from the official support address to whatever address a visitor
+    /// types: without limits per session, per client and per mailbox (plus-tags folded), Kefu
+    /// would mail-bomb an inbox for anyone and spend the sender's reputation.
+    static let perSession = ThrottlePolicy(freeAttempts: 5, window: 15 * 60, baseDelay: 30, maxDelay: 900)
+    static let perClient = ThrottlePolicy(freeAttempts: 20, window: 15 * 60, baseDelay: 30, maxDelay: 900)
+    static let perMailbox = ThrottlePolicy(freeAttempts: 5, window: 15 * 60, baseDelay: 60, maxDelay: 900)
+
+    /// "li+1@example.cn" and "li+2@example.cn" reach one inbox.
+    static func mailbox(_ email: String) -> String {
+        guard let at = email.lastIndex(of: "@") else { return email }
+        let local = email[..<at]
+        return String(local.prefix { $0 != "+" }) + email[at...]
+    }
 
     func digest(_ code: String, email: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(Self.purpose):\(email):\(code)".utf8), using: SymmetricKey(data: secretKey))
@@ -25,9 +40,14 @@ struct WidgetEmailVerification: Sendable {
     }
 
     /// Mails a new code. The answer is the same whether or not anyone has this address.
-    func sendCode(to rawEmail: String, session: WidgetSession, now: Date) async throws {
+    func sendCode(to rawEmail: String, session: WidgetSession, address: String?, now: Date) async throws {
         guard EmailAddress.isPlausible(rawEmail) else { throw APIError.validation("email", .invalid) }
         let email = EmailAddress.normalize(rawEmail)
+        // Every request counts, mailed or not: the ticket is never given back.
+        _ = try await throttler.admit([
+            ("widget-code-session:\(session.id)", Self.perSession), ("widget-code-client:\(address ?? "unknown")", Self.perClient),
+            ("widget-code-mailbox:\(Self.mailbox(email))", Self.perMailbox),
+        ])
         let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
         guard
             let id = try await store.createEmailCode(
