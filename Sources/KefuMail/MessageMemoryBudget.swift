@@ -5,33 +5,60 @@ import Foundation
 /// thousand connections: without a shared budget a flood of large messages could ask for 26 GB.
 /// A message that does not fit is read to its end and refused with `452 4.3.1` (try later):
 /// the sender keeps it and retries, as it would for any temporary failure.
+///
+/// So that a few senders cannot hold the whole budget (slowly, for as long as the idle limit
+/// allows), one client address may hold at most an eighth of it, and the last sixteenth is kept
+/// for small messages (up to 1 MiB): a customer's ordinary mail still gets through while large
+/// ones wait their turn.
 public final class MessageMemoryBudget: Sendable {
     public let limit: Int
+    public let perAddress: Int
+    public let smallReserve: Int
+    public static let smallMessage = 1 << 20
+
+    private struct Use {
+        var total = 0
+        var byAddress: [String: Int] = [:]
+    }
+
     private let lock = NSLock()
-    nonisolated(unsafe) private var inUse = 0
+    nonisolated(unsafe) private var use = Use()
 
     public init(limit: Int) {
         self.limit = limit
+        self.perAddress = max(Self.smallMessage, limit / 8)
+        self.smallReserve = limit / 16
     }
 
-    /// One eighth of the machine's memory, between 64 MiB and 1 GiB.
+    /// A sixteenth of the machine's memory, between 64 MiB and 512 MiB. The budget counts the
+    /// messages' bytes; the process holds about twice that while they are received and stored.
     public static var forThisMachine: Int {
-        min(1 << 30, max(64 << 20, Int(clamping: ProcessInfo.processInfo.physicalMemory / 8)))
+        min(512 << 20, max(64 << 20, Int(clamping: ProcessInfo.processInfo.physicalMemory / 16)))
     }
 
-    /// Takes `bytes` unless that would pass the limit.
-    func take(_ bytes: Int) -> Bool {
-        lock.withLock {
-            guard inUse + bytes <= limit else { return false }
-            inUse += bytes
+    /// Takes `bytes` more for a message from `address` that will then hold `messageTotal`,
+    /// unless that would pass the budget, the address's share, or (for a message past
+    /// `smallMessage`) the part not kept for small messages.
+    func take(_ bytes: Int, address: String?, messageTotal: Int) -> Bool {
+        let key = address ?? "unknown"
+        return lock.withLock {
+            let ceiling = messageTotal > Self.smallMessage ? limit - smallReserve : limit
+            guard use.total + bytes <= ceiling, use.byAddress[key, default: 0] + bytes <= perAddress else { return false }
+            use.total += bytes
+            use.byAddress[key, default: 0] += bytes
             return true
         }
     }
 
-    func give(_ bytes: Int) {
-        lock.withLock { inUse = max(0, inUse - bytes) }
+    func give(_ bytes: Int, address: String?) {
+        let key = address ?? "unknown"
+        lock.withLock {
+            use.total = max(0, use.total - bytes)
+            let left = use.byAddress[key, default: 0] - bytes
+            use.byAddress[key] = left > 0 ? left : nil
+        }
     }
 
     /// Bytes held now by messages in progress.
-    public var used: Int { lock.withLock { inUse } }
+    public var used: Int { lock.withLock { use.total } }
 }

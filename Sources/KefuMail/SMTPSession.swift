@@ -138,7 +138,7 @@ public struct SMTPSession: Sendable {
     /// The message in progress is gone: its memory goes back to the budget.
     mutating func dropData() {
         data = []
-        configuration.memory?.give(heldMemory)
+        configuration.memory?.give(heldMemory, address: clientAddress)
         heldMemory = 0
     }
 
@@ -196,7 +196,7 @@ public struct SMTPSession: Sendable {
             return []
         }
         if let memory = configuration.memory {
-            guard memory.take(content.count + 2) else {
+            guard memory.take(content.count + 2, address: clientAddress, messageTotal: heldMemory + content.count + 2) else {
                 refuseData(.noMemory)
                 return []
             }

@@ -101,6 +101,55 @@ import Testing
         #expect(memory.used == 0)
     }
 
+    /// A few senders cannot hold the whole budget: one address gets an eighth, and the last
+    /// sixteenth is kept for small messages, so an ordinary mail gets through a flood of large
+    /// ones (an outsider once held it all from three addresses, and a 1 KB mail got 452).
+    @Test func oneAddressHoldsAnEighthAndSmallMailsKeepTheirShare() {
+        let memory = MessageMemoryBudget(limit: 16 << 20)  // 2 MiB per address, 1 MiB kept for small mails
+        func sender(_ address: String) -> SMTPSession {
+            var smtp = SMTPSession(
+                configuration: .init(hostname: "mx.kefu.test", maxMessageSize: 25 << 20, recipientVerdict: { _ in .accepted }, memory: memory),
+                clientAddress: address)
+            _ = smtp.receive(Array("EHLO client.example".utf8))
+            _ = smtp.receive(Array("MAIL FROM:<a@example.cn>".utf8))
+            _ = smtp.receive(Array("RCPT TO:<support@kefu.test>".utf8))
+            _ = smtp.receive(Array("DATA".utf8))
+            return smtp
+        }
+        let line = [UInt8](repeating: UInt8(ascii: "x"), count: (64 << 10) - 2)  // 64 KiB with its CRLF
+        func send(_ smtp: inout SMTPSession, kib: Int) { for _ in 0..<(kib / 64) { _ = smtp.receive(line) } }
+        func finish(_ smtp: inout SMTPSession) -> Int {
+            let end = smtp.receive(Array(".".utf8))
+            if case .deliver = end.first { return 250 }
+            return codes(end).first ?? 0
+        }
+        // One address: a second large message past its eighth waits.
+        var first = sender("192.0.2.1")
+        send(&first, kib: 1536)
+        var second = sender("192.0.2.1")
+        send(&second, kib: 1024)
+        #expect(finish(&second) == 452)
+        // Seven more addresses hold large messages up to what is not kept for small ones.
+        var large: [SMTPSession] = []
+        for index in 2...8 {
+            var smtp = sender("192.0.2.\(index)")
+            send(&smtp, kib: 2048)
+            large.append(smtp)
+        }
+        #expect(memory.used <= memory.limit - memory.smallReserve)
+        var another = sender("192.0.2.9")
+        send(&another, kib: 2048)
+        #expect(finish(&another) == 452)
+        // An ordinary mail still fits.
+        var small = sender("198.51.100.1")
+        send(&small, kib: 64)
+        #expect(finish(&small) == 250)
+        for index in large.indices { large[index].end() }
+        first.end()
+        small.end()
+        #expect(memory.used == 0)
+    }
+
     @Test func sizeLimitsAreEnforcedBeforeAndDuringData() {
         var smtp = session(maxSize: 50)
         _ = smtp.receive(Array("EHLO c".utf8))
