@@ -180,6 +180,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case "inbox": "收件箱"
         case "agent": "客服"
         case "attachment": "附件"
+        case "file": "文件"
         case "two_factor": "两步验证"
         case "two_factor_reset": "两步验证重置请求"
         default: "记录"

@@ -4,13 +4,20 @@ import Hummingbird
 import KefuStore
 
 /// A stored file as a response, read from disk in chunks as the client takes them. Read
-/// whole, a slow reader of a 10 MB attachment held 10 MB for as long as it took: 240 of them
-/// took the process to 2.4 GB. Streamed, one costs a chunk (128 KiB) and the socket's buffers.
+/// whole, every download held the whole file (10 MB) for as long as its client took: 240 slow
+/// readers of one attachment took the process to 2.4 GB. Streamed, a slow reader holds what the
+/// kernel's send buffer took plus a few chunks in the process (docs/security.md).
 enum BlobResponse {
+    /// The reader keeps up to 8 chunks read ahead of the client: 32 KiB each.
+    static let chunk = 32 << 10
+
     static func stream(
         _ sha256: String, from blobs: AttachmentBlobStore, headers: HTTPFields, context: some RequestContext
     ) async throws -> Response {
-        let body = try await FileIO().loadFile(path: try blobs.path(sha256), context: context)
+        let path = try blobs.path(sha256)
+        // A row whose file is gone (a damaged data directory) is that file not found, not "no such route".
+        guard FileManager.default.fileExists(atPath: path) else { throw APIError.notFound("file") }
+        let body = try await FileIO().loadFile(path: path, context: context, chunkLength: Self.chunk)
         return Response(status: .ok, headers: headers, body: body)
     }
 }

@@ -22,6 +22,8 @@ struct TestApp {
     let store: SQLStore
     let catalog: RouteCatalog
     let hub: EventHub
+    /// KEFU_DATA_DIR of this app (attachments live under it).
+    let dataDirectory: URL
 
     /// Runs `body` with a router test client and the store behind it.
     static func run<T: Sendable>(
@@ -51,7 +53,7 @@ struct TestApp {
                 apiTokenLifetime: apiTokenLifetime, trustForwardedFor: trustProxy, twoFactorResetWait: twoFactorResetWait, timerInterval: .milliseconds(100),
                 customerPasswordPolicy: customerPasswordPolicy)
             let app = try await buildApplication(configuration: configuration, store: store, hub: hub, catalog: catalog, logger: logger)
-            let testApp = TestApp(store: store, catalog: catalog, hub: hub)
+            let testApp = TestApp(store: store, catalog: catalog, hub: hub, dataDirectory: directory)
             return try await app.test(live ? .live : .router) { client in try await body(client, testApp) }
         }
     }

@@ -374,6 +374,21 @@ actor ConversationIDBox {
             let agentToken = try await client.login()
             let agentView = try await client.json(.get, "/api/v1/attachments/\(attachmentId)", token: agentToken)
             #expect(agentView.status == .ok)
+
+            // A large file comes whole (streamed from disk in chunks), with its length.
+            let large = Self.png + (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let stored = try await client.execute(
+                uri: "/api/v1/widget/attachments?token=\(token)&filename=big.png", method: .post, headers: [:], body: ByteBuffer(bytes: large))
+            let largeId = try #require(stored.object["id"] as? String)
+            let fetched = try await client.execute(uri: "/api/v1/widget/attachments/\(largeId)?token=\(token)", method: .get, headers: [:], body: nil)
+            #expect(fetched.status == .ok && fetched.headers[.contentLength] == String(large.count))
+            #expect(Array(buffer: fetched.body) == large)
+            // A row whose file is gone from disk is that file not found.
+            let sha = try #require(stored.object["sha256"] as? String)
+            let blob = app.dataDirectory.appendingPathComponent("attachments/\(sha.prefix(2))/\(sha.dropFirst(2))")
+            try FileManager.default.removeItem(at: blob)
+            let gone = try await client.execute(uri: "/api/v1/widget/attachments/\(largeId)?token=\(token)", method: .get, headers: [:], body: nil)
+            #expect(gone.status == .notFound && gone.code == "file_not_found")
         }
     }
 }
