@@ -21,11 +21,14 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case csrf
         case notFound(String)
         case routeNotFound
-        case methodNotAllowed
+        /// The path exists for the methods in `allowed` (answered in `Allow`).
+        case methodNotAllowed(allowed: [String])
         case invalidJSON(String)
         case validation([(String, FieldProblem)])
         case unsupportedMediaType
         case bodyTooLarge
+        /// The body broke off or was not valid HTTP (a malformed chunk): not a size problem.
+        case unreadableBody
         case conflict(String)
         /// A mailed link's token that is unknown, used or expired.
         case invalidToken
@@ -56,6 +59,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .validation: "validation_failed"
             case .unsupportedMediaType: "unsupported_media_type"
             case .bodyTooLarge: "body_too_large"
+            case .unreadableBody: "unreadable_body"
             case .conflict(let what): "\(what)_conflict"
             case .invalidToken: "invalid_token"
             case .approvalByRequester: "approval_by_requester"
@@ -80,6 +84,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let routeNotFound = APIError(kind: .routeNotFound)
     public static let unsupportedMediaType = APIError(kind: .unsupportedMediaType)
     public static let bodyTooLarge = APIError(kind: .bodyTooLarge)
+    public static let unreadableBody = APIError(kind: .unreadableBody)
     public static let internalError = APIError(kind: .internalError)
     public static let invalidToken = APIError(kind: .invalidToken)
     public static let approvalByRequester = APIError(kind: .approvalByRequester)
@@ -103,7 +108,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .forbidden, .twoFactorEnrollmentRequired, .passwordChangeRequired, .csrf, .approvalByRequester: .forbidden
         case .notFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .invalidJSON, .validation, .invalidToken: .badRequest
+        case .invalidJSON, .validation, .invalidToken, .unreadableBody: .badRequest
         case .unsupportedMediaType: .unsupportedMediaType
         case .bodyTooLarge: .contentTooLarge
         case .conflict: .conflict
@@ -149,6 +154,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             return zh ? "请检查以下字段：\(names)" : "Check these fields: \(names)"
         case .unsupportedMediaType: return zh ? "请求体必须是 application/json。" : "The request body must be application/json."
         case .bodyTooLarge: return zh ? "请求体过大。" : "The request body is too large."
+        case .unreadableBody: return zh ? "无法读取请求体（传输中断或格式错误）。" : "The request body could not be read (it broke off or was malformed)."
         case .conflict(let what): return zh ? "该\(Self.zhName(what))已存在或状态冲突。" : "This \(what) already exists or conflicts."
         case .invalidToken: return zh ? "链接无效或已过期，请重新申请。" : "This link is invalid or has expired. Ask for a new one."
         case .approvalByRequester:
@@ -233,6 +239,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         var headers: HTTPFields = [.contentType: "application/problem+json", .contentLanguage: locale.rawValue]
         if case .tooManyAttempts(let seconds) = kind { headers[.retryAfter] = String(seconds) }
         if case .tooManySockets = kind { headers[.retryAfter] = "5" }
+        if case .methodNotAllowed(let allowed) = kind, !allowed.isEmpty { headers[.allow] = allowed.joined(separator: ", ") }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }

@@ -73,7 +73,7 @@ func buildRouter(
     router.add(middleware: WebSocketRefusalMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ProblemMiddleware(catalog: catalog))
 
     router.get("/") { _, _ in redirect("/console") }
     router.get("/healthz") { _, _ -> Response in

@@ -13,12 +13,7 @@ extension Request {
             throw APIError.unsupportedMediaType
         }
         if let length = headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.bodyTooLarge }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collect(upTo: limit)
-        } catch {
-            throw APIError.bodyTooLarge
-        }
+        let buffer = try await body.collectWhole(upTo: limit)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
@@ -102,5 +97,19 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}
+
+extension RequestBody {
+    /// The whole body, at most `limit` bytes: `body_too_large` past it, `unreadable_body` when
+    /// it broke off or was not valid HTTP (a malformed chunk), never one for the other.
+    func collectWhole(upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge
+        } catch {
+            throw APIError.unreadableBody
+        }
     }
 }

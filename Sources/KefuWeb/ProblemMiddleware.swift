@@ -8,11 +8,18 @@ import Logging
 /// Turns every error into the response a client can act on: problem+json for the API, a short
 /// HTML page for the console. Unexpected errors become a bare 500; their detail goes to the log only.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The API's routes: a path that exists for other methods is `405` with `Allow`, not `404`.
+    let catalog: RouteCatalog
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Self.problem(for: error, logger: context.logger)
+            var problem = Self.problem(for: error, logger: context.logger)
+            if problem.code == "route_not_found", error is HTTPError {
+                let allowed = catalog.methods(matching: request.uri.path)
+                if !allowed.isEmpty { problem = APIError(kind: .methodNotAllowed(allowed: allowed)) }
+            }
             if request.uri.path.hasPrefix("/console") || request.uri.path.hasPrefix("/account") || request.uri.path == "/" {
                 return ErrorPage.response(problem, request: request)
             }
@@ -35,7 +42,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             switch error.status {
             case .notFound: return .routeNotFound
             case .contentTooLarge: return .bodyTooLarge
-            case .methodNotAllowed: return APIError(kind: .methodNotAllowed)
+            case .methodNotAllowed: return APIError(kind: .methodNotAllowed(allowed: []))
             case .unsupportedMediaType: return .unsupportedMediaType
             case .badRequest: return .invalidJSON(error.body ?? "bad request")
             default:

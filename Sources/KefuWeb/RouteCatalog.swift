@@ -27,6 +27,22 @@ public final class RouteCatalog: Sendable {
 
     public var all: Set<Entry> { entries.withLock { Set($0) } }
 
+    /// The methods registered for routes whose template matches `path` ("{id}" matches any one
+    /// segment), upper-case and sorted; empty when no route has this path.
+    public func methods(matching path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        let found = entries.withLock { entries in
+            entries.filter { entry in
+                let template = entry.path.split(separator: "/", omittingEmptySubsequences: false)
+                return template.count == segments.count
+                    && zip(template, segments).allSatisfy { pattern, segment in
+                        (pattern.hasPrefix("{") && pattern.hasSuffix("}") && !segment.isEmpty) || pattern == segment
+                    }
+            }.map { $0.method.uppercased() }
+        }
+        return Set(found).sorted()
+    }
+
     /// The routes only agents of a role (and above) may call.
     public var restricted: [Entry: AgentRole] { roles.withLock { $0 } }
 }

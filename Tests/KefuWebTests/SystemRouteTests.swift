@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import KefuWeb
+import NIOCore
 import Testing
 
 @Suite struct SystemRouteTests {
@@ -19,6 +20,37 @@ import Testing
             let response = try await client.json(.get, "/api/v1/nowhere")
             #expect(response.status == .notFound)
             #expect(response.code == "route_not_found")
+        }
+    }
+
+    /// A path that exists for other methods is 405 with `Allow`, not "no such route".
+    @Test func aWrongMethodOnARealPathIs405WithAllow() async throws {
+        try await TestApp.run { client, _ in
+            let token = try await client.login()
+            let wrong = try await client.json(.delete, "/api/v1/inboxes", token: token)
+            #expect(wrong.status == .methodNotAllowed && wrong.code == "method_not_allowed")
+            #expect(wrong.headers[.allow] == "GET, POST")
+            let templated = try await client.json(.put, "/api/v1/conversations/00000000-0000-0000-0000-000000000000/messages", token: token)
+            #expect(templated.status == .methodNotAllowed && templated.headers[.allow] == "GET, POST", "\(templated.text)")
+            #expect(try await client.json(.delete, "/api/v1/nowhere", token: token).code == "route_not_found")
+        }
+    }
+
+    /// A body that is not valid HTTP (a malformed chunk size) is unreadable, not too large.
+    @Test func aMalformedChunkIsAnUnreadableBody() async throws {
+        try await TestApp.run(live: true) { client, _ in
+            let port = try #require(client.port)
+            let answer = try await WebSocketRefusalTests.connect(port: port).executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    ByteBuffer(
+                        string: "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"))
+                var received = ""
+                do { for try await chunk in inbound { received += String(buffer: chunk) } } catch {}
+                return received
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")
+            #expect(!answer.contains("body_too_large"), "\(answer)")
         }
     }
 

@@ -18,12 +18,7 @@ struct AttachmentFiles: Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError.bodyTooLarge
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError.bodyTooLarge
-        }
+        let buffer = try await request.body.collectWhole(upTo: limit)
         guard buffer.readableBytes > 0 else { throw APIError.validation("file", .required) }
         return Data(buffer: buffer)
     }

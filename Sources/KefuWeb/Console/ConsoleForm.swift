@@ -13,12 +13,7 @@ struct ConsoleForm {
     static func read(_ request: Request, expectedCSRF: String?) async throws -> ConsoleForm {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else { throw APIError.unsupportedMediaType }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError.bodyTooLarge
-        }
+        let buffer = try await request.body.collectWhole(upTo: limit)
         let form = ConsoleForm(fields: parse(String(buffer: buffer)))
         guard let expectedCSRF, let sent = form["_csrf"], constantTimeEquals(expectedCSRF, sent) else { throw APIError.csrf }
         return form
