@@ -40,6 +40,10 @@ public struct SMTPServer: Service {
         public var connectionLimits: ConnectionAdmission<ConnectionGate.Evict>.Limits
         /// The longest a RCPT waits for the recipients' lookup before it is answered 451.
         public var recipientLookupDeadline: Duration = .seconds(5)
+        /// The longest one message may take from DATA to its final dot. The idle limit alone
+        /// lets a sender that writes a line every few minutes keep its share of the memory
+        /// budget for ever; RFC 5321 §4.5.3.2 has the client wait 10 minutes for the answer.
+        public var dataDeadline: Duration = .seconds(600)
         /// Bytes all connections' messages in progress may hold together (`MessageMemoryBudget`).
         public var messageMemory: Int = MessageMemoryBudget.forThisMachine
 
@@ -123,6 +127,8 @@ public struct SMTPServer: Service {
         // Recipients are looked up at the first RCPT, with a deadline: the greeting never waits
         // for the database, and a database that does not answer costs a sender a 451, not minutes.
         var recipientsKnown = false
+        // When the message being received began (its DATA), against `dataDeadline`.
+        var dataStarted: ContinuousClock.Instant?
         var session = SMTPSession(
             configuration: .init(
                 hostname: configuration.hostname, maxMessageSize: configuration.maxMessageSize, tlsAvailable: configuration.tls != nil,
@@ -145,6 +151,10 @@ public struct SMTPServer: Service {
                     case .tlsStarted:
                         switchingToTLS = false
                         continue
+                    case .line where session.isReceivingData && dataStarted.map { ContinuousClock.now - $0 > configuration.dataDeadline } == true,
+                        .overlong where session.isReceivingData && dataStarted.map { ContinuousClock.now - $0 > configuration.dataDeadline } == true:
+                        try await write(.reply(421, "4.4.2 The message took too long; closing"), to: outbound)
+                        return
                     case .line(let bytes):
                         if !recipientsKnown, SMTPSession.asksForRecipient(bytes) {
                             session.useRecipientVerdict(await recipientPolicy())
@@ -153,6 +163,8 @@ public struct SMTPServer: Service {
                         actions = session.receive(bytes)
                     case .overlong: actions = session.receiveOverlongLine()
                     }
+                    if session.isReceivingData, dataStarted == nil { dataStarted = .now }
+                    if !session.isReceivingData { dataStarted = nil }
                     while !actions.isEmpty {
                         let action = actions.removeFirst()
                         switch action {

@@ -310,6 +310,46 @@ actor StalledDirectory: SMTPMailSink {
         }
     }
 
+    /// A sender that dribbles its message (a line now and then, inside the idle limit) is cut
+    /// off at the DATA deadline, and what it held goes back to the memory budget.
+    @Test func aMessageThatTakesTooLongIsCutOff() async throws {
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        var configuration = SMTPServer.Configuration(host: "127.0.0.1", port: 0, hostname: "mx.kefu.test")
+        configuration.dataDeadline = .milliseconds(300)
+        let server = SMTPServer(
+            configuration: configuration, sink: MailCatcher(), logger: Logger(label: "smtp.test"), onListening: { portContinuation.yield($0.port ?? 0) })
+        let group = ServiceGroup(services: [server], logger: Logger(label: "smtp.test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ports = portStream.makeAsyncIterator()
+            let port = await ports.next() ?? 0
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
+                channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+            let transcript = try await channel.executeThenClose { inbound, outbound in
+                var received = ""
+                var iterator = inbound.makeAsyncIterator()
+                func readUntil(_ marker: String) async throws {
+                    while !received.contains(marker), let chunk = try await iterator.next() { received += String(buffer: chunk) }
+                }
+                try await readUntil("220 ")
+                try await outbound.write(ByteBuffer(string: "EHLO c.example\r\nMAIL FROM:<a@example.cn>\r\nRCPT TO:<li@kefu.test>\r\nDATA\r\n"))
+                try await readUntil("354 ")
+                try await outbound.write(ByteBuffer(string: "Subject: slow\r\n\r\nfirst line\r\n"))
+                try await Task.sleep(for: .milliseconds(600))
+                try await outbound.write(ByteBuffer(string: "second line\r\n"))
+                try await readUntil("421 ")
+                return received
+            }
+            #expect(transcript.contains("421 4.4.2"), "\(transcript)")
+            // Given back when the connection's handler returns (just after the 421 went out).
+            for _ in 0..<100 where server.memory.used != 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(server.memory.used == 0)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     /// Reads what the server says first on a new connection.
     static func greeting(port: Int) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
