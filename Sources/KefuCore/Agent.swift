@@ -122,14 +122,35 @@ public enum EmailAddress {
         raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
-    /// A deliberately loose check: one @, something on each side, a dot in the domain, no spaces.
+    /// An address Kefu can mail and compare: `local@domain` in plain ASCII (Kefu's mail does not
+    /// speak SMTPUTF8), the local part a dot-atom (RFC 5322 without the quoted forms, which let one
+    /// mailbox be spelled many ways, and without `%` and `!`, which some relays still route by),
+    /// the domain two or more LDH labels (punycode for international names). Anything else,
+    /// NUL, angle brackets and control characters included, is refused before it reaches a
+    /// relay or a limit keyed by the address.
     public static func isPlausible(_ raw: String) -> Bool {
         let value = normalize(raw)
-        guard value.count <= 254, !value.contains(where: { $0.isWhitespace }) else { return false }
+        guard value.utf8.count <= 254, value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return false }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
-        else { return false }
+        guard parts.count == 2, isDotAtom(parts[0]), isHostname(parts[1]) else { return false }
         return true
+    }
+
+    static let atext = Set("abcdefghijklmnopqrstuvwxyz0123456789#$&'*+/=?^_`{|}~-")
+    static let ldh = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+    static func isDotAtom(_ local: Substring) -> Bool {
+        guard (1...64).contains(local.count) else { return false }
+        return local.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { atom in
+            !atom.isEmpty && atom.allSatisfy { atext.contains($0) }
+        }
+    }
+
+    static func isHostname(_ domain: Substring) -> Bool {
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, domain.count <= 253, let top = labels.last, !top.allSatisfy(\.isNumber) else { return false }
+        return labels.allSatisfy { label in
+            (1...63).contains(label.count) && label.allSatisfy { ldh.contains($0) } && label.first != "-" && label.last != "-"
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 
 /// The memory every connection's message in progress (DATA, held until stored) may use
 /// together. Each connection may take up to the size limit (25 MB), and the listener takes a
@@ -40,7 +41,7 @@ public final class MessageMemoryBudget: Sendable {
     /// unless that would pass the budget, the address's share, or (for a message past
     /// `smallMessage`) the part not kept for small messages.
     func take(_ bytes: Int, address: String?, messageTotal: Int) -> Bool {
-        let key = address ?? "unknown"
+        let key = ClientNetwork.key(address)
         return lock.withLock {
             let ceiling = messageTotal > Self.smallMessage ? limit - smallReserve : limit
             guard use.total + bytes <= ceiling, use.byAddress[key, default: 0] + bytes <= perAddress else { return false }
@@ -51,7 +52,7 @@ public final class MessageMemoryBudget: Sendable {
     }
 
     func give(_ bytes: Int, address: String?) {
-        let key = address ?? "unknown"
+        let key = ClientNetwork.key(address)
         lock.withLock {
             use.total = max(0, use.total - bytes)
             let left = use.byAddress[key, default: 0] - bytes

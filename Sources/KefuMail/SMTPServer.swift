@@ -90,7 +90,7 @@ public struct SMTPServer: Service {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
-                let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                let address = ClientNetwork.key(channel.remoteAddress?.ipAddress)
                 let (admission, _) = gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(SMTPConnectionGuard.Evict()) })
                 if case .failure(let reason) = admission {
                     logger.warning("SMTP connection refused", metadata: ["client": "\(address)", "cap": "\(reason.rawValue)"])

@@ -29,6 +29,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case bodyTooLarge
         /// The body broke off or was not valid HTTP (a malformed chunk): not a size problem.
         case unreadableBody
+        /// A `Transfer-Encoding` other than plain `chunked` (RFC 9112 §6.1: 501).
+        case transferCodingNotSupported
         case conflict(String)
         /// A mailed link's token that is unknown, used or expired.
         case invalidToken
@@ -60,6 +62,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .unsupportedMediaType: "unsupported_media_type"
             case .bodyTooLarge: "body_too_large"
             case .unreadableBody: "unreadable_body"
+            case .transferCodingNotSupported: "transfer_coding_not_supported"
             case .conflict(let what): "\(what)_conflict"
             case .invalidToken: "invalid_token"
             case .approvalByRequester: "approval_by_requester"
@@ -85,6 +88,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let unsupportedMediaType = APIError(kind: .unsupportedMediaType)
     public static let bodyTooLarge = APIError(kind: .bodyTooLarge)
     public static let unreadableBody = APIError(kind: .unreadableBody)
+    public static let transferCodingNotSupported = APIError(kind: .transferCodingNotSupported)
     public static let internalError = APIError(kind: .internalError)
     public static let invalidToken = APIError(kind: .invalidToken)
     public static let approvalByRequester = APIError(kind: .approvalByRequester)
@@ -114,6 +118,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .conflict: .conflict
         case .assetNotSupported: .unprocessableContent
         case .internalError: .internalServerError
+        case .transferCodingNotSupported: .notImplemented
         }
     }
 
@@ -155,6 +160,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .unsupportedMediaType: return zh ? "请求体必须是 application/json。" : "The request body must be application/json."
         case .bodyTooLarge: return zh ? "请求体过大。" : "The request body is too large."
         case .unreadableBody: return zh ? "无法读取请求体（传输中断或格式错误）。" : "The request body could not be read (it broke off or was malformed)."
+        case .transferCodingNotSupported:
+            return zh ? "不支持该传输编码，请只使用 chunked。" : "This transfer coding is not supported; use chunked alone."
         case .conflict(let what): return zh ? "该\(Self.zhName(what))已存在或状态冲突。" : "This \(what) already exists or conflicts."
         case .invalidToken: return zh ? "链接无效或已过期，请重新申请。" : "This link is invalid or has expired. Ask for a new one."
         case .approvalByRequester:

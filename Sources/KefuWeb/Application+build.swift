@@ -74,6 +74,7 @@ func buildRouter(
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware(catalog: catalog))
+    router.add(middleware: TransferCodingGate())
 
     router.get("/") { _, _ in redirect("/console") }
     router.get("/healthz") { _, _ -> Response in

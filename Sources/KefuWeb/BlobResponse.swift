@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KefuStore
+import NIOCore
 
 /// A stored file as a response, read from disk in chunks as the client takes them. Read
 /// whole, every download held the whole file (10 MB) for as long as its client took: 240 slow
@@ -17,7 +18,32 @@ enum BlobResponse {
         let path = try blobs.path(sha256)
         // A row whose file is gone (a damaged data directory) is that file not found, not "no such route".
         guard FileManager.default.fileExists(atPath: path) else { throw APIError.notFound("file") }
-        let body = try await FileIO().loadFile(path: path, context: context, chunkLength: Self.chunk)
-        return Response(status: .ok, headers: headers, body: body)
+        let file = try await FileIO().loadFile(path: path, context: context, chunkLength: Self.chunk)
+        let length = file.contentLength
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: length) { writer in
+            try await file.write(WholeFileWriter(inner: writer, expected: length))
+        })
+    }
+}
+
+/// Passes a file's chunks on, and refuses to end the response short of its announced length: a
+/// file cut short on disk after its length was read would otherwise leave the client waiting
+/// for bytes that never come. The failed response closes the connection.
+struct WholeFileWriter: ResponseBodyWriter {
+    struct CutShort: Error {}
+
+    var inner: any ResponseBodyWriter
+    let expected: Int?
+    var written = 0
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        written += buffer.readableBytes
+        try await inner.write(buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        if let expected, written < expected { throw CutShort() }
+        let inner = self.inner
+        try await inner.finish(trailingHeaders)
     }
 }

@@ -42,7 +42,7 @@ struct KnownDevices: Sendable {
     /// address cannot use it up either); anyone else against the account and the address.
     func guessKeys(account: String, address: String?, device: String?, stamp: String?) -> [(String, ThrottlePolicy)] {
         if let id = deviceId(device, account: account, stamp: stamp) { return [("\(account)#device:\(id)", .perAccount)] }
-        return [(account, .perAccount), ("address:\(address ?? "unknown")", .perAddress)]
+        return [(account, .perAccount), ("address:\(ClientNetwork.key(address))", .perAddress)]
     }
 
     private func mac(account: String, id: String, stamp: String) -> String {

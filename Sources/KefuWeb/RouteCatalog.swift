@@ -27,20 +27,32 @@ public final class RouteCatalog: Sendable {
 
     public var all: Set<Entry> { entries.withLock { Set($0) } }
 
-    /// The methods registered for routes whose template matches `path` ("{id}" matches any one
-    /// segment), upper-case and sorted; empty when no route has this path.
+    /// The methods registered for the route the router takes for `path`, upper-case and
+    /// sorted; empty when no route has this path. "{id}" matches any one segment, and, as in
+    /// the router, a literal segment wins over a parameter ("/accounts/sessions" is not
+    /// "/accounts/{id}").
     public func methods(matching path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        let found = entries.withLock { entries in
-            entries.filter { entry in
+        let matching = entries.withLock { entries in
+            entries.compactMap { entry -> (entry: Entry, literals: [Bool])? in
                 let template = entry.path.split(separator: "/", omittingEmptySubsequences: false)
-                return template.count == segments.count
-                    && zip(template, segments).allSatisfy { pattern, segment in
-                        (pattern.hasPrefix("{") && pattern.hasSuffix("}") && !segment.isEmpty) || pattern == segment
+                guard template.count == segments.count else { return nil }
+                var literals: [Bool] = []
+                for (pattern, segment) in zip(template, segments) {
+                    if pattern.hasPrefix("{") && pattern.hasSuffix("}") && !segment.isEmpty {
+                        literals.append(false)
+                    } else if pattern == segment {
+                        literals.append(true)
+                    } else {
+                        return nil
                     }
-            }.map { $0.method.uppercased() }
+                }
+                return (entry, literals)
+            }
         }
-        return Set(found).sorted()
+        // The most specific template: literal before parameter, segment by segment.
+        guard let best = matching.map(\.literals).max(by: { $0.lexicographicallyPrecedes($1) { !$0 && $1 } }) else { return [] }
+        return Set(matching.filter { $0.literals == best }.map { $0.entry.method.uppercased() }).sorted()
     }
 
     /// The routes only agents of a role (and above) may call.

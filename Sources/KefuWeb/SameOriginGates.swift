@@ -28,7 +28,8 @@ struct OwnOrigin: Sendable {
 
     /// Whether `origin` (one `Origin` header value) is one of Kefu's own.
     func admits(_ origin: String, request: Request) -> Bool {
-        guard !origin.contains(","), !origin.contains(" "), let url = URL(string: origin), url.path.isEmpty || url.path == "/",
+        guard !origin.contains(","), !origin.contains(" "), !origin.contains("#"), !origin.contains("?"), let url = URL(string: origin),
+            url.path.isEmpty || url.path == "/",
             let sent = Self.origin(of: url)
         else { return false }
         // The Host the browser sent, over either scheme: a TLS proxy in front keeps the Host.

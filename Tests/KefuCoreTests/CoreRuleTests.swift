@@ -60,6 +60,30 @@ import Testing
         #expect(!EmailAddress.isPlausible("li wei@example.cn"))
         #expect(!EmailAddress.isPlausible("li.wei@localhost"))
         #expect(!EmailAddress.isPlausible("@example.cn"))
+        // Addresses as people write them pass...
+        for good in ["li.wei+chat@example.cn", "o'brien@mail.example.co.uk", "x_y-z@xn--vctim-3qa.example", "12345@qq.com"] {
+            #expect(EmailAddress.isPlausible(good), "\(good)")
+        }
+        // ...spellings of one mailbox, bytes a relay must not see and broken domains do not
+        // (an outsider mailed one inbox 19 codes through quoted spellings).
+        for bad in [
+            "\"esc1\"@victim.example", "\"\\e\\s\\c1\"@victim.example", "a4@victim.example\u{0}evil", "<w14@victim.example>",
+            "user%host@victim.example", "bang!path@victim.example", ".lead@victim.example", "dou..ble@victim.example",
+            "x@-victim.example", "x@victim..example", "x@víctim.example", "x@victim.example。", "x@victim.123", String(repeating: "a", count: 65) + "@example.cn",
+        ] {
+            #expect(!EmailAddress.isPlausible(bad), "\(bad)")
+        }
+    }
+
+    /// Limits "per address" stand for one client: an IPv4 address, or an IPv6 /64.
+    @Test func clientNetworksGroupIPv6ByItsSlash64() {
+        #expect(ClientNetwork.key("203.0.113.7") == "203.0.113.7")
+        #expect(ClientNetwork.key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(ClientNetwork.key("2001:0db8:0001:0002:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64")
+        #expect(ClientNetwork.key("::ffff:198.51.100.4") == "198.51.100.4")
+        #expect(ClientNetwork.key("fe80::1%eth0") == "fe80:0:0:0::/64")
+        #expect(ClientNetwork.key(nil) == "unknown")
+        #expect(ClientNetwork.key("not:an:address") == "not:an:address")
     }
 
     @Test func agentPasswordsAreLongAndNotTheEmail() {

@@ -33,6 +33,9 @@ import Testing
             let templated = try await client.json(.put, "/api/v1/conversations/00000000-0000-0000-0000-000000000000/messages", token: token)
             #expect(templated.status == .methodNotAllowed && templated.headers[.allow] == "GET, POST", "\(templated.text)")
             #expect(try await client.json(.delete, "/api/v1/nowhere", token: token).code == "route_not_found")
+            // A literal segment wins over a parameter, as in the router.
+            let literal = try await client.json(.patch, "/api/v1/accounts/sessions", token: token)
+            #expect(literal.status == .methodNotAllowed && literal.headers[.allow] == "POST", "\(literal.headers)")
         }
     }
 
@@ -51,6 +54,17 @@ import Testing
             }
             #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")
             #expect(!answer.contains("body_too_large"), "\(answer)")
+            // A transfer coding beside chunked is not read as plain chunked: 501.
+            let coded = try await WebSocketRefusalTests.connect(port: port).executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    ByteBuffer(
+                        string: "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            + "Connection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"))
+                var received = ""
+                do { for try await chunk in inbound { received += String(buffer: chunk) } } catch {}
+                return received
+            }
+            #expect(coded.hasPrefix("HTTP/1.1 501") && coded.contains("transfer_coding_not_supported"), "\(coded)")
         }
     }
 

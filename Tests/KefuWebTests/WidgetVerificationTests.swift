@@ -87,6 +87,16 @@ import Testing
                 tagged.append(try await ask(token, "victim+\(index)@example.cn", from: "203.0.113.\(index)"))
             }
             #expect(tagged == Array(repeating: "202", count: 5) + Array(repeating: "too_many_attempts", count: 3))
+            // Gmail ignores dots: one mailbox too. Quoted spellings are not addresses here at all.
+            var dotted: [String] = []
+            for index in 0..<6 {
+                let (fresh, _) = try await client.widgetSession(inbox: chat.id)
+                let local = "gmailvictim".enumerated().map { $0.offset == index + 1 ? ".\($0.element)" : "\($0.element)" }.joined()
+                dotted.append(try await ask(fresh, "\(local)@\(index.isMultiple(of: 2) ? "gmail.com" : "googlemail.com")", from: "203.0.113.\(index + 50)"))
+            }
+            #expect(dotted == Array(repeating: "202", count: 5) + ["too_many_attempts"])
+            let (quotedSession, _) = try await client.widgetSession(inbox: chat.id)
+            #expect(try await ask(quotedSession, #"\"victim\"@example.cn"#, from: "203.0.113.99") == "validation_failed")
             // Many addresses from one session: 5.
             let (token, _) = try await client.widgetSession(inbox: chat.id)
             var spread: [String] = []

@@ -64,7 +64,7 @@ struct AccountService: Sendable {
     /// Reset requests are not guesses: their own budgets (per account, and per address so a
     /// shared address is not locked out by them).
     func resetRequestKeys(email: String, address: String?) -> [(String, ThrottlePolicy)] {
-        [("customer-reset:\(EmailAddress.normalize(email))", Self.resetPolicy), ("customer-reset-address:\(address ?? "unknown")", .perAddress)]
+        [("customer-reset:\(EmailAddress.normalize(email))", Self.resetPolicy), ("customer-reset-address:\(ClientNetwork.key(address))", .perAddress)]
     }
 
     /// Every rule the password breaks, the history included (its last `historyDepth` hashes).

@@ -55,7 +55,7 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let requestTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let address = ClientNetwork.key(channel.remoteAddress?.ipAddress)
         let (admission, evicted) = gate.admit(address: address, evict: { channel.pipeline.fireUserInboundEventTriggered(EvictConnection()) })
         switch admission {
         case .success:

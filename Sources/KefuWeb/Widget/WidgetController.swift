@@ -122,7 +122,7 @@ struct WidgetController {
         }
         catalog.post("widget/sessions") { request, context in
             let body = try await request.decodeJSON(SessionBody.self, limit: limits.small)
-            _ = try await throttler.admit([("widget-session-client:\(context.peerAddress ?? "unknown")", Self.sessionsPerClient)])
+            _ = try await throttler.admit([("widget-session-client:\(ClientNetwork.key(context.peerAddress))", Self.sessionsPerClient)])
             let (token, session) = try await service.startSession(
                 inboxId: body.inboxId,
                 answers: PrechatForm.Answers(name: body.name, email: body.email, walletUid: body.walletUid, topic: body.topic),
