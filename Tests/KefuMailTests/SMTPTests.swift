@@ -323,9 +323,7 @@ actor StalledDirectory: SMTPMailSink {
             tasks.addTask { try await group.run() }
             var ports = portStream.makeAsyncIterator()
             let port = await ports.next() ?? 0
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
-                channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-            }
+            let channel = try await Self.connect(port: port)
             let transcript = try await channel.executeThenClose { inbound, outbound in
                 var received = ""
                 var iterator = inbound.makeAsyncIterator()
@@ -350,11 +348,16 @@ actor StalledDirectory: SMTPMailSink {
         }
     }
 
+    /// A raw client connection to the test server.
+    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+    }
+
     /// Reads what the server says first on a new connection.
     static func greeting(port: Int) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
-            channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-        }
+        let channel = try await Self.connect(port: port)
         return try await channel.executeThenClose { inbound, _ in
             var iterator = inbound.makeAsyncIterator()
             return try await iterator.next().map { String(buffer: $0) } ?? ""
@@ -368,9 +371,7 @@ actor StalledDirectory: SMTPMailSink {
             var silent: [NIOAsyncChannel<ByteBuffer, ByteBuffer>] = []
             for _ in 0..<30 {
                 silent.append(
-                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
-                        channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-                    })
+                    try await Self.connect(port: port))
             }
             // A sender still gets its greeting and delivers.
             #expect(try await Self.greeting(port: port).hasPrefix("220 "))
@@ -420,9 +421,7 @@ actor StalledDirectory: SMTPMailSink {
     @Test func plaintextAfterStartTLSIsRefused() async throws {
         try await withServer(tls: try Self.selfSignedContext()) { port, catcher in
             for split in [false, true] {
-                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
-                    channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-                }
+                let channel = try await Self.connect(port: port)
                 let transcript = try await channel.executeThenClose { inbound, outbound in
                     var received = ""
                     var reads = inbound.makeAsyncIterator()
@@ -484,9 +483,7 @@ actor StalledDirectory: SMTPMailSink {
     /// what it is, and the connection goes on.
     @Test func aDataLineOverOneMebibyteIsRefusedAsALineTooLong() async throws {
         try await withServer(maxSize: 8 << 20) { port, catcher in
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) {
-                channel in channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-            }
+            let channel = try await Self.connect(port: port)
             let transcript = try await channel.executeThenClose { inbound, outbound in
                 var received = ""
                 var reads = inbound.makeAsyncIterator()

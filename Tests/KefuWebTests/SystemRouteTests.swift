@@ -39,31 +39,28 @@ import Testing
         }
     }
 
+    /// A login POST whose last headers and body are `rest`, over a raw socket: everything the
+    /// server answers until it closes.
+    static func exchange(port: Int, _ rest: String) async throws -> String {
+        try await WebSocketRefusalTests.connect(port: port).executeThenClose { inbound, outbound in
+            try await outbound.write(
+                ByteBuffer(
+                    string: "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n" + rest))
+            var received = ""
+            do { for try await chunk in inbound { received += String(buffer: chunk) } } catch {}
+            return received
+        }
+    }
+
     /// A body that is not valid HTTP (a malformed chunk size) is unreadable, not too large.
     @Test func aMalformedChunkIsAnUnreadableBody() async throws {
         try await TestApp.run(live: true) { client, _ in
             let port = try #require(client.port)
-            let answer = try await WebSocketRefusalTests.connect(port: port).executeThenClose { inbound, outbound in
-                try await outbound.write(
-                    ByteBuffer(
-                        string: "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                            + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"))
-                var received = ""
-                do { for try await chunk in inbound { received += String(buffer: chunk) } } catch {}
-                return received
-            }
+            let answer = try await Self.exchange(port: port, "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
             #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")
             #expect(!answer.contains("body_too_large"), "\(answer)")
             // A transfer coding beside chunked is not read as plain chunked: 501.
-            let coded = try await WebSocketRefusalTests.connect(port: port).executeThenClose { inbound, outbound in
-                try await outbound.write(
-                    ByteBuffer(
-                        string: "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                            + "Connection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"))
-                var received = ""
-                do { for try await chunk in inbound { received += String(buffer: chunk) } } catch {}
-                return received
-            }
+            let coded = try await Self.exchange(port: port, "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
             #expect(coded.hasPrefix("HTTP/1.1 501") && coded.contains("transfer_coding_not_supported"), "\(coded)")
         }
     }
