@@ -136,6 +136,20 @@ public enum EmailAddress {
         return true
     }
 
+    /// The inbox a normalised address reaches, for limits per inbox: "li+1@example.cn" and
+    /// "li+2@example.cn" are one, and so are "l.i@gmail.com" and "li@googlemail.com" (Gmail
+    /// ignores dots).
+    public static func mailbox(_ email: String) -> String {
+        guard let at = email.lastIndex(of: "@") else { return email }
+        var local = String(email[..<at].prefix { $0 != "+" })
+        var domain = String(email[email.index(after: at)...])
+        if domain == "gmail.com" || domain == "googlemail.com" {
+            local = local.replacingOccurrences(of: ".", with: "")
+            domain = "gmail.com"
+        }
+        return "\(local)@\(domain)"
+    }
+
     static let atext = Set("abcdefghijklmnopqrstuvwxyz0123456789#$&'*+/=?^_`{|}~-")
     static let ldh = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
 

@@ -16,6 +16,32 @@ public enum ClientNetwork {
         return groups[0..<4].map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
     }
 
+    /// `text` as an IP address ("203.0.113.7", "2001:db8::1"), with a port or brackets a proxy
+    /// may add ("203.0.113.7:8443", "[2001:db8::1]:8443") dropped; nil when it is not one. IPv4
+    /// must be four decimal numbers 0–255 without leading zeros (no "010.1", "0x0a…", "10.1").
+    public static func address(_ text: String) -> String? {
+        var candidate = Substring(text)
+        if candidate.hasPrefix("[") {
+            guard let close = candidate.firstIndex(of: "]") else { return nil }
+            let rest = candidate[candidate.index(after: close)...]
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber) && rest.count > 1) else { return nil }
+            candidate = candidate[candidate.index(after: candidate.startIndex)..<close]
+        } else if candidate.filter({ $0 == ":" }).count == 1 {
+            let parts = candidate.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts[1].allSatisfy(\.isNumber), !parts[1].isEmpty else { return nil }
+            candidate = parts[0]
+        }
+        if candidate.contains(":") { return expand(String(candidate).lowercased()).count == 8 ? String(candidate).lowercased() : nil }
+        let octets = candidate.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4,
+            octets.allSatisfy({ octet in
+                (1...3).contains(octet.count) && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber)
+                    && (octet == "0" || octet.first != "0") && (Int(octet) ?? 256) <= 255
+            })
+        else { return nil }
+        return String(candidate)
+    }
+
     /// The eight 16-bit groups of an IPv6 address ("::" expanded, a trailing IPv4 part
     /// converted, a zone id dropped); fewer when it is not one.
     static func expand(_ text: String) -> [UInt16] {

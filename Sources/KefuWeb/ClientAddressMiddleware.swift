@@ -1,3 +1,4 @@
+import KefuCore
 import Hummingbird
 
 /// Behind a reverse proxy (KEFU_TRUST_PROXY) every connection comes from the proxy, so the
@@ -18,10 +19,13 @@ struct ClientAddressMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The last hop of every X-Forwarded-For header line together (proxies may add a line).
+    /// The last hop of every X-Forwarded-For header line together (proxies may add a line), as
+    /// an IP address; nil (the connection's own peer is kept) when it is not one. Some proxies
+    /// write "ip:port" or "[v6]:port": the port is dropped. Anything else used as written would
+    /// give every new spelling a fresh budget under every per-address limit.
     static func appendedByProxy(_ lines: [String]) -> String? {
         let hops = lines.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard let last = hops.last, last.count <= 64 else { return nil }
-        return last
+        return ClientNetwork.address(last)
     }
 }

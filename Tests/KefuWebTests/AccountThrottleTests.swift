@@ -37,6 +37,29 @@ import Testing
         }
     }
 
+    /// Each registration mails the address from the official support address: 3 per inbox
+    /// (plus-tags folded) and 20 per client in 15 minutes, for taken and new addresses alike
+    /// (an outsider mailed one inbox 25 times in seconds).
+    @Test func registrationMailsAreLimitedPerInboxAndPerClient() async throws {
+        try await TestApp.run(trustProxy: true) { client, _ in
+            func register(_ email: String, from address: String) async throws -> String {
+                let response = try await client.json(
+                    .post, "/api/v1/accounts", body: #"{"email":"\#(email)","password":"\#(Self.password)"}"#,
+                    headers: [HTTPField.Name("X-Forwarded-For")!: address])
+                return response.code ?? "\(response.status.code)"
+            }
+            var tagged: [String] = []
+            for index in 0..<5 { tagged.append(try await register("regd+\(index)@victim.example", from: "203.0.113.\(index)")) }
+            #expect(tagged == ["201", "201", "201", "too_many_attempts", "too_many_attempts"])
+            var taken: [String] = []
+            for index in 0..<4 { taken.append(try await register("regd+0@victim.example", from: "198.51.100.\(index)")) }
+            #expect(taken.allSatisfy { $0 == "too_many_attempts" })
+            var oneClient: [String] = []
+            for index in 0..<22 { oneClient.append(try await register("person\(index)@example.org", from: "192.0.2.50")) }
+            #expect(oneClient == Array(repeating: "201", count: 20) + ["too_many_attempts", "too_many_attempts"])
+        }
+    }
+
     @Test func oneAddressGuessingManyAccountsIsSlowedDown() async throws {
         try await TestApp.run(trustProxy: true) { client, _ in
             var statuses: [HTTPResponse.Status] = []

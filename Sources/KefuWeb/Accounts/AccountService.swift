@@ -87,9 +87,20 @@ struct AccountService: Sendable {
         let emailVerified: Bool
     }
 
+    /// Every registration mails the address (a link, or "you already have an account") from
+    /// the official support address: limited per inbox and per client like the widget's code
+    /// mails, or anyone could fill an inbox with them. Taken and new addresses meet the same
+    /// limits, so a 429 tells nothing about the address.
+    static let registrationsPerMailbox = ThrottlePolicy(freeAttempts: 3, window: 15 * 60, baseDelay: 60, maxDelay: 900)
+    static let registrationsPerClient = ThrottlePolicy(freeAttempts: 20, window: 15 * 60, baseDelay: 30, maxDelay: 900)
+
     func register(email rawEmail: String, password: String, locale: String?, userAgent: String?, address: String?) async throws -> Registered {
         let email = EmailAddress.normalize(rawEmail)
         guard EmailAddress.isPlausible(email) else { throw APIError.validation("email", .invalid) }
+        _ = try await throttler.admit([
+            ("customer-register:\(EmailAddress.mailbox(email))", Self.registrationsPerMailbox),
+            ("customer-register-client:\(ClientNetwork.key(address))", Self.registrationsPerClient),
+        ])
         try await checkPassword(password, email: email, history: [])
         let hash = try await hasher.hash(password)
         let chosenLocale = locale.map { UILocale(tag: $0)?.rawValue ?? UILocale.en.rawValue }

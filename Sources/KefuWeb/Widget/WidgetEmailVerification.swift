@@ -27,18 +27,6 @@ struct WidgetEmailVerification: Sendable {
     static let perClient = ThrottlePolicy(freeAttempts: 20, window: 15 * 60, baseDelay: 30, maxDelay: 900)
     static let perMailbox = ThrottlePolicy(freeAttempts: 5, window: 15 * 60, baseDelay: 60, maxDelay: 900)
 
-    /// "li+1@example.cn" and "li+2@example.cn" reach one inbox, and so do "l.i@gmail.com" and
-    /// "li@googlemail.com" (Gmail ignores dots).
-    static func mailbox(_ email: String) -> String {
-        guard let at = email.lastIndex(of: "@") else { return email }
-        var local = String(email[..<at].prefix { $0 != "+" })
-        var domain = String(email[email.index(after: at)...])
-        if domain == "gmail.com" || domain == "googlemail.com" {
-            local = local.replacingOccurrences(of: ".", with: "")
-            domain = "gmail.com"
-        }
-        return "\(local)@\(domain)"
-    }
 
     func digest(_ code: String, email: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(Self.purpose):\(email):\(code)".utf8), using: SymmetricKey(data: secretKey))
@@ -52,7 +40,7 @@ struct WidgetEmailVerification: Sendable {
         // Every request counts, mailed or not: the ticket is never given back.
         _ = try await throttler.admit([
             ("widget-code-session:\(session.id)", Self.perSession), ("widget-code-client:\(ClientNetwork.key(address))", Self.perClient),
-            ("widget-code-mailbox:\(Self.mailbox(email))", Self.perMailbox),
+            ("widget-code-mailbox:\(EmailAddress.mailbox(email))", Self.perMailbox),
         ])
         let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
         guard
