@@ -333,9 +333,11 @@ actor StalledDirectory: SMTPMailSink {
                 try await readUntil("220 ")
                 try await outbound.write(ByteBuffer(string: "EHLO c.example\r\nMAIL FROM:<a@example.cn>\r\nRCPT TO:<li@kefu.test>\r\nDATA\r\n"))
                 try await readUntil("354 ")
-                try await outbound.write(ByteBuffer(string: "Subject: slow\r\n\r\nfirst line\r\n"))
+                // On a loaded machine the deadline may already pass at the first line: either
+                // way the answer is the 421 and the connection closes (a late write then fails).
+                try? await outbound.write(ByteBuffer(string: "Subject: slow\r\n\r\nfirst line\r\n"))
                 try await Task.sleep(for: .milliseconds(600))
-                try await outbound.write(ByteBuffer(string: "second line\r\n"))
+                try? await outbound.write(ByteBuffer(string: "second line\r\n"))
                 try await readUntil("421 ")
                 return received
             }

@@ -123,9 +123,14 @@ import Testing
                     headers: [HTTPField.Name("X-Forwarded-For")!: address])
             }
             for _ in 0..<200 { #expect(try await start(from: "198.51.100.5").status == .created) }
-            let refused = try await start(from: "198.51.100.5")
-            #expect(refused.status == .tooManyRequests && refused.code == "too_many_attempts")
-            #expect(refused.headers[.retryAfter] != nil)
+            // Past them, at most one a second (however long the 200 took on a loaded machine).
+            let burst = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for _ in 0..<5 { group.addTask { try await start(from: "198.51.100.5") } }
+                return try await group.reduce(into: [TestResponse]()) { $0.append($1) }
+            }
+            let refused = burst.filter { $0.status == .tooManyRequests }
+            #expect(refused.count >= 4)
+            #expect(refused.allSatisfy { $0.code == "too_many_attempts" && $0.headers[.retryAfter] != nil })
             #expect(try await start(from: "198.51.100.6").status == .created)
         }
     }
