@@ -37,12 +37,11 @@ public final class MessageMemoryBudget: Sendable {
         min(512 << 20, max(64 << 20, Int(clamping: ProcessInfo.processInfo.physicalMemory / 16)))
     }
 
-    /// Takes `bytes` more for a message from `address` that will then hold `messageTotal`,
-    /// unless that would pass the budget, the address's share, or (for a message past
-    /// `smallMessage`) the part not kept for small messages.
-    func take(_ bytes: Int, address: String?, messageTotal: Int) -> Bool {
-        let key = ClientNetwork.key(address)
-        return lock.withLock {
+    /// Takes `bytes` more for a message from `network` (`ClientNetwork.key`) that will then hold
+    /// `messageTotal`, unless that would pass the budget, the network's share, or (for a message
+    /// past `smallMessage`) the part not kept for small messages.
+    func take(_ bytes: Int, network key: String, messageTotal: Int) -> Bool {
+        lock.withLock {
             let ceiling = messageTotal > Self.smallMessage ? limit - smallReserve : limit
             guard use.total + bytes <= ceiling, use.byAddress[key, default: 0] + bytes <= perAddress else { return false }
             use.total += bytes
@@ -51,8 +50,7 @@ public final class MessageMemoryBudget: Sendable {
         }
     }
 
-    func give(_ bytes: Int, address: String?) {
-        let key = ClientNetwork.key(address)
+    func give(_ bytes: Int, network key: String) {
         lock.withLock {
             use.total = max(0, use.total - bytes)
             let left = use.byAddress[key, default: 0] - bytes

@@ -127,7 +127,8 @@ public struct SMTPServer: Service {
         // Recipients are looked up at the first RCPT, with a deadline: the greeting never waits
         // for the database, and a database that does not answer costs a sender a 451, not minutes.
         var recipientsKnown = false
-        // When the message being received began (its DATA), against `dataDeadline`.
+        // When the message being received began (its DATA), against `dataDeadline`; nil
+        // outside DATA.
         var dataStarted: ContinuousClock.Instant?
         var session = SMTPSession(
             configuration: .init(
@@ -143,6 +144,11 @@ public struct SMTPServer: Service {
                 // refused in plaintext; read later but before the switch, the connection just ends.
                 var switchingToTLS = false
                 for try await item in inbound {
+                    // Set only while a message is being received (see below the switch).
+                    if let started = dataStarted, ContinuousClock.now - started > configuration.dataDeadline {
+                        try await write(.reply(421, "4.4.2 The message took too long; closing"), to: outbound)
+                        return
+                    }
                     var actions: [SMTPSession.Action]
                     switch item {
                     case .line where switchingToTLS, .overlong where switchingToTLS, .injectedAfterStartTLS:
@@ -151,10 +157,6 @@ public struct SMTPServer: Service {
                     case .tlsStarted:
                         switchingToTLS = false
                         continue
-                    case .line where session.isReceivingData && dataStarted.map { ContinuousClock.now - $0 > configuration.dataDeadline } == true,
-                        .overlong where session.isReceivingData && dataStarted.map { ContinuousClock.now - $0 > configuration.dataDeadline } == true:
-                        try await write(.reply(421, "4.4.2 The message took too long; closing"), to: outbound)
-                        return
                     case .line(let bytes):
                         if !recipientsKnown, SMTPSession.asksForRecipient(bytes) {
                             session.useRecipientVerdict(await recipientPolicy())

@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 
 /// The envelope of one SMTP transaction.
 public struct SMTPEnvelope: Sendable, Equatable {
@@ -85,6 +86,9 @@ public struct SMTPSession: Sendable {
     var state: State = .start
     var clientHostname = ""
     let clientAddress: String?
+    /// The client's network, as the memory budget's per-address share counts it (worked out
+    /// once, not on every line of a message).
+    let clientNetwork: String
     var tls = false
     var mailFrom = ""
     var recipients: [String] = []
@@ -105,6 +109,7 @@ public struct SMTPSession: Sendable {
     public init(configuration: Configuration, clientAddress: String?) {
         self.configuration = configuration
         self.clientAddress = clientAddress
+        self.clientNetwork = ClientNetwork.key(clientAddress)
     }
 
     public var greeting: Action { .reply(220, "\(configuration.hostname) ESMTP Kefu ready") }
@@ -138,7 +143,7 @@ public struct SMTPSession: Sendable {
     /// The message in progress is gone: its memory goes back to the budget.
     mutating func dropData() {
         data = []
-        configuration.memory?.give(heldMemory, address: clientAddress)
+        configuration.memory?.give(heldMemory, network: clientNetwork)
         heldMemory = 0
     }
 
@@ -196,7 +201,7 @@ public struct SMTPSession: Sendable {
             return []
         }
         if let memory = configuration.memory {
-            guard memory.take(content.count + 2, address: clientAddress, messageTotal: heldMemory + content.count + 2) else {
+            guard memory.take(content.count + 2, network: clientNetwork, messageTotal: heldMemory + content.count + 2) else {
                 refuseData(.noMemory)
                 return []
             }

@@ -156,7 +156,7 @@ func buildRouter(
         // agent has replaced a one-time password and enrolled the 2FA an admin requires.
         if identity.agent.mustChangePassword { throw APIError.passwordChangeRequired }
         if identity.mustEnrollTwoFactor { throw APIError.twoFactorEnrollmentRequired }
-        guard agentSockets.hasRoom(identity.sessionId) else { throw APIError.tooManySockets(limit: agentSockets.perHolder) }
+        try agentSockets.checkHandshake(identity.sessionId)
         return .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
         guard let identity = context.requestContext.identity else { return }
@@ -164,10 +164,7 @@ func buildRouter(
         let socket = AgentSocket(
             store: store, hub: hub, presence: presence, agent: identity.agent,
             conversationId: try query.id("conversationId", as: ConversationID.self), since: try query.int("since") ?? 0)
-        let held = try await agentSockets.holding(identity.sessionId) {
-            try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
-        }
-        if !held { try await outbound.close(.policyViolation, reason: "too_many_sockets") }
+        try await agentSockets.serve(identity.sessionId, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
     }
 
     // Agent console.

@@ -15,10 +15,13 @@ enum BlobResponse {
     static func stream(
         _ sha256: String, from blobs: AttachmentBlobStore, headers: HTTPFields, context: some RequestContext
     ) async throws -> Response {
-        let path = try blobs.path(sha256)
-        // A row whose file is gone (a damaged data directory) is that file not found, not "no such route".
-        guard FileManager.default.fileExists(atPath: path) else { throw APIError.notFound("file") }
-        let file = try await FileIO().loadFile(path: path, context: context, chunkLength: Self.chunk)
+        let file: ResponseBody
+        do {
+            file = try await FileIO().loadFile(path: try blobs.path(sha256), context: context, chunkLength: Self.chunk)
+        } catch let error as HTTPError where error.status == .notFound {
+            // A row whose file is gone (a damaged data directory): that file, not "no such route".
+            throw APIError.notFound("file")
+        }
         let length = file.contentLength
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: length) { writer in
             try await file.write(WholeFileWriter(inner: writer, expected: length))

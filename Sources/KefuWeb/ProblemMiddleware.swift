@@ -16,7 +16,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             var problem = Self.problem(for: error, logger: context.logger)
-            if problem.code == "route_not_found", error is HTTPError {
+            if let routing = error as? HTTPError, routing.status == .notFound {
                 let allowed = catalog.methods(matching: request.uri.path)
                 if !allowed.isEmpty { problem = APIError(kind: .methodNotAllowed(allowed: allowed)) }
             }

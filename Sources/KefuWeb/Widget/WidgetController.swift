@@ -173,7 +173,7 @@ struct WidgetController {
             guard let token = request.uri.queryParameters.get("token"), let session = try await service.session(token: token) else {
                 throw APIError.unauthenticated
             }
-            guard sockets.hasRoom(session.id) else { throw APIError.tooManySockets(limit: sockets.perHolder) }
+            try sockets.checkHandshake(session.id)
             _ = try Self.since(request)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
@@ -184,12 +184,8 @@ struct WidgetController {
             let socket = WidgetSocket(
                 service: service, hub: hub, presence: presence, session: session, since: try Self.since(context.request),
                 sinceConversation: try query.id("conversationId", as: ConversationID.self), logger: context.logger)
-            // On shutdown, end the socket (the widget reconnects to the next instance). Handshakes
-            // that raced past `hasRoom` are counted here, and the extra ones closed.
-            let held = try await sockets.holding(session.id) {
-                try await cancelWhenGracefulShutdown { try await socket.run(inbound: inbound, outbound: outbound) }
-            }
-            if !held { try await outbound.close(.policyViolation, reason: "too_many_sockets") }
+            // Ends on shutdown (the widget reconnects to the next instance).
+            try await sockets.serve(session.id, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
         }
     }
 
