@@ -323,23 +323,16 @@ actor StalledDirectory: SMTPMailSink {
             tasks.addTask { try await group.run() }
             var ports = portStream.makeAsyncIterator()
             let port = await ports.next() ?? 0
-            let channel = try await Self.connect(port: port)
-            let transcript = try await channel.executeThenClose { inbound, outbound in
-                var received = ""
-                var iterator = inbound.makeAsyncIterator()
-                func readUntil(_ marker: String) async throws {
-                    while !received.contains(marker), let chunk = try await iterator.next() { received += String(buffer: chunk) }
-                }
-                try await readUntil("220 ")
-                try await outbound.write(ByteBuffer(string: "EHLO c.example\r\nMAIL FROM:<a@example.cn>\r\nRCPT TO:<li@kefu.test>\r\nDATA\r\n"))
-                try await readUntil("354 ")
+            let transcript = try await Self.converse(port: port) { smtp in
+                try await smtp.readUntil("220 ")
+                try await smtp.send("EHLO c.example\r\nMAIL FROM:<a@example.cn>\r\nRCPT TO:<li@kefu.test>\r\nDATA\r\n")
+                try await smtp.readUntil("354 ")
                 // On a loaded machine the deadline may already pass at the first line: either
                 // way the answer is the 421 and the connection closes (a late write then fails).
-                try? await outbound.write(ByteBuffer(string: "Subject: slow\r\n\r\nfirst line\r\n"))
+                try? await smtp.send("Subject: slow\r\n\r\nfirst line\r\n")
                 try await Task.sleep(for: .milliseconds(600))
-                try? await outbound.write(ByteBuffer(string: "second line\r\n"))
-                try await readUntil("421 ")
-                return received
+                try? await smtp.send("second line\r\n")
+                try await smtp.readUntil("421 ")
             }
             #expect(transcript.contains("421 4.4.2"), "\(transcript)")
             // Given back when the connection's handler returns (just after the 421 went out).
@@ -347,6 +340,29 @@ actor StalledDirectory: SMTPMailSink {
             #expect(server.memory.used == 0)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
+        }
+    }
+
+    /// One raw conversation with the test server: what the script sends, and everything the
+    /// server said, returned when the script is done.
+    struct RawConversation {
+        var reads: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        var received = ""
+
+        func send(_ text: String) async throws { try await outbound.write(ByteBuffer(string: text)) }
+
+        /// Reads until `marker` has been received, or (nil) until the server hangs up.
+        mutating func readUntil(_ marker: String?) async throws {
+            while marker.map({ !received.contains($0) }) ?? true, let chunk = try await reads.next() { received += String(buffer: chunk) }
+        }
+    }
+
+    static func converse(port: Int, _ script: (inout RawConversation) async throws -> Void) async throws -> String {
+        try await connect(port: port).executeThenClose { inbound, outbound in
+            var conversation = RawConversation(reads: inbound.makeAsyncIterator(), outbound: outbound)
+            try await script(&conversation)
+            return conversation.received
         }
     }
 
@@ -423,25 +439,18 @@ actor StalledDirectory: SMTPMailSink {
     @Test func plaintextAfterStartTLSIsRefused() async throws {
         try await withServer(tls: try Self.selfSignedContext()) { port, catcher in
             for split in [false, true] {
-                let channel = try await Self.connect(port: port)
-                let transcript = try await channel.executeThenClose { inbound, outbound in
-                    var received = ""
-                    var reads = inbound.makeAsyncIterator()
-                    func readUntil(_ marker: String) async throws {
-                        while !received.contains(marker), let chunk = try await reads.next() { received += String(buffer: chunk) }
-                    }
-                    try await readUntil("220 ")
-                    try await outbound.write(ByteBuffer(string: "EHLO attacker.example\r\n"))
-                    try await readUntil("250 ")
+                let transcript = try await Self.converse(port: port) { smtp in
+                    try await smtp.readUntil("220 ")
+                    try await smtp.send("EHLO attacker.example\r\n")
+                    try await smtp.readUntil("250 ")
                     if split {
-                        try await outbound.write(ByteBuffer(string: "STARTTLS\r\n"))
-                        try await outbound.write(ByteBuffer(string: "MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<li@kefu.test>\r\n"))
+                        try await smtp.send("STARTTLS\r\n")
+                        try await smtp.send("MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<li@kefu.test>\r\n")
                     } else {
-                        try await outbound.write(ByteBuffer(string: "STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n"))
+                        try await smtp.send("STARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n")
                     }
                     // Read until the server hangs up (a TLS handler fed plaintext also hangs up).
-                    do { while let chunk = try await reads.next() { received += String(buffer: chunk) } } catch {}
-                    return received
+                    try? await smtp.readUntil(nil)
                 }
                 // In one packet: refused in plaintext before any switch. Split: the two writes may
                 // still arrive together (refused the same way), or the switch happens first and the
