@@ -165,9 +165,7 @@ public struct OutboxSender: Service {
         await announce(mail, status: .failed)
         logger.error("mail failed", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
         guard let conversationId = mail.conversationId else { return }
-        let note = NewMessage(
-            direction: .system, author: .system, text: "mail:failed \(mail.id) \(reason.prefix(300))",
-            clientMessageId: "mail-failed:\(mail.id)")
+        let note = NewMessage.system(.mailFailed(outboxId: mail.id, reason: reason), clientMessageId: "mail-failed:\(mail.id)")
         let result = try await store.appendMessage(conversationId: conversationId, note)
         if result.created { hub.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId)) }
     }

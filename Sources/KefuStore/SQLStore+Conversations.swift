@@ -319,14 +319,11 @@ extension SQLStore: ConversationRepository {
                 }
             }
             if let audit { try await insertAudit(audit, on: sql) }
-            var notes: [String] = []
-            if let status = change.status, status != before.status { notes.append("status:\(status.rawValue)") }
-            if let assignee = change.assigneeId, assignee != before.assigneeId { notes.append("assignee:\(assignee?.rawValue ?? "none")") }
             var history: Message?
-            if let actor, !notes.isEmpty {
-                history = try await Self.insertMessage(
-                    NewMessage(direction: .system, author: actor, text: notes.joined(separator: " ")), into: id, at: at, on: sql
-                ).message
+            if let actor,
+                let event = SystemEvent.change(status: before.status, assignee: before.assigneeId, to: change.status, assignee: change.assigneeId)
+            {
+                history = try await Self.insertMessage(.system(event, by: actor), into: id, at: at, on: sql).message
             }
             guard let updated = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             return ConversationUpdate(conversation: updated, historyMessage: history)

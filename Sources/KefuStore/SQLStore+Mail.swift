@@ -99,7 +99,7 @@ extension SQLStore: MailRepository {
                     ).run()
                     reopenMessage =
                         try await Self.insertMessage(
-                            NewMessage(direction: .system, author: .system, text: "status:open"), into: id, at: at, on: sql
+                            .system(.changed(status: .open, assignee: nil)), into: id, at: at, on: sql
                         ).message
                 }
             case .newConversation:

@@ -261,21 +261,20 @@ struct ConsoleInboxController {
         return try resources.render("conversation", values)
     }
 
-    /// System messages are stored as "status:resolved assignee:ID"; agents read them in words.
+    /// A system message in words, for agents.
     private func describeEvent(_ text: String, page: ConsolePage, agentNames: [String: String]) -> String {
-        // "mail:failed OUTBOX_ID reason…": the relay refused a reply (or gave up retrying).
-        if text.hasPrefix("mail:failed ") {
-            let reason = text.split(separator: " ", maxSplits: 2).dropFirst(2).first.map(String.init) ?? ""
+        switch SystemEvent(storedText: text) {
+        case .mailFailed(_, let reason):
             return "\(page.t("mail_failed_event")): \(reason)"
-        }
-        return text.split(separator: " ").map { part -> String in
-            let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
-            guard pieces.count == 2 else { return String(part) }
-            switch pieces[0] {
-            case "status": return "\(page.t("status")): \(page.t("status_\(pieces[1])"))"
-            case "assignee": return "\(page.t("assignee")): \(pieces[1] == "none" ? page.t("nobody") : agentNames[pieces[1]] ?? pieces[1])"
-            default: return String(part)
+        case .changed(let status, let assignee):
+            var parts: [String] = []
+            if let status { parts.append("\(page.t("status")): \(page.t("status_\(status.rawValue)"))") }
+            if let assignee {
+                parts.append("\(page.t("assignee")): \(assignee.map { agentNames[$0.rawValue] ?? $0.rawValue } ?? page.t("nobody"))")
             }
-        }.joined(separator: " · ")
+            return parts.joined(separator: " · ")
+        case .unknown(let text):
+            return text
+        }
     }
 }

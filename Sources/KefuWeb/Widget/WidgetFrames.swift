@@ -148,9 +148,8 @@ enum WidgetFrame {
         case .note:
             return nil
         case .system:
-            // System messages record "status:resolved assignee:ID"; customers learn the status only.
-            let status = message.text.split(separator: " ").first { $0.hasPrefix("status:") }
-                .flatMap { ConversationStatus(rawValue: String($0.dropFirst("status:".count))) }
+            // Customers learn a status change only (never assignments or mail trouble).
+            let status = message.systemEvent?.customerVisibleStatus
             return .conversation(
                 ConversationFrame(conversationId: message.conversationId, seq: message.seq, status: status, createdAt: message.createdAt))
         case .incoming, .outgoing:

@@ -1,0 +1,98 @@
+import Foundation
+
+/// What a system message in a conversation's history records, as a value.
+///
+/// The stored text is the wire format: it is what the agents' WebSocket frames carry and what
+/// every earlier version of Kefu wrote, so `storedText` writes exactly that and
+/// `init(storedText:)` reads every form ever stored ("status:resolved assignee:ID",
+/// "assignee:none", "mail:failed OUTBOX_ID reason"). Text it does not recognise is kept as
+/// `unknown`, never dropped.
+public enum SystemEvent: Sendable, Equatable {
+    /// The conversation's status and/or assignee changed (`.some(nil)`: unassigned).
+    case changed(status: ConversationStatus?, assignee: AgentID??)
+    /// The relay refused an agent's reply by mail, or Kefu gave up retrying it.
+    case mailFailed(outboxId: String, reason: String)
+    /// A system message this version cannot read (shown as it is).
+    case unknown(String)
+
+    /// The longest failure reason kept in the history.
+    public static let reasonLength = 300
+
+    public init(storedText text: String) {
+        if text.hasPrefix("mail:failed ") {
+            let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            self = .mailFailed(outboxId: parts.count > 1 ? parts[1] : "", reason: parts.count > 2 ? parts[2] : "")
+            return
+        }
+        var status: ConversationStatus?
+        var assignee: AgentID??
+        for part in text.split(separator: " ") {
+            let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
+            switch (pieces.first, pieces.count) {
+            case ("status", 2) where status == nil:
+                guard let value = ConversationStatus(rawValue: pieces[1]) else { self = .unknown(text); return }
+                status = value
+            case ("assignee", 2) where assignee == nil:
+                if pieces[1] == "none" {
+                    assignee = .some(nil)
+                } else if let id = AgentID(validating: pieces[1]) {
+                    assignee = .some(id)
+                } else {
+                    self = .unknown(text)
+                    return
+                }
+            default:
+                self = .unknown(text)
+                return
+            }
+        }
+        guard status != nil || assignee != nil else { self = .unknown(text); return }
+        self = .changed(status: status, assignee: assignee)
+    }
+
+    /// The text stored for this event (and sent in frames).
+    public var storedText: String {
+        switch self {
+        case .changed(let status, let assignee):
+            var parts: [String] = []
+            if let status { parts.append("status:\(status.rawValue)") }
+            if let assignee { parts.append("assignee:\(assignee?.rawValue ?? "none")") }
+            return parts.joined(separator: " ")
+        case .mailFailed(let outboxId, let reason):
+            return "mail:failed \(outboxId) \(reason.prefix(Self.reasonLength))"
+        case .unknown(let text):
+            return text
+        }
+    }
+
+    /// The history line for a change from `before` to `after`; nil when neither the status nor
+    /// the assignee moved (labels and priority changes are audited, not narrated).
+    public static func change(
+        status before: ConversationStatus, assignee assigneeBefore: AgentID?, to status: ConversationStatus?, assignee: AgentID??
+    ) -> SystemEvent? {
+        let movedStatus = status.flatMap { $0 == before ? nil : $0 }
+        let movedAssignee: AgentID?? = assignee.flatMap { $0 == assigneeBefore ? nil : .some($0) }
+        guard movedStatus != nil || movedAssignee != nil else { return nil }
+        return .changed(status: movedStatus, assignee: movedAssignee)
+    }
+
+    /// The status a customer may learn from this event (they never see assignments or mail trouble).
+    public var customerVisibleStatus: ConversationStatus? {
+        if case .changed(let status, _) = self { return status }
+        return nil
+    }
+}
+
+extension Message {
+    /// What a system message records; nil for every other direction.
+    public var systemEvent: SystemEvent? {
+        direction == .system ? SystemEvent(storedText: text) : nil
+    }
+}
+
+extension NewMessage {
+    /// A system message recording `event`, by `author` (the agent who made the change, or Kefu).
+    public static func system(_ event: SystemEvent, by author: Author = .system, clientMessageId: String? = nil) -> NewMessage {
+        NewMessage(direction: .system, author: author, text: event.storedText, clientMessageId: clientMessageId)
+    }
+}
