@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "KefuWeb", targets: ["KefuWeb"]),
         .library(name: "KefuMail", targets: ["KefuMail"]),
         .library(name: "KefuChannels", targets: ["KefuChannels"]),
+        .library(name: "KefuConversations", targets: ["KefuConversations"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -68,11 +69,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The one place a conversation changes: start, send, change, read, typing; store, then publish.
+        .target(name: "KefuConversations", dependencies: ["KefuCore", "KefuStore", "KefuRealtime"], swiftSettings: strict),
         // Channel adapters: email in (SMTP, pipe) and out (outbox through the relay).
         .target(
             name: "KefuChannels",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime",
+                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime", "KefuConversations",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "KefuWeb",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels",
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -136,18 +139,21 @@ let package = Package(
         .testTarget(
             name: "KefuChannelsTests",
             dependencies: [
-                "KefuChannels", "KefuMail", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport",
+                "KefuChannels", "KefuMail", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "KefuConversationsTests",
+            dependencies: ["KefuConversations", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KefuWebTests",
             dependencies: [
-                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport",
+                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

@@ -1,4 +1,5 @@
 import Foundation
+import KefuConversations
 import KefuCore
 import KefuMail
 import KefuRealtime
@@ -11,6 +12,7 @@ import ServiceLifecycle
 /// replies and acknowledgements into the outbox, and the sender that empties it.
 public struct EmailChannel: Sendable {
     public typealias Repositories = EmailIngest.Repositories & EmailReplies.Repositories & OutboxSender.Repositories
+        & ConversationService.Repositories
 
     /// Where the SMTP listener binds, and its optional STARTTLS certificate.
     public struct Listener: Sendable {
@@ -43,16 +45,26 @@ public struct EmailChannel: Sendable {
     public let sender: OutboxSender
     let logger: Logger
 
-    public init(store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, logger: Logger) {
+    /// The channel reports what arrives (and how replies' mail fares) through `conversations`.
+    public init(
+        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, settings: EmailSettings, logger: Logger
+    ) {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let replies = EmailReplies(store: store, blobs: blobs, settings: settings, wake: { wake.yield() })
         self.settings = settings
         self.replies = replies
-        self.ingest = EmailIngest(store: store, blobs: blobs, hub: hub, settings: settings, replies: replies, logger: logger)
+        self.ingest = EmailIngest(store: store, blobs: blobs, conversations: conversations, settings: settings, replies: replies, logger: logger)
         self.sender = OutboxSender(
             store: store, blobs: blobs, client: settings.relay.map { SMTPClient(relay: $0, hostname: settings.domain) }, replies: replies,
-            hub: hub, wakeups: wakeups, logger: logger)
+            conversations: conversations, wakeups: wakeups, logger: logger)
         self.logger = logger
+    }
+
+    /// The channel on its own (`kefu ingest-email`, tests): its events go to `hub`.
+    public init(store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, logger: Logger) {
+        self.init(
+            store: store, blobs: blobs, conversations: ConversationService(store: store, bus: hub, presence: PresenceRegistry()),
+            settings: settings, logger: logger)
     }
 
     /// The long-running parts: the outbox sender always, the SMTP listener when configured.

@@ -1,4 +1,5 @@
 import Foundation
+import KefuConversations
 import KefuCore
 import KefuMail
 import NIOPosix
@@ -14,17 +15,19 @@ public struct EmailIngest: SMTPMailSink {
         & AgentRepository & AttachmentRepository
     let store: any Repositories
     let blobs: AttachmentBlobStore
-    let hub: EventHub
+    /// Stores each mail through its threading rules and publishes what it added.
+    let conversations: ConversationService
     let settings: EmailSettings
     let replies: EmailReplies
     let logger: Logger
 
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, replies: EmailReplies, logger: Logger
+        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, settings: EmailSettings, replies: EmailReplies,
+        logger: Logger
     ) {
         self.store = store
         self.blobs = blobs
-        self.hub = hub
+        self.conversations = conversations
         self.settings = settings
         self.replies = replies
         self.logger = logger
@@ -113,13 +116,11 @@ public struct EmailIngest: SMTPMailSink {
             subject: String(parsed.subject.prefix(500)), text: parsed.text, files: files, automatic: automatic, warnings: parsed.warnings,
             rawSha256: rawSha, size: Int64(raw.count), envelopeFrom: envelope?.mailFrom, envelopeTo: envelope?.recipients ?? [],
             locale: MailThreading.guessLocale(parsed.subject + "\n" + parsed.text))
-        let outcome = try await store.ingestMail(mail, inboxId: target.id, reopenWindow: settings.reopenWindow)
-        guard !outcome.duplicate, let appended = outcome.appended, let conversation = outcome.conversation else {
+        let outcome = try await conversations.receiveMail(mail, inboxId: target.id, reopenWindow: settings.reopenWindow)
+        guard !outcome.duplicate, outcome.appended != nil, let conversation = outcome.conversation else {
             logger.info("duplicate mail ignored", metadata: ["messageId": "\(mail.messageId)"])
             return outcome
         }
-        if let reopen = outcome.reopenMessage { hub.publish(.message(reopen, contactId: appended.contactId, inboxId: appended.inboxId)) }
-        hub.publish(.message(appended.message, contactId: appended.contactId, inboxId: appended.inboxId))
         logger.info(
             "mail stored",
             metadata: ["conversation": "\(conversation.number)", "new": "\(outcome.newConversation)", "automatic": "\(automatic ?? "no")"])

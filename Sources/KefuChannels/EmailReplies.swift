@@ -1,17 +1,13 @@
 import Foundation
+import KefuConversations
 import KefuCore
 import KefuMail
 import KefuStore
 import Logging
 
-/// Something that carries an agent's stored reply to the customer's channel.
-public protocol OutboundDelivery: Sendable {
-    func deliver(_ result: AppendResult) async throws
-}
-
 /// Agents' replies and acknowledgements as mail: composed once with a fixed Message-ID, queued
 /// in the durable outbox (or kept there for admins when no relay is configured).
-public struct EmailReplies: OutboundDelivery {
+public struct EmailReplies: ReplyDelivery {
     public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & AgentRepository
         & MessageRepository & AttachmentRepository & WidgetSessionRepository
     let store: any Repositories

@@ -1,4 +1,5 @@
 import Foundation
+import KefuConversations
 import KefuCore
 import KefuMail
 import KefuRealtime
@@ -19,7 +20,8 @@ public struct OutboxSender: Service {
     let blobs: AttachmentBlobStore
     let client: SMTPClient?
     let replies: EmailReplies
-    let hub: EventHub
+    /// Where the agents hear how their replies' mail fares.
+    let conversations: ConversationService
     let wakeups: AsyncStream<Void>
     let logger: Logger
     let now: @Sendable () -> Date
@@ -31,14 +33,14 @@ public struct OutboxSender: Service {
     static let lease: TimeInterval = 120
 
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, client: SMTPClient?, replies: EmailReplies, hub: EventHub, wakeups: AsyncStream<Void>,
-        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, pollInterval: Duration = .seconds(5)
+        store: any Repositories, blobs: AttachmentBlobStore, client: SMTPClient?, replies: EmailReplies, conversations: ConversationService,
+        wakeups: AsyncStream<Void>, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, pollInterval: Duration = .seconds(5)
     ) {
         self.store = store
         self.blobs = blobs
         self.client = client
         self.replies = replies
-        self.hub = hub
+        self.conversations = conversations
         self.wakeups = wakeups
         self.logger = logger
         self.now = now
@@ -152,11 +154,8 @@ public struct OutboxSender: Service {
 
     /// Tells the agents watching the conversation (their console shows each reply's mail state).
     func announce(_ mail: OutboxMail, status: OutboxStatus) async {
-        guard let id = mail.conversationId, let conversation = try? await store.conversation(id: id) else { return }
-        hub.publish(
-            ConversationEvent(
-                conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId,
-                kind: .delivery(mail.messageRef, status: status.rawValue)))
+        guard let id = mail.conversationId else { return }
+        await conversations.deliveryChanged(in: id, message: mail.messageRef, status: status.rawValue)
     }
 
     /// Marks the mail failed and says so in its conversation, where the agent will see it.
@@ -165,8 +164,18 @@ public struct OutboxSender: Service {
         await announce(mail, status: .failed)
         logger.error("mail failed", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
         guard let conversationId = mail.conversationId else { return }
-        let note = NewMessage.system(.mailFailed(outboxId: mail.id, reason: reason), clientMessageId: "mail-failed:\(mail.id)")
-        let result = try await store.appendMessage(conversationId: conversationId, note)
-        if result.created { hub.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId)) }
+        try await conversations.record(.mailFailed(outboxId: mail.id, reason: reason), in: conversationId, clientMessageId: "mail-failed:\(mail.id)")
+    }
+}
+
+extension OutboxSender {
+    /// A sender on its own (a test, a command): its events go to `hub`.
+    public init(
+        store: any Repositories & ConversationService.Repositories, blobs: AttachmentBlobStore, client: SMTPClient?, replies: EmailReplies,
+        hub: EventHub, wakeups: AsyncStream<Void>, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.init(
+            store: store, blobs: blobs, client: client, replies: replies,
+            conversations: ConversationService(store: store, bus: hub, presence: PresenceRegistry()), wakeups: wakeups, logger: logger, now: now)
     }
 }

@@ -131,6 +131,55 @@ public protocol ConversationRepository: Sendable {
     /// assignment changes ("status:resolved assignee:ID"), all in one transaction.
     func updateConversation(id: ConversationID, change: ConversationChange, actor: Author?, audit: AuditEvent?) async throws
         -> ConversationUpdate
+    /// Opens a conversation with its labels and first message and, when `assign` picks an agent
+    /// from the open load it reads in the same transaction, its assignment (a system message
+    /// and an audit line): one transaction, so a crash leaves all of it or none.
+    func startConversation(_ start: ConversationStart, assign: AssignmentChoice?) async throws -> StartedConversation
+}
+
+/// Picks an assignee for a new conversation from each agent's open load, read inside the
+/// transaction that starts it; nil leaves it unassigned.
+public typealias AssignmentChoice = @Sendable (_ conversation: ConversationID, _ openLoad: [AgentID: Int]) -> AutoAssignment?
+
+public struct AutoAssignment: Sendable {
+    public var agent: AgentID
+    public var audit: AuditEvent
+
+    public init(agent: AgentID, audit: AuditEvent) {
+        self.agent = agent
+        self.audit = audit
+    }
+}
+
+/// Everything a new conversation starts with.
+public struct ConversationStart: Sendable {
+    public var inboxId: InboxID
+    public var contactId: ContactID
+    public var subject: String?
+    public var labels: [String]
+    public var firstMessage: NewMessage
+
+    public init(inboxId: InboxID, contactId: ContactID, subject: String?, labels: [String] = [], firstMessage: NewMessage) {
+        self.inboxId = inboxId
+        self.contactId = contactId
+        self.subject = subject
+        self.labels = labels
+        self.firstMessage = firstMessage
+    }
+}
+
+public struct StartedConversation: Sendable {
+    /// As it stands after the start (assigned when it was).
+    public var conversation: Conversation
+    public var first: AppendResult
+    /// The system message that recorded the assignment, if one was made.
+    public var assignment: Message?
+
+    public init(conversation: Conversation, first: AppendResult, assignment: Message?) {
+        self.conversation = conversation
+        self.first = first
+        self.assignment = assignment
+    }
 }
 
 /// A conversation after a change, with the system message that recorded it (if any).

@@ -284,16 +284,43 @@ extension SQLStore: ConversationRepository {
     }
 
     public func openLoad() async throws -> [AgentID: Int] {
-        try await database.read { sql in
-            let rows = try await sql.raw(
-                """
-                SELECT assignee_id, COUNT(*) AS n FROM conversations
-                WHERE assignee_id IS NOT NULL AND status IN ('open', 'pending') GROUP BY assignee_id
-                """
-            ).all()
-            var load: [AgentID: Int] = [:]
-            for row in rows { load[AgentID(rawValue: try row.string("assignee_id"))] = try row.decode(column: "n", as: Int.self) }
-            return load
+        try await database.read { sql in try await Self.openLoad(on: sql) }
+    }
+
+    static func openLoad(on sql: any SQLDatabase) async throws -> [AgentID: Int] {
+        let rows = try await sql.raw(
+            """
+            SELECT assignee_id, COUNT(*) AS n FROM conversations
+            WHERE assignee_id IS NOT NULL AND status IN ('open', 'pending') GROUP BY assignee_id
+            """
+        ).all()
+        var load: [AgentID: Int] = [:]
+        for row in rows { load[AgentID(rawValue: try row.string("assignee_id"))] = try row.decode(column: "n", as: Int.self) }
+        return load
+    }
+
+    public func startConversation(_ start: ConversationStart, assign: AssignmentChoice?) async throws -> StartedConversation {
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            let created = try await Self.insertConversation(
+                inboxId: start.inboxId, contactId: start.contactId, subject: start.subject, at: at, on: sql)
+            let id = created.id
+            for label in Set(start.labels) {
+                try await sql.raw("INSERT INTO conversation_labels (conversation_id, label) VALUES (\(bind: id.rawValue), \(bind: label))").run()
+            }
+            let first = try await Self.insertMessage(start.firstMessage, into: id, at: at, on: sql)
+            var assignment: Message?
+            if let assign, let choice = assign(id, try await Self.openLoad(on: sql)) {
+                try await sql.raw(
+                    "UPDATE conversations SET assignee_id = \(bind: choice.agent.rawValue), updated_at = \(bind: at) WHERE id = \(bind: id.rawValue)"
+                ).run()
+                try await insertAudit(choice.audit, on: sql)
+                assignment = try await Self.insertMessage(
+                    .system(.changed(status: nil, assignee: .some(choice.agent))), into: id, at: at, on: sql
+                ).message
+            }
+            guard let conversation = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
+            return StartedConversation(conversation: conversation, first: first, assignment: assignment)
         }
     }
 

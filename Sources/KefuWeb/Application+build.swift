@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KefuChannels
 import HummingbirdWebSocket
+import KefuConversations
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -18,19 +19,22 @@ public typealias ApplicationStore = KefuRepositories & DatabaseHealth
 public func buildApplication(
     configuration: AppConfiguration,
     store: any ApplicationStore,
-    hub: EventHub = EventHub(),
-    presence: PresenceRegistry = PresenceRegistry(),
+    hub: any EventBus = EventHub(),
+    presence: any PresenceTracking = PresenceRegistry(),
     metrics: PrometheusCollectorRegistry? = nil,
     catalog: RouteCatalog = RouteCatalog(),
     logger: Logger,
     onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
-    let email = EmailChannel(store: store, blobs: blobs, hub: hub, settings: configuration.email, logger: logger)
+    // Channels report into the conversations service; agents' replies go out through them.
+    let inbound = ConversationService(store: store, bus: hub, presence: presence)
+    let email = EmailChannel(store: store, blobs: blobs, conversations: inbound, settings: configuration.email, logger: logger)
+    let conversations = inbound.delivering(through: email.replies)
     try await email.ingest.prepareInbox()
     let (router, timers) = try await buildRouter(
-        configuration: configuration, store: store, hub: hub, presence: presence, metrics: metrics, catalog: catalog, email: email,
-        blobs: blobs, logger: logger)
+        configuration: configuration, store: store, conversations: conversations, presence: presence, metrics: metrics, catalog: catalog,
+        email: email, blobs: blobs, logger: logger)
     var limits = configuration.connections
     if configuration.trustForwardedFor { limits.maxConnectionsPerAddress = nil }
     // One address never holds more than a quarter of the process's connections, whatever the
@@ -46,10 +50,9 @@ public func buildApplication(
 }
 
 func buildRouter(
-    configuration: AppConfiguration, store: any ApplicationStore, hub: EventHub, presence: PresenceRegistry,
+    configuration: AppConfiguration, store: any ApplicationStore, conversations: ConversationService, presence: any PresenceTracking,
     metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, email: EmailChannel, blobs: AttachmentBlobStore, logger: Logger
 ) async throws -> (Router<KefuRequestContext>, timers: [any Service]) {
-    let activity = ConversationActivity(store: store, hub: hub, delivery: email.replies)
     let files = AttachmentFiles(store: store, blobs: blobs)
     let avatars = AvatarController(store: store, blobs: blobs)
     let hasher = PasswordHasher(cost: configuration.passwordHashCost)
@@ -131,16 +134,15 @@ func buildRouter(
     avatars.addRoutes(to: cataloged)
     MailController(store: store, blobs: blobs).addRoutes(to: cataloged)
     avatars.addPublicRoutes(to: router)
-    ConversationController(store: store, activity: activity, limits: limits).addRoutes(to: cataloged)
+    ConversationController(store: store, conversations: conversations, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
     risk.addAgentRoutes(to: cataloged)
 
     // Live-chat widget: the loader, its frame, sessions for visitors and their WebSocket.
     let widget = WidgetController(
         service: WidgetService(
-            store: store, activity: activity, assigner: AutoAssigner(store: store, presence: presence, hub: hub),
-            sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
-        hub: hub, presence: presence, files: files, limits: limits,
+            store: store, conversations: conversations, sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
+        presence: presence, files: files, limits: limits,
         verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: guesses),
         signedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: { Date() }),
         sockets: SocketQuota(perHolder: configuration.socketsPerSession), throttler: guesses, resources: resources)
@@ -162,7 +164,7 @@ func buildRouter(
         guard let identity = context.requestContext.identity else { return }
         let query = QueryReader(request: context.request)
         let socket = AgentSocket(
-            store: store, hub: hub, presence: presence, agent: identity.agent,
+            store: store, conversations: conversations, presence: presence, agent: identity.agent,
             conversationId: try query.id("conversationId", as: ConversationID.self), since: try query.int("since") ?? 0)
         try await agentSockets.serve(identity.sessionId, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
     }
@@ -176,10 +178,10 @@ func buildRouter(
     consoleAuth.addPublicRoutes(to: console)
     let signedIn = console.group().add(middleware: ConsoleSignInGate()).group(context: AuthenticatedContext.self)
     consoleAuth.addRoutes(to: signedIn)
-    ConsoleInboxController(store: store, activity: activity, resources: resources, presence: presence, policies: policies).addRoutes(to: signedIn)
+    ConsoleInboxController(store: store, conversations: conversations, resources: resources, presence: presence, policies: policies).addRoutes(to: signedIn)
     ConsoleRiskPolicyController(policies: policies, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHoldsController(
-        reviews: HoldReviews(store: store, accounts: accounts, activity: activity, now: { Date() }), store: store, resources: resources, presence: presence
+        reviews: HoldReviews(store: store, accounts: accounts, conversations: conversations, now: { Date() }), store: store, resources: resources, presence: presence
     ).addRoutes(to: signedIn)
     ConsoleCustomerAccountController(service: accounts, resets: twoFactorResets, store: store, resources: resources, presence: presence)
         .addRoutes(to: signedIn)

@@ -61,6 +61,9 @@ public struct AuthenticatedContext: ChildRequestContext {
         guard agent.role >= role else { throw APIError.forbidden }
     }
 
+    /// This agent, from this address, as services take the actor.
+    public var source: ActionSource { .agent(agent.id, from: peerAddress) }
+
     public func audit(_ action: String, subjectKind: String, subjectId: String? = nil, detail: [String: String] = [:]) -> AuditEvent {
         AuditEvent(
             actor: .agent(agent.id), action: action, subjectKind: subjectKind, subjectId: subjectId, detail: detail,

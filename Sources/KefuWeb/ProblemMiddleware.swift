@@ -28,16 +28,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func problem(for error: any Error, logger: Logger) -> APIError {
+        if case StoreError.conflict(let what) = error { logger.info("conflict", metadata: ["detail": "\(what)"]) }
+        if let problem = APIError(domain: error) { return problem }
         switch error {
-        case let error as APIError:
-            return error
-        case let error as ValidationFailure:
-            return .validation(error)
-        case StoreError.notFound(let what):
-            return .notFound(what)
-        case StoreError.conflict(let what):
-            logger.info("conflict", metadata: ["detail": "\(what)"])
-            return .conflict("resource")
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .routeNotFound

@@ -1,6 +1,7 @@
 import Foundation
 import KefuChannels
 import Hummingbird
+import KefuConversations
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -9,7 +10,7 @@ import KefuStore
 struct ConversationController {
     typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
     let store: any Repositories
-    let activity: ConversationActivity
+    let conversations: ConversationService
     let limits: BodyLimits
 
     struct ListResponse<Item: Encodable & Sendable>: Encodable, Sendable {
@@ -100,7 +101,7 @@ struct ConversationController {
         group.patch("conversations/{id}") { request, context in
             let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")
             let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
-            let updated = try await activity.apply(body.change(), to: id, by: context)
+            let updated = try await conversations.change(body.change(), of: id, by: context.source)
             return JSONResponse(updated)
         }
 
@@ -122,14 +123,7 @@ struct ConversationController {
             let new = NewMessage(
                 direction: body.private == true ? .note : .outgoing, author: .agent(context.agent.id), text: body.text,
                 attachmentIds: body.attachmentIds ?? [], clientMessageId: body.clientMessageId)
-            try new.validate()
-            let result: AppendResult
-            do {
-                result = try await activity.send(new, to: id)
-            } catch StoreError.conflict {
-                // Unknown, someone else's, or already sent: to this sender it does not exist.
-                throw APIError.notFound("attachment")
-            }
+            let result = try await conversations.send(new, to: id)
             return JSONResponse(result.message, status: result.created ? .created : .ok)
         }
     }
@@ -148,53 +142,5 @@ extension ConversationController.ChangeBody {
         }
         try failure.throwIfAny()
         return ConversationChange(status: status, priority: priority, assigneeId: assigneeId, teamId: teamId, labels: normalized)
-    }
-}
-
-/// What agents do to conversations (reply, note, change status, assign), stored first and then
-/// published to everyone watching, so a live view never shows what the store does not have.
-struct ConversationActivity {
-    let store: any ConversationController.Repositories
-    let hub: EventHub
-    /// Carries agents' replies to channels that are not live (email).
-    var delivery: (any OutboundDelivery)? = nil
-
-    /// Stores the message; publishes it the first time only (a resend is the same message), and
-    /// hands a reply to its channel.
-    func send(_ message: NewMessage, to id: ConversationID) async throws -> AppendResult {
-        let result = try await store.appendMessage(conversationId: id, message)
-        guard result.created else { return result }
-        hub.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId))
-        // The reply is stored whatever happens here; a mail that could not be queued now is
-        // queued by the outbox sender's sweep (it looks for replies without mail).
-        try? await delivery?.deliver(result)
-        return result
-    }
-
-    /// Checks the assignee and team, then writes the change, its audit line and a system
-    /// message for the history in one transaction, and publishes that message.
-    func apply(_ change: ConversationChange, to id: ConversationID, by context: AuthenticatedContext) async throws -> Conversation {
-        if case .some(.some(let assignee)) = change.assigneeId {
-            // A disabled agent cannot take new conversations; to the client it is not there.
-            guard let agent = try await store.agent(id: assignee), agent.status == .active else { throw APIError.notFound("agent") }
-        }
-        if case .some(.some(let team)) = change.teamId, try await store.team(id: team) == nil { throw APIError.notFound("team") }
-        guard !change.isEmpty else {
-            guard let current = try await store.conversation(id: id) else { throw APIError.notFound("conversation") }
-            return current
-        }
-        var detail: [String: String] = [:]
-        if let team = change.teamId { detail["teamId"] = team?.rawValue ?? "none" }
-        if let status = change.status { detail["status"] = status.rawValue }
-        if let priority = change.priority { detail["priority"] = priority.rawValue }
-        if let assignee = change.assigneeId { detail["assigneeId"] = assignee?.rawValue ?? "none" }
-        if let labels = change.labels { detail["labels"] = labels.joined(separator: ",") }
-        let update = try await store.updateConversation(
-            id: id, change: change, actor: .agent(context.agent.id),
-            audit: context.audit("conversation.updated", subjectKind: "conversation", subjectId: id.rawValue, detail: detail))
-        if let history = update.historyMessage {
-            hub.publish(.message(history, contactId: update.conversation.contactId, inboxId: update.conversation.inboxId))
-        }
-        return update.conversation
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdWebSocket
+import KefuConversations
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -9,8 +10,9 @@ import Logging
 /// conversation replayed after `since` first, and the agent's typing in the other direction.
 struct AgentSocket {
     let store: any ConversationController.Repositories
-    let hub: EventHub
-    let presence: PresenceRegistry
+    /// Live events come from its bus; the agent's typing and reads go through it.
+    let conversations: ConversationService
+    let presence: any PresenceTracking
     let agent: Agent
     let conversationId: ConversationID?
     let since: Int64
@@ -67,7 +69,7 @@ struct AgentSocket {
         // An open console is what makes an agent online (unless they chose away).
         presence.connected(agent.id)
         defer { presence.disconnected(agent.id) }
-        let live = hub.subscribe([.allConversations])
+        let live = conversations.bus.subscribe([.allConversations])
         try await SocketPump.run(
             outbound: outbound, encode: { $0 }, resync: #"{"code":"resync","type":"error"}"#,
             events: { sender in try await streamEvents(live, to: sender) },
@@ -129,17 +131,9 @@ struct AgentSocket {
             else { continue }
             switch frame.type {
             case "typing":
-                hub.publish(
-                    ConversationEvent(
-                        conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId,
-                        kind: .typing(.agent(agent.id), isTyping: frame.isTyping ?? false)))
+                conversations.typing(in: conversation, by: .agent(agent.id), isTyping: frame.isTyping ?? false)
             case "read":
-                let seq = frame.seq ?? 0
-                if try await store.markRead(conversationId: id, by: .agent, upTo: seq) {
-                    hub.publish(
-                        ConversationEvent(
-                            conversationId: id, contactId: conversation.contactId, inboxId: conversation.inboxId, kind: .read(.agent, seq: seq)))
-                }
+                try await conversations.markRead(conversation, by: .agent, upTo: frame.seq ?? 0)
             default:
                 continue
             }

@@ -10,7 +10,7 @@ struct ConsoleAccountController {
     let store: any AgentAdminController.Repositories
     let hasher: PasswordHasher
     let resources: ConsoleResources
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("profile") { request, context in try profilePage(request, context, enrollment: nil) }

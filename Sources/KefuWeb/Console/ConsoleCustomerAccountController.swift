@@ -12,7 +12,7 @@ struct ConsoleCustomerAccountController {
     let resets: TwoFactorResets
     let store: any ConversationRepository & AccountRepository & AuditRepository & TwoFactorResetRepository & AgentRepository
     let resources: ConsoleResources
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
 
     func account(for context: AuthenticatedContext) async throws -> (ConversationID, Account) {
         let id = try context.parameters.id("id", as: ConversationID.self, thing: "conversation")

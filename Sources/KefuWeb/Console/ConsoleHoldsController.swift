@@ -11,7 +11,7 @@ struct ConsoleHoldsController {
     let reviews: HoldReviews
     let store: any AuthorizationRepository & AccountRepository & AgentRepository & ConversationRepository
     let resources: ConsoleResources
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("holds") { request, context in

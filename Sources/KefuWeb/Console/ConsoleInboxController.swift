@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KefuConversations
 import KefuCore
 import KefuMail
 import KefuRealtime
@@ -10,9 +11,9 @@ struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
         & MailRepository & AccountRepository & TwoFactorResetRepository & AuthorizationRepository
     let store: any Repositories
-    let activity: ConversationActivity
+    let conversations: ConversationService
     let resources: ConsoleResources
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
     let policies: RiskPolicySource
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
@@ -34,9 +35,9 @@ struct ConsoleInboxController {
                 return redirect("/console/conversations/\(id)?error=error_empty_message")
             }
             do {
-                let result = try await activity.send(message, to: id)
+                let result = try await conversations.send(message, to: id)
                 return redirect("/console/conversations/\(id)#m\(result.message.seq)")
-            } catch StoreError.conflict {
+            } catch ConversationError.notFound("attachment") {
                 return redirect("/console/conversations/\(id)?error=error_attachment")
             }
         }
@@ -47,7 +48,7 @@ struct ConsoleInboxController {
             guard let status = form["status"].flatMap(ConversationStatus.init(rawValue:)) else {
                 throw APIError.validation("status", .notOneOf(ConversationStatus.allCases.map(\.rawValue)))
             }
-            _ = try await activity.apply(.init(status: status), to: id, by: context)
+            _ = try await conversations.change(.init(status: status), of: id, by: context.source)
             return redirect("/console/conversations/\(id)")
         }
 
@@ -57,7 +58,7 @@ struct ConsoleInboxController {
             let raw = form["assignee_id"] ?? ""
             let assignee: AgentID? = raw.isEmpty ? nil : AgentID(validating: raw)
             if !raw.isEmpty, assignee == nil { throw APIError.validation("assignee_id", .invalid) }
-            _ = try await activity.apply(.init(assigneeId: .some(assignee)), to: id, by: context)
+            _ = try await conversations.change(.init(assigneeId: .some(assignee)), of: id, by: context.source)
             return redirect("/console/conversations/\(id)")
         }
     }

@@ -9,7 +9,7 @@ import KefuStore
 struct ConsoleInboxSettingsController {
     let inboxes: InboxController
     let resources: ConsoleResources
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
     let publicURL: String
 
     /// Topic rows the form shows beyond the saved ones, for adding new topics.

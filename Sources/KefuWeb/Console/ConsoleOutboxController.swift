@@ -11,7 +11,7 @@ struct ConsoleOutboxController {
     let store: any MailRepository
     let blobs: AttachmentBlobStore
     let resources: ConsoleResources
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
     let relayConfigured: Bool
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {

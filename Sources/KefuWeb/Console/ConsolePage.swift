@@ -8,7 +8,7 @@ struct ConsolePage {
     let resources: ConsoleResources
     let locale: UILocale
     /// For the signed-in pages' presence switch.
-    var presence: PresenceRegistry? = nil
+    var presence: (any PresenceTracking)? = nil
 
     /// The console's language: the explicit choice (cookie), then the agent's, then the browser's.
     static func locale(_ request: Request, agent: Agent? = nil) -> UILocale {

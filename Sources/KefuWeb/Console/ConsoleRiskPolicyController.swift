@@ -10,7 +10,7 @@ import KefuStore
 struct ConsoleRiskPolicyController {
     let policies: RiskPolicySource
     let resources: ConsoleResources
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
 
     /// Empty rows offered for new countries.
     static let spareRegions = 2

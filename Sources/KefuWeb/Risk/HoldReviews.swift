@@ -1,4 +1,5 @@
 import Foundation
+import KefuConversations
 import KefuCore
 import KefuStore
 
@@ -14,7 +15,7 @@ struct HoldReviews: Sendable {
     let store: any AuthorizationRepository & AccountRepository & SettingsRepository & ConversationRepository
     let accounts: AccountService
     /// Replies in the customer's conversation (stored, pushed live, mailed for email inboxes).
-    let activity: ConversationActivity
+    let conversations: ConversationService
     let now: @Sendable () -> Date
 
     /// Releases of at least this value need two agents (nil: never).
@@ -63,7 +64,7 @@ struct HoldReviews: Sendable {
                 : (zh
                     ? "您的\(kind)（\(value)）未通过人工审核，资金仍在您的账户中。如需了解原因，请直接回复。"
                     : "Your \(kind) of \(value) did not pass our review; the money is still in your account. Reply here to learn why.")
-            _ = try await activity.send(
+            _ = try await conversations.send(
                 NewMessage(direction: .outgoing, author: .agent(agent.id), text: text, clientMessageId: "hold-\(authorization.id)"), to: conversation.id)
             return
         }

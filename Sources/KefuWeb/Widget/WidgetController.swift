@@ -10,8 +10,7 @@ import ServiceLifecycle
 /// `POST /api/v1/widget/sessions` and the visitor's WebSocket `GET /api/v1/widget/ws?token=…&since=N`.
 struct WidgetController {
     let service: WidgetService
-    let hub: EventHub
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
     let files: AttachmentFiles
     let limits: BodyLimits
     let verification: WidgetEmailVerification
@@ -182,7 +181,7 @@ struct WidgetController {
             else { return }
             let query = QueryReader(request: context.request)
             let socket = WidgetSocket(
-                service: service, hub: hub, presence: presence, session: session, since: try Self.since(context.request),
+                service: service, presence: presence, session: session, since: try Self.since(context.request),
                 sinceConversation: try query.id("conversationId", as: ConversationID.self), logger: context.logger)
             // Ends on shutdown (the widget reconnects to the next instance).
             try await sockets.serve(session.id, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }

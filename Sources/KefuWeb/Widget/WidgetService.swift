@@ -1,4 +1,5 @@
 import Foundation
+import KefuConversations
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -7,8 +8,8 @@ import KefuStore
 struct WidgetService {
     typealias Repositories = WidgetSessionRepository & ConversationController.Repositories & InboxRepository
     let store: any Repositories
-    let activity: ConversationActivity
-    let assigner: AutoAssigner
+    /// Where the visitor's messages, reads and typing go (stored, published, assigned).
+    let conversations: ConversationService
     /// A widget session lives this long after it was last used.
     let sessionLifetime: TimeInterval
     let now: @Sendable () -> Date
@@ -57,31 +58,23 @@ struct WidgetService {
     /// conversation when there is none or the last one was resolved. A resend of the same
     /// `clientMsgId` answers with the stored message.
     func send(text: String, clientMsgId: String, attachmentIds: [AttachmentID] = [], session: WidgetSession) async throws -> AppendResult {
-        guard attachmentIds.count <= 10 else { throw APIError.validation("attachmentIds", .tooLong(max: 10)) }
         let message = NewMessage(
             direction: .incoming, author: .contact(session.contactId), text: text, attachmentIds: attachmentIds,
             clientMessageId: clientMsgId)
-        do {
-            try message.validate()
-        } catch {
-            throw APIError.validation(error)
-        }
         let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
         if let latest, latest.status != .resolved {
-            return try await activity.send(message, to: latest.id)
+            return try await conversations.send(message, to: latest.id)
         }
         if let latest, let stored = try await store.message(conversationId: latest.id, clientMessageId: clientMsgId) {
             return AppendResult(message: stored, created: false, contactId: latest.contactId, inboxId: latest.inboxId)
         }
         let subject = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(80)) }
-        let conversation = try await store.createConversation(inboxId: session.inboxId, contactId: session.contactId, subject: subject)
-        if let topic = session.topic {
-            _ = try await store.updateConversation(id: conversation.id, change: .init(labels: [topic]), audit: nil)
-        }
-        let result = try await activity.send(message, to: conversation.id)
-        // The customer's message is stored whatever happens next; assignment is best effort.
-        _ = try? await assigner.assign(conversation)
-        return result
+        return try await conversations.start(
+            ConversationStart(
+                inboxId: session.inboxId, contactId: session.contactId, subject: subject, labels: session.topic.map { [$0] } ?? [],
+                firstMessage: message),
+            autoAssign: true
+        ).first
     }
 
     /// Records the email a visitor leaves when no agent is online (a claim until verified).
@@ -92,19 +85,13 @@ struct WidgetService {
 
     /// The visitor has seen their conversation up to `seq`: agents get a read mark.
     func markRead(upTo seq: Int64, session: WidgetSession) async throws {
-        guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId),
-            try await store.markRead(conversationId: latest.id, by: .contact, upTo: seq)
-        else { return }
-        activity.hub.publish(
-            ConversationEvent(conversationId: latest.id, contactId: session.contactId, inboxId: session.inboxId, kind: .read(.contact, seq: seq)))
+        guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId) else { return }
+        try await conversations.markRead(latest, by: .contact, upTo: seq)
     }
 
     /// Tells the agents watching that the customer is (not) typing.
     func typing(_ isTyping: Bool, session: WidgetSession) async throws {
         guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId) else { return }
-        activity.hub.publish(
-            ConversationEvent(
-                conversationId: latest.id, contactId: session.contactId, inboxId: session.inboxId,
-                kind: .typing(.contact(session.contactId), isTyping: isTyping)))
+        conversations.typing(in: latest, by: .contact(session.contactId), isTyping: isTyping)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdWebSocket
+import KefuConversations
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -12,8 +13,7 @@ import Logging
 /// read the store, then drain live events through a `ReplayCursor` that skips what was sent.
 struct WidgetSocket {
     let service: WidgetService
-    let hub: EventHub
-    let presence: PresenceRegistry
+    let presence: any PresenceTracking
     let session: WidgetSession
     let since: Int64
     /// The conversation `since` refers to; when the current conversation is another one (a new
@@ -25,7 +25,7 @@ struct WidgetSocket {
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         // Subscribed before anything is read from the store: nothing published from here on is missed.
-        let live = hub.subscribe([.contact(session.contactId)])
+        let live = service.conversations.bus.subscribe([.contact(session.contactId)])
         try await SocketPump.run(
             outbound: outbound, encode: { $0.json() },
             resync: .error(.init(code: "resync", message: "Reconnect with since=<last seq>.", clientMsgId: nil)),
@@ -109,10 +109,11 @@ struct WidgetSocket {
                     // Acknowledged only now that it is stored; the ack carries its place.
                     sender.yield(
                         .ack(.init(clientMsgId: clientMsgId, conversationId: result.message.conversationId, seq: result.message.seq, id: result.message.id)))
-                } catch let error as APIError {
-                    sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: clientMsgId)))
-                } catch StoreError.conflict {
+                } catch ConversationError.notFound("attachment") {
                     sender.yield(.error(.init(code: "attachment_not_found", message: "An attachment is missing or already used.", clientMsgId: clientMsgId)))
+                } catch {
+                    guard let problem = APIError(domain: error) else { throw error }
+                    sender.yield(.error(.init(code: problem.code, message: problem.message(.en), clientMsgId: clientMsgId)))
                 }
             case "typing":
                 try await service.typing(frame.isTyping ?? false, session: session)

@@ -6,11 +6,11 @@ import KefuStore
 /// Replays a conversation's stored messages after `since`, in pages, through a `ReplayCursor`
 /// that then de-duplicates the live events. Shared by the visitors' and the agents' sockets:
 /// the order (subscribe, replay, then live) is the whole no-loss guarantee, so it lives once.
-enum StoredEventReplay {
-    static let pageSize = 200
+public enum StoredEventReplay {
+    public static let pageSize = 200
 
     /// Returns the cursor to pass live events through.
-    static func replay(
+    public static func replay(
         _ conversation: Conversation, since: Int64, from store: any MessageRepository, deliver: (ConversationEvent) -> Void
     ) async throws -> ReplayCursor {
         var cursor = ReplayCursor(since: [conversation.id: since])

@@ -1,0 +1,48 @@
+import Foundation
+import KefuCore
+import Synchronization
+
+/// Where stored conversation events are announced and where live views listen. The
+/// conversations service is the only publisher; sockets subscribe. `EventHub` is the
+/// in-process bus; several instances on one PostgreSQL will use a bus that wakes the others
+/// with LISTEN/NOTIFY and reads the events from the store, behind this same interface.
+///
+/// The guarantee callers rely on, whatever the implementation: a subscriber gets every event
+/// published after `subscribe` returned, in publication order per conversation, or its stream
+/// ends with `EventHubError.overflow` (it then replays from the store by `seq`). Never a gap.
+public protocol EventBus: Sendable {
+    func publish(_ event: ConversationEvent)
+    func subscribe(_ topics: Set<EventTopic>) -> AsyncThrowingStream<ConversationEvent, any Error>
+}
+
+extension EventHub: EventBus {}
+
+/// Which agents are connected and taking chats. In memory per instance today (`PresenceRegistry`);
+/// shared through the database when several instances serve one desk.
+public protocol PresenceTracking: Sendable {
+    func connected(_ agent: AgentID)
+    func disconnected(_ agent: AgentID)
+    func setAway(_ agent: AgentID, _ away: Bool)
+    func status(_ agent: AgentID) -> PresenceStatus
+    /// Agents taking chats right now, in a stable order.
+    func onlineAgents() -> [AgentID]
+}
+
+extension PresenceRegistry: PresenceTracking {}
+
+/// Where round-robin assignment stands: who got the last chat. The choice itself is the pure
+/// `RoundRobin` rule; this remembers its position (per instance today, shared later).
+public protocol AssignmentRotation: Sendable {
+    /// The next agent by `RoundRobin`, remembered as the last one assigned; nil when nobody has room.
+    func next(online: [AgentID], load: [AgentID: Int], capacity: [AgentID: Int]) -> AgentID?
+}
+
+public final class InMemoryRotation: AssignmentRotation {
+    private let robin = Mutex(RoundRobin())
+
+    public init() {}
+
+    public func next(online: [AgentID], load: [AgentID: Int], capacity: [AgentID: Int]) -> AgentID? {
+        robin.withLock { $0.next(online: online, load: load, capacity: capacity) }
+    }
+}
