@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "KefuMail", targets: ["KefuMail"]),
         .library(name: "KefuChannels", targets: ["KefuChannels"]),
         .library(name: "KefuConversations", targets: ["KefuConversations"]),
+        .library(name: "KefuAccounts", targets: ["KefuAccounts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -71,6 +72,22 @@ let package = Package(
         ),
         // The one place a conversation changes: start, send, change, read, typing; store, then publish.
         .target(name: "KefuConversations", dependencies: ["KefuCore", "KefuStore", "KefuRealtime"], swiftSettings: strict),
+        // Wallet customers' accounts and agents' sign-in: passwords, 2FA, resets, sessions, throttles.
+        .target(
+            name: "KefuAccounts",
+            dependencies: [
+                "KefuCore", "KefuStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: strict
+        ),
         // Channel adapters: email in (SMTP, pipe) and out (outbox through the relay).
         .target(
             name: "KefuChannels",
@@ -87,7 +104,7 @@ let package = Package(
         .target(
             name: "KefuWeb",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations",
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations", "KefuAccounts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -109,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "kefu",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuWeb", "KefuMail", "KefuChannels",
+                "KefuCore", "KefuStore", "KefuWeb", "KefuMail", "KefuChannels", "KefuAccounts",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -153,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "KefuWebTests",
             dependencies: [
-                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuTestSupport",
+                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

@@ -7,7 +7,7 @@ import Logging
 
 /// Agents' replies and acknowledgements as mail: composed once with a fixed Message-ID, queued
 /// in the durable outbox (or kept there for admins when no relay is configured).
-public struct EmailReplies: ReplyDelivery {
+public struct EmailReplies: ReplyDelivery, CustomerNotifier {
     public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & AgentRepository
         & MessageRepository & AttachmentRepository & WidgetSessionRepository
     let store: any Repositories

@@ -3,6 +3,7 @@ import Hummingbird
 import KefuChannels
 import HummingbirdWebSocket
 import KefuConversations
+import KefuAccounts
 import KefuCore
 import KefuRealtime
 import KefuStore

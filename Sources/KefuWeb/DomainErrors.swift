@@ -1,29 +1,62 @@
 import Foundation
+import KefuAccounts
 import KefuConversations
 import KefuCore
 import KefuStore
 
-/// The one place where the services' domain errors become what a client sees: problem+json
-/// for the API, the console's and account pages' error page, and the widget's error frames.
-extension APIError {
-    /// The problem for a domain error; nil for an error that is not one (a bug: 500).
+/// An error a client can be told about: the services' domain errors and the web's own. The one
+/// place where each becomes what a client sees (problem+json for the API, the console's and
+/// account pages' messages, the widget's error frames).
+protocol ProblemConvertible: Error {
+    var problem: APIError { get }
+}
+
+extension APIError: ProblemConvertible {
+    var problem: APIError { self }
+
+    /// The problem for an error a client may be told about; nil for anything else (a bug: 500).
     init?(domain error: any Error) {
-        switch error {
-        case let error as APIError:
-            self = error
-        case let error as ValidationFailure:
-            self = .validation(error)
-        case let error as ConversationError:
-            switch error {
-            case .notFound(let what): self = .notFound(what)
-            case .invalid(let failure): self = .validation(failure)
-            }
-        case StoreError.notFound(let what):
-            self = .notFound(what)
-        case StoreError.conflict:
-            self = .conflict("resource")
-        default:
-            return nil
+        guard let convertible = error as? any ProblemConvertible else { return nil }
+        self = convertible.problem
+    }
+}
+
+extension ValidationFailure: ProblemConvertible {
+    var problem: APIError { .validation(self) }
+}
+
+extension StoreError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .notFound(let what): .notFound(what)
+        case .conflict: .conflict("resource")
+        }
+    }
+}
+
+extension ConversationError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .notFound(let what): .notFound(what)
+        case .invalid(let failure): .validation(failure)
+        }
+    }
+}
+
+extension AccountError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .unauthenticated: .unauthenticated
+        case .invalidCredentials: .invalidCredentials
+        case .otpRequired: .otpRequired
+        case .invalidOTP: .invalidOTP
+        case .invalidToken: .invalidToken
+        case .forbidden: .forbidden
+        case .approvalByRequester: .approvalByRequester
+        case .tooManyAttempts(let seconds): .tooManyAttempts(retryAfter: seconds)
+        case .conflict(let what): .conflict(what)
+        case .notFound(let what): .notFound(what)
+        case .invalid(let failure): .validation(failure)
         }
     }
 }

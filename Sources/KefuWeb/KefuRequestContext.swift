@@ -1,19 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import KefuAccounts
 import KefuCore
 import KefuStore
 import NIOCore
-
-/// The identity behind a request once a bearer token or console cookie has been checked.
-public struct AgentIdentity: Sendable {
-    public var agent: Agent
-    public var sessionId: String
-    /// Set for console (cookie) sessions; unsafe requests must echo it.
-    public var csrfToken: String?
-    /// True when admins require 2FA and this agent has not enrolled: only enrolment is allowed.
-    public var mustEnrollTwoFactor: Bool
-}
 
 /// The request context of every route: the client address and, after authentication, the
 /// agent or the chat widget's visitor. WebSocket upgrades use the same router and context.

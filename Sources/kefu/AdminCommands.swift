@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KefuAccounts
 import KefuCore
 import KefuStore
 import KefuWeb

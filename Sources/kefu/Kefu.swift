@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import KefuAccounts
 import KefuCore
 import KefuStore
 import KefuWeb

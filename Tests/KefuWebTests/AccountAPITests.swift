@@ -8,6 +8,7 @@ import KefuStore
 import NIOCore
 import Testing
 
+@testable import KefuAccounts
 @testable import KefuWeb
 
 @Suite struct AccountAPITests {

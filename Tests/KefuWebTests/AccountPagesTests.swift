@@ -5,6 +5,7 @@ import KefuCore
 import KefuStore
 import Testing
 
+@testable import KefuAccounts
 @testable import KefuWeb
 
 /// The customer's /account pages as a browser uses them (issue 11, items 8 and 12).

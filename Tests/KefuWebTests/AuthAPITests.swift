@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import KefuAccounts
 import KefuCore
 import KefuStore
 import KefuWeb

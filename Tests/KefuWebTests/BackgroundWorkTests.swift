@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
+@testable import KefuAccounts
 @testable import KefuWeb
 
 /// Work a request starts and does not wait for is drained at shutdown and reported when it

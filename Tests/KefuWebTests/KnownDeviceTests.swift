@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KefuCore
 import Testing
 
+@testable import KefuAccounts
 @testable import KefuWeb
 
 /// A stranger who keeps failing against an account slows strangers down but never keeps the

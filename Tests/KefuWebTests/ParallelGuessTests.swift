@@ -5,6 +5,7 @@ import KefuCore
 import KefuTestSupport
 import Testing
 
+@testable import KefuAccounts
 @testable import KefuWeb
 
 /// Parallel bursts of guesses meet the documented limits (docs/security.md): each attempt is

@@ -5,6 +5,7 @@ import KefuCore
 import KefuStore
 import Testing
 
+@testable import KefuAccounts
 @testable import KefuWeb
 
 /// Role checks come before anything else a route reads: an agent posting a broken body to an

@@ -1,4 +1,5 @@
 import Foundation
+import KefuAccounts
 import KefuWeb
 import Testing
 

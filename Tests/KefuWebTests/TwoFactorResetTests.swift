@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import KefuAccounts
 import KefuCore
 import KefuMail
 import KefuStore

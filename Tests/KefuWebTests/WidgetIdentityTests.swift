@@ -4,6 +4,7 @@ import KefuCore
 import KefuStore
 import Testing
 
+@testable import KefuAccounts
 @testable import KefuWeb
 
 @Suite struct WidgetIdentityTests {

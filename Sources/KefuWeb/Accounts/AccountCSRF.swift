@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KefuAccounts
 
 /// The CSRF token of the account pages' forms. A browser with a session carries a token bound
 /// to that session, as the console's per-session token is: an HMAC of the session token under a

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KefuAccounts
 import KefuCore
 import KefuStore
 

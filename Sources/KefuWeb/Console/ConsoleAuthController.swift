@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KefuAccounts
 import KefuCore
 
 /// The console's sign-in: password page, then the code page for agents with 2FA, then a
@@ -34,7 +35,8 @@ struct ConsoleAuthController {
                     return response
                 }
                 return try await startSession(agent: agent, credentials: credentials, request: request, context: context)
-            } catch let error as APIError {
+            } catch let failure as any ProblemConvertible {
+                let error = failure.problem
                 return try loginPage(request, template: "login", error: Self.messageKey(error), email: email, status: error.status)
             }
         }
@@ -51,7 +53,8 @@ struct ConsoleAuthController {
             do {
                 try await auth.checkOTP(
                     agent: agent, credentials: credentials, code: form["code"] ?? "", address: context.peerAddress, device: Self.device(request))
-            } catch let error as APIError {
+            } catch let failure as any ProblemConvertible {
+                let error = failure.problem
                 return try loginPage(request, template: "login-2fa", error: Self.messageKey(error), email: "", status: error.status)
             }
             var response = try await startSession(agent: agent, credentials: credentials, request: request, context: context)

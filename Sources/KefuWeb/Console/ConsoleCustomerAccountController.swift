@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KefuAccounts
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -63,7 +64,8 @@ struct ConsoleCustomerAccountController {
             do {
                 _ = try await resets.request(
                     account, reason: form["reason"] ?? "", by: context.agent, conversationId: id, address: context.peerAddress)
-            } catch let error as APIError {
+            } catch let failure as any ProblemConvertible {
+                let error = failure.problem
                 return redirect("/console/conversations/\(id)?error=\(Self.errorKey(error))")
             }
             return redirect("/console/conversations/\(id)?flash=two_factor_reset_requested")
@@ -77,7 +79,8 @@ struct ConsoleCustomerAccountController {
             let joiner = back.contains("?") ? "&" : "?"
             do {
                 _ = try await resets.decide(id: resetId, approve: decision == "approve", by: context.agent, address: context.peerAddress)
-            } catch let error as APIError where error.code != "two_factor_reset_not_found" {
+            } catch let failure as any ProblemConvertible where failure.problem.code != "two_factor_reset_not_found" {
+                let error = failure.problem
                 return redirect("\(back)\(joiner)error=\(Self.errorKey(error))")
             }
             return redirect("\(back)\(joiner)flash=two_factor_reset_\(decision == "approve" ? "approved" : "rejected")")

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuConversations
+import KefuAccounts
 import KefuCore
 import KefuMail
 import KefuRealtime

@@ -1,4 +1,5 @@
 import Foundation
+import KefuAccounts
 import KefuCore
 
 /// A decision explained to the customer, in their language, with the numbers: the wallet shows

@@ -1,4 +1,5 @@
 import Foundation
+import KefuAccounts
 import KefuCore
 import KefuStore
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
+import KefuAccounts
 import KefuCore
 import KefuRealtime
 import KefuStore

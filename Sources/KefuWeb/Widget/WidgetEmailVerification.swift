@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import KefuChannels
+import KefuAccounts
 import KefuCore
 import KefuStore
 

@@ -1,5 +1,6 @@
 import Foundation
 import KefuConversations
+import KefuAccounts
 import KefuCore
 import KefuRealtime
 import KefuStore

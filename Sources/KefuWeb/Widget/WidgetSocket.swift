@@ -124,7 +124,8 @@ struct WidgetSocket {
                 do {
                     try await service.claimEmail(frame.email ?? "", session: session)
                     sender.yield(.saved(.init()))
-                } catch let error as APIError {
+                } catch let failure as any ProblemConvertible {
+                    let error = failure.problem
                     sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
                 }
             default:

@@ -7,10 +7,10 @@ import ServiceLifecycle
 /// it, a failure is logged with the request that started it and counted in /metrics
 /// (`kefu_background_jobs_total{job, outcome}`). An unstructured `Task {}` would do neither.
 public final class BackgroundWork: Service, Sendable {
-    struct Job: Sendable {
-        let name: String
-        let requestId: String?
-        let work: @Sendable () async throws -> Void
+    public struct Job: Sendable {
+        public let name: String
+        public let requestId: String?
+        public let work: @Sendable () async throws -> Void
     }
 
     private let jobs: AsyncStream<Job>

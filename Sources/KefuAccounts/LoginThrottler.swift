@@ -4,8 +4,8 @@ import KefuCore
 /// One credential check, already counted against its keys before it ran. A check that
 /// succeeds gives it back; a failed one leaves it counted.
 public struct ThrottleTicket: Sendable {
-    let keys: [String]
-    let at: Date
+    public let keys: [String]
+    public let at: Date
 }
 
 /// The answer to "may this check run now?": a ticket, or how long to wait.
@@ -29,10 +29,10 @@ public protocol CredentialThrottle: Sendable {
 
 extension CredentialThrottle {
     /// The ticket for a check that may run, or `too_many_attempts` with the wait.
-    func admit(_ keys: [(String, ThrottlePolicy)]) async throws -> ThrottleTicket {
+    public func admit(_ keys: [(String, ThrottlePolicy)]) async throws -> ThrottleTicket {
         switch await reserve(keys) {
         case .granted(let ticket): return ticket
-        case .wait(let seconds): throw APIError.tooManyAttempts(retryAfter: seconds)
+        case .wait(let seconds): throw AccountError.tooManyAttempts(retryAfter: seconds)
         }
     }
 }
@@ -41,9 +41,9 @@ extension CredentialThrottle {
 /// the next one may be made, by `ThrottlePolicy`. In memory: one instance per process.
 public actor LoginThrottler: CredentialThrottle {
     /// A key's recent attempts and how long its policy remembers them.
-    struct Entry {
-        var window: TimeInterval
-        var dates: [Date]
+    public struct Entry {
+        public var window: TimeInterval
+        public var dates: [Date]
     }
 
     private var attempts: [String: Entry] = [:]
@@ -81,7 +81,7 @@ public actor LoginThrottler: CredentialThrottle {
     }
 
     /// How many keys are remembered (for tests).
-    var keyCount: Int { attempts.count }
+    public var keyCount: Int { attempts.count }
 
     private func sweep(at current: Date) {
         attempts = attempts.filter { _, entry in entry.dates.contains { current.timeIntervalSince($0) < entry.window } }

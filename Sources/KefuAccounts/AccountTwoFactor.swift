@@ -7,57 +7,57 @@ import KefuStore
 /// single-use recovery codes, and the check used by login and password reset. A code works
 /// once: its time step is claimed with one conditional UPDATE, so parallel logins with the same
 /// code let exactly one in.
-struct AccountTwoFactor: Sendable {
-    let store: any AccountRepository
-    let box: SecretBox
-    let totp = TOTPService()
-    let withdrawalLock: TimeInterval
-    let now: @Sendable () -> Date
+public struct AccountTwoFactor: Sendable {
+    public let store: any AccountRepository
+    public let box: SecretBox
+    public let totp = TOTPService()
+    public let withdrawalLock: TimeInterval
+    public let now: @Sendable () -> Date
 
-    init(store: any AccountRepository, secretKey: Data, withdrawalLock: TimeInterval, now: @escaping @Sendable () -> Date) {
+    public init(store: any AccountRepository, secretKey: Data, withdrawalLock: TimeInterval, now: @escaping @Sendable () -> Date) {
         self.store = store
         self.box = SecretBox(secretKey: secretKey, purpose: "account-totp")
         self.withdrawalLock = withdrawalLock
         self.now = now
     }
 
-    struct Enrollment: Encodable, Sendable {
-        let secret: String
-        let otpauthUri: String
-        let qrSvg: String
+    public struct Enrollment: Encodable, Sendable {
+        public let secret: String
+        public let otpauthUri: String
+        public let qrSvg: String
     }
 
-    func begin(_ account: Account) async throws -> Enrollment {
+    public func begin(_ account: Account) async throws -> Enrollment {
         let secret = totp.newSecret()
         guard try await store.startAccountTOTP(accountId: account.id, sealedSecret: try box.seal(secret)) else {
-            throw APIError.conflict("two_factor")
+            throw AccountError.conflict("two_factor")
         }
         let uri = totp.provisioningURI(secret: secret, account: account.email)
         return Enrollment(secret: totp.manualEntryKey(secret: secret, account: account.email), otpauthUri: uri, qrSvg: try QRCode(text: uri).svg())
     }
 
-    struct RecoveryCodes: Encodable, Sendable {
+    public struct RecoveryCodes: Encodable, Sendable {
         /// Shown this once; Kefu keeps only their hashes.
-        let recoveryCodes: [String]
+        public let recoveryCodes: [String]
     }
 
     /// The first code turns 2FA on; the answer carries the recovery codes.
-    func confirm(_ account: Account, code: String, address: String?, userAgent: String?) async throws -> RecoveryCodes {
+    public func confirm(_ account: Account, code: String, address: String?, userAgent: String?) async throws -> RecoveryCodes {
         guard !account.totpEnabled, let (_, credentials) = try await store.accountCredentials(id: account.id),
             let sealed = credentials.sealedTOTPSecret, let secret = try? box.open(sealed)
-        else { throw APIError.conflict("two_factor") }
-        guard let step = totp.matchingStep(secret: secret, code: code, now: now()) else { throw APIError.invalidOTP }
+        else { throw AccountError.conflict("two_factor") }
+        guard let step = totp.matchingStep(secret: secret, code: code, now: now()) else { throw AccountError.invalidOTP }
         let codes = (0..<10).map { _ in Self.newRecoveryCode() }
         guard
             try await store.enableAccountTOTP(
                 accountId: account.id, step: step, recoveryCodeHashes: codes.map(Self.digest), lockWithdrawalsUntil: now().addingTimeInterval(withdrawalLock),
                 event: AccountEvent(kind: .twoFactorEnabled, clientAddress: address, userAgent: userAgent, createdAt: now()))
-        else { throw APIError.conflict("two_factor") }
+        else { throw AccountError.conflict("two_factor") }
         return RecoveryCodes(recoveryCodes: codes)
     }
 
     /// A current authenticator code or an unused recovery code, each accepted once.
-    func check(_ account: Account, credentials: AccountCredentials, code: String, address: String?, userAgent: String?) async throws -> Bool {
+    public func check(_ account: Account, credentials: AccountCredentials, code: String, address: String?, userAgent: String?) async throws -> Bool {
         let trimmed = code.trimmingCharacters(in: .whitespaces)
         if trimmed.count == 6, trimmed.allSatisfy(\.isNumber) {
             guard let sealed = credentials.sealedTOTPSecret, let secret = try? box.open(sealed),
@@ -71,14 +71,14 @@ struct AccountTwoFactor: Sendable {
         return true
     }
 
-    func disable(_ account: Account, credentials: AccountCredentials, address: String?, userAgent: String?) async throws {
+    public func disable(_ account: Account, credentials: AccountCredentials, address: String?, userAgent: String?) async throws {
         try await store.disableAccountTOTP(
             accountId: account.id, lockWithdrawalsUntil: now().addingTimeInterval(withdrawalLock),
             event: AccountEvent(kind: .twoFactorDisabled, clientAddress: address, userAgent: userAgent, createdAt: now()))
     }
 
     /// "abcde-fghij": 10 characters of lower-case base32, 50 bits, typed once in an emergency.
-    static func newRecoveryCode() -> String {
+    public static func newRecoveryCode() -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
         var generator = SystemRandomNumberGenerator()
         let characters = (0..<10).map { _ in alphabet[Int(generator.next() % 32)] }
@@ -86,7 +86,7 @@ struct AccountTwoFactor: Sendable {
     }
 
     /// Recovery codes are compared without case, spaces or dashes.
-    static func digest(_ code: String) -> String {
+    public static func digest(_ code: String) -> String {
         let normalized = code.lowercased().filter { $0.isLetter || $0.isNumber }
         return TokenDigest.of("recovery:" + normalized)
     }

@@ -12,24 +12,24 @@ import KefuCore
 /// current password hash (its "stamp"), under a key derived from KEFU_SECRET_KEY: nothing is
 /// stored, a token works only for the account that earned it, and every token of an account
 /// stops working when its password changes (a reset by mail revokes a stolen one).
-struct KnownDevices: Sendable {
+public struct KnownDevices: Sendable {
     /// Bytes, not a SymmetricKey: the struct crosses tasks and SymmetricKey is not Sendable.
     private let keyBytes: Data
 
-    init(secretKey: Data) {
+    public init(secretKey: Data) {
         keyBytes = SecretBox.derive(secretKey: secretKey, purpose: "known-device")
     }
 
     /// A token for this device, after a successful sign-in to `account` (a throttle key such as
     /// "customer:<email>"). An existing token of the same account keeps its device id.
-    func token(account: String, stamp: String, current: String? = nil) -> String {
+    public func token(account: String, stamp: String, current: String? = nil) -> String {
         let id = deviceId(current, account: account, stamp: stamp) ?? RandomToken.make(bytes: 16)
         return "\(id).\(mac(account: account, id: id, stamp: stamp))"
     }
 
     /// The device id in `token` when it was issued for `account` with its password as it is
     /// (`stamp`); nil for anything else, and for an account that does not exist (no stamp).
-    func deviceId(_ token: String?, account: String, stamp: String?) -> String? {
+    public func deviceId(_ token: String?, account: String, stamp: String?) -> String? {
         guard let token, let stamp, token.count <= 100 else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, constantTimeEquals(mac(account: account, id: String(parts[0]), stamp: stamp), String(parts[1]))
@@ -40,7 +40,7 @@ struct KnownDevices: Sendable {
     /// The throttle keys for a guess at `account` from `address`: a known device is counted on
     /// its own (the account's limit, not the address's: an attacker behind the owner's office
     /// address cannot use it up either); anyone else against the account and the address.
-    func guessKeys(account: String, address: String?, device: String?, stamp: String?) -> [(String, ThrottlePolicy)] {
+    public func guessKeys(account: String, address: String?, device: String?, stamp: String?) -> [(String, ThrottlePolicy)] {
         if let id = deviceId(device, account: account, stamp: stamp) { return [("\(account)#device:\(id)", .perAccount)] }
         return [(account, .perAccount), ("address:\(ClientNetwork.key(address))", .perAddress)]
     }

@@ -22,21 +22,21 @@ public struct LoginSuccess: Sendable {
 public struct AgentAuthService: Sendable {
     public typealias Repositories = AgentRepository & SessionRepository & SettingsRepository & AuditRepository
 
-    let store: any Repositories
-    let hasher: PasswordHasher
-    let throttler: any CredentialThrottle
-    let totp: TOTPService
-    let totpBox: SecretBox
-    let pendingKey: Data
-    let devices: KnownDevices
-    let dummyHash: String
-    let sessionLifetime: TimeInterval
-    let apiTokenLifetime: TimeInterval
-    let now: @Sendable () -> Date
+    public let store: any Repositories
+    public let hasher: PasswordHasher
+    public let throttler: any CredentialThrottle
+    public let totp: TOTPService
+    public let totpBox: SecretBox
+    public let pendingKey: Data
+    public let devices: KnownDevices
+    public let dummyHash: String
+    public let sessionLifetime: TimeInterval
+    public let apiTokenLifetime: TimeInterval
+    public let now: @Sendable () -> Date
 
     public static let requireTwoFactorSetting = "security.require_agent_2fa"
 
-    init(
+    public init(
         store: any Repositories, hasher: PasswordHasher, throttler: any CredentialThrottle, secretKey: Data, dummyHash: String,
         sessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -53,7 +53,7 @@ public struct AgentAuthService: Sendable {
         self.now = now
     }
 
-    static func throttleAccount(_ email: String) -> String { "account:\(EmailAddress.normalize(email))" }
+    public static func throttleAccount(_ email: String) -> String { "account:\(EmailAddress.normalize(email))" }
 
     /// A device that signed in as this agent before (with the password as it is now, `stamp`)
     /// is counted on its own (`KnownDevices`).
@@ -64,7 +64,7 @@ public struct AgentAuthService: Sendable {
     /// Checks email and password. Unknown emails cost the same bcrypt time and get the same
     /// answer as wrong passwords, so the response never tells whether an account exists. The
     /// attempt is counted before the slow check, so parallel guesses are admitted one by one.
-    func checkPassword(email: String, password: String, address: String?, device: String? = nil) async throws -> (Agent, AgentCredentials) {
+    public func checkPassword(email: String, password: String, address: String?, device: String? = nil) async throws -> (Agent, AgentCredentials) {
         // A device token is checked against the current password, so it needs the lookup first;
         // without one the attempt is counted before anything is read (a throttled guess costs no
         // database work, and is answered at once however busy the database is).
@@ -72,19 +72,19 @@ public struct AgentAuthService: Sendable {
         let ticket = try await throttler.admit(throttleKeys(email: email, address: address, device: device, stamp: found?.1.passwordHash))
         if device == nil { found = try await store.credentials(email: email) }
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
-        guard let found, matches, found.0.status == .active else { throw APIError.invalidCredentials }
+        guard let found, matches, found.0.status == .active else { throw AccountError.invalidCredentials }
         await throttler.giveBack(ticket)
         return found
     }
 
     /// Verifies a TOTP code for an enrolled agent and burns its time step.
-    func checkOTP(agent: Agent, credentials: AgentCredentials, code: String, address: String?, device: String? = nil) async throws {
+    public func checkOTP(agent: Agent, credentials: AgentCredentials, code: String, address: String?, device: String? = nil) async throws {
         let ticket = try await throttler.admit(
             throttleKeys(email: agent.email, address: address, device: device, stamp: credentials.passwordHash))
         guard let sealed = credentials.sealedTOTPSecret, let secret = try? totpBox.open(sealed),
             let step = totp.matchingStep(secret: secret, code: code, now: now()),
             try await store.claimTOTPStep(id: agent.id, step: step)
-        else { throw APIError.invalidOTP }
+        else { throw AccountError.invalidOTP }
         await throttler.giveBack(ticket)
     }
 
@@ -94,7 +94,7 @@ public struct AgentAuthService: Sendable {
     ) async throws -> LoginSuccess {
         let (agent, credentials) = try await checkPassword(email: email, password: password, address: address, device: device)
         if agent.totpEnabled {
-            guard let otp, !otp.isEmpty else { throw APIError.otpRequired }
+            guard let otp, !otp.isEmpty else { throw AccountError.otpRequired }
             try await checkOTP(agent: agent, credentials: credentials, code: otp, address: address, device: device)
         }
         return try await startSession(
@@ -103,7 +103,7 @@ public struct AgentAuthService: Sendable {
 
     /// A new session after both factors passed; the device's own attempts (or, for a device
     /// not yet known, the account's) start again from nothing.
-    func startSession(
+    public func startSession(
         agent: Agent, credentials: AgentCredentials, kind: SessionKind, device: String? = nil, userAgent: String?, address: String?
     ) async throws -> LoginSuccess {
         await throttler.reset(throttleKeys(email: agent.email, address: address, device: device, stamp: credentials.passwordHash)[0].0)
@@ -128,7 +128,7 @@ public struct AgentAuthService: Sendable {
         try await store.setting(Self.requireTwoFactorSetting) == "true"
     }
 
-    func mustEnroll(_ agent: Agent) async throws -> Bool {
+    public func mustEnroll(_ agent: Agent) async throws -> Bool {
         !agent.totpEnabled ? try await requiresTwoFactor() : false
     }
 
@@ -152,13 +152,13 @@ public struct AgentAuthService: Sendable {
 
     /// A short-lived signed ticket saying "this agent passed the password check", kept in a
     /// cookie between the password page and the code page, so the password is never re-posted.
-    func pendingTicket(for agent: Agent) -> String {
+    public func pendingTicket(for agent: Agent) -> String {
         let expires = Int64(now().addingTimeInterval(300).timeIntervalSince1970)
         let payload = "\(agent.id.rawValue).\(expires)"
         return payload + "." + signature(payload)
     }
 
-    func agentForPendingTicket(_ ticket: String) async throws -> (Agent, AgentCredentials)? {
+    public func agentForPendingTicket(_ ticket: String) async throws -> (Agent, AgentCredentials)? {
         let parts = ticket.split(separator: ".")
         guard parts.count == 3, let expires = Int64(parts[1]), Double(expires) > now().timeIntervalSince1970,
             constantTimeEquals(signature("\(parts[0]).\(parts[1])"), String(parts[2])),
@@ -187,10 +187,10 @@ public struct AgentAuthService: Sendable {
         if new == current { failure.add("newPassword", .rule(AgentPasswordPolicy.Violation.sameAsCurrent.rawValue)) }
         do {
             _ = try await checkPassword(email: agent.email, password: current, address: address)
-        } catch let error as APIError where error.code == "invalid_credentials" {
+        } catch AccountError.invalidCredentials {
             failure.add("currentPassword", .invalid)
         }
-        if !failure.isEmpty { throw APIError.validation(failure) }
+        if !failure.isEmpty { throw AccountError.invalid(failure) }
         try await store.setPassword(
             id: agent.id, passwordHash: try await hasher.hash(new),
             audit: AuditEvent(actor: .agent(agent.id), action: "agent.password.changed", subjectKind: "agent", subjectId: agent.id.rawValue, clientAddress: address))
@@ -207,7 +207,7 @@ public struct AgentAuthService: Sendable {
 
     /// Starts (or restarts) enrolment: a new secret, stored sealed, not yet enabled.
     public func beginEnrollment(agent: Agent, address: String?) async throws -> Enrollment {
-        guard !agent.totpEnabled else { throw APIError.conflict("two_factor") }
+        guard !agent.totpEnabled else { throw AccountError.conflict("two_factor") }
         let secret = totp.newSecret()
         try await store.setTOTP(id: agent.id, sealedSecret: try totpBox.seal(secret), enabled: false, audit: nil)
         let uri = totp.provisioningURI(secret: secret, account: agent.email)
@@ -219,7 +219,7 @@ public struct AgentAuthService: Sendable {
     public func confirmEnrollment(agent: Agent, code: String, address: String?) async throws {
         guard !agent.totpEnabled, let (current, credentials) = try await store.credentials(id: agent.id),
             credentials.sealedTOTPSecret != nil
-        else { throw APIError.conflict("two_factor") }
+        else { throw AccountError.conflict("two_factor") }
         try await checkOTP(agent: current, credentials: credentials, code: code, address: address)
         try await store.setTOTP(
             id: agent.id, sealedSecret: credentials.sealedTOTPSecret, enabled: true,
@@ -235,8 +235,8 @@ public struct AgentAuthService: Sendable {
 
     /// Turns 2FA off: needs the password and a current code, and is refused while admins require it.
     public func disableTwoFactor(agent: Agent, password: String, code: String, address: String?) async throws {
-        guard agent.totpEnabled else { throw APIError.conflict("two_factor") }
-        if try await requiresTwoFactor() { throw APIError.forbidden }
+        guard agent.totpEnabled else { throw AccountError.conflict("two_factor") }
+        if try await requiresTwoFactor() { throw AccountError.forbidden }
         let (current, credentials) = try await checkPassword(email: agent.email, password: password, address: address)
         try await checkOTP(agent: current, credentials: credentials, code: code, address: address)
         try await store.setTOTP(
@@ -246,7 +246,7 @@ public struct AgentAuthService: Sendable {
 }
 
 extension SecretBox {
-    static func derive(secretKey: Data, purpose: String) -> Data {
+    public static func derive(secretKey: Data, purpose: String) -> Data {
         HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: secretKey), info: Data("kefu:\(purpose)".utf8), outputByteCount: 32
         ).withUnsafeBytes { Data($0) }

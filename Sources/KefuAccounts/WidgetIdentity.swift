@@ -11,24 +11,24 @@ import KefuCore
 ///
 /// Stateless (an HMAC under a key derived from KEFU_SECRET_KEY) and bound to the account session
 /// it was made in: signing out of the wallet voids it; it lives 10 minutes.
-struct WidgetIdentity: Sendable {
-    struct Claim: Equatable, Sendable {
-        let accountId: AccountID
-        let sessionId: String
-        let expiresAt: Date
+public struct WidgetIdentity: Sendable {
+    public struct Claim: Equatable, Sendable {
+        public let accountId: AccountID
+        public let sessionId: String
+        public let expiresAt: Date
     }
 
-    static let lifetime: TimeInterval = 10 * 60
+    public static let lifetime: TimeInterval = 10 * 60
     /// Bytes, not a SymmetricKey: the struct crosses tasks and SymmetricKey is not Sendable.
     private let keyBytes: Data
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
-    init(secretKey: Data) {
+    public init(secretKey: Data) {
         keyBytes = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secretKey), info: Data("kefu:widget-identity".utf8), outputByteCount: 32)
             .withUnsafeBytes { Data($0) }
     }
 
-    func issue(accountId: AccountID, sessionId: String, now: Date) -> (token: String, expiresAt: Date) {
+    public func issue(accountId: AccountID, sessionId: String, now: Date) -> (token: String, expiresAt: Date) {
         let millis = Int64(now.addingTimeInterval(Self.lifetime).timeIntervalSince1970 * 1000)
         let payload = Data("v1|\(accountId.rawValue)|\(sessionId)|\(millis)".utf8)
         let mac = Data(HMAC<SHA256>.authenticationCode(for: payload, using: key))
@@ -36,7 +36,7 @@ struct WidgetIdentity: Sendable {
     }
 
     /// The claim of a genuine, unexpired token; nil for anything else.
-    func verify(_ token: String, now: Date) -> Claim? {
+    public func verify(_ token: String, now: Date) -> Claim? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard token.count <= 512, parts.count == 2, let payload = Data(base64URL: String(parts[0])), let mac = Data(base64URL: String(parts[1])),
             HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key)

@@ -3,16 +3,21 @@ import ServiceLifecycle
 
 /// Applies approved 2FA resets when their waiting period ends. A poll, not a per-reset sleep:
 /// it survives restarts, and several servers can run it at once (each reset applies once).
-struct TwoFactorResetTimer: Service {
-    let resets: TwoFactorResets
-    let interval: Duration
+public struct TwoFactorResetTimer: Service {
+    public let resets: TwoFactorResets
+    public let interval: Duration
 
-    func run() async throws {
+    public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await resets.applyDue()
                 try? await Task.sleep(for: interval)
             }
         }
+    }
+
+    public init(resets: TwoFactorResets, interval: Duration) {
+        self.resets = resets
+        self.interval = interval
     }
 }

@@ -5,8 +5,8 @@ import KefuCore
 /// Time-based one-time passwords (RFC 6238: SHA-1, 6 digits, 30 s), accepting the previous and
 /// next step for clock drift. Replay is prevented by the caller claiming the matched step.
 public struct TOTPService: Sendable {
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-    static let timeStep: TimeInterval = 30
+    public static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    public static let timeStep: TimeInterval = 30
 
     public init() {}
 

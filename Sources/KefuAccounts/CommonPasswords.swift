@@ -1,8 +1,8 @@
 import Foundation
 
 /// The shipped list of the 10,000 most common passwords (Resources/security, with its source).
-enum CommonPasswords {
-    static func load() throws -> Set<String> {
+public enum CommonPasswords {
+    public static func load() throws -> Set<String> {
         guard let url = Bundle.module.url(forResource: "Resources", withExtension: nil)?.appendingPathComponent("security/common-passwords.txt")
         else { throw CocoaError(.fileNoSuchFile) }
         let text = try String(contentsOf: url, encoding: .utf8)

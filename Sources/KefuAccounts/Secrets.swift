@@ -4,15 +4,15 @@ import HummingbirdBcrypt
 import NIOPosix
 
 /// Random tokens from the system CSPRNG, URL-safe.
-enum RandomToken {
-    static func make(bytes: Int = 32) -> String {
+public enum RandomToken {
+    public static func make(bytes: Int = 32) -> String {
         var generator = SystemRandomNumberGenerator()
         let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return Data(raw).base64URL
     }
 
     /// A human-typeable one-time password for a new agent: 4 groups of 5 from an unambiguous alphabet.
-    static func oneTimePassword() -> String {
+    public static func oneTimePassword() -> String {
         let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
         var generator = SystemRandomNumberGenerator()
         return (0..<4).map { _ in String((0..<5).map { _ in alphabet.randomElement(using: &generator)! }) }.joined(separator: "-")
@@ -21,11 +21,11 @@ enum RandomToken {
 
 extension Data {
     /// Base64url without padding: safe in URLs, cookies and JSON without escaping.
-    var base64URL: String {
+    public var base64URL: String {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    init?(base64URL text: String) {
+    public init?(base64URL text: String) {
         var plain = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         plain += String(repeating: "=", count: (4 - plain.count % 4) % 4)
         self.init(base64Encoded: plain)
@@ -33,8 +33,8 @@ extension Data {
 }
 
 /// Tokens are stored only as SHA-256 digests; a database leak does not leak sessions.
-enum TokenDigest {
-    static func of(_ token: String) -> String {
+public enum TokenDigest {
+    public static func of(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
