@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "KefuChannels", targets: ["KefuChannels"]),
         .library(name: "KefuConversations", targets: ["KefuConversations"]),
         .library(name: "KefuAccounts", targets: ["KefuAccounts"]),
+        .library(name: "KefuRisk", targets: ["KefuRisk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -88,6 +89,11 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: strict
         ),
+        // Limits and risk: the policy, decisions explained, hold reviews, limits summaries.
+        .target(
+            name: "KefuRisk",
+            dependencies: ["KefuCore", "KefuStore", "KefuAccounts", "KefuConversations", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // Channel adapters: email in (SMTP, pipe) and out (outbox through the relay).
         .target(
             name: "KefuChannels",
@@ -104,7 +110,7 @@ let package = Package(
         .target(
             name: "KefuWeb",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations", "KefuAccounts",
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations", "KefuAccounts", "KefuRisk",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -126,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "kefu",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuWeb", "KefuMail", "KefuChannels", "KefuAccounts",
+                "KefuCore", "KefuStore", "KefuWeb", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -170,7 +176,7 @@ let package = Package(
         .testTarget(
             name: "KefuWebTests",
             dependencies: [
-                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuTestSupport",
+                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KefuAccounts
 import KefuCore
+import KefuRisk
 import KefuStore
 
 /// Names of the console's cookies.

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import KefuConversations
 import KefuAccounts
 import KefuCore
+import KefuRisk
 import KefuRealtime
 import KefuStore
 import Logging

@@ -2,6 +2,7 @@ import Foundation
 import KefuAccounts
 import KefuConversations
 import KefuCore
+import KefuRisk
 import KefuStore
 
 /// An error a client can be told about: the services' domain errors and the web's own. The one
@@ -56,6 +57,14 @@ extension AccountError: ProblemConvertible {
         case .tooManyAttempts(let seconds): .tooManyAttempts(retryAfter: seconds)
         case .conflict(let what): .conflict(what)
         case .notFound(let what): .notFound(what)
+        case .invalid(let failure): .validation(failure)
+        }
+    }
+}
+
+extension RiskError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
         case .invalid(let failure): .validation(failure)
         }
     }

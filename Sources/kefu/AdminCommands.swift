@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KefuAccounts
 import KefuCore
+import KefuRisk
 import KefuStore
 import KefuWeb
 

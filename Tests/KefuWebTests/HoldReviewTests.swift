@@ -4,6 +4,7 @@ import KefuCore
 import KefuStore
 import Testing
 
+@testable import KefuRisk
 @testable import KefuWeb
 
 /// Console → Holds as agents use it: a note is required, two agents above the supervisors'

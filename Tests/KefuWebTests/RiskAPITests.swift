@@ -6,6 +6,7 @@ import KefuStore
 import KefuTestSupport
 import Testing
 
+@testable import KefuRisk
 @testable import KefuWeb
 
 @Suite struct RiskAPITests {

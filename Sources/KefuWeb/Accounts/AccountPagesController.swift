@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KefuAccounts
 import KefuCore
+import KefuRisk
 import KefuStore
 
 /// The customer's own pages under /account (zh-CN and en): sign-in, registration, email

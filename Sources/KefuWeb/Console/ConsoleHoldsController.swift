@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuRisk
 import KefuRealtime
 import KefuStore
 

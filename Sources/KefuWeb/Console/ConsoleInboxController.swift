@@ -3,6 +3,7 @@ import Hummingbird
 import KefuConversations
 import KefuAccounts
 import KefuCore
+import KefuRisk
 import KefuMail
 import KefuRealtime
 import KefuStore

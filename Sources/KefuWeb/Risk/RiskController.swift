@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuRisk
 import KefuStore
 
 /// The decision service the wallet's backend calls before it moves money

@@ -6,20 +6,20 @@ import KefuStore
 /// until an admin saves one. Kept in memory for a few seconds: a save through this server takes
 /// effect for its next decision, a save through another server sharing the database within
 /// `freshness`; nothing restarts.
-actor RiskPolicySource {
-    static let key = "risk.policy"
-    let store: any SettingsRepository
-    let freshness: TimeInterval
-    let now: @Sendable () -> Date
+public actor RiskPolicySource {
+    public static let key = "risk.policy"
+    public let store: any SettingsRepository
+    public let freshness: TimeInterval
+    public let now: @Sendable () -> Date
     private var cached: (policy: RiskPolicy, at: Date)?
 
-    init(store: any SettingsRepository, freshness: TimeInterval = 5, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any SettingsRepository, freshness: TimeInterval = 5, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.freshness = freshness
         self.now = now
     }
 
-    func current() async throws -> RiskPolicy {
+    public func current() async throws -> RiskPolicy {
         if let cached, now().timeIntervalSince(cached.at) < freshness { return cached.policy }
         var policy = RiskPolicy.standard
         if let json = try await store.setting(Self.key) {
@@ -30,12 +30,12 @@ actor RiskPolicySource {
     }
 
     /// Validates and saves; every problem at once as a 400.
-    func save(_ policy: RiskPolicy, audit: AuditEvent) async throws {
+    public func save(_ policy: RiskPolicy, audit: AuditEvent) async throws {
         let problems = policy.problems()
         guard problems.isEmpty else {
             var failure = ValidationFailure()
             for (path, problem) in problems { failure.add(path, .rule(problem.rawValue)) }
-            throw APIError.validation(failure)
+            throw RiskError.invalid(failure)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

@@ -9,26 +9,26 @@ import KefuStore
 /// their channel: in their open conversation when they have one (chat live, email by mail),
 /// else by a mail to the account (their language, anti-phishing code first). The wallet's
 /// backend reads it from `GET /api/v1/accounts/{id}/authorizations/{authorizationId}`.
-struct HoldReviews: Sendable {
-    static let twoPersonKey = "risk.two_person_from_usd"
-    static let noteLength = 3...1000
+public struct HoldReviews: Sendable {
+    public static let twoPersonKey = "risk.two_person_from_usd"
+    public static let noteLength = 3...1000
 
-    let store: any AuthorizationRepository & AccountRepository & SettingsRepository & ConversationRepository
-    let accounts: AccountService
+    public let store: any AuthorizationRepository & AccountRepository & SettingsRepository & ConversationRepository
+    public let accounts: AccountService
     /// Replies in the customer's conversation (stored, pushed live, mailed for email inboxes).
-    let conversations: ConversationService
-    let now: @Sendable () -> Date
+    public let conversations: ConversationService
+    public let now: @Sendable () -> Date
 
     /// Releases of at least this value need two agents (nil: never).
-    func twoPersonFrom() async throws -> USD? {
+    public func twoPersonFrom() async throws -> USD? {
         guard let text = try await store.setting(Self.twoPersonKey), !text.isEmpty else { return nil }
         return try? USD.parse(text)
     }
 
-    func setTwoPersonFrom(_ text: String, by agent: Agent, address: String?) async throws {
+    public func setTwoPersonFrom(_ text: String, by agent: Agent, address: String?) async throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if !trimmed.isEmpty {
-            guard let value = try? USD.parse(trimmed), value > .zero else { throw APIError.validation("twoPersonFromUsd", .invalid) }
+            guard let value = try? USD.parse(trimmed), value > .zero else { throw RiskError.invalid("twoPersonFromUsd", .invalid) }
         }
         try await store.setSetting(
             Self.twoPersonKey, value: trimmed,
@@ -37,10 +37,10 @@ struct HoldReviews: Sendable {
                 detail: ["from_usd": trimmed.isEmpty ? "off" : trimmed], clientAddress: address))
     }
 
-    func review(id: String, by agent: Agent, release: Bool, note raw: String, address: String?) async throws -> HoldOutcome {
+    public func review(id: String, by agent: Agent, release: Bool, note raw: String, address: String?) async throws -> HoldOutcome {
         let note = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        if note.count < Self.noteLength.lowerBound { throw APIError.validation("note", .tooShort(min: Self.noteLength.lowerBound)) }
-        if note.count > Self.noteLength.upperBound { throw APIError.validation("note", .tooLong(max: Self.noteLength.upperBound)) }
+        if note.count < Self.noteLength.lowerBound { throw RiskError.invalid("note", .tooShort(min: Self.noteLength.lowerBound)) }
+        if note.count > Self.noteLength.upperBound { throw RiskError.invalid("note", .tooLong(max: Self.noteLength.upperBound)) }
         let outcome = try await store.reviewHold(
             id: id, by: agent.id, release: release, note: note, twoPersonFrom: try await twoPersonFrom(), at: now(),
             audit: AuditEvent(actor: .agent(agent.id), action: "authorization.hold", subjectKind: "authorization", subjectId: id, clientAddress: address))
@@ -53,7 +53,7 @@ struct HoldReviews: Sendable {
         return outcome
     }
 
-    func tell(_ authorization: Authorization, released: Bool, by agent: Agent) async throws {
+    public func tell(_ authorization: Authorization, released: Bool, by agent: Agent) async throws {
         guard let account = try await store.account(id: authorization.accountId) else { return }
         let zh = AccountMails.chinese(account.locale)
         let kind = DecisionMessages.kind(authorization.kind, zh: zh)
@@ -77,12 +77,19 @@ struct HoldReviews: Sendable {
     }
 
     /// The customer's most recent open (else pending) conversation, if any.
-    func openConversation(of contact: ContactID) async throws -> Conversation? {
+    public func openConversation(of contact: ContactID) async throws -> Conversation? {
         for status in [ConversationStatus.open, .pending] {
             if let found = try await store.listConversations(filter: ConversationFilter(status: status, contactId: contact), after: nil, limit: 1).items.first {
                 return found
             }
         }
         return nil
+    }
+
+    public init(store: any AuthorizationRepository & AccountRepository & SettingsRepository & ConversationRepository, accounts: AccountService, conversations: ConversationService, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.accounts = accounts
+        self.conversations = conversations
+        self.now = now
     }
 }

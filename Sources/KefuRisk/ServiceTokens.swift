@@ -12,7 +12,7 @@ public enum ServiceTokens {
 
     /// Creates a token and answers it in the clear, once.
     public static func issue(name: String, scope: String, store: any ServiceTokenRepository) async throws -> (ServiceToken, String) {
-        guard scopes.contains(scope) else { throw APIError.validation("scope", .notOneOf(scopes)) }
+        guard scopes.contains(scope) else { throw RiskError.invalid("scope", .notOneOf(scopes)) }
         let secret = prefix + RandomToken.make()
         let token = try await store.createServiceToken(
             name: name, scope: scope, tokenHash: TokenDigest.of(secret),

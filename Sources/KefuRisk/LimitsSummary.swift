@@ -7,25 +7,25 @@ import KefuStore
 /// what is used and left of each rolling window and when it next frees up, the holds waiting,
 /// the withdrawal lock. The agent's panel and the customer's account page show it; agents paste
 /// `explanation` into a reply.
-struct LimitsSummary: Sendable {
-    struct Row: Sendable {
-        let kind: MovementKind
-        let caps: KindLimits
-        let disabled: Bool
-        let day: WindowUsage
-        let month: WindowUsage
+public struct LimitsSummary: Sendable {
+    public struct Row: Sendable {
+        public let kind: MovementKind
+        public let caps: KindLimits
+        public let disabled: Bool
+        public let day: WindowUsage
+        public let month: WindowUsage
         /// When the oldest movement in the 24-hour (30-day) window ages out.
-        let dayFreesAt: Date?
-        let monthFreesAt: Date?
+        public let dayFreesAt: Date?
+        public let monthFreesAt: Date?
     }
 
-    let tier: Int
-    let country: String?
-    let rows: [Row]
-    let holds: [Authorization]
-    let lockedUntil: Date?
+    public let tier: Int
+    public let country: String?
+    public let rows: [Row]
+    public let holds: [Authorization]
+    public let lockedUntil: Date?
 
-    static func load(_ account: Account, store: any AuthorizationRepository, policy: RiskPolicy, now: Date) async throws -> LimitsSummary {
+    public static func load(_ account: Account, store: any AuthorizationRepository, policy: RiskPolicy, now: Date) async throws -> LimitsSummary {
         let starts = try await store.windowStarts(accountId: account.id, now: now)
         var rows: [Row] = []
         for kind in MovementKind.allCases {
@@ -45,7 +45,7 @@ struct LimitsSummary: Sendable {
     }
 
     /// The limits in a few sentences in the customer's language, ready to paste into a reply.
-    func explanation(locale: String?) -> String {
+    public func explanation(locale: String?) -> String {
         let zh = AccountMails.chinese(locale)
         var lines = [zh ? "您当前的认证等级为 \(tier) 级。" : "Your account is at verification tier \(tier)."]
         for row in rows {
@@ -71,25 +71,5 @@ struct LimitsSummary: Sendable {
             lines.append(zh ? "您有 \(holds.count) 笔提现正在人工审核，结果会通知您。" : "\(holds.count) withdrawal(s) are being reviewed; we will tell you the outcome.")
         }
         return lines.joined(separator: "\n")
-    }
-
-    /// For the templates (agents' panel and the customer's page).
-    func values(_ page: ConsolePage) -> [String: Any] {
-        // When a window frees up, shown only while something of it is used.
-        func frees(_ usage: WindowUsage, at date: Date?) -> Any { usage.used > .zero ? (date.map(ConsolePage.shortTime) ?? false) : false }
-        return [
-            "tier": tier, "country": country ?? false,
-            "rows": rows.map { row -> [String: Any] in
-                [
-                    "kind": page.t("movement_\(row.kind.rawValue)"), "disabled": row.disabled, "per_transaction": row.caps.perTransaction.display,
-                    "day_limit": row.day.limit.display, "day_left": row.day.remaining.display,
-                    "month_limit": row.month.limit.display, "month_left": row.month.remaining.display,
-                    "day_frees_text": frees(row.day, at: row.dayFreesAt), "day_frees_iso": row.dayFreesAt.map(ConsolePage.isoTime) ?? "",
-                    "month_frees_text": frees(row.month, at: row.monthFreesAt), "month_frees_iso": row.monthFreesAt.map(ConsolePage.isoTime) ?? "",
-                ]
-            },
-            "holds": holds.map { ["kind": page.t("movement_\($0.kind.rawValue)"), "value": $0.value.display, "code": page.t("hold_rule_\($0.decision.code.rawValue)")] },
-            "has_holds": !holds.isEmpty,
-        ]
     }
 }

@@ -4,8 +4,8 @@ import KefuCore
 
 /// A decision explained to the customer, in their language, with the numbers: the wallet shows
 /// it, agents paste it into replies, the account page repeats it.
-enum DecisionMessages {
-    static func kind(_ kind: MovementKind, zh: Bool) -> String {
+public enum DecisionMessages {
+    public static func kind(_ kind: MovementKind, zh: Bool) -> String {
         switch (kind, zh) {
         case (.transfer, true): "转账"
         case (.withdrawal, true): "提现"
@@ -14,7 +14,7 @@ enum DecisionMessages {
         }
     }
 
-    static func window(_ window: LimitWindow, zh: Bool) -> String {
+    public static func window(_ window: LimitWindow, zh: Bool) -> String {
         switch (window, zh) {
         case (.rolling24h, true): "24 小时"
         case (.rolling30d, true): "30 天"
@@ -23,14 +23,14 @@ enum DecisionMessages {
         }
     }
 
-    static func money(_ value: USD, zh: Bool) -> String { zh ? "\(value.display) 美元" : "\(value.display) USD" }
+    public static func money(_ value: USD, zh: Bool) -> String { zh ? "\(value.display) 美元" : "\(value.display) USD" }
 
     /// "2026-11-27 03:00 UTC", to the minute (rounded up: never earlier than it really frees).
-    static func time(_ date: Date) -> String {
+    public static func time(_ date: Date) -> String {
         AccountMails.utc(Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.up) * 60))
     }
 
-    static func message(_ authorization: Authorization, tier: Int, locale: String?) -> String {
+    public static func message(_ authorization: Authorization, tier: Int, locale: String?) -> String {
         let zh = AccountMails.chinese(locale)
         let decision = authorization.decision
         let kindName = kind(authorization.kind, zh: zh)
