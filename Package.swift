@@ -171,6 +171,7 @@ let package = Package(
         .testTarget(
             name: "KefuConversationsTests",
             dependencies: ["KefuConversations", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KefuRiskTests", dependencies: ["KefuRisk", "KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -119,7 +119,7 @@ func buildRouter(
     let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: { Date() })
     AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let policies = RiskPolicySource(store: store)
-    let risk = RiskController(store: store, policies: policies, limits: limits, now: { Date() })
+    let risk = RiskController(decisions: LimitDecisions(store: store, policies: policies), policies: policies, limits: limits)
     risk.addServiceRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(
         service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,

@@ -66,6 +66,9 @@ extension RiskError: ProblemConvertible {
     var problem: APIError {
         switch self {
         case .invalid(let failure): .validation(failure)
+        case .notFound(let what): .notFound(what)
+        case .conflict(let what): .conflict(what)
+        case .assetNotSupported(let asset): .assetNotSupported(asset)
         }
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import KefuCore
@@ -9,10 +8,9 @@ import KefuStore
 /// (`POST /api/v1/accounts/{id}/authorizations`, service token with the `risk` scope), and the
 /// agent-side settings of an account's limits (tier, verified country) and of the policy.
 struct RiskController {
-    let store: any AuthorizationRepository & AccountRepository
+    let decisions: LimitDecisions
     let policies: RiskPolicySource
     let limits: BodyLimits
-    let now: @Sendable () -> Date
 
     struct AuthorizationBody: Decodable {
         let kind: String
@@ -22,6 +20,12 @@ struct RiskController {
         let destination: String?
         let country: String?
         let idempotencyKey: String
+
+        var movement: LimitDecisions.Movement {
+            .init(
+                kind: kind, asset: asset, amount: amount, valueUsd: valueUsd, destination: destination, country: country,
+                idempotencyKey: idempotencyKey)
+        }
     }
 
     /// The answer: the decision with the numbers of the tightest window after it.
@@ -86,101 +90,33 @@ struct RiskController {
             holds: authorization.decision.holds, retryAt: authorization.retryAt, createdAt: authorization.createdAt, replayed: replayed)
     }
 
-    static func isCountry(_ text: String) -> Bool { text.count == 2 && text.allSatisfy { $0.isASCII && $0.isLetter } }
-
-    /// Every problem with the body at once; the request as the engine and the store take it.
-    static func validate(_ body: AuthorizationBody) throws -> NewAuthorization {
-        var failure = ValidationFailure()
-        let kind = MovementKind(rawValue: body.kind)
-        if kind == nil { failure.add("kind", .notOneOf(MovementKind.allCases.map(\.rawValue))) }
-        let asset = body.asset.trimmingCharacters(in: .whitespaces)
-        if !RiskPolicy.isAssetSymbol(asset) { failure.add("asset", .invalid) }
-        if !Self.isAmount(body.amount) { failure.add("amount", .invalid) }
-        var value: USD?
-        do {
-            value = try USD.parse(body.valueUsd)
-            if value == .zero { failure.add("valueUsd", .invalid) }
-        } catch .tooPrecise {
-            failure.add("valueUsd", .rule("at_most_6_decimals"))
-        } catch {
-            failure.add("valueUsd", .invalid)
-        }
-        if let destination = body.destination, destination.isEmpty || destination.count > 200 || destination.contains(where: \.isNewline) {
-            failure.add("destination", .invalid)
-        }
-        if let country = body.country, !isCountry(country) { failure.add("country", .invalid) }
-        let key = body.idempotencyKey
-        if key.isEmpty || key.count > 100 || key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            failure.add("idempotencyKey", .invalid)
-        }
-        try failure.throwIfAny()
-        guard let kind, let value else { throw APIError.validation("kind", .invalid) }
-        let request = AuthorizationRequest(kind: kind, value: value, destination: body.destination, country: body.country?.uppercased())
-        let fingerprint = [kind.rawValue, asset, body.amount, value.description, body.destination ?? "", request.country ?? ""].joined(separator: "\u{1f}")
-        let hash = SHA256.hash(data: Data(fingerprint.utf8)).map { String(format: "%02x", $0) }.joined()
-        return NewAuthorization(idempotencyKey: key, requestHash: hash, request: request, asset: asset, amount: body.amount)
-    }
-
-    /// A positive decimal string, as sent (asset amounts are recorded, not summed).
-    static func isAmount(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, (1...30).contains(whole.count), whole.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-        if parts.count == 2 { guard (1...18).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false } }
-        return text.contains(where: { $0 != "0" && $0 != "." })
-    }
-
     func service(_ context: KefuRequestContext) throws {
         guard let service = context.service else { throw APIError.unauthenticated }
         guard service.scope == "risk" else { throw APIError.forbidden }
     }
 
-    func account(_ context: some RequestContext) async throws -> Account {
-        let id = try context.parameters.id("id", as: AccountID.self, thing: "account")
-        guard let account = try await store.account(id: id) else { throw APIError.notFound("account") }
-        return account
+    func accountId(_ context: some RequestContext) throws -> AccountID {
+        try context.parameters.id("id", as: AccountID.self, thing: "account")
     }
 
     func addServiceRoutes(to group: CatalogedGroup<KefuRequestContext>) {
         group.post("accounts/{id}/authorizations") { request, context in
             try service(context)
             let body = try await request.decodeJSON(AuthorizationBody.self, limit: limits.small)
-            let new = try Self.validate(body)
-            let account = try await account(context)
-            let policy = try await policies.current()
-            // Not a decision (nothing is recorded): Kefu was asked about money it has no rules for.
-            guard policy.supports(asset: new.asset) else { throw APIError.assetNotSupported(new.asset) }
-            let now = now()
-            do {
-                let (authorization, replayed) = try await store.authorize(
-                    accountId: account.id, new, now: now,
-                    decide: { AuthorizationRules.decide(new.request, activity: $0, policy: policy, now: now) })
-                return JSONResponse(Self.view(authorization, account: account, replayed: replayed), status: replayed ? .ok : .created)
-            } catch StoreError.conflict {
-                throw APIError.conflict("idempotency_key")
-            }
+            let (authorization, account, replayed) = try await decisions.decide(body.movement, for: try accountId(context))
+            return JSONResponse(Self.view(authorization, account: account, replayed: replayed), status: replayed ? .ok : .created)
         }
         group.get("accounts/{id}/authorizations/{authorizationId}") { _, context in
             try service(context)
-            let account = try await account(context)
-            guard let authorization = try await store.authorization(id: context.parameters.get("authorizationId") ?? ""),
-                authorization.accountId == account.id
-            else { throw APIError.notFound("authorization") }
+            let (authorization, account) = try await decisions.authorization(
+                context.parameters.get("authorizationId") ?? "", of: try accountId(context))
             return JSONResponse(Self.view(authorization, account: account, replayed: false))
         }
         group.post("accounts/{id}/authorizations/{authorizationId}/void") { _, context in
             try service(context)
-            let account = try await account(context)
-            let id = context.parameters.get("authorizationId") ?? ""
-            guard let existing = try await store.authorization(id: id), existing.accountId == account.id else {
-                throw APIError.notFound("authorization")
-            }
-            guard
-                let voided = try await store.voidAuthorization(
-                    id: id, accountId: account.id, at: now(),
-                    audit: AuditEvent(
-                        actor: .system, action: "authorization.voided", subjectKind: "authorization", subjectId: id,
-                        detail: ["service": context.service?.name ?? "", "account": account.id.rawValue], clientAddress: context.peerAddress))
-            else { throw APIError.conflict("authorization") }
+            let (voided, account) = try await decisions.void(
+                context.parameters.get("authorizationId") ?? "", of: try accountId(context), by: context.service?.name ?? "",
+                source: ActionSource(author: .system, clientAddress: context.peerAddress))
             return JSONResponse(Self.view(voided, account: account, replayed: false))
         }
     }
@@ -188,18 +124,7 @@ struct RiskController {
     func addAgentRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
         group.patch("accounts/{id}", role: .supervisor) { request, context in
             let body = try await request.decodeJSON(VerificationBody.self, limit: limits.small)
-            var failure = ValidationFailure()
-            if let tier = body.tier, !RiskPolicy.tierRange.contains(tier) { failure.add("tier", .notOneOf(RiskPolicy.tierRange.map(String.init))) }
-            if let country = body.country, !country.isEmpty, !Self.isCountry(country) { failure.add("country", .invalid) }
-            try failure.throwIfAny()
-            let account = try await account(context)
-            let country: String?? = body.country.map { $0.isEmpty ? nil : $0.uppercased() }
-            var detail: [String: String] = [:]
-            if let tier = body.tier { detail["tier"] = "\(account.tier) → \(tier)" }
-            if let country { detail["country"] = "\(account.country ?? "-") → \(country ?? "-")" }
-            let updated = try await store.updateAccountVerification(
-                accountId: account.id, tier: body.tier, country: country,
-                audit: context.audit("account.verification_changed", subjectKind: "account", subjectId: account.id.rawValue, detail: detail))
+            let updated = try await decisions.setVerification(of: try accountId(context), tier: body.tier, country: body.country, by: context.source)
             return JSONResponse(AccountView(updated))
         }
         group.get("risk/policy", role: .supervisor) { _, context in
