@@ -98,7 +98,8 @@ let package = Package(
         .target(
             name: "KefuChannels",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime", "KefuConversations",
+                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime", "KefuConversations", "KefuAccounts",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

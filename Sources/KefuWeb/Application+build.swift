@@ -31,8 +31,11 @@ public func buildApplication(
     let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
     // Channels report into the conversations service; agents' replies go out through them.
     let inbound = ConversationService(store: store, bus: hub, presence: presence)
-    let email = EmailChannel(store: store, blobs: blobs, conversations: inbound, settings: configuration.email, logger: logger)
-    let conversations = inbound.delivering(through: email.replies)
+    let email = EmailChannel(
+        store: store, blobs: blobs, conversations: inbound, settings: configuration.email, listener: configuration.smtpListener,
+        onListening: onSMTPListening, logger: logger)
+    let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies)])
+    let conversations = inbound.delivering(through: channels)
     try await email.ingest.prepareInbox()
     let (router, timers) = try await buildRouter(
         configuration: configuration, store: store, conversations: conversations, presence: presence, metrics: metrics, catalog: catalog,
@@ -47,7 +50,7 @@ public func buildApplication(
         router: router,
         server: .guardedHTTP1WebSocket(webSocketRouter: router, gate: gate, limits: limits),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu", backlog: 1024),
-        services: email.services(listener: configuration.smtpListener, onListening: onSMTPListening) + timers,
+        services: channels.services + timers,
         logger: logger)
 }
 

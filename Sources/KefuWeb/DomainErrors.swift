@@ -1,5 +1,6 @@
 import Foundation
 import KefuAccounts
+import KefuChannels
 import KefuConversations
 import KefuCore
 import KefuRisk
@@ -69,6 +70,18 @@ extension RiskError: ProblemConvertible {
         case .notFound(let what): .notFound(what)
         case .conflict(let what): .conflict(what)
         case .assetNotSupported(let asset): .assetNotSupported(asset)
+        }
+    }
+}
+
+extension WebchatError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .notFound(let what): .notFound(what)
+        case .invalid(let failure): .validation(failure)
+        case .tooManyCodes(let seconds): .tooManyAttempts(retryAfter: seconds)
+        case .invalidCode: .invalidOTP
+        case .notSignedIn: .unauthenticated
         }
     }
 }

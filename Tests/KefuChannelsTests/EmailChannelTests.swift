@@ -101,8 +101,8 @@ actor TestRelay: SMTPMailSink {
             let agent = try await store.createAgent(email: "wang@kefu.test", name: "王敏", role: .agent, passwordHash: "x", mustChangePassword: false, audit: nil)
             let reply = try await store.appendMessage(
                 conversationId: conversation.id, NewMessage(direction: .outgoing, author: .agent(agent.id), text: "您好，提现已在处理中。"))
-            try await channel.replies.deliver(reply)
-            try await channel.replies.deliver(reply)  // delivered twice (a retry): still one mail
+            try await Self.registry(store, channel).deliver(reply)
+            try await Self.registry(store, channel).deliver(reply)  // delivered twice (a retry): still one mail
             await channel.sender.sendDue()
             sent = await relay.received
             #expect(sent.count == 2)
@@ -165,7 +165,7 @@ actor TestRelay: SMTPMailSink {
             let conversation = try #require(outcome.conversation)
             let reply = try await store.appendMessage(
                 conversationId: conversation.id, NewMessage(direction: .outgoing, author: .system, text: "您好"))
-            try await channel.replies.deliver(reply)
+            try await Self.registry(store, channel).deliver(reply)
             await channel.sender.sendDue()
             let failed = try await store.outbox(status: .failed, limit: 10)
             #expect(failed.count == 1)
@@ -190,7 +190,7 @@ actor TestRelay: SMTPMailSink {
 
             // Read in the widget before it was due: no mail.
             let read = try await store.appendMessage(conversationId: conversation.id, NewMessage(direction: .outgoing, author: .system, text: "您好，在的。"))
-            try await channel.replies.deliver(read)
+            try await Self.registry(store, channel).deliver(read)
             _ = try await store.markRead(conversationId: conversation.id, by: .contact, upTo: read.message.seq)
             await channel.sender.sendDue()
             #expect(await relay.received.isEmpty)
@@ -199,7 +199,7 @@ actor TestRelay: SMTPMailSink {
             // Unread: it goes to the address the visitor left, in their language.
             let unread = try await store.appendMessage(
                 conversationId: conversation.id, NewMessage(direction: .outgoing, author: .system, text: "提现已处理，请查收。"))
-            try await channel.replies.deliver(unread)
+            try await Self.registry(store, channel).deliver(unread)
             await channel.sender.sendDue()
             let sent = await relay.received
             #expect(sent.count == 1)
@@ -241,6 +241,11 @@ actor TestRelay: SMTPMailSink {
             #expect(await relay.received.count == 1)
             #expect(try await store.outbox(status: .sent, limit: 10).first?.attempts == 2)
         }
+    }
+
+    /// Agents' replies reach a channel through the registry, as the conversations service hands them over.
+    static func registry(_ store: SQLStore, _ channel: EmailChannel) -> ChannelRegistry {
+        ChannelRegistry(store: store, channels: [channel, WebchatChannel(mail: channel.replies)])
     }
 
     @Test func retriesBackOff() {

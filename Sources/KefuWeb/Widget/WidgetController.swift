@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import KefuAccounts
+import KefuChannels
 import KefuCore
 import KefuRealtime
 import KefuStore

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdWebSocket
 import KefuConversations
+import KefuChannels
 import KefuCore
 import KefuRealtime
 import KefuStore

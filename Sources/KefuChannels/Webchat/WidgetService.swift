@@ -6,21 +6,21 @@ import KefuRealtime
 import KefuStore
 
 /// The customer's side of live chat: starting a widget session and sending messages.
-struct WidgetService {
-    typealias Repositories = WidgetSessionRepository & ConversationController.Repositories & InboxRepository
-    let store: any Repositories
+public struct WidgetService: Sendable {
+    public typealias Repositories = WidgetSessionRepository & ConversationService.Repositories & InboxRepository
+    public let store: any Repositories
     /// Where the visitor's messages, reads and typing go (stored, published, assigned).
-    let conversations: ConversationService
+    public let conversations: ConversationService
     /// A widget session lives this long after it was last used.
-    let sessionLifetime: TimeInterval
-    let now: @Sendable () -> Date
+    public let sessionLifetime: TimeInterval
+    public let now: @Sendable () -> Date
 
     /// Starts a session for a new visitor (a new contact) on a webchat inbox, with their answers
     /// to the inbox's pre-chat form.
-    func startSession(
+    public func startSession(
         inboxId: InboxID, answers raw: PrechatForm.Answers, locale: String?, returning: Bool = false, userAgent: String?, address: String?
     ) async throws -> (token: String, session: WidgetSession) {
-        guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw APIError.notFound("inbox") }
+        guard let inbox = try await store.inbox(id: inboxId), inbox.kind == .webchat else { throw WebchatError.notFound("inbox") }
         // A returning visitor verifies their email next and continues their own conversation,
         // so the form (which is for new conversations) is not asked and its answers are ignored.
         let form = returning ? PrechatForm(name: .hidden, email: .hidden, walletUid: .hidden, topic: .hidden, topics: []) : inbox.prechatForm ?? .standard
@@ -50,7 +50,7 @@ struct WidgetService {
         return (token, session)
     }
 
-    func session(token: String) async throws -> WidgetSession? {
+    public func session(token: String) async throws -> WidgetSession? {
         guard token.count <= 200 else { return nil }
         return try await store.widgetSession(tokenHash: TokenDigest.of(token), now: now(), slidingLifetime: sessionLifetime)
     }
@@ -58,7 +58,7 @@ struct WidgetService {
     /// Stores a customer message in their open conversation in this inbox, starting a new
     /// conversation when there is none or the last one was resolved. A resend of the same
     /// `clientMsgId` answers with the stored message.
-    func send(text: String, clientMsgId: String, attachmentIds: [AttachmentID] = [], session: WidgetSession) async throws -> AppendResult {
+    public func send(text: String, clientMsgId: String, attachmentIds: [AttachmentID] = [], session: WidgetSession) async throws -> AppendResult {
         let message = NewMessage(
             direction: .incoming, author: .contact(session.contactId), text: text, attachmentIds: attachmentIds,
             clientMessageId: clientMsgId)
@@ -79,20 +79,27 @@ struct WidgetService {
     }
 
     /// Records the email a visitor leaves when no agent is online (a claim until verified).
-    func claimEmail(_ email: String, session: WidgetSession) async throws {
-        guard EmailAddress.isPlausible(email) else { throw APIError.validation("email", .invalid) }
+    public func claimEmail(_ email: String, session: WidgetSession) async throws {
+        guard EmailAddress.isPlausible(email) else { throw WebchatError.invalid("email", .invalid) }
         try await store.setClaimedEmail(sessionId: session.id, email: EmailAddress.normalize(email))
     }
 
     /// The visitor has seen their conversation up to `seq`: agents get a read mark.
-    func markRead(upTo seq: Int64, session: WidgetSession) async throws {
+    public func markRead(upTo seq: Int64, session: WidgetSession) async throws {
         guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId) else { return }
         try await conversations.markRead(latest, by: .contact, upTo: seq)
     }
 
     /// Tells the agents watching that the customer is (not) typing.
-    func typing(_ isTyping: Bool, session: WidgetSession) async throws {
+    public func typing(_ isTyping: Bool, session: WidgetSession) async throws {
         guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId) else { return }
         conversations.typing(in: latest, by: .contact(session.contactId), isTyping: isTyping)
+    }
+
+    public init(store: any Repositories, conversations: ConversationService, sessionLifetime: TimeInterval, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.conversations = conversations
+        self.sessionLifetime = sessionLifetime
+        self.now = now
     }
 }

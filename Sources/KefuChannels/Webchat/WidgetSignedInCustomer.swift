@@ -8,29 +8,29 @@ import KefuStore
 /// customer's contact on a shared browser is left alone, see `joinSession`) and the widget shows
 /// the customer's anti-phishing code. The token only counts while the account session it was
 /// made in is live, so a wallet sign-out also ends what the widget may show.
-struct WidgetSignedInCustomer: Sendable {
-    typealias Repositories = AccountRepository & WidgetSessionRepository
-    let store: any Repositories
-    let identity: WidgetIdentity
-    let now: @Sendable () -> Date
+public struct WidgetSignedInCustomer: Sendable {
+    public typealias Repositories = AccountRepository & WidgetSessionRepository
+    public let store: any Repositories
+    public let identity: WidgetIdentity
+    public let now: @Sendable () -> Date
 
-    struct Identified: Encodable, Sendable {
+    public struct Identified: Encodable, Sendable {
         /// Shown in the widget's header; null when the customer has not set one.
-        let antiPhishingCode: String?
+        public let antiPhishingCode: String?
         /// The contact the widget session now belongs to (absent without a session).
-        let contactId: ContactID?
+        public let contactId: ContactID?
     }
 
-    func account(for token: String) async throws -> Account {
+    public func account(for token: String) async throws -> Account {
         guard let claim = identity.verify(token, now: now()),
             try await store.accountSessions(accountId: claim.accountId).contains(where: { $0.id == claim.sessionId }),
             let account = try await store.account(id: claim.accountId)
         // 401, like any credential that does not hold: the page has to vouch again.
-        else { throw APIError.unauthenticated }
+        else { throw WebchatError.notSignedIn }
         return account
     }
 
-    func identify(token: String, session: WidgetSession?) async throws -> Identified {
+    public func identify(token: String, session: WidgetSession?) async throws -> Identified {
         let account = try await account(for: token)
         guard let session else { return Identified(antiPhishingCode: account.antiPhishingCode, contactId: nil) }
         let contact: ContactID
@@ -41,5 +41,11 @@ struct WidgetSignedInCustomer: Sendable {
             contact = try await store.verifySessionEmail(sessionId: session.id, email: account.email)
         }
         return Identified(antiPhishingCode: account.antiPhishingCode, contactId: contact)
+    }
+
+    public init(store: any Repositories, identity: WidgetIdentity, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.identity = identity
+        self.now = now
     }
 }

@@ -7,7 +7,7 @@ import Logging
 
 /// Agents' replies and acknowledgements as mail: composed once with a fixed Message-ID, queued
 /// in the durable outbox (or kept there for admins when no relay is configured).
-public struct EmailReplies: ReplyDelivery, CustomerNotifier {
+public struct EmailReplies: CustomerNotifier {
     public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & AgentRepository
         & MessageRepository & AttachmentRepository & WidgetSessionRepository
     let store: any Repositories
@@ -28,21 +28,6 @@ public struct EmailReplies: ReplyDelivery, CustomerNotifier {
         self.now = now
     }
 
-    /// An agent's reply in an email conversation becomes a mail; in a chat whose visitor left an
-    /// email, a mail that goes out only if the visitor has not read the reply in the widget by
-    /// then (the conversation continues by email). Notes and system lines are never mail.
-    public func deliver(_ result: AppendResult) async throws {
-        guard result.message.direction == .outgoing,
-            let inbox = try await store.inbox(id: result.inboxId),
-            let conversation = try await store.conversation(id: result.message.conversationId)
-        else { return }
-        switch inbox.kind {
-        case .email: try await enqueueReply(result.message, in: conversation, inbox: inbox)
-        case .webchat: try await enqueueChatReply(result.message, in: conversation)
-        default: return
-        }
-    }
-
     /// The visitor's address: verified on their contact, else the one they left in the chat.
     func chatAddress(for conversation: Conversation) async throws -> (address: String, contact: Contact)? {
         guard let contact = try await store.contact(id: conversation.contactId) else { return nil }
@@ -51,7 +36,9 @@ public struct EmailReplies: ReplyDelivery, CustomerNotifier {
         return (claimed, contact)
     }
 
-    func enqueueChatReply(_ message: Message, in conversation: Conversation) async throws {
+    /// A chat reply as mail to a visitor who left an address: it goes out only if they have not
+    /// read the reply in the widget by then (the conversation continues by email).
+    public func enqueueChatReply(_ message: Message, in conversation: Conversation) async throws {
         guard let (address, contact) = try await chatAddress(for: conversation) else { return }
         let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
         var agentName = settings.supportName
@@ -86,7 +73,8 @@ public struct EmailReplies: ReplyDelivery, CustomerNotifier {
         return "\(prefix)[#\(conversation.number)] \(original)".trimmingCharacters(in: .whitespaces)
     }
 
-    func enqueueReply(_ message: Message, in conversation: Conversation, inbox: Inbox) async throws {
+    /// An agent's reply in an email conversation as a mail in its thread.
+    public func enqueueReply(_ message: Message, in conversation: Conversation, inbox: Inbox) async throws {
         guard let contact = try await store.contact(id: conversation.contactId) else { return }
         let fallback = contact.email ?? ""
         let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: fallback)

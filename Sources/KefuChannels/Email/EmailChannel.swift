@@ -10,7 +10,7 @@ import ServiceLifecycle
 
 /// The email channel's parts, wired once: ingestion (SMTP listener and `kefu ingest-email`),
 /// replies and acknowledgements into the outbox, and the sender that empties it.
-public struct EmailChannel: Sendable {
+public struct EmailChannel: Channel {
     public typealias Repositories = EmailIngest.Repositories & EmailReplies.Repositories & OutboxSender.Repositories
         & ConversationService.Repositories
 
@@ -43,12 +43,18 @@ public struct EmailChannel: Sendable {
     public let ingest: EmailIngest
     public let replies: EmailReplies
     public let sender: OutboxSender
+    /// The SMTP listener, when Kefu receives mail itself (else an MTA pipes it in).
+    let listener: Listener?
+    let onListening: @Sendable (Int) -> Void
     let logger: Logger
 
     /// The channel reports what arrives (and how replies' mail fares) through `conversations`.
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, settings: EmailSettings, logger: Logger
+        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, settings: EmailSettings,
+        listener: Listener? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }, logger: Logger
     ) {
+        self.listener = listener
+        self.onListening = onListening
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let replies = EmailReplies(store: store, blobs: blobs, settings: settings, wake: { wake.yield() })
         self.settings = settings
@@ -67,8 +73,17 @@ public struct EmailChannel: Sendable {
             settings: settings, logger: logger)
     }
 
+    public var kind: InboxKind { .email }
+
+    public func deliver(_ reply: Message, in conversation: Conversation, inbox: Inbox) async throws {
+        guard reply.direction == .outgoing else { return }
+        try await replies.enqueueReply(reply, in: conversation, inbox: inbox)
+    }
+
+    public var services: [any Service] { services(listener: listener, onListening: onListening) }
+
     /// The long-running parts: the outbox sender always, the SMTP listener when configured.
-    public func services(listener: Listener?, onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> [any Service] {
+    func services(listener: Listener?, onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> [any Service] {
         var services: [any Service] = [sender]
         if let listener {
             services.append(
