@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "KefuMail", targets: ["KefuMail"]),
         .library(name: "KefuChannels", targets: ["KefuChannels"]),
         .library(name: "KefuConversations", targets: ["KefuConversations"]),
+        .library(name: "KefuLocalization", targets: ["KefuLocalization"]),
         .library(name: "KefuAccounts", targets: ["KefuAccounts"]),
         .library(name: "KefuRisk", targets: ["KefuRisk"]),
     ],
@@ -71,13 +72,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // One catalog of every user-facing text, zh-CN and en.
+        .target(name: "KefuLocalization", dependencies: ["KefuCore"], resources: [.copy("Resources")], swiftSettings: strict),
         // The one place a conversation changes: start, send, change, read, typing; store, then publish.
         .target(name: "KefuConversations", dependencies: ["KefuCore", "KefuStore", "KefuRealtime"], swiftSettings: strict),
         // Wallet customers' accounts and agents' sign-in: passwords, 2FA, resets, sessions, throttles.
         .target(
             name: "KefuAccounts",
             dependencies: [
-                "KefuCore", "KefuStore",
+                "KefuCore", "KefuStore", "KefuLocalization",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
@@ -92,13 +95,16 @@ let package = Package(
         // Limits and risk: the policy, decisions explained, hold reviews, limits summaries.
         .target(
             name: "KefuRisk",
-            dependencies: ["KefuCore", "KefuStore", "KefuAccounts", "KefuConversations", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "KefuCore", "KefuStore", "KefuLocalization", "KefuAccounts", "KefuConversations",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         // Channel adapters: email in (SMTP, pipe) and out (outbox through the relay).
         .target(
             name: "KefuChannels",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime", "KefuConversations", "KefuAccounts",
+                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuLocalization",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +117,7 @@ let package = Package(
         .target(
             name: "KefuWeb",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations", "KefuAccounts", "KefuRisk",
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuLocalization",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -172,6 +178,7 @@ let package = Package(
         .testTarget(
             name: "KefuConversationsTests",
             dependencies: ["KefuConversations", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KefuLocalizationTests", dependencies: ["KefuLocalization", "KefuCore"], swiftSettings: strict),
         .testTarget(name: "KefuRiskTests", dependencies: ["KefuRisk", "KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),

@@ -2,6 +2,7 @@ import Foundation
 import KefuConversations
 import KefuAccounts
 import KefuCore
+import KefuLocalization
 import KefuStore
 
 /// Agents deciding held authorizations: release or reject, always with a note; above the amount
@@ -55,16 +56,11 @@ public struct HoldReviews: Sendable {
 
     public func tell(_ authorization: Authorization, released: Bool, by agent: Agent) async throws {
         guard let account = try await store.account(id: authorization.accountId) else { return }
-        let zh = AccountMails.chinese(account.locale)
-        let kind = DecisionMessages.kind(authorization.kind, zh: zh)
-        let value = DecisionMessages.money(authorization.value, zh: zh)
+        let locale = UILocale(storedTag: account.locale)
+        let kind = DecisionMessages.kind(authorization.kind, locale)
+        let value = DecisionMessages.money(authorization.value, locale)
         if let contact = account.contactId, let conversation = try await openConversation(of: contact) {
-            let text =
-                released
-                ? (zh ? "您的\(kind)（\(value)）已通过人工审核，正在处理。" : "Your \(kind) of \(value) passed our review and is on its way.")
-                : (zh
-                    ? "您的\(kind)（\(value)）未通过人工审核，资金仍在您的账户中。如需了解原因，请直接回复。"
-                    : "Your \(kind) of \(value) did not pass our review; the money is still in your account. Reply here to learn why.")
+            let text = Catalog.standard.text(released ? .holdReleasedInChat : .holdRejectedInChat, locale, ["kind": kind, "value": value])
             _ = try await conversations.send(
                 NewMessage(direction: .outgoing, author: .agent(agent.id), text: text, clientMessageId: "hold-\(authorization.id)"), to: conversation.id)
             return

@@ -1,6 +1,7 @@
 import Foundation
 import KefuAccounts
 import KefuCore
+import KefuLocalization
 import KefuStore
 
 /// An account's limits as people read them: per kind the caps that apply (tier and regions),
@@ -45,30 +46,32 @@ public struct LimitsSummary: Sendable {
     }
 
     /// The limits in a few sentences in the customer's language, ready to paste into a reply.
-    public func explanation(locale: String?) -> String {
-        let zh = AccountMails.chinese(locale)
-        var lines = [zh ? "您当前的认证等级为 \(tier) 级。" : "Your account is at verification tier \(tier)."]
+    public func explanation(locale tag: String?) -> String {
+        let locale = UILocale(storedTag: tag)
+        let catalog = Catalog.standard
+        let m = { DecisionMessages.money($0, locale) }
+        var lines = [catalog.text(.limitsTier, locale, ["tier": String(tier)])]
         for row in rows {
-            let kind = DecisionMessages.kind(row.kind, zh: zh)
+            var values = DecisionMessages.kinds(row.kind, locale)
             if row.disabled {
-                lines.append(zh ? "\(kind)：当前不可用，完成更高等级的认证后开放。" : "\(kind.capitalized)s: not available at this tier; a higher verification tier unlocks them.")
+                lines.append(catalog.text(.limitsKindDisabled, locale, values))
                 continue
             }
-            let m = { DecisionMessages.money($0, zh: zh) }
-            lines.append(
-                zh
-                    ? "\(kind)：单笔最多 \(m(row.caps.perTransaction))；24 小时额度 \(m(row.day.limit))，已用 \(m(row.day.used))，剩余 \(m(row.day.remaining))；30 天额度 \(m(row.month.limit))，剩余 \(m(row.month.remaining))。"
-                    : "\(kind.capitalized)s: up to \(m(row.caps.perTransaction)) each; 24-hour limit \(m(row.day.limit)), \(m(row.day.used)) used, \(m(row.day.remaining)) left; 30-day limit \(m(row.month.limit)), \(m(row.month.remaining)) left.")
+            values.merge(
+                [
+                    "perTransaction": m(row.caps.perTransaction), "dayLimit": m(row.day.limit), "dayUsed": m(row.day.used),
+                    "dayLeft": m(row.day.remaining), "monthLimit": m(row.month.limit), "monthLeft": m(row.month.remaining),
+                ], uniquingKeysWith: { $1 })
+            lines.append(catalog.text(.limitsKindRow, locale, values))
             if let frees = row.dayFreesAt, row.day.used > .zero {
-                lines.append(zh ? "24 小时额度将从 \(DecisionMessages.time(frees)) 起陆续恢复。" : "The 24-hour limit starts to free up at \(DecisionMessages.time(frees)).")
+                lines.append(catalog.text(.limitsDayFrees, locale, ["time": DecisionMessages.time(frees)]))
             }
         }
         if let lock = lockedUntil {
-            lines.append(
-                zh ? "因最近的安全设置变更，提现在 \(DecisionMessages.time(lock)) 前需要人工审核。" : "After a recent security change, withdrawals are reviewed by our team until \(DecisionMessages.time(lock)).")
+            lines.append(catalog.text(.limitsLocked, locale, ["time": DecisionMessages.time(lock)]))
         }
         if !holds.isEmpty {
-            lines.append(zh ? "您有 \(holds.count) 笔提现正在人工审核，结果会通知您。" : "\(holds.count) withdrawal(s) are being reviewed; we will tell you the outcome.")
+            lines.append(catalog.text(.limitsHolds, locale, ["count": String(holds.count)]))
         }
         return lines.joined(separator: "\n")
     }

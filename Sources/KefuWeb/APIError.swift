@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KefuCore
+import KefuLocalization
 import NIOCore
 
 /// Every error the API shows a client, rendered as RFC 9457 `application/problem+json` with a
@@ -122,82 +123,42 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         }
     }
 
-    /// The human message, in the request's language.
+    /// The human message, in the request's language (the catalog's `problem_<code>`).
     func message(_ locale: UILocale) -> String {
-        let zh = locale == .zhCN
+        let catalog = Catalog.standard
         switch kind {
-        case .unauthenticated: return zh ? "请先登录。" : "Please log in."
-        case .invalidCredentials: return zh ? "邮箱或密码不正确。" : "The email or password is incorrect."
-        case .otpRequired: return zh ? "请输入两步验证码。" : "Enter your two-factor authentication code."
-        case .invalidOTP: return zh ? "验证码不正确或已使用。" : "The code is incorrect or was already used."
-        case .tooManyAttempts(let seconds):
-            return zh ? "尝试次数过多，请在 \(seconds) 秒后重试。" : "Too many attempts. Try again in \(seconds) seconds."
-        case .tooManySockets(let limit):
-            return zh ? "此会话打开的连接过多（最多 \(limit) 个），请关闭其他标签页后重试。" : "This session has too many connections open (at most \(limit)). Close other tabs and try again."
-        case .forbidden: return zh ? "您没有执行此操作的权限。" : "You are not allowed to do this."
-        case .twoFactorEnrollmentRequired:
-            return zh ? "管理员要求所有客服开启两步验证，请先完成设置。" : "Your administrator requires two-factor authentication. Set it up first."
-        case .passwordChangeRequired:
-            return zh ? "请先把一次性密码改为您自己的密码。" : "Replace your one-time password with your own first."
-        case .csrf: return zh ? "页面已过期，请刷新后重试。" : "This page has expired. Reload it and try again."
-        case .notFound(let what): return zh ? "找不到该\(Self.zhName(what))。" : "No such \(what)."
-        case .routeNotFound: return zh ? "没有这个地址。" : "There is nothing at this address."
-        case .methodNotAllowed: return zh ? "此地址不支持该方法。" : "This address does not support that method."
-        case .invalidJSON(let detail): return zh ? "请求体不是有效的 JSON：\(detail)" : "The request body is not valid JSON: \(detail)"
+        case .tooManyAttempts(let seconds): return catalog.text(.problem("too_many_attempts"), locale, ["seconds": String(seconds)])
+        case .tooManySockets(let limit): return catalog.text(.problem("too_many_sockets"), locale, ["limit": String(limit)])
+        case .notFound(let what): return catalog.text(.problem("not_found"), locale, ["thing": Self.thing(what, locale)])
+        case .conflict(let what): return catalog.text(.problem("conflict"), locale, ["thing": Self.thing(what, locale)])
+        case .invalidJSON(let detail): return catalog.text(.problem("invalid_json"), locale, ["detail": detail])
+        case .assetNotSupported(let asset): return catalog.text(.problem("asset_not_supported"), locale, ["asset": asset])
         case .validation(let fields):
             // Fields in order, each with the rules it broke when they have words (passwords).
             var order: [String] = []
             var rules: [String: [String]] = [:]
             for (name, problem) in fields {
                 if !order.contains(name) { order.append(name) }
-                if case .rule(let code) = problem, let text = Self.ruleText[code] { rules[name, default: []].append(zh ? text.zh : text.en) }
+                if case .rule(let code) = problem, catalog.contains(.problemRule(code)) {
+                    rules[name, default: []].append(catalog.text(.problemRule(code), locale))
+                }
             }
             let names = order.map { name in
                 guard let list = rules[name] else { return name }
-                return zh ? "\(name)（\(list.joined(separator: "；"))）" : "\(name) (\(list.joined(separator: "; ")))"
+                let joined = list.joined(separator: catalog.text(.problemRulesSeparator, locale))
+                return catalog.text(.problemFieldWithRules, locale, ["name": name, "rules": joined])
             }.joined(separator: ", ")
-            return zh ? "请检查以下字段：\(names)" : "Check these fields: \(names)"
-        case .unsupportedMediaType: return zh ? "请求体必须是 application/json。" : "The request body must be application/json."
-        case .bodyTooLarge: return zh ? "请求体过大。" : "The request body is too large."
-        case .unreadableBody: return zh ? "无法读取请求体（传输中断或格式错误）。" : "The request body could not be read (it broke off or was malformed)."
-        case .transferCodingNotSupported:
-            return zh ? "不支持该传输编码，请只使用 chunked。" : "This transfer coding is not supported; use chunked alone."
-        case .conflict(let what): return zh ? "该\(Self.zhName(what))已存在或状态冲突。" : "This \(what) already exists or conflicts."
-        case .invalidToken: return zh ? "链接无效或已过期，请重新申请。" : "This link is invalid or has expired. Ask for a new one."
-        case .approvalByRequester:
-            return zh ? "您提出的请求需要另一位主管批准。" : "Another supervisor has to approve a request you made."
-        case .assetNotSupported(let asset):
-            return zh
-                ? "\(asset) 不在风控策略的资产列表中，Kefu 不对它做决定；管理员可在控制台“管理 → 额度”中添加。"
-                : "\(asset) is not on the risk policy's list of assets, so Kefu makes no decision on it; an admin can add it under Console → Admin → Limits."
-        case .internalError: return zh ? "服务器出错了，我们已记录。" : "Something went wrong on our side; it has been logged."
+            return catalog.text(.problem("validation_failed"), locale, ["fields": names])
+        case .methodNotAllowed: return catalog.text(.problem("method_not_allowed"), locale)
+        default: return catalog.text(.problem(code), locale)
         }
     }
 
-    /// Words for the rules of a customer's password, so the error names every rule broken.
-    static let ruleText: [String: (en: String, zh: String)] = [
-        "password_too_short": ("too short", "太短"),
-        "password_too_long": ("too long", "太长"),
-        "password_needs_letter": ("needs a letter", "需要包含字母"),
-        "password_needs_digit": ("needs a digit", "需要包含数字"),
-        "password_needs_symbol": ("needs a symbol", "需要包含符号"),
-        "password_common": ("one of the most common passwords", "属于最常见的密码"),
-        "password_contains_email": ("contains your email name", "包含邮箱用户名"),
-        "password_reused": ("one of your last passwords", "与最近使用过的密码相同"),
-        "invalid_characters": ("no <, >, control or text-direction characters", "不能包含 <、>、控制字符或文字方向控制符"),
-    ]
-
-    private static func zhName(_ what: String) -> String {
-        switch what {
-        case "conversation": "会话"
-        case "inbox": "收件箱"
-        case "agent": "客服"
-        case "attachment": "附件"
-        case "file": "文件"
-        case "two_factor": "两步验证"
-        case "two_factor_reset": "两步验证重置请求"
-        default: "记录"
-        }
+    /// The thing a not-found or conflict names, in the reader's words.
+    private static func thing(_ what: String, _ locale: UILocale) -> String {
+        let catalog = Catalog.standard
+        let key = TextKey.problemThing(what)
+        return catalog.contains(key) ? catalog.text(key, locale) : catalog.text(.problemThingOther, locale, ["thing": what])
     }
 
     struct Body: Encodable {

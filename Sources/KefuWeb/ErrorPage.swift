@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuLocalization
 import NIOCore
 
 /// The pages' error page (console and customer account): the same message as the API's, as a
@@ -11,7 +12,7 @@ enum ErrorPage {
         let message = HTML.escape(problem.message(locale))
         let customer = request.uri.path.hasPrefix("/account")
         let home = customer ? "/account" : "/console"
-        let back = customer ? (locale == .zhCN ? "返回账户" : "Back to your account") : (locale == .zhCN ? "返回工作台" : "Back to the console")
+        let back = HTML.escape(Catalog.standard.text(customer ? .errorPageBackCustomer : .errorPageBackAgent, locale))
         let html = """
             <!doctype html><html lang="\(locale.rawValue)"><head><meta charset="utf-8"><title>Kefu</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -289,8 +289,9 @@ struct ConsoleBrowser {
         .appendingPathComponent("Sources/KefuWeb/Resources")
 
     @Test func everyLanguageHasEveryStringTheTemplatesUse() throws {
-        let en = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: Self.root.appendingPathComponent("i18n/en.json")))
-        let zh = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: Self.root.appendingPathComponent("i18n/zh-CN.json")))
+        let catalog = Self.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("KefuLocalization/Resources/catalog")
+        let en = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: catalog.appendingPathComponent("en.json")))
+        let zh = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: catalog.appendingPathComponent("zh-CN.json")))
         #expect(Set(en.keys) == Set(zh.keys))
         #expect(zh.values.allSatisfy { !$0.isEmpty })
         let templates = Self.root.appendingPathComponent("templates")

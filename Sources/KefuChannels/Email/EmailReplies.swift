@@ -1,6 +1,7 @@
 import Foundation
 import KefuConversations
 import KefuCore
+import KefuLocalization
 import KefuMail
 import KefuStore
 import Logging
@@ -13,6 +14,8 @@ public struct EmailReplies: CustomerNotifier {
     let store: any Repositories
     let blobs: AttachmentBlobStore
     let settings: EmailSettings
+    /// The words of every mail it writes.
+    let catalog = Catalog.standard
     /// Tells the outbox sender there is mail (it also polls).
     let wake: @Sendable () -> Void
     let now: @Sendable () -> Date
@@ -43,12 +46,10 @@ public struct EmailReplies: CustomerNotifier {
         let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
         var agentName = settings.supportName
         if let id = message.author.id, let agent = try await store.agent(id: AgentID(rawValue: id)) { agentName = agent.name }
-        let chinese = contact.locale == UILocale.zhCN.rawValue
-        let subject = chinese ? "[#\(conversation.number)] 客服回复了您的在线咨询" : "[#\(conversation.number)] Support replied to your chat"
-        let text =
-            chinese
-            ? "\(agentName) 回复了您：\n\n\(message.text)\n\n直接回复本邮件即可继续沟通，也可以回到网站打开聊天窗口。\n\n\(settings.supportName)"
-            : "\(agentName) replied:\n\n\(message.text)\n\nReply to this mail to continue, or open the chat on our website again.\n\n\(settings.supportName)"
+        let locale = UILocale(storedTag: contact.locale)
+        let subject = catalog.text(.mailChatReplySubject, locale, ["number": String(conversation.number)])
+        let text = catalog.text(
+            .mailChatReplyBody, locale, ["agent": agentName, "text": message.text, "supportName": settings.supportName])
         let references = try await store.threadMessageIds(conversationId: conversation.id)
         let files = try self.files(of: message)
         let mail = OutgoingMail(
@@ -103,31 +104,11 @@ public struct EmailReplies: CustomerNotifier {
         let inbox = try await store.inbox(id: conversation.inboxId)
         let base = inbox?.emailAddress ?? settings.supportAddress
         let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
-        let chinese = locale == UILocale.zhCN.rawValue
-        let hours = settings.responseHours
-        let text =
-            chinese
-            ? """
-            您好，
-
-            我们已收到您的邮件，工单编号 #\(conversation.number)。客服会在 \(hours) 小时内回复您。
-            如需补充信息，直接回复本邮件即可，请保留主题中的编号。
-
-            安全提示：我们绝不会向您索要密码、助记词、私钥或验证码。
-
-            \(settings.supportName)
-            """
-            : """
-            Hello,
-
-            We have received your message; its number is #\(conversation.number). Our support team will reply within \(hours) hours.
-            To add anything, just reply to this mail and keep the number in the subject.
-
-            Security: we will never ask for your password, recovery phrase, private keys or verification codes.
-
-            \(settings.supportName)
-            """
-        let subject = subject(for: conversation, prefix: chinese ? "已收到：" : "Received: ")
+        let language = UILocale(storedTag: locale)
+        let text = catalog.text(
+            .mailAcknowledgementBody, language,
+            ["number": String(conversation.number), "hours": String(settings.responseHours), "supportName": settings.supportName])
+        let subject = subject(for: conversation, prefix: catalog.text(.mailAcknowledgementSubjectPrefix, language))
         let mail = OutgoingMail(
             from: MailAddress(name: settings.supportName, address: base), to: [MailAddress(address: address)],
             replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken, base: base)),
@@ -138,32 +119,12 @@ public struct EmailReplies: CustomerNotifier {
 
     /// A one-time code proving a chat visitor's address (to keep their history on every device).
     public func sendVerificationCode(_ code: String, to address: String, locale: String, key: String, validMinutes: Int) async throws {
-        let chinese = locale == UILocale.zhCN.rawValue
-        let text =
-            chinese
-            ? """
-            您好，
-
-            您的验证码是：\(code)
-
-            在聊天窗口中输入它，即可在所有设备上查看您的咨询记录。验证码 \(validMinutes) 分钟内有效，只能使用一次。
-            如果不是您本人操作，请忽略本邮件。我们绝不会索要您的密码、助记词或私钥。
-
-            \(settings.supportName)
-            """
-            : """
-            Hello,
-
-            Your code is: \(code)
-
-            Enter it in the chat to see your conversations on every device. It is valid for \(validMinutes) minutes and works once.
-            If you did not ask for it, ignore this mail. We will never ask for your password, recovery phrase or private keys.
-
-            \(settings.supportName)
-            """
+        let language = UILocale(storedTag: locale)
+        let values = ["code": code, "validMinutes": String(validMinutes), "supportName": settings.supportName]
+        let text = catalog.text(.mailCodeBody, language, values)
         let mail = OutgoingMail(
             from: MailAddress(name: settings.supportName, address: settings.supportAddress), to: [MailAddress(address: address)],
-            subject: chinese ? "验证码 \(code)：继续您的在线咨询" : "Code \(code): continue your chat", messageId: settings.newMessageId(),
+            subject: catalog.text(.mailCodeSubject, language, values), messageId: settings.newMessageId(),
             date: now(), text: text, autoSubmitted: "auto-generated")
         try await enqueue(mail, kind: .notification, key: key, conversation: nil, messageRef: nil)
     }

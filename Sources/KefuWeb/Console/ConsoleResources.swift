@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuLocalization
 import Mustache
 import NIOCore
 
@@ -16,11 +17,9 @@ public struct ConsoleResources: Sendable {
             throw CocoaError(.fileNoSuchFile)
         }
         let templates = try await MustacheLibrary(directory: root.appendingPathComponent("templates").path)
-        var translations: [UILocale: [String: String]] = [:]
-        for locale in UILocale.allCases {
-            let data = try Data(contentsOf: root.appendingPathComponent("i18n/\(locale.rawValue).json"))
-            translations[locale] = try JSONDecoder().decode([String: String].self, from: data)
-        }
+        // Pages and the widget read the one catalog every other text comes from.
+        let catalog = try Catalog.load()
+        let translations = Dictionary(uniqueKeysWithValues: UILocale.allCases.map { ($0, catalog.table($0)) })
         var files: [String: (String, ByteBuffer)] = [:]
         let staticDirectory = root.appendingPathComponent("static")
         for name in try FileManager.default.contentsOfDirectory(atPath: staticDirectory.path) {

@@ -1,0 +1,100 @@
+import Foundation
+import KefuCore
+
+/// A key of the catalog that Swift code asks for. Code names texts only through these members
+/// (fixed keys, and families built from domain values such as a decision code), so
+/// `TextKey.all` lists every key code can ask for and the catalog test proves each exists in
+/// every language, with the placeholders code fills in.
+public struct TextKey: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+
+    // MARK: Mails
+
+    public static func mailSubject(_ mail: NoticeMail) -> TextKey { TextKey("mail_\(mail.rawValue)_subject") }
+    public static func mailBody(_ mail: NoticeMail) -> TextKey { TextKey("mail_\(mail.rawValue)_body") }
+    public static let mailWarning = TextKey("mail_warning")
+    public static let mailAntiPhishingLine = TextKey("mail_anti_phishing_line")
+    public static let mailAcknowledgementSubjectPrefix = TextKey("mail_ack_subject_prefix")
+    public static let mailAcknowledgementBody = TextKey("mail_ack_body")
+    public static let mailCodeSubject = TextKey("mail_code_subject")
+    public static let mailCodeBody = TextKey("mail_code_body")
+    public static let mailChatReplySubject = TextKey("mail_chat_reply_subject")
+    public static let mailChatReplyBody = TextKey("mail_chat_reply_body")
+
+    // MARK: Decisions and limits
+
+    public static func movement(_ kind: MovementKind) -> TextKey { TextKey("decision_kind_\(kind.rawValue)") }
+    public static func movements(_ kind: MovementKind) -> TextKey { TextKey("decision_kinds_\(kind.rawValue)") }
+    public static func movementsTitle(_ kind: MovementKind) -> TextKey { TextKey("decision_kinds_title_\(kind.rawValue)") }
+    public static func window(_ window: LimitWindow) -> TextKey { TextKey("decision_window_\(window.rawValue)") }
+    public static let money = TextKey("decision_money")
+    public static let decisionRetry = TextKey("decision_retry")
+    public static let decisionHoldTail = TextKey("decision_hold_tail")
+    public static let decisionUsage = TextKey("decision_usage")
+
+    /// The explanation of a decision; both window caps share one text.
+    public static func decision(_ code: DecisionCode) -> TextKey {
+        switch code {
+        case .over24h, .over30d: TextKey("decision_over_window")
+        case .overPerTransaction: TextKey("decision_over_per_transaction")
+        default: TextKey("decision_\(code.rawValue)")
+        }
+    }
+
+    public static let limitsTier = TextKey("limits_tier")
+    public static let limitsKindDisabled = TextKey("limits_kind_disabled")
+    public static let limitsKindRow = TextKey("limits_kind_row")
+    public static let limitsDayFrees = TextKey("limits_day_frees")
+    public static let limitsLocked = TextKey("limits_locked")
+    public static let limitsHolds = TextKey("limits_holds")
+    public static let holdReleasedInChat = TextKey("hold_released_chat")
+    public static let holdRejectedInChat = TextKey("hold_rejected_chat")
+
+    // MARK: Problems and error pages
+
+    /// The message of a problem by its stable code ("invalid_credentials").
+    public static func problem(_ code: String) -> TextKey { TextKey("problem_\(code)") }
+    /// A rule a field broke, in words ("password_too_short").
+    public static func problemRule(_ code: String) -> TextKey { TextKey("problem_rule_\(code)") }
+    /// The thing a not-found or conflict names ("conversation").
+    public static func problemThing(_ thing: String) -> TextKey { TextKey("problem_thing_\(thing)") }
+    public static let problemThingOther = TextKey("problem_thing_other")
+    public static let problemFieldWithRules = TextKey("problem_field_with_rules")
+    public static let problemRulesSeparator = TextKey("problem_rules_separator")
+    public static let errorPageBackCustomer = TextKey("error_page_back_customer")
+    public static let errorPageBackAgent = TextKey("error_page_back_agent")
+
+    /// Rules that have words in problem messages.
+    public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + ["invalid_characters"]
+    /// Things problem messages name in the reader's own words.
+    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset"]
+
+    /// Every key code can ask for, problems aside (their codes belong to the web's `APIError`,
+    /// whose test checks each one).
+    public static var all: [TextKey] {
+        var keys: [TextKey] = [
+            mailWarning, mailAntiPhishingLine, mailAcknowledgementSubjectPrefix, mailAcknowledgementBody, mailCodeSubject, mailCodeBody,
+            mailChatReplySubject, mailChatReplyBody, money, decisionRetry, decisionHoldTail, decisionUsage, limitsTier, limitsKindDisabled,
+            limitsKindRow, limitsDayFrees, limitsLocked, limitsHolds, holdReleasedInChat, holdRejectedInChat, problemThingOther,
+            problemFieldWithRules, problemRulesSeparator, errorPageBackCustomer, errorPageBackAgent,
+        ]
+        keys += NoticeMail.allCases.flatMap { [mailSubject($0), mailBody($0)] }
+        keys += MovementKind.allCases.flatMap { [movement($0), movements($0), movementsTitle($0)] }
+        keys += [window(.rolling24h), window(.rolling30d)]
+        keys += DecisionCode.allCases.map(decision)
+        keys += wordedRules.map(problemRule) + namedThings.map(problemThing)
+        return keys
+    }
+}
+
+extension Catalog {
+    public func text(_ key: TextKey, _ locale: UILocale, _ values: [String: String] = [:]) -> String {
+        text(key.rawValue, locale, values)
+    }
+
+    public func contains(_ key: TextKey) -> Bool { contains(key.rawValue) }
+}
