@@ -204,10 +204,12 @@ public struct ConversationService: Sendable {
 
     /// An attachment that is unknown, someone else's or already sent conflicts in the store;
     /// to the sender it does not exist.
-    static func domainError(_ error: StoreError) -> ConversationError {
+    /// A row that cannot be read back stays a store error (a 500 with the detail in the log).
+    static func domainError(_ error: StoreError) -> any Error {
         switch error {
-        case .notFound(let what): .notFound(what)
-        case .conflict: .notFound("attachment")
+        case .notFound(let what): ConversationError.notFound(what)
+        case .conflict: ConversationError.notFound("attachment")
+        case .undecodable: error
         }
     }
 }

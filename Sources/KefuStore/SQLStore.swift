@@ -71,7 +71,7 @@ extension SQLRow {
     }
     func enumValue<E: RawRepresentable>(_ column: String, as type: E.Type) throws -> E where E.RawValue == String {
         let raw = try string(column)
-        guard let value = E(rawValue: raw) else { throw StoreError.conflict("unknown \(column) value \(raw)") }
+        guard let value = E(rawValue: raw) else { throw StoreError.undecodable("unknown \(column) value \(raw)") }
         return value
     }
 }

@@ -32,6 +32,7 @@ extension StoreError: ProblemConvertible {
         switch self {
         case .notFound(let what): .notFound(what)
         case .conflict: .conflict("resource")
+        case .undecodable: .internalError
         }
     }
 }

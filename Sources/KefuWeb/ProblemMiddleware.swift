@@ -29,6 +29,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func problem(for error: any Error, logger: Logger) -> APIError {
         if case StoreError.conflict(let what) = error { logger.info("conflict", metadata: ["detail": "\(what)"]) }
+        if case StoreError.undecodable(let what) = error { logger.error("a stored row could not be read", metadata: ["detail": "\(what)"]) }
         if let problem = APIError(domain: error) { return problem }
         switch error {
         case let error as HTTPError:
