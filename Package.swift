@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KefuStore", targets: ["KefuStore"]),
         .library(name: "KefuRealtime", targets: ["KefuRealtime"]),
         .library(name: "KefuWeb", targets: ["KefuWeb"]),
+        .library(name: "KefuApp", targets: ["KefuApp"]),
         .library(name: "KefuMail", targets: ["KefuMail"]),
         .library(name: "KefuChannels", targets: ["KefuChannels"]),
         .library(name: "KefuConversations", targets: ["KefuConversations"]),
@@ -136,10 +137,23 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: strict
         ),
+        // The composition root: builds every service once and hands them to the web edge and the
+        // service group (a library, so the tests build exactly what `kefu serve` runs).
+        .target(
+            name: "KefuApp",
+            dependencies: [
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuChannels", "KefuWeb",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "kefu",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuWeb", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk",
+                "KefuCore", "KefuStore", "KefuWeb", "KefuApp", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -185,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "KefuWebTests",
             dependencies: [
-                "KefuWeb", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuTestSupport",
+                "KefuWeb", "KefuApp", "KefuStore", "KefuCore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

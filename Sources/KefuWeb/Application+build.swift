@@ -16,30 +16,14 @@ import ServiceLifecycle
 /// The persistence an application runs on: every repository plus a health probe.
 public typealias ApplicationStore = KefuRepositories & DatabaseHealth
 
-/// Composes Kefu's HTTP application: API, console, health, metrics and OpenAPI.
-/// The caller owns the database; tests call this with a test configuration.
-public func buildApplication(
-    configuration: AppConfiguration,
-    store: any ApplicationStore,
-    hub: any EventBus = EventHub(),
-    presence: any PresenceTracking = PresenceRegistry(),
-    metrics: PrometheusCollectorRegistry? = nil,
-    catalog: RouteCatalog = RouteCatalog(),
-    logger: Logger,
-    onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
+/// Kefu's HTTP application over services the composition root built: the router (API,
+/// console, widget, health, metrics, OpenAPI) on the guarded HTTP server, with `background`
+/// (channels' listeners and senders, timers) in the same service group.
+public func webApplication(
+    services: WebServices, configuration: AppConfiguration, metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog,
+    background: [any Service], logger: Logger
 ) async throws -> some ApplicationProtocol {
-    let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
-    // Channels report into the conversations service; agents' replies go out through them.
-    let inbound = ConversationService(store: store, bus: hub, presence: presence)
-    let email = EmailChannel(
-        store: store, blobs: blobs, conversations: inbound, settings: configuration.email, listener: configuration.smtpListener,
-        onListening: onSMTPListening, logger: logger)
-    let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies)])
-    let conversations = inbound.delivering(through: channels)
-    try await email.ingest.prepareInbox()
-    let (router, timers) = try await buildRouter(
-        configuration: configuration, store: store, conversations: conversations, presence: presence, metrics: metrics, catalog: catalog,
-        email: email, blobs: blobs, logger: logger)
+    let router = try await buildRouter(services: services, configuration: configuration, metrics: metrics, catalog: catalog, logger: logger)
     var limits = configuration.connections
     if configuration.trustForwardedFor { limits.maxConnectionsPerAddress = nil }
     // One address never holds more than a quarter of the process's connections, whatever the
@@ -50,30 +34,25 @@ public func buildApplication(
         router: router,
         server: .guardedHTTP1WebSocket(webSocketRouter: router, gate: gate, limits: limits),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu", backlog: 1024),
-        services: channels.services + timers,
+        services: background,
         logger: logger)
 }
 
+/// Controllers and routes over `services`; it builds no services (the composition root does).
 func buildRouter(
-    configuration: AppConfiguration, store: any ApplicationStore, conversations: ConversationService, presence: any PresenceTracking,
-    metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, email: EmailChannel, blobs: AttachmentBlobStore, logger: Logger
-) async throws -> (Router<KefuRequestContext>, timers: [any Service]) {
-    let files = AttachmentFiles(store: store, blobs: blobs)
-    let avatars = AvatarController(store: store, blobs: blobs)
-    let hasher = PasswordHasher(cost: configuration.passwordHashCost)
-    // One bcrypt at start-up serves agents' and customers' logins alike (unknown emails are
-    // checked against it, so they cost what a wrong password costs).
-    let dummyHash = try await hasher.dummyHash()
-    // One limiter for every check of a secret, agents' and customers': one budget per address.
-    let guesses = LoginThrottler()
-    let devices = KnownDevices(secretKey: configuration.secretKey)
-    let auth = AgentAuthService(
-        store: store, hasher: hasher, throttler: guesses, secretKey: configuration.secretKey,
-        dummyHash: dummyHash, sessionLifetime: configuration.sessionLifetime,
-        apiTokenLifetime: configuration.apiTokenLifetime)
+    services: WebServices, configuration: AppConfiguration, metrics: PrometheusCollectorRegistry?, catalog: RouteCatalog, logger: Logger
+) async throws -> Router<KefuRequestContext> {
+    let store = services.store
+    let conversations = services.conversations
+    let presence = services.presence
+    let auth = services.agentAuth
+    let accounts = services.accounts
+    let twoFactorResets = services.twoFactorResets
+    let policies = services.policies
+    let files = AttachmentFiles(store: store, blobs: services.blobs)
+    let avatars = AvatarController(store: store, blobs: services.blobs)
     let resources = try await ConsoleResources.load()
     let limits = BodyLimits(json: configuration.maxJSONBodyBytes)
-    let background = BackgroundWork(logger: logger)
 
     let router = Router(context: KefuRequestContext.self)
     router.add(middleware: ClientAddressMiddleware(trustForwardedFor: configuration.trustForwardedFor))
@@ -110,19 +89,8 @@ func buildRouter(
     let api = router.group("api/v1").add(middleware: AgentAuthMiddleware(auth: auth, services: store, checkCSRFHeader: true))
     AuthController(auth: auth, limits: limits).addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     // Wallet customers' accounts (their own tokens; public routes as far as agents go).
-    var customerPasswords = configuration.customerPasswordPolicy
-    customerPasswords.commonPasswords = try CommonPasswords.load()
-    let accounts = AccountService(
-        store: store, hasher: hasher, policy: customerPasswords, mailer: email.replies,
-        throttler: guesses, background: background, dummyHash: dummyHash,
-        settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
-        twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: { Date() }),
-        devices: devices, now: { Date() })
-    let widgetIdentity = WidgetIdentity(secretKey: configuration.secretKey)
-    let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: { Date() })
-    AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
-    let policies = RiskPolicySource(store: store)
-    let risk = RiskController(decisions: LimitDecisions(store: store, policies: policies), policies: policies, limits: limits)
+    AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: services.widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    let risk = RiskController(decisions: services.decisions, policies: policies, limits: limits)
     risk.addServiceRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(
         service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,
@@ -137,20 +105,17 @@ func buildRouter(
     CannedReplyController(store: store, limits: limits).addRoutes(to: cataloged)
     AttachmentController(files: files).addRoutes(to: cataloged)
     avatars.addRoutes(to: cataloged)
-    MailController(store: store, blobs: blobs).addRoutes(to: cataloged)
+    MailController(store: store, blobs: services.blobs).addRoutes(to: cataloged)
     avatars.addPublicRoutes(to: router)
     ConversationController(store: store, conversations: conversations, limits: limits).addRoutes(to: cataloged)
-    AgentAdminController(store: store, hasher: hasher, limits: limits).addRoutes(to: cataloged)
+    AgentAdminController(store: store, hasher: services.hasher, limits: limits).addRoutes(to: cataloged)
     risk.addAgentRoutes(to: cataloged)
 
     // Live-chat widget: the loader, its frame, sessions for visitors and their WebSocket.
     let widget = WidgetController(
-        service: WidgetService(
-            store: store, conversations: conversations, sessionLifetime: configuration.widgetSessionLifetime, now: { Date() }),
-        presence: presence, files: files, limits: limits,
-        verification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: guesses),
-        signedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: { Date() }),
-        sockets: SocketQuota(perHolder: configuration.socketsPerSession), throttler: guesses, resources: resources)
+        service: services.widget, presence: presence, files: files, limits: limits, verification: services.widgetVerification,
+        signedIn: services.widgetSignedIn, sockets: SocketQuota(perHolder: configuration.socketsPerSession), throttler: services.throttle,
+        resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 
@@ -186,16 +151,16 @@ func buildRouter(
     ConsoleInboxController(store: store, conversations: conversations, resources: resources, presence: presence, policies: policies).addRoutes(to: signedIn)
     ConsoleRiskPolicyController(policies: policies, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHoldsController(
-        reviews: HoldReviews(store: store, accounts: accounts, conversations: conversations, now: { Date() }), store: store, resources: resources, presence: presence
+        reviews: services.holdReviews, store: store, resources: resources, presence: presence
     ).addRoutes(to: signedIn)
     ConsoleCustomerAccountController(service: accounts, resets: twoFactorResets, store: store, resources: resources, presence: presence)
         .addRoutes(to: signedIn)
-    ConsoleAccountController(auth: auth, store: store, hasher: hasher, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleAccountController(auth: auth, store: store, hasher: services.hasher, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOutboxController(
-        store: store, blobs: blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
+        store: store, blobs: services.blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
     ).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
     ).addRoutes(to: signedIn)
-    return (router, [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)])
+    return router
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import KefuAccounts
+import KefuApp
 import KefuCore
 import KefuStore
 import KefuWeb

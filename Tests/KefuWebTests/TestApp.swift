@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KefuAccounts
+import KefuApp
 import KefuCore
 import KefuRealtime
 import KefuStore

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import KefuAccounts
+import KefuChannels
+import KefuConversations
+import KefuCore
+import KefuRealtime
+import KefuRisk
+import KefuStore
+import KefuWeb
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The composition root: the one place that knows the concrete parts (store, bus, channels,
+/// throttles, timers), builds every service once, and hands them to the web edge and to the
+/// service group. `kefu serve` and the tests call `buildApplication` alike.
+public struct Composition: Sendable {
+    public let web: WebServices
+    /// Channels' listeners and senders, timers and background work, run beside the HTTP server.
+    public let background: [any Service]
+
+    public static func build(
+        configuration: AppConfiguration, store: any ApplicationStore, bus: any EventBus, presence: any PresenceTracking, logger: Logger,
+        onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws -> Composition {
+        let now: @Sendable () -> Date = { Date() }
+        let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
+
+        // Conversations and channels: channels report into the service; agents' replies go out
+        // through the registry, which picks the channel of each reply's inbox.
+        let inbound = ConversationService(store: store, bus: bus, presence: presence)
+        let email = EmailChannel(
+            store: store, blobs: blobs, conversations: inbound, settings: configuration.email, listener: configuration.smtpListener,
+            onListening: onSMTPListening, logger: logger)
+        let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies)])
+        let conversations = inbound.delivering(through: channels)
+        try await email.ingest.prepareInbox()
+
+        // Secrets: one bcrypt at start-up serves agents' and customers' logins alike (unknown
+        // emails are checked against it, so they cost what a wrong password costs), and one
+        // limiter counts every check of a secret: one budget per address.
+        let hasher = PasswordHasher(cost: configuration.passwordHashCost)
+        let dummyHash = try await hasher.dummyHash()
+        let throttle = LoginThrottler()
+        let devices = KnownDevices(secretKey: configuration.secretKey)
+        let background = BackgroundWork(logger: logger)
+
+        let agentAuth = AgentAuthService(
+            store: store, hasher: hasher, throttler: throttle, secretKey: configuration.secretKey, dummyHash: dummyHash,
+            sessionLifetime: configuration.sessionLifetime, apiTokenLifetime: configuration.apiTokenLifetime)
+        var customerPasswords = configuration.customerPasswordPolicy
+        customerPasswords.commonPasswords = try CommonPasswords.load()
+        let accounts = AccountService(
+            store: store, hasher: hasher, policy: customerPasswords, mailer: email.replies, throttler: throttle, background: background,
+            dummyHash: dummyHash, settings: .init(publicURL: configuration.publicURL, withdrawalLock: configuration.withdrawalLock),
+            twoFactor: AccountTwoFactor(store: store, secretKey: configuration.secretKey, withdrawalLock: configuration.withdrawalLock, now: now),
+            devices: devices, now: now)
+        let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: now)
+        let widgetIdentity = WidgetIdentity(secretKey: configuration.secretKey)
+
+        let policies = RiskPolicySource(store: store)
+        let web = WebServices(
+            store: store, blobs: blobs, conversations: conversations, presence: presence, throttle: throttle, hasher: hasher,
+            agentAuth: agentAuth, accounts: accounts, twoFactorResets: twoFactorResets, widgetIdentity: widgetIdentity, policies: policies,
+            decisions: LimitDecisions(store: store, policies: policies, now: now),
+            holdReviews: HoldReviews(store: store, accounts: accounts, conversations: conversations, now: now),
+            widget: WidgetService(store: store, conversations: conversations, sessionLifetime: configuration.widgetSessionLifetime, now: now),
+            widgetVerification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: throttle),
+            widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now))
+        let timers: [any Service] = [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)]
+        return Composition(web: web, background: channels.services + timers)
+    }
+}
+
+/// Composes Kefu's application: every service, the HTTP edge over them, and the long-running
+/// parts in one service group. The caller owns the database; tests call this with a test
+/// configuration.
+public func buildApplication(
+    configuration: AppConfiguration,
+    store: any ApplicationStore,
+    hub: any EventBus = EventHub(),
+    presence: any PresenceTracking = PresenceRegistry(),
+    metrics: PrometheusCollectorRegistry? = nil,
+    catalog: RouteCatalog = RouteCatalog(),
+    logger: Logger,
+    onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let composition = try await Composition.build(
+        configuration: configuration, store: store, bus: hub, presence: presence, logger: logger, onSMTPListening: onSMTPListening)
+    return try await webApplication(
+        services: composition.web, configuration: configuration, metrics: metrics, catalog: catalog, background: composition.background,
+        logger: logger)
+}

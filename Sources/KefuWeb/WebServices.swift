@@ -1,0 +1,54 @@
+import Foundation
+import KefuAccounts
+import KefuChannels
+import KefuConversations
+import KefuCore
+import KefuRealtime
+import KefuRisk
+import KefuStore
+
+/// Everything the web edge calls, built by the composition root and handed to `buildRouter`,
+/// which builds controllers and routes from it and no services of its own.
+public struct WebServices: Sendable {
+    public var store: any ApplicationStore
+    public var blobs: AttachmentBlobStore
+    public var conversations: ConversationService
+    public var presence: any PresenceTracking
+    /// Every check of a secret (agents' and customers') and every per-client limit.
+    public var throttle: any CredentialThrottle
+    public var hasher: PasswordHasher
+    public var agentAuth: AgentAuthService
+    public var accounts: AccountService
+    public var twoFactorResets: TwoFactorResets
+    public var widgetIdentity: WidgetIdentity
+    public var policies: RiskPolicySource
+    public var decisions: LimitDecisions
+    public var holdReviews: HoldReviews
+    public var widget: WidgetService
+    public var widgetVerification: WidgetEmailVerification
+    public var widgetSignedIn: WidgetSignedInCustomer
+
+    public init(
+        store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
+        throttle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
+        twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
+        holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer
+    ) {
+        self.store = store
+        self.blobs = blobs
+        self.conversations = conversations
+        self.presence = presence
+        self.throttle = throttle
+        self.hasher = hasher
+        self.agentAuth = agentAuth
+        self.accounts = accounts
+        self.twoFactorResets = twoFactorResets
+        self.widgetIdentity = widgetIdentity
+        self.policies = policies
+        self.decisions = decisions
+        self.holdReviews = holdReviews
+        self.widget = widget
+        self.widgetVerification = widgetVerification
+        self.widgetSignedIn = widgetSignedIn
+    }
+}
