@@ -192,6 +192,7 @@ let package = Package(
         .testTarget(
             name: "KefuConversationsTests",
             dependencies: ["KefuConversations", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KefuArchitectureTests", swiftSettings: strict),
         .testTarget(name: "KefuLocalizationTests", dependencies: ["KefuLocalization", "KefuCore"], swiftSettings: strict),
         .testTarget(name: "KefuRiskTests", dependencies: ["KefuRisk", "KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),

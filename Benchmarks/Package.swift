@@ -22,6 +22,8 @@ let package = Package(
                 .product(name: "KefuCore", package: "Kefu"),
                 .product(name: "KefuStore", package: "Kefu"),
                 .product(name: "KefuWeb", package: "Kefu"),
+                .product(name: "KefuApp", package: "Kefu"),
+                .product(name: "KefuAccounts", package: "Kefu"),
                 .product(name: "KefuMail", package: "Kefu"),
                 .product(name: "KefuChannels", package: "Kefu"),
                 .product(name: "KefuRealtime", package: "Kefu"),

@@ -3,6 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KefuAccounts
+import KefuApp
 import KefuChannels
 import KefuCore
 import KefuMail
