@@ -21,9 +21,5 @@ public enum AccountError: Error, Equatable, Sendable {
     case notFound(String)
     case invalid(ValidationFailure)
 
-    public static func invalid(_ field: String, _ problem: FieldProblem) -> Self {
-        var failure = ValidationFailure()
-        failure.add(field, problem)
-        return .invalid(failure)
-    }
+    public static func invalid(_ field: String, _ problem: FieldProblem) -> Self { .invalid(ValidationFailure(field, problem)) }
 }

@@ -9,9 +9,5 @@ public enum ConversationError: Error, Equatable, Sendable {
     /// Fields the caller must fix.
     case invalid(ValidationFailure)
 
-    static func invalid(_ field: String, _ problem: FieldProblem) -> Self {
-        var failure = ValidationFailure()
-        failure.add(field, problem)
-        return .invalid(failure)
-    }
+    static func invalid(_ field: String, _ problem: FieldProblem) -> Self { .invalid(ValidationFailure(field, problem)) }
 }

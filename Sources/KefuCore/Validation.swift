@@ -29,6 +29,11 @@ public struct ValidationFailure: Error, Sendable, Equatable {
 
     public init() {}
 
+    /// One problem with one field.
+    public init(_ name: String, _ problem: FieldProblem) {
+        fields = [(name, problem)]
+    }
+
     public mutating func add(_ name: String, _ problem: FieldProblem) {
         fields.append((name, problem))
     }

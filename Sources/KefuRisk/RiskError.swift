@@ -11,9 +11,5 @@ public enum RiskError: Error, Equatable, Sendable {
     /// The policy has no rules for this asset: Kefu makes no decision on it.
     case assetNotSupported(String)
 
-    public static func invalid(_ field: String, _ problem: FieldProblem) -> Self {
-        var failure = ValidationFailure()
-        failure.add(field, problem)
-        return .invalid(failure)
-    }
+    public static func invalid(_ field: String, _ problem: FieldProblem) -> Self { .invalid(ValidationFailure(field, problem)) }
 }

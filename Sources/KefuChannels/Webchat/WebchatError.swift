@@ -13,9 +13,5 @@ public enum WebchatError: Error, Equatable, Sendable {
     /// The wallet's signed statement is missing, forged, expired or its session ended.
     case notSignedIn
 
-    static func invalid(_ field: String, _ problem: FieldProblem) -> Self {
-        var failure = ValidationFailure()
-        failure.add(field, problem)
-        return .invalid(failure)
-    }
+    static func invalid(_ field: String, _ problem: FieldProblem) -> Self { .invalid(ValidationFailure(field, problem)) }
 }
