@@ -17,7 +17,9 @@ def plausible_email(value):
     """Kefu's rule for addresses it mails (EmailAddress.isPlausible; openapi.yaml says it in
     words): ASCII, a dot-atom local part without % or !, LDH domain labels, at least two of
     them, the last not all digits. JSON Schema's `format: email` allows more."""
-    value = value.strip().lower()
+    # As Swift's trimming of whitespace and newlines: not the information separators \x1c-\x1f,
+    # which Python's str.strip() also removes.
+    value = value.strip("".join(c for c in map(chr, range(0x3001)) if c.isspace() and not "\x1c" <= c <= "\x1f")).lower()
     if len(value.encode()) > 254 or not value.isascii() or value.count("@") != 1:
         return False
     local, domain = value.split("@")

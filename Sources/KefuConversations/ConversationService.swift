@@ -49,7 +49,9 @@ public struct ConversationService: Sendable {
     /// When nobody online has room, it waits unassigned in the inbox.
     public func start(_ start: ConversationStart, autoAssign: Bool) async throws -> StartedConversation {
         try Self.validate(start.firstMessage)
-        let choice = autoAssign ? try await assignmentChoice() : nil
+        // Best effort, as assignment always was: not knowing who is online never costs the
+        // customer's message (the chat then waits unassigned in the inbox).
+        let choice = autoAssign ? ((try? await assignmentChoice()) ?? nil) : nil
         let started: StartedConversation
         do {
             started = try await store.startConversation(start, assign: choice)
@@ -103,8 +105,8 @@ public struct ConversationService: Sendable {
             update = try await store.updateConversation(
                 id: id, change: change, actor: source.author,
                 audit: source.audit("conversation.updated", subjectKind: "conversation", subjectId: id.rawValue, detail: detail))
-        } catch let error as StoreError {
-            throw Self.domainError(error)
+        } catch StoreError.notFound(let what) {
+            throw ConversationError.notFound(what)
         }
         if let history = update.historyMessage { publish(history, of: update.conversation) }
         return update.conversation
@@ -143,8 +145,8 @@ public struct ConversationService: Sendable {
         let result: AppendResult
         do {
             result = try await store.appendMessage(conversationId: id, .system(event, clientMessageId: clientMessageId))
-        } catch let error as StoreError {
-            throw Self.domainError(error)
+        } catch StoreError.notFound(let what) {
+            throw ConversationError.notFound(what)
         }
         if result.created { bus.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId)) }
         return result
@@ -193,17 +195,18 @@ public struct ConversationService: Sendable {
         ConversationEvent(conversationId: conversation.id, contactId: conversation.contactId, inboxId: conversation.inboxId, kind: kind)
     }
 
-    static func validate(_ message: NewMessage) throws {
+    /// The rules every message obeys, checked before anything is read or written.
+    public static func validate(_ message: NewMessage) throws {
+        if message.attachmentIds.count > 10 { throw ConversationError.invalid("attachmentIds", .tooLong(max: 10)) }
         do {
             try message.validate()
         } catch {
             throw ConversationError.invalid(error)
         }
-        if message.attachmentIds.count > 10 { throw ConversationError.invalid("attachmentIds", .tooLong(max: 10)) }
     }
 
-    /// An attachment that is unknown, someone else's or already sent conflicts in the store;
-    /// to the sender it does not exist.
+    /// When a message is stored, a conflict is an attachment that is unknown, someone else's or
+    /// already sent: to the sender it does not exist.
     /// A row that cannot be read back stays a store error (a 500 with the detail in the log).
     static func domainError(_ error: StoreError) -> any Error {
         switch error {

@@ -13,6 +13,18 @@ protocol ProblemConvertible: Error {
     var problem: APIError { get }
 }
 
+/// What a service refuses (and the web's own problems): the errors a page or socket handler
+/// answers in place (a form shown again, a redirect, an error frame). Store errors and raw
+/// validation failures are not among them: they reach the error page or end the socket, as
+/// they always did.
+protocol DomainProblem: ProblemConvertible {}
+
+extension APIError: DomainProblem {}
+extension ConversationError: DomainProblem {}
+extension AccountError: DomainProblem {}
+extension RiskError: DomainProblem {}
+extension WebchatError: DomainProblem {}
+
 extension APIError: ProblemConvertible {
     var problem: APIError { self }
 

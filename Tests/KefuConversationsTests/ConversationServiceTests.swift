@@ -167,3 +167,17 @@ import Testing
         }
     }
 }
+
+@Suite struct ConversationValidationOrderTests {
+    /// As before the service existed: too many attachments is named first, whatever else is wrong.
+    @Test func tooManyAttachmentsIsNamedBeforeTheText() throws {
+        let message = NewMessage(
+            direction: .incoming, author: .system, text: "", attachmentIds: (0..<11).map { _ in AttachmentID.generate() })
+        #expect(throws: ConversationError.invalid(ValidationFailure("attachmentIds", .tooLong(max: 10)))) {
+            try ConversationService.validate(message)
+        }
+        #expect(throws: ConversationError.invalid(ValidationFailure("text", .required))) {
+            try ConversationService.validate(NewMessage(direction: .incoming, author: .system, text: " "))
+        }
+    }
+}

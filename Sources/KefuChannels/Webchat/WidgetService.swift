@@ -62,6 +62,7 @@ public struct WidgetService: Sendable {
         let message = NewMessage(
             direction: .incoming, author: .contact(session.contactId), text: text, attachmentIds: attachmentIds,
             clientMessageId: clientMsgId)
+        try ConversationService.validate(message)
         let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
         if let latest, latest.status != .resolved {
             return try await conversations.send(message, to: latest.id)

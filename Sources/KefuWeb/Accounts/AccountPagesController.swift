@@ -174,7 +174,7 @@ struct AccountPagesController {
                 response.setCookie(cookie(Self.sessionCookie, result.token, maxAge: Int(service.settings.sessionLifetime)))
                 response.setCookie(cookie(Self.deviceCookie, result.deviceToken, maxAge: 365 * 86400))
                 return response
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try loginPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
             }
@@ -188,7 +188,7 @@ struct AccountPagesController {
                     email: form["email"] ?? "", password: form["password"] ?? "", locale: page.locale.rawValue, userAgent: request.headers[.userAgent],
                     address: context.peerAddress)
                 return try loginPage(request, email: form["email"] ?? "", message: page.t("account_check_mail_verify"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try registerPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
             }
@@ -204,7 +204,7 @@ struct AccountPagesController {
             do {
                 try await service.verifyEmail(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try loginPage(request, message: page.t("account_email_verified"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try loginPage(request, errors: describe(error, page: page), status: error.status)
             }
@@ -220,7 +220,7 @@ struct AccountPagesController {
             do {
                 try await service.confirmEmailChange(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try loginPage(request, message: page.t("account_email_changed"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try loginPage(request, errors: describe(error, page: page), status: error.status)
             }
@@ -231,7 +231,7 @@ struct AccountPagesController {
             let page = self.page(for: request)
             do {
                 try await service.requestPasswordReset(email: form["email"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress, requestId: context.id)
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try forgotPage(request, errors: describe(error, page: page), status: error.status)
             }
@@ -248,7 +248,7 @@ struct AccountPagesController {
                     token: token, password: form["password"] ?? "", otp: form["otp"].flatMap { $0.isEmpty ? nil : $0 },
                     userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try loginPage(request, message: page.t("account_password_reset_done"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try resetPage(request, token: token, errors: describe(error, page: page), status: error.status)
             }
@@ -263,7 +263,7 @@ struct AccountPagesController {
             do {
                 try await service.wasntMe(token: form["token"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try formPage(request, heading: page.t("account_wasnt_me"), action: nil, fields: [], submit: "", message: page.t("account_wasnt_me_done"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try formPage(
                     request, heading: page.t("account_wasnt_me"), action: nil, fields: [], submit: "", errors: describe(error, page: page), status: error.status)
@@ -288,7 +288,7 @@ struct AccountPagesController {
                 try await resets.cancel(token: token, userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try formPage(
                     request, heading: page.t("account_2fa_reset_cancel"), action: nil, fields: [], submit: "", message: page.t("account_2fa_reset_cancelled"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try formPage(
                     request, heading: page.t("account_2fa_reset_cancel"), action: nil, fields: [], submit: "",
@@ -321,7 +321,7 @@ struct AccountPagesController {
                     account, code: form["code"] ?? "", address: context.peerAddress, userAgent: request.headers[.userAgent])
                 let updated = try await service.store.account(id: account.id) ?? account
                 return try await homePage(request, session: session, account: updated, recovery: codes.recoveryCodes, message: page.t("two_factor_enabled_flash"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 let enrollment = try await service.twoFactor.begin(account)
                 return try await homePage(request, session: session, account: account, enrollment: enrollment, errors: describe(error, page: page))
@@ -336,7 +336,7 @@ struct AccountPagesController {
                     account, password: form["password"] ?? "", code: form["code"] ?? "", userAgent: request.headers[.userAgent], address: context.peerAddress)
                 let updated = try await service.store.account(id: account.id) ?? account
                 return try await homePage(request, session: session, account: updated, message: page.t("two_factor_disabled_flash"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try await homePage(request, session: session, account: account, errors: describe(error, page: page))
             }
@@ -349,7 +349,7 @@ struct AccountPagesController {
                 let updated = try await service.setAntiPhishingCode(
                     account, code: form["code"], userAgent: request.headers[.userAgent], address: context.peerAddress)
                 return try await homePage(request, session: session, account: updated, message: page.t("saved"))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try await homePage(request, session: session, account: account, errors: describe(error, page: page))
             }

@@ -35,7 +35,7 @@ struct ConsoleAccountController {
             do {
                 try await auth.changePassword(
                     identity: context.identity, current: form["current_password"] ?? "", new: new, address: context.peerAddress)
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return redirect("/console/profile?error=\(Self.passwordMessageKey(error))")
             }
@@ -50,7 +50,7 @@ struct ConsoleAccountController {
             let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             do {
                 try await auth.confirmEnrollment(agent: context.agent, code: form["code"] ?? "", address: context.peerAddress)
-            } catch let failure as any ProblemConvertible where failure.problem.code == "invalid_otp" || failure.problem.code == "too_many_attempts" {
+            } catch let failure as any DomainProblem where failure.problem.code == "invalid_otp" || failure.problem.code == "too_many_attempts" {
                 let error = failure.problem
                 // Show a fresh QR code: the old secret stays stored until the code matches.
                 let enrollment = try await auth.beginEnrollment(agent: context.agent, address: context.peerAddress)
@@ -65,7 +65,7 @@ struct ConsoleAccountController {
             do {
                 try await auth.disableTwoFactor(
                     agent: context.agent, password: form["password"] ?? "", code: form["code"] ?? "", address: context.peerAddress)
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return redirect("/console/profile?error=\(ConsoleAuthController.messageKey(error))")
             }
@@ -84,7 +84,7 @@ struct ConsoleAccountController {
             do {
                 _ = try await CannedReplyController.create(
                     shortcut: form["shortcut"] ?? "", body: form["body"] ?? "", store: store, context: context)
-            } catch let failure as any ProblemConvertible where failure.problem.status != .forbidden {
+            } catch let failure as any DomainProblem where failure.problem.status != .forbidden {
                 let error = failure.problem
                 return redirect("/console/canned?error=\(error.code == "canned_reply_conflict" ? "error_canned_exists" : "error_canned_invalid")")
             }
@@ -113,7 +113,7 @@ struct ConsoleAccountController {
                     audit: context.audit("agent.invited", subjectKind: "agent", detail: ["email": EmailAddress.normalize(email)]))
                 // Shown in this response only; never stored in clear or put in a URL.
                 return try await adminPage(request, context, oneTimePassword: password, for: nil)
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return redirect("/console/admin?error=\(error.code == "agent_conflict" ? "error_agent_exists" : "error_invalid_agent")")
             }
@@ -125,7 +125,7 @@ struct ConsoleAccountController {
             guard let status = form["status"].flatMap(AgentStatus.init(rawValue:)) else { throw APIError.validation("status", .invalid) }
             do {
                 _ = try await AgentStatusChange(store: store).apply(id: id, status: status, role: nil, by: context)
-            } catch let failure as any ProblemConvertible where failure.problem.status == .conflict {
+            } catch let failure as any DomainProblem where failure.problem.status == .conflict {
                 return redirect("/console/admin?error=error_last_admin")
             }
             return redirect("/console/admin?flash=saved")

@@ -35,7 +35,7 @@ struct ConsoleAuthController {
                     return response
                 }
                 return try await startSession(agent: agent, credentials: credentials, request: request, context: context)
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try loginPage(request, template: "login", error: Self.messageKey(error), email: email, status: error.status)
             }
@@ -53,7 +53,7 @@ struct ConsoleAuthController {
             do {
                 try await auth.checkOTP(
                     agent: agent, credentials: credentials, code: form["code"] ?? "", address: context.peerAddress, device: Self.device(request))
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return try loginPage(request, template: "login-2fa", error: Self.messageKey(error), email: "", status: error.status)
             }

@@ -64,7 +64,7 @@ struct ConsoleCustomerAccountController {
             do {
                 _ = try await resets.request(
                     account, reason: form["reason"] ?? "", by: context.agent, conversationId: id, address: context.peerAddress)
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 return redirect("/console/conversations/\(id)?error=\(Self.errorKey(error))")
             }
@@ -79,7 +79,7 @@ struct ConsoleCustomerAccountController {
             let joiner = back.contains("?") ? "&" : "?"
             do {
                 _ = try await resets.decide(id: resetId, approve: decision == "approve", by: context.agent, address: context.peerAddress)
-            } catch let failure as any ProblemConvertible where failure.problem.code != "two_factor_reset_not_found" {
+            } catch let failure as any DomainProblem where failure.problem.code != "two_factor_reset_not_found" {
                 let error = failure.problem
                 return redirect("\(back)\(joiner)error=\(Self.errorKey(error))")
             }

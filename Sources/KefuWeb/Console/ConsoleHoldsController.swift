@@ -34,7 +34,7 @@ struct ConsoleHoldsController {
             let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             do {
                 try await reviews.setTwoPersonFrom(form["two_person_from"] ?? "", by: context.agent, address: context.peerAddress)
-            } catch let failure as any ProblemConvertible where failure.problem.code == "validation_failed" {
+            } catch let failure as any DomainProblem where failure.problem.code == "validation_failed" {
                 return redirect("/console/holds?error=error_two_person_amount")
             }
             return redirect("/console/holds?flash=saved")
@@ -47,7 +47,7 @@ struct ConsoleHoldsController {
             let outcome: HoldOutcome
             do {
                 outcome = try await reviews.review(id: id, by: context.agent, release: release, note: form["note"] ?? "", address: context.peerAddress)
-            } catch let failure as any ProblemConvertible where failure.problem.code == "validation_failed" {
+            } catch let failure as any DomainProblem where failure.problem.code == "validation_failed" {
                 return redirect("/console/holds?error=error_hold_note")
             }
             let flash: String

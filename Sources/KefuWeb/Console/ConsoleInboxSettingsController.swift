@@ -43,7 +43,7 @@ struct ConsoleInboxSettingsController {
             let form = Self.prechatForm(from: submitted)
             do {
                 _ = try await inboxes.update(inbox.id, name: name, prechatForm: form, context: context)
-            } catch let failure as any ProblemConvertible {
+            } catch let failure as any DomainProblem {
                 let error = failure.problem
                 guard case .validation(let fields) = error.kind else { throw error }
                 // Show the form again as the admin filled it in, with every problem named.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KefuCore
+import KefuLocalization
 import KefuRealtime
 
 /// What every console page shows: the language, the agent, the CSRF token, the navigation.
@@ -27,10 +28,18 @@ struct ConsolePage {
             "title": title,
         ]
         // Flash and error messages travel as translation keys, never as free text.
-        if let key = request.uri.queryParameters.get("flash"), resources.translations[locale]?[key] != nil { values["flash"] = t(key) }
-        if let key = request.uri.queryParameters.get("error"), resources.translations[locale]?[key] != nil { values["error"] = t(key) }
+        if let key = request.uri.queryParameters.get("flash"), Self.isPageKey(key), resources.translations[locale]?[key] != nil { values["flash"] = t(key) }
+        if let key = request.uri.queryParameters.get("error"), Self.isPageKey(key), resources.translations[locale]?[key] != nil { values["error"] = t(key) }
         return values
     }
+
+    /// The catalog also holds the texts of mails, problems and decisions; a link cannot show
+    /// those as a page's message.
+    static func isPageKey(_ key: String) -> Bool {
+        !key.hasPrefix("problem_") && !codeKeys.contains(key)
+    }
+
+    private static let codeKeys = Set(TextKey.all.map(\.rawValue))
 
     func base(title: String, request: Request, context: AuthenticatedContext, nav: String) -> [String: Any] {
         var values = base(title: title, request: request)

@@ -125,7 +125,7 @@ struct WidgetSocket {
                 do {
                     try await service.claimEmail(frame.email ?? "", session: session)
                     sender.yield(.saved(.init()))
-                } catch let failure as any ProblemConvertible {
+                } catch let failure as any DomainProblem {
                     let error = failure.problem
                     sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
                 }
