@@ -193,6 +193,10 @@ let package = Package(
             name: "KefuConversationsTests",
             dependencies: ["KefuConversations", "KefuStore", "KefuCore", "KefuRealtime", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuArchitectureTests", swiftSettings: strict),
+        .testTarget(
+            name: "KefuAccountsTests",
+            dependencies: ["KefuAccounts", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(name: "KefuLocalizationTests", dependencies: ["KefuLocalization", "KefuCore"], swiftSettings: strict),
         .testTarget(name: "KefuRiskTests", dependencies: ["KefuRisk", "KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
