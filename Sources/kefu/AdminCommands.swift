@@ -40,8 +40,8 @@ struct Admin: AsyncParsableCommand {
                     return try await AgentInvitation(store: store, hasher: PasswordHasher(cost: 12)).invite(
                         email: email, name: name, role: role, password: piped,
                         audit: AuditEvent(actor: .system, action: "agent.created.cli", subjectKind: "agent", detail: ["email": email]))
-                } catch let error as APIError {
-                    throw ValidationError(error.code == "agent_conflict" ? "an agent with this email exists" : "check --email, --name and the password (at least 12 characters): \(error.code)")
+                } catch AccountError.conflict("agent") {
+                    throw ValidationError("an agent with this email exists")
                 }
             }
             say("Created \(agent.role.rawValue) \(agent.email) (\(agent.id)).")

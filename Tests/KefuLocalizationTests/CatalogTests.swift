@@ -64,7 +64,7 @@ import Testing
     /// (`zh ? "…" : "…"`). The few files allowed Chinese text say why.
     @Test func noUserFacingStringIsBuiltByALanguageSwitchInCode() throws {
         let allowedChinese: [String: String] = [
-            "KefuWeb/DemoData.swift": "demo conversations are data, seeded once",
+            "KefuApp/DemoData.swift": "demo conversations are data, seeded once",
             "KefuMail/QuotedHistory.swift": "patterns that recognise Chinese mail clients' quoting",
             "KefuCore/PrechatForm.swift": "the default pre-chat topics, stored per inbox as data admins edit in both languages",
             "KefuWeb/Connections/ConnectionDeadlineHandler.swift": "answers before a request (and its language) was read: both languages in one line",

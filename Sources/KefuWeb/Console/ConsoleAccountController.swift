@@ -124,7 +124,7 @@ struct ConsoleAccountController {
             let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
             guard let status = form["status"].flatMap(AgentStatus.init(rawValue:)) else { throw APIError.validation("status", .invalid) }
             do {
-                _ = try await AgentStatusChange(store: store).apply(id: id, status: status, role: nil, by: context)
+                _ = try await AgentStatusChange(store: store).apply(id: id, status: status, role: nil, by: context.agent.id, source: context.source)
             } catch let failure as any DomainProblem where failure.problem.status == .conflict {
                 return redirect("/console/admin?error=error_last_admin")
             }

@@ -22,10 +22,10 @@ public struct DemoData: Sendable {
     /// The demo customers' wallet sign-in (`/account/login`), e.g. li.wei@example.cn.
     public static let customerPassword = "Kefu-demo-customer-1"
 
-    let store: any KefuRepositories
-    let hasher: PasswordHasher
+    public let store: any KefuRepositories
+    public let hasher: PasswordHasher
     /// Seals the demo customer's TOTP secret, as the real enrolment does.
-    let secretKey: Data
+    public let secretKey: Data
 
     public init(store: any KefuRepositories, hasher: PasswordHasher, secretKey: Data) {
         self.store = store
@@ -78,7 +78,7 @@ public struct DemoData: Sendable {
     /// Two customers have wallet accounts, so the conversation panel shows one: 李伟 (verified,
     /// tier 1, a withdrawal to a new address on hold) and 陈静, who lost her authenticator; Alex has asked for her 2FA reset, which
     /// waits for a supervisor (the demo admin may approve it).
-    func seedAccounts(agent: Agent, conversations: [String: ConversationID]) async throws {
+    public func seedAccounts(agent: Agent, conversations: [String: ConversationID]) async throws {
         let hash = try await hasher.hash(Self.customerPassword)
         func account(_ email: String, locale: String) async throws -> Account {
             let account = try await store.createAccount(
@@ -111,27 +111,27 @@ public struct DemoData: Sendable {
             audit: AuditEvent(actor: .agent(agent.id), action: "account.two_factor_reset_requested", subjectKind: "account", subjectId: chen.id.rawValue))
     }
 
-    static let cannedReplies: [(String, String)] = [
+    public static let cannedReplies: [(String, String)] = [
         ("reset", "您好！请在登录页点击“忘记密码”，我们会向您的注册邮箱发送重置链接，链接 30 分钟内有效。重置后 24 小时内提现会暂停，以保护您的资产。\nHello! On the sign-in page choose “Forgot password”; we will email a reset link valid for 30 minutes. Withdrawals pause for 24 hours after a reset to protect your funds."),
         ("limits", "您的提现额度取决于认证等级：一级每日 10,000 美元，二级每日 100,000 美元。可在 账户 → 认证 中升级。\nYour withdrawal limit depends on your verification tier: tier 1 allows 10,000 USD a day, tier 2 100,000 USD. Upgrade under Account → Verification."),
         ("phishing", "我们绝不会索要您的密码、助记词或私钥，也不会通过私信联系您。请通过官方渠道核实，并开启防钓鱼码。\nWe never ask for your password, recovery phrase or private keys, and never contact you first by private message. Check our official channels and set an anti-phishing code."),
         ("2fa", "两步验证重置需要主管审核，并有 48 小时安全等待期；期间您会收到邮件，如非本人操作可取消。\nA 2FA reset needs a supervisor's approval and applies after a 48-hour waiting period; we email you and you can cancel it if it was not you."),
     ]
 
-    struct Script {
-        let name: String
-        let email: String?
-        let locale: String
-        let subject: String
-        let byMail: Bool
-        let status: ConversationStatus
-        let priority: ConversationPriority
-        let labels: [String]
+    public struct Script: Sendable {
+        public let name: String
+        public let email: String?
+        public let locale: String
+        public let subject: String
+        public let byMail: Bool
+        public let status: ConversationStatus
+        public let priority: ConversationPriority
+        public let labels: [String]
         /// Customer and agent take turns, customer first; a line starting "// " is a private note.
-        let lines: [String]
+        public let lines: [String]
     }
 
-    static let scripts: [Script] = [
+    public static let scripts: [Script] = [
         Script(
             name: "李伟", email: "li.wei@example.cn", locale: "zh-CN", subject: "忘记登录密码，收不到重置邮件", byMail: false,
             status: .open, priority: .high, labels: ["password"],
