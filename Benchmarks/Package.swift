@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "KefuWeb", package: "Kefu"),
                 .product(name: "KefuApp", package: "Kefu"),
                 .product(name: "KefuAccounts", package: "Kefu"),
+                .product(name: "KefuRisk", package: "Kefu"),
                 .product(name: "KefuMail", package: "Kefu"),
                 .product(name: "KefuChannels", package: "Kefu"),
                 .product(name: "KefuRealtime", package: "Kefu"),

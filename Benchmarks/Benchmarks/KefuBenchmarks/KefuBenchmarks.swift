@@ -9,6 +9,7 @@ import KefuChannels
 import KefuCore
 import KefuMail
 import KefuRealtime
+import KefuRisk
 import KefuStore
 import KefuWeb
 import Logging
