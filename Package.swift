@@ -198,7 +198,13 @@ let package = Package(
             dependencies: ["KefuAccounts", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(name: "KefuLocalizationTests", dependencies: ["KefuLocalization", "KefuCore"], swiftSettings: strict),
-        .testTarget(name: "KefuRiskTests", dependencies: ["KefuRisk", "KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "KefuRiskTests",
+            dependencies: [
+                "KefuRisk", "KefuAccounts", "KefuConversations", "KefuRealtime", "KefuStore", "KefuCore", "KefuTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(
