@@ -168,13 +168,10 @@ public struct AccountService: Sendable {
     public func login(
         email: String, password: String, otp: String?, device: String? = nil, userAgent: String?, address: String?, requestId: String? = nil
     ) async throws -> LoginResult {
-        // A device token is checked against the current password, so it needs the lookup first;
-        // without one the attempt is counted before anything is read (a throttled guess costs no
-        // database work, and is answered at once however busy the database is).
-        var found = device == nil ? nil : try await store.accountCredentials(email: email)
-        let keys = guessKeys(email: email, address: address, device: device, stamp: found?.1.passwordHash)
-        let ticket = try await throttler.admit(keys)
-        if device == nil { found = try await store.accountCredentials(email: email) }
+        let store = self.store
+        let (ticket, keys, found) = try await devices.admitGuess(
+            at: Self.throttleAccount(email), address: address, device: device, throttle: throttler,
+            lookup: { try await store.accountCredentials(email: email) }, stamp: { $0.1.passwordHash })
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
         var secondFactor = true
         if let (account, credentials) = found, matches, account.totpEnabled {

@@ -65,12 +65,10 @@ public struct AgentAuthService: Sendable {
     /// answer as wrong passwords, so the response never tells whether an account exists. The
     /// attempt is counted before the slow check, so parallel guesses are admitted one by one.
     public func checkPassword(email: String, password: String, address: String?, device: String? = nil) async throws -> (Agent, AgentCredentials) {
-        // A device token is checked against the current password, so it needs the lookup first;
-        // without one the attempt is counted before anything is read (a throttled guess costs no
-        // database work, and is answered at once however busy the database is).
-        var found = device == nil ? nil : try await store.credentials(email: email)
-        let ticket = try await throttler.admit(throttleKeys(email: email, address: address, device: device, stamp: found?.1.passwordHash))
-        if device == nil { found = try await store.credentials(email: email) }
+        let store = self.store
+        let (ticket, _, found) = try await devices.admitGuess(
+            at: Self.throttleAccount(email), address: address, device: device, throttle: throttler,
+            lookup: { try await store.credentials(email: email) }, stamp: { $0.1.passwordHash })
         let matches = try await hasher.verify(password, hash: found?.1.passwordHash ?? dummyHash)
         guard let found, matches, found.0.status == .active else { throw AccountError.invalidCredentials }
         await throttler.giveBack(ticket)

@@ -45,6 +45,22 @@ public struct KnownDevices: Sendable {
         return [(account, .perAccount), ("address:\(ClientNetwork.key(address))", .perAddress)]
     }
 
+    /// Counts a guess at `account` and reads what it is checked against, in the order that keeps
+    /// throttled guesses cheap: a device token is checked against the current password, so with
+    /// one the lookup comes first; without one the attempt is counted before anything is read (a
+    /// throttled guess costs no database work and is answered at once however busy the database
+    /// is). `stamp` is the found account's password hash.
+    public func admitGuess<Found: Sendable>(
+        at account: String, address: String?, device: String?, throttle: any CredentialThrottle,
+        lookup: () async throws -> Found?, stamp: (Found) -> String
+    ) async throws -> (ticket: ThrottleTicket, keys: [(String, ThrottlePolicy)], found: Found?) {
+        var found = device == nil ? nil : try await lookup()
+        let keys = guessKeys(account: account, address: address, device: device, stamp: found.map(stamp))
+        let ticket = try await throttle.admit(keys)
+        if device == nil { found = try await lookup() }
+        return (ticket, keys, found)
+    }
+
     private func mac(account: String, id: String, stamp: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data("\(account)\n\(id)\n\(stamp)".utf8), using: SymmetricKey(data: keyBytes))
         return Data(code.prefix(16)).base64URL
