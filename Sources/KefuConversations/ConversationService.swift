@@ -75,7 +75,7 @@ public struct ConversationService: Sendable {
             throw Self.domainError(error)
         }
         guard result.created else { return result }
-        bus.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId))
+        publish(result.message, of: result)
         await deliver(result)
         return result
     }
@@ -133,8 +133,8 @@ public struct ConversationService: Sendable {
     public func receiveMail(_ mail: InboundMail, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> MailIngestOutcome {
         let outcome = try await store.ingestMail(mail, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }
-        if let reopen = outcome.reopenMessage { bus.publish(.message(reopen, contactId: appended.contactId, inboxId: appended.inboxId)) }
-        bus.publish(.message(appended.message, contactId: appended.contactId, inboxId: appended.inboxId))
+        if let reopen = outcome.reopenMessage { publish(reopen, of: appended) }
+        publish(appended.message, of: appended)
         return outcome
     }
 
@@ -148,7 +148,7 @@ public struct ConversationService: Sendable {
         } catch StoreError.notFound(let what) {
             throw ConversationError.notFound(what)
         }
-        if result.created { bus.publish(.message(result.message, contactId: result.contactId, inboxId: result.inboxId)) }
+        if result.created { publish(result.message, of: result) }
         return result
     }
 
@@ -189,6 +189,11 @@ public struct ConversationService: Sendable {
 
     private func publish(_ message: Message, of conversation: Conversation) {
         bus.publish(.message(message, contactId: conversation.contactId, inboxId: conversation.inboxId))
+    }
+
+    /// A message in the conversation `stored` says it went to (its customer and inbox).
+    private func publish(_ message: Message, of stored: AppendResult) {
+        bus.publish(.message(message, contactId: stored.contactId, inboxId: stored.inboxId))
     }
 
     private func event(_ kind: ConversationEvent.Kind, in conversation: Conversation) -> ConversationEvent {

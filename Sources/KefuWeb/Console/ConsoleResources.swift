@@ -17,8 +17,9 @@ public struct ConsoleResources: Sendable {
             throw CocoaError(.fileNoSuchFile)
         }
         let templates = try await MustacheLibrary(directory: root.appendingPathComponent("templates").path)
-        // Pages and the widget read the one catalog every other text comes from.
-        let catalog = try Catalog.load()
+        // Pages and the widget read the one catalog every other text comes from (read once per
+        // process, not again for every application built).
+        let catalog = Catalog.standard
         let translations = Dictionary(uniqueKeysWithValues: UILocale.allCases.map { ($0, catalog.table($0)) })
         var files: [String: (String, ByteBuffer)] = [:]
         let staticDirectory = root.appendingPathComponent("static")
