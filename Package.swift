@@ -168,7 +168,7 @@ let package = Package(
         // Shared by the test targets: fresh SQLite files and PostgreSQL databases per test.
         .target(
             name: "KefuTestSupport",
-            dependencies: ["KefuStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KefuStore", "KefuAccounts", "KefuCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/KefuTestSupport",
             swiftSettings: strict
         ),

@@ -10,13 +10,6 @@ import Testing
 /// The accounts service on its own: a real store on both databases, a notifier that records
 /// what would be mailed, no router.
 @Suite struct AccountServiceTests {
-    final class RecordingNotifier: CustomerNotifier {
-        let sent = Mutex<[(to: String, subject: String, text: String)]>([])
-        func sendNotice(to address: String, subject: String, text: String, key: String) async throws {
-            sent.withLock { $0.append((address, subject, text)) }
-        }
-    }
-
     struct Desk {
         let store: SQLStore
         let accounts: AccountService
@@ -27,15 +20,8 @@ import Testing
 
     static func withDesk<T: Sendable>(_ backend: TestBackend, _ body: @Sendable (Desk) async throws -> T) async throws -> T {
         try await withTestStore(backend) { store in
-            let hasher = PasswordHasher(cost: 4)
             let notifier = RecordingNotifier()
-            let secret = Data(repeating: 9, count: 32)
-            let accounts = AccountService(
-                store: store, hasher: hasher, policy: CustomerPasswordPolicy(), mailer: notifier, throttler: LoginThrottler(),
-                background: BackgroundWork(logger: Logger(label: "test")), dummyHash: try await hasher.dummyHash(),
-                settings: .init(publicURL: "https://kefu.test"),
-                twoFactor: AccountTwoFactor(store: store, secretKey: secret, withdrawalLock: 86400, now: { Date() }),
-                devices: KnownDevices(secretKey: secret), now: { Date() })
+            let accounts = try await TestAccounts.service(store: store, notifier: notifier)
             return try await body(Desk(store: store, accounts: accounts, notifier: notifier))
         }
     }
@@ -47,7 +33,7 @@ import Testing
             #expect(first.email == "li.wei@example.cn" && !first.emailVerified)
             let again = try await desk.accounts.register(email: "li.wei@example.cn", password: Self.password, locale: "zh-CN", userAgent: nil, address: "192.0.2.1")
             #expect(again.email == first.email && again.id != first.id)
-            let mails = desk.notifier.sent.withLock { $0 }
+            let mails = desk.notifier.sent
             #expect(mails.count == 2)
             #expect(mails[0].subject == "请验证您的邮箱" && mails[0].text.contains("https://kefu.test/account/verify?token="))
             #expect(mails[1].subject == "您已经有账户了")
@@ -67,7 +53,7 @@ import Testing
             } catch AccountError.invalid(let failure) {
                 #expect(failure.fields.map(\.problem).contains(.rule("password_too_short")))
             }
-            #expect(desk.notifier.sent.withLock { $0 }.isEmpty)
+            #expect(desk.notifier.sent.isEmpty)
         }
     }
 
@@ -109,7 +95,7 @@ import Testing
             let session = try await desk.accounts.login(email: "reset@example.cn", password: Self.password, otp: nil, userAgent: "Firefox", address: "192.0.2.5")
             let account = try #require(try await desk.store.account(id: registered.id))
             try await desk.accounts.sendReset(account, userAgent: nil, address: nil)
-            let link = try #require(desk.notifier.sent.withLock { $0 }.last { $0.subject == "Reset your password" }?.text)
+            let link = try #require(desk.notifier.sent.last { $0.subject == "Reset your password" }?.text)
             let token = try #require(link.firstMatch(of: /token=([A-Za-z0-9_-]+)/)?.output.1)
             try await desk.accounts.confirmPasswordReset(token: String(token), password: "Another-pass-2026!", otp: nil, userAgent: nil, address: nil)
             await #expect(throws: AccountError.invalidToken) {

@@ -10,26 +10,12 @@ import Testing
 /// The supervised 2FA reset and agents' sign-in on their own: a real store, a clock the test
 /// moves, a notifier that records mail. No router.
 @Suite struct TwoFactorResetServiceTests {
-    final class RecordingNotifier: CustomerNotifier {
-        let sent = Mutex<[String]>([])
-        func sendNotice(to address: String, subject: String, text: String, key: String) async throws {
-            sent.withLock { $0.append(subject) }
-        }
-    }
-
     @Test(arguments: TestBackend.available)
     func aResetNeedsASecondSupervisorAndAppliesOnceWhenTheWaitIsOver(_ backend: TestBackend) async throws {
         let clock = TestClock(Date())
         try await withTestStore(backend, now: { clock.now }) { store in
-            let hasher = PasswordHasher(cost: 4)
             let notifier = RecordingNotifier()
-            let secret = Data(repeating: 5, count: 32)
-            let accounts = AccountService(
-                store: store, hasher: hasher, policy: CustomerPasswordPolicy(), mailer: notifier, throttler: LoginThrottler(),
-                background: BackgroundWork(logger: Logger(label: "test")), dummyHash: try await hasher.dummyHash(),
-                settings: .init(publicURL: "https://kefu.test"),
-                twoFactor: AccountTwoFactor(store: store, secretKey: secret, withdrawalLock: 86400, now: { clock.now }),
-                devices: KnownDevices(secretKey: secret), now: { clock.now })
+            let accounts = try await TestAccounts.service(store: store, notifier: notifier, now: { clock.now })
             let resets = TwoFactorResets(store: store, accounts: accounts, wait: 48 * 3600, logger: Logger(label: "test"), now: { clock.now })
             let agent = try await store.createAgent(email: "a@kefu.test", name: "A", role: .agent, passwordHash: "x", mustChangePassword: false, audit: nil)
             let supervisor = try await store.createAgent(email: "s@kefu.test", name: "S", role: .supervisor, passwordHash: "x", mustChangePassword: false, audit: nil)
@@ -50,14 +36,14 @@ import Testing
             }
             let approved = try await resets.decide(id: asked.id, approve: true, by: supervisor, address: nil)
             #expect(approved.status == .scheduled)
-            #expect(notifier.sent.withLock { $0 } == ["客服将关闭您的两步验证"])
+            #expect(notifier.sent.map(\.subject) == ["客服将关闭您的两步验证"])
             // Not yet: nothing applies before the wait is over.
             #expect(await resets.applyDue() == 0)
             clock.advance(by: 48 * 3600 + 1)
             #expect(await resets.applyDue() == 1)
             #expect(await resets.applyDue() == 0)
             #expect(try await store.account(id: account.id)?.totpEnabled == false)
-            #expect(notifier.sent.withLock { $0 }.last == "您的两步验证已关闭")
+            #expect(notifier.sent.last?.subject == "您的两步验证已关闭")
         }
     }
 

@@ -13,13 +13,6 @@ import Testing
 /// Hold reviews on their own: a real store, the conversations service on an in-process bus, a
 /// notifier that records mail. No router.
 @Suite struct HoldReviewServiceTests {
-    final class RecordingNotifier: CustomerNotifier {
-        let sent = Mutex<[(to: String, subject: String)]>([])
-        func sendNotice(to address: String, subject: String, text: String, key: String) async throws {
-            sent.withLock { $0.append((address, subject)) }
-        }
-    }
-
     struct Desk {
         let store: SQLStore
         let reviews: HoldReviews
@@ -30,15 +23,8 @@ import Testing
 
     static func withDesk<T: Sendable>(_ backend: TestBackend, _ body: @Sendable (Desk) async throws -> T) async throws -> T {
         try await withTestStore(backend) { store in
-            let hasher = PasswordHasher(cost: 4)
             let notifier = RecordingNotifier()
-            let secret = Data(repeating: 3, count: 32)
-            let accounts = AccountService(
-                store: store, hasher: hasher, policy: CustomerPasswordPolicy(), mailer: notifier, throttler: LoginThrottler(),
-                background: BackgroundWork(logger: Logger(label: "test")), dummyHash: try await hasher.dummyHash(),
-                settings: .init(publicURL: "https://kefu.test"),
-                twoFactor: AccountTwoFactor(store: store, secretKey: secret, withdrawalLock: 86400, now: { Date() }),
-                devices: KnownDevices(secretKey: secret), now: { Date() })
+            let accounts = try await TestAccounts.service(store: store, notifier: notifier)
             let conversations = ConversationService(store: store, bus: EventHub(), presence: PresenceRegistry())
             let reviews = HoldReviews(store: store, accounts: accounts, conversations: conversations, now: { Date() })
             let first = try await store.createAgent(email: "mei@kefu.test", name: "Mei", role: .supervisor, passwordHash: "x", mustChangePassword: false, audit: nil)
@@ -70,13 +56,13 @@ import Testing
             guard case .awaitingSecondApproval = try await desk.reviews.review(id: held.id, by: desk.first, release: true, note: "Called her back.", address: nil)
             else { Issue.record("a large release went through on one approval"); return }
             #expect(try await desk.reviews.review(id: held.id, by: desk.first, release: true, note: "Again, by me.", address: nil) == .sameApprover)
-            #expect(desk.notifier.sent.withLock { $0 }.isEmpty)
+            #expect(desk.notifier.sent.isEmpty)
             guard case .released(let released) = try await desk.reviews.review(id: held.id, by: desk.second, release: true, note: "Checked too.", address: nil)
             else { Issue.record("the second approval did not release it"); return }
             #expect(released.status == .released)
             // No open conversation: the customer hears it by mail, in their language.
-            #expect(desk.notifier.sent.withLock { $0 }.map(\.to) == [account.email])
-            #expect(desk.notifier.sent.withLock { $0 }.first?.subject == "Your withdrawal was approved")
+            #expect(desk.notifier.sent.map(\.to) == [account.email])
+            #expect(desk.notifier.sent.first?.subject == "Your withdrawal was approved")
             #expect(try await desk.reviews.review(id: held.id, by: desk.second, release: false, note: "Too late now.", address: nil) == .notHeld)
         }
     }
@@ -96,7 +82,7 @@ import Testing
             let messages = try await desk.store.messages(conversationId: conversation.id, since: 0, limit: 10)
             #expect(messages.map(\.text) == ["Your withdrawal of 300.00 USD did not pass our review; the money is still in your account. Reply here to learn why."])
             #expect(messages.first?.author == .agent(desk.first.id))
-            #expect(desk.notifier.sent.withLock { $0 }.isEmpty)
+            #expect(desk.notifier.sent.isEmpty)
         }
     }
 }
