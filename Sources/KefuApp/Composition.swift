@@ -33,7 +33,9 @@ public struct Composition: Sendable {
         let email = EmailChannel(
             store: store, blobs: blobs, conversations: inbound, settings: configuration.email, listener: configuration.smtpListener,
             onListening: onSMTPListening, logger: logger)
-        let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies)])
+        let telegram = TelegramChannel(
+            store: store, blobs: blobs, conversations: inbound, secretKey: configuration.secretKey, settings: configuration.telegram, logger: logger)
+        let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies), telegram])
         let conversations = inbound.delivering(through: channels)
         try await email.ingest.prepareInbox()
 
@@ -67,7 +69,7 @@ public struct Composition: Sendable {
             holdReviews: HoldReviews(store: store, accounts: accounts, conversations: conversations, now: now),
             widget: WidgetService(store: store, conversations: conversations, sessionLifetime: configuration.widgetSessionLifetime, now: now),
             widgetVerification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: throttle),
-            widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now))
+            widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now), telegram: telegram)
         let timers: [any Service] = [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)]
         return Composition(web: web, background: channels.services + timers)
     }

@@ -17,7 +17,7 @@ public protocol ReplyDelivery: Sendable {
 /// every channel and the timers call it, each with the actor as a value.
 public struct ConversationService: Sendable {
     public typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
-        & MailRepository
+        & MailRepository & ChannelThreadRepository
 
     public let store: any Repositories
     public let bus: any EventBus
@@ -136,6 +136,27 @@ public struct ConversationService: Sendable {
         if let reopen = outcome.reopenMessage { publish(reopen, of: appended) }
         publish(appended.message, of: appended)
         return outcome
+    }
+
+    /// Stores a customer's message from a channel without mail threading (Telegram, the API
+    /// channel): once per receipt key, in the customer's open conversation of that thread, a
+    /// recently resolved one reopened, or a new one; then publishes what it added.
+    public func receive(_ inbound: InboundMessage, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> ChannelReceiveOutcome {
+        let outcome = try await store.receive(inbound, inboxId: inboxId, reopenWindow: reopenWindow)
+        guard !outcome.duplicate, let appended = outcome.appended else { return outcome }
+        if let reopen = outcome.reopenMessage { publish(reopen, of: appended) }
+        publish(appended.message, of: appended)
+        return outcome
+    }
+
+    /// Records a customer's edit of a message their channel delivered earlier (the original
+    /// stays in the history); nothing when Kefu never stored that message or saw this edit.
+    @discardableResult
+    public func receiveEdit(channelMessageId: String, text: String, inboxId: InboxID, receiptKey: String) async throws -> AppendResult? {
+        guard let result = try await store.receiveEdit(channelMessageId: channelMessageId, text: text, inboxId: inboxId, receiptKey: receiptKey)
+        else { return nil }
+        publish(result.message, of: result)
+        return result
     }
 
     /// Records something Kefu itself noticed (a reply's mail failed) in the history, once per

@@ -16,17 +16,30 @@ public struct Inbox: Sendable, Equatable, Codable {
     public var prechatForm: PrechatForm?
     /// The address customers write to; email inboxes only.
     public var emailAddress: String?
+    /// The bot; Telegram inboxes only.
+    public var telegram: TelegramBotProfile?
     public var createdAt: Date
 
     public init(
-        id: InboxID, name: String, kind: InboxKind, prechatForm: PrechatForm? = nil, emailAddress: String? = nil, createdAt: Date
+        id: InboxID, name: String, kind: InboxKind, prechatForm: PrechatForm? = nil, emailAddress: String? = nil,
+        telegram: TelegramBotProfile? = nil, createdAt: Date
     ) {
+        self.telegram = telegram
         self.id = id
         self.name = name
         self.kind = kind
         self.prechatForm = prechatForm ?? (kind == .webchat ? .standard : nil)
         self.emailAddress = emailAddress
         self.createdAt = createdAt
+    }
+}
+
+/// What anyone may know about a Telegram inbox's bot (its token never leaves the store sealed).
+public struct TelegramBotProfile: Sendable, Equatable, Codable {
+    public var username: String
+
+    public init(username: String) {
+        self.username = username
     }
 }
 

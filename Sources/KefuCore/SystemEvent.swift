@@ -12,6 +12,12 @@ public enum SystemEvent: Sendable, Equatable {
     case changed(status: ConversationStatus?, assignee: AgentID??)
     /// The relay refused an agent's reply by mail, or Kefu gave up retrying it.
     case mailFailed(outboxId: String, reason: String)
+    /// A channel other than mail refused an agent's reply for good (the customer blocked the
+    /// bot, the chat is gone), or Kefu gave up retrying it.
+    case deliveryFailed(outboxId: String, reason: String)
+    /// The customer edited a message on their channel: the new text, beside the original
+    /// (which the history keeps as it was).
+    case edited(message: MessageID, text: String)
     /// A system message this version cannot read (shown as it is).
     case unknown(String)
 
@@ -19,6 +25,11 @@ public enum SystemEvent: Sendable, Equatable {
     public static let reasonLength = 300
 
     public init(storedText text: String) {
+        for (prefix, make) in [("delivery:failed ", Self.deliveryFailed), ("edited ", Self.editedEvent)] where text.hasPrefix(prefix) {
+            let parts = text.dropFirst(prefix.count).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            self = make(parts[0], parts.count > 1 ? parts[1] : "")
+            return
+        }
         if text.hasPrefix("mail:failed ") {
             let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             self = .mailFailed(outboxId: parts.count > 1 ? parts[1] : "", reason: parts.count > 2 ? parts[2] : "")
@@ -60,9 +71,18 @@ public enum SystemEvent: Sendable, Equatable {
             return parts.joined(separator: " ")
         case .mailFailed(let outboxId, let reason):
             return "mail:failed \(outboxId) \(reason.prefix(Self.reasonLength))"
+        case .deliveryFailed(let outboxId, let reason):
+            return "delivery:failed \(outboxId) \(reason.prefix(Self.reasonLength))"
+        case .edited(let message, let text):
+            return "edited \(message.rawValue) \(text)"
         case .unknown(let text):
             return text
         }
+    }
+
+    private static func editedEvent(_ id: String, _ text: String) -> SystemEvent {
+        guard let message = MessageID(validating: id) else { return .unknown("edited \(id) \(text)") }
+        return .edited(message: message, text: text)
     }
 
     /// The history line for a change from `before` to `after`; nil when neither the status nor

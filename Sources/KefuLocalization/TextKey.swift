@@ -54,6 +54,19 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static let holdReleasedInChat = TextKey("hold_released_chat")
     public static let holdRejectedInChat = TextKey("hold_rejected_chat")
 
+    // MARK: Telegram
+
+    /// The bot's answer to `/start` and `/help`: how support works, when to expect an answer,
+    /// and the official-channel warning.
+    public static let telegramStart = TextKey("telegram_start")
+    public static let telegramHelp = TextKey("telegram_help")
+    /// The note kept in the history for a file too large to fetch.
+    public static let telegramFileTooLarge = TextKey("telegram_file_too_large")
+    /// The note kept for a file that could not be fetched at all.
+    public static let telegramFileUnavailable = TextKey("telegram_file_unavailable")
+    /// What stands in for a message Kefu cannot show (a location, a poll).
+    public static let telegramUnsupported = TextKey("telegram_unsupported")
+
     // MARK: Problems and error pages
 
     /// The message of a problem by its stable code ("invalid_credentials").
@@ -71,7 +84,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     /// Rules that have words in problem messages.
     public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + ["invalid_characters"]
     /// Things problem messages name in the reader's own words.
-    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset"]
+    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot"]
 
     /// Every key code can ask for, problems aside (their codes belong to the web's `APIError`,
     /// whose test checks each one).
@@ -81,6 +94,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
             mailChatReplySubject, mailChatReplyBody, money, decisionRetry, decisionHoldTail, decisionUsage, limitsTier, limitsKindDisabled,
             limitsKindRow, limitsDayFrees, limitsLocked, limitsHolds, holdReleasedInChat, holdRejectedInChat, problemThingOther,
             problemFieldWithRules, problemRulesSeparator, errorPageBackCustomer, errorPageBackAgent,
+            telegramStart, telegramHelp, telegramFileTooLarge, telegramFileUnavailable, telegramUnsupported,
         ]
         keys += NoticeMail.allCases.flatMap { [mailSubject($0), mailBody($0)] }
         keys += MovementKind.allCases.flatMap { [movement($0), movements($0), movementsTitle($0)] }

@@ -5,7 +5,8 @@ import KefuCore
 public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRepository & InboxRepository & ContactRepository
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
     & WidgetSessionRepository & CannedReplyRepository & MailRepository & EmailCodeRepository & AccountRepository
-    & TwoFactorResetRepository & AuthorizationRepository & ServiceTokenRepository
+    & TwoFactorResetRepository & AuthorizationRepository & ServiceTokenRepository & ChannelThreadRepository & ChannelOutboxRepository
+    & TelegramBotRepository
 
 public protocol DatabaseHealth: Sendable {
     /// True when the database answers.

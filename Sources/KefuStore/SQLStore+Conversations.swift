@@ -3,7 +3,8 @@ import KefuCore
 import SQLKit
 
 extension SQLStore: InboxRepository {
-    static let inboxColumns = "id, name, kind, prechat_form, email_address, created_at"
+    static let inboxColumns =
+        "id, name, kind, prechat_form, email_address, created_at, (SELECT username FROM telegram_bots b WHERE b.inbox_id = inboxes.id) AS telegram_username"
 
     static func inbox(from row: any SQLRow) throws -> Inbox {
         // NULL means "the standard form": inboxes made before forms were configurable ask it.
@@ -11,7 +12,7 @@ extension SQLStore: InboxRepository {
         return Inbox(
             id: InboxID(rawValue: try row.string("id")), name: try row.string("name"),
             kind: try row.enumValue("kind", as: InboxKind.self), prechatForm: form, emailAddress: try row.optionalString("email_address"),
-            createdAt: try row.date("created_at"))
+            telegram: try row.optionalString("telegram_username").map(TelegramBotProfile.init(username:)), createdAt: try row.date("created_at"))
     }
 
     public func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox {
@@ -39,13 +40,13 @@ extension SQLStore: InboxRepository {
     public func updateInbox(id: InboxID, name: String?, prechatForm: PrechatForm?, audit: AuditEvent?) async throws -> Inbox {
         let formJSON = try prechatForm.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
         return try await database.write { sql in
-            guard
-                let row = try await sql.raw(
-                    """
-                    UPDATE inboxes SET name = COALESCE(\(bind: name), name), prechat_form = COALESCE(\(bind: formJSON), prechat_form)
-                    WHERE id = \(bind: id.rawValue) RETURNING \(unsafeRaw: Self.inboxColumns)
-                    """
-                ).first()
+            try await sql.raw(
+                """
+                UPDATE inboxes SET name = COALESCE(\(bind: name), name), prechat_form = COALESCE(\(bind: formJSON), prechat_form)
+                WHERE id = \(bind: id.rawValue)
+                """
+            ).run()
+            guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.inboxColumns) FROM inboxes WHERE id = \(bind: id.rawValue)").first()
             else { throw StoreError.notFound("inbox") }
             if let audit { try await insertAudit(audit, on: sql) }
             return try Self.inbox(from: row)

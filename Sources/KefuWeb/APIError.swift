@@ -40,6 +40,10 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         /// The decision service was asked about an asset that is not on the policy's list.
         case assetNotSupported(String)
         case internalError
+        /// Telegram does not know the bot token an admin gave.
+        case telegramTokenRefused
+        /// Telegram could not be reached to check something now.
+        case telegramUnavailable
 
         static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.code == rhs.code }
 
@@ -69,6 +73,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .approvalByRequester: "approval_by_requester"
             case .assetNotSupported: "asset_not_supported"
             case .internalError: "internal_error"
+            case .telegramTokenRefused: "telegram_token_refused"
+            case .telegramUnavailable: "telegram_unavailable"
             }
         }
     }
@@ -93,6 +99,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let internalError = APIError(kind: .internalError)
     public static let invalidToken = APIError(kind: .invalidToken)
     public static let approvalByRequester = APIError(kind: .approvalByRequester)
+    public static let telegramTokenRefused = APIError(kind: .telegramTokenRefused)
+    public static let telegramUnavailable = APIError(kind: .telegramUnavailable)
     public static func tooManyAttempts(retryAfter: Int) -> APIError { APIError(kind: .tooManyAttempts(retryAfter: retryAfter)) }
     public static func tooManySockets(limit: Int) -> APIError { APIError(kind: .tooManySockets(limit: limit)) }
     public static func assetNotSupported(_ asset: String) -> APIError { APIError(kind: .assetNotSupported(asset)) }
@@ -113,7 +121,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .forbidden, .twoFactorEnrollmentRequired, .passwordChangeRequired, .csrf, .approvalByRequester: .forbidden
         case .notFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .invalidJSON, .validation, .invalidToken, .unreadableBody: .badRequest
+        case .invalidJSON, .validation, .invalidToken, .unreadableBody, .telegramTokenRefused: .badRequest
+        case .telegramUnavailable: .serviceUnavailable
         case .unsupportedMediaType: .unsupportedMediaType
         case .bodyTooLarge: .contentTooLarge
         case .conflict: .conflict

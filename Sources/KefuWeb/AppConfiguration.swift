@@ -27,6 +27,8 @@ public struct AppConfiguration: Sendable {
     public var email: EmailSettings
     /// The inbound SMTP listener (KEFU_SMTP_LISTEN); nil: mail arrives only by `kefu ingest-email`.
     public var smtpListener: EmailChannel.Listener?
+    /// The Bot API server Telegram inboxes call (`KEFU_TELEGRAM_API_URL`).
+    public var telegramAPI: String = TelegramSettings.officialAPI
     /// Withdrawals pause this long after a security change (password reset, 2FA, email).
     public var withdrawalLock: TimeInterval
     /// A supervisor-approved 2FA reset applies this long after the approval.
@@ -67,4 +69,10 @@ public struct AppConfiguration: Sendable {
     }
 
     var usesHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }
+
+    /// The Telegram channel's settings: updates by webhook when the public URL is https; a
+    /// resolved chat reopens within the same window as mail.
+    public var telegram: TelegramSettings {
+        TelegramSettings(apiBase: telegramAPI, publicURL: publicURL, reopenWindow: email.reopenWindow)
+    }
 }

@@ -100,7 +100,7 @@ func buildRouter(
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)
     AuthController(auth: auth, limits: limits).addRoutes(to: cataloged)
-    InboxController(store: store, limits: limits).addRoutes(to: cataloged)
+    InboxController(store: store, telegram: services.telegram.bots, limits: limits).addRoutes(to: cataloged)
     TeamController(store: store, limits: limits).addRoutes(to: cataloged)
     CannedReplyController(store: store, limits: limits).addRoutes(to: cataloged)
     AttachmentController(files: files).addRoutes(to: cataloged)
@@ -110,6 +110,9 @@ func buildRouter(
     ConversationController(store: store, conversations: conversations, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: services.hasher, limits: limits).addRoutes(to: cataloged)
     risk.addAgentRoutes(to: cataloged)
+
+    // Telegram pushes bots' updates here when Kefu's public URL is https.
+    TelegramWebhookController(telegram: services.telegram, store: store).addRoutes(to: router)
 
     // Live-chat widget: the loader, its frame, sessions for visitors and their WebSocket.
     let widget = WidgetController(
@@ -160,7 +163,7 @@ func buildRouter(
         store: store, blobs: services.blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
     ).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
-        inboxes: InboxController(store: store, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
+        inboxes: InboxController(store: store, telegram: services.telegram.bots, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
     ).addRoutes(to: signedIn)
     return router
 }

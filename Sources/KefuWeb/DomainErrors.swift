@@ -24,6 +24,7 @@ extension ConversationError: DomainProblem {}
 extension AccountError: DomainProblem {}
 extension RiskError: DomainProblem {}
 extension WebchatError: DomainProblem {}
+extension TelegramChannelError: DomainProblem {}
 
 extension APIError: ProblemConvertible {
     var problem: APIError { self }
@@ -95,6 +96,17 @@ extension WebchatError: ProblemConvertible {
         case .tooManyCodes(let seconds): .tooManyAttempts(retryAfter: seconds)
         case .invalidCode: .invalidOTP
         case .notSignedIn: .unauthenticated
+        }
+    }
+}
+
+extension TelegramChannelError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .tokenMalformed: .validation("botToken", .invalid)
+        case .tokenRefused: .telegramTokenRefused
+        case .telegramUnavailable: .telegramUnavailable
+        case .botTaken: .conflict("telegram_bot")
         }
     }
 }

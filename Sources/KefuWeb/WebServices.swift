@@ -27,13 +27,17 @@ public struct WebServices: Sendable {
     public var widget: WidgetService
     public var widgetVerification: WidgetEmailVerification
     public var widgetSignedIn: WidgetSignedInCustomer
+    /// The Telegram channel: adding bots, and the webhook's updates.
+    public var telegram: TelegramChannel
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
         throttle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
-        holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer
+        holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
+        telegram: TelegramChannel
     ) {
+        self.telegram = telegram
         self.store = store
         self.blobs = blobs
         self.conversations = conversations

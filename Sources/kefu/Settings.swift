@@ -26,8 +26,11 @@ struct Settings {
           KEFU_SUPPORT_ADDRESS  the official support address (default support@localhost)
           KEFU_SUPPORT_NAME     the name mail is sent under (default "Kefu Support 客服")
           KEFU_SMTP_MAX_SIZE    largest mail accepted, in bytes (default 26214400)
-          KEFU_EMAIL_REOPEN_DAYS  a customer's mail reopens a resolved conversation this many days after (default 14)
+          KEFU_EMAIL_REOPEN_DAYS  a customer's mail (or Telegram message) reopens a resolved conversation this many days
+                                after (default 14)
           KEFU_EMAIL_RESPONSE_HOURS  the response time the acknowledgement mail promises (default 24)
+          KEFU_TELEGRAM_API_URL the Telegram Bot API server (default https://api.telegram.org); Telegram inboxes get
+                                updates by webhook when KEFU_PUBLIC_URL is https, by long polling otherwise
           KEFU_WITHDRAWAL_LOCK_HOURS  withdrawals pause this long after a password reset, 2FA or email change (default 24)
           KEFU_2FA_RESET_WAIT_HOURS   a supervisor-approved 2FA reset applies this long after approval (default 48; decimals allowed)
           KEFU_PASSWORD_MIN_LENGTH    customers' passwords: at least this many characters (default 10, 8 to 64)
@@ -60,6 +63,7 @@ struct Settings {
     let reopenDays: Int
     let responseHours: Int
     let trustProxy: Bool
+    let telegramAPI: String
     let withdrawalLockHours: Double
     let passwordMinLength: Int
     let passwordRequire: String
@@ -90,6 +94,7 @@ struct Settings {
         reopenDays = reader.int(forKey: "kefu.email.reopen.days", default: 14)
         responseHours = reader.int(forKey: "kefu.email.response.hours", default: 24)
         trustProxy = reader.bool(forKey: "kefu.trust.proxy", default: false)
+        telegramAPI = reader.string(forKey: "kefu.telegram.api.url", default: TelegramSettings.officialAPI)
         passwordMinLength = reader.int(forKey: "kefu.password.min.length", default: 10)
         passwordRequire = reader.string(forKey: "kefu.password.require", default: "letter,digit,symbol")
         passwordHistory = reader.int(forKey: "kefu.password.history", default: 5)
@@ -199,11 +204,15 @@ struct Settings {
             throw ValidationError("KEFU_WITHDRAWAL_LOCK_HOURS and KEFU_2FA_RESET_WAIT_HOURS must be numbers of hours, not negative")
         }
         let budget = DescriptorBudget.raised()
-        return AppConfiguration(
+        guard let telegram = URL(string: telegramAPI), ["http", "https"].contains(telegram.scheme?.lowercased() ?? ""), telegram.host != nil
+        else { throw ValidationError("KEFU_TELEGRAM_API_URL must be an http(s) URL, e.g. https://api.telegram.org") }
+        var configuration = AppConfiguration(
             host: host, port: port, publicURL: publicURL, dataDirectory: dataDirectory, secretKey: try secretKey(),
             trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener(budget),
             withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600,
             customerPasswordPolicy: try customerPasswordPolicy(), connections: try connectionLimits(budget))
+        configuration.telegramAPI = telegramAPI
+        return configuration
     }
 
     /// The HTTP caps and timeouts; together with SMTP's cap they must fit the descriptor budget.

@@ -49,6 +49,10 @@ import Testing
             sqlite: "8b32b3d2cb9ece8f6f8d7b2f558469b5a10a3b81f29565493e763887233b3dcd",
             postgres: "8b32b3d2cb9ece8f6f8d7b2f558469b5a10a3b81f29565493e763887233b3dcd"
         ),
+        11: (
+            sqlite: "6a71de39177696fefb47dadd89d1f395016254e672248dfc9d8b37d14af5e8cb",
+            postgres: "6a71de39177696fefb47dadd89d1f395016254e672248dfc9d8b37d14af5e8cb"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KefuChannels
 import KefuCore
 import KefuStore
 
@@ -7,11 +8,14 @@ import KefuStore
 /// and changing one is an admin's job.
 struct InboxController {
     let store: any InboxRepository
+    let telegram: TelegramBots
     let limits: BodyLimits
 
     struct CreateBody: Decodable {
         let name: String
         let kind: String
+        /// Telegram inboxes: the token @BotFather gave (checked with `getMe`, then sealed).
+        let botToken: String?
     }
 
     struct UpdateBody: Decodable {
@@ -39,17 +43,29 @@ struct InboxController {
         }
         group.post("inboxes", role: .admin) { request, context in
             let body = try await request.decodeJSON(CreateBody.self, limit: limits.small)
-            let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-            var failure = ValidationFailure()
-            if name.isEmpty { failure.add("name", .required) }
-            if name.count > 100 { failure.add("name", .tooLong(max: 100)) }
-            let kind = InboxKind(rawValue: body.kind)
-            if kind == nil { failure.add("kind", .notOneOf(InboxKind.allCases.map(\.rawValue))) }
-            try failure.throwIfAny()
-            let inbox = try await store.createInbox(
-                name: name, kind: kind!, audit: context.audit("inbox.created", subjectKind: "inbox", detail: ["name": name, "kind": body.kind]))
-            return JSONResponse(inbox, status: .created)
+            return JSONResponse(try await create(name: body.name, kind: body.kind, botToken: body.botToken, context: context), status: .created)
         }
+    }
+
+    /// Validates and creates an inbox (the API and the console both use it). A Telegram inbox
+    /// needs a token Telegram confirms; the token is never echoed or logged.
+    func create(name rawName: String, kind rawKind: String, botToken: String?, context: AuthenticatedContext) async throws -> Inbox {
+        let name = rawName.trimmingCharacters(in: .whitespacesAndNewlines)
+        var failure = ValidationFailure()
+        if name.isEmpty { failure.add("name", .required) }
+        if name.count > 100 { failure.add("name", .tooLong(max: 100)) }
+        let kind = InboxKind(rawValue: rawKind)
+        if kind == nil { failure.add("kind", .notOneOf(InboxKind.allCases.map(\.rawValue))) }
+        if kind == .telegram && (botToken ?? "").trimmingCharacters(in: .whitespaces).isEmpty { failure.add("botToken", .required) }
+        if kind == .telegram, let botToken, !botToken.isEmpty, !TelegramBots.isWellFormed(botToken.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            failure.add("botToken", .invalid)
+        }
+        if !failure.isEmpty { throw APIError.validation(failure) }
+        if kind == .telegram, let botToken {
+            return try await telegram.create(name: name, token: botToken, source: context.source)
+        }
+        return try await store.createInbox(
+            name: name, kind: kind!, audit: context.audit("inbox.created", subjectKind: "inbox", detail: ["name": name, "kind": rawKind]))
     }
 
     /// Validates and applies an admin's change to an inbox (the API and the console both use it).

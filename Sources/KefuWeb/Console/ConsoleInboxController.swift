@@ -11,7 +11,7 @@ import KefuStore
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
-        & MailRepository & AccountRepository & TwoFactorResetRepository & AuthorizationRepository
+        & MailRepository & AccountRepository & TwoFactorResetRepository & AuthorizationRepository & ChannelOutboxRepository
     let store: any Repositories
     let conversations: ConversationService
     let resources: ConsoleResources
@@ -169,7 +169,10 @@ struct ConsoleInboxController {
         let isEmail = inbox?.kind == .email
         let mails = isEmail ? try await store.mails(conversationId: id) : []
         let mailByMessage = Dictionary(mails.compactMap { mail in mail.messageRef.map { ($0, mail) } }, uniquingKeysWith: { first, _ in first })
-        let deliveries = try await store.outbox(messageRefs: messages.filter { $0.direction == .outgoing }.map(\.id))
+        let replies = messages.filter { $0.direction == .outgoing }.map(\.id)
+        let deliveries = try await store.outbox(messageRefs: replies)
+        // Other channels' replies (Telegram): how each fared in that channel's outbox.
+        let channelDeliveries = isEmail || inbox?.kind == .webchat ? [:] : try await store.deliveries(messageRefs: replies)
         let rows: [[String: Any]] = messages.map { message in
             let author: String
             switch message.author.kind {
@@ -191,6 +194,12 @@ struct ConsoleInboxController {
             }
             if let delivery = deliveries[message.id] {
                 mailValues["delivery"] = page.t("delivery_\(delivery.status.rawValue)")
+                mailValues["delivery_status"] = delivery.status.rawValue
+                if let error = delivery.lastError, delivery.status != .sent { mailValues["delivery_error"] = error }
+            }
+            if let delivery = channelDeliveries[message.id], let kind = inbox?.kind {
+                mailValues["delivery"] = page.t("channel_delivery_\(delivery.status.rawValue)")
+                    .replacingOccurrences(of: "{channel}", with: page.t("inbox_kind_\(kind.rawValue)"))
                 mailValues["delivery_status"] = delivery.status.rawValue
                 if let error = delivery.lastError, delivery.status != .sent { mailValues["delivery_error"] = error }
             }
@@ -269,6 +278,10 @@ struct ConsoleInboxController {
         switch SystemEvent(storedText: text) {
         case .mailFailed(_, let reason):
             return "\(page.t("mail_failed_event")): \(reason)"
+        case .deliveryFailed(_, let reason):
+            return "\(page.t("delivery_failed_event")): \(reason)"
+        case .edited(_, let text):
+            return "\(page.t("edited_event")): \(text)"
         case .changed(let status, let assignee):
             var parts: [String] = []
             if let status { parts.append("\(page.t("status")): \(page.t("status_\(status.rawValue)"))") }

@@ -1,0 +1,46 @@
+import AsyncHTTPClient
+import Foundation
+import KefuConversations
+import KefuCore
+import KefuLocalization
+import KefuStore
+import Logging
+import ServiceLifecycle
+
+/// The Telegram channel, wired once: the bots (added by admins), updates in (webhook or long
+/// polling, through `TelegramIngest`), and replies out through the Telegram outbox.
+public struct TelegramChannel: Channel {
+    public typealias Repositories = TelegramBots.Repositories & TelegramIngest.Repositories & TelegramSender.Repositories
+        & TelegramUpdates.Repositories & TelegramReplies.Repositories
+
+    public let bots: TelegramBots
+    public let ingest: TelegramIngest
+    public let replies: TelegramReplies
+    public let sender: TelegramSender
+    let updates: TelegramUpdates
+
+    public init(
+        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, secretKey: Data, settings: TelegramSettings,
+        catalog: Catalog = .standard, client: HTTPClient = .shared, logger: Logger
+    ) {
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let bots = TelegramBots(store: store, secretKey: secretKey, settings: settings, client: client)
+        let replies = TelegramReplies(store: store, wake: { wake.yield() })
+        let ingest = TelegramIngest(
+            store: store, conversations: conversations, blobs: blobs, catalog: catalog, settings: settings, wake: { wake.yield() }, logger: logger)
+        self.bots = bots
+        self.replies = replies
+        self.ingest = ingest
+        self.sender = TelegramSender(
+            store: store, bots: bots, blobs: blobs, conversations: conversations, replies: replies, wakeups: wakeups, logger: logger)
+        self.updates = TelegramUpdates(store: store, bots: bots, ingest: ingest, logger: logger)
+    }
+
+    public var kind: InboxKind { .telegram }
+
+    public func deliver(_ reply: Message, in conversation: Conversation, inbox: Inbox) async throws {
+        try await replies.enqueue(reply, in: conversation)
+    }
+
+    public var services: [any Service] { [updates, sender] }
+}
