@@ -283,3 +283,31 @@ def test_updates_arrive_by_webhook_when_the_public_url_is_https(make_server, tel
     log = (server.dir / "server.log").read_text()
     assert "now arrive by polling" in log and "webhook" in log
     assert token not in log
+
+
+def test_an_admin_adds_a_telegram_inbox_in_the_console(polling, telegram, browser_zh):
+    token = telegram.add_bot("wallet_cn_bot")
+    sign_in(browser_zh, polling, *ADMIN)
+    wait_for_path(browser_zh, "/console")
+    browser_zh.get(polling.url + "/console/admin/inboxes")
+
+    def submit(name, bot_token):
+        form = browser_zh.find_element(By.CSS_SELECTOR, "[data-testid=add-inbox]")
+        form.find_element(By.NAME, "name").clear()
+        form.find_element(By.NAME, "name").send_keys(name)
+        form.find_element(By.CSS_SELECTOR, "select[name=kind] option[value=telegram]").click()
+        form.find_element(By.NAME, "bot_token").send_keys(bot_token)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    submit("官方电报", "999:" + "B" * 35)
+    error = wait_until(browser_zh, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=inbox-error]").text)
+    assert "Telegram 不接受此机器人令牌" in error
+    assert browser_zh.find_element(By.NAME, "name").get_attribute("value") == "官方电报"
+    assert browser_zh.find_element(By.NAME, "bot_token").get_attribute("value") == ""
+    submit("官方电报", token)
+    bot = wait_until(browser_zh, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=telegram-bot]").text)
+    assert bot == "@wallet_cn_bot"
+    assert token not in browser_zh.page_source
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser_zh.save_screenshot(str(ARTIFACTS / "telegram-add-inbox-zh.png"))
+    assert console_errors(browser_zh, expected=[(400, "/console/admin/inboxes")]) == []

@@ -18,17 +18,26 @@ struct ConsoleInboxSettingsController {
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("admin/inboxes") { request, context in
             try context.require(.admin)
-            let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
-            var values = page.base(title: page.t("inboxes"), request: request, context: context, nav: "admin")
-            values["tab_inboxes"] = true
-            values["inboxes"] = try await inboxes.store.listInboxes().map { inbox -> [String: Any] in
-                [
-                    "id": inbox.id.rawValue, "name": inbox.name, "kind": page.t("inbox_kind_\(inbox.kind.rawValue)"),
-                    "is_webchat": inbox.kind == .webchat,
-                    "embed": #"<script src="\#(publicURL)/widget.js" data-inbox="\#(inbox.id.rawValue)" async></script>"#,
-                ]
+            return try await listPage(request, context)
+        }
+        // Adding an inbox: live chat, or a Telegram bot (its token checked with Telegram).
+        group.post("admin/inboxes") { request, context in
+            try context.require(.admin)
+            let submitted = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let kind = submitted["kind"] ?? ""
+            guard Self.creatableKinds.contains(kind) else { throw APIError.validation("kind", .notOneOf(Self.creatableKinds)) }
+            do {
+                let inbox = try await inboxes.create(
+                    name: submitted["name"] ?? "", kind: kind, botToken: kind == "telegram" ? submitted["bot_token"] : nil, context: context)
+                return redirect("/console/admin/inboxes?flash=inbox_added#inbox-\(inbox.id.rawValue)")
+            } catch let failure as any DomainProblem {
+                // The form again with what went wrong in words (the token is not sent back).
+                let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent))
+                var response = try await listPage(
+                    request, context, error: failure.problem.message(page.locale), form: ["name": submitted["name"] ?? "", "kind": kind])
+                response.status = failure.problem.status == .serviceUnavailable ? .serviceUnavailable : .badRequest
+                return response
             }
-            return try resources.render("inboxes", values)
         }
         group.get("admin/inboxes/{id}") { request, context in
             try context.require(.admin)
@@ -56,6 +65,32 @@ struct ConsoleInboxSettingsController {
             }
             return redirect("/console/admin/inboxes/\(inbox.id.rawValue)?flash=saved")
         }
+    }
+
+    /// Kinds an admin adds here; the email inbox comes from the support address.
+    static let creatableKinds = ["webchat", "telegram"]
+
+    private func listPage(
+        _ request: Request, _ context: AuthenticatedContext, error: String? = nil, form: [String: String] = [:]
+    ) async throws -> Response {
+        let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
+        var values = page.base(title: page.t("inboxes"), request: request, context: context, nav: "admin")
+        values["tab_inboxes"] = true
+        values["inboxes"] = try await inboxes.store.listInboxes().map { inbox -> [String: Any] in
+            var row: [String: Any] = [
+                "id": inbox.id.rawValue, "name": inbox.name, "kind": page.t("inbox_kind_\(inbox.kind.rawValue)"),
+                "is_webchat": inbox.kind == .webchat,
+                "embed": #"<script src="\#(publicURL)/widget.js" data-inbox="\#(inbox.id.rawValue)" async></script>"#,
+            ]
+            // Absent, not empty: an empty string still opens a mustache section.
+            if let bot = inbox.telegram?.username { row["telegram_username"] = bot }
+            return row
+        }
+        if let error { values["form_error"] = error }
+        let chosen = form["kind"] ?? "webchat"
+        values["new_name"] = form["name"] ?? ""
+        values["kinds"] = Self.creatableKinds.map { kind in ["value": kind, "label": page.t("inbox_kind_\(kind)"), "selected": kind == chosen] }
+        return try resources.render("inboxes", values)
     }
 
     private func webchatInbox(_ context: AuthenticatedContext) async throws -> Inbox {
