@@ -26,6 +26,7 @@ public struct Composition: Sendable {
     ) async throws -> Composition {
         let now: @Sendable () -> Date = { Date() }
         let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
+        let (webhookWakeups, wakeWebhooks) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
         // Conversations and channels: channels report into the service; agents' replies go out
         // through the registry, which picks the channel of each reply's inbox.
@@ -35,7 +36,10 @@ public struct Composition: Sendable {
             onListening: onSMTPListening, logger: logger)
         let telegram = TelegramChannel(
             store: store, blobs: blobs, conversations: inbound, secretKey: configuration.secretKey, settings: configuration.telegram, logger: logger)
-        let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies), telegram])
+        let webhooks = Webhooks(
+            store: store, secretKey: configuration.secretKey, allowPrivate: configuration.webhookAllowPrivate, wakeSender: { wakeWebhooks.yield() })
+        let apiChannel = APIChannel(store: store, conversations: inbound, webhooks: webhooks)
+        let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies), telegram, apiChannel])
         let conversations = inbound.delivering(through: channels)
         try await email.ingest.prepareInbox()
 
@@ -69,9 +73,16 @@ public struct Composition: Sendable {
             holdReviews: HoldReviews(store: store, accounts: accounts, conversations: conversations, now: now),
             widget: WidgetService(store: store, conversations: conversations, sessionLifetime: configuration.widgetSessionLifetime, now: now),
             widgetVerification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: throttle),
-            widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now), telegram: telegram)
+            widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now), telegram: telegram,
+            webhooks: webhooks, apiChannel: apiChannel)
         let timers: [any Service] = [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)]
-        return Composition(web: web, background: channels.services + timers)
+        let webhookServices: [any Service] = [
+            WebhookDispatcher(store: store, wakeups: AsyncStream { _ in }, delivered: { wakeWebhooks.yield() }, logger: logger),
+            WebhookSender(
+                store: store, secretKey: configuration.secretKey, allowPrivate: configuration.webhookAllowPrivate, wakeups: webhookWakeups,
+                logger: logger),
+        ]
+        return Composition(web: web, background: channels.services + timers + webhookServices)
     }
 }
 

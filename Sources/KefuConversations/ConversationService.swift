@@ -17,7 +17,7 @@ public protocol ReplyDelivery: Sendable {
 /// every channel and the timers call it, each with the actor as a value.
 public struct ConversationService: Sendable {
     public typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
-        & MailRepository & ChannelThreadRepository
+        & MailRepository & ChannelThreadRepository & WebhookRepository
 
     public let store: any Repositories
     public let bus: any EventBus
@@ -121,9 +121,14 @@ public struct ConversationService: Sendable {
         bus.publish(event(.read(reader, seq: seq), in: conversation))
     }
 
-    /// Tells whoever watches that `author` is (not) typing; nothing is stored.
-    public func typing(in conversation: Conversation, by author: Author, isTyping: Bool) {
+    /// Tells whoever watches that `author` is (not) typing; nothing is stored (an agent's typing
+    /// is journaled for webhooks while any subscription listens, for apps on the API channel).
+    public func typing(in conversation: Conversation, by author: Author, isTyping: Bool) async {
         bus.publish(event(.typing(author, isTyping: isTyping), in: conversation))
+        guard author.kind == .agent, let agent = author.id else { return }
+        try? await store.journalEvent(
+            .conversationTyping, subject: conversation.id.rawValue, inboxId: conversation.inboxId,
+            detail: ["agentId": agent, "isTyping": String(isTyping)])
     }
 
     // MARK: - What channels report

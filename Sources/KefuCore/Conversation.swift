@@ -18,12 +18,15 @@ public struct Inbox: Sendable, Equatable, Codable {
     public var emailAddress: String?
     /// The bot; Telegram inboxes only.
     public var telegram: TelegramBotProfile?
+    /// Where agents' replies go; API-channel inboxes only.
+    public var api: APIInboxProfile?
     public var createdAt: Date
 
     public init(
         id: InboxID, name: String, kind: InboxKind, prechatForm: PrechatForm? = nil, emailAddress: String? = nil,
-        telegram: TelegramBotProfile? = nil, createdAt: Date
+        telegram: TelegramBotProfile? = nil, api: APIInboxProfile? = nil, createdAt: Date
     ) {
+        self.api = api ?? (kind == .api ? APIInboxProfile() : nil)
         self.telegram = telegram
         self.id = id
         self.name = name
@@ -40,6 +43,17 @@ public struct TelegramBotProfile: Sendable, Equatable, Codable {
 
     public init(username: String) {
         self.username = username
+    }
+}
+
+/// An API-channel inbox's callback: the webhook subscription that carries its events.
+public struct APIInboxProfile: Sendable, Equatable, Codable {
+    public var callbackUrl: String?
+    public var webhookId: String?
+
+    public init(callbackUrl: String? = nil, webhookId: String? = nil) {
+        self.callbackUrl = callbackUrl
+        self.webhookId = webhookId
     }
 }
 

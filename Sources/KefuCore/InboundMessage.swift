@@ -13,12 +13,16 @@ public struct InboundMessage: Sendable, Equatable {
         public var email: String?
         /// The customer's language as the channel reports it ("zh-CN", "en").
         public var locale: String?
+        /// The wallet account the channel vouches this person holds (the API channel): its
+        /// contact is this person's contact, so the account shows beside the conversation.
+        public var accountId: AccountID?
 
-        public init(identity: String, name: String? = nil, email: String? = nil, locale: String? = nil) {
+        public init(identity: String, name: String? = nil, email: String? = nil, locale: String? = nil, accountId: AccountID? = nil) {
             self.identity = identity
             self.name = name
             self.email = email
             self.locale = locale
+            self.accountId = accountId
         }
     }
 
@@ -36,11 +40,19 @@ public struct InboundMessage: Sendable, Equatable {
     public var channelMessageId: String?
     /// A new conversation's subject, if the channel has one.
     public var subject: String?
+    /// The conversation the channel names (the API channel's "…/conversations/{id}/messages"):
+    /// the message goes there (reopening it when resolved) instead of by thread.
+    public var conversationId: ConversationID?
+    /// Files the channel uploaded beforehand (the API channel), claimed for this message; they
+    /// must be `uploader`'s and not yet on a message.
+    public var uploads: [AttachmentID] = []
+    public var uploader: Author?
 
     public init(
         sender: Sender, threadKey: String, replyTo: String? = nil, receiptKey: String, text: String, files: [InboundMail.File] = [],
-        channelMessageId: String? = nil, subject: String? = nil
+        channelMessageId: String? = nil, subject: String? = nil, conversationId: ConversationID? = nil
     ) {
+        self.conversationId = conversationId
         self.sender = sender
         self.threadKey = threadKey
         self.replyTo = replyTo

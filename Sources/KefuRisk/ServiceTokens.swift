@@ -4,11 +4,12 @@ import KefuCore
 import KefuStore
 
 /// Tokens for machines (the wallet's backend), made by an operator with
-/// `kefu admin token --scope risk`: 256 random bits behind a recognisable prefix, stored as
+/// `kefu admin token --scope risk` (or `channel`): 256 random bits behind a recognisable prefix, stored as
 /// SHA-256 only, one scope each.
 public enum ServiceTokens {
     public static let prefix = "kfs_"
-    public static let scopes = ["risk"]
+    /// `risk`: limit decisions; `channel`: the API channel (the wallet's app's conversations).
+    public static let scopes = ["risk", "channel"]
 
     /// Creates a token and answers it in the clear, once.
     public static func issue(name: String, scope: String, store: any ServiceTokenRepository) async throws -> (ServiceToken, String) {

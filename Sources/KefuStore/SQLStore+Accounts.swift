@@ -34,6 +34,11 @@ extension SQLStore: AccountRepository {
                 \(bind: event.userAgent.map { String($0.prefix(300)) }), \(bind: Clock.millis(event.createdAt)))
             """
         ).run()
+        // The event itself travels in the journal (accounts keep no id per event).
+        var journalDetail = event.detail
+        journalDetail["kind"] = event.kind.rawValue
+        if let address = event.clientAddress { journalDetail["clientAddress"] = address }
+        try await journal(.accountSecurityEvent, subject: accountId.rawValue, inbox: nil, detail: journalDetail, at: Clock.millis(event.createdAt), on: sql)
     }
 
     public func createAccount(email: String, passwordHash: String, locale: String?, event: AccountEvent) async throws -> Account {

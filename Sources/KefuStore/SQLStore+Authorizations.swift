@@ -103,6 +103,7 @@ extension SQLStore: AuthorizationRepository {
                     \(bind: retryAt.map(Clock.millis)), \(bind: at), \(bind: at))
                 """
             ).run()
+            if status == .held { try await Self.journal(.authorizationHeld, subject: id, inbox: nil, at: at, on: sql) }
             let stored = Authorization(
                 id: id, accountId: accountId, idempotencyKey: new.idempotencyKey, kind: request.kind, asset: new.asset, amount: new.amount,
                 value: request.value, destination: request.destination, country: request.country, decision: decision, status: status,
@@ -317,6 +318,8 @@ extension SQLStore {
                     WHERE id = \(bind: id) RETURNING \(unsafeRaw: Self.authorizationColumns)
                     """
                 ).first()
+                let event: OutboundEventType = status == .released ? .authorizationReleased : .authorizationRejected
+                try await Self.journal(event, subject: id, inbox: nil, at: millis, on: sql)
                 return try updated.map(Self.authorization(from:)) ?? held
             }
             if !release {

@@ -30,44 +30,64 @@ extension SQLStore: ChannelThreadRepository {
             ).first() != nil {
                 throw DuplicateReceipt()
             }
-            let contact = try await Self.contact(for: inbound.sender, at: at, on: sql)
-            let latest = try await sql.raw(
-                """
-                SELECT c.id, c.contact_id, c.status, c.last_activity_at FROM channel_threads t JOIN conversations c ON c.id = t.conversation_id
-                WHERE t.inbox_id = \(bind: inboxId.rawValue) AND t.contact_id = \(bind: contact.id.rawValue)
-                    AND t.thread_key = \(bind: inbound.threadKey)
-                ORDER BY t.created_at DESC, c.number DESC LIMIT 1
-                """
-            ).first().map(Self.candidate(from:))
-
             let conversationId: ConversationID
+            let contact: Contact
             var newConversation = false
             var reopenMessage: Message?
-            switch ChannelThreading.decide(latest: latest, now: Clock.date(at), reopenWindow: reopenWindow) {
-            case .append(let id, let reopen):
-                conversationId = id
-                if reopen {
+            if let named = inbound.conversationId {
+                // The channel names the conversation: it must be one of this inbox's; its
+                // customer writes, and a resolved or snoozed one opens again.
+                guard let conversation = try await Self.loadConversation(id: named.rawValue, on: sql), conversation.inboxId == inboxId,
+                    let row = try await sql.raw(
+                        "SELECT id, name, email, locale, created_at FROM contacts WHERE id = \(bind: conversation.contactId.rawValue)"
+                    ).first()
+                else { throw StoreError.notFound("conversation") }
+                contact = try Self.contact(from: row)
+                conversationId = named
+                if conversation.status != .open {
                     try await sql.raw(
-                        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = \(bind: at) WHERE id = \(bind: id.rawValue)"
+                        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = \(bind: at) WHERE id = \(bind: named.rawValue)"
                     ).run()
-                    reopenMessage = try await Self.insertMessage(.system(.changed(status: .open, assignee: nil)), into: id, at: at, on: sql).message
+                    try await Self.journalConversationUpdate(named, inbox: inboxId, fields: ["status"], at: at, on: sql)
+                    reopenMessage = try await Self.insertMessage(.system(.changed(status: .open, assignee: nil)), into: named, at: at, on: sql).message
                 }
-                try await sql.raw(
-                    "UPDATE channel_threads SET reply_to = \(bind: inbound.replyTo) WHERE conversation_id = \(bind: id.rawValue)"
-                ).run()
-            case .newConversation:
-                let subject = inbound.subject.map { String($0.prefix(200)) }
-                conversationId = try await Self.insertConversation(
-                    inboxId: inboxId, contactId: contact.id, subject: subject, at: at, on: sql
-                ).id
-                newConversation = true
-                try await sql.raw(
+            } else {
+                contact = try await Self.contact(for: inbound.sender, at: at, on: sql)
+                let latest = try await sql.raw(
                     """
-                    INSERT INTO channel_threads (conversation_id, inbox_id, contact_id, thread_key, reply_to, created_at)
-                    VALUES (\(bind: conversationId.rawValue), \(bind: inboxId.rawValue), \(bind: contact.id.rawValue),
-                        \(bind: inbound.threadKey), \(bind: inbound.replyTo), \(bind: at))
+                    SELECT c.id, c.contact_id, c.status, c.last_activity_at FROM channel_threads t JOIN conversations c ON c.id = t.conversation_id
+                    WHERE t.inbox_id = \(bind: inboxId.rawValue) AND t.contact_id = \(bind: contact.id.rawValue)
+                        AND t.thread_key = \(bind: inbound.threadKey)
+                    ORDER BY t.created_at DESC, c.number DESC LIMIT 1
                     """
-                ).run()
+                ).first().map(Self.candidate(from:))
+                switch ChannelThreading.decide(latest: latest, now: Clock.date(at), reopenWindow: reopenWindow) {
+                case .append(let id, let reopen):
+                    conversationId = id
+                    if reopen {
+                        try await sql.raw(
+                            "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = \(bind: at) WHERE id = \(bind: id.rawValue)"
+                        ).run()
+                        try await Self.journalConversationUpdate(id, inbox: inboxId, fields: ["status"], at: at, on: sql)
+                        reopenMessage = try await Self.insertMessage(.system(.changed(status: .open, assignee: nil)), into: id, at: at, on: sql).message
+                    }
+                    try await sql.raw(
+                        "UPDATE channel_threads SET reply_to = \(bind: inbound.replyTo) WHERE conversation_id = \(bind: id.rawValue)"
+                    ).run()
+                case .newConversation:
+                    let subject = inbound.subject.map { String($0.prefix(200)) }
+                    conversationId = try await Self.insertConversation(
+                        inboxId: inboxId, contactId: contact.id, subject: subject, at: at, on: sql
+                    ).id
+                    newConversation = true
+                    try await sql.raw(
+                        """
+                        INSERT INTO channel_threads (conversation_id, inbox_id, contact_id, thread_key, reply_to, created_at)
+                        VALUES (\(bind: conversationId.rawValue), \(bind: inboxId.rawValue), \(bind: contact.id.rawValue),
+                            \(bind: inbound.threadKey), \(bind: inbound.replyTo), \(bind: at))
+                        """
+                    ).run()
+                }
             }
 
             var attachmentIds: [AttachmentID] = []
@@ -81,6 +101,19 @@ extension SQLStore: ChannelThreadRepository {
                     """
                 ).run()
                 attachmentIds.append(id)
+            }
+            if !inbound.uploads.isEmpty, let uploader = inbound.uploader {
+                let ids = inbound.uploads.map(\.rawValue)
+                let claimed = try await sql.raw(
+                    """
+                    UPDATE attachments SET uploaded_by_kind = 'contact', uploaded_by_id = \(bind: contact.id.rawValue)
+                    WHERE id IN (\(binds: ids)) AND message_id IS NULL
+                        AND uploaded_by_kind = \(bind: uploader.kind.rawValue) AND uploaded_by_id = \(bind: uploader.id)
+                    RETURNING id
+                    """
+                ).all()
+                guard claimed.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
+                attachmentIds += inbound.uploads
             }
             var text = inbound.text
             if text.count > InboundMessage.maxTextLength { text = String(text.prefix(InboundMessage.maxTextLength - 2)) + "\n…" }
@@ -116,11 +149,28 @@ extension SQLStore: ChannelThreadRepository {
             WHERE i.channel = \(bind: identity.channel) AND i.external_id = \(bind: identity.externalId)
             """
         ).first() {
-            return try contact(from: row)
+            let known = try contact(from: row)
+            if let account = sender.accountId {
+                try await sql.raw(
+                    "UPDATE accounts SET contact_id = \(bind: known.id.rawValue) WHERE id = \(bind: account.rawValue) AND contact_id IS NULL"
+                ).run()
+            }
+            return known
         }
         let email = sender.email.map(EmailAddress.normalize)
         var found: Contact?
-        if let email {
+        // The account's holder, when the channel vouches for one: the same person as in the widget.
+        var accountNeedsContact = false
+        if let account = sender.accountId,
+            let row = try await sql.raw("SELECT contact_id FROM accounts WHERE id = \(bind: account.rawValue)").first()
+        {
+            if let holder = try row.optionalString("contact_id") {
+                found = try await sql.raw("SELECT \(unsafeRaw: columns) FROM contacts c WHERE c.id = \(bind: holder)").first().map(contact(from:))
+            } else {
+                accountNeedsContact = true
+            }
+        }
+        if found == nil, let email {
             found = try await sql.raw("SELECT \(unsafeRaw: columns) FROM contacts c WHERE c.email = \(bind: email)").first().map(contact(from:))
         }
         let contact: Contact
@@ -135,6 +185,11 @@ extension SQLStore: ChannelThreadRepository {
                 """
             ).run()
             contact = Contact(id: id, name: sender.name, email: email, locale: sender.locale, createdAt: Clock.date(at))
+        }
+        if accountNeedsContact, let account = sender.accountId {
+            try await sql.raw(
+                "UPDATE accounts SET contact_id = \(bind: contact.id.rawValue) WHERE id = \(bind: account.rawValue) AND contact_id IS NULL"
+            ).run()
         }
         try await sql.raw(
             """
@@ -193,6 +248,16 @@ extension SQLStore: ChannelThreadRepository {
                 ChannelThread(
                     conversationId: ConversationID(rawValue: try row.string("conversation_id")), inboxId: InboxID(rawValue: try row.string("inbox_id")),
                     threadKey: try row.string("thread_key"), replyTo: try row.optionalString("reply_to"))
+            }
+        }
+    }
+
+    public func channelReceipt(inboxId: InboxID, key: String) async throws -> (conversationId: ConversationID?, messageId: MessageID?)? {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT conversation_id, message_ref FROM channel_receipts WHERE inbox_id = \(bind: inboxId.rawValue) AND receipt_key = \(bind: key)"
+            ).first().map { row in
+                (try row.optionalString("conversation_id").map(ConversationID.init(rawValue:)), try row.optionalString("message_ref").map(MessageID.init(rawValue:)))
             }
         }
     }

@@ -4,7 +4,12 @@ import SQLKit
 
 extension SQLStore: InboxRepository {
     static let inboxColumns =
-        "id, name, kind, prechat_form, email_address, created_at, (SELECT username FROM telegram_bots b WHERE b.inbox_id = inboxes.id) AS telegram_username"
+        """
+        id, name, kind, prechat_form, email_address, created_at,
+        (SELECT username FROM telegram_bots b WHERE b.inbox_id = inboxes.id) AS telegram_username,
+        (SELECT id FROM webhook_subscriptions w WHERE w.inbox_id = inboxes.id ORDER BY w.created_at, w.id LIMIT 1) AS callback_id,
+        (SELECT url FROM webhook_subscriptions w WHERE w.inbox_id = inboxes.id ORDER BY w.created_at, w.id LIMIT 1) AS callback_url
+        """
 
     static func inbox(from row: any SQLRow) throws -> Inbox {
         // NULL means "the standard form": inboxes made before forms were configurable ask it.
@@ -12,7 +17,9 @@ extension SQLStore: InboxRepository {
         return Inbox(
             id: InboxID(rawValue: try row.string("id")), name: try row.string("name"),
             kind: try row.enumValue("kind", as: InboxKind.self), prechatForm: form, emailAddress: try row.optionalString("email_address"),
-            telegram: try row.optionalString("telegram_username").map(TelegramBotProfile.init(username:)), createdAt: try row.date("created_at"))
+            telegram: try row.optionalString("telegram_username").map(TelegramBotProfile.init(username:)),
+            api: try row.optionalString("callback_id").map { APIInboxProfile(callbackUrl: try row.optionalString("callback_url"), webhookId: $0) },
+            createdAt: try row.date("created_at"))
     }
 
     public func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox {
@@ -232,6 +239,7 @@ extension SQLStore: ConversationRepository {
                 \(bind: subject), 'open', 'none', 0, \(bind: at), \(bind: at), \(bind: at))
             """
         ).run()
+        try await journal(.conversationCreated, subject: id.rawValue, inbox: inboxId, at: at, on: sql)
         guard let created = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
         return created
     }
@@ -316,6 +324,7 @@ extension SQLStore: ConversationRepository {
                     "UPDATE conversations SET assignee_id = \(bind: choice.agent.rawValue), updated_at = \(bind: at) WHERE id = \(bind: id.rawValue)"
                 ).run()
                 try await insertAudit(choice.audit, on: sql)
+                try await Self.journalConversationUpdate(id, inbox: start.inboxId, fields: ["assignee"], at: at, on: sql)
                 assignment = try await Self.insertMessage(
                     .system(.changed(status: nil, assignee: .some(choice.agent))), into: id, at: at, on: sql
                 ).message
@@ -347,6 +356,14 @@ extension SQLStore: ConversationRepository {
                 }
             }
             if let audit { try await insertAudit(audit, on: sql) }
+            var fields: [String] = []
+            if let status = change.status, status != before.status { fields.append("status") }
+            if let priority = change.priority, priority != before.priority { fields.append("priority") }
+            if let assignee = change.assigneeId, assignee != before.assigneeId { fields.append("assignee") }
+            if let team = change.teamId, team != before.teamId { fields.append("team") }
+            if let labels = change.labels, Set(labels) != Set(before.labels) { fields.append("labels") }
+            if let snooze = change.snoozedUntil, snooze != before.snoozedUntil { fields.append("snoozedUntil") }
+            try await Self.journalConversationUpdate(id, inbox: before.inboxId, fields: fields, at: at, on: sql)
             var history: Message?
             if let actor,
                 let event = SystemEvent.change(status: before.status, assignee: before.assigneeId, to: change.status, assignee: change.assigneeId)

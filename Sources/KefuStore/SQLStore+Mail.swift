@@ -97,6 +97,7 @@ extension SQLStore: MailRepository {
                     try await sql.raw(
                         "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = \(bind: at) WHERE id = \(bind: id.rawValue)"
                     ).run()
+                    try await Self.journalConversationUpdate(id, inbox: inboxId, fields: ["status"], at: at, on: sql)
                     reopenMessage =
                         try await Self.insertMessage(
                             .system(.changed(status: .open, assignee: nil)), into: id, at: at, on: sql

@@ -107,6 +107,12 @@ extension SQLStore: MessageRepository {
                 \(bind: new.clientMessageId), \(bind: at))
             """
         ).run()
+        // Customers' messages, replies and (for subscriptions that ask) notes reach webhooks;
+        // system lines are history, not messages.
+        if new.direction != .system {
+            try await journal(
+                .messageCreated, subject: id.rawValue, inbox: inboxId, detail: new.direction == .note ? ["private": "true"] : [:], at: at, on: sql)
+        }
         var attachments: [Attachment] = []
         if !new.attachmentIds.isEmpty {
             let ids = new.attachmentIds.map(\.rawValue)

@@ -13,5 +13,6 @@ public enum Schema {
         Migration(version: 9, name: "two_factor_resets", statements: twoFactorResets),
         Migration(version: 10, name: "authorizations", statements: authorizations),
         Migration(version: 11, name: "channel_threads_and_telegram", statements: channelThreadsAndTelegram),
+        Migration(version: 12, name: "webhooks", statements: webhooks),
     ]
 }

@@ -29,6 +29,8 @@ public struct AppConfiguration: Sendable {
     public var smtpListener: EmailChannel.Listener?
     /// The Bot API server Telegram inboxes call (`KEFU_TELEGRAM_API_URL`).
     public var telegramAPI: String = TelegramSettings.officialAPI
+    /// Webhooks may go to loopback and private addresses (`KEFU_WEBHOOK_ALLOW_PRIVATE`; tests).
+    public var webhookAllowPrivate = false
     /// Withdrawals pause this long after a security change (password reset, 2FA, email).
     public var withdrawalLock: TimeInterval
     /// A supervisor-approved 2FA reset applies this long after the approval.

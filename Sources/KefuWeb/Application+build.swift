@@ -92,6 +92,8 @@ func buildRouter(
     AccountController(service: accounts, resets: twoFactorResets, widgetIdentity: services.widgetIdentity, limits: limits).addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let risk = RiskController(decisions: services.decisions, policies: policies, limits: limits)
     risk.addServiceRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    ChannelAPIController(channel: services.apiChannel, files: files, limits: limits)
+        .addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(
         service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,
         csrf: AccountCSRF(secretKey: configuration.secretKey)
@@ -100,7 +102,7 @@ func buildRouter(
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
     let cataloged = CatalogedGroup(group: authenticated, prefix: "/api/v1", catalog: catalog)
     AuthController(auth: auth, limits: limits).addRoutes(to: cataloged)
-    InboxController(store: store, telegram: services.telegram.bots, limits: limits).addRoutes(to: cataloged)
+    InboxController(store: store, telegram: services.telegram.bots, apiChannel: services.apiChannel, limits: limits).addRoutes(to: cataloged)
     TeamController(store: store, limits: limits).addRoutes(to: cataloged)
     CannedReplyController(store: store, limits: limits).addRoutes(to: cataloged)
     AttachmentController(files: files).addRoutes(to: cataloged)
@@ -110,6 +112,7 @@ func buildRouter(
     ConversationController(store: store, conversations: conversations, limits: limits).addRoutes(to: cataloged)
     AgentAdminController(store: store, hasher: services.hasher, limits: limits).addRoutes(to: cataloged)
     risk.addAgentRoutes(to: cataloged)
+    WebhookController(webhooks: services.webhooks, limits: limits).addRoutes(to: cataloged)
 
     // Telegram pushes bots' updates here when Kefu's public URL is https.
     TelegramWebhookController(telegram: services.telegram, store: store).addRoutes(to: router)
@@ -163,7 +166,7 @@ func buildRouter(
         store: store, blobs: services.blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
     ).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
-        inboxes: InboxController(store: store, telegram: services.telegram.bots, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
+        inboxes: InboxController(store: store, telegram: services.telegram.bots, apiChannel: services.apiChannel, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
     ).addRoutes(to: signedIn)
     return router
 }

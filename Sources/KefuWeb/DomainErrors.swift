@@ -25,6 +25,8 @@ extension AccountError: DomainProblem {}
 extension RiskError: DomainProblem {}
 extension WebchatError: DomainProblem {}
 extension TelegramChannelError: DomainProblem {}
+extension WebhookError: DomainProblem {}
+extension APIChannelError: DomainProblem {}
 
 extension APIError: ProblemConvertible {
     var problem: APIError { self }
@@ -107,6 +109,24 @@ extension TelegramChannelError: ProblemConvertible {
         case .tokenRefused: .telegramTokenRefused
         case .telegramUnavailable: .telegramUnavailable
         case .botTaken: .conflict("telegram_bot")
+        }
+    }
+}
+
+extension WebhookError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .invalid(let failure): .validation(failure)
+        case .notFound(let what): .notFound(what)
+        }
+    }
+}
+
+extension APIChannelError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .invalid(let failure): .validation(failure)
+        case .notFound(let what): .notFound(what)
         }
     }
 }

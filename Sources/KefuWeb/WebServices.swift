@@ -29,15 +29,21 @@ public struct WebServices: Sendable {
     public var widgetSignedIn: WidgetSignedInCustomer
     /// The Telegram channel: adding bots, and the webhook's updates.
     public var telegram: TelegramChannel
+    /// Admins' webhook subscriptions.
+    public var webhooks: Webhooks
+    /// The API channel (the wallet's own app, through its backend).
+    public var apiChannel: APIChannel
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
         throttle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
-        telegram: TelegramChannel
+        telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel
     ) {
+        self.apiChannel = apiChannel
         self.telegram = telegram
+        self.webhooks = webhooks
         self.store = store
         self.blobs = blobs
         self.conversations = conversations

@@ -122,7 +122,9 @@ struct Admin: AsyncParsableCommand {
             abstract: "Create a service token (e.g. for the wallet's backend to ask for authorizations) and print it, once.",
             discussion: Settings.help)
 
-        @Option(help: "What the token may do: risk (POST /api/v1/accounts/{id}/authorizations and voids).") var scope: String
+        @Option(
+            help: "What the token may do: risk (POST /api/v1/accounts/{id}/authorizations and voids) or channel (the API channel: /api/v1/channels/{inboxId}/…)."
+        ) var scope: String
         @Option(help: "Who uses it, for the audit log.") var name: String = "wallet backend"
 
         func run() async throws {

@@ -31,6 +31,8 @@ struct Settings {
           KEFU_EMAIL_RESPONSE_HOURS  the response time the acknowledgement mail promises (default 24)
           KEFU_TELEGRAM_API_URL the Telegram Bot API server (default https://api.telegram.org); Telegram inboxes get
                                 updates by webhook when KEFU_PUBLIC_URL is https, by long polling otherwise
+          KEFU_WEBHOOK_ALLOW_PRIVATE  true lets webhooks go to loopback, private and link-local addresses (for tests;
+                                refused by default)
           KEFU_WITHDRAWAL_LOCK_HOURS  withdrawals pause this long after a password reset, 2FA or email change (default 24)
           KEFU_2FA_RESET_WAIT_HOURS   a supervisor-approved 2FA reset applies this long after approval (default 48; decimals allowed)
           KEFU_PASSWORD_MIN_LENGTH    customers' passwords: at least this many characters (default 10, 8 to 64)
@@ -64,6 +66,7 @@ struct Settings {
     let responseHours: Int
     let trustProxy: Bool
     let telegramAPI: String
+    let webhookAllowPrivate: Bool
     let withdrawalLockHours: Double
     let passwordMinLength: Int
     let passwordRequire: String
@@ -95,6 +98,7 @@ struct Settings {
         responseHours = reader.int(forKey: "kefu.email.response.hours", default: 24)
         trustProxy = reader.bool(forKey: "kefu.trust.proxy", default: false)
         telegramAPI = reader.string(forKey: "kefu.telegram.api.url", default: TelegramSettings.officialAPI)
+        webhookAllowPrivate = reader.bool(forKey: "kefu.webhook.allow.private", default: false)
         passwordMinLength = reader.int(forKey: "kefu.password.min.length", default: 10)
         passwordRequire = reader.string(forKey: "kefu.password.require", default: "letter,digit,symbol")
         passwordHistory = reader.int(forKey: "kefu.password.history", default: 5)
@@ -117,7 +121,7 @@ struct Settings {
         "KEFU_SMTP_MAX_CONNECTIONS_PER_ADDRESS",
     ]
     static let numbers = ["KEFU_WITHDRAWAL_LOCK_HOURS", "KEFU_2FA_RESET_WAIT_HOURS", "KEFU_HTTP_IDLE_TIMEOUT", "KEFU_HTTP_REQUEST_TIMEOUT"]
-    static let switches = ["KEFU_TRUST_PROXY"]
+    static let switches = ["KEFU_TRUST_PROXY", "KEFU_WEBHOOK_ALLOW_PRIVATE"]
 
     /// A value that is set but does not read as its kind is an error, never its default in
     /// silence (`KEFU_HTTP_PORT=abc` used to serve on 8080).
@@ -212,6 +216,7 @@ struct Settings {
             withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600,
             customerPasswordPolicy: try customerPasswordPolicy(), connections: try connectionLimits(budget))
         configuration.telegramAPI = telegramAPI
+        configuration.webhookAllowPrivate = webhookAllowPrivate
         return configuration
     }
 

@@ -144,7 +144,7 @@ import Testing
             #expect(changed.status == .resolved && changed.assigneeId == agent.id)
             try await desk.service.markRead(changed, by: .agent, upTo: 2)
             try await desk.service.markRead(changed, by: .agent, upTo: 2)  // did not move: not published again
-            desk.service.typing(in: changed, by: .agent(agent.id), isTyping: true)
+            await desk.service.typing(in: changed, by: .agent(agent.id), isTyping: true)
             let seen = try await events.value
             #expect(seen.first.flatMap { if case .message(let message) = $0.kind { message.systemEvent } else { nil } }
                 == .changed(status: .resolved, assignee: .some(agent.id)))

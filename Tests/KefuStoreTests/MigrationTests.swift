@@ -53,6 +53,10 @@ import Testing
             sqlite: "6a71de39177696fefb47dadd89d1f395016254e672248dfc9d8b37d14af5e8cb",
             postgres: "6a71de39177696fefb47dadd89d1f395016254e672248dfc9d8b37d14af5e8cb"
         ),
+        12: (
+            sqlite: "00d8083541fc963eabc61a0dcafc66a7f1091bf31dd02f970b848ffe1961ef95",
+            postgres: "43f1bff7ec174c109a7ad95d6b6efe74dd1602e24f6aad531826031d013dd2b0"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

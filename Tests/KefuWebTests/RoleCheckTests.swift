@@ -31,6 +31,15 @@ import Testing
         "patch /api/v1/accounts/{id}": .supervisor,
         "get /api/v1/risk/policy": .supervisor,
         "put /api/v1/risk/policy": .admin,
+        "get /api/v1/webhooks": .admin,
+        "post /api/v1/webhooks": .admin,
+        "get /api/v1/webhooks/{id}": .admin,
+        "patch /api/v1/webhooks/{id}": .admin,
+        "delete /api/v1/webhooks/{id}": .admin,
+        "post /api/v1/webhooks/{id}/rotate-secret": .admin,
+        "get /api/v1/webhooks/{id}/deliveries": .admin,
+        "post /api/v1/webhooks/{id}/deliveries/{delivery}/replay": .admin,
+        "post /api/v1/webhooks/{id}/replay-failed": .admin,
     ]
 
     @Test func theRouterDeclaresEveryRestrictedRouteWithItsRole() async throws {

@@ -94,7 +94,7 @@ public struct WidgetService: Sendable {
     /// Tells the agents watching that the customer is (not) typing.
     public func typing(_ isTyping: Bool, session: WidgetSession) async throws {
         guard let latest = try await store.latestConversation(contactId: session.contactId, inboxId: session.inboxId) else { return }
-        conversations.typing(in: latest, by: .contact(session.contactId), isTyping: isTyping)
+        await conversations.typing(in: latest, by: .contact(session.contactId), isTyping: isTyping)
     }
 
     public init(store: any Repositories, conversations: ConversationService, sessionLifetime: TimeInterval, now: @escaping @Sendable () -> Date) {

@@ -43,5 +43,7 @@ public protocol ChannelThreadRepository: Sendable {
     /// inbox, as a system line beside the original; nil when Kefu never stored that message.
     func receiveEdit(channelMessageId: String, text: String, inboxId: InboxID, receiptKey: String) async throws -> AppendResult?
     func channelThread(conversationId: ConversationID) async throws -> ChannelThread?
+    /// What an inbound update with this receipt key became (for answering a repeat).
+    func channelReceipt(inboxId: InboxID, key: String) async throws -> (conversationId: ConversationID?, messageId: MessageID?)?
     func contact(identity: String) async throws -> Contact?
 }

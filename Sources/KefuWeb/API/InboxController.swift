@@ -9,6 +9,7 @@ import KefuStore
 struct InboxController {
     let store: any InboxRepository
     let telegram: TelegramBots
+    let apiChannel: APIChannel
     let limits: BodyLimits
 
     struct CreateBody: Decodable {
@@ -16,6 +17,22 @@ struct InboxController {
         let kind: String
         /// Telegram inboxes: the token @BotFather gave (checked with `getMe`, then sealed).
         let botToken: String?
+        /// API inboxes: where agents' replies, status changes and typing are posted (signed).
+        let callbackUrl: String?
+    }
+
+    /// A new inbox; for an API inbox with a callback, the callback's signing secret (once).
+    struct Created: Encodable, Sendable {
+        let inbox: Inbox
+        let callbackSecret: String?
+
+        enum Keys: String, CodingKey { case callbackSecret }
+
+        func encode(to encoder: any Encoder) throws {
+            try inbox.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encodeIfPresent(callbackSecret, forKey: .callbackSecret)
+        }
     }
 
     struct UpdateBody: Decodable {
@@ -43,13 +60,16 @@ struct InboxController {
         }
         group.post("inboxes", role: .admin) { request, context in
             let body = try await request.decodeJSON(CreateBody.self, limit: limits.small)
-            return JSONResponse(try await create(name: body.name, kind: body.kind, botToken: body.botToken, context: context), status: .created)
+            let made = try await create(name: body.name, kind: body.kind, botToken: body.botToken, callbackUrl: body.callbackUrl, context: context)
+            return JSONResponse(Created(inbox: made.inbox, callbackSecret: made.callbackSecret), status: .created)
         }
     }
 
     /// Validates and creates an inbox (the API and the console both use it). A Telegram inbox
     /// needs a token Telegram confirms; the token is never echoed or logged.
-    func create(name rawName: String, kind rawKind: String, botToken: String?, context: AuthenticatedContext) async throws -> Inbox {
+    func create(
+        name rawName: String, kind rawKind: String, botToken: String?, callbackUrl: String? = nil, context: AuthenticatedContext
+    ) async throws -> (inbox: Inbox, callbackSecret: String?) {
         let name = rawName.trimmingCharacters(in: .whitespacesAndNewlines)
         var failure = ValidationFailure()
         if name.isEmpty { failure.add("name", .required) }
@@ -60,12 +80,18 @@ struct InboxController {
         if kind == .telegram, let botToken, !botToken.isEmpty, !TelegramBots.isWellFormed(botToken.trimmingCharacters(in: .whitespacesAndNewlines)) {
             failure.add("botToken", .invalid)
         }
+        if callbackUrl != nil && kind != .api { failure.add("callbackUrl", .rule("api_inboxes_only")) }
         if !failure.isEmpty { throw APIError.validation(failure) }
         if kind == .telegram, let botToken {
-            return try await telegram.create(name: name, token: botToken, source: context.source)
+            return (try await telegram.create(name: name, token: botToken, source: context.source), nil)
         }
-        return try await store.createInbox(
+        if kind == .api {
+            let made = try await apiChannel.createInbox(name: name, callbackUrl: callbackUrl, source: context.source)
+            return (made.inbox, made.secret)
+        }
+        let inbox = try await store.createInbox(
             name: name, kind: kind!, audit: context.audit("inbox.created", subjectKind: "inbox", detail: ["name": name, "kind": rawKind]))
+        return (inbox, nil)
     }
 
     /// Validates and applies an admin's change to an inbox (the API and the console both use it).

@@ -131,7 +131,7 @@ struct AgentSocket {
             else { continue }
             switch frame.type {
             case "typing":
-                conversations.typing(in: conversation, by: .agent(agent.id), isTyping: frame.isTyping ?? false)
+                await conversations.typing(in: conversation, by: .agent(agent.id), isTyping: frame.isTyping ?? false)
             case "read":
                 try await conversations.markRead(conversation, by: .agent, upTo: frame.seq ?? 0)
             default:

@@ -28,7 +28,8 @@ struct ConsoleInboxSettingsController {
             guard Self.creatableKinds.contains(kind) else { throw APIError.validation("kind", .notOneOf(Self.creatableKinds)) }
             do {
                 let inbox = try await inboxes.create(
-                    name: submitted["name"] ?? "", kind: kind, botToken: kind == "telegram" ? submitted["bot_token"] : nil, context: context)
+                    name: submitted["name"] ?? "", kind: kind, botToken: kind == "telegram" ? submitted["bot_token"] : nil, context: context
+                ).inbox
                 return redirect("/console/admin/inboxes?flash=inbox_added#inbox-\(inbox.id.rawValue)")
             } catch let failure as any DomainProblem {
                 // The form again with what went wrong in words (the token is not sent back).

@@ -1,0 +1,73 @@
+import Foundation
+import KefuCore
+import KefuStore
+import Logging
+import ServiceLifecycle
+
+/// Turns the outbound event journal into deliveries: each event, in order, becomes one
+/// delivery per active subscription that wants it, queued in the transaction that removes the
+/// event from the journal (so an event is fanned out exactly once). It also keeps the journal
+/// switched off while no subscription is active.
+public struct WebhookDispatcher: Service {
+    public typealias Repositories = WebhookRepository & WebhookPayloads.Repositories
+
+    let store: any Repositories
+    let payloads: WebhookPayloads
+    let wakeups: AsyncStream<Void>
+    let delivered: @Sendable () -> Void
+    let logger: Logger
+    let interval: Duration
+
+    public init(
+        store: any Repositories, wakeups: AsyncStream<Void>, delivered: @escaping @Sendable () -> Void, logger: Logger,
+        interval: Duration = .milliseconds(500)
+    ) {
+        self.store = store
+        self.payloads = WebhookPayloads(store: store)
+        self.wakeups = wakeups
+        self.delivered = delivered
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            group.addTask {
+                for await _ in wakeups { tick.yield() }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    tick.yield()
+                }
+            }
+            for await _ in ticks.cancelOnGracefulShutdown() {
+                await dispatchPending()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Fans out everything in the journal (also used by tests).
+    public func dispatchPending() async {
+        do {
+            while !Task.isCancelled {
+                let subscriptions = try await store.webhookSubscriptions().filter { $0.status == .active }
+                OutboundJournal.set(!subscriptions.isEmpty)
+                let events = try await store.pendingOutboundEvents(limit: 200)
+                if events.isEmpty { return }
+                var deliveries: [NewWebhookDelivery] = []
+                for event in events where event.detail["unknown"] == nil {
+                    let wanting = subscriptions.filter { $0.wants(event) }
+                    guard !wanting.isEmpty, let body = try await payloads.body(for: event) else { continue }
+                    deliveries += wanting.map { NewWebhookDelivery(subscriptionId: $0.id, eventType: event.type, body: body) }
+                }
+                try await store.fanOut(events: events.map(\.seq), deliveries: deliveries)
+                if !deliveries.isEmpty { delivered() }
+            }
+        } catch {
+            logger.error("could not fan out webhook events", metadata: ["error": "\(error)"])
+        }
+    }
+}
