@@ -311,3 +311,55 @@ def test_an_admin_adds_a_telegram_inbox_in_the_console(polling, telegram, browse
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser_zh.save_screenshot(str(ARTIFACTS / "telegram-add-inbox-zh.png"))
     assert console_errors(browser_zh, expected=[(400, "/console/admin/inboxes")]) == []
+
+
+def test_a_supervisor_publishes_an_announcement_to_the_official_channel(polling, telegram, browser):
+    token = telegram.add_bot("wallet_help_bot")
+    inbox = add_inbox(polling, token)
+    chats = api(polling, "PATCH", f"/inboxes/{inbox['id']}", json={"announceChats": ["@wallet_news", "@wallet_cn=zh-CN"]})
+    assert chats.status_code == 200 and chats.json()["telegram"]["announceChats"] == ["@wallet_news", "@wallet_cn=zh-CN"]
+    bad = api(polling, "PATCH", f"/inboxes/{inbox['id']}", json={"announceChats": ["wallet_news", "@x"]})
+    assert bad.status_code == 400 and [e["name"] for e in bad.json()["errors"]] == ["announceChats[0]", "announceChats[1]"]
+
+    # Telegram is down when it is published: the posts wait in the outbox and go once it is back.
+    telegram.fail(token, "sendMessage", 502, "Bad Gateway", count=2)
+
+    sign_in(browser, polling, *ADMIN)
+    wait_for_path(browser, "/console")
+    click(browser, "[data-testid=nav-announcements]")
+    form = wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=announcement-form]"))
+    form.find_element(By.NAME, "title_zh").send_keys("系统维护通知")
+    form.find_element(By.NAME, "title_en").send_keys("Scheduled maintenance")
+    form.find_element(By.NAME, "body_zh").send_keys("12 月 1 日 02:00–03:00（UTC）暂停提币，**充值不受影响**。")
+    # The English text is blank: the form comes back with the problem and what was typed.
+    form.find_element(By.NAME, "body_en").send_keys("   ")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=announcement-error]").text)
+    assert browser.find_element(By.NAME, "title_zh").get_attribute("value") == "系统维护通知"
+    browser.find_element(By.NAME, "body_en").clear()
+    browser.find_element(By.NAME, "body_en").send_keys("Withdrawals pause on 1 Dec 02:00–03:00 UTC; **deposits are not affected**.")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=announcement-form] button[type=submit]").click()
+    click(browser, "[data-testid=publish]")
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=unpublish]"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "announcement.png"))
+
+    sent = telegram.wait_sent(token, 2, timeout=40)
+    posts = {s["chat_id"]: s["text"] for s in sent}
+    assert set(posts) == {"@wallet_news", "@wallet_cn"}
+    assert "系统维护通知" in posts["@wallet_news"] and "Scheduled maintenance" in posts["@wallet_news"]
+    assert "Scheduled maintenance" not in posts["@wallet_cn"] and "充值不受影响" in posts["@wallet_cn"] and "**" not in posts["@wallet_cn"]
+
+    listed = requests.get(polling.url + "/api/v1/announcements?locale=zh-CN", timeout=10).json()["items"]
+    assert [a["title"] for a in listed] == ["系统维护通知"]
+    english = requests.get(polling.url + "/api/v1/announcements", headers={"Accept-Language": "en-US"}, timeout=10).json()["items"]
+    assert english[0]["title"] == "Scheduled maintenance" and english[0]["locale"] == "en"
+
+    # Withdrawn: off the list; the history keeps every step.
+    click(browser, "[data-testid=unpublish]")
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=publish]"))
+    assert requests.get(polling.url + "/api/v1/announcements", timeout=10).json()["items"] == []
+    history = browser.find_element(By.CSS_SELECTOR, "[data-testid=announcement-history]").text
+    assert history.count("v") >= 3 and "withdrawn" in history and "published" in history
+    assert len(telegram.bots[token].sent) == 2
+    assert console_errors(browser, expected=[(400, "/console/announcements")]) == []

@@ -40,9 +40,27 @@ public struct Inbox: Sendable, Equatable, Codable {
 /// What anyone may know about a Telegram inbox's bot (its token never leaves the store sealed).
 public struct TelegramBotProfile: Sendable, Equatable, Codable {
     public var username: String
+    /// Official channels announcements are posted to ("@kefu_news", "@kefu_cn=zh-CN").
+    public var announceChats: [String]
 
-    public init(username: String) {
+    public init(username: String, announceChats: [String] = []) {
         self.username = username
+        self.announceChats = announceChats
+    }
+
+    enum CodingKeys: String, CodingKey { case username, announceChats }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        username = try container.decode(String.self, forKey: .username)
+        announceChats = try container.decodeIfPresent([String].self, forKey: .announceChats) ?? []
+    }
+
+    /// `{"username"}` exactly, as the API promises, with the channels only once some are set.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(username, forKey: .username)
+        if !announceChats.isEmpty { try container.encode(announceChats, forKey: .announceChats) }
     }
 }
 

@@ -84,7 +84,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     /// Rules that have words in problem messages.
     public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + ["invalid_characters", "private_address"]
     /// Things problem messages name in the reader's own words.
-    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery"]
+    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement"]
 
     /// Every key code can ask for, problems aside (their codes belong to the web's `APIError`,
     /// whose test checks each one).

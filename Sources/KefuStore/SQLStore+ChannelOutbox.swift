@@ -26,27 +26,30 @@ extension SQLStore: ChannelOutboxRepository {
 
     public func enqueueDelivery(_ new: NewChannelDelivery) async throws -> (delivery: ChannelDelivery, created: Bool) {
         let at = Clock.millis(now())
+        return try await database.write { sql in
+            try await Self.insertDelivery(new, at: at, on: sql)
+        }
+    }
+
+    /// Queues a delivery inside the caller's write transaction (once per dedup key).
+    static func insertDelivery(_ new: NewChannelDelivery, at: Int64, on sql: any SQLDatabase) async throws -> (delivery: ChannelDelivery, created: Bool) {
+        if let row = try await sql.raw("SELECT \(unsafeRaw: deliveryColumns) FROM channel_outbox WHERE dedup_key = \(bind: new.dedupKey)").first() {
+            return (try delivery(from: row), false)
+        }
         let id = UUID().uuidString.lowercased()
         let payload = String(decoding: try JSONEncoder.sorted.encode(new.payload), as: UTF8.self)
-        return try await database.write { sql in
-            if let row = try await sql.raw("SELECT \(unsafeRaw: Self.deliveryColumns) FROM channel_outbox WHERE dedup_key = \(bind: new.dedupKey)")
-                .first()
-            {
-                return (try Self.delivery(from: row), false)
-            }
-            try await sql.raw(
-                """
-                INSERT INTO channel_outbox (id, inbox_id, kind, dedup_key, conversation_id, message_ref, target, payload, sent_parts,
-                    status, attempts, next_attempt_at, created_at)
-                VALUES (\(bind: id), \(bind: new.inboxId.rawValue), \(bind: new.kind.rawValue), \(bind: new.dedupKey),
-                    \(bind: new.conversationId?.rawValue), \(bind: new.messageRef?.rawValue), \(bind: new.target), \(bind: payload), '{}',
-                    'queued', 0, \(bind: at), \(bind: at))
-                """
-            ).run()
-            guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.deliveryColumns) FROM channel_outbox WHERE id = \(bind: id)").first()
-            else { throw StoreError.notFound("delivery") }
-            return (try Self.delivery(from: row), true)
-        }
+        try await sql.raw(
+            """
+            INSERT INTO channel_outbox (id, inbox_id, kind, dedup_key, conversation_id, message_ref, target, payload, sent_parts,
+                status, attempts, next_attempt_at, created_at)
+            VALUES (\(bind: id), \(bind: new.inboxId.rawValue), \(bind: new.kind.rawValue), \(bind: new.dedupKey),
+                \(bind: new.conversationId?.rawValue), \(bind: new.messageRef?.rawValue), \(bind: new.target), \(bind: payload), '{}',
+                'queued', 0, \(bind: at), \(bind: at))
+            """
+        ).run()
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: deliveryColumns) FROM channel_outbox WHERE id = \(bind: id)").first()
+        else { throw StoreError.notFound("delivery") }
+        return (try delivery(from: row), true)
     }
 
     public func claimDueDeliveries(inboxKind: InboxKind, now date: Date, lease: TimeInterval, limit: Int) async throws -> [ChannelDelivery] {

@@ -7,6 +7,7 @@ extension SQLStore: InboxRepository {
         """
         id, name, kind, prechat_form, email_address, created_at,
         (SELECT username FROM telegram_bots b WHERE b.inbox_id = inboxes.id) AS telegram_username,
+        (SELECT announce_chats FROM telegram_bots b WHERE b.inbox_id = inboxes.id) AS telegram_chats,
         (SELECT id FROM webhook_subscriptions w WHERE w.inbox_id = inboxes.id ORDER BY w.created_at, w.id LIMIT 1) AS callback_id,
         (SELECT url FROM webhook_subscriptions w WHERE w.inbox_id = inboxes.id ORDER BY w.created_at, w.id LIMIT 1) AS callback_url
         """
@@ -17,7 +18,10 @@ extension SQLStore: InboxRepository {
         return Inbox(
             id: InboxID(rawValue: try row.string("id")), name: try row.string("name"),
             kind: try row.enumValue("kind", as: InboxKind.self), prechatForm: form, emailAddress: try row.optionalString("email_address"),
-            telegram: try row.optionalString("telegram_username").map(TelegramBotProfile.init(username:)),
+            telegram: try row.optionalString("telegram_username").map { username in
+                let chats = try row.optionalString("telegram_chats").flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+                return TelegramBotProfile(username: username, announceChats: chats ?? [])
+            },
             api: try row.optionalString("callback_id").map { APIInboxProfile(callbackUrl: try row.optionalString("callback_url"), webhookId: $0) },
             createdAt: try row.date("created_at"))
     }

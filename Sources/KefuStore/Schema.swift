@@ -14,5 +14,6 @@ public enum Schema {
         Migration(version: 10, name: "authorizations", statements: authorizations),
         Migration(version: 11, name: "channel_threads_and_telegram", statements: channelThreadsAndTelegram),
         Migration(version: 12, name: "webhooks", statements: webhooks),
+        Migration(version: 13, name: "announcements", statements: announcements),
     ]
 }

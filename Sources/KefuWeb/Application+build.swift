@@ -94,6 +94,8 @@ func buildRouter(
     risk.addServiceRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     ChannelAPIController(channel: services.apiChannel, files: files, limits: limits)
         .addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    AnnouncementController(announcements: services.announcements, limits: limits)
+        .addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(
         service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,
         csrf: AccountCSRF(secretKey: configuration.secretKey)
@@ -113,6 +115,8 @@ func buildRouter(
     AgentAdminController(store: store, hasher: services.hasher, limits: limits).addRoutes(to: cataloged)
     risk.addAgentRoutes(to: cataloged)
     WebhookController(webhooks: services.webhooks, limits: limits).addRoutes(to: cataloged)
+    let announcements = AnnouncementController(announcements: services.announcements, limits: limits)
+    announcements.addRoutes(to: cataloged)
 
     // Telegram pushes bots' updates here when Kefu's public URL is https.
     TelegramWebhookController(telegram: services.telegram, store: store).addRoutes(to: router)
@@ -165,6 +169,7 @@ func buildRouter(
     ConsoleOutboxController(
         store: store, blobs: services.blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
     ).addRoutes(to: signedIn)
+    ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, telegram: services.telegram.bots, apiChannel: services.apiChannel, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
     ).addRoutes(to: signedIn)

@@ -27,6 +27,7 @@ extension WebchatError: DomainProblem {}
 extension TelegramChannelError: DomainProblem {}
 extension WebhookError: DomainProblem {}
 extension APIChannelError: DomainProblem {}
+extension AnnouncementError: DomainProblem {}
 
 extension APIError: ProblemConvertible {
     var problem: APIError { self }
@@ -127,6 +128,16 @@ extension APIChannelError: ProblemConvertible {
         switch self {
         case .invalid(let failure): .validation(failure)
         case .notFound(let what): .notFound(what)
+        }
+    }
+}
+
+extension AnnouncementError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .invalid(let failure): .validation(failure)
+        case .notFound(let what): .notFound(what)
+        case .conflict(let what): .conflict(what)
         }
     }
 }

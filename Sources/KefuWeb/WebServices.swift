@@ -33,14 +33,17 @@ public struct WebServices: Sendable {
     public var webhooks: Webhooks
     /// The API channel (the wallet's own app, through its backend).
     public var apiChannel: APIChannel
+    /// Announcements from the official accounts.
+    public var announcements: Announcements
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
         throttle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
-        telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel
+        telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements
     ) {
+        self.announcements = announcements
         self.apiChannel = apiChannel
         self.telegram = telegram
         self.webhooks = webhooks

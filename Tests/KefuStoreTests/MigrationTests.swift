@@ -57,6 +57,10 @@ import Testing
             sqlite: "00d8083541fc963eabc61a0dcafc66a7f1091bf31dd02f970b848ffe1961ef95",
             postgres: "43f1bff7ec174c109a7ad95d6b6efe74dd1602e24f6aad531826031d013dd2b0"
         ),
+        13: (
+            sqlite: "7aee1b6fc1ccb3d817e65b21e0cdf0407ff2936e52b1172dfa68c1ee81d58cde",
+            postgres: "7aee1b6fc1ccb3d817e65b21e0cdf0407ff2936e52b1172dfa68c1ee81d58cde"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

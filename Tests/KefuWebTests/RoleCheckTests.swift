@@ -40,6 +40,11 @@ import Testing
         "get /api/v1/webhooks/{id}/deliveries": .admin,
         "post /api/v1/webhooks/{id}/deliveries/{delivery}/replay": .admin,
         "post /api/v1/webhooks/{id}/replay-failed": .admin,
+        "post /api/v1/announcements": .supervisor,
+        "get /api/v1/announcements/{id}": .supervisor,
+        "patch /api/v1/announcements/{id}": .supervisor,
+        "post /api/v1/announcements/{id}/publish": .supervisor,
+        "post /api/v1/announcements/{id}/unpublish": .supervisor,
     ]
 
     @Test func theRouterDeclaresEveryRestrictedRouteWithItsRole() async throws {

@@ -67,6 +67,13 @@ public struct TelegramBots: Sendable {
         }
     }
 
+    /// Where this inbox's bot posts announcements; `nil` when the inbox has no bot.
+    public func setAnnounceChats(_ chats: [String], of inboxId: InboxID, source: ActionSource) async throws {
+        try await store.setTelegramAnnounceChats(
+            inboxId: inboxId, chats: chats,
+            audit: source.audit("inbox.updated", subjectKind: "inbox", subjectId: inboxId.rawValue, detail: ["announceChats": chats.joined(separator: ",")]))
+    }
+
     /// A client for the bot of `record`.
     public func api(for record: TelegramBotRecord) throws -> TelegramBotAPI {
         try api(token: box.open(record.tokenSealed))

@@ -15,6 +15,9 @@ public struct TelegramReplies: Sendable {
         self.wake = wake
     }
 
+    /// Tells the sender something is queued (an announcement's posts).
+    public func wakeSender() { wake() }
+
     public func enqueue(_ reply: Message, in conversation: Conversation) async throws {
         guard reply.direction == .outgoing, let thread = try await store.channelThread(conversationId: conversation.id),
             thread.threadKey.hasPrefix("chat:")

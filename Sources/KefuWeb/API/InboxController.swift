@@ -38,6 +38,8 @@ struct InboxController {
     struct UpdateBody: Decodable {
         let name: String?
         let prechatForm: PrechatForm?
+        /// Telegram inboxes: the official channels announcements are posted to.
+        let announceChats: [String]?
     }
 
     struct ListResponse: Encodable, Sendable {
@@ -56,6 +58,19 @@ struct InboxController {
         group.patch("inboxes/{id}", role: .admin) { request, context in
             let id = try context.parameters.id("id", as: InboxID.self, thing: "inbox")
             let body = try await request.decodeJSON(UpdateBody.self, limit: limits.small)
+            if let chats = body.announceChats {
+                guard let inbox = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
+                guard inbox.kind == .telegram else { throw APIError.conflict("inbox") }
+                var failure = ValidationFailure()
+                if chats.count > 10 { failure.add("announceChats", .tooLong(max: 10)) }
+                for (index, chat) in chats.enumerated() where !Announcements.isValidTarget(chat) { failure.add("announceChats[\(index)]", .invalid) }
+                if !failure.isEmpty { throw APIError.validation(failure) }
+                try await telegram.setAnnounceChats(chats, of: id, source: context.source)
+                if body.name == nil && body.prechatForm == nil {
+                    guard let updated = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
+                    return JSONResponse(updated)
+                }
+            }
             return JSONResponse(try await update(id, name: body.name, prechatForm: body.prechatForm, context: context))
         }
         group.post("inboxes", role: .admin) { request, context in
