@@ -7,12 +7,18 @@ import Foundation
 public enum WebhookAddress {
     public static let maxURLLength = 2_000
 
-    /// The URL if it is an absolute http(s) URL with a host and no credentials in it.
+    /// The URL if it is an absolute http(s) URL with a host and no credentials in it. A host that
+    /// is made of digits (and dots, or hex) must be a canonical IPv4 address: "2130706433",
+    /// "0x7f.1", "127.1" and "012.0.0.1" are all loopback or private to a resolver.
     public static func validURL(_ text: String) -> URL? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.count <= maxURLLength, let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
             scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty, url.user == nil, url.password == nil
         else { return nil }
+        let labels = host.split(separator: ".")
+        if let last = labels.last, last.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "x" || $0 == "X") }) || last.lowercased().hasPrefix("0x") {
+            guard ipv4(host) != nil else { return nil }
+        }
         return url
     }
 
@@ -23,6 +29,7 @@ public enum WebhookAddress {
         // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) carry an IPv4 address.
         if v6[0..<5].allSatisfy({ $0 == 0 }) && v6[5] == 0xffff { return isPublicV4(embedded(v6)) }
         if v6[0] == 0x64 && v6[1] == 0xff9b && v6[2..<6].allSatisfy({ $0 == 0 }) { return isPublicV4(embedded(v6)) }
+        if v6[0] == 0x64 && v6[1] == 0xff9b { return false }  // local-use NAT64 (64:ff9b:1::/48)
         if v6.allSatisfy({ $0 == 0 }) { return false }  // ::
         if v6[0..<7].allSatisfy({ $0 == 0 }) && v6[7] == 1 { return false }  // ::1
         if v6[0..<6].allSatisfy({ $0 == 0 }) { return false }  // IPv4-compatible (deprecated)
@@ -33,6 +40,12 @@ public enum WebhookAddress {
         if first & 0xff00 == 0xff00 { return false }  // multicast
         if first == 0x2001 && v6[1] == 0x0db8 { return false }  // documentation
         if first == 0x0100 && v6[1...3].allSatisfy({ $0 == 0 }) { return false }  // discard-only
+        // Only global unicast (2000::/3) is public, less the ranges that tunnel to any IPv4
+        // address (6to4, Teredo) and local-use NAT64.
+        guard first & 0xe000 == 0x2000 else { return false }
+        if first == 0x2002 { return false }  // 6to4
+        if first == 0x2001 && v6[1] == 0 { return false }  // Teredo
+        if first & 0xfff0 == 0x3ff0 { return false }  // documentation (3fff::/20)
         return true
     }
 
@@ -62,8 +75,10 @@ public enum WebhookAddress {
     static func ipv4(_ text: String) -> [UInt8]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
+        // Canonical dotted decimal only: "012" is octal to the system resolver, so a leading
+        // zero is not the number it looks like.
         let octets = parts.compactMap { part -> UInt8? in
-            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), part == "0" || part.first != "0" else { return nil }
             return UInt8(part)
         }
         return octets.count == 4 ? octets : nil

@@ -33,26 +33,26 @@ extension SQLStore: ChannelOutboxRepository {
 
     /// Queues a delivery inside the caller's write transaction (once per dedup key).
     static func insertDelivery(_ new: NewChannelDelivery, at: Int64, on sql: any SQLDatabase) async throws -> (delivery: ChannelDelivery, created: Bool) {
-        if let row = try await sql.raw("SELECT \(unsafeRaw: deliveryColumns) FROM channel_outbox WHERE dedup_key = \(bind: new.dedupKey)").first() {
-            return (try delivery(from: row), false)
-        }
         let id = UUID().uuidString.lowercased()
         let payload = String(decoding: try JSONEncoder.sorted.encode(new.payload), as: UTF8.self)
-        try await sql.raw(
+        // Once per dedup key, also when two writers race (a reply and the reconciliation sweep).
+        let inserted = try await sql.raw(
             """
             INSERT INTO channel_outbox (id, inbox_id, kind, dedup_key, conversation_id, message_ref, target, payload, sent_parts,
                 status, attempts, next_attempt_at, created_at)
             VALUES (\(bind: id), \(bind: new.inboxId.rawValue), \(bind: new.kind.rawValue), \(bind: new.dedupKey),
                 \(bind: new.conversationId?.rawValue), \(bind: new.messageRef?.rawValue), \(bind: new.target), \(bind: payload), '{}',
                 'queued', 0, \(bind: at), \(bind: at))
+            ON CONFLICT (dedup_key) DO NOTHING RETURNING id
             """
-        ).run()
-        guard let row = try await sql.raw("SELECT \(unsafeRaw: deliveryColumns) FROM channel_outbox WHERE id = \(bind: id)").first()
+        ).first() != nil
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: deliveryColumns) FROM channel_outbox WHERE dedup_key = \(bind: new.dedupKey)").first()
         else { throw StoreError.notFound("delivery") }
-        return (try delivery(from: row), true)
+        return (try delivery(from: row), inserted)
     }
 
     public func claimDueDeliveries(inboxKind: InboxKind, now date: Date, lease: TimeInterval, limit: Int) async throws -> [ChannelDelivery] {
+        let skipLocked = flavor == .postgres ? " FOR UPDATE OF o SKIP LOCKED" : ""
         let at = Clock.millis(date)
         let until = Clock.millis(date.addingTimeInterval(lease))
         return try await database.write { sql in
@@ -65,7 +65,7 @@ extension SQLStore: ChannelOutboxRepository {
                     SELECT o.id FROM channel_outbox o JOIN inboxes i ON i.id = o.inbox_id
                     WHERE i.kind = \(bind: inboxKind.rawValue)
                         AND ((o.status = 'queued' AND o.next_attempt_at <= \(bind: at)) OR (o.status = 'sending' AND o.lease_until < \(bind: at)))
-                    ORDER BY o.next_attempt_at, o.id LIMIT \(bind: limit))
+                    ORDER BY o.next_attempt_at, o.id LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
                 RETURNING \(unsafeRaw: Self.deliveryColumns)
                 """
             ).all().map(Self.delivery(from:))
@@ -158,6 +158,7 @@ extension SQLStore: ChannelOutboxRepository {
                 """
                 SELECT \(unsafeRaw: Self.messageColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
                 FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN inboxes i ON i.id = c.inbox_id
+                    JOIN channel_threads t ON t.conversation_id = c.id AND t.thread_key LIKE 'chat:%'
                 WHERE i.kind = \(bind: inboxKind.rawValue) AND m.direction = 'outgoing' AND m.created_at >= \(bind: Clock.millis(since))
                     AND NOT EXISTS (SELECT 1 FROM channel_outbox o WHERE o.message_ref = m.id)
                 ORDER BY m.created_at LIMIT \(bind: limit)

@@ -141,7 +141,6 @@ extension SQLStore: WebhookRepository {
     }
 
     public func journalEvent(_ type: OutboundEventType, subject: String, inboxId: InboxID?, detail: [String: String]) async throws {
-        guard OutboundJournal.isOn else { return }
         let at = Clock.millis(now())
         try await database.write { sql in
             try await Self.journal(type, subject: subject, inbox: inboxId, detail: detail, at: at, on: sql)
@@ -168,27 +167,34 @@ extension SQLStore: WebhookRepository {
         }
     }
 
-    public func fanOut(events: [Int64], deliveries: [NewWebhookDelivery]) async throws {
-        guard !events.isEmpty || !deliveries.isEmpty else { return }
+    public func fanOut(_ deliveries: [Int64: [NewWebhookDelivery]]) async throws {
+        guard !deliveries.isEmpty else { return }
         let at = Clock.millis(now())
         try await database.write { sql in
-            for delivery in deliveries {
-                try await sql.raw(
-                    """
-                    INSERT INTO webhook_deliveries (id, subscription_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                    VALUES (\(bind: "msg_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")), \(bind: delivery.subscriptionId),
-                        \(bind: delivery.eventType.rawValue), \(bind: delivery.body), 'queued', 0, \(bind: at), \(bind: at))
-                    """
-                ).run()
+            // Whoever removes an event from the journal fans it out: a second dispatcher (another
+            // instance) that read the same events removes nothing and queues nothing.
+            var taken: [Int64] = []
+            let seqs = Array(deliveries.keys).sorted()
+            for chunk in stride(from: 0, to: seqs.count, by: 500) {
+                let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
+                taken += try await sql.raw("DELETE FROM outbound_events WHERE seq IN (\(binds: part)) RETURNING seq").all().map { try $0.int64("seq") }
             }
-            for chunk in stride(from: 0, to: events.count, by: 500) {
-                let seqs = Array(events[chunk..<min(chunk + 500, events.count)])
-                try await sql.raw("DELETE FROM outbound_events WHERE seq IN (\(binds: seqs))").run()
+            for seq in taken.sorted() {
+                for delivery in deliveries[seq] ?? [] {
+                    try await sql.raw(
+                        """
+                        INSERT INTO webhook_deliveries (id, subscription_id, event_type, body, status, attempts, next_attempt_at, created_at)
+                        VALUES (\(bind: "msg_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")), \(bind: delivery.subscriptionId),
+                            \(bind: delivery.eventType.rawValue), \(bind: delivery.body), 'queued', 0, \(bind: at), \(bind: at))
+                        """
+                    ).run()
+                }
             }
         }
     }
 
     public func claimDueWebhookDeliveries(now date: Date, lease: TimeInterval, limit: Int) async throws -> [WebhookDelivery] {
+        let skipLocked = flavor == .postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""
         let at = Clock.millis(date)
         let until = Clock.millis(date.addingTimeInterval(lease))
         return try await database.write { sql in
@@ -200,7 +206,7 @@ extension SQLStore: WebhookRepository {
                     SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
                     WHERE s.status = 'active'
                         AND ((d.status = 'queued' AND d.next_attempt_at <= \(bind: at)) OR (d.status = 'sending' AND d.lease_until < \(bind: at)))
-                    ORDER BY d.next_attempt_at, d.id LIMIT \(bind: limit))
+                    ORDER BY d.next_attempt_at, d.id LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
                 RETURNING \(unsafeRaw: Self.webhookDeliveryColumns)
                 """
             ).all().map(Self.webhookDelivery(from:))

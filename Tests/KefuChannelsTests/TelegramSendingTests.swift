@@ -42,6 +42,12 @@ import Testing
         #expect(pieces.joined() == long)
         #expect(payload.parts == pieces.indices.map { "text:\($0)" } + ["file:0"])
         #expect(ChannelPayload(text: "  \n", files: []).parts.isEmpty)
+
+        // One character wider than a piece (a letter and thousands of combining marks) is cut
+        // at a scalar boundary instead of looping.
+        let zalgo = "a" + String(repeating: "\u{0301}", count: 9_000) + " end"
+        let cut = ChannelPayload(text: zalgo).textPieces
+        #expect(cut.count == 3 && cut.allSatisfy { $0.utf16.count <= 4_000 } && cut.joined().unicodeScalars.count == zalgo.unicodeScalars.count)
     }
 
     @Test func announcementTargetsAreChannelsWithAnOptionalLanguage() {

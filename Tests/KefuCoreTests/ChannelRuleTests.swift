@@ -9,7 +9,7 @@ import Testing
         "127.0.0.1", "127.255.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
         "0.0.0.0", "224.0.0.1", "255.255.255.255", "192.0.2.10", "198.18.0.1", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1",
         "ff02::1", "::ffff:127.0.0.1", "::ffff:7f00:1", "0:0:0:0:0:ffff:7f00:1", "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "2001:db8::1",
-        "::127.0.0.1", "fe80::1%eth0",
+        "::127.0.0.1", "fe80::1%eth0", "2002:a00:1::1", "2001:0:4136:e378::1", "64:ff9b:1::a00:1", "3fff::1", "4000::1",
     ])
     func nonPublicAddressesAreRefused(_ address: String) {
         #expect(!WebhookAddress.isPublic(address), "\(address)")
@@ -32,6 +32,11 @@ import Testing
     @Test func webhookURLsAreAbsoluteHTTPWithoutCredentials() {
         #expect(WebhookAddress.validURL("https://hooks.example.com/kefu?x=1") != nil)
         #expect(WebhookAddress.validURL(" http://hooks.example.com ") != nil)
+        // Numeric hosts a resolver reads as octal, hex or short forms: not valid URLs at all.
+        for sneaky in ["http://012.0.0.1/", "http://0x0a.0.0.1/", "http://2130706433/", "http://127.1/", "http://0x7f.1/", "http://10.0.0.010/"] {
+            #expect(WebhookAddress.validURL(sneaky) == nil, "\(sneaky)")
+        }
+        #expect(WebhookAddress.validURL("http://203.0.113.10:8080/x") != nil)
         for bad in ["ftp://example.com/", "https://user:pw@example.com/", "/relative", "https://", "javascript:alert(1)", "https://" + String(repeating: "a", count: 2_001)] {
             #expect(WebhookAddress.validURL(bad) == nil, "\(bad)")
         }

@@ -6,16 +6,19 @@ import Testing
 
 /// The outbound event journal is written in the transaction of what it records and fanned out
 /// once; deliveries are leased, retried and counted toward an endpoint's run of failures.
-/// (The journal switch is process-wide and on by default; these tests leave it on.)
-@Suite(.serialized) struct WebhookStoreTests {
+@Suite struct WebhookStoreTests {
     static func subscription(_ events: [OutboundEventType], notes: Bool = false, inbox: InboxID? = nil) -> NewWebhookSubscription {
         NewWebhookSubscription(url: "https://hooks.example.com/kefu", events: events, includePrivateNotes: notes, inboxId: inbox, secretSealed: "sealed")
     }
 
     @Test(arguments: TestBackend.available)
     func writesJournalWhatHappenedInOrder(_ backend: TestBackend) async throws {
-        OutboundJournal.set(true)
         try await withTestStore(backend) { store in
+            // Nothing is journaled while no subscription wants it.
+            let early = try await store.createInbox(name: "Early", kind: .api, audit: nil)
+            _ = try await store.createConversation(inboxId: early.id, contactId: try await store.createContact(name: nil, email: nil, locale: nil).id, subject: nil)
+            #expect(try await store.pendingOutboundEvents(limit: 10).isEmpty)
+            let all = try await store.createWebhook(Self.subscription([.messageCreated, .conversationCreated, .conversationUpdated]), audit: nil)
             let inbox = try await store.createInbox(name: "App", kind: .api, audit: nil)
             let contact = try await store.createContact(name: "Li", email: nil, locale: nil)
             let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: nil)
@@ -35,14 +38,16 @@ import Testing
             #expect(events.map(\.seq) == events.map(\.seq).sorted())
 
             // Subscriptions choose: notes only when asked, an inbox's callback only its inbox.
-            let all = try await store.createWebhook(Self.subscription([.messageCreated]), audit: nil)
             let notes = try await store.createWebhook(Self.subscription([.messageCreated], notes: true), audit: nil)
             let otherInbox = try await store.createInbox(name: "Other", kind: .api, audit: nil)
             let other = try await store.createWebhook(Self.subscription([.messageCreated], inbox: otherInbox.id), audit: nil)
-            #expect(all.wants(events[1]) && !all.wants(events[2]) && notes.wants(events[2]) && !other.wants(events[1]) && !all.wants(events[0]))
+            #expect(all.wants(events[1]) && !all.wants(events[2]) && notes.wants(events[2]) && !other.wants(events[1]) && all.wants(events[0]))
 
-            try await store.fanOut(
-                events: events.map(\.seq), deliveries: [NewWebhookDelivery(subscriptionId: all.id, eventType: .messageCreated, body: "{\"a\":1}")])
+            // Two dispatchers with the same events: the first to take them queues, the second nothing.
+            var batch = Dictionary(uniqueKeysWithValues: events.map { ($0.seq, [NewWebhookDelivery]()) })
+            batch[events[1].seq] = [NewWebhookDelivery(subscriptionId: all.id, eventType: .messageCreated, body: "{\"a\":1}")]
+            try await store.fanOut(batch)
+            try await store.fanOut(batch)
             #expect(try await store.pendingOutboundEvents(limit: 100).isEmpty)
             #expect(try await store.webhookDeliveries(subscriptionId: all.id, status: nil, limit: 10).map(\.body) == ["{\"a\":1}"])
         }
@@ -53,7 +58,10 @@ import Testing
         let clock = TestClock()
         try await withTestStore(backend, now: { clock.now }) { store in
             let hook = try await store.createWebhook(Self.subscription([.conversationCreated]), audit: nil)
-            try await store.fanOut(events: [], deliveries: [NewWebhookDelivery(subscriptionId: hook.id, eventType: .conversationCreated, body: "{}")])
+            let contact = try await store.createContact(name: nil, email: nil, locale: nil)
+            _ = try await store.createConversation(inboxId: try await store.createInbox(name: "I", kind: .api, audit: nil).id, contactId: contact.id, subject: nil)
+            let journaled = try #require(try await store.pendingOutboundEvents(limit: 10).first)
+            try await store.fanOut([journaled.seq: [NewWebhookDelivery(subscriptionId: hook.id, eventType: .conversationCreated, body: "{}")]])
             let claimed = try await store.claimDueWebhookDeliveries(now: clock.now, lease: 60, limit: 10)
             #expect(claimed.count == 1 && claimed[0].attempts == 1)
             #expect(try await store.claimDueWebhookDeliveries(now: clock.now, lease: 60, limit: 10).isEmpty)

@@ -14,7 +14,7 @@ public enum TelegramError: Error, Equatable, Sendable {
 
     /// Failures a retry cannot fix (a blocked bot, a chat that is gone, a bad token).
     public var isPermanent: Bool {
-        if case .refused(let code, _, _) = self { return code == 400 || code == 401 || code == 403 || code == 404 }
+        if case .refused(let code, _, _) = self { return [400, 401, 403, 404, 413].contains(code) }
         return false
     }
 }
@@ -69,25 +69,31 @@ public struct TelegramBotAPI: Sendable {
     public func download(_ file: Telegram.File) async throws -> Data {
         if let size = file.fileSize, size > Self.maxFileBytes { throw TelegramError.fileTooLarge(size) }
         guard let path = file.filePath else { throw TelegramError.unavailable("the file has no path") }
-        let response: HTTPClientResponse
+        let (client, url) = (self.client, "\(base)/file/bot\(token)/\(path)")
         do {
-            response = try await client.execute(HTTPClientRequest(url: "\(base)/file/bot\(token)/\(path)"), timeout: .seconds(60))
-        } catch {
-            throw TelegramError.unavailable(Self.redacted(error))
-        }
-        guard response.status == .ok else { throw TelegramError.unavailable("HTTP \(response.status.code) for a file") }
-        do {
-            return Data(buffer: try await response.body.collect(upTo: Int(Self.maxFileBytes)))
+            // One limit over the whole download: a server that trickles the body cannot hold us.
+            return try await withTimeLimit(.seconds(120)) {
+                let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+                guard response.status == .ok else { throw TelegramError.unavailable("HTTP \(response.status.code) for a file") }
+                return Data(buffer: try await response.body.collect(upTo: Int(Self.maxFileBytes)))
+            }
         } catch is NIOTooManyBytesError {
             throw TelegramError.fileTooLarge(Self.maxFileBytes + 1)
+        } catch let error as TelegramError {
+            throw error
+        } catch {
+            throw TelegramError.unavailable(Self.redacted(error))
         }
     }
 
     func send<Result: Decodable & Sendable>(_ request: HTTPClientRequest, as type: Result.Type, timeout: TimeAmount) async throws -> Result {
         let body: ByteBuffer
+        let client = self.client
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            body = try await response.body.collect(upTo: Self.maxAnswerBytes)
+            body = try await withTimeLimit(.nanoseconds(timeout.nanoseconds) + .seconds(10)) {
+                let response = try await client.execute(request, timeout: timeout)
+                return try await response.body.collect(upTo: Self.maxAnswerBytes)
+            }
         } catch {
             throw TelegramError.unavailable(Self.redacted(error))
         }

@@ -6,8 +6,7 @@ import ServiceLifecycle
 
 /// Turns the outbound event journal into deliveries: each event, in order, becomes one
 /// delivery per active subscription that wants it, queued in the transaction that removes the
-/// event from the journal (so an event is fanned out exactly once). It also keeps the journal
-/// switched off while no subscription is active.
+/// event from the journal (so an event is fanned out exactly once, whichever instance takes it).
 public struct WebhookDispatcher: Service {
     public typealias Repositories = WebhookRepository & WebhookPayloads.Repositories
 
@@ -49,25 +48,39 @@ public struct WebhookDispatcher: Service {
         }
     }
 
-    /// Fans out everything in the journal (also used by tests).
+    /// Fans out everything in the journal (also used by tests). An event whose body cannot be
+    /// built is logged and dropped, so it cannot hold back the ones after it.
     public func dispatchPending() async {
-        do {
-            while !Task.isCancelled {
-                let subscriptions = try await store.webhookSubscriptions().filter { $0.status == .active }
-                OutboundJournal.set(!subscriptions.isEmpty)
-                let events = try await store.pendingOutboundEvents(limit: 200)
-                if events.isEmpty { return }
-                var deliveries: [NewWebhookDelivery] = []
-                for event in events where event.detail["unknown"] == nil {
-                    let wanting = subscriptions.filter { $0.wants(event) }
-                    guard !wanting.isEmpty, let body = try await payloads.body(for: event) else { continue }
-                    deliveries += wanting.map { NewWebhookDelivery(subscriptionId: $0.id, eventType: event.type, body: body) }
-                }
-                try await store.fanOut(events: events.map(\.seq), deliveries: deliveries)
-                if !deliveries.isEmpty { delivered() }
+        while !Task.isCancelled {
+            let subscriptions: [WebhookSubscription]
+            let events: [OutboundEventRecord]
+            do {
+                subscriptions = try await store.webhookSubscriptions().filter { $0.status == .active }
+                events = try await store.pendingOutboundEvents(limit: 200)
+            } catch {
+                logger.error("could not read the webhook journal", metadata: ["error": "\(error)"])
+                return
             }
-        } catch {
-            logger.error("could not fan out webhook events", metadata: ["error": "\(error)"])
+            if events.isEmpty { return }
+            var deliveries: [Int64: [NewWebhookDelivery]] = [:]
+            for event in events {
+                deliveries[event.seq] = []
+                let wanting = subscriptions.filter { $0.wants(event) }
+                guard event.detail["unknown"] == nil, !wanting.isEmpty else { continue }
+                do {
+                    guard let body = try await payloads.body(for: event) else { continue }
+                    deliveries[event.seq] = wanting.map { NewWebhookDelivery(subscriptionId: $0.id, eventType: event.type, body: body) }
+                } catch {
+                    logger.error("a webhook event was dropped", metadata: ["type": "\(event.type.rawValue)", "seq": "\(event.seq)", "error": "\(error)"])
+                }
+            }
+            do {
+                try await store.fanOut(deliveries)
+            } catch {
+                logger.error("could not fan out webhook events", metadata: ["error": "\(error)"])
+                return
+            }
+            if deliveries.values.contains(where: { !$0.isEmpty }) { delivered() }
         }
     }
 }

@@ -9,9 +9,10 @@ import Darwin
 /// Resolves a host name to its addresses (the system resolver), so Kefu can check where a
 /// webhook would really go and then connect to exactly that address.
 enum WebhookResolver {
+    /// Every address the system resolver gives for `host` (literals too, so what is checked is
+    /// exactly what a connection would use), in canonical numeric form.
     static func addresses(of host: String) async -> [String] {
-        if WebhookAddress.isLiteral(host) { return [host] }
-        return await withCheckedContinuation { continuation in
+        await withCheckedContinuation { continuation in
             // getaddrinfo blocks: keep it off the cooperative pool.
             Thread.detachNewThread {
                 continuation.resume(returning: resolve(host))

@@ -148,10 +148,13 @@ public struct WebhookSender: Service {
         let started = ContinuousClock.now
         do {
             let client = await clients.client(host: host, address: address)
-            let response = try await client.execute(request, timeout: Self.timeout)
-            let answer = (try? await response.body.collect(upTo: 64 << 10)).map { String(decoding: Data(buffer: $0), as: UTF8.self) } ?? ""
+            let prepared = request
+            let (status, answer) = try await withTimeLimit(.seconds(15)) {
+                let response = try await client.execute(prepared, timeout: Self.timeout)
+                let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(decoding: Data(buffer: $0), as: UTF8.self) } ?? ""
+                return (Int(response.status.code), body)
+            }
             let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
-            let status = Int(response.status.code)
             let excerpt = String(answer.prefix(500))
             if (200..<300).contains(status) {
                 return WebhookAttempt(outcome: .delivered, responseStatus: status, latencyMs: latency, responseExcerpt: excerpt)
@@ -164,6 +167,7 @@ public struct WebhookSender: Service {
     }
 
     static func describe(_ error: any Error) -> String {
+        if error is TimeLimitExceeded { return "timed out after 15 s" }
         if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout { return "timed out after 15 s" }
         return "could not connect: \(String(describing: type(of: error)))"
     }

@@ -36,8 +36,8 @@ public struct Webhooks: Sendable {
 
     /// The secrets that sign now: the current one, and the previous one during its overlap.
     static func signingSecrets(of subscription: WebhookSubscription, box: SecretBox, now: Date) throws -> [WebhookSecret] {
-        var secrets: [WebhookSecret] = []
-        if let current = WebhookSecret(try box.open(subscription.secretSealed)) { secrets.append(current) }
+        guard let current = WebhookSecret(try box.open(subscription.secretSealed)) else { throw WebhookError.notFound("secret") }
+        var secrets = [current]
         if let sealed = subscription.previousSecretSealed, let until = subscription.previousSecretUntil, until > now,
             let previous = WebhookSecret(try box.open(sealed))
         {
@@ -85,8 +85,6 @@ public struct Webhooks: Sendable {
             NewWebhookSubscription(
                 url: checked, events: events, includePrivateNotes: includePrivateNotes, inboxId: inboxId, secretSealed: try box.seal(secret.text)),
             audit: source.audit("webhook.created", subjectKind: "webhook", detail: ["url": checked, "events": names.joined(separator: ",")]))
-        // Events are journaled from now on (the dispatcher would switch it on within a second).
-        OutboundJournal.set(true)
         return (subscription, secret.text)
     }
 
@@ -103,10 +101,7 @@ public struct Webhooks: Sendable {
             let updated = try await store.updateWebhook(
                 id: id, url: checked, events: events, includePrivateNotes: includePrivateNotes, enabled: enabled,
                 audit: source.audit("webhook.updated", subjectKind: "webhook", subjectId: id, detail: detail))
-            if enabled == true {
-                OutboundJournal.set(true)
-                wakeSender()
-            }
+            if enabled == true { wakeSender() }
             return updated
         } catch StoreError.notFound {
             throw WebhookError.notFound("webhook")

@@ -61,6 +61,21 @@ public struct ChannelPayload: Sendable, Equatable, Codable {
                 if rest[index] == "\n" && units > Self.pieceLength / 2 { lastBreak = end }
             }
             let cut = lastBreak ?? end
+            if cut == rest.startIndex {
+                // One character wider than a piece (a letter with thousands of combining marks):
+                // cut it at a scalar boundary rather than loop forever.
+                let scalars = rest.unicodeScalars
+                var index = scalars.startIndex
+                var width = 0
+                while index < scalars.endIndex, width + scalars[index].utf16.count <= Self.pieceLength {
+                    width += scalars[index].utf16.count
+                    index = scalars.index(after: index)
+                }
+                let piece = String(scalars[scalars.startIndex..<index])
+                pieces.append(piece)
+                rest = Substring(String(scalars[index...]))
+                continue
+            }
             pieces.append(String(rest[..<cut]))
             rest = rest[cut...]
         }

@@ -133,12 +133,13 @@ public protocol WebhookRepository: Sendable {
     func deleteWebhook(id: String, audit: AuditEvent?) async throws
     func disableWebhook(id: String, reason: String) async throws
 
-    /// Journals an event that no other write carries (an agent typing), when the journal is on.
+    /// Journals an event that no other write carries (an agent typing), when a subscription wants it.
     func journalEvent(_ type: OutboundEventType, subject: String, inboxId: InboxID?, detail: [String: String]) async throws
     /// The oldest events not yet fanned out.
     func pendingOutboundEvents(limit: Int) async throws -> [OutboundEventRecord]
-    /// Queues `deliveries` and removes `events` from the journal, in one transaction.
-    func fanOut(events: [Int64], deliveries: [NewWebhookDelivery]) async throws
+    /// Removes the events (keys: their seq) from the journal and queues their deliveries, in one
+    /// transaction; an event another dispatcher already took queues nothing.
+    func fanOut(_ deliveries: [Int64: [NewWebhookDelivery]]) async throws
 
     func claimDueWebhookDeliveries(now: Date, lease: TimeInterval, limit: Int) async throws -> [WebhookDelivery]
     /// Records an attempt, and the subscription's run of failures (started, or ended by a success).
