@@ -71,7 +71,8 @@ extension SQLStore: AnnouncementRepository {
     }
 
     public func reviseAnnouncement(
-        id: String, text: AnnouncementText?, status: AnnouncementStatus?, by agent: AgentID, audit: AuditEvent?, deliveries: [NewChannelDelivery]
+        id: String, text: AnnouncementText?, status: AnnouncementStatus?, expectedVersion: Int?, by agent: AgentID, audit: AuditEvent?,
+        deliveries: [NewChannelDelivery]
     ) async throws -> Announcement {
         let at = Clock.millis(now())
         let flavor = self.flavor
@@ -82,6 +83,7 @@ extension SQLStore: AnnouncementRepository {
                     .first()
             else { throw StoreError.notFound("announcement") }
             let current = try Self.announcement(from: row)
+            if let expectedVersion, current.version != expectedVersion { throw StoreError.conflict("announcement") }
             let newText = text ?? current.text
             let newStatus = status ?? current.status
             let action: AnnouncementAction =
@@ -92,14 +94,17 @@ extension SQLStore: AnnouncementRepository {
                 }
             let version = current.version + 1
             let publishedAt: Int64? = status == .published ? at : current.publishedAt.map(Clock.millis)
-            try await sql.raw(
-                """
-                UPDATE announcements SET status = \(bind: newStatus.rawValue), title_en = \(bind: newText.titleEn), title_zh = \(bind: newText.titleZh),
+            // The version in the WHERE makes the check hold on SQLite too (no row lock there).
+            guard
+                try await sql.raw(
+                    """
+                    UPDATE announcements SET status = \(bind: newStatus.rawValue), title_en = \(bind: newText.titleEn), title_zh = \(bind: newText.titleZh),
                     body_en = \(bind: newText.bodyEn), body_zh = \(bind: newText.bodyZh), version = \(bind: version),
                     published_at = \(bind: publishedAt), updated_at = \(bind: at)
-                WHERE id = \(bind: id)
-                """
-            ).run()
+                    WHERE id = \(bind: id) AND version = \(bind: current.version) RETURNING id
+                    """
+                ).first() != nil
+            else { throw StoreError.conflict("announcement") }
             try await Self.insertVersion(id, version: version, action: action, text: newText, agent: agent, at: at, on: sql)
             // Posts to the official channels go in the same transaction: never lost if Telegram is down.
             for delivery in deliveries { _ = try await Self.insertDelivery(delivery, at: at, on: sql) }

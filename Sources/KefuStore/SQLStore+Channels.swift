@@ -24,6 +24,7 @@ extension SQLStore: ChannelThreadRepository {
 
     private func receiveOnce(_ inbound: InboundMessage, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> ChannelReceiveOutcome {
         let at = Clock.millis(now())
+        let flavor = self.flavor
         return try await database.write { sql in
             if try await sql.raw(
                 "SELECT 1 AS seen FROM channel_receipts WHERE inbox_id = \(bind: inboxId.rawValue) AND receipt_key = \(bind: inbound.receiptKey)"
@@ -53,6 +54,11 @@ extension SQLStore: ChannelThreadRepository {
                 }
             } else {
                 contact = try await Self.contact(for: inbound.sender, at: at, on: sql)
+                // One customer's messages are threaded one at a time (PostgreSQL writes in
+                // parallel): the second waits here and then sees the conversation the first made.
+                if flavor == .postgres {
+                    _ = try await sql.raw("SELECT id FROM contacts WHERE id = \(bind: contact.id.rawValue) FOR UPDATE").first()
+                }
                 let latest = try await sql.raw(
                     """
                     SELECT c.id, c.contact_id, c.status, c.last_activity_at FROM channel_threads t JOIN conversations c ON c.id = t.conversation_id

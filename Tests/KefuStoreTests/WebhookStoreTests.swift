@@ -148,11 +148,17 @@ import Testing
             let agent = AgentID.generate()
             let made = try await store.createAnnouncement(AnnouncementText(titleEn: "A", titleZh: "甲", bodyEn: "b", bodyZh: "乙"), by: agent, audit: nil)
             let post = NewChannelDelivery(kind: .announcement, inboxId: inbox.id, dedupKey: "announce:x", target: "@news", payload: ChannelPayload(text: "甲"))
-            let published = try await store.reviseAnnouncement(id: made.id, text: nil, status: .published, by: agent, audit: nil, deliveries: [post])
+            let published = try await store.reviseAnnouncement(
+                id: made.id, text: nil, status: .published, expectedVersion: 1, by: agent, audit: nil, deliveries: [post])
+            // A second publish of the same version loses: nothing is written, nothing is posted twice.
+            await #expect(throws: StoreError.conflict("announcement")) {
+                _ = try await store.reviseAnnouncement(id: made.id, text: nil, status: .published, expectedVersion: 1, by: agent, audit: nil, deliveries: [post])
+            }
             #expect(published.status == .published && published.version == 2 && published.publishedAt != nil)
             #expect(try await store.claimDueDeliveries(inboxKind: .telegram, now: Date().addingTimeInterval(1), lease: 60, limit: 10).map(\.target) == ["@news"])
             _ = try await store.reviseAnnouncement(
-                id: made.id, text: AnnouncementText(titleEn: "B", titleZh: "乙", bodyEn: "b", bodyZh: "乙"), status: nil, by: agent, audit: nil, deliveries: [])
+                id: made.id, text: AnnouncementText(titleEn: "B", titleZh: "乙", bodyEn: "b", bodyZh: "乙"), status: nil, expectedVersion: nil, by: agent,
+                audit: nil, deliveries: [])
             #expect(try await store.announcementHistory(id: made.id).map(\.action) == [.created, .published, .edited])
             #expect(try await store.announcements(status: .published, limit: 10).map(\.text.titleEn) == ["B"])
         }

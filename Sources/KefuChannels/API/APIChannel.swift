@@ -111,7 +111,8 @@ public struct APIChannel: Channel {
                 identity: "api:\(inboxId.rawValue):\(identifier)", name: (name?.isEmpty ?? true) ? nil : name, email: claim.email,
                 accountId: accountId),
             // Each start is a conversation of its own: the app decides when a new topic begins.
-            threadKey: "client:\(clientMessageId)", receiptKey: "client:\(clientMessageId)", text: text,
+            // The receipt names the user: another user's start with the same id is not a repeat.
+            threadKey: "client:\(clientMessageId)", receiptKey: Self.startReceipt(identifier, clientMessageId), text: text,
             subject: Self.subject(text))
         return try await receive(inbound, attachments: attachmentIds, inboxId: inboxId)
     }
@@ -124,7 +125,8 @@ public struct APIChannel: Channel {
         let failure = Self.check(text: text, clientMessageId: clientMessageId, attachments: attachmentIds)
         if !failure.isEmpty { throw APIChannelError.invalid(failure) }
         let inbound = InboundMessage(
-            sender: .init(identity: ""), threadKey: "", receiptKey: "client:\(clientMessageId)", text: text, conversationId: conversationId)
+            sender: .init(identity: ""), threadKey: "", receiptKey: "append:\(conversationId.rawValue):\(clientMessageId)", text: text,
+            conversationId: conversationId)
         return try await receive(inbound, attachments: attachmentIds, inboxId: inboxId)
     }
 
@@ -138,7 +140,12 @@ public struct APIChannel: Channel {
         } catch StoreError.notFound(let what) {
             throw APIChannelError.notFound(what)
         } catch StoreError.conflict {
-            throw APIChannelError.notFound("attachment")
+            // Two identical requests at once: the second waited for the first's files and found
+            // them taken by it. It is a repeat, answered as one.
+            guard try await store.channelReceipt(inboxId: inboxId, key: inbound.receiptKey) != nil else {
+                throw APIChannelError.notFound("attachment")
+            }
+            outcome = ChannelReceiveOutcome(duplicate: true)
         }
         if let appended = outcome.appended {
             return Received(conversationId: appended.message.conversationId, message: appended.message, created: true)
@@ -147,24 +154,25 @@ public struct APIChannel: Channel {
         guard let receipt = try await store.channelReceipt(inboxId: inboxId, key: inbound.receiptKey), let id = receipt.messageId,
             let message = try await store.message(id: id)
         else { throw APIChannelError.notFound("message") }
-        if let named = inbound.conversationId, named != message.conversationId {
-            // The same client id was used in another conversation: not a repeat of this request.
-            throw APIChannelError.invalid(ValidationFailure("clientMessageId", .rule("already_used")))
-        }
         return Received(conversationId: message.conversationId, message: message, created: false)
     }
 
     /// What the app may read of a conversation: its customer's messages, agents' replies and
-    /// status changes, never notes, assignments or delivery trouble.
-    public func messages(of conversationId: ConversationID, in inboxId: InboxID, since: Int64, limit: Int) async throws -> [Message] {
+    /// status changes, never notes, assignments or delivery trouble; and the seq to ask from next
+    /// (past what was left out, so a page of notes alone still moves the reader on).
+    public func messages(of conversationId: ConversationID, in inboxId: InboxID, since: Int64, limit: Int) async throws -> (
+        messages: [Message], nextSince: Int64
+    ) {
         _ = try await conversation(conversationId, in: inboxId)
-        return try await store.messages(conversationId: conversationId, since: since, limit: limit).filter { message in
+        let scanned = try await store.messages(conversationId: conversationId, since: since, limit: limit)
+        let visible = scanned.filter { message in
             switch message.direction {
             case .incoming, .outgoing: true
             case .note: false
             case .system: message.systemEvent?.customerVisibleStatus != nil
             }
         }
+        return (visible, scanned.last?.seq ?? since)
     }
 
     public func conversation(_ id: ConversationID, in inboxId: InboxID) async throws -> Conversation {
@@ -173,6 +181,11 @@ public struct APIChannel: Channel {
             throw APIChannelError.notFound("conversation")
         }
         return conversation
+    }
+
+    /// A start's receipt: per user and client id (a digest keeps long identifiers short).
+    static func startReceipt(_ identifier: String, _ clientMessageId: String) -> String {
+        "start:" + AttachmentBlobStore.digest(Data("\(identifier)\u{0}\(clientMessageId)".utf8)).prefix(32)
     }
 
     /// Who a file the backend uploads belongs to until a message claims it.

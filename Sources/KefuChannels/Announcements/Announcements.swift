@@ -51,7 +51,7 @@ public struct Announcements: Sendable {
             }
         }
         let published = try await revise(
-            id, text: nil, status: .published, agent: agent,
+            id, text: nil, status: .published, expectedVersion: current.version, agent: agent,
             audit: source.audit("announcement.published", subjectKind: "announcement", subjectId: id, detail: ["channels": String(deliveries.count)]),
             deliveries: deliveries)
         if !deliveries.isEmpty { wake() }
@@ -63,7 +63,7 @@ public struct Announcements: Sendable {
         guard let current = try await store.announcement(id: id) else { throw AnnouncementError.notFound("announcement") }
         if current.status != .published { throw AnnouncementError.conflict("announcement") }
         return try await revise(
-            id, text: nil, status: .unpublished, agent: agent, audit: source.audit("announcement.unpublished", subjectKind: "announcement", subjectId: id))
+            id, text: nil, status: .unpublished, expectedVersion: current.version, agent: agent, audit: source.audit("announcement.unpublished", subjectKind: "announcement", subjectId: id))
     }
 
     public func announcement(_ id: String) async throws -> (Announcement, [AnnouncementVersion]) {
@@ -76,12 +76,16 @@ public struct Announcements: Sendable {
     public func published(limit: Int = 20) async throws -> [Announcement] { try await store.announcements(status: .published, limit: limit) }
 
     func revise(
-        _ id: String, text: AnnouncementText?, status: AnnouncementStatus?, agent: AgentID, audit: AuditEvent, deliveries: [NewChannelDelivery] = []
+        _ id: String, text: AnnouncementText?, status: AnnouncementStatus?, expectedVersion: Int? = nil, agent: AgentID, audit: AuditEvent,
+        deliveries: [NewChannelDelivery] = []
     ) async throws -> Announcement {
         do {
-            return try await store.reviseAnnouncement(id: id, text: text, status: status, by: agent, audit: audit, deliveries: deliveries)
+            return try await store.reviseAnnouncement(
+                id: id, text: text, status: status, expectedVersion: expectedVersion, by: agent, audit: audit, deliveries: deliveries)
         } catch StoreError.notFound {
             throw AnnouncementError.notFound("announcement")
+        } catch StoreError.conflict {
+            throw AnnouncementError.conflict("announcement")
         }
     }
 

@@ -43,10 +43,11 @@ extension TelegramBotAPI {
         return try await send(request, as: SentMessage.self, timeout: .seconds(60))
     }
 
-    /// Updates come to `url` from now on, with `secret` in `X-Telegram-Bot-Api-Secret-Token`.
+    /// Updates come to `url` from now on, with `secret` in `X-Telegram-Bot-Api-Secret-Token`, one
+    /// at a time (a customer's album arrives as several updates; they are stored in order).
     public func setWebhook(url: String, secret: String, allowed: [String]) async throws {
         _ = try await call(
-            "setWebhook", ["url": url, "secret_token": secret, "allowed_updates": allowed, "max_connections": 20], as: Bool.self)
+            "setWebhook", ["url": url, "secret_token": secret, "allowed_updates": allowed, "max_connections": 1], as: Bool.self)
     }
 
     /// Back to `getUpdates` (which Telegram refuses while a webhook is set).

@@ -32,7 +32,15 @@ public struct TelegramBotAPI: Sendable {
     let client: HTTPClient
     let timeout: TimeAmount
 
-    public init(base: String, token: String, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) {
+    /// One client for every bot, never following redirects (a Bot API answer that redirects
+    /// elsewhere is not an answer). A static, like `HTTPClient.shared`: it lives as long as the process.
+    public static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.timeout = .init(connect: .seconds(10))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(base: String, token: String, client: HTTPClient = TelegramBotAPI.client, timeout: TimeAmount = .seconds(15)) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.token = token
         self.client = client
@@ -56,9 +64,10 @@ public struct TelegramBotAPI: Sendable {
     }
 
     /// Long polling: waits up to `wait` seconds on Telegram's side for updates after `offset`.
-    public func getUpdates(offset: Int64, wait: Int, allowed: [String]) async throws -> [Telegram.Update] {
+    public func getUpdates(offset: Int64, wait: Int, allowed: [String]) async throws -> [Telegram.ReceivedUpdate] {
         try await call(
-            "getUpdates", ["offset": offset, "timeout": wait, "allowed_updates": allowed], as: [Telegram.Update].self, timeout: .seconds(Int64(wait)))
+            "getUpdates", ["offset": offset, "timeout": wait, "allowed_updates": allowed], as: [Telegram.ReceivedUpdate].self,
+            timeout: .seconds(Int64(wait)))
     }
 
     public func getFile(_ fileId: String) async throws -> Telegram.File {
@@ -68,7 +77,9 @@ public struct TelegramBotAPI: Sendable {
     /// Downloads a file `getFile` described, refusing one over `maxFileBytes` (declared or sent).
     public func download(_ file: Telegram.File) async throws -> Data {
         if let size = file.fileSize, size > Self.maxFileBytes { throw TelegramError.fileTooLarge(size) }
-        guard let path = file.filePath else { throw TelegramError.unavailable("the file has no path") }
+        guard let path = file.filePath, !path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
+            !path.contains("?"), !path.contains("#"), !path.contains("%")
+        else { throw TelegramError.unavailable("the file has no usable path") }
         let (client, url) = (self.client, "\(base)/file/bot\(token)/\(path)")
         do {
             // One limit over the whole download: a server that trickles the body cannot hold us.

@@ -27,7 +27,7 @@ public struct TelegramBots: Sendable {
     public let settings: TelegramSettings
     let client: HTTPClient
 
-    public init(store: any Repositories, secretKey: Data, settings: TelegramSettings, client: HTTPClient = .shared) {
+    public init(store: any Repositories, secretKey: Data, settings: TelegramSettings, client: HTTPClient = TelegramBotAPI.client) {
         self.store = store
         self.box = SecretBox(secretKey: secretKey, purpose: "telegram-bot")
         self.settings = settings
@@ -53,7 +53,10 @@ public struct TelegramBots: Sendable {
         } catch {
             throw TelegramChannelError.telegramUnavailable
         }
-        guard me.isBot, let username = me.username else { throw TelegramChannelError.tokenRefused }
+        // Telegram usernames are 5–32 letters, digits and underscores; anything else is not Telegram.
+        guard me.isBot, let username = me.username, (5...32).contains(username.count),
+            username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        else { throw TelegramChannelError.tokenRefused }
         let record = TelegramBotRecord(
             inboxId: InboxID(rawValue: ""), botId: me.id, username: username, tokenSealed: try box.seal(token),
             webhookSecretSealed: try box.seal(RandomToken.make(bytes: 32)))

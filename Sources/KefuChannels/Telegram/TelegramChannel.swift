@@ -21,7 +21,7 @@ public struct TelegramChannel: Channel {
 
     public init(
         store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, secretKey: Data, settings: TelegramSettings,
-        catalog: Catalog = .standard, client: HTTPClient = .shared, logger: Logger
+        catalog: Catalog = .standard, client: HTTPClient = TelegramBotAPI.client, logger: Logger
     ) {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let bots = TelegramBots(store: store, secretKey: secretKey, settings: settings, client: client)

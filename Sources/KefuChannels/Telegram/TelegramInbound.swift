@@ -64,7 +64,8 @@ public enum TelegramInbound: Equatable, Sendable {
         guard let source = inCaption ? message.caption : message.text else { return [] }
         let units = Array(source.utf16)
         return entities.compactMap { entity in
-            guard entity.offset >= 0, entity.length > 0, entity.offset + entity.length <= units.count else { return nil }
+            // Offsets come from the wire: checked without adding them (Int.max + 1 must not trap).
+            guard entity.offset >= 0, entity.length > 0, entity.offset <= units.count, entity.length <= units.count - entity.offset else { return nil }
             return String(decoding: units[entity.offset..<(entity.offset + entity.length)], as: UTF16.self)
         }
     }

@@ -4,12 +4,13 @@ import KefuCore
 import KefuLocalization
 import KefuStore
 import Logging
+import Synchronization
 
 /// Turns one Telegram update into what support keeps: a customer's message (files fetched with
 /// `getFile` first), an edit beside the original, or the bot's answer to `/start` and `/help`.
 /// Polling and the webhook both call it; each `update_id` counts once whichever delivered it.
 public struct TelegramIngest: Sendable {
-    public typealias Repositories = ChannelOutboxRepository
+    public typealias Repositories = ChannelOutboxRepository & ChannelThreadRepository
 
     let store: any Repositories
     let conversations: ConversationService
@@ -18,6 +19,11 @@ public struct TelegramIngest: Sendable {
     let settings: TelegramSettings
     let wake: @Sendable () -> Void
     let logger: Logger
+    /// Failed fetches per update: a file Telegram cannot serve now is tried again with the update
+    /// (polling re-reads it, the webhook answers 500 so Telegram resends it) a few times, then
+    /// recorded as a note, so the customer's words are never held back for good.
+    let fetchFailures = FetchFailures()
+    static let fetchAttempts = 3
 
     public init(
         store: any Repositories, conversations: ConversationService, blobs: AttachmentBlobStore, catalog: Catalog = .standard,
@@ -59,20 +65,28 @@ public struct TelegramIngest: Sendable {
 
     func receive(_ message: Telegram.Message, update: Int64, bot: TelegramBotRecord, api: TelegramBotAPI) async throws {
         guard let from = message.from else { return }
+        // Stored before (a resent webhook, a re-read poll): nothing to fetch or store again.
+        if try await store.channelReceipt(inboxId: bot.inboxId, key: "update:\(update)") != nil { return }
         let locale = UILocale(storedTag: Self.locale(from))
         var notes: [String] = []
         var files: [InboundMail.File] = []
+        let attempt = "\(bot.inboxId):\(update)"
         for wanted in Self.files(in: message) {
             do {
                 files.append(try await fetch(wanted, api: api))
             } catch TelegramError.fileTooLarge(let size) {
                 let megabytes = String(format: "%.1f", Double(size) / 1_048_576)
                 notes.append(catalog.text(.telegramFileTooLarge, locale, ["size": megabytes]))
+            } catch let error as TelegramError where !error.isPermanent && fetchFailures.count(attempt) < Self.fetchAttempts - 1 {
+                fetchFailures.add(attempt)
+                logger.warning("a Telegram file could not be fetched; the update will be tried again", metadata: ["inbox": "\(bot.inboxId)", "error": "\(error)"])
+                throw error
             } catch {
                 logger.warning("a Telegram file could not be fetched", metadata: ["inbox": "\(bot.inboxId)", "error": "\(error)"])
                 notes.append(catalog.text(.telegramFileUnavailable, locale))
             }
         }
+        fetchFailures.clear(attempt)
         var text = message.text ?? message.caption ?? ""
         if !notes.isEmpty { text = ([text] + notes).filter { !$0.isEmpty }.joined(separator: "\n") }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && files.isEmpty {
@@ -150,4 +164,21 @@ public struct TelegramIngest: Sendable {
                 payload: ChannelPayload(text: text)))
         wake()
     }
+}
+
+/// Failed file fetches per update, for the few retries before a note stands in for the file.
+final class FetchFailures: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func count(_ key: String) -> Int { counts.withLock { $0[key] ?? 0 } }
+
+    func add(_ key: String) {
+        counts.withLock { table in
+            // A bounded table: forgotten entries only cost a retry more.
+            if table.count > 10_000 { table.removeAll() }
+            table[key, default: 0] += 1
+        }
+    }
+
+    func clear(_ key: String) { counts.withLock { _ = $0.removeValue(forKey: key) } }
 }

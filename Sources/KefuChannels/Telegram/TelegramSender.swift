@@ -34,6 +34,8 @@ public struct TelegramSender: Service {
     static let backoff: [TimeInterval] = [5, 30, 120, 600, 1800, 3600]
     static let maxAttempts = 30  // about a day
     static let lease: TimeInterval = 120
+    /// The longest 429 `retry_after` honoured as given.
+    static let longestRetryAfter = 3600
     /// A wait longer than this puts the delivery back in the queue instead of holding the sender.
     static let longestInlineWait: TimeInterval = 2
 
@@ -104,7 +106,13 @@ public struct TelegramSender: Service {
                 return
             }
             if batch.isEmpty { return }
-            for delivery in batch { await send(delivery) }
+            // Each bot's deliveries in order, bots side by side: a slow bot does not hold the others.
+            let byInbox = Dictionary(grouping: batch, by: \.inboxId)
+            await withTaskGroup(of: Void.self) { group in
+                for deliveries in byInbox.values {
+                    group.addTask { for delivery in deliveries { await send(delivery) } }
+                }
+            }
         }
     }
 
@@ -130,7 +138,8 @@ public struct TelegramSender: Service {
                     sent[part] = "\(message.messageId)"
                     try await store.markDeliveryPart(id: delivery.id, part: part, channelId: "\(message.messageId)")
                 } catch TelegramError.refused(429, let description, let retryAfter) {
-                    let until = now().addingTimeInterval(TimeInterval(max(retryAfter ?? 5, 1)))
+                    // Telegram's own waits are seconds to minutes; a larger one is capped at an hour.
+                    let until = now().addingTimeInterval(TimeInterval(min(max(retryAfter ?? 5, 1), Self.longestRetryAfter)))
                     limits.state.withLock { $0[delivery.inboxId, default: TelegramRateLimits()].pause(until: until) }
                     try await store.deferDelivery(id: delivery.id, until: until)
                     logger.warning("Telegram asked to slow down", metadata: ["retryAfter": "\(retryAfter ?? 0)", "description": "\(description)"])

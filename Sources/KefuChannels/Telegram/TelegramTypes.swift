@@ -26,6 +26,20 @@ public enum Telegram {
         public var editedMessage: Message?
     }
 
+    /// An update as it came, whether or not Kefu can read it: one it cannot (a shape a newer Bot
+    /// API sends) must still move the offset on, or it would block every update after it.
+    public struct ReceivedUpdate: Decodable, Sendable {
+        public var updateId: Int64
+        public var update: Update?
+
+        enum Keys: String, CodingKey { case updateId }
+
+        public init(from decoder: any Decoder) throws {
+            updateId = try decoder.container(keyedBy: Keys.self).decode(Int64.self, forKey: .updateId)
+            update = try? Update(from: decoder)
+        }
+    }
+
     public struct User: Decodable, Sendable, Equatable {
         public var id: Int64
         public var isBot: Bool

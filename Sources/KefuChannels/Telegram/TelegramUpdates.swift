@@ -79,10 +79,20 @@ public struct TelegramUpdates: Service {
         while !Task.isCancelled {
             do {
                 let api = try bots.api(for: bot)
+                let asked = ContinuousClock.now
                 let updates = try await api.getUpdates(offset: offset, wait: bots.settings.pollWait, allowed: TelegramSettings.allowedUpdates)
-                for update in updates.sorted(by: { $0.updateId < $1.updateId }) where update.updateId >= offset {
+                // A server that answers at once with nothing new must not be asked again at once.
+                if !updates.contains(where: { $0.updateId >= offset }), ContinuousClock.now - asked < .seconds(1) {
+                    try await Task.sleep(for: .seconds(1))
+                }
+                for received in updates.sorted(by: { $0.updateId < $1.updateId }) where received.updateId >= offset {
+                    let update = received
                     do {
-                        try await ingest.handle(update, bot: bot, api: api)
+                        if let readable = received.update {
+                            try await ingest.handle(readable, bot: bot, api: api)
+                        } else {
+                            logger.warning("an unreadable Telegram update was skipped", metadata: ["bot": "@\(bot.username)", "update": "\(received.updateId)"])
+                        }
                     } catch is CancellationError {
                         return
                     } catch {
@@ -91,7 +101,9 @@ public struct TelegramUpdates: Service {
                         logger.error("a Telegram update was skipped", metadata: ["bot": "@\(bot.username)", "update": "\(update.updateId)", "error": "\(error)"])
                     }
                     failures[update.updateId] = nil
-                    offset = update.updateId + 1
+                    // The largest id there is cannot be passed; it is the last this bot reads.
+                    let (next, overflow) = update.updateId.addingReportingOverflow(1)
+                    offset = overflow ? update.updateId : next
                     try await store.advanceTelegramOffset(inboxId: bot.inboxId, to: offset)
                 }
                 pause = .seconds(1)

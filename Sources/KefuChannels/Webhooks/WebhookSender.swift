@@ -146,22 +146,29 @@ public struct WebhookSender: Service {
         request.headers.add(name: "webhook-signature", value: WebhookSignature.sign(id: delivery.id, timestamp: timestamp, body: body, secrets: secrets))
         request.body = .bytes(ByteBuffer(data: body))
         let started = ContinuousClock.now
+        let client = await clients.client(host: host, address: address)
+        let prepared = request
+        let exchange: Result<(status: Int, answer: String), any Error>
         do {
-            let client = await clients.client(host: host, address: address)
-            let prepared = request
-            let (status, answer) = try await withTimeLimit(.seconds(15)) {
-                let response = try await client.execute(prepared, timeout: Self.timeout)
-                let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(decoding: Data(buffer: $0), as: UTF8.self) } ?? ""
-                return (Int(response.status.code), body)
-            }
-            let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
+            exchange = .success(
+                try await withTimeLimit(.seconds(15)) {
+                    let response = try await client.execute(prepared, timeout: Self.timeout)
+                    let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(decoding: Data(buffer: $0), as: UTF8.self) } ?? ""
+                    return (Int(response.status.code), body)
+                })
+        } catch {
+            exchange = .failure(error)
+        }
+        await clients.release(host: host, address: address)
+        let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
+        switch exchange {
+        case .success(let (status, answer)):
             let excerpt = String(answer.prefix(500))
             if (200..<300).contains(status) {
                 return WebhookAttempt(outcome: .delivered, responseStatus: status, latencyMs: latency, responseExcerpt: excerpt)
             }
             return retryOrFail(status, excerpt: excerpt, latency: latency, error: "HTTP \(status)")
-        } catch {
-            let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
+        case .failure(let error):
             return retryOrFail(latency: latency, error: Self.describe(error))
         }
     }
@@ -174,32 +181,51 @@ public struct WebhookSender: Service {
 }
 
 /// HTTP clients that connect a host name to one checked address (AsyncHTTPClient's DNS
-/// override keeps the name for TLS and the Host header), kept for reuse while they are used.
+/// override keeps the name for TLS and the Host header), kept for reuse. A client is retired
+/// only when no delivery is using it, and shut down outside the table's bookkeeping.
 actor PinnedClients {
-    private var clients: [String: (client: HTTPClient, used: ContinuousClock.Instant)] = [:]
+    private struct Entry {
+        let client: HTTPClient
+        var used: ContinuousClock.Instant
+        var inFlight: Int
+    }
+
+    private var clients: [String: Entry] = [:]
     static let kept = 32
 
+    /// A client for `host` pinned to `address`; give it back with `release` when done.
     func client(host: String, address: String) async -> HTTPClient {
         let key = "\(host)|\(address)"
-        if let found = clients[key] {
-            clients[key] = (found.client, .now)
+        if var found = clients[key] {
+            found.used = .now
+            found.inFlight += 1
+            clients[key] = found
             return found.client
         }
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.dnsOverride = [host: address]
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
         configuration.connectionPool = .init(idleTimeout: .seconds(30))
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        if clients.count >= Self.kept, let oldest = clients.min(by: { $0.value.used < $1.value.used }) {
-            clients[oldest.key] = nil
-            // A client still carrying a request fails it; that delivery is simply retried.
-            try? await oldest.value.client.shutdown()
+        clients[key] = Entry(client: client, used: .now, inFlight: 1)
+        // The table is settled before anything is awaited; then idle extras are shut down.
+        var retired: [HTTPClient] = []
+        while clients.count > Self.kept, let idle = clients.filter({ $0.value.inFlight == 0 }).min(by: { $0.value.used < $1.value.used }) {
+            retired.append(idle.value.client)
+            clients[idle.key] = nil
         }
-        clients[key] = (client, .now)
+        for old in retired { try? await old.shutdown() }
         return client
     }
 
+    func release(host: String, address: String) {
+        let key = "\(host)|\(address)"
+        clients[key]?.inFlight -= 1
+    }
+
     func shutdown() async {
-        for (_, entry) in clients { try? await entry.client.shutdown() }
+        let all = clients.values.map(\.client)
         clients = [:]
+        for client in all { try? await client.shutdown() }
     }
 }

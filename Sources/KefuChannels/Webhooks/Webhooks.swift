@@ -52,8 +52,13 @@ public struct Webhooks: Sendable {
         guard let url = WebhookAddress.validURL(raw), let host = url.host else {
             throw .invalid(ValidationFailure(field, .invalid))
         }
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if !allowPrivate && (WebhookAddress.isLiteral(bare) && !WebhookAddress.isPublic(bare) || bare.lowercased() == "localhost") {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        let name = bare.hasSuffix(".") ? String(bare.dropLast()) : bare
+        // Literal private addresses, localhost, and names of one label (they resolve through the
+        // hosts file or search domains, i.e. inside the network) are refused at once; other names
+        // are checked where they resolve at each delivery.
+        let local = name == "localhost" || name.hasSuffix(".localhost") || (!name.contains(".") && !WebhookAddress.isLiteral(bare))
+        if !allowPrivate && ((WebhookAddress.isLiteral(bare) && !WebhookAddress.isPublic(bare)) || local) {
             throw .invalid(ValidationFailure(field, .rule("private_address")))
         }
         return url.absoluteString

@@ -7,9 +7,11 @@ public protocol AnnouncementRepository: Sendable {
     /// Newest first; `status` nil for all.
     func announcements(status: AnnouncementStatus?, limit: Int) async throws -> [Announcement]
     /// Records a new version: an edit (with `text`), or a publication or withdrawal (`status`).
-    /// `StoreError.notFound` for an unknown id.
+    /// `StoreError.notFound` for an unknown id; `StoreError.conflict` when `expectedVersion` is
+    /// given and the announcement moved on meanwhile (two publishes at once: one wins).
     func reviseAnnouncement(
-        id: String, text: AnnouncementText?, status: AnnouncementStatus?, by agent: AgentID, audit: AuditEvent?, deliveries: [NewChannelDelivery]
+        id: String, text: AnnouncementText?, status: AnnouncementStatus?, expectedVersion: Int?, by agent: AgentID, audit: AuditEvent?,
+        deliveries: [NewChannelDelivery]
     ) async throws -> Announcement
     func announcementHistory(id: String) async throws -> [AnnouncementVersion]
 }

@@ -82,6 +82,26 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var lastError: String?
     public var createdAt: Date
     public var deliveredAt: Date?
+
+    public init(
+        id: String, subscriptionId: String, eventType: OutboundEventType, body: String, status: WebhookDeliveryStatus, attempts: Int,
+        nextAttemptAt: Date, responseStatus: Int? = nil, latencyMs: Int? = nil, responseExcerpt: String? = nil, lastError: String? = nil,
+        createdAt: Date, deliveredAt: Date? = nil
+    ) {
+        self.id = id
+        self.subscriptionId = subscriptionId
+        self.eventType = eventType
+        self.body = body
+        self.status = status
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.responseStatus = responseStatus
+        self.latencyMs = latencyMs
+        self.responseExcerpt = responseExcerpt
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+    }
 }
 
 public struct NewWebhookDelivery: Sendable, Equatable {

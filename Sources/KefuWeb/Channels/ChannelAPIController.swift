@@ -47,6 +47,8 @@ struct ChannelAPIController {
 
     struct ListResponse: Encodable, Sendable {
         let items: [Message]
+        /// Ask with `since` = this next time.
+        let nextSince: Int64
     }
 
     func addRoutes(to group: CatalogedGroup<KefuRequestContext>) {
@@ -80,7 +82,8 @@ struct ChannelAPIController {
             let query = QueryReader(request: request)
             let since = try query.int("since") ?? 0
             let limit = Int(try query.int("limit", range: 1...500) ?? 100)
-            return JSONResponse(ListResponse(items: try await channel.messages(of: try Self.conversation(context), in: inbox, since: since, limit: limit)))
+            let page = try await channel.messages(of: try Self.conversation(context), in: inbox, since: since, limit: limit)
+            return JSONResponse(ListResponse(items: page.messages, nextSince: page.nextSince))
         }
         // Files for a message to come: the body is the file (an image or PDF, judged by its bytes).
         group.post("channels/{inbox}/attachments") { request, context in

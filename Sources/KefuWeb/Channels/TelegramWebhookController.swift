@@ -25,13 +25,16 @@ struct TelegramWebhookController {
             guard constantTimeEquals(given, try telegram.bots.webhookSecret(for: bot)) else { throw APIError.unauthenticated }
             if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maxBody { throw APIError.bodyTooLarge }
             let body = try await request.body.collectWhole(upTo: Self.maxBody)
-            let update: Telegram.Update
+            let received: Telegram.ReceivedUpdate
             do {
-                update = try TelegramJSON.decoder.decode(Telegram.Update.self, from: Data(buffer: body))
+                received = try TelegramJSON.decoder.decode(Telegram.ReceivedUpdate.self, from: Data(buffer: body))
             } catch {
                 throw APIError.invalidJSON("not a Telegram update")
             }
-            try await telegram.ingest.handle(update, bot: bot, api: try telegram.bots.api(for: bot))
+            // An update of a shape Kefu cannot read is acknowledged (Telegram would resend it forever).
+            if let update = received.update {
+                try await telegram.ingest.handle(update, bot: bot, api: try telegram.bots.api(for: bot))
+            }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
     }
