@@ -220,3 +220,39 @@ def test_private_targets_are_refused_without_the_switch(make_server, receiver):
     assert single.status_code == 400 and single.json()["errors"][0]["code"] == "private_address"
     assert agent(server, "GET", "/webhooks").json()["items"] == []
     assert receiver.events() == []
+
+
+def test_an_admin_sees_a_disabled_endpoint_in_the_console(server, receiver, browser):
+    from selenium.webdriver.common.by import By
+
+    from conftest import ARTIFACTS, click, console_errors, wait_until
+    from test_console_login import sign_in, wait_for_path
+
+    sign_in(browser, server, *ADMIN)
+    wait_for_path(browser, "/console")
+    browser.get(server.url + "/console/admin/webhooks")
+    form = browser.find_element(By.CSS_SELECTOR, "[data-testid=webhook-form]")
+    form.find_element(By.NAME, "url").send_keys(receiver.url + "/gone")
+    form.find_element(By.NAME, "event_conversation.created").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    secret = wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=webhook-secret] code").text)
+    assert secret.startswith("whsec_")
+
+    receiver.statuses = [410]
+    inbox = agent(server, "POST", "/inboxes", json={"name": "App", "kind": "api"}).json()
+    backend(server, "POST", f"/channels/{inbox['id']}/conversations", json={"contact": {"identifier": "u"}, "text": "hi", "clientMessageId": "x"})
+    receiver.wait(lambda events: events)
+    verified(secret, receiver.events()[0])
+
+    def disabled(driver):
+        driver.get(server.url + "/console/admin/webhooks")
+        return driver.find_elements(By.CSS_SELECTOR, "[data-testid=webhook-disabled]")
+    banner = wait_until(browser, disabled, timeout=20)
+    assert "410" in banner[0].text
+    assert secret not in browser.page_source
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "webhooks-disabled.png"))
+    click(browser, "[data-testid=webhook-enable]")
+    wait_until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=webhook-disabled]"))
+    assert agent(server, "GET", "/webhooks").json()["items"][0]["status"] == "active"
+    assert console_errors(browser) == []

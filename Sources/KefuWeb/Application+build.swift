@@ -169,6 +169,7 @@ func buildRouter(
     ConsoleOutboxController(
         store: store, blobs: services.blobs, resources: resources, presence: presence, relayConfigured: configuration.email.relay != nil
     ).addRoutes(to: signedIn)
+    ConsoleWebhooksController(webhooks: services.webhooks, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, telegram: services.telegram.bots, apiChannel: services.apiChannel, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL
