@@ -43,10 +43,17 @@ def cli(kefu, *args, stdin=None):
     return result.stdout.strip()
 
 
-def request(connection, method, path, body=None, headers=None):
+def request(connection, method, path, body=None, headers=None, retried=False):
     data = json.dumps(body).encode() if body is not None else None
-    connection.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
-    response = connection.getresponse()
+    try:
+        connection.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+        response = connection.getresponse()
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        # The server closed a keep-alive connection between requests: the request was not read.
+        if retried:
+            raise
+        connection.close()
+        return request(connection, method, path, body, headers, retried=True)
     payload = response.read()
     return response.status, payload
 

@@ -54,27 +54,7 @@ public struct OutboxSender: Service {
     public func run() async throws {
         // Replies stored just before a crash, whose mail was never queued, are queued now.
         await reconcile()
-        await withTaskGroup(of: Void.self) { group in
-            let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            group.addTask {
-                for await _ in wakeups { tick.yield() }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: pollInterval)
-                    tick.yield()
-                }
-            }
-            var lastReconcile = now()
-            for await _ in ticks.cancelOnGracefulShutdown() {
-                await sendDue()
-                if now().timeIntervalSince(lastReconcile) > 300 {
-                    await reconcile()
-                    lastReconcile = now()
-                }
-            }
-            group.cancelAll()
-        }
+        await runWorkTicks(wakeups: wakeups, every: pollInterval, sweepEvery: .seconds(300), sweep: { await reconcile() }) { await sendDue() }
     }
 
     func reconcile() async {

@@ -60,27 +60,7 @@ public struct TelegramSender: Service {
 
     public func run() async throws {
         await reconcile()
-        await withTaskGroup(of: Void.self) { group in
-            let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            group.addTask {
-                for await _ in wakeups { tick.yield() }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: pollInterval)
-                    tick.yield()
-                }
-            }
-            var lastReconcile = now()
-            for await _ in ticks.cancelOnGracefulShutdown() {
-                await sendDue()
-                if now().timeIntervalSince(lastReconcile) > 300 {
-                    await reconcile()
-                    lastReconcile = now()
-                }
-            }
-            group.cancelAll()
-        }
+        await runWorkTicks(wakeups: wakeups, every: pollInterval, sweepEvery: .seconds(300), sweep: { await reconcile() }) { await sendDue() }
     }
 
     /// Replies stored just before a crash, never queued, are queued now.

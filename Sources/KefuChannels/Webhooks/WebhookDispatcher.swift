@@ -30,22 +30,7 @@ public struct WebhookDispatcher: Service {
     }
 
     public func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
-            let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            group.addTask {
-                for await _ in wakeups { tick.yield() }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    tick.yield()
-                }
-            }
-            for await _ in ticks.cancelOnGracefulShutdown() {
-                await dispatchPending()
-            }
-            group.cancelAll()
-        }
+        await runWorkTicks(wakeups: wakeups, every: interval) { await dispatchPending() }
     }
 
     /// Fans out everything in the journal (also used by tests). An event whose body cannot be

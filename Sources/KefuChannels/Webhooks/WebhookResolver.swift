@@ -12,7 +12,9 @@ enum WebhookResolver {
     /// Every address the system resolver gives for `host` (literals too, so what is checked is
     /// exactly what a connection would use), in canonical numeric form.
     static func addresses(of host: String) async -> [String] {
-        await withCheckedContinuation { continuation in
+        // A literal needs no lookup (getaddrinfo only rewrites it canonically, without blocking).
+        if WebhookAddress.isLiteral(host) { return resolve(host) }
+        return await withCheckedContinuation { continuation in
             // getaddrinfo blocks: keep it off the cooperative pool.
             Thread.detachNewThread {
                 continuation.resume(returning: resolve(host))

@@ -55,22 +55,7 @@ public struct WebhookSender: Service {
     }
 
     public func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
-            let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            group.addTask {
-                for await _ in wakeups { tick.yield() }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: pollInterval)
-                    tick.yield()
-                }
-            }
-            for await _ in ticks.cancelOnGracefulShutdown() {
-                await sendDue()
-            }
-            group.cancelAll()
-        }
+        await runWorkTicks(wakeups: wakeups, every: pollInterval) { await sendDue() }
         await clients.shutdown()
     }
 
