@@ -1,4 +1,6 @@
 """Schemathesis hooks for the API fuzz test (loaded through SCHEMATHESIS_HOOKS)."""
+import re
+
 import schemathesis
 
 
@@ -36,6 +38,32 @@ def emails_break_the_rule(body):
     return isinstance(email, str) and not plausible_email(email)
 
 
+PUBLIC_URL = re.compile(r"^https?://[a-z][a-z0-9-]{0,62}(\.[a-z0-9-]{1,63})*\.[a-z]{2,63}(:[0-9]{1,5})?(/[\x21-\x7e]*)?$")
+
+
+def url_breaks_the_rule(url):
+    """Webhook and callback URLs: absolute http(s) to a public DNS name (docs/channels.md says the
+    rest in words: no credentials, no private, loopback or one-label hosts, no odd numeric forms)."""
+    return isinstance(url, str) and not PUBLIC_URL.match(url.strip().lower())
+
+
+def channel_rules_broken(case):
+    body = case.body if isinstance(case.body, dict) else None
+    if body is None:
+        return False
+    path = case.operation.path
+    if path.startswith("/api/v1/webhooks") and "url" in body and url_breaks_the_rule(body["url"]):
+        return True
+    if path == "/api/v1/inboxes":
+        # A Telegram inbox needs a real bot (Telegram is not reachable here); a callback is for
+        # API inboxes only, and must be a public URL.
+        if body.get("kind") == "telegram":
+            return True
+        if "callbackUrl" in body and (body.get("kind") != "api" or url_breaks_the_rule(body["callbackUrl"])):
+            return True
+    return False
+
+
 @schemathesis.hook
 def filter_case(ctx, case):
     # A pre-chat form has two rules JSON Schema cannot state (openapi.yaml says them in words):
@@ -43,6 +71,9 @@ def filter_case(ctx, case):
     # rightly refused, so they are not "valid data the server should accept". (A case hook, not
     # a body hook: it applies in every phase, the coverage phase included.)
     body = case.body
+    # Rules of the channels JSON Schema cannot state (openapi.yaml and docs/channels.md say them).
+    if channel_rules_broken(case):
+        return False
     # An address Kefu would not mail is rightly refused (validation_failed on `email`).
     if emails_break_the_rule(body):
         return False

@@ -11,11 +11,13 @@ public struct AnnouncementText: Sendable, Equatable, Codable {
     public var bodyEn: String
     public var bodyZh: String
 
+    /// NUL cannot be stored in PostgreSQL text (and ends SQLite's C strings): it is kept as U+FFFD.
     public init(titleEn: String, titleZh: String, bodyEn: String, bodyZh: String) {
-        self.titleEn = titleEn
-        self.titleZh = titleZh
-        self.bodyEn = bodyEn
-        self.bodyZh = bodyZh
+        func clean(_ text: String) -> String { text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") }
+        self.titleEn = clean(titleEn)
+        self.titleZh = clean(titleZh)
+        self.bodyEn = clean(bodyEn)
+        self.bodyZh = clean(bodyZh)
     }
 
     public static let maxTitle = 200

@@ -139,6 +139,8 @@ public struct PrechatForm: Sendable, Equatable, Codable {
         // A topic this form does not offer (a page loaded before the admin changed the topics)
         // counts as no answer: it never stops a customer from starting a chat, unless a topic
         // is required, and then the form asks again.
+        // Longer than any key can be: not an old page's answer but a broken request.
+        if let chosen = answers.topic, chosen.count > 40 { failure.add("topic", .tooLong(max: 40)) }
         let offered = answers.topic.flatMap { chosen in topics.contains(where: { $0.key == chosen }) ? chosen : nil }
         apply(topic, "topic", offered, into: \.topic)
         return (kept, failure)
