@@ -115,6 +115,17 @@ def test_the_wallet_app_and_an_agent_talk_and_the_backend_hears_it_signed(server
     status = backend(server, "GET", f"/channels/{inbox['id']}/conversations/{conversation_id}").json()["status"]
     assert status == "open"
 
+    # A token bound to another inbox does not see this one.
+    other_inbox = agent(server, "POST", "/inboxes", json={"name": "Other app", "kind": "api"}).json()
+    bound = server.cli("admin", "token", "--scope", "channel", "--inbox", other_inbox["id"]).stdout.strip()
+    elsewhere = requests.get(server.url + f"/api/v1/channels/{inbox['id']}/conversations/{conversation_id}",
+                             headers={"Authorization": f"Bearer {bound}"}, timeout=10)
+    assert elsewhere.status_code == 404 and elsewhere.json()["code"] == "inbox_not_found"
+    own = requests.post(server.url + f"/api/v1/channels/{other_inbox['id']}/conversations", json=dict(body, clientMessageId="b-1"),
+                        headers={"Authorization": f"Bearer {bound}"}, timeout=10)
+    assert own.status_code == 201
+    assert server.cli("admin", "token", "--scope", "risk", "--inbox", other_inbox["id"], check=False).returncode != 0
+
     # Bad input is a clear problem and changes nothing.
     for bad in [{"text": "x"}, {"text": "", "clientMessageId": "e"}, {"text": "x" * 20001, "clientMessageId": "f"}]:
         refused = backend(server, "POST", f"/channels/{inbox['id']}/conversations/{conversation_id}/messages", json=bad)

@@ -343,13 +343,13 @@ extension SQLStore {
 }
 
 extension SQLStore: ServiceTokenRepository {
-    public func createServiceToken(name: String, scope: String, tokenHash: String, audit: AuditEvent) async throws -> ServiceToken {
-        let token = ServiceToken(id: UUID().uuidString.lowercased(), name: name, scope: scope)
+    public func createServiceToken(name: String, scope: String, inboxId: InboxID?, tokenHash: String, audit: AuditEvent) async throws -> ServiceToken {
+        let token = ServiceToken(id: UUID().uuidString.lowercased(), name: name, scope: scope, inboxId: inboxId)
         try await database.write { sql in
             try await sql.raw(
                 """
-                INSERT INTO service_tokens (id, name, scope, token_hash, created_at)
-                VALUES (\(bind: token.id), \(bind: name), \(bind: scope), \(bind: tokenHash), \(bind: Clock.millis(now())))
+                INSERT INTO service_tokens (id, name, scope, inbox_id, token_hash, created_at)
+                VALUES (\(bind: token.id), \(bind: name), \(bind: scope), \(bind: inboxId?.rawValue), \(bind: tokenHash), \(bind: Clock.millis(now())))
                 """
             ).run()
             try await insertAudit(audit, on: sql)
@@ -359,8 +359,13 @@ extension SQLStore: ServiceTokenRepository {
 
     public func serviceToken(tokenHash: String) async throws -> ServiceToken? {
         try await database.read { sql in
-            try await sql.raw("SELECT id, name, scope FROM service_tokens WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL").first()
-                .map { ServiceToken(id: try $0.string("id"), name: try $0.string("name"), scope: try $0.string("scope")) }
+            try await sql.raw(
+                "SELECT id, name, scope, inbox_id FROM service_tokens WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL"
+            ).first().map {
+                ServiceToken(
+                    id: try $0.string("id"), name: try $0.string("name"), scope: try $0.string("scope"),
+                    inboxId: try $0.optionalString("inbox_id").map(InboxID.init(rawValue:)))
+            }
         }
     }
 }

@@ -96,18 +96,7 @@ extension SQLStore: ChannelThreadRepository {
                 }
             }
 
-            var attachmentIds: [AttachmentID] = []
-            for file in inbound.files {
-                let id = AttachmentID.generate()
-                try await sql.raw(
-                    """
-                    INSERT INTO attachments (id, sha256, size, content_type, filename, uploaded_by_kind, uploaded_by_id, created_at)
-                    VALUES (\(bind: id.rawValue), \(bind: file.sha256), \(bind: file.size), \(bind: file.contentType), \(bind: file.filename),
-                        'contact', \(bind: contact.id.rawValue), \(bind: at))
-                    """
-                ).run()
-                attachmentIds.append(id)
-            }
+            var attachmentIds = try await Self.insertInboundFiles(inbound.files, from: contact.id, at: at, on: sql)
             if !inbound.uploads.isEmpty, let uploader = inbound.uploader {
                 let ids = inbound.uploads.map(\.rawValue)
                 let claimed = try await sql.raw(

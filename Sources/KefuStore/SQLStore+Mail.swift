@@ -115,18 +115,7 @@ extension SQLStore: MailRepository {
             }
 
             // The mail's files become the message's attachments (uploaded "by" the sender).
-            var attachmentIds: [AttachmentID] = []
-            for file in mail.files {
-                let id = AttachmentID.generate()
-                try await sql.raw(
-                    """
-                    INSERT INTO attachments (id, sha256, size, content_type, filename, uploaded_by_kind, uploaded_by_id, created_at)
-                    VALUES (\(bind: id.rawValue), \(bind: file.sha256), \(bind: file.size), \(bind: file.contentType), \(bind: file.filename),
-                        'contact', \(bind: contact.id.rawValue), \(bind: at))
-                    """
-                ).run()
-                attachmentIds.append(id)
-            }
+            let attachmentIds = try await Self.insertInboundFiles(mail.files, from: contact.id, at: at, on: sql)
             var text = mail.text
             if text.count > InboundMail.maxTextLength { text = String(text.prefix(InboundMail.maxTextLength)) + "\n…" }
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && attachmentIds.isEmpty { text = "(\(mail.subject))" }
@@ -150,6 +139,23 @@ extension SQLStore: MailRepository {
                 mailId: mailId, duplicate: false, conversation: conversation, appended: appended, contact: contact,
                 newConversation: newConversation, reopened: reopenMessage != nil, reopenMessage: reopenMessage)
         }
+    }
+
+    /// A received message's files, as attachments uploaded by its sender (inside the caller's transaction).
+    static func insertInboundFiles(_ files: [InboundMail.File], from contact: ContactID, at: Int64, on sql: any SQLDatabase) async throws -> [AttachmentID] {
+        var ids: [AttachmentID] = []
+        for file in files {
+            let id = AttachmentID.generate()
+            try await sql.raw(
+                """
+                INSERT INTO attachments (id, sha256, size, content_type, filename, uploaded_by_kind, uploaded_by_id, created_at)
+                VALUES (\(bind: id.rawValue), \(bind: file.sha256), \(bind: file.size), \(bind: file.contentType), \(bind: file.filename),
+                    'contact', \(bind: contact.rawValue), \(bind: at))
+                """
+            ).run()
+            ids.append(id)
+        }
+        return ids
     }
 
     static func candidate(from row: any SQLRow) throws -> MailThreading.Candidate {

@@ -15,5 +15,6 @@ public enum Schema {
         Migration(version: 11, name: "channel_threads_and_telegram", statements: channelThreadsAndTelegram),
         Migration(version: 12, name: "webhooks", statements: webhooks),
         Migration(version: 13, name: "announcements", statements: announcements),
+        Migration(version: 14, name: "service_token_inbox", statements: serviceTokenInbox),
     ]
 }

@@ -126,6 +126,7 @@ struct Admin: AsyncParsableCommand {
             help: "What the token may do: risk (POST /api/v1/accounts/{id}/authorizations and voids) or channel (the API channel: /api/v1/channels/{inboxId}/…)."
         ) var scope: String
         @Option(help: "Who uses it, for the audit log.") var name: String = "wallet backend"
+        @Option(help: "With --scope channel: the one API inbox the token may use (else every API inbox).") var inbox: String?
 
         func run() async throws {
             let settings = Settings()
@@ -133,8 +134,21 @@ struct Admin: AsyncParsableCommand {
             guard ServiceTokens.scopes.contains(scope) else {
                 throw ValidationError("--scope must be one of: \(ServiceTokens.scopes.joined(separator: ", "))")
             }
+            var chosen: InboxID?
+            if let inbox {
+                guard scope == "channel", let id = InboxID(validating: inbox) else {
+                    throw ValidationError("--inbox takes an API inbox's id, with --scope channel")
+                }
+                chosen = id
+            }
+            let bound = chosen
             let secret = try await Runtime.withStore(settings, logger: Runtime.logger(settings)) { store in
-                try await ServiceTokens.issue(name: name, scope: scope, store: store).1
+                if let bound {
+                    guard let found = try await store.inbox(id: bound), found.kind == .api else {
+                        throw ValidationError("no API inbox has the id \(bound)")
+                    }
+                }
+                return try await ServiceTokens.issue(name: name, scope: scope, inbox: bound, store: store).1
             }
             // The token alone on standard output, so scripts can capture it.
             print(secret)

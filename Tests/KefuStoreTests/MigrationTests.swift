@@ -61,6 +61,10 @@ import Testing
             sqlite: "7aee1b6fc1ccb3d817e65b21e0cdf0407ff2936e52b1172dfa68c1ee81d58cde",
             postgres: "7aee1b6fc1ccb3d817e65b21e0cdf0407ff2936e52b1172dfa68c1ee81d58cde"
         ),
+        14: (
+            sqlite: "4fffa4a47ba5db32e6bae3602dfd626ceee35cbfa6a5a1459f219ab8de7a3565",
+            postgres: "4fffa4a47ba5db32e6bae3602dfd626ceee35cbfa6a5a1459f219ab8de7a3565"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -53,16 +53,19 @@ public struct ServiceToken: Sendable, Equatable {
     public var id: String
     public var name: String
     public var scope: String
+    /// A `channel` token bound to one API inbox (nil: every API inbox).
+    public var inboxId: InboxID?
 
-    public init(id: String, name: String, scope: String) {
+    public init(id: String, name: String, scope: String, inboxId: InboxID? = nil) {
         self.id = id
         self.name = name
         self.scope = scope
+        self.inboxId = inboxId
     }
 }
 
 public protocol ServiceTokenRepository: Sendable {
-    func createServiceToken(name: String, scope: String, tokenHash: String, audit: AuditEvent) async throws -> ServiceToken
+    func createServiceToken(name: String, scope: String, inboxId: InboxID?, tokenHash: String, audit: AuditEvent) async throws -> ServiceToken
     /// The live (unrevoked) token with this hash.
     func serviceToken(tokenHash: String) async throws -> ServiceToken?
 }

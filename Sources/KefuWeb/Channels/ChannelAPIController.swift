@@ -93,11 +93,14 @@ struct ChannelAPIController {
         }
     }
 
-    /// Only a service token of scope `channel` gets past this; the inbox must be an API inbox.
+    /// Only a service token of scope `channel` gets past this; the inbox must be an API inbox,
+    /// and the token's own when it is bound to one (another inbox does not exist for it).
     static func inbox(_ context: KefuRequestContext) throws -> InboxID {
         guard let service = context.service else { throw APIError.unauthenticated }
         guard service.scope == "channel" else { throw APIError.forbidden }
-        return try context.parameters.id("inbox", as: InboxID.self, thing: "inbox")
+        let inbox = try context.parameters.id("inbox", as: InboxID.self, thing: "inbox")
+        if let bound = service.inboxId, bound != inbox { throw APIError.notFound("inbox") }
+        return inbox
     }
 
     static func conversation(_ context: KefuRequestContext) throws -> ConversationID {
