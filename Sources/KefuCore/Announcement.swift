@@ -13,11 +13,10 @@ public struct AnnouncementText: Sendable, Equatable, Codable {
 
     /// NUL cannot be stored in PostgreSQL text (and ends SQLite's C strings): it is kept as U+FFFD.
     public init(titleEn: String, titleZh: String, bodyEn: String, bodyZh: String) {
-        func clean(_ text: String) -> String { text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") }
-        self.titleEn = clean(titleEn)
-        self.titleZh = clean(titleZh)
-        self.bodyEn = clean(bodyEn)
-        self.bodyZh = clean(bodyZh)
+        self.titleEn = titleEn.storable
+        self.titleZh = titleZh.storable
+        self.bodyEn = bodyEn.storable
+        self.bodyZh = bodyZh.storable
     }
 
     public static let maxTitle = 200

@@ -81,3 +81,9 @@ public enum ChannelThreading {
         return now.timeIntervalSince(latest.lastActivityAt) <= reopenWindow ? .append(latest.conversationId, reopen: true) : .newConversation
     }
 }
+
+extension String {
+    /// The text as it can be stored: NUL (which PostgreSQL text refuses and which ends SQLite's
+    /// C strings) kept as U+FFFD.
+    public var storable: String { contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : self }
+}

@@ -110,8 +110,7 @@ extension SQLStore: ChannelThreadRepository {
                 guard claimed.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
                 attachmentIds += inbound.uploads
             }
-            // NUL cannot be stored in PostgreSQL text (and cuts SQLite's): kept as U+FFFD.
-            var text = inbound.text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+            var text = inbound.text.storable
             if text.count > InboundMessage.maxTextLength { text = String(text.prefix(InboundMessage.maxTextLength - 2)) + "\n…" }
             let appended = try await Self.insertMessage(
                 NewMessage(
@@ -218,7 +217,7 @@ extension SQLStore: ChannelThreadRepository {
                 let original = MessageID(rawValue: try row.string("id"))
                 let conversationId = ConversationID(rawValue: try row.string("conversation_id"))
                 let author = Author(kind: .contact, id: try row.optionalString("author_id"))
-                var text = text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+                var text = text.storable
                 if text.count > InboundMessage.maxTextLength { text = String(text.prefix(InboundMessage.maxTextLength - 2)) + "\n…" }
                 let appended = try await Self.insertMessage(
                     .system(.edited(message: original, text: text), by: author), into: conversationId, at: at, on: sql)

@@ -89,24 +89,35 @@ public struct TelegramSender: Service {
             // Each bot's deliveries in order, bots side by side: a slow bot does not hold the others.
             let byInbox = Dictionary(grouping: batch, by: \.inboxId)
             await withTaskGroup(of: Void.self) { group in
-                for deliveries in byInbox.values {
-                    group.addTask { for delivery in deliveries { await send(delivery) } }
+                for (inbox, deliveries) in byInbox {
+                    group.addTask { await send(deliveries, of: inbox) }
                 }
             }
         }
     }
 
-    func send(_ delivery: ChannelDelivery) async {
+    /// One bot's deliveries, in order: its record and client are read once for all of them.
+    func send(_ deliveries: [ChannelDelivery], of inbox: InboxID) async {
+        let api: TelegramBotAPI
         do {
-            guard let bot = try await store.telegramBot(inboxId: delivery.inboxId) else {
-                try await fail(delivery, reason: "the inbox has no bot")
+            guard let bot = try await store.telegramBot(inboxId: inbox) else {
+                for delivery in deliveries { try await fail(delivery, reason: "the inbox has no bot") }
                 return
             }
-            let api = try bots.api(for: bot)
+            api = try bots.api(for: bot)
+        } catch {
+            for delivery in deliveries { await retry(delivery, reason: "\(error)") }
+            return
+        }
+        for delivery in deliveries { await send(delivery, api: api) }
+    }
+
+    func send(_ delivery: ChannelDelivery, api: TelegramBotAPI) async {
+        do {
             var sent = delivery.sentParts
             let replyTo = delivery.payload.replyTo.flatMap(Int64.init)
             for part in delivery.payload.parts where sent[part] == nil {
-                let wait = limits.state.withLock { $0[delivery.inboxId, default: TelegramRateLimits()].wait(for: delivery.target, now: now()) }
+                let wait = limits.wait(delivery.inboxId, for: delivery.target, now: now())
                 if wait > Self.longestInlineWait {
                     try await store.deferDelivery(id: delivery.id, until: now().addingTimeInterval(wait))
                     return
@@ -114,13 +125,13 @@ public struct TelegramSender: Service {
                 if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
                 do {
                     let message = try await sendPart(part, of: delivery, api: api, replyTo: replyTo)
-                    limits.state.withLock { $0[delivery.inboxId, default: TelegramRateLimits()].record(delivery.target, at: now()) }
+                    limits.record(delivery.inboxId, delivery.target, at: now())
                     sent[part] = "\(message.messageId)"
                     try await store.markDeliveryPart(id: delivery.id, part: part, channelId: "\(message.messageId)")
                 } catch TelegramError.refused(429, let description, let retryAfter) {
                     // Telegram's own waits are seconds to minutes; a larger one is capped at an hour.
                     let until = now().addingTimeInterval(TimeInterval(min(max(retryAfter ?? 5, 1), Self.longestRetryAfter)))
-                    limits.state.withLock { $0[delivery.inboxId, default: TelegramRateLimits()].pause(until: until) }
+                    limits.pause(delivery.inboxId, until: until)
                     try await store.deferDelivery(id: delivery.id, until: until)
                     logger.warning("Telegram asked to slow down", metadata: ["retryAfter": "\(retryAfter ?? 0)", "description": "\(description)"])
                     return
@@ -198,5 +209,17 @@ public struct TelegramSender: Service {
 
 /// Each bot's recent sends, shared by the sender's calls.
 final class RateBook: Sendable {
-    let state = Mutex<[InboxID: TelegramRateLimits]>([:])
+    private let state = Mutex<[InboxID: TelegramRateLimits]>([:])
+
+    func wait(_ bot: InboxID, for chat: String, now: Date) -> TimeInterval {
+        state.withLock { $0[bot, default: TelegramRateLimits()].wait(for: chat, now: now) }
+    }
+
+    func record(_ bot: InboxID, _ chat: String, at: Date) {
+        state.withLock { $0[bot, default: TelegramRateLimits()].record(chat, at: at) }
+    }
+
+    func pause(_ bot: InboxID, until: Date) {
+        state.withLock { $0[bot, default: TelegramRateLimits()].pause(until: until) }
+    }
 }

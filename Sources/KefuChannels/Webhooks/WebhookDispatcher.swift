@@ -37,16 +37,17 @@ public struct WebhookDispatcher: Service {
     /// built is logged and dropped, so it cannot hold back the ones after it.
     public func dispatchPending() async {
         while !Task.isCancelled {
+            // The journal first: an idle instance asks the database one thing per tick.
             let subscriptions: [WebhookSubscription]
             let events: [OutboundEventRecord]
             do {
-                subscriptions = try await store.webhookSubscriptions().filter { $0.status == .active }
                 events = try await store.pendingOutboundEvents(limit: 200)
+                if events.isEmpty { return }
+                subscriptions = try await store.webhookSubscriptions().filter { $0.status == .active }
             } catch {
                 logger.error("could not read the webhook journal", metadata: ["error": "\(error)"])
                 return
             }
-            if events.isEmpty { return }
             var deliveries: [Int64: [NewWebhookDelivery]] = [:]
             for event in events {
                 deliveries[event.seq] = []
