@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "KefuLocalization", targets: ["KefuLocalization"]),
         .library(name: "KefuAccounts", targets: ["KefuAccounts"]),
         .library(name: "KefuRisk", targets: ["KefuRisk"]),
+        .library(name: "KefuHelp", targets: ["KefuHelp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -42,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         .target(name: "KefuCore", swiftSettings: strict),
@@ -116,6 +118,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The help center: articles (Markdown rendered inert), search, official-channel checks.
+        .target(
+            name: "KefuHelp",
+            dependencies: [
+                "KefuCore", "KefuStore", "KefuLocalization",
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
         .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
         .target(
@@ -145,12 +156,13 @@ let package = Package(
         .target(
             name: "KefuApp",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuChannels", "KefuWeb",
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuChannels", "KefuWeb", "KefuHelp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.copy("Resources")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -210,6 +222,10 @@ let package = Package(
                 "KefuRisk", "KefuAccounts", "KefuConversations", "KefuRealtime", "KefuStore", "KefuCore", "KefuTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KefuHelpTests",
+            dependencies: ["KefuHelp", "KefuApp", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),

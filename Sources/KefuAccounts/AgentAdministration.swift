@@ -84,4 +84,14 @@ public struct AgentStatusChange: Sendable {
         return try await store.updateAgent(
             id: id, status: status, role: role, chatCapacity: chatCapacity, audit: source.audit("agent.updated", subjectKind: "agent", subjectId: id.rawValue, detail: detail))
     }
+
+    /// Gives or takes the right to write help articles (audited).
+    public func setHelpEditor(id: AgentID, _ enabled: Bool, source: ActionSource) async throws -> Agent {
+        do {
+            return try await store.setHelpEditor(
+                id: id, enabled, audit: source.audit("agent.updated", subjectKind: "agent", subjectId: id.rawValue, detail: ["helpEditor": String(enabled)]))
+        } catch StoreError.notFound {
+            throw AccountError.notFound("agent")
+        }
+    }
 }

@@ -4,6 +4,7 @@ import KefuAccounts
 import KefuChannels
 import KefuConversations
 import KefuCore
+import KefuHelp
 import KefuRealtime
 import KefuRisk
 import KefuStore
@@ -74,7 +75,8 @@ public struct Composition: Sendable {
             widget: WidgetService(store: store, conversations: conversations, sessionLifetime: configuration.widgetSessionLifetime, now: now),
             widgetVerification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: throttle),
             widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now), telegram: telegram,
-            webhooks: webhooks, apiChannel: apiChannel, announcements: Announcements(store: store, wake: { telegram.replies.wakeSender() }))
+            webhooks: webhooks, apiChannel: apiChannel, announcements: Announcements(store: store, wake: { telegram.replies.wakeSender() }),
+            helpArticles: HelpArticles(store: store), helpSearch: HelpSearch(store: store))
         let timers: [any Service] = [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)]
         let webhookServices: [any Service] = [
             WebhookDispatcher(store: store, wakeups: AsyncStream { _ in }, delivered: { wakeWebhooks.yield() }, logger: logger),

@@ -1,6 +1,8 @@
 import Foundation
 import KefuAccounts
+import KefuChannels
 import KefuCore
+import KefuHelp
 import KefuStore
 
 /// Seeds an installation with what a new operator needs to try Kefu: an admin, an agent, two
@@ -36,7 +38,11 @@ public struct DemoData: Sendable {
     /// Seeds unless demo agents exist already; returns whether it seeded.
     @discardableResult
     public func seed() async throws -> Bool {
-        if try await store.credentials(email: Self.credentials[0].email) != nil { return false }
+        if let (admin, _) = try await store.credentials(email: Self.credentials[0].email) {
+            // A database seeded before the help center existed gets its starter set now.
+            try await seedHelpCenter(editor: admin)
+            return false
+        }
         let admin = try await store.createAgent(
             email: Self.credentials[0].email, name: "王敏 Wang Min", role: .admin,
             passwordHash: try await hasher.hash(Self.credentials[0].password), mustChangePassword: false,
@@ -72,8 +78,30 @@ public struct DemoData: Sendable {
                 audit: nil)
         }
         try await seedAccounts(agent: agent, conversations: conversations)
+        try await seedHelpCenter(editor: admin)
         return true
     }
+
+    /// The starter articles and two announcements, so `/help` shows a whole help center.
+    public func seedHelpCenter(editor: Agent) async throws {
+        guard try await HelpStarter.load().seed(into: HelpArticles(store: store), editor: editor) else { return }
+        let announcements = Announcements(store: store)
+        for text in Self.announcements {
+            let draft = try await announcements.create(text, source: .system, agent: editor.id)
+            _ = try await announcements.publish(draft.id, source: .system, agent: editor.id)
+        }
+    }
+
+    public static let announcements = [
+        AnnouncementText(
+            titleEn: "Beware of fake support accounts", titleZh: "谨防冒充客服诈骗",
+            bodyEn: "Scammers are messaging customers on Telegram and X while pretending to be our support team. We **never** message you first and never ask for your password, recovery phrase or private key. Check any account on [the official-channel page](/help/en/verify).",
+            bodyZh: "近期有诈骗分子在 Telegram 和 X 上冒充我们的客服私信用户。我们**绝不会**主动私信您，也绝不会索要您的密码、助记词或私钥。如有疑问，请在[官方渠道核验页面](/help/zh-CN/verify)核实。"),
+        AnnouncementText(
+            titleEn: "Scheduled maintenance: withdrawals paused for 30 minutes", titleZh: "系统维护通知：提币暂停 30 分钟",
+            bodyEn: "To upgrade our wallet infrastructure, withdrawals will be paused for about 30 minutes during the next maintenance window. Deposits and balances are not affected.",
+            bodyZh: "为升级钱包基础设施，下次维护期间提币将暂停约 30 分钟，充值和余额不受影响。"),
+    ]
 
     /// Two customers have wallet accounts, so the conversation panel shows one: 李伟 (verified,
     /// tier 1, a withdrawal to a new address on hold) and 陈静, who lost her authenticator; Alex has asked for her 2FA reset, which

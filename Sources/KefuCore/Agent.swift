@@ -39,13 +39,16 @@ public struct Agent: Sendable, Equatable, Codable {
     /// Where the agent's uploaded picture is served (customers see it in the widget); nil
     /// shows initials instead.
     public var avatarUrl: String?
+    /// Given by an admin to an agent who writes help articles (supervisors and admins may anyway).
+    public var helpEditor: Bool
     public var createdAt: Date
 
     public init(
         id: AgentID, email: String, name: String, role: AgentRole, status: AgentStatus = .active,
         totpEnabled: Bool = false, mustChangePassword: Bool = false, chatCapacity: Int = 5, locale: String? = nil,
-        avatarUrl: String? = nil, createdAt: Date
+        avatarUrl: String? = nil, helpEditor: Bool = false, createdAt: Date
     ) {
+        self.helpEditor = helpEditor
         self.id = id
         self.email = email
         self.name = name
@@ -58,6 +61,11 @@ public struct Agent: Sendable, Equatable, Codable {
         self.avatarUrl = avatarUrl
         self.createdAt = createdAt
     }
+}
+
+extension Agent {
+    /// Whether the agent may write, publish and withdraw help articles.
+    public var canEditHelp: Bool { role >= .supervisor || helpEditor }
 }
 
 /// An agent's picture: a small image, recognised by its bytes, stored by content.

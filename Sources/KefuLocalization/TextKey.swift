@@ -79,12 +79,13 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static let problemFieldWithRules = TextKey("problem_field_with_rules")
     public static let problemRulesSeparator = TextKey("problem_rules_separator")
     public static let errorPageBackCustomer = TextKey("error_page_back_customer")
+    public static let errorPageBackHelp = TextKey("error_page_back_help")
     public static let errorPageBackAgent = TextKey("error_page_back_agent")
 
     /// Rules that have words in problem messages.
     public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + ["invalid_characters", "private_address"]
     /// Things problem messages name in the reader's own words.
-    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement"]
+    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement", "article", "version", "category", "slug", "official_channel"]
 
     /// Every key code can ask for, problems aside (their codes belong to the web's `APIError`,
     /// whose test checks each one).
@@ -93,7 +94,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
             mailWarning, mailAntiPhishingLine, mailAcknowledgementSubjectPrefix, mailAcknowledgementBody, mailCodeSubject, mailCodeBody,
             mailChatReplySubject, mailChatReplyBody, money, decisionRetry, decisionHoldTail, decisionUsage, limitsTier, limitsKindDisabled,
             limitsKindRow, limitsDayFrees, limitsLocked, limitsHolds, holdReleasedInChat, holdRejectedInChat, problemThingOther,
-            problemFieldWithRules, problemRulesSeparator, errorPageBackCustomer, errorPageBackAgent,
+            problemFieldWithRules, problemRulesSeparator, errorPageBackCustomer, errorPageBackHelp, errorPageBackAgent,
             telegramStart, telegramHelp, telegramFileTooLarge, telegramFileUnavailable, telegramUnsupported,
         ]
         keys += NoticeMail.allCases.flatMap { [mailSubject($0), mailBody($0)] }

@@ -4,7 +4,7 @@ import SQLKit
 
 extension SQLStore: AgentRepository {
     static let agentColumns =
-        "id, email, name, role, status, password_hash, password_must_change, totp_secret_sealed, totp_enabled, totp_last_step, chat_capacity, locale, avatar_sha256, avatar_type, created_at"
+        "id, email, name, role, status, password_hash, password_must_change, totp_secret_sealed, totp_enabled, totp_last_step, chat_capacity, locale, avatar_sha256, avatar_type, help_editor, created_at"
 
     static func agent(from row: any SQLRow) throws -> Agent {
         Agent(
@@ -14,7 +14,7 @@ extension SQLStore: AgentRepository {
             chatCapacity: try row.decode(column: "chat_capacity", as: Int.self),
             locale: try row.optionalString("locale"),
             avatarUrl: try row.optionalString("avatar_sha256").map { AgentAvatar.url(agentId: AgentID(rawValue: try row.string("id")), sha256: $0) },
-            createdAt: try row.date("created_at"))
+            helpEditor: try row.bool("help_editor"), createdAt: try row.date("created_at"))
     }
 
     static func credentials(from row: any SQLRow) throws -> AgentCredentials {
@@ -110,6 +110,21 @@ extension SQLStore: AgentRepository {
             if status == .disabled {
                 try await sql.raw("UPDATE agent_sessions SET revoked_at = \(bind: at) WHERE agent_id = \(bind: id.rawValue) AND revoked_at IS NULL").run()
             }
+            if let audit { try await insertAudit(audit, on: sql) }
+            return try Self.agent(from: row)
+        }
+    }
+
+    public func setHelpEditor(id: AgentID, _ enabled: Bool, audit: AuditEvent?) async throws -> Agent {
+        try await database.write { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    UPDATE agents SET help_editor = \(enabled), updated_at = \(bind: Clock.millis(now()))
+                    WHERE id = \(bind: id.rawValue) RETURNING \(unsafeRaw: Self.agentColumns)
+                    """
+                ).first()
+            else { throw StoreError.notFound("agent") }
             if let audit { try await insertAudit(audit, on: sql) }
             return try Self.agent(from: row)
         }

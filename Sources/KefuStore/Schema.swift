@@ -16,5 +16,6 @@ public enum Schema {
         Migration(version: 12, name: "webhooks", statements: webhooks),
         Migration(version: 13, name: "announcements", statements: announcements),
         Migration(version: 14, name: "service_token_inbox", statements: serviceTokenInbox),
+        Migration(version: 15, name: "help_center", statements: helpCenter),
     ]
 }

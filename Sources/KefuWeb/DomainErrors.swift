@@ -3,6 +3,7 @@ import KefuAccounts
 import KefuChannels
 import KefuConversations
 import KefuCore
+import KefuHelp
 import KefuRisk
 import KefuStore
 
@@ -28,6 +29,7 @@ extension TelegramChannelError: DomainProblem {}
 extension WebhookError: DomainProblem {}
 extension APIChannelError: DomainProblem {}
 extension AnnouncementError: DomainProblem {}
+extension HelpError: DomainProblem {}
 
 extension APIError: ProblemConvertible {
     var problem: APIError { self }
@@ -138,6 +140,17 @@ extension AnnouncementError: ProblemConvertible {
         case .invalid(let failure): .validation(failure)
         case .notFound(let what): .notFound(what)
         case .conflict(let what): .conflict(what)
+        }
+    }
+}
+
+extension HelpError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .invalid(let failure): .validation(failure)
+        case .notFound(let what): .notFound(what)
+        case .conflict(let what): .conflict(what)
+        case .notEditor: .forbidden
         }
     }
 }

@@ -10,9 +10,11 @@ enum ErrorPage {
     static func response(_ problem: APIError, request: Request) -> Response {
         let locale = UILocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
         let message = HTML.escape(problem.message(locale))
-        let customer = request.uri.path.hasPrefix("/account")
-        let home = customer ? "/account" : "/console"
-        let back = HTML.escape(Catalog.standard.text(customer ? .errorPageBackCustomer : .errorPageBackAgent, locale))
+        let path = request.uri.path
+        let customer = path.hasPrefix("/account")
+        let help = path == "/help" || path.hasPrefix("/help/")
+        let home = help ? "/help" : customer ? "/account" : "/console"
+        let back = HTML.escape(Catalog.standard.text(help ? .errorPageBackHelp : customer ? .errorPageBackCustomer : .errorPageBackAgent, locale))
         let html = """
             <!doctype html><html lang="\(locale.rawValue)"><head><meta charset="utf-8"><title>Kefu</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">

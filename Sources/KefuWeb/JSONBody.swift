@@ -23,6 +23,14 @@ extension Request {
         }
     }
 
+    /// `decodeJSON`, or `fallback` when the request has no body at all (an action whose
+    /// options are all optional: `POST …/publish` with or without `{"version": 3}`).
+    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int, whenEmpty fallback: T) async throws -> T {
+        let length = headers[.contentLength].flatMap(Int.init)
+        if length == 0 || (length == nil && headers[.contentType] == nil && headers[.transferEncoding] == nil) { return fallback }
+        return try await decodeJSON(type, limit: limit)
+    }
+
     static func problem(for error: DecodingError) -> APIError {
         func path(_ context: DecodingError.Context, _ extra: (any CodingKey)? = nil) -> String {
             let keys = context.codingPath + (extra.map { [$0] } ?? [])

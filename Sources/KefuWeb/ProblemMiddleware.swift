@@ -20,7 +20,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 let allowed = catalog.methods(matching: request.uri.path)
                 if !allowed.isEmpty { problem = APIError(kind: .methodNotAllowed(allowed: allowed)) }
             }
-            if request.uri.path.hasPrefix("/console") || request.uri.path.hasPrefix("/account") || request.uri.path == "/" {
+            if request.uri.path.hasPrefix("/console") || request.uri.path.hasPrefix("/account") || request.uri.path == "/" || request.uri.path == "/help"
+                || request.uri.path.hasPrefix("/help/")
+            {
                 return ErrorPage.response(problem, request: request)
             }
             return try problem.response(from: request, context: context)

@@ -3,6 +3,7 @@ import KefuAccounts
 import KefuChannels
 import KefuConversations
 import KefuCore
+import KefuHelp
 import KefuRealtime
 import KefuRisk
 import KefuStore
@@ -35,14 +36,20 @@ public struct WebServices: Sendable {
     public var apiChannel: APIChannel
     /// Announcements from the official accounts.
     public var announcements: Announcements
+    /// The help center: articles and their search.
+    public var helpArticles: HelpArticles
+    public var helpSearch: HelpSearch
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
         throttle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
-        telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements
+        telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements,
+        helpArticles: HelpArticles, helpSearch: HelpSearch
     ) {
+        self.helpArticles = helpArticles
+        self.helpSearch = helpSearch
         self.announcements = announcements
         self.apiChannel = apiChannel
         self.telegram = telegram

@@ -65,6 +65,10 @@ import Testing
             sqlite: "4fffa4a47ba5db32e6bae3602dfd626ceee35cbfa6a5a1459f219ab8de7a3565",
             postgres: "4fffa4a47ba5db32e6bae3602dfd626ceee35cbfa6a5a1459f219ab8de7a3565"
         ),
+        15: (
+            sqlite: "8d6258ed81bd6ef3dca8e0e4762cc4d826de14f812e593da9e33b07b9a522f7a",
+            postgres: "fb660c940e9e16d46bc7dc9ec1841c00212151b25262576bf88ce9dc35d7ac3d"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -22,6 +22,8 @@ public protocol AgentRepository: Sendable {
     func listAgents() async throws -> [Agent]
     func countAgents() async throws -> Int
     func updateAgent(id: AgentID, status: AgentStatus?, role: AgentRole?, chatCapacity: Int?, audit: AuditEvent?) async throws -> Agent
+    /// Gives or takes the right to write help articles.
+    func setHelpEditor(id: AgentID, _ enabled: Bool, audit: AuditEvent?) async throws -> Agent
     /// Sets a new password hash and clears "must change password".
     func setPassword(id: AgentID, passwordHash: String, audit: AuditEvent?) async throws
     /// Replaces a forgotten password with a one-time one the agent must change, and ends every

@@ -33,6 +33,8 @@ struct AgentAdminController {
         let status: AgentStatus?
         let role: AgentRole?
         let chatCapacity: Int?
+        /// May write help articles (supervisors and admins always may).
+        let helpEditor: Bool?
     }
 
     struct PasswordResetResponse: Encodable, Sendable {
@@ -59,13 +61,16 @@ struct AgentAdminController {
         group.patch("agents/{id}", role: .admin) { request, context in
             let id = try context.parameters.id("id", as: AgentID.self, thing: "agent")
             let body = try await request.decodeJSON(ChangeBody.self, limit: limits.small)
-            guard body.status != nil || body.role != nil || body.chatCapacity != nil else {
-                guard let agent = try await store.agent(id: id) else { throw APIError.notFound("agent") }
-                return JSONResponse(agent)
+            let change = AgentStatusChange(store: store)
+            var updated: Agent?
+            if body.status != nil || body.role != nil || body.chatCapacity != nil {
+                updated = try await change.apply(
+                    id: id, status: body.status, role: body.role, chatCapacity: body.chatCapacity, by: context.agent.id, source: context.source)
             }
-            let updated = try await AgentStatusChange(store: store).apply(
-                id: id, status: body.status, role: body.role, chatCapacity: body.chatCapacity, by: context.agent.id, source: context.source)
-            return JSONResponse(updated)
+            if let helpEditor = body.helpEditor { updated = try await change.setHelpEditor(id: id, helpEditor, source: context.source) }
+            if let updated { return JSONResponse(updated) }
+            guard let agent = try await store.agent(id: id) else { throw APIError.notFound("agent") }
+            return JSONResponse(agent)
         }
 
         group.post("agents/{id}/password-reset", role: .admin) { _, context in

@@ -19,6 +19,15 @@ struct ConsoleForm {
         return form
     }
 
+    /// A public form without a session (the help center's "was this helpful?"): the route's
+    /// same-origin gate stands in for the token.
+    static func readPublic(_ request: Request) async throws -> ConsoleForm {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else { throw APIError.unsupportedMediaType }
+        let buffer = try await request.body.collectWhole(upTo: limit)
+        return ConsoleForm(fields: parse(String(buffer: buffer)))
+    }
+
     subscript(_ name: String) -> String? { fields[name] }
 
     static func parse(_ body: String) -> [String: String] {

@@ -1,0 +1,76 @@
+import Foundation
+import Ink
+
+/// An article body ready for a page: inert HTML, its outline and its words.
+public struct RenderedMarkdown: Sendable, Equatable {
+    /// A section heading, linked from the table of contents.
+    public struct Heading: Sendable, Equatable {
+        public var level: Int
+        public var id: String
+        public var text: String
+    }
+
+    public var html: String
+    /// `##` and `###` headings in order (the table of contents).
+    public var headings: [Heading]
+    /// The text without markup, for search and snippets.
+    public var plainText: String
+}
+
+/// Markdown → HTML with Ink, then through an allow-list: raw HTML shows as text, links go to
+/// http(s), mailto or this site only, and nothing an author writes can run in a reader's page.
+public enum ArticleMarkdown {
+    public static func render(_ markdown: String) -> RenderedMarkdown {
+        // Raw HTML blocks and inline tags become visible text before the allow-list sees them.
+        let parser = MarkdownParser(modifiers: [Modifier(target: .html) { input in Entities.escape(String(input.markdown)) }])
+        let nodes = HTMLAllowList.clean(parser.html(from: markdown))
+        return decorate(nodes)
+    }
+
+    /// Gives `h2`/`h3` stable ids for the table of contents and gathers the plain text.
+    static func decorate(_ nodes: [HTMLAllowList.Node]) -> RenderedMarkdown {
+        var out: [HTMLAllowList.Node] = []
+        var headings: [RenderedMarkdown.Heading] = []
+        var plain = ""
+        var usedIds: Set<String> = []
+        var index = 0
+        while index < nodes.count {
+            let node = nodes[index]
+            if case .open(let name, _) = node, name == "h2" || name == "h3" {
+                // The heading's text is everything up to its closer.
+                var text = ""
+                var end = index + 1
+                while end < nodes.count, nodes[end] != .close(name) {
+                    if case .text(let piece) = nodes[end] { text += piece }
+                    end += 1
+                }
+                let title = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let id = uniqueId(for: title, position: headings.count + 1, used: &usedIds)
+                headings.append(.init(level: name == "h2" ? 2 : 3, id: id, text: title))
+                out.append(.open(name, [("id", id)]))
+                index += 1
+                continue
+            }
+            switch node {
+            case .text(let text): plain += text
+            case .open(let name, _), .close(let name):
+                if blockBreaks.contains(name) { plain += "\n" }
+            }
+            out.append(node)
+            index += 1
+        }
+        let text = plain.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "\n")
+        return RenderedMarkdown(html: HTMLAllowList.serialize(out), headings: headings, plainText: text)
+    }
+
+    static let blockBreaks: Set<String> = ["p", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "tr", "td", "th", "hr"]
+
+    /// "How limits work" → "how-limits-work"; a heading without Latin letters gets "section-N".
+    static func uniqueId(for title: String, position: Int, used: inout Set<String>) -> String {
+        let words = title.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }.prefix(8)
+        var id = words.isEmpty ? "section-\(position)" : words.joined(separator: "-")
+        if used.contains(id) { id += "-\(position)" }
+        used.insert(id)
+        return id
+    }
+}
