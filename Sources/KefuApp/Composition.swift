@@ -76,7 +76,8 @@ public struct Composition: Sendable {
             widgetVerification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: throttle),
             widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now), telegram: telegram,
             webhooks: webhooks, apiChannel: apiChannel, announcements: Announcements(store: store, wake: { telegram.replies.wakeSender() }),
-            helpArticles: HelpArticles(store: store), helpSearch: HelpSearch(store: store))
+            helpArticles: HelpArticles(store: store), helpSearch: HelpSearch(store: store),
+            officialChannels: OfficialChannels(store: store, supportAddress: configuration.email.supportAddress, publicURL: configuration.publicURL))
         let timers: [any Service] = [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)]
         let webhookServices: [any Service] = [
             WebhookDispatcher(store: store, wakeups: AsyncStream { _ in }, delivered: { wakeWebhooks.yield() }, logger: logger),

@@ -6,7 +6,7 @@ public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRe
     & ConversationRepository & MessageRepository & AttachmentRepository & AuditRepository & SettingsRepository
     & WidgetSessionRepository & CannedReplyRepository & MailRepository & EmailCodeRepository & AccountRepository
     & TwoFactorResetRepository & AuthorizationRepository & ServiceTokenRepository & ChannelThreadRepository & ChannelOutboxRepository
-    & TelegramBotRepository & WebhookRepository & AnnouncementRepository & HelpArticleRepository & HelpSearchRepository
+    & TelegramBotRepository & WebhookRepository & AnnouncementRepository & HelpArticleRepository & HelpSearchRepository & OfficialChannelRepository
 
 public protocol DatabaseHealth: Sendable {
     /// True when the database answers.

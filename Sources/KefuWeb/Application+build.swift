@@ -98,6 +98,8 @@ func buildRouter(
         .addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let help = HelpController(articles: services.helpArticles, search: services.helpSearch, throttler: services.throttle, limits: limits)
     help.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    let officialChannels = OfficialChannelController(channels: services.officialChannels, throttler: services.throttle, limits: limits)
+    officialChannels.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AccountPagesController(
         service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,
         csrf: AccountCSRF(secretKey: configuration.secretKey)
@@ -120,13 +122,15 @@ func buildRouter(
     let announcements = AnnouncementController(announcements: services.announcements, limits: limits)
     announcements.addRoutes(to: cataloged)
     help.addRoutes(to: cataloged)
+    officialChannels.addRoutes(to: cataloged)
 
     // The public help center.
-    HelpSiteController(
+    let helpSite = HelpSiteController(
         articles: services.helpArticles, search: services.helpSearch, announcements: services.announcements, inboxes: store,
         throttler: services.throttle, resources: resources, publicURL: configuration.publicURL, supportAddress: configuration.email.supportAddress,
-        secureCookies: configuration.usesHTTPS
-    ).addRoutes(to: router, formGate: SameOriginFormGate(publicURL: configuration.publicURL))
+        secureCookies: configuration.usesHTTPS)
+    HelpVerifyPage(channels: services.officialChannels, site: helpSite).addRoutes(to: router)
+    helpSite.addRoutes(to: router, formGate: SameOriginFormGate(publicURL: configuration.publicURL))
 
     // Telegram pushes bots' updates here when Kefu's public URL is https.
     TelegramWebhookController(telegram: services.telegram, store: store).addRoutes(to: router)

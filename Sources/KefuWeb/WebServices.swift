@@ -39,6 +39,7 @@ public struct WebServices: Sendable {
     /// The help center: articles and their search.
     public var helpArticles: HelpArticles
     public var helpSearch: HelpSearch
+    public var officialChannels: OfficialChannels
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
@@ -46,8 +47,9 @@ public struct WebServices: Sendable {
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
         telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements,
-        helpArticles: HelpArticles, helpSearch: HelpSearch
+        helpArticles: HelpArticles, helpSearch: HelpSearch, officialChannels: OfficialChannels
     ) {
+        self.officialChannels = officialChannels
         self.helpArticles = helpArticles
         self.helpSearch = helpSearch
         self.announcements = announcements

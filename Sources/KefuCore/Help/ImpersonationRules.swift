@@ -1,6 +1,6 @@
 import Foundation
 
-public enum VerificationStatus: String, Sendable, Codable { case official, impersonation, unknown }
+public enum VerificationStatus: String, Sendable, Codable, CaseIterable { case official, impersonation, unknown }
 
 public struct VerificationMatch: Sendable, Equatable, Codable {
     /// The kind of the official entry (an address at an official site's domain matches a `.url`).
