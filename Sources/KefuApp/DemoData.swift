@@ -85,12 +85,25 @@ public struct DemoData: Sendable {
     /// The starter articles and two announcements, so `/help` shows a whole help center.
     public func seedHelpCenter(editor: Agent) async throws {
         guard try await HelpStarter.load().seed(into: HelpArticles(store: store), editor: editor) else { return }
+        // The demo wallet's own channels, so the verify page can tell them from lookalikes.
+        let channels = OfficialChannels(store: store, supportAddress: "", publicURL: "")
+        for (kind, value, note) in Self.officialChannels {
+            _ = try await channels.add(kind: kind, value: value, note: note, admin: editor.id, source: .system)
+        }
         let announcements = Announcements(store: store)
         for text in Self.announcements {
             let draft = try await announcements.create(text, source: .system, agent: editor.id)
             _ = try await announcements.publish(draft.id, source: .system, agent: editor.id)
         }
     }
+
+    public static let officialChannels: [(OfficialChannelKind, String, String)] = [
+        (.url, "https://kefu.example", "Website"),
+        (.email, "support@kefu.example", "Support mailbox"),
+        (.telegram, "@KefuSupportBot", "Support bot"),
+        (.telegram, "@kefu_announcements", "Announcement channel"),
+        (.x, "@KefuWallet", "X account"),
+    ]
 
     public static let announcements = [
         AnnouncementText(

@@ -47,6 +47,7 @@ struct ConsolePage {
         values["csrf"] = context.identity.csrfToken ?? ""
         values["is_admin"] = context.agent.role == .admin
         values["is_supervisor"] = context.agent.role >= .supervisor
+        values["can_edit_help"] = context.agent.canEditHelp
         values["must_enroll"] = context.identity.mustEnrollTwoFactor
         values["must_change_password"] = context.agent.mustChangePassword
         values["nav_\(nav)"] = true
