@@ -60,6 +60,9 @@ public struct HelpSearch: Sendable {
     /// Searches that found nothing, most asked first (for the content team).
     public func misses(limit: Int = 100) async throws -> [HelpSearchMiss] { try await store.helpSearchMisses(limit: limit) }
 
+    /// What became of the articles the widget offered since `since`.
+    public func deflections(since: Date) async throws -> [HelpDeflectionOutcome: Int] { try await store.helpDeflectionCounts(since: since) }
+
     public func recordDeflection(articleId: String, widgetSessionId: String?, outcome: HelpDeflectionOutcome) async throws {
         try await store.recordHelpDeflection(articleId: articleId, widgetSessionId: widgetSessionId, outcome: outcome)
     }

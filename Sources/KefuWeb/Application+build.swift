@@ -185,6 +185,7 @@ func buildRouter(
     ).addRoutes(to: signedIn)
     ConsoleWebhooksController(webhooks: services.webhooks, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleOfficialChannelsController(channels: services.officialChannels, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHelpController(articles: services.helpArticles, search: services.helpSearch, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, telegram: services.telegram.bots, apiChannel: services.apiChannel, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL

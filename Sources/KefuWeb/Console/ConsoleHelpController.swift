@@ -66,8 +66,19 @@ struct ConsoleHelpController {
                 switch form["action"] {
                 case "preview":
                     return try await editorPage(request, context, article: article, draft: draft, versions: versions, preview: true)
-                case "publish":
+                case "publish" where form["version"] != nil:
+                    // A version from the history goes live again as it was.
                     _ = try await articles.publish(id, version: form["version"].flatMap(Int.init), editor: context.agent, source: context.source)
+                case "publish":
+                    // "Save and publish": the form's content becomes a version first, unless it is the newest already.
+                    var latest = article.latestVersion
+                    if draft.content != article.content {
+                        latest = try await articles.save(
+                            id, content: draft.content, expectedVersion: form["expected_version"].flatMap(Int.init), editor: context.agent,
+                            source: context.source
+                        ).latestVersion
+                    }
+                    _ = try await articles.publish(id, version: latest, editor: context.agent, source: context.source)
                 case "unpublish":
                     _ = try await articles.unpublish(id, editor: context.agent, source: context.source)
                 default:
@@ -147,6 +158,11 @@ struct ConsoleHelpController {
         values["comments"] = try await articles.votes(limit: 50).filter { $0.comment != nil }.prefix(20).map { vote -> [String: Any] in
             ["slug": vote.slug, "comment": vote.comment ?? "", "helpful": vote.helpful, "when": ConsolePage.shortTime(vote.createdAt)]
         }
+        let deflections = try await search.deflections(since: Date().addingTimeInterval(-30 * 86_400))
+        let counts: [String: Int] = [
+            "viewed": deflections[.viewed] ?? 0, "answered": deflections[.answered] ?? 0, "chat": deflections[.chatStarted] ?? 0,
+        ]
+        values["deflections"] = counts
         if let error { values["form_error"] = error }
         return try resources.render("help-editor-list", values)
     }

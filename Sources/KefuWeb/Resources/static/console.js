@@ -1,3 +1,4 @@
+import './console-help.js';
 // Small progressive enhancements for the console; every page works without them.
 // Live updates: the agent WebSocket says *that* something changed; the page re-reads itself
 // and swaps the parts marked data-live, so what agents see is always what the server renders.

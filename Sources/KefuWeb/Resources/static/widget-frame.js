@@ -1,5 +1,7 @@
 // The chat inside the widget iframe: session, WebSocket, replay after reconnect, pending
 // messages resent until acknowledged. Customer and agent text is only ever set as textContent.
+import { helpArticles } from './widget-help.js';
+
 const body = document.body;
 const inbox = body.dataset.inbox;
 const t = JSON.parse(body.dataset.strings);
@@ -32,8 +34,10 @@ function save() {
   localStorage.setItem(storageKey, JSON.stringify({ token, conversationId, contactId }));
 }
 
-// Hook for the help center (coming): suggest articles while the visitor types.
-async function suggestArticles(_text) { return []; }
+// The help center's articles, offered while the visitor types the first message.
+const help = helpArticles({ $, t });
+// Nothing sent yet in this conversation (no message on screen): the first message is being typed.
+const firstMessage = () => $('messages').querySelector('.message') === null;
 
 function setOpen(open) {
   state.open = open;
@@ -475,6 +479,7 @@ $('composer').addEventListener('submit', (event) => {
   if (!text) return;
   $('text').value = '';
   typing(false);
+  if (firstMessage()) help.chatStarted();
   send(text);
 });
 
@@ -493,8 +498,7 @@ $('file').addEventListener('change', async (event) => {
 $('text').addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey) { event.preventDefault(); $('composer').requestSubmit(); }
 });
-$('text').addEventListener('input', async () => {
+$('text').addEventListener('input', () => {
   typing(true);
-  const suggestions = await suggestArticles($('text').value);
-  $('suggestions').hidden = suggestions.length === 0;
+  help.typed($('text').value, firstMessage());
 });

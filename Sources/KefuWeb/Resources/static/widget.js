@@ -13,7 +13,8 @@
   var inbox = script.getAttribute('data-inbox');
   var origin = new URL(script.src, document.baseURI).origin;
   var frame = document.createElement('iframe');
-  var lang = navigator.language || 'en';
+  // The page may say which language to chat in (the help center does); else the browser's.
+  var lang = script.getAttribute('data-lang') || navigator.language || 'en';
   frame.src = origin + '/widget/frame?inbox=' + encodeURIComponent(inbox) + '&lang=' + encodeURIComponent(lang);
   frame.title = 'Support chat';
   frame.setAttribute('data-kefu-widget', '');
