@@ -28,6 +28,7 @@ let package = Package(
                 .product(name: "KefuMail", package: "Kefu"),
                 .product(name: "KefuChannels", package: "Kefu"),
                 .product(name: "KefuRealtime", package: "Kefu"),
+                .product(name: "KefuHelp", package: "Kefu"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

@@ -26,6 +26,8 @@ public struct Composition: Sendable {
         onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> Composition {
         let now: @Sendable () -> Date = { Date() }
+        // What people write is rendered in a child process: Ink can crash or stall on some input.
+        let markdown: any MarkdownRendering = configuration.markdownExecutable.map { IsolatedMarkdown(executable: $0) } ?? InProcessMarkdown()
         let blobs = AttachmentBlobStore(dataDirectory: configuration.dataDirectory)
         let (webhookWakeups, wakeWebhooks) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
@@ -76,7 +78,7 @@ public struct Composition: Sendable {
             widgetVerification: WidgetEmailVerification(store: store, mailer: email.replies, secretKey: configuration.secretKey, throttler: throttle),
             widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now), telegram: telegram,
             webhooks: webhooks, apiChannel: apiChannel, announcements: Announcements(store: store, wake: { telegram.replies.wakeSender() }),
-            helpArticles: HelpArticles(store: store), helpSearch: HelpSearch(store: store),
+            helpArticles: HelpArticles(store: store, renderer: markdown), helpSearch: HelpSearch(store: store), markdown: markdown,
             officialChannels: OfficialChannels(store: store, supportAddress: configuration.email.supportAddress, publicURL: configuration.publicURL))
         let timers: [any Service] = [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)]
         let webhookServices: [any Service] = [

@@ -84,7 +84,8 @@ public struct DemoData: Sendable {
 
     /// The starter articles and two announcements, so `/help` shows a whole help center.
     public func seedHelpCenter(editor: Agent) async throws {
-        guard try await HelpStarter.load().seed(into: HelpArticles(store: store), editor: editor) else { return }
+        // Kefu's own starter text: rendered in this process.
+        guard try await HelpStarter.load().seed(into: HelpArticles(store: store, renderer: InProcessMarkdown()), editor: editor) else { return }
         // The demo wallet's own channels, so the verify page can tell them from lookalikes.
         let channels = OfficialChannels(store: store, supportAddress: "", publicURL: "")
         for (kind, value, note) in Self.officialChannels {

@@ -1,30 +1,34 @@
 import Foundation
 import Ink
-
-/// An article body ready for a page: inert HTML, its outline and its words.
-public struct RenderedMarkdown: Sendable, Equatable {
-    /// A section heading, linked from the table of contents.
-    public struct Heading: Sendable, Equatable {
-        public var level: Int
-        public var id: String
-        public var text: String
-    }
-
-    public var html: String
-    /// `##` and `###` headings in order (the table of contents).
-    public var headings: [Heading]
-    /// The text without markup, for search and snippets.
-    public var plainText: String
-}
+import KefuCore
 
 /// Markdown → HTML with Ink, then through an allow-list: raw HTML shows as text, links go to
 /// http(s), mailto or this site only, and nothing an author writes can run in a reader's page.
 public enum ArticleMarkdown {
+    /// In this process: only for text Kefu trusts (its own starter articles, tests). Ink can
+    /// crash or stall on hostile input, so the server renders what people write through
+    /// `IsolatedMarkdown`, in a child process with a time limit.
     public static func render(_ markdown: String) -> RenderedMarkdown {
         // Raw HTML blocks and inline tags become visible text before the allow-list sees them.
         let parser = MarkdownParser(modifiers: [Modifier(target: .html) { input in Entities.escape(String(input.markdown)) }])
-        let nodes = HTMLAllowList.clean(parser.html(from: markdown))
+        let nodes = HTMLAllowList.clean(parser.html(from: defused(markdown)))
         return decorate(nodes)
+    }
+
+    /// Input shapes Ink 0.6 is known to trip on, made harmless before it reads them: a line of
+    /// only spaces after a list item (an index out of bounds), long runs of brackets
+    /// (exponential backtracking, then a stack overflow). Brackets beyond a few per line become
+    /// character references, which the allow-list shows as brackets again.
+    static func defused(_ markdown: String) -> String {
+        markdown.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            var line = String(line)
+            while let last = line.last, last == " " || last == "\t" { line.removeLast() }
+            for (character, reference) in [("[", "&#91;"), ("]", "&#93;"), ("(", "&#40;"), (")", "&#41;")]
+            where line.count(where: { String($0) == character }) > 8 {
+                line = line.replacingOccurrences(of: character, with: reference)
+            }
+            return line
+        }.joined(separator: "\n")
     }
 
     /// Gives `h2`/`h3` stable ids for the table of contents and gathers the plain text.

@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 
 /// Re-serialises HTML through an allow-list: known tags only, attributes only where listed,
 /// links only to http(s), mailto and same-site paths, text always escaped. Ink's output is
@@ -227,19 +228,5 @@ enum Entities {
         return out + rest
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 }

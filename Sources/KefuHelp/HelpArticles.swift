@@ -9,9 +9,11 @@ public struct HelpArticles: Sendable {
     public typealias Repositories = HelpArticleRepository & HelpSearchRepository
 
     let store: any Repositories
+    let renderer: any MarkdownRendering
 
-    public init(store: any Repositories) {
+    public init(store: any Repositories, renderer: any MarkdownRendering) {
         self.store = store
+        self.renderer = renderer
     }
 
     // MARK: Writing
@@ -21,8 +23,8 @@ public struct HelpArticles: Sendable {
         _ content: ArticleContent, slug requested: String?, publish: Bool, editor: Agent, source: ActionSource
     ) async throws -> HelpArticle {
         guard editor.canEditHelp else { throw HelpError.notEditor }
-        let content = try await checked(content)
         if let requested, !HelpSlug.isValid(requested) { throw HelpError.invalid(ValidationFailure("slug", .invalid)) }
+        let content = try await rendered(try await checked(content))
         let documents = publish ? Self.documents(for: content) : nil
         let base = requested ?? HelpSlug.from(content.translation(.en).title)
         // A generated slug that is taken gets a number; a requested one is the editor's to change.
@@ -45,7 +47,7 @@ public struct HelpArticles: Sendable {
     /// Saves a new version; the live one stays live until this one is published.
     public func save(_ id: String, content: ArticleContent, expectedVersion: Int?, editor: Agent, source: ActionSource) async throws -> HelpArticle {
         guard editor.canEditHelp else { throw HelpError.notEditor }
-        let content = try await checked(content)
+        let content = try await rendered(try await checked(content))
         return try await mapped {
             try await store.saveHelpArticle(
                 id: id, content: content, expectedVersion: expectedVersion, by: editor.id,
@@ -86,6 +88,8 @@ public struct HelpArticles: Sendable {
             if (descriptions[locale]?.count ?? 0) > 300 { failure.add("descriptions.\(locale.rawValue)", .tooLong(max: 300)) }
         }
         if !failure.isEmpty { throw HelpError.invalid(failure) }
+        let names = names.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines).storable }
+        let descriptions = descriptions.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines).storable }
         return try await mapped {
             try await store.createHelpCategory(
                 slug: slug, position: position, names: names, descriptions: descriptions,
@@ -163,10 +167,31 @@ public struct HelpArticles: Sendable {
         return content
     }
 
-    /// What search indexes for each language of `content`.
+    /// `content` with both bodies rendered (in a child process on the server): a body the
+    /// renderer cannot take is refused here, before anything is stored.
+    func rendered(_ content: ArticleContent) async throws -> ArticleContent {
+        let locales = content.translations.keys.sorted()
+        let bodies = locales.map { content.translations[$0]?.body ?? "" }
+        var content = content
+        do {
+            let results = try await renderer.render(bodies)
+            content.rendered = Dictionary(uniqueKeysWithValues: zip(locales, results))
+        } catch HelpError.invalid {
+            throw HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))
+        }
+        return content
+    }
+
+    /// Renders bodies for a preview (editors only, as writing is).
+    public func preview(_ bodies: [String], editor: Agent) async throws -> [RenderedMarkdown] {
+        guard editor.canEditHelp else { throw HelpError.notEditor }
+        return try await renderer.render(bodies)
+    }
+
+    /// What search indexes for each language of `content` (rendered when it was saved).
     public static func documents(for content: ArticleContent) -> [HelpSearchDocument] {
         content.translations.sorted(by: { $0.key < $1.key }).map { locale, text in
-            let rendered = ArticleMarkdown.render(text.body)
+            let rendered = content.rendered[locale] ?? .empty
             var words = Set(SearchText.vocabularyWords(text.title))
             for word in SearchText.vocabularyWords(rendered.plainText) where words.count < 4_000 { words.insert(word) }
             return HelpSearchDocument(

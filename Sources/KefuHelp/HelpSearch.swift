@@ -32,7 +32,7 @@ public struct HelpSearch: Sendable {
     /// Rows read per search: enough for both languages of the best articles.
     static let candidates = 40
 
-    public func search(_ text: String, locale: HelpLocale, limit: Int = 10, categoryId: String? = nil, recordMiss: Bool = true) async throws -> HelpSearchResult {
+    public func search(_ text: String, locale: HelpLocale, limit: Int = 10, recordMiss: Bool = true) async throws -> HelpSearchResult {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if text.count > Self.maxQuery { throw HelpError.invalid(ValidationFailure("q", .tooLong(max: Self.maxQuery))) }
         var query = SearchText.query(text)
@@ -42,19 +42,54 @@ public struct HelpSearch: Sendable {
             didYouMean = corrected
             query = SearchText.query(corrected)
         }
-        var hits = try await store.searchHelp(HelpSearchRequest(terms: query.terms, match: .all, categoryId: categoryId, limit: Self.candidates))
+        // Titles first: they rank above bodies anyway and are cheap to rank, so a common word
+        // does not make the database rank every body that mentions it.
+        var hits = try await store.searchHelp(HelpSearchRequest(terms: query.terms, match: .all, titleOnly: true, limit: Self.candidates))
+        if Set(hits.map(\.articleId)).count < limit {
+            let seen = Set(hits.map { "\($0.articleId) \($0.locale.rawValue)" })
+            hits += try await store.searchHelp(HelpSearchRequest(terms: query.terms, match: .all, limit: Self.candidates))
+                .filter { !seen.contains("\($0.articleId) \($0.locale.rawValue)") }
+        }
+        // Nothing holds every term: articles holding some of them, titles first again.
         if hits.isEmpty, query.terms.count > 1 {
-            hits = try await store.searchHelp(HelpSearchRequest(terms: query.terms, match: .any, categoryId: categoryId, limit: Self.candidates))
+            hits = try await store.searchHelp(HelpSearchRequest(terms: query.terms, match: .any, titleOnly: true, limit: Self.candidates))
+            if hits.isEmpty {
+                hits = try await store.searchHelp(HelpSearchRequest(terms: query.terms, match: .any, limit: Self.candidates))
+            }
         }
         let items = Self.rank(hits, query: query, locale: locale).prefix(max(1, limit)).map { hit in
             HelpSearchResult.Item(
                 articleId: hit.articleId, slug: hit.slug, locale: hit.locale, title: hit.title,
-                snippet: SearchText.snippet(of: hit.plainText, for: query), categoryId: hit.categoryId)
+                snippet: Self.snippet(of: hit.plainText, for: query), categoryId: hit.categoryId)
         }
         if items.isEmpty, recordMiss {
-            try await store.recordHelpSearchMiss(query: SearchText.normalize(text), locale: locale.rawValue)
+            try await store.recordHelpSearchMiss(query: SearchText.normalize(text).storable, locale: locale.rawValue)
         }
         return HelpSearchResult(items: Array(items), didYouMean: items.isEmpty && didYouMean != nil ? nil : didYouMean)
+    }
+
+    /// The snippet around the first match, read from a window of the text near it: an article
+    /// can be long, and analysing all of it for ten results would cost more than the search.
+    static func snippet(of text: String, for query: SearchQuery, length: Int = 160) -> Snippet {
+        let window = 600
+        guard text.count > window * 2 else { return SearchText.snippet(of: text, for: query, length: length) }
+        // Where a match probably is: a CJK run or bigram, or a word starting with a query stem.
+        let needles = query.cjkRuns.flatMap { run -> [String] in
+            let characters = Array(run)
+            return [run] + (characters.count > 1 ? (0..<(characters.count - 1)).map { String(characters[$0...($0 + 1)]) } : [])
+        } + query.words.map(\.stem).filter { $0.count >= 2 }
+        var first: String.Index?
+        for needle in needles {
+            if let found = text.range(of: needle, options: [.caseInsensitive]), first.map({ found.lowerBound < $0 }) ?? true { first = found.lowerBound }
+        }
+        let anchor = first.map { text.distance(from: text.startIndex, to: $0) } ?? 0
+        let start = max(0, anchor - window / 3)
+        let lower = text.index(text.startIndex, offsetBy: start)
+        let upper = text.index(lower, offsetBy: window, limitedBy: text.endIndex) ?? text.endIndex
+        var snippet = SearchText.snippet(of: String(text[lower..<upper]), for: query, length: length)
+        if start > 0, snippet.parts.first?.text.hasPrefix("…") == false { snippet.parts.insert(Snippet.Part(text: "…", isMatch: false), at: 0) }
+        if upper < text.endIndex, snippet.parts.last?.text.hasSuffix("…") == false { snippet.parts.append(Snippet.Part(text: "…", isMatch: false)) }
+        return snippet
     }
 
     /// Searches that found nothing, most asked first (for the content team).
@@ -113,7 +148,7 @@ public struct HelpSearch: Sendable {
         for word in surfaces where !known.contains(word) {
             let limit = word.count >= 8 ? 2 : 1
             var best: (word: String, distance: Int, documents: Int)?
-            for candidate in try await store.helpWords(lengths: (word.count - limit)...(word.count + limit), limit: 20_000) {
+            for candidate in try await store.helpWords(lengths: (word.count - limit)...(word.count + limit), near: word, limit: 5_000) {
                 guard let distance = EditDistance.distance(word, candidate.word, limit: limit), distance > 0 else { continue }
                 // Closest first, then the word more articles use.
                 if let current = best, (current.distance, -current.documents) <= (distance, -candidate.documents) { continue }
@@ -123,8 +158,23 @@ public struct HelpSearch: Sendable {
         }
         guard !replacements.isEmpty else { return nil }
         let normalized = SearchText.normalize(text)
-        return normalized.split(separator: " ", omittingEmptySubsequences: true).map { token in
-            replacements[String(token)] ?? String(token)
-        }.joined(separator: " ")
+        // Whole runs of letters are replaced, wherever punctuation sits around them.
+        var corrected = ""
+        var word = ""
+        func flush() {
+            corrected += replacements[word] ?? word
+            word = ""
+        }
+        for character in normalized {
+            if character.isLetter {
+                word.append(character)
+            } else {
+                flush()
+                corrected.append(character)
+            }
+        }
+        flush()
+        let tidy = corrected.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return tidy == normalized.split(whereSeparator: \.isWhitespace).joined(separator: " ") ? nil : tidy
     }
 }

@@ -6,7 +6,7 @@ extension SQLStore: HelpArticleRepository {
     /// An article's row with one language of one version (two rows make a whole article).
     static let helpArticleSelect = """
         SELECT a.id, a.slug, a.status, a.latest_version, a.live_version, a.helpful_yes, a.helpful_no, a.views, a.created_at,
-            a.updated_at, a.published_at, v.category_id AS content_category, t.locale, t.title, t.body
+            a.updated_at, a.published_at, v.category_id AS content_category, t.locale, t.title, t.body, t.html, t.headings, t.plain_text
         FROM help_articles a
         JOIN help_article_versions v ON v.article_id = a.id AND v.version = a.%@
         JOIN help_article_texts t ON t.article_id = v.article_id AND t.version = v.version
@@ -22,20 +22,28 @@ extension SQLStore: HelpArticleRepository {
             let id = try row.string("id")
             let locale = try row.enumValue("locale", as: HelpLocale.self)
             let text = ArticleTranslation(title: try row.string("title"), body: try row.string("body"))
+            let rendered = try Self.rendered(from: row)
             if found[id] != nil {
                 found[id]?.content.translations[locale] = text
+                found[id]?.content.rendered[locale] = rendered
                 continue
             }
             order.append(id)
             found[id] = HelpArticle(
                 id: id, slug: try row.string("slug"), status: try row.enumValue("status", as: HelpArticleStatus.self),
                 latestVersion: try row.decode(column: "latest_version", as: Int.self), liveVersion: try row.decode(column: "live_version", as: Int?.self),
-                content: ArticleContent(categoryId: try row.optionalString("content_category"), translations: [locale: text]),
+                content: ArticleContent(categoryId: try row.optionalString("content_category"), translations: [locale: text], rendered: [locale: rendered]),
                 helpfulYes: try row.decode(column: "helpful_yes", as: Int.self), helpfulNo: try row.decode(column: "helpful_no", as: Int.self),
                 views: try row.decode(column: "views", as: Int.self), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
                 publishedAt: try row.optionalDate("published_at"))
         }
         return order.compactMap { found[$0] }
+    }
+
+    /// A stored rendering: the HTML, the outline (JSON) and the plain text.
+    static func rendered(from row: any SQLRow) throws -> RenderedMarkdown {
+        let headings = try JSONDecoder().decode([RenderedMarkdown.Heading].self, from: Data(try row.string("headings").utf8))
+        return RenderedMarkdown(html: try row.string("html"), headings: headings, plainText: try row.string("plain_text"))
     }
 
     public func createHelpCategory(
@@ -99,10 +107,13 @@ extension SQLStore: HelpArticleRepository {
             """
         ).run()
         for (locale, text) in content.translations.sorted(by: { $0.key < $1.key }) {
+            let rendered = content.rendering(locale)
+            let headings = String(decoding: try JSONEncoder.sorted.encode(rendered.headings), as: UTF8.self)
             try await sql.raw(
                 """
-                INSERT INTO help_article_texts (article_id, version, locale, title, body)
-                VALUES (\(bind: id), \(bind: version), \(bind: locale.rawValue), \(bind: text.title), \(bind: text.body))
+                INSERT INTO help_article_texts (article_id, version, locale, title, body, html, headings, plain_text)
+                VALUES (\(bind: id), \(bind: version), \(bind: locale.rawValue), \(bind: text.title), \(bind: text.body), \(bind: rendered.html),
+                    \(bind: headings), \(bind: rendered.plainText))
                 """
             ).run()
         }
@@ -272,7 +283,7 @@ extension SQLStore: HelpArticleRepository {
         try await database.read { sql in
             let rows = try await sql.raw(
                 """
-                SELECT v.version, v.category_id, v.agent_id, v.created_at, v.published_at, t.locale, t.title, t.body
+                SELECT v.version, v.category_id, v.agent_id, v.created_at, v.published_at, t.locale, t.title, t.body, t.html, t.headings, t.plain_text
                 FROM help_article_versions v JOIN help_article_texts t ON t.article_id = v.article_id AND t.version = v.version
                 WHERE v.article_id = \(bind: id) ORDER BY v.version DESC, t.locale
                 """
@@ -285,7 +296,7 @@ extension SQLStore: HelpArticleRepository {
         try await database.read { sql in
             let rows = try await sql.raw(
                 """
-                SELECT v.version, v.category_id, v.agent_id, v.created_at, v.published_at, t.locale, t.title, t.body
+                SELECT v.version, v.category_id, v.agent_id, v.created_at, v.published_at, t.locale, t.title, t.body, t.html, t.headings, t.plain_text
                 FROM help_article_versions v JOIN help_article_texts t ON t.article_id = v.article_id AND t.version = v.version
                 WHERE v.article_id = \(bind: id) AND v.version = \(bind: version) ORDER BY t.locale
                 """
@@ -300,13 +311,16 @@ extension SQLStore: HelpArticleRepository {
             let version = try row.decode(column: "version", as: Int.self)
             let locale = try row.enumValue("locale", as: HelpLocale.self)
             let text = ArticleTranslation(title: try row.string("title"), body: try row.string("body"))
+            let rendered = try Self.rendered(from: row)
             if result.last?.version == version {
                 result[result.count - 1].content.translations[locale] = text
+                result[result.count - 1].content.rendered[locale] = rendered
                 continue
             }
             result.append(
                 HelpArticleVersion(
-                    version: version, content: ArticleContent(categoryId: try row.optionalString("category_id"), translations: [locale: text]),
+                    version: version,
+                    content: ArticleContent(categoryId: try row.optionalString("category_id"), translations: [locale: text], rendered: [locale: rendered]),
                     agentId: AgentID(rawValue: try row.string("agent_id")), createdAt: try row.date("created_at"), publishedAt: try row.optionalDate("published_at")))
         }
         return result

@@ -25,9 +25,9 @@ extension SQLStore: HelpSearchRepository {
         case .postgres:
             try await sql.raw(
                 """
-                INSERT INTO help_search_docs (article_id, locale, title, plain_text, words, updated_at, document)
+                INSERT INTO help_search_docs (article_id, locale, title, plain_text, words, updated_at, title_document, document)
                 VALUES (\(bind: articleId), \(bind: document.locale.rawValue), \(bind: document.title), \(bind: document.plainText),
-                    \(bind: words.joined(separator: " ")), \(bind: at),
+                    \(bind: words.joined(separator: " ")), \(bind: at), to_tsvector('simple', \(bind: title)),
                     setweight(to_tsvector('simple', \(bind: title)), 'A') || setweight(to_tsvector('simple', \(bind: body)), 'D'))
                 """
             ).run()
@@ -62,35 +62,63 @@ extension SQLStore: HelpSearchRepository {
         let terms = request.terms.filter { !$0.isEmpty }
         guard !terms.isEmpty else { return [] }
         let flavor = self.flavor
-        return try await database.read { sql in
-            let category: SQLQueryString = request.categoryId.map { " AND a.category_id = \(bind: $0)" } ?? ""
+        let search: @Sendable (any SQLDatabase) async throws -> [HelpSearchHit] = { sql in
             let rows: [any SQLRow]
             switch flavor {
             case .sqlite:
-                // Each term quoted: FTS5 reads it as one token, never as query syntax.
+                // Each term quoted: FTS5 reads it as one token, never as query syntax. The ranked
+                // LIMIT runs on the FTS table alone, so only the best rows are joined.
                 let quoted = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-                let match = quoted.joined(separator: request.match == .all ? " AND " : " OR ")
+                let joined = quoted.joined(separator: request.match == .all ? " AND " : " OR ")
+                let match = request.titleOnly ? "{title} : (\(joined))" : joined
                 rows = try await sql.raw(
                     """
-                    SELECT \(unsafeRaw: Self.hitColumns) FROM help_search_fts f
+                    SELECT \(unsafeRaw: Self.hitColumns) FROM (
+                        SELECT rowid, rank FROM help_search_fts WHERE help_search_fts MATCH \(bind: match) AND rank MATCH 'bm25(10.0, 1.0)'
+                        ORDER BY rank LIMIT \(bind: request.limit)
+                    ) f
                     JOIN help_search_docs d ON d.doc_id = f.rowid JOIN help_articles a ON a.id = d.article_id
-                    WHERE help_search_fts MATCH \(bind: match)\(category)
-                    ORDER BY bm25(help_search_fts, 10.0, 1.0), a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
-                    LIMIT \(bind: request.limit)
+                    ORDER BY f.rank, a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
                     """
                 ).all()
             case .postgres:
                 let quoted = terms.map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'" }
                 let query = quoted.joined(separator: request.match == .all ? " & " : " | ")
-                rows = try await sql.raw(
-                    """
-                    SELECT \(unsafeRaw: Self.hitColumns), ts_rank('{0.1, 0.2, 0.4, 1.0}', d.document, q, 1) AS score
-                    FROM help_search_docs d JOIN help_articles a ON a.id = d.article_id, to_tsquery('simple', \(bind: query)) q
-                    WHERE d.document @@ q\(category)
-                    ORDER BY score DESC, a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
-                    LIMIT \(bind: request.limit)
-                    """
-                ).all()
+                let anyTerm = quoted.joined(separator: " | ")
+                if request.titleOnly {
+                    rows = try await sql.raw(
+                        """
+                        SELECT \(unsafeRaw: Self.hitColumns), ts_rank(d.title_document, q, 1) AS score
+                        FROM help_search_docs d JOIN help_articles a ON a.id = d.article_id, to_tsquery('simple', \(bind: query)) q
+                        WHERE d.title_document @@ q
+                        ORDER BY score DESC, a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
+                        LIMIT \(bind: request.limit)
+                        """
+                    ).all()
+                } else {
+                    // A common word matches most documents; checking them row by row would read
+                    // every large vector, while the GIN index's bitmap answers without reading
+                    // any. The planner does not see that cost, so sequential scans are off for
+                    // this one transaction (SET LOCAL ends with it).
+                    try await sql.raw("SET LOCAL enable_seqscan = off").run()
+                    // Ranking a whole document reads its large vector: only the 200 matches whose
+                    // titles hold most of the query are ranked that way, not every match of a
+                    // common word.
+                    rows = try await sql.raw(
+                        """
+                        WITH matched AS (
+                            SELECT d.doc_id, ts_rank(d.title_document, qa, 1) AS title_score
+                            FROM help_search_docs d, to_tsquery('simple', \(bind: query)) q, to_tsquery('simple', \(bind: anyTerm)) qa
+                            WHERE d.document @@ q ORDER BY title_score DESC, d.doc_id LIMIT 200
+                        )
+                        SELECT \(unsafeRaw: Self.hitColumns), ts_rank('{0.1, 0.2, 0.4, 1.0}', d.document, q, 1) AS score
+                        FROM matched m JOIN help_search_docs d ON d.doc_id = m.doc_id JOIN help_articles a ON a.id = d.article_id,
+                            to_tsquery('simple', \(bind: query)) q
+                        ORDER BY m.title_score DESC, score DESC, a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
+                        LIMIT \(bind: request.limit)
+                        """
+                    ).all()
+                }
             }
             return try rows.map { row in
                 HelpSearchHit(
@@ -100,6 +128,8 @@ extension SQLStore: HelpSearchRepository {
                     updatedAt: try row.date("updated_at"))
             }
         }
+        // Whole documents on PostgreSQL in a transaction of their own (for SET LOCAL); it writes nothing.
+        return flavor == .postgres && !request.titleOnly ? try await database.write(search) : try await database.read(search)
     }
 
     public func knownHelpWords(_ words: [String]) async throws -> Set<String> {
@@ -110,11 +140,15 @@ extension SQLStore: HelpSearchRepository {
         }
     }
 
-    public func helpWords(lengths: ClosedRange<Int>, limit: Int) async throws -> [(word: String, documents: Int)] {
-        try await database.read { sql in
+    public func helpWords(lengths: ClosedRange<Int>, near word: String, limit: Int) async throws -> [(word: String, documents: Int)] {
+        // A typo seldom hits both of a word's first two letters: candidates share one of them.
+        let first = String(word.prefix(1))
+        let second = String(word.dropFirst().prefix(1))
+        return try await database.read { sql in
             try await sql.raw(
                 """
                 SELECT word, documents FROM help_words WHERE length(word) BETWEEN \(bind: lengths.lowerBound) AND \(bind: lengths.upperBound)
+                    AND (substr(word, 1, 1) = \(bind: first) OR substr(word, 2, 1) = \(bind: second))
                 ORDER BY documents DESC, word LIMIT \(bind: limit)
                 """
             ).all().map { (try $0.string("word"), try $0.decode(column: "documents", as: Int.self)) }

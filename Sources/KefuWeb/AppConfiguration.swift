@@ -31,6 +31,9 @@ public struct AppConfiguration: Sendable {
     public var telegramAPI: String = TelegramSettings.officialAPI
     /// Webhooks may go to loopback and private addresses (`KEFU_WEBHOOK_ALLOW_PRIVATE`; tests).
     public var webhookAllowPrivate = false
+    /// The `kefu` executable that renders Markdown in a child process (`kefu serve` sets it to
+    /// itself); nil renders in this process, which only tests and benchmarks do.
+    public var markdownExecutable: URL?
     /// Withdrawals pause this long after a security change (password reset, 2FA, email).
     public var withdrawalLock: TimeInterval
     /// A supervisor-approved 2FA reset applies this long after the approval.

@@ -126,7 +126,7 @@ func buildRouter(
 
     // The public help center.
     let helpSite = HelpSiteController(
-        articles: services.helpArticles, search: services.helpSearch, announcements: services.announcements, inboxes: store,
+        articles: services.helpArticles, search: services.helpSearch, announcements: services.announcements, markdown: services.markdown, inboxes: store,
         throttler: services.throttle, resources: resources, publicURL: configuration.publicURL, supportAddress: configuration.email.supportAddress,
         secureCookies: configuration.usesHTTPS)
     HelpVerifyPage(channels: services.officialChannels, site: helpSite).addRoutes(to: router)

@@ -121,3 +121,24 @@ extension RequestBody {
         }
     }
 }
+
+/// A query parameter as an HTML form sends it (`application/x-www-form-urlencoded`): `+` is a
+/// space and `%2B` a plus. `request.uri.queryParameters` keeps `+` as written, which turns a
+/// search for "reset password" into "reset+password". For the help center's free-text fields
+/// (search, verify); other parameters keep the strict reading (`a+b@example.com`).
+enum FormQuery {
+    static func value(_ request: Request, _ name: String) -> String? {
+        guard let query = request.uri.query else { return nil }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = parts.first, decode(key) == name else { continue }
+            return parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return nil
+    }
+
+    static func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+}

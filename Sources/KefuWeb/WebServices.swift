@@ -40,6 +40,8 @@ public struct WebServices: Sendable {
     public var helpArticles: HelpArticles
     public var helpSearch: HelpSearch
     public var officialChannels: OfficialChannels
+    /// Renders announcements for the help center and editors' previews.
+    public var markdown: any MarkdownRendering
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
@@ -47,8 +49,9 @@ public struct WebServices: Sendable {
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
         telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements,
-        helpArticles: HelpArticles, helpSearch: HelpSearch, officialChannels: OfficialChannels
+        helpArticles: HelpArticles, helpSearch: HelpSearch, markdown: any MarkdownRendering, officialChannels: OfficialChannels
     ) {
+        self.markdown = markdown
         self.officialChannels = officialChannels
         self.helpArticles = helpArticles
         self.helpSearch = helpSearch

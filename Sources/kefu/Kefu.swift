@@ -16,7 +16,7 @@ struct Kefu: AsyncParsableCommand {
         commandName: "kefu",
         abstract: "Kefu (客服): self-hosted customer service for crypto wallets and exchanges.",
         discussion: Settings.help,
-        subcommands: [Serve.self, Migrate.self, Demo.self, Admin.self, Backup.self, IngestEmail.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, Admin.self, Backup.self, IngestEmail.self, RenderMarkdown.self])
 
     /// As ArgumentParser's, except that `ingest-email` never exits with a status an MTA reads
     /// as "bounce" for a fault that is not the mail's: a wrong pipe command line is the
@@ -74,7 +74,10 @@ struct Serve: AsyncParsableCommand {
         let logger = Runtime.logger(settings)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let configuration = try settings.appConfiguration()
+        var configured = try settings.appConfiguration()
+        // Markdown is rendered by this same executable in a child process (`render-markdown`).
+        configured.markdownExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let configuration = configured
         let demo = self.demo
         try await Runtime.withStore(settings, logger: logger) { store in
             if demo {

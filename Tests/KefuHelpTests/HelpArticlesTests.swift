@@ -20,7 +20,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func draftsArePrivateAndPublishedVersionsAreFoundAtOnce(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let articles = HelpArticles(store: store)
+            let articles = HelpArticles(store: store, renderer: InProcessMarkdown())
             let search = HelpSearch(store: store)
             let draft = try await articles.create(Self.content("Freeze my account", "冻结账户"), slug: nil, publish: false, editor: Self.editor, source: .system)
             #expect(draft.slug == "freeze-my-account")
@@ -62,7 +62,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func twoEditorsSavingAtOnceOneWinsOneIsToldOfTheConflict(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let articles = HelpArticles(store: store)
+            let articles = HelpArticles(store: store, renderer: InProcessMarkdown())
             let article = try await articles.create(Self.content("Gas fees", "矿工费"), slug: nil, publish: true, editor: Self.editor, source: .system)
             let results = await withTaskGroup(of: Bool.self) { group in
                 for index in 0..<8 {
@@ -81,7 +81,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func onlyEditorsWriteAndBadInputIsRefused(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let articles = HelpArticles(store: store)
+            let articles = HelpArticles(store: store, renderer: InProcessMarkdown())
             await #expect(throws: HelpError.notEditor) {
                 try await articles.create(Self.content("A", "甲"), slug: nil, publish: false, editor: Self.agent, source: .system)
             }
@@ -116,7 +116,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func votesAreOnePerReaderAndRecountedUnderParallelVotes(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let articles = HelpArticles(store: store)
+            let articles = HelpArticles(store: store, renderer: InProcessMarkdown())
             let article = try await articles.create(Self.content("Deposit address", "充值地址"), slug: nil, publish: true, editor: Self.editor, source: .system)
             await withTaskGroup(of: Void.self) { group in
                 for reader in 0..<20 {

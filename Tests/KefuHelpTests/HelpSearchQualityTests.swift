@@ -45,7 +45,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func findsWhatPeopleType(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let articles = HelpArticles(store: store)
+            let articles = HelpArticles(store: store, renderer: InProcessMarkdown())
             #expect(try await HelpStarter.load().seed(into: articles, editor: Self.editor))
             let search = HelpSearch(store: store)
             var failures: [String] = []
@@ -56,6 +56,20 @@ import Testing
                 }
             }
             #expect(failures.isEmpty, "\(backend): \(failures.joined(separator: "; "))")
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func didYouMeanKeepsPunctuationAndIsOnlyShownForARealCorrection(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let articles = HelpArticles(store: store, renderer: InProcessMarkdown())
+            let starter = try HelpStarter.load()
+            #expect(try await starter.seed(into: articles, editor: Self.editor))
+            let search = HelpSearch(store: store)
+            #expect(try await search.search("Lost my authenticater?", locale: .en).didYouMean == "lost my authenticator?")
+            // A correction is never the query echoed back.
+            #expect(try await search.search("NEAR(a b)", locale: .en).didYouMean != "near(a b)")
+            #expect(try await search.search("authenticator", locale: .en).didYouMean == nil)
         }
     }
 }

@@ -66,8 +66,8 @@ import Testing
             postgres: "4fffa4a47ba5db32e6bae3602dfd626ceee35cbfa6a5a1459f219ab8de7a3565"
         ),
         15: (
-            sqlite: "8d6258ed81bd6ef3dca8e0e4762cc4d826de14f812e593da9e33b07b9a522f7a",
-            postgres: "fb660c940e9e16d46bc7dc9ec1841c00212151b25262576bf88ce9dc35d7ac3d"
+            sqlite: "72552153b52fe30886827fdb408c448458b05c9b09eb16b0dec5dd88ebae4f88",
+            postgres: "21ec58238224ff64faefeb13a67c2fcc1bf4c7de4643ad1f3559c5db95fbe9d6"
         ),
     ]
 

@@ -44,8 +44,9 @@ func temporaryDatabasePath(_ name: String) -> String {
 struct SeededStore {
     let store: SQLStore
     let database: SQLiteStoreDatabase
-    let conversation: Conversation
-    let directory: URL
+    let conversation: Conversation!
+    /// Removed on close; nil for a store kept between runs.
+    let directory: URL?
 
     static func make(messages: Int) async throws -> SeededStore {
         let directory = temporaryDirectory()
@@ -65,7 +66,7 @@ struct SeededStore {
     /// Closes the database and removes its files (a seeded risk store is a few hundred MB).
     func close() async throws {
         try await database.close()
-        try? FileManager.default.removeItem(at: directory)
+        if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 }
 
@@ -300,7 +301,7 @@ let benchmarks: @Sendable () -> Void = {
         let seeded = try await SeededStore.make(messages: 0)
         let settings = EmailSettings(supportAddress: "support@kefu.example")
         let channel = EmailChannel(
-            store: seeded.store, blobs: AttachmentBlobStore(dataDirectory: seeded.directory), hub: EventHub(), settings: settings, logger: logger)
+            store: seeded.store, blobs: AttachmentBlobStore(dataDirectory: seeded.directory ?? temporaryDirectory()), hub: EventHub(), settings: settings, logger: logger)
         try await channel.ingest.prepareInbox()
         ingestState.value = (seeded, channel.ingest, SenderTemplate(mailFixture("outlook-gb2312-qp.eml")))
     } teardown: {
@@ -510,6 +511,8 @@ let benchmarks: @Sendable () -> Void = {
         let code = totp.code(secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", step: TOTPService.step(at: Date()))
         for _ in benchmark.scaledIterations { blackHole(totp.matchingStep(secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", code: code, now: Date())) }
     }
+
+    helpSearchBenchmarks()
 
     // MARK: http
 

@@ -164,10 +164,7 @@ public struct EmailReplies: CustomerNotifier {
 
     /// The reply as simple HTML: the agent's text escaped, line breaks kept.
     static func html(_ text: String, signature: String, number: Int64) -> String {
-        func escape(_ value: String) -> String {
-            value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        func escape(_ value: String) -> String { HTMLEscaping.escape(value) }
         let body = escape(text).replacingOccurrences(of: "\n", with: "<br>\n")
         return """
             <!doctype html><html><body style="font-family:sans-serif;line-height:1.5">

@@ -22,14 +22,55 @@ public struct ArticleTranslation: Sendable, Equatable, Codable {
     public static let maxBody = 100_000
 }
 
+/// An article body ready for a page: inert HTML, its outline and its words. Rendered once, when
+/// a version is saved, and stored with it.
+public struct RenderedMarkdown: Sendable, Equatable, Codable {
+    /// A section heading, linked from the table of contents.
+    public struct Heading: Sendable, Equatable, Codable {
+        public var level: Int
+        public var id: String
+        public var text: String
+
+        public init(level: Int, id: String, text: String) {
+            self.level = level
+            self.id = id
+            self.text = text
+        }
+    }
+
+    public var html: String
+    /// `##` and `###` headings in order (the table of contents).
+    public var headings: [Heading]
+    /// The text without markup, for search and snippets.
+    public var plainText: String
+
+    public init(html: String, headings: [Heading], plainText: String) {
+        self.html = html
+        self.headings = headings
+        self.plainText = plainText
+    }
+
+    public static let empty = RenderedMarkdown(html: "", headings: [], plainText: "")
+}
+
 /// What an editor saves: the category and both languages.
 public struct ArticleContent: Sendable, Equatable {
     public var categoryId: String?
     public var translations: [HelpLocale: ArticleTranslation]
+    /// Each language's body rendered (filled when saved, and when read back from the store).
+    public var rendered: [HelpLocale: RenderedMarkdown]
 
-    public init(categoryId: String?, translations: [HelpLocale: ArticleTranslation]) {
+    public init(categoryId: String?, translations: [HelpLocale: ArticleTranslation], rendered: [HelpLocale: RenderedMarkdown] = [:]) {
         self.categoryId = categoryId
         self.translations = translations
+        self.rendered = rendered
+    }
+
+    /// The same words (what an editor changed), whatever was rendered from them.
+    public func sameText(as other: ArticleContent) -> Bool { categoryId == other.categoryId && translations == other.translations }
+
+    public func rendering(_ locale: HelpLocale) -> RenderedMarkdown {
+        rendered[locale] ?? rendered.values.first ?? .empty
     }
 
     public func translation(_ locale: HelpLocale) -> ArticleTranslation {

@@ -26,16 +26,7 @@ public struct Snippet: Sendable, Equatable {
         var html = ""
         for part in parts {
             if part.isMatch { html += "<mark>" }
-            for character in part.text {
-                switch character {
-                case "&": html += "&amp;"
-                case "<": html += "&lt;"
-                case ">": html += "&gt;"
-                case "\"": html += "&quot;"
-                case "'": html += "&#39;"
-                default: html.append(character)
-                }
-            }
+            html += HTMLEscaping.escape(part.text)
             if part.isMatch { html += "</mark>" }
         }
         return html

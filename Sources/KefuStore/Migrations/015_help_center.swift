@@ -64,6 +64,9 @@ extension Schema {
                 locale TEXT NOT NULL,
                 title TEXT NOT NULL,
                 body TEXT NOT NULL,
+                html TEXT NOT NULL,
+                headings TEXT NOT NULL,
+                plain_text TEXT NOT NULL,
                 PRIMARY KEY (article_id, version, locale),
                 FOREIGN KEY (article_id, version) REFERENCES help_article_versions(article_id, version) ON DELETE CASCADE
             )
@@ -77,7 +80,7 @@ extension Schema {
                 title TEXT NOT NULL,
                 plain_text TEXT NOT NULL,
                 words TEXT NOT NULL,
-                updated_at BIGINT NOT NULL\(flavor == .postgres ? ",\n    document TSVECTOR NOT NULL" : ""),
+                updated_at BIGINT NOT NULL\(flavor == .postgres ? ",\n    title_document TSVECTOR NOT NULL,\n    document TSVECTOR NOT NULL" : ""),
                 UNIQUE (article_id, locale)
             )
             """,
@@ -152,6 +155,9 @@ extension Schema {
             // tokenizer only splits on the spaces between them.
             statements.append("CREATE VIRTUAL TABLE help_search_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0')")
         case .postgres:
+            // Titles alone first (a short vector, cheap to rank), the whole document when they
+            // are not enough.
+            statements.append("CREATE INDEX help_search_docs_title ON help_search_docs USING GIN (title_document)")
             statements.append("CREATE INDEX help_search_docs_document ON help_search_docs USING GIN (document)")
         }
         return statements

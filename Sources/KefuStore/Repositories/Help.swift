@@ -22,18 +22,19 @@ public struct HelpSearchDocument: Sendable, Equatable {
     }
 }
 
-/// A search: documents containing every term (`.all`) or any of them (`.any`), best first.
+/// A search: documents containing every term (`.all`) or any of them (`.any`), in their
+/// titles only or anywhere, best first.
 public struct HelpSearchRequest: Sendable, Equatable {
     public enum Match: Sendable { case all, any }
     public var terms: [String]
     public var match: Match
-    public var categoryId: String?
+    public var titleOnly: Bool
     public var limit: Int
 
-    public init(terms: [String], match: Match, categoryId: String? = nil, limit: Int) {
+    public init(terms: [String], match: Match, titleOnly: Bool = false, limit: Int) {
         self.terms = terms
         self.match = match
-        self.categoryId = categoryId
+        self.titleOnly = titleOnly
         self.limit = limit
     }
 }
@@ -117,8 +118,9 @@ public protocol HelpSearchRepository: Sendable {
     func searchHelp(_ request: HelpSearchRequest) async throws -> [HelpSearchHit]
     /// Which of `words` some live article uses.
     func knownHelpWords(_ words: [String]) async throws -> Set<String>
-    /// Words of live articles whose length is in `lengths`, most used first.
-    func helpWords(lengths: ClosedRange<Int>, limit: Int) async throws -> [(word: String, documents: Int)]
+    /// Words of live articles whose length is in `lengths` and that share the first or the
+    /// second letter with `word` (the candidates for its typo), most used first.
+    func helpWords(lengths: ClosedRange<Int>, near word: String, limit: Int) async throws -> [(word: String, documents: Int)]
     func recordHelpSearchMiss(query: String, locale: String) async throws
     func helpSearchMisses(limit: Int) async throws -> [HelpSearchMiss]
     func recordHelpDeflection(articleId: String, widgetSessionId: String?, outcome: HelpDeflectionOutcome) async throws

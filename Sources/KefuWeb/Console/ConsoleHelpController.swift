@@ -72,7 +72,7 @@ struct ConsoleHelpController {
                 case "publish":
                     // "Save and publish": the form's content becomes a version first, unless it is the newest already.
                     var latest = article.latestVersion
-                    if draft.content != article.content {
+                    if !draft.content.sameText(as: article.content) {
                         latest = try await articles.save(
                             id, content: draft.content, expectedVersion: form["expected_version"].flatMap(Int.init), editor: context.agent,
                             source: context.source
@@ -97,6 +97,8 @@ struct ConsoleHelpController {
         var categoryId: String?
         var slug: String
         var texts: [HelpLocale: ArticleTranslation]
+        /// Stored renderings, for a saved version shown as it is.
+        var rendered: [HelpLocale: RenderedMarkdown]? = nil
 
         init(categoryId: String?, slug: String, texts: [HelpLocale: ArticleTranslation]) {
             self.categoryId = categoryId
@@ -115,6 +117,7 @@ struct ConsoleHelpController {
 
         init(_ content: ArticleContent, slug: String) {
             self.init(categoryId: content.categoryId, slug: slug, texts: content.translations)
+            rendered = content.rendered
         }
 
         var content: ArticleContent { ArticleContent(categoryId: categoryId, translations: texts) }
@@ -193,9 +196,22 @@ struct ConsoleHelpController {
             }
         }
         if preview {
-            values["preview"] = HelpLocale.allCases.sorted().reversed().map { locale -> [String: Any] in
-                let text = draft.texts[locale] ?? ArticleTranslation(title: "", body: "")
-                return ["lang": locale.rawValue, "title": text.title, "html": ArticleMarkdown.render(text.body).html]
+            let locales = Array(HelpLocale.allCases.sorted().reversed())
+            let texts = locales.map { draft.texts[$0] ?? ArticleTranslation(title: "", body: "") }
+            // Saved versions were rendered when saved; a form's text is rendered for editors only.
+            let rendered: [RenderedMarkdown]?
+            if let stored = draft.rendered {
+                rendered = locales.map { stored[$0] ?? .empty }
+            } else if context.agent.canEditHelp {
+                rendered = try? await articles.preview(texts.map(\.body), editor: context.agent)
+                if rendered == nil { values["form_error"] = page.t("console_help_unrenderable") }
+            } else {
+                rendered = nil
+            }
+            if let rendered {
+                values["preview"] = zip(locales, zip(texts, rendered)).map { locale, pair -> [String: Any] in
+                    ["lang": locale.rawValue, "title": pair.0.title, "html": pair.1.html]
+                }
             }
         }
         if let error { values["form_error"] = error }

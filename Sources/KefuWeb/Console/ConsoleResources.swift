@@ -16,6 +16,7 @@ public struct ConsoleResources: Sendable {
         guard let root = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
             throw CocoaError(.fileNoSuchFile)
         }
+        _ = ScalarHTML.registered
         let templates = try await MustacheLibrary(directory: root.appendingPathComponent("templates").path)
         // Pages and the widget read the one catalog every other text comes from (read once per
         // process, not again for every application built).
@@ -54,4 +55,17 @@ public struct ConsoleResources: Sendable {
             status: .ok, headers: [.contentType: file.contentType, .cacheControl: "public, max-age=300"],
             body: .init(byteBuffer: file.body))
     }
+}
+
+/// Every template starts with `{{% CONTENT_TYPE: SCALAR_HTML}}`: swift-mustache's own HTML
+/// escaping goes by Character, so a `<` fused with a combining mark or a prepended sign into one
+/// grapheme would pass unescaped (and the browser reads it as markup).
+struct ScalarHTML: MustacheContentType {
+    static let name = "SCALAR_HTML"
+
+    func escapeText(_ text: String) -> String { HTMLEscaping.escape(text) }
+
+    /// Registered once per process, before any template is parsed (the registry is a plain
+    /// static the library does not guard).
+    static let registered: Void = MustacheContentTypes.register(ScalarHTML(), named: name)
 }

@@ -16,6 +16,18 @@ struct HelpController {
     /// Searches, votes and deflections per client address: generous for people, not for a loop.
     static let readsPerClient = ThrottlePolicy(freeAttempts: 600, window: 60, baseDelay: 1, maxDelay: 30)
     static let votesPerClient = ThrottlePolicy(freeAttempts: 60, window: 15 * 60, baseDelay: 10, maxDelay: 300)
+    /// One network's answers about one article a day: clearing cookies does not make a crowd.
+    static let votesPerArticle = ThrottlePolicy(freeAttempts: 5, window: 86_400, baseDelay: 3_600, maxDelay: 86_400)
+    /// What the widget reports per network: enough for a busy office, not for a loop.
+    static let deflectionsPerClient = ThrottlePolicy(freeAttempts: 60, window: 15 * 60, baseDelay: 10, maxDelay: 300)
+    /// A network's visits to one article count once per half hour (popular articles).
+    static let viewsPerArticle = ThrottlePolicy(freeAttempts: 1, window: 30 * 60, baseDelay: 30 * 60, maxDelay: 30 * 60)
+
+    /// Both limits on a vote: per client network, and per network and article.
+    static func admitVote(_ throttler: any CredentialThrottle, network: String?, slug: String) async throws {
+        let key = ClientNetwork.key(network)
+        _ = try await throttler.admit([("help-vote-client:\(key)", votesPerClient), ("help-vote-article:\(key):\(slug)", votesPerArticle)])
+    }
 
     struct TranslationBody: Decodable {
         let title: String
@@ -70,7 +82,7 @@ struct HelpController {
             try await admitRead(context)
             let locale = try Self.locale(query, request)
             let limit = Int(try query.int("limit", range: 1...50) ?? 10)
-            guard let text = query.string("q") else { throw APIError.validation("q", .required) }
+            guard let text = FormQuery.value(request, "q") else { throw APIError.validation("q", .required) }
             let result = try await search.search(text, locale: locale, limit: limit)
             return JSONResponse(HelpViews.SearchResponse(result))
         }
@@ -86,20 +98,21 @@ struct HelpController {
         }
         group.post("help/articles/{slug}/votes") { request, context in
             let body = try await request.decodeJSON(VoteBody.self, limit: limits.small)
-            _ = try await throttler.admit([("help-vote-client:\(ClientNetwork.key(context.peerAddress))", Self.votesPerClient)])
+            try await Self.admitVote(throttler, network: context.peerAddress, slug: try Self.slug(context))
             let locale = try body.locale.map { value in
                 guard let locale = HelpLocale(rawValue: value) else { throw APIError.validation("locale", .notOneOf(HelpLocale.allCases.map(\.rawValue))) }
                 return locale
             } ?? .en
+            // API clients vote as their network: a cookie they choose would let one client vote again and again.
             let counts = try await articles.vote(
                 slug: try Self.slug(context), locale: locale, helpful: body.helpful, comment: body.comment,
-                voter: Self.voter(request: request, context: context))
+                voter: "network:" + TokenDigest.of(ClientNetwork.key(context.peerAddress)))
             return JSONResponse(HelpViews.VoteCounts(yes: counts.yes, no: counts.no))
         }
         // The widget tells what became of an article it offered (reports count deflections).
         group.post("help/deflections") { request, context in
             let body = try await request.decodeJSON(DeflectionBody.self, limit: limits.small)
-            try await admitRead(context)
+            _ = try await throttler.admit([("help-deflection-client:\(ClientNetwork.key(context.peerAddress))", Self.deflectionsPerClient)])
             let article = try await articles.live(slug: body.article)
             try await search.recordDeflection(articleId: article.id, widgetSessionId: nil, outcome: body.outcome)
             return Response(status: .noContent)
@@ -186,10 +199,4 @@ struct HelpController {
     }
 
     static let voterCookie = "kefu_help_voter"
-
-    /// Who votes: the browser's voter cookie, else the client's network (one vote per article each).
-    static func voter(request: Request, context: KefuRequestContext) -> String {
-        if let cookie = request.cookies[voterCookie]?.value, cookie.count <= 64, !cookie.isEmpty { return "cookie:" + TokenDigest.of(cookie) }
-        return "network:" + TokenDigest.of(ClientNetwork.key(context.peerAddress))
-    }
 }

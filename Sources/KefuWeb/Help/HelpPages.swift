@@ -68,8 +68,16 @@ struct HelpPage {
         ]
     }
 
-    func announcementValues(_ announcement: Announcement) -> [String: Any] {
-        let rendered = ArticleMarkdown.render(announcement.text.body(locale.rawValue))
+    /// Announcements with their bodies rendered (by the child-process renderer; a body it
+    /// cannot take shows as plain text).
+    func announcementValues(_ announcements: [Announcement], markdown: any MarkdownRendering) async -> [[String: Any]] {
+        let bodies = announcements.map { $0.text.body(locale.rawValue) }
+        let rendered = (try? await markdown.render(bodies))
+            ?? bodies.map { RenderedMarkdown(html: HTMLEscaping.escape(AnnouncementText.plain($0)), headings: [], plainText: AnnouncementText.plain($0)) }
+        return zip(announcements, rendered).map(announcementValues)
+    }
+
+    func announcementValues(_ announcement: Announcement, _ rendered: RenderedMarkdown) -> [String: Any] {
         let published = announcement.publishedAt ?? announcement.updatedAt
         return [
             "id": announcement.id, "title": announcement.text.title(locale.rawValue), "html": rendered.html,

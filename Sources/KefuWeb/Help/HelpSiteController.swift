@@ -12,6 +12,7 @@ struct HelpSiteController {
     let articles: HelpArticles
     let search: HelpSearch
     let announcements: Announcements
+    let markdown: any MarkdownRendering
     let inboxes: any InboxRepository
     let throttler: any CredentialThrottle
     let resources: ConsoleResources
@@ -51,7 +52,7 @@ struct HelpSiteController {
         site.post("{locale}/articles/{slug}/vote") { request, context in try await vote(request, context) }
         site.get("{locale}/search") { request, context in
             let page = try await page(context)
-            let text = (request.uri.queryParameters.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = (FormQuery.value(request, "q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             var values = page.base(
                 title: text.isEmpty ? page.t("help_search_button") : page.t("help_search_results_for").replacingOccurrences(of: "{q}", with: text),
                 path: { "/help/\($0.rawValue)/search" }, query: text.isEmpty ? "" : "?q=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
@@ -79,7 +80,7 @@ struct HelpSiteController {
             let page = try await page(context)
             var values = page.base(title: page.t("help_announcements"), path: { "/help/\($0.rawValue)/announcements" })
             let list = try await announcements.published(limit: 50)
-            values["announcements"] = list.map(page.announcementValues)
+            values["announcements"] = await page.announcementValues(list, markdown: markdown)
             values["empty"] = list.isEmpty
             return try page.render("help-announcements", values)
         }
@@ -92,7 +93,7 @@ struct HelpSiteController {
         values["categories"] = categories.map { category in page.categoryValues(category, articles: live.filter { $0.content.categoryId == category.id }) }
         values["popular"] = try await articles.live(order: .popular, limit: 6).map(page.articleLink)
         let news = try await announcements.published(limit: 3)
-        values["announcements"] = news.map(page.announcementValues)
+        values["announcements"] = await page.announcementValues(news, markdown: markdown)
         values["has_announcements"] = !news.isEmpty
         values["contact_hint"] = page.t("help_contact_hint").replacingOccurrences(of: "{address}", with: supportAddress)
         values["support_address"] = supportAddress
@@ -104,7 +105,7 @@ struct HelpSiteController {
         let page = try await page(context)
         let article = try await articles.live(slug: try HelpController.slug(context))
         let text = article.content.translation(page.locale)
-        let rendered = ArticleMarkdown.render(text.body)
+        let rendered = article.content.rendering(page.locale)
         let category = try await articles.categories().first { $0.id == article.content.categoryId }
         var values = page.base(
             title: text.title, description: rendered.plainText.replacingOccurrences(of: "\n", with: " "),
@@ -126,7 +127,10 @@ struct HelpSiteController {
             values["helpful_counts"] = page.t("help_helpful_counts").replacingOccurrences(of: "{yes}", with: String(article.helpfulYes))
                 .replacingOccurrences(of: "{total}", with: String(total))
         }
-        try await articles.viewed(article)
+        // A view counts once per network and article per half hour: reloads are not popularity.
+        if (try? await throttler.admit([("help-view:\(ClientNetwork.key(context.peerAddress)):\(article.id)", HelpController.viewsPerArticle)])) != nil {
+            try await articles.viewed(article)
+        }
         return try page.render("help-article", values)
     }
 
@@ -134,7 +138,7 @@ struct HelpSiteController {
     func vote(_ request: Request, _ context: KefuRequestContext) async throws -> Response {
         let page = try await page(context)
         let slug = try HelpController.slug(context)
-        _ = try await throttler.admit([("help-vote-client:\(ClientNetwork.key(context.peerAddress))", HelpController.votesPerClient)])
+        try await HelpController.admitVote(throttler, network: context.peerAddress, slug: slug)
         let form = try await ConsoleForm.readPublic(request)
         guard let answer = form["helpful"], answer == "yes" || answer == "no" else { throw APIError.validation("helpful", .required) }
         var newCookie: String?

@@ -21,7 +21,7 @@ struct HelpVerifyPage {
     func render(_ page: HelpPage, _ request: Request, _ context: KefuRequestContext) async throws -> Response {
         var values = page.base(title: page.t("help_verify_title"), description: page.t("help_verify_intro"), path: { "/help/\($0.rawValue)/verify" })
         values["show_search"] = false
-        let value = (request.uri.queryParameters.get("value") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = (FormQuery.value(request, "value") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         values["value"] = value
         if !value.isEmpty {
             _ = try await site.throttler.admit([("help-read-client:\(ClientNetwork.key(context.peerAddress))", HelpController.readsPerClient)])

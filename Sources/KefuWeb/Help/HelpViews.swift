@@ -83,7 +83,7 @@ enum HelpViews {
 
         init(_ article: HelpArticle, locale: HelpLocale, category: HelpCategory?) {
             let text = article.content.translation(locale)
-            let rendered = ArticleMarkdown.render(text.body)
+            let rendered = article.content.rendering(locale)
             id = article.id
             slug = article.slug
             self.locale = article.content.translations[locale] == nil ? (article.content.translations.keys.first ?? locale).rawValue : locale.rawValue

@@ -81,7 +81,7 @@ struct OfficialChannelController {
     func addPublicRoutes(to group: CatalogedGroup<KefuRequestContext>) {
         group.get("help/verify") { request, context in
             _ = try await throttler.admit([("help-read-client:\(ClientNetwork.key(context.peerAddress))", HelpController.readsPerClient)])
-            guard let value = QueryReader(request: request).string("value") else { throw APIError.validation("value", .required) }
+            guard let value = FormQuery.value(request, "value") else { throw APIError.validation("value", .required) }
             return JSONResponse(VerifyResponse(value: value, try await channels.verify(value)))
         }
         group.get("help/official-channels") { _, _ in

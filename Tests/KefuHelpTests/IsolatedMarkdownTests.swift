@@ -1,0 +1,70 @@
+import Foundation
+import KefuCore
+import KefuHelp
+import Testing
+
+/// Markdown from people is rendered in a child process: a renderer that crashes or stalls on
+/// some input fails that one render, never the server, and a burst of renders waits its turn.
+@Suite struct IsolatedMarkdownTests {
+    /// The `kefu` this checkout built (scripts/test builds it before the tests run).
+    static let kefu = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/kefu").standardized
+
+    /// A stand-in renderer that behaves badly in the given way.
+    static func script(_ body: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-render-\(UUID().uuidString).sh")
+        try "#!/bin/sh\n\(body)\n".write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        return url
+    }
+
+    @Test func rendersThroughTheRealExecutable() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.kefu.path), "build kefu first: \(Self.kefu.path)")
+        let renderer = IsolatedMarkdown(executable: Self.kefu)
+        let rendered = try await renderer.render(["## 步骤\n\n1. Open **Account**", "<script>alert(1)</script> [x](javascript:alert(1))"])
+        #expect(rendered[0].headings.map(\.text) == ["步骤"])
+        #expect(rendered[0].html.contains("<strong>Account</strong>"))
+        #expect(!rendered[1].html.contains("<script"))
+        #expect(!rendered[1].html.contains("javascript:"))
+    }
+
+    @Test func aRendererThatCrashesFailsOnlyThatRender() async throws {
+        let renderer = IsolatedMarkdown(executable: try Self.script("kill -SEGV $$"))
+        await #expect(throws: HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))) { try await renderer.render(["x"]) }
+    }
+
+    @Test func aRendererThatStallsIsStoppedAtTheTimeLimit() async throws {
+        let renderer = IsolatedMarkdown(executable: try Self.script("exec sleep 30"), timeLimit: 0.5)
+        let started = Date()
+        await #expect(throws: HelpError.self) { try await renderer.render(["x"]) }
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test func garbageOutputIsRefused() async throws {
+        let renderer = IsolatedMarkdown(executable: try Self.script("cat /dev/null; echo '{not json'"))
+        await #expect(throws: HelpError.self) { try await renderer.render(["x"]) }
+    }
+
+    /// Inputs that crashed or stalled Ink in an outside test, and random ones from the same
+    /// alphabet: each renders or is refused, and this process lives on.
+    @Test func hostileInputNeverTakesTheCallerDown() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.kefu.path))
+        let renderer = IsolatedMarkdown(executable: Self.kefu, timeLimit: 3)
+        var inputs = ["- \n ", String(repeating: "[", count: 40), String(repeating: "![", count: 30), String(repeating: "[", count: 5_000), "* \n\t\n- "]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["-", " ", "\n", "[", "]", "(", ")", "!", "*", "#", "`", ">", "a", "1", ".", "\t", "|"]
+        for _ in 0..<120 {
+            inputs.append(String((0..<Int.random(in: 1...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        var refused = 0
+        for input in inputs {
+            do {
+                let rendered = try await renderer.render([input])
+                #expect(!rendered[0].html.contains("<script"))
+            } catch is HelpError {
+                refused += 1
+            }
+        }
+        // Defusing makes the known cases render; only unknown crashes may be refused.
+        #expect(refused < inputs.count / 4, "\(refused) of \(inputs.count) refused")
+    }
+}
