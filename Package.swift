@@ -168,7 +168,7 @@ let package = Package(
         .executableTarget(
             name: "kefu",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuWeb", "KefuApp", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk",
+                "KefuCore", "KefuStore", "KefuWeb", "KefuApp", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk", "KefuHelp",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -85,40 +85,41 @@ extension SQLStore: HelpSearchRepository {
                 let quoted = terms.map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'" }
                 let query = quoted.joined(separator: request.match == .all ? " & " : " | ")
                 let anyTerm = quoted.joined(separator: " | ")
+                // A common word matches most documents; checking them row by row reads every
+                // row (and, for whole documents, every large vector), while the GIN index's
+                // bitmap reads only the matches. The planner does not weigh that, so sequential
+                // scans are off for this one transaction (SET LOCAL ends with it).
+                try await sql.raw("SET LOCAL enable_seqscan = off").run()
+                // The best documents are chosen from the search table alone; the article's details
+                // are joined for those only.
+                let best: SQLQueryString
                 if request.titleOnly {
-                    rows = try await sql.raw(
+                    best = """
+                        SELECT d.doc_id, ts_rank(d.title_document, q, 1) AS title_score, 0 AS score
+                        FROM help_search_docs d, to_tsquery('simple', \(bind: query)) q
+                        WHERE d.title_document @@ q ORDER BY title_score DESC, d.updated_at DESC, d.doc_id LIMIT \(bind: request.limit)
                         """
-                        SELECT \(unsafeRaw: Self.hitColumns), ts_rank(d.title_document, q, 1) AS score
-                        FROM help_search_docs d JOIN help_articles a ON a.id = d.article_id, to_tsquery('simple', \(bind: query)) q
-                        WHERE d.title_document @@ q
-                        ORDER BY score DESC, a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
-                        LIMIT \(bind: request.limit)
-                        """
-                    ).all()
                 } else {
-                    // A common word matches most documents; checking them row by row would read
-                    // every large vector, while the GIN index's bitmap answers without reading
-                    // any. The planner does not see that cost, so sequential scans are off for
-                    // this one transaction (SET LOCAL ends with it).
-                    try await sql.raw("SET LOCAL enable_seqscan = off").run()
                     // Ranking a whole document reads its large vector: only the 200 matches whose
                     // titles hold most of the query are ranked that way, not every match of a
                     // common word.
-                    rows = try await sql.raw(
-                        """
-                        WITH matched AS (
+                    best = """
+                        SELECT m.doc_id, m.title_score, ts_rank('{0.1, 0.2, 0.4, 1.0}', d.document, q, 1) AS score
+                        FROM (
                             SELECT d.doc_id, ts_rank(d.title_document, qa, 1) AS title_score
                             FROM help_search_docs d, to_tsquery('simple', \(bind: query)) q, to_tsquery('simple', \(bind: anyTerm)) qa
                             WHERE d.document @@ q ORDER BY title_score DESC, d.doc_id LIMIT 200
-                        )
-                        SELECT \(unsafeRaw: Self.hitColumns), ts_rank('{0.1, 0.2, 0.4, 1.0}', d.document, q, 1) AS score
-                        FROM matched m JOIN help_search_docs d ON d.doc_id = m.doc_id JOIN help_articles a ON a.id = d.article_id,
-                            to_tsquery('simple', \(bind: query)) q
-                        ORDER BY m.title_score DESC, score DESC, a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
-                        LIMIT \(bind: request.limit)
+                        ) m JOIN help_search_docs d ON d.doc_id = m.doc_id, to_tsquery('simple', \(bind: query)) q
+                        ORDER BY m.title_score DESC, score DESC, d.updated_at DESC, d.doc_id LIMIT \(bind: request.limit)
                         """
-                    ).all()
                 }
+                rows = try await sql.raw(
+                    """
+                    WITH best AS (\(best))
+                    SELECT \(unsafeRaw: Self.hitColumns) FROM best b JOIN help_search_docs d ON d.doc_id = b.doc_id JOIN help_articles a ON a.id = d.article_id
+                    ORDER BY b.title_score DESC, b.score DESC, a.helpful_yes - a.helpful_no DESC, d.updated_at DESC, d.doc_id
+                    """
+                ).all()
             }
             return try rows.map { row in
                 HelpSearchHit(
@@ -128,8 +129,8 @@ extension SQLStore: HelpSearchRepository {
                     updatedAt: try row.date("updated_at"))
             }
         }
-        // Whole documents on PostgreSQL in a transaction of their own (for SET LOCAL); it writes nothing.
-        return flavor == .postgres && !request.titleOnly ? try await database.write(search) : try await database.read(search)
+        // On PostgreSQL in a transaction of its own (for SET LOCAL); it writes nothing.
+        return flavor == .postgres ? try await database.write(search) : try await database.read(search)
     }
 
     public func knownHelpWords(_ words: [String]) async throws -> Set<String> {

@@ -8,6 +8,7 @@ import Testing
         .appendingPathComponent("Sources")
     static let services = [
         "KefuCore", "KefuLocalization", "KefuStore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuMail", "KefuChannels",
+        "KefuHelp",
     ]
 
     /// Every Swift file of a target: path relative to Sources and its text.
@@ -79,5 +80,17 @@ import Testing
     @Test func noSourceFileIsOverFourHundredLinesOrSo() throws {
         let long = try Self.files().map { ($0.path, $0.text.split(separator: "\n", omittingEmptySubsequences: false).count) }.filter { $0.1 > 420 }
         #expect(long.map(\.0) == [])
+    }
+
+    /// Every template escapes by Unicode scalar: swift-mustache's default HTML escaping goes by
+    /// Character and lets a `<` fused with a combining mark through.
+    @Test func everyTemplateEscapesByScalar() throws {
+        let templates = Self.sources.appendingPathComponent("KefuWeb/Resources/templates")
+        let names = try FileManager.default.contentsOfDirectory(atPath: templates.path).filter { $0.hasSuffix(".mustache") }
+        #expect(!names.isEmpty)
+        let missing = try names.filter { name in
+            try !String(contentsOf: templates.appendingPathComponent(name), encoding: .utf8).hasPrefix("{{% CONTENT_TYPE: SCALAR_HTML}}\n")
+        }
+        #expect(missing == [])
     }
 }

@@ -52,7 +52,7 @@ import Testing
     @Test func formsPeopleCopyAreReadToo() {
         for text in [
             "https://t.me/s/kefu_announcements", "tg://resolve?domain=kefusupportbot", "kefusupportbot.t.me", "KefuSupportBot",
-            "https://x.com/KefuWallet/status/1234567890", "www.wallet.example.com", "https://wallet.example.com:443/x?y#z",
+            "https://x.com/KefuWallet/media", "www.wallet.example.com", "https://wallet.example.com:443/x?y#z",
             "<https://wallet.example.com>", "wallet.example.com.", "mailto:support@wallet.example.com?subject=hi",
             "Kefu Support <support@wallet.example.com>", "tel:+8613800138000", "008613800138000", "8613800138000",
             // Full-width, as a Chinese IME types it: the apps and browsers read it as ASCII.
@@ -149,6 +149,146 @@ import Testing
         #expect(result.status == .unknown)
     }
 
+    // MARK: Where a browser or the app really goes
+
+    /// A full-width separator is no URL separator: the browser keeps it in the authority, where
+    /// "@" then makes what follows the host.
+    @Test(arguments: ["\u{FF0F}", "\u{FF03}", "\u{FF1F}", "\u{FF3C}", "\u{FE56}", "\u{FE5F}"])
+    func compatibilitySeparatorsDoNotEndTheAuthority(_ separator: String) {
+        let kefu = [OfficialChannel(kind: .url, value: "kefu.example")]
+        let result = verify("https://kefu.example\(separator)@evil.io", kefu)
+        #expect(result.status == .unknown, "\(result.matches)")
+        #expect(result.checked == [OfficialChannel(kind: .url, value: "evil.io")])
+        #expect(verify("https://wallet.example.com\(separator)@evil.io/login").status == .unknown)
+        #expect(verify("https://t.me\(separator)@evil.io").status == .unknown)
+    }
+
+    /// The authority ends at an ASCII code point, whatever combines with it on screen.
+    @Test func separatorsAreReadAsCodePoints() {
+        let result = verify("https://evil.io/\u{0301}@wallet.example.com")
+        #expect(result.status == .unknown)
+        #expect(result.checked == [OfficialChannel(kind: .url, value: "evil.io")])
+        #expect(verify("https:wallet.example.com@evil.io").status == .unknown)  // a browser needs no slashes
+        #expect(verify("https:\\\\wallet.example.com").status == .official)
+        #expect(verify("wallet.example.com/go?to=https://evil.io").status == .official)
+    }
+
+    /// A host a browser refuses is no url reading: a lookalike at most, never official.
+    @Test func aHostHoldingOtherCharactersIsNeverOfficial() {
+        #expect(PastedValue("https://wallet.example.com\u{FF03}evil").candidates == [])
+        #expect(verify("https://wallet.example.com\u{FF03}evil").matches == [match(.url, "wallet.example.com", .extraLabel)])
+        #expect(verify("https://wallet.example.com%2Fevil").matches == [match(.url, "wallet.example.com", .extraLabel)])
+        #expect(verify("https://wallet_example.com").matches == [match(.url, "wallet.example.com", .homoglyph)])
+        #expect(verify("https://evil.io\u{FF0F}x").status == .unknown)
+        #expect(OfficialChannel.canonical(kind: .url, "https://wallet.example.com\u{FF0F}x") == nil)
+    }
+
+    @Test(arguments: [
+        "https://t.me/kefusupportbot/../joinchat/AAAAAEvilGroup", "https://t.me/kefusupportbot/%2e%2e/+AbCdEvil",
+        "https://t.me/kefusupportbot/%2E./scammer", "https://t.me/kefusupportbot/.%2E/addstickers/Evil",
+        "https://t.me/kefusupportbot\\..\\scammer", "https://t.me/s/kefusupportbot/../../joinchat/x",
+        "https://x.com/kefuwallet/../scammer", "https://x.com/kefuwallet/./%2e%2e/scammer",
+        "https://t.me/kefusupportbot/joinchat/AAAAAEvilGroup", "t.me/kefusupportbot/addstickers", "kefusupportbot.t.me/joinchat/x",
+    ])
+    func aLinkIsReadAfterItsDotSegmentsAndOnlyWhenItIsTheAccount(_ text: String) {
+        let result = verify(text)
+        #expect(result.status == .unknown, "\(text): \(result.matches)")
+        #expect(!result.checked.contains { $0.value == "kefusupportbot" || $0.value == "kefuwallet" }, "\(text)")
+    }
+
+    @Test func anAccountsOwnPagesAreStillItsLink() {
+        for text in [
+            "https://t.me/kefusupportbot/", "https://t.me/kefu_announcements/123", "https://t.me/s/kefu_announcements/45",
+            "https://t.me/scammer/../kefusupportbot", "https://t.me/kefusupportbot/./?start=abc", "https://x.com/kefuwallet/media",
+            "tg://resolve?domain=kefusupportbot&start=abc", "tg://resolve?post=12&domain=kefu_announcements",
+        ] {
+            #expect(verify(text).status == .official, "\(text)")
+        }
+        // A lookalike name is still one, whatever follows it.
+        #expect(verify("https://t.me/kefusupp0rtbot/joinchat/x").matches == [match(.telegram, "kefusupportbot", .homoglyph)])
+    }
+
+    @Test(arguments: [
+        "tg://join?invite=AbCdEvil&domain=kefusupportbot", "tg://msg_url?url=https://evil.io&domain=kefusupportbot",
+        "tg://addstickers?set=Evil&domain=kefusupportbot", "tg://resolve?domain=kefusupportbot&domain=scammer",
+        "tg://resolve?phone=8613900000000&domain=kefusupportbot", "tg://resolve",
+    ])
+    func onlyATelegramResolveLinkNamesAnAccount(_ text: String) {
+        #expect(PastedValue(text).candidates == [], "\(text)")
+        #expect(verify(text).status == .unknown, "\(text)")
+    }
+
+    /// A post link shows whichever post its id names, whatever the name before it.
+    @Test func anXPostLinkIsNotTheAccount() {
+        for text in [
+            "https://x.com/kefuwallet/status/1", "https://twitter.com/KefuWallet/status/1234567890",
+            "https://mobile.twitter.com/kefuwallet/status/1/photo/1",
+        ] {
+            #expect(PastedValue(text).candidates == [], "\(text)")
+            #expect(verify(text).status == .unknown, "\(text)")
+        }
+        #expect(verify("https://x.com/kefuwa11et/status/1").matches == [match(.x, "kefuwallet", .homoglyph)])
+        #expect(OfficialChannel.canonical(kind: .x, "https://x.com/kefuwallet/status/1") == nil)
+    }
+
+    // MARK: Lookalikes found late
+
+    @Test func smallCapitalsAndModifierLettersAreLookalikes() {
+        #expect(verify("@\u{1D0B}\u{1D07}\u{A730}usupportbot").matches.first == match(.telegram, "kefusupportbot", .homoglyph))
+        #expect(verify("@\u{1D4F}efusupportbot").matches.first == match(.telegram, "kefusupportbot", .homoglyph))  // superscript k
+        #expect(verify("@\u{1D4F}efusupportbot").status == .impersonation)
+        #expect(Homoglyphs.skeleton("\u{0299}\u{1D00}\u{0262}\u{029C}\u{026A}\u{1D0A}\u{029F}\u{1D0D}\u{0274}") == "baghljlmn")
+        let capitals = "\u{1D18}\u{0280}\u{A731}\u{1D1B}\u{1D1C}\u{1D20}\u{1D21}\u{028F}\u{1D22}\u{1D04}\u{1D05}"
+        #expect(Homoglyphs.skeleton(capitals) == "prstuvwyzcd")
+        #expect(Homoglyphs.skeleton("\u{1DA0}\u{1DB0}\u{02B7}") == "fnw")  // modifier letters
+        #expect(!Homoglyphs.mixesScripts("\u{1D0B}\u{1D07}\u{A730}u"))
+        // A host a browser maps to the official one is the official one.
+        #expect(verify("https://\u{1D42}allet.example.com").status == .official)
+    }
+
+    @Test func officialHostsGluedTogetherAreLookalikes() {
+        let kefu = [OfficialChannel(kind: .url, value: "kefu.example")]
+        #expect(verify("https://wwwkefu.example", kefu).matches == [match(.url, "kefu.example", .extraLabel)])
+        #expect(verify("https://kefuexample.com", kefu).matches == [match(.url, "kefu.example", .extraLabel)])
+        #expect(verify("wwwwallet.example.com").matches == [match(.url, "wallet.example.com", .extraLabel)])
+        #expect(verify("walletexample.com").matches == [match(.url, "wallet.example.com", .extraLabel)])
+        #expect(verify("walletexamplecom.evil.io").matches == [match(.url, "wallet.example.com", .extraLabel)])
+        #expect(verify("support@walletexample.com").matches.first == match(.url, "wallet.example.com", .extraLabel))
+        #expect(verify("www.kefu.example", kefu).status == .official)
+        #expect(verify("wwwexample.com", kefu).status == .unknown)
+    }
+
+    /// A zero-width character is dropped and the rest judged, but it never passes as official.
+    @Test(arguments: ["\u{200B}", "\u{200C}", "\u{200D}", "\u{00AD}"])
+    func zeroWidthCharactersAreDroppedButNeverOfficial(_ invisible: String) {
+        let handle = verify("kefu\(invisible)supportbot")
+        #expect(handle.status == .impersonation)
+        #expect(handle.matches == [match(.telegram, "kefusupportbot", .homoglyph)])
+        #expect(verify("https://wallet.example.com\(invisible)/login").matches == [match(.url, "wallet.example.com", .homoglyph)])
+        #expect(verify("kefu\(invisible)@wallet.example.com").matches.first == match(.url, "wallet.example.com", .homoglyph))
+        #expect(verify("@kefusupp\(invisible)0rtbot").matches == [match(.telegram, "kefusupportbot", .homoglyph)])
+        #expect(verify("https://wallet.example.com\(invisible)@evil.io").status == .unknown)
+        #expect(verify("@some\(invisible)oneelse").status == .unknown)
+        #expect(OfficialChannel.canonical(kind: .telegram, "kefu\(invisible)supportbot") == nil)
+    }
+
+    @Test func longHostileInputsStayFast() {
+        let inputs = [
+            "https://" + String(repeating: "a.", count: 120) + "example.com",
+            "https://x.com/" + String(repeating: "../", count: 160),
+            "https://t.me/" + String(repeating: "%2e%2e/", count: 70),
+            "https://" + String(repeating: "\u{FF0F}", count: 500),
+            "tg://resolve?" + String(repeating: "domain=a&", count: 55),
+            String(repeating: "\u{200B}k", count: 250),
+            "https://" + String(repeating: "wallet", count: 40) + ".com",
+        ]
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for _ in 0..<20 { for text in inputs { _ = verify(text) } }
+        }
+        #expect(elapsed < .seconds(2), "\(elapsed)")  // a loose bound: a few ms each even in a debug build
+    }
+
     // MARK: Unknown
 
     @Test(arguments: ["https://www.google.com", "@someoneelse", "hello@gmail.com", "+1 202 555 0100", "", "!!!", String(repeating: "a", count: 600)])
@@ -199,9 +339,9 @@ import Testing
 
     @Test func hostileInputGivesNothingToCheck() {
         for text in [
-            String(repeating: "a", count: 513), "wallet.example.com\u{0}", "kefusupport\u{200B}bot", "wallet\u{202E}moc.elpmaxe",
+            String(repeating: "a", count: 513), "wallet.example.com\u{0}", "wallet\u{202E}moc.elpmaxe",
             "wallet .example.com", "@", "@___", "http://", "https://t.me/+AbCdEf", "t.me/joinchat/AbC", "x.com/home", "ftp://wallet.example.com",
-            "1.2.3.4", "a@b", "a@@b.c", "@kefu\nbot", "kefu\u{200B}@wallet.example.com",
+            "1.2.3.4", "a@b", "a@@b.c", "@kefu\nbot", "kefu\u{200E}supportbot", "kefu\u{2066}supportbot",
         ] {
             #expect(PastedValue(text).candidates == [], "\(text.prefix(40))")
             #expect(verify(text).status == .unknown)

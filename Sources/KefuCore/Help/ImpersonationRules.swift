@@ -71,7 +71,8 @@ public struct Verification: Sendable, Equatable {
 ///   domains, the local part not counting): the same skeleton (`Homoglyphs`), also with labels in
 ///   front; the official's labels (split on "." and "-") appearing in a row inside the value's
 ///   with extra labels before or after (support-wallet.example.com, wallet.example.com.evil.io,
-///   wallet-example.com), or its distinctive labels with more around them (wallet-example-help.net);
+///   wallet-example.com), also run together (walletexample.com, "www" glued on: wwwkefu.example),
+///   or its distinctive labels with more around them (wallet-example-help.net);
 ///   the distinctive part at edit distance ≤ 1 (≤ 2 when a distinctive label of the official has 8+
 ///   characters; a swapped top-level domain is distance 0). Distinctive = the labels minus the last
 ///   one and minus generic words (`genericLabels`); the whole host if nothing remains.
@@ -87,19 +88,27 @@ public struct Verification: Sendable, Equatable {
 /// - A label or handle mixing scripts reports `mixedScript` when it resembles in another way.
 /// - Short names (an official core or distinctive part under 4 characters) match only exactly or
 ///   by skeleton: at that length everything is a small edit away.
+/// - A suspect reading (`PastedValue.suspects`) is never official: equal to an official it is a
+///   homoglyph when the text hid something (a zero-width character, a host a browser refuses), and
+///   nothing when its link shows something else than the account it names (an X post).
 ///
 /// One match per official entry, its most specific reason; listed most specific first.
 public enum ImpersonationRules {
     public static func verify(_ pasted: PastedValue, against officials: [OfficialChannel]) -> Verification {
-        let listed = officials.map(Listed.init)
+        let listed = officials.map { Shaped($0, canonical: false) }
         var confirmed: [Found] = []
         var lookalikes: [Found] = []
         for candidate in pasted.candidates {
-            let found = listed.enumerated().compactMap { order, official in
-                reason(candidate, official).map { Found(order: order, official: official.entry, reason: $0) }
-            }
+            let found = matches(candidate, listed)
             let official = found.filter(\.reason.isOfficial)
             if official.isEmpty { lookalikes += found } else { confirmed += official }
+        }
+        for suspect in pasted.suspects {
+            lookalikes += matches(suspect.channel, listed).compactMap { found in
+                // Never official: equal to one is a disguise, or (an X post) says nothing about it.
+                guard found.reason.isOfficial else { return found }
+                return suspect.disguised ? Found(order: found.order, official: found.official, reason: .homoglyph) : nil
+            }
         }
         let matches = ranked(confirmed + lookalikes)
         let status: VerificationStatus = confirmed.isEmpty ? (matches.isEmpty ? .unknown : .impersonation) : .official
@@ -112,13 +121,20 @@ public enum ImpersonationRules {
     static let genericLabels: Set<String> = [
         "www", "m", "app", "api", "help", "support", "login", "mail", "official", "secure", "account", "com", "co", "net", "org",
     ]
-    /// Edit distance is computed on at most this many characters (cost stays 64 × 64).
+    /// Edit distance is computed on at most this many characters.
     static let distanceCut = 64
 
     private struct Found {
         var order: Int
         var official: OfficialChannel
         var reason: VerificationMatch.Reason
+    }
+
+    private static func matches(_ candidate: OfficialChannel, _ listed: [Shaped]) -> [Found] {
+        let candidate = Shaped(candidate, canonical: true)
+        return listed.enumerated().compactMap { order, official in
+            reason(candidate, official).map { Found(order: order, official: official.entry, reason: $0) }
+        }
     }
 
     /// The best match per official entry (a list may name one twice), most specific first.
@@ -133,34 +149,28 @@ public enum ImpersonationRules {
             .map { VerificationMatch(kind: $0.official.kind, official: $0.official.value, reason: $0.reason) }
     }
 
-    private static func reason(_ candidate: OfficialChannel, _ official: Listed) -> VerificationMatch.Reason? {
-        switch (candidate.kind, official.shape) {
-        case (.url, .host(let host)):
-            let value = HostShape(candidate.value)
+    private static func reason(_ candidate: Shaped, _ official: Shaped) -> VerificationMatch.Reason? {
+        switch (candidate.shape, official.shape) {
+        case (.host(let value), .host(let host)):
             if value.host == host.host { return .exact }
             if value.host.hasSuffix("." + host.host) { return .subdomain }
             return resemblance(value, host)
-        case (.email, .host(let host)):
-            let value = HostShape(domain(of: candidate.value))
+        case (.email(_, let value), .host(let host)):
             if value.host == host.host || value.host.hasSuffix("." + host.host) { return .officialDomain }
             return resemblance(value, host)
-        case (.email, .email(let address, let host)):
-            if candidate.value == address { return .exact }
-            if Homoglyphs.skeleton(candidate.value) == Homoglyphs.skeleton(address) { return .homoglyph }
-            return resemblance(HostShape(domain(of: candidate.value)), host)
-        case (.telegram, .handle(.telegram, let handle)), (.x, .handle(.x, let handle)):
-            return resemblance(HandleShape(candidate.value), handle)
-        case (.phone, .phone(let number)):
-            if candidate.value == number { return .exact }
-            let differing = zip(candidate.value, number).filter { $0 != $1 }.count
-            return candidate.value.count == number.count && differing == 1 ? .similar : nil
+        case (.email(let address, let value), .email(let officialAddress, let host)):
+            if address == officialAddress { return .exact }
+            if Homoglyphs.skeleton(address) == Homoglyphs.skeleton(officialAddress) { return .homoglyph }
+            return resemblance(value, host)
+        case (.handle(let kind, let value), .handle(let officialKind, let handle)) where kind == officialKind:
+            return resemblance(value, handle)
+        case (.phone(let value), .phone(let number)):
+            if value == number { return .exact }
+            let differing = zip(value, number).filter { $0 != $1 }.count
+            return value.count == number.count && differing == 1 ? .similar : nil
         default:
             return nil
         }
-    }
-
-    private static func domain(of address: String) -> String {
-        address.split(separator: "@").last.map(String.init) ?? address
     }
 
     // MARK: Hosts
@@ -174,7 +184,7 @@ public enum ImpersonationRules {
         if value.skeleton == official.skeleton || value.skeleton.hasSuffix("." + official.skeleton) { return .homoglyph }
         if isSibling(value, official) { return nil }
         var found: VerificationMatch.Reason?
-        if containsRun(value.tokens, official.tokens) || containsRun(value.skeletonTokens, official.skeletonTokens) {
+        if holdsLabels(value.tokens, official.tokens) || holdsLabels(value.skeletonTokens, official.skeletonTokens) {
             found = .extraLabel
         } else if let limit = official.distanceLimit {
             // The brand with more around it: wallet-example-help.net for wallet.example.com.
@@ -199,6 +209,44 @@ public enum ImpersonationRules {
         let common = zip(value.labels.reversed(), official.labels.reversed()).prefix { $0 == $1 }.count
         guard common >= 2, let first = official.distinctiveIndexes.first else { return false }
         return first >= official.labels.count - common
+    }
+
+    /// Whether the value holds all the official's labels in a row, also once taken apart where they
+    /// were run together: "www" glued in front (wwwkefu.example), a dot left out (walletexample.com).
+    private static func holdsLabels(_ value: [String], _ official: [String]) -> Bool {
+        containsRun(value, official) || unglued(value, official).map { containsRun($0, official) } == true
+    }
+
+    /// The tokens with glued ones taken apart, or nil when none is (the usual case: no copy made).
+    static func unglued(_ tokens: [String], _ official: [String]) -> [String]? {
+        let parts = tokens.indices.map { apart(tokens[$0], first: $0 == 0, official) }
+        guard parts.contains(where: { $0 != nil }) else { return nil }
+        return zip(tokens, parts).flatMap { token, apart in apart ?? [token] }
+    }
+
+    /// A token as the tokens glued into it: "www" in front of the first, or official tokens run together.
+    private static func apart(_ token: String, first: Bool, _ official: [String]) -> [String]? {
+        let glued = first && token.utf8.count > 3 && token.hasPrefix("www")
+        let rest = glued ? token.dropFirst(3) : token[...]
+        let joined = joinedRun(rest, official)
+        guard glued || joined != nil else { return nil }
+        return (glued ? ["www"] : []) + (joined ?? [String(rest)])
+    }
+
+    /// The run of two or more consecutive `official` tokens that `token` spells, if any.
+    private static func joinedRun(_ token: Substring, _ official: [String]) -> [String]? {
+        // Bytes, not characters: hosts are NFKC, so a label never starts inside another's character.
+        let bytes = token.utf8
+        for start in official.indices where bytes.count > official[start].utf8.count && bytes.starts(with: official[start].utf8) {
+            var rest = bytes.dropFirst(official[start].utf8.count)
+            var end = start + 1
+            while !rest.isEmpty, end < official.count, rest.starts(with: official[end].utf8) {
+                rest = rest.dropFirst(official[end].utf8.count)
+                end += 1
+            }
+            if rest.isEmpty, end - start >= 2 { return Array(official[start..<end]) }
+        }
+        return nil
     }
 
     /// Whether `needle` appears in `haystack` as consecutive elements.
@@ -255,22 +303,8 @@ public enum ImpersonationRules {
     /// Whether the optimal-string-alignment distance (insert, delete, substitute, swap two
     /// neighbours) is at most `limit`, on the first `distanceCut` characters of each.
     static func distance(_ a: String, _ b: String, within limit: Int) -> Bool {
-        let a = Array(a.prefix(distanceCut)), b = Array(b.prefix(distanceCut))
-        guard abs(a.count - b.count) <= limit else { return false }
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) <= limit }
-        var before = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { current[j] = min(current[j], before[j - 2] + 1) }
-            }
-            (before, previous, current) = (previous, current, before)
-        }
-        return previous[b.count] <= limit
+        // The banded table of `EditDistance` (ASCII compared as bytes) keeps this 64 × (2·limit + 1).
+        EditDistance.distance(String(a.prefix(distanceCut)), String(b.prefix(distanceCut)), limit: limit) != nil
     }
 
     /// ≤ 1, or ≤ 2 from 8 characters; nil under 4 (short names match only exactly or by skeleton).
@@ -279,8 +313,9 @@ public enum ImpersonationRules {
     }
 }
 
-/// An official entry with what comparing against it needs, computed once per check.
-private struct Listed {
+/// A channel with what comparing it needs, computed once per check: each official entry, and each
+/// reading of the pasted value (not once per pair).
+private struct Shaped {
     enum Shape {
         case host(HostShape)
         case email(String, HostShape)
@@ -291,10 +326,11 @@ private struct Listed {
     var entry: OfficialChannel
     var shape: Shape
 
-    init(_ entry: OfficialChannel) {
+    /// `canonical`: the value is already canonical (a reading); an entry is read again in case one
+    /// was stored as typed.
+    init(_ entry: OfficialChannel, canonical: Bool) {
         self.entry = entry
-        // Entries are stored canonical; read them again in case one was stored as typed.
-        let value = OfficialChannel.canonical(kind: entry.kind, entry.value) ?? entry.value.lowercased()
+        let value = canonical ? entry.value : OfficialChannel.canonical(kind: entry.kind, entry.value) ?? entry.value.lowercased()
         switch entry.kind {
         case .url: shape = .host(HostShape(value))
         case .email: shape = .email(value, HostShape(value.split(separator: "@").last.map(String.init) ?? value))
@@ -322,7 +358,7 @@ private struct HostShape {
 
     init(_ host: String) {
         self.host = host
-        let labels = host.split(separator: ".").map(String.init)
+        let labels = host.utf8.split(separator: UInt8(ascii: ".")).map { String(decoding: $0, as: UTF8.self) }
         self.labels = labels
         tokens = Self.tokens(host)
         skeleton = Homoglyphs.skeleton(host)
@@ -341,8 +377,10 @@ private struct HostShape {
         distanceLimit = distinctive.count < 4 ? nil : (longest >= 8 ? 2 : 1)
     }
 
+    /// Split on "." and "-" as bytes: far cheaper than by character, and the same on a valid host
+    /// (no label starts with a combining mark).
     private static func tokens(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "." || $0 == "-" }).map(String.init)
+        text.utf8.split(whereSeparator: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

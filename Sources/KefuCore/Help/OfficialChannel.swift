@@ -20,19 +20,21 @@ public struct OfficialChannel: Sendable, Equatable, Codable {
     /// "https://t.me/KefuBot" → "kefubot"; "x.com/kefu" / "twitter.com/kefu" / "@kefu" → "kefu";
     /// "+86 138-0013-8000" → "+8613800138000"; email validated roughly (one @, dot in domain)).
     ///
-    /// Input is NFKC-folded first, so full-width text typed with a Chinese IME ("＠ＫｅｆｕＢｏｔ")
-    /// reads as its ASCII form, as browsers and the apps themselves read it. A phone number needs
-    /// its country code ("+" or "00"): a national number would silently become another country's.
+    /// Full-width text typed with a Chinese IME ("＠ＫｅｆｕＢｏｔ") reads as its ASCII form, as
+    /// browsers and the apps themselves read it; a host is mapped as a browser maps it (NFKC). A
+    /// phone number needs its country code ("+" or "00"): a national number would silently become
+    /// another country's. An entry holding an invisible character is none.
     public static func canonical(kind: OfficialChannelKind, _ raw: String) -> String? {
-        guard let text = ChannelText.prepared(raw) else { return nil }
+        guard let text = ChannelText.prepared(raw), !text.concealed else { return nil }
         switch kind {
-        case .url: return ChannelText.link(text)?.host
-        case .email: return ChannelText.email(text)
+        case .url: return ChannelText.link(text.raw).flatMap { $0.valid ? $0.host : nil }
+        case .email: return ChannelText.email(text.folded)
         case .telegram, .x:
-            if let handle = ChannelText.handle(text[...]) { return handle }
-            guard let social = ChannelText.social(text), social.kind == kind else { return nil }
-            return social.handle
-        case .phone: return ChannelText.phone(text, requireCountryCode: true)
+            if let handle = ChannelText.handle(text.folded[...]) { return handle }
+            let social = ChannelText.social(text.raw, ChannelText.link(text.raw))
+            guard let social, social.kind == kind, case .account(let handle) = social.names else { return nil }
+            return handle
+        case .phone: return ChannelText.phone(text.folded, requireCountryCode: true)
         }
     }
 }
@@ -43,31 +45,72 @@ public struct OfficialChannel: Sendable, Equatable, Codable {
 ///
 /// Also read: a bare handle without "@" (Telegram and X), "Name <a@b.c>", "mailto:", "tel:",
 /// "tg://resolve?domain=…", "name.t.me", "t.me/s/name". Digits without "+" are read as an
-/// international number (as wa.me links write them). A Telegram or X link that names no account
-/// (an invite link, a search) gives nothing to check. Over 512 characters, or any control or
-/// invisible formatting character (a zero-width space splits what the app would link) → [].
+/// international number (as wa.me links write them). A link is split where a browser splits it
+/// (ASCII separators only, "." and ".." segments resolved). A Telegram or X link that names no
+/// account (an invite link, a search, another tg:// action) gives nothing to check. Over 512
+/// characters, or any control or bidi character → [].
+///
+/// Some readings are only compared for resemblance (`suspects`), never official: a value with a
+/// zero-width character or soft hyphen (dropped, then judged), an http(s) URL whose host a browser
+/// would refuse (a full-width "／" kept in it), and a link that shows something other than the
+/// account it names (an X post, a t.me path after the name).
 public struct PastedValue: Sendable, Equatable {
     public var raw: String
     /// Canonical per plausible kind, in `OfficialChannelKind` order.
     public var candidates: [OfficialChannel]
+    /// Readings compared for resemblance only.
+    var suspects: [Suspect]
 
     public init(_ raw: String) {
         self.raw = raw
-        self.candidates = ChannelText.prepared(raw).map(Self.readings) ?? []
+        let readings = ChannelText.prepared(raw).map(Self.readings) ?? Readings()
+        candidates = readings.candidates
+        suspects = readings.suspects
     }
 
-    private static func readings(_ text: String) -> [OfficialChannel] {
-        if let phone = ChannelText.phone(text, requireCountryCode: false) { return [OfficialChannel(kind: .phone, value: phone)] }
-        if let email = ChannelText.email(text) { return [OfficialChannel(kind: .email, value: email)] }
+    /// A reading that can resemble an official channel but never be one.
+    struct Suspect: Sendable, Equatable {
+        var channel: OfficialChannel
+        /// Whether equal to an official is a disguise (the text hid something: a homoglyph) rather
+        /// than nothing to say (an X post link: the post is anyone's, whatever name is before it).
+        var disguised: Bool
+    }
+
+    private struct Readings {
+        var candidates: [OfficialChannel] = []
+        var suspects: [Suspect] = []
+
+        static func of(_ kind: OfficialChannelKind, _ value: String) -> Readings {
+            Readings(candidates: [OfficialChannel(kind: kind, value: value)])
+        }
+    }
+
+    private static func readings(_ text: ChannelText.Prepared) -> Readings {
+        let read = readings(raw: text.raw, folded: text.folded)
+        // What an invisible character hid is judged, but it never passes as the official value.
+        guard text.concealed else { return read }
+        return Readings(suspects: read.candidates.map { Suspect(channel: $0, disguised: true) } + read.suspects)
+    }
+
+    private static func readings(raw: Substring, folded: String) -> Readings {
+        if let phone = ChannelText.phone(folded, requireCountryCode: false) { return .of(.phone, phone) }
+        if let email = ChannelText.email(folded) { return .of(.email, email) }
         // "@name", or a bare word that could be one (at least one letter: "2024" is not a handle).
-        if let handle = ChannelText.handle(text[...]), text.hasPrefix("@") || handle.contains(where: \.isLetter) {
-            return [OfficialChannel(kind: .telegram, value: handle), OfficialChannel(kind: .x, value: handle)]
+        if let handle = ChannelText.handle(folded[...]), folded.hasPrefix("@") || handle.contains(where: \.isLetter) {
+            return Readings(candidates: [OfficialChannel(kind: .telegram, value: handle), OfficialChannel(kind: .x, value: handle)])
         }
-        if let social = ChannelText.social(text) {
-            return social.handle.map { [OfficialChannel(kind: social.kind, value: $0)] } ?? []
+        let link = ChannelText.link(raw)
+        if let social = ChannelText.social(raw, link) {
+            switch social.names {
+            case .account(let handle): return .of(social.kind, handle)
+            case .resembles(let handle):
+                return Readings(suspects: [Suspect(channel: OfficialChannel(kind: social.kind, value: handle), disguised: false)])
+            case .nothing: return Readings()
+            }
         }
-        if let link = ChannelText.link(text) { return [OfficialChannel(kind: .url, value: link.host)] }
-        return []
+        guard let link else { return Readings() }
+        let host = OfficialChannel(kind: .url, value: link.host)
+        return link.valid ? Readings(candidates: [host]) : Readings(suspects: [Suspect(channel: host, disguised: true)])
     }
 }
 
@@ -76,22 +119,65 @@ public struct PastedValue: Sendable, Equatable {
 enum ChannelText {
     static let maxLength = 512
 
-    /// Trimmed and NFKC-folded, or nil when too long, empty or holding control/format characters.
-    static func prepared(_ raw: String) -> String? {
+    struct Prepared {
+        /// Trimmed and unwrapped, zero-width characters dropped, otherwise as typed: a URL is split
+        /// from this, as a browser splits it before mapping anything.
+        var raw: Substring
+        /// `raw` with full-width ASCII read as ASCII: handles, addresses and numbers are read from this.
+        var folded: String
+        /// Whether a zero-width character or soft hyphen was dropped.
+        var concealed: Bool
+    }
+
+    /// Nil when too long, empty or holding control/bidi characters.
+    static func prepared(_ raw: String) -> Prepared? {
         // Bytes first, so a huge paste is refused without counting its characters.
         guard raw.utf8.count <= maxLength * 4, raw.count <= maxLength else { return nil }
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        let invisible = trimmed.unicodeScalars.contains {
+        let isZeroWidth = { (scalar: Unicode.Scalar) in zeroWidth.contains(scalar.value) }
+        let concealed = raw.unicodeScalars.contains(where: isZeroWidth)
+        let visible = concealed ? String(String.UnicodeScalarView(raw.unicodeScalars.filter { !isZeroWidth($0) })) : raw
+        let trimmed = trimming(Substring(visible), \.isWhitespace)
+        // Control and bidi characters split or reorder what is shown: nothing is read through them.
+        let hidden = trimmed.unicodeScalars.contains {
             $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
         }
-        guard !invisible else { return nil }
-        let folded = trimmed.precomposedStringWithCompatibilityMapping
-        let text = folded.trimmingCharacters(in: wrapping).trimmingCharacters(in: .whitespaces)
-        return text.isEmpty ? nil : text
+        guard !hidden else { return nil }
+        let text = trimming(trimmed, wraps)
+        guard !text.isEmpty else { return nil }
+        return Prepared(raw: text, folded: widthFolded(text), concealed: concealed)
     }
+
+    /// Zero-width space, non-joiner, joiner, word joiner, no-break space (BOM), soft hyphen:
+    /// invisible, so a value may carry one unseen.
+    private static let zeroWidth: Set<UInt32> = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD]
 
     /// Quotes and brackets pasted around a value, and sentence punctuation after it.
     private static let wrapping = CharacterSet(charactersIn: "\"'`<>()[]{}\u{201C}\u{201D}\u{2018}\u{2019}\u{300C}\u{300D}\u{300A}\u{300B}.,;:!?\u{3002}")
+
+    /// Whether a character wraps a value or is a space, in any width ("，" too).
+    private static func wraps(_ character: Character) -> Bool {
+        let folded = character.isASCII ? String(character) : String(character).precomposedStringWithCompatibilityMapping
+        return folded.unicodeScalars.allSatisfy { wrapping.contains($0) || $0.properties.isWhitespace }
+    }
+
+    private static func trimming(_ text: Substring, _ drop: (Character) -> Bool) -> Substring {
+        guard let first = text.firstIndex(where: { !drop($0) }), let last = text.lastIndex(where: { !drop($0) }) else { return "" }
+        return text[first...last]
+    }
+
+    /// Full-width ASCII and the ideographic space read as ASCII, canonically composed. Other
+    /// compatibility forms (superscripts, mathematical letters) stay: no app reads them as ASCII.
+    static func widthFolded(_ text: some StringProtocol) -> String {
+        let scalars = text.unicodeScalars.map { scalar -> Unicode.Scalar in
+            switch scalar.value {
+            case 0xFF01...0xFF5E: Unicode.Scalar(scalar.value - 0xFEE0) ?? scalar
+            case 0x3000: " "
+            default: scalar
+            }
+        }
+        let folded = String(String.UnicodeScalarView(scalars))
+        return folded.utf8.allSatisfy { $0 < 0x80 } ? folded : folded.precomposedStringWithCanonicalMapping
+    }
 
     // MARK: Handles
 
@@ -105,31 +191,64 @@ enum ChannelText {
         return name.lowercased()
     }
 
-    /// A Telegram or X link: the kind, and the account it names (nil for an invite link, a search…).
-    static func social(_ text: String) -> (kind: OfficialChannelKind, handle: String?)? {
-        if text.lowercased().hasPrefix("tg://") { return (.telegram, telegramDeepLink(text)) }
-        guard let link = link(text) else { return nil }
-        let segments = link.path.split(separator: "/")
+    /// A handle written in a link: percent-encoded, maybe full-width.
+    private static func handle(percentDecoded text: Substring) -> String? {
+        text.removingPercentEncoding.flatMap { handle(widthFolded($0)[...]) }
+    }
+
+    /// What a Telegram or X link names: an account, a name that is not the link's account (only a
+    /// lookalike of one says anything), or nothing.
+    enum Names: Equatable {
+        case account(String), resembles(String), nothing
+    }
+
+    /// A Telegram or X link: the kind, and what it names. `link` is `link(text)`, read once by the caller.
+    static func social(_ text: Substring, _ link: Link?) -> (kind: OfficialChannelKind, names: Names)? {
+        if text.lowercased().hasPrefix("tg://") { return (.telegram, telegramDeepLink(text.unicodeScalars.dropFirst(5))) }
+        guard let link, link.valid else { return nil }
+        let segments = segments(link.path)
         if telegramHosts.contains(link.host) {
             // t.me/s/name is the web preview of a channel.
-            let name = segments.first == "s" ? segments.dropFirst().first : segments.first
-            guard let name, !name.hasPrefix("+"), !telegramPaths.contains(name.lowercased()) else { return (.telegram, nil) }
-            return (.telegram, handle(name))
+            let path = segments.first?.lowercased() == "s" ? segments.dropFirst() : segments[...]
+            return (.telegram, names(path, features: telegramPaths, pages: { isPostID($0) }))
         }
-        if link.host.hasSuffix(".t.me") { return (.telegram, handle(link.host.dropLast(".t.me".count))) }
+        if link.host.hasSuffix(".t.me") {
+            let name = Substring(link.host.dropLast(".t.me".count))
+            return (.telegram, names(([name] + segments)[...], features: [], pages: { isPostID($0) }))
+        }
         if xHosts.contains(link.host) {
-            guard let name = segments.first, !xPaths.contains(name.lowercased()) else { return (.x, nil) }
-            return (.x, handle(name))
+            return (.x, names(segments[...], features: xPaths, pages: { xTabs.contains($0.lowercased()) }))
         }
         return nil
     }
 
-    private static func telegramDeepLink(_ text: String) -> String? {
-        guard let query = text.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
-        for pair in query.split(separator: "&") where pair.lowercased().hasPrefix("domain=") {
-            return handle(pair.dropFirst("domain=".count))
-        }
-        return nil
+    /// The account a path names when it is just the account or one of its `pages`; a name followed
+    /// by anything else only resembles (t.me/name/joinchat/…, x.com/name/status/…).
+    private static func names(_ path: ArraySlice<Substring>, features: Set<String>, pages: (Substring) -> Bool) -> Names {
+        guard let first = path.first, let name = handle(percentDecoded: first), !features.contains(name) else { return .nothing }
+        let rest = path.dropFirst()
+        return rest.isEmpty || (rest.count == 1 && rest.allSatisfy(pages)) ? .account(name) : .resembles(name)
+    }
+
+    private static func isPostID(_ segment: Substring) -> Bool {
+        (1...12).contains(segment.count) && segment.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// "tg://resolve?domain=NAME" (other parameters allowed); any other action names nothing, and
+    /// so does a second "domain" or a "phone" (either could resolve to another account).
+    private static func telegramDeepLink(_ rest: Substring.UnicodeScalarView) -> Names {
+        let action = rest.prefix { !"/?#".unicodeScalars.contains($0) }
+        guard String(Substring(action)).lowercased() == "resolve" else { return .nothing }
+        var query = rest[action.endIndex...]
+        if query.first == "/" { query = query.dropFirst() }
+        guard query.first == "?" else { return .nothing }
+        let pairs = query.dropFirst().prefix { $0 != "#" }.split(separator: "&").map { Substring($0) }
+        let keys = pairs.map { $0.prefix { $0 != "=" }.lowercased() }
+        guard keys.filter({ $0 == "domain" }).count == 1, !keys.contains("phone"),
+            let pair = pairs.first(where: { $0.lowercased().hasPrefix("domain=") }),
+            let name = handle(percentDecoded: pair.dropFirst("domain=".count))
+        else { return .nothing }
+        return .account(name)
     }
 
     private static let telegramHosts: Set<String> = ["t.me", "telegram.me", "telegram.dog"]
@@ -144,27 +263,30 @@ enum ChannelText {
         "home", "i", "intent", "search", "explore", "hashtag", "share", "settings", "messages", "notifications", "compose", "login",
         "logout", "signup", "tos", "privacy", "about", "download", "jobs",
     ]
+    /// Second path segments of x.com that are the account's own pages (a post id is not: see `names`).
+    private static let xTabs: Set<String> = [
+        "with_replies", "media", "likes", "highlights", "articles", "followers", "following", "verified_followers", "photo",
+        "header_photo", "lists", "communities",
+    ]
 
     // MARK: URLs and hosts
 
     struct Link {
+        /// Mapped as a browser maps it; when not `valid` (a browser would refuse it), with each run
+        /// of characters no host holds made a dot, to be compared for resemblance only.
         var host: String
-        var path: Substring
+        var valid: Bool
+        var path: Substring.UnicodeScalarView
     }
 
-    /// An http(s) URL, or a scheme-less "host[/path]". The host is what counts; userinfo
-    /// ("https://wallet.example.com@evil.io") is dropped, since the browser goes to evil.io.
-    /// Hand-parsed: Foundation's URL would IDNA-encode or refuse the Unicode hosts we must compare.
-    static func link(_ text: String) -> Link? {
-        var rest = Substring(text)
-        var hasScheme = false
-        if let separator = rest.range(of: "://") {
-            let scheme = rest[..<separator.lowerBound].lowercased()
-            guard scheme == "http" || scheme == "https" else { return nil }
-            rest = rest[separator.upperBound...]
-            hasScheme = true
-        }
-        let end = rest.firstIndex(where: { "/?#\\".contains($0) }) ?? rest.endIndex
+    /// An http(s) URL, or a scheme-less "host[/path]", split as a browser's URL parser splits it:
+    /// on ASCII code points of the text as typed (a full-width "／" is no separator, and "/" with an
+    /// accent over it still is). Userinfo ("https://wallet.example.com@evil.io") is dropped, since
+    /// the browser goes to evil.io. Hand-parsed: Foundation's URL would IDNA-encode or refuse the
+    /// Unicode hosts we must compare.
+    static func link(_ text: Substring) -> Link? {
+        guard let (rest, hasScheme) = afterScheme(text.unicodeScalars) else { return nil }
+        let end = rest.firstIndex { "/\\?#".unicodeScalars.contains($0) } ?? rest.endIndex
         var authority = rest[..<end]
         if let at = authority.lastIndex(of: "@") {
             // Without a scheme, "a@b.c" is an address, not a link.
@@ -173,42 +295,58 @@ enum ChannelText {
         }
         if let colon = authority.lastIndex(of: ":") {
             let port = authority[authority.index(after: colon)...]
-            guard port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            guard port.count <= 5, port.allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
             authority = authority[..<colon]
         }
-        guard let host = host(authority, requireDomain: !hasScheme, dropWWW: true) else { return nil }
-        let after = rest[end...]
-        return Link(host: host, path: after.prefix { $0 != "?" && $0 != "#" })
+        let path = rest[end...].prefix { $0 != "?" && $0 != "#" }
+        if let host = host(Substring(authority), requireDomain: !hasScheme, dropWWW: true) {
+            return Link(host: host, valid: true, path: path)
+        }
+        // A typed scheme says it is meant as a link: judge what the host resembles.
+        guard hasScheme, let cleaned = cleanedHost(Substring(authority)) else { return nil }
+        return Link(host: cleaned, valid: false, path: path)
     }
 
-    /// A host name, lowercased, "xn--" labels decoded and a leading "www." dropped (for links).
-    /// Labels are letters of any script, digits, combining marks and "-"; without a scheme it
-    /// takes two labels and a top-level label with a letter ("1.2.3.4" is not a pasted domain).
-    static func host(_ raw: Substring, requireDomain: Bool, dropWWW: Bool) -> String? {
-        var text = String(raw)
-        if text.contains("%") {
-            guard let decoded = text.removingPercentEncoding else { return nil }
-            text = decoded.precomposedStringWithCompatibilityMapping
-        }
-        text = text.replacingOccurrences(of: "\u{3002}", with: ".").lowercased()
-        if text.hasSuffix(".") { text.removeLast() }
-        guard !text.isEmpty, text.count <= 253 else { return nil }
-        var labels = text.split(separator: ".", omittingEmptySubsequences: false).map { Punycode.decodedLabel(String($0)) }
-        guard labels.allSatisfy(isLabel) else { return nil }
-        if requireDomain {
-            guard labels.count >= 2, let top = labels.last, top.contains(where: \.isLetter) else { return nil }
-        }
-        if dropWWW, labels.count > 2, labels[0] == "www" { labels.removeFirst() }
-        return labels.joined(separator: ".")
+    /// The text after an http(s) scheme and the slashes after it (a browser reads "https:\\host"
+    /// and "https:host" alike); the text itself when it has no scheme ("host:443"); nil for another
+    /// scheme ("ftp://").
+    private static func afterScheme(_ text: Substring.UnicodeScalarView) -> (Substring.UnicodeScalarView, Bool)? {
+        guard let colon = text.firstIndex(of: ":"), isScheme(text[..<colon]) else { return (text, false) }
+        let scheme = String(Substring(text[..<colon])).lowercased()
+        let rest = text[text.index(after: colon)...]
+        if scheme == "http" || scheme == "https" { return (rest.drop { $0 == "/" || $0 == "\\" }, true) }
+        return rest.starts(with: "//".unicodeScalars) ? nil : (text, false)
     }
 
-    static func isLabel(_ label: String) -> Bool {
-        (1...63).contains(label.count) && label.contains(where: { $0 != "-" })
-            && label.unicodeScalars.allSatisfy { scalar in
-                let category = scalar.properties.generalCategory
-                return scalar == "-" || scalar.properties.isAlphabetic || category == .decimalNumber || category == .nonspacingMark
-                    || category == .spacingMark
-            }
+    /// An ASCII letter, then letters, digits, "+", "-" or "." (RFC 3986).
+    private static func isScheme(_ name: Substring.UnicodeScalarView) -> Bool {
+        guard let first = name.first, first.isASCII, first.properties.isAlphabetic else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || "0123456789+-.".unicodeScalars.contains($0)) }
+    }
+
+    /// A path's segments as a browser resolves them: split on "/" and "\\", "." and ".." applied
+    /// (also as "%2e"), so "/name/../joinchat/x" is ["joinchat", "x"]; a trailing "/" adds none.
+    static func segments(_ path: Substring.UnicodeScalarView) -> [Substring] {
+        let parts = path.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }.dropFirst().map { Substring($0) }
+        var resolved: [Substring] = []
+        for (index, part) in parts.enumerated() {
+            let dots = dotSegment(part)
+            if dots == 2 { _ = resolved.popLast() }
+            // A dot segment at the end leaves the path ending in "/".
+            if dots > 0 { if index == parts.count - 1 { resolved.append("") } } else { resolved.append(part) }
+        }
+        if resolved.last == "" { resolved.removeLast() }
+        return resolved
+    }
+
+    /// 1 for ".", 2 for "..", as typed or percent-encoded ("%2E" in any case); 0 otherwise.
+    private static func dotSegment(_ segment: Substring) -> Int {
+        guard segment.utf8.count <= 6 else { return 0 }
+        switch segment.lowercased() {
+        case ".", "%2e": return 1
+        case "..", ".%2e", "%2e.", "%2e%2e": return 2
+        default: return 0
+        }
     }
 
     // MARK: Email and phone
@@ -245,74 +383,5 @@ enum ChannelText {
         }
         guard international || !requireCountryCode, (7...15).contains(digits.count), !digits.hasPrefix("0") else { return nil }
         return "+" + digits
-    }
-}
-
-/// RFC 3492 decoding, so an "xn--" host pasted from an address bar (browsers show lookalike
-/// hosts that way) is compared in the letters it stands for. A label that does not decode to
-/// host letters is kept as typed.
-enum Punycode {
-    static func decodedLabel(_ label: String) -> String {
-        guard label.hasPrefix("xn--"), let decoded = decode(label.dropFirst(4)), ChannelText.isLabel(decoded) else { return label }
-        return decoded.precomposedStringWithCompatibilityMapping.lowercased()
-    }
-
-    static func decode(_ input: Substring) -> String? {
-        let base = 36, tMin = 1, tMax = 26
-        let encoded = Array(input.unicodeScalars)
-        guard encoded.allSatisfy(\.isASCII) else { return nil }
-        var output: [Unicode.Scalar] = []
-        var position = 0
-        if let delimiter = encoded.lastIndex(of: "-") {
-            output = Array(encoded[..<delimiter])
-            position = delimiter + 1
-        }
-        var code = 128, index = 0, bias = 72
-        while position < encoded.count {
-            let oldIndex = index
-            var weight = 1
-            var k = base
-            while true {
-                guard position < encoded.count, let digit = digitValue(encoded[position]) else { return nil }
-                position += 1
-                let (step, overflow) = digit.multipliedReportingOverflow(by: weight)
-                guard !overflow, index <= Int(Int32.max) - step else { return nil }
-                index += step
-                let threshold = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
-                if digit < threshold { break }
-                guard weight <= Int(Int32.max) / (base - threshold) else { return nil }
-                weight *= base - threshold
-                k += base
-            }
-            bias = adapt(delta: index - oldIndex, points: output.count + 1, first: oldIndex == 0)
-            code += index / (output.count + 1)
-            index %= output.count + 1
-            guard code <= 0x10FFFF, output.count < 63, let scalar = Unicode.Scalar(code) else { return nil }
-            output.insert(scalar, at: index)
-            index += 1
-        }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: output)
-        return String(view)
-    }
-
-    private static func digitValue(_ scalar: Unicode.Scalar) -> Int? {
-        switch scalar.value {
-        case 0x30...0x39: Int(scalar.value) - 0x30 + 26
-        case 0x41...0x5A: Int(scalar.value) - 0x41
-        case 0x61...0x7A: Int(scalar.value) - 0x61
-        default: nil
-        }
-    }
-
-    private static func adapt(delta: Int, points: Int, first: Bool) -> Int {
-        var delta = first ? delta / 700 : delta / 2
-        delta += delta / points
-        var k = 0
-        while delta > ((36 - 1) * 26) / 2 {
-            delta /= 36 - 1
-            k += 36
-        }
-        return k + (36 * delta) / (delta + 38)
     }
 }
