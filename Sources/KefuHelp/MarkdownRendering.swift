@@ -59,38 +59,86 @@ public struct IsolatedMarkdown: MarkdownRendering {
     static func run(_ executable: URL, input: Data, timeLimit: TimeInterval) async throws -> Data {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = ["render-markdown"]
-                process.environment = ["LANG": "C.UTF-8"]
-                let stdin = Pipe()
-                let stdout = Pipe()
-                process.standardInput = stdin
-                process.standardOutput = stdout
-                process.standardError = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: HelpError.invalid(ValidationFailure("body", .rule("unrenderable"))))
-                    return
-                }
-                let killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: killer)
-                // The input is written while the output is read, so neither pipe fills up.
-                DispatchQueue.global().async {
-                    try? stdin.fileHandleForWriting.write(contentsOf: input)
-                    try? stdin.fileHandleForWriting.close()
-                }
-                let output = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                killer.cancel()
-                if process.terminationReason == .exit && process.terminationStatus == 0 {
-                    continuation.resume(returning: output)
-                } else {
-                    continuation.resume(throwing: HelpError.invalid(ValidationFailure("body", .rule("unrenderable"))))
+                switch ChildProcess.run(executable.path, arguments: ["render-markdown"], input: input, timeLimit: timeLimit) {
+                case .some(let output): continuation.resume(returning: output)
+                case .none: continuation.resume(throwing: HelpError.invalid(ValidationFailure("body", .rule("unrenderable"))))
                 }
             }
         }
+    }
+}
+
+/// One child process by `posix_spawn` (Foundation's `Process.run` is not safe alongside other
+/// spawns on Linux: a crash in its argument copying was seen), fed `input` on standard input;
+/// its standard output, or nil when it failed, died or ran past `timeLimit` (then it is killed).
+enum ChildProcess {
+    static func run(_ path: String, arguments: [String], input: Data, timeLimit: TimeInterval) -> Data? {
+        var toChild: [Int32] = [0, 0]
+        var fromChild: [Int32] = [0, 0]
+        guard pipe(&toChild) == 0 else { return nil }
+        guard pipe(&fromChild) == 0 else {
+            close(toChild[0])
+            close(toChild[1])
+            return nil
+        }
+        // Close-on-exec: another child started meanwhile does not keep these pipes open (the
+        // dup2 onto our child's 0 and 1 clears it there).
+        for descriptor in toChild + fromChild { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        for descriptor in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("LANG=C.UTF-8"), nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        close(toChild[0])
+        close(fromChild[1])
+        guard spawned == 0 else {
+            close(toChild[1])
+            close(fromChild[0])
+            return nil
+        }
+        let child = pid
+        let inputEnd = toChild[1]
+        let killer = DispatchWorkItem { kill(child, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: killer)
+        // The input is written while the output is read, so neither pipe fills up.
+        let writer = DispatchGroup()
+        DispatchQueue.global().async(group: writer) {
+            input.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    guard let base = buffer.baseAddress else { break }
+                    let written = write(inputEnd, base.advanced(by: offset), buffer.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { break }  // EPIPE: the child is gone
+                    offset += written
+                }
+            }
+            close(inputEnd)
+        }
+        var output = Data()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(fromChild[0], &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            output.append(contentsOf: chunk[0..<count])
+            if output.count > 16 << 20 { kill(pid, SIGKILL) }
+        }
+        close(fromChild[0])
+        writer.wait()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        killer.cancel()
+        // Exited normally (no signal) with status 0.
+        let exited = status & 0x7f == 0
+        return exited && (status >> 8) & 0xff == 0 ? output : nil
     }
 }
 
