@@ -81,11 +81,12 @@ public struct HelpArticles: Sendable {
         guard editor.canEditHelp else { throw HelpError.notEditor }
         var failure = ValidationFailure()
         if !HelpSlug.isValid(slug) { failure.add("slug", .invalid) }
+        if !(-100_000...100_000).contains(position) { failure.add("position", .invalid) }
         for locale in HelpLocale.allCases {
             let name = names[locale]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             if name.isEmpty { failure.add("names.\(locale.rawValue)", .required) }
-            if name.count > 80 { failure.add("names.\(locale.rawValue)", .tooLong(max: 80)) }
-            if (descriptions[locale]?.count ?? 0) > 300 { failure.add("descriptions.\(locale.rawValue)", .tooLong(max: 300)) }
+            if name.unicodeScalars.count > 80 { failure.add("names.\(locale.rawValue)", .tooLong(max: 80)) }
+            if (descriptions[locale]?.unicodeScalars.count ?? 0) > 300 { failure.add("descriptions.\(locale.rawValue)", .tooLong(max: 300)) }
         }
         if !failure.isEmpty { throw HelpError.invalid(failure) }
         let names = names.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines).storable }
@@ -138,7 +139,7 @@ public struct HelpArticles: Sendable {
     /// "Was this helpful?": one answer per reader (a second replaces the first).
     public func vote(slug: String, locale: HelpLocale, helpful: Bool, comment: String?, voter: String) async throws -> (yes: Int, no: Int) {
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines).storable
-        if let comment, comment.count > Self.maxVoteComment { throw HelpError.invalid(ValidationFailure("comment", .tooLong(max: Self.maxVoteComment))) }
+        if let comment, comment.unicodeScalars.count > Self.maxVoteComment { throw HelpError.invalid(ValidationFailure("comment", .tooLong(max: Self.maxVoteComment))) }
         let article = try await live(slug: slug)
         return try await mapped {
             try await store.recordHelpVote(articleId: article.id, locale: locale, helpful: helpful, comment: comment?.isEmpty == true ? nil : comment, voter: voter)

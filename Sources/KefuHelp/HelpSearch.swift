@@ -33,8 +33,9 @@ public struct HelpSearch: Sendable {
     static let candidates = 40
 
     public func search(_ text: String, locale: HelpLocale, limit: Int = 10, recordMiss: Bool = true) async throws -> HelpSearchResult {
+        // The limit is on what was sent (as openapi.yaml states it), before trimming.
+        if text.unicodeScalars.count > Self.maxQuery { throw HelpError.invalid(ValidationFailure("q", .tooLong(max: Self.maxQuery))) }
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.count > Self.maxQuery { throw HelpError.invalid(ValidationFailure("q", .tooLong(max: Self.maxQuery))) }
         var query = SearchText.query(text)
         guard !query.isEmpty else { return HelpSearchResult(items: [], didYouMean: nil) }
         var didYouMean: String?

@@ -67,11 +67,11 @@ public struct OfficialChannels: Sendable {
     /// number with spaces) and stored canonical.
     public func add(kind: OfficialChannelKind, value: String, note: String?, admin: AgentID, source: ActionSource) async throws -> OfficialChannelRecord {
         var failure = ValidationFailure()
-        if value.count > Self.maxValue { failure.add("value", .tooLong(max: Self.maxValue)) }
+        if value.unicodeScalars.count > Self.maxValue { failure.add("value", .tooLong(max: Self.maxValue)) }
         let canonical = OfficialChannel.canonical(kind: kind, value)
         if canonical == nil, failure.isEmpty { failure.add("value", .invalid) }
         let note = (note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).storable
-        if note.count > Self.maxNote { failure.add("note", .tooLong(max: Self.maxNote)) }
+        if note.unicodeScalars.count > Self.maxNote { failure.add("note", .tooLong(max: Self.maxNote)) }
         guard failure.isEmpty, let canonical else { throw HelpError.invalid(failure) }
         let channel = OfficialChannel(kind: kind, value: canonical)
         do {
@@ -93,9 +93,10 @@ public struct OfficialChannels: Sendable {
 
     /// Whether `raw` is official, imitates an official channel, or is unknown; counted.
     public func verify(_ raw: String) async throws -> Verification {
+        // The limit is on what was sent (as openapi.yaml states it), before trimming.
+        if raw.unicodeScalars.count > Self.maxValue { throw HelpError.invalid(ValidationFailure("value", .tooLong(max: Self.maxValue))) }
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { throw HelpError.invalid(ValidationFailure("value", .required)) }
-        if trimmed.count > Self.maxValue { throw HelpError.invalid(ValidationFailure("value", .tooLong(max: Self.maxValue))) }
         let verification = ImpersonationRules.verify(PastedValue(trimmed), against: try await list().map(\.channel))
         let resembles = verification.matches.first.map { "\($0.kind.rawValue):\($0.official)" }
         try await store.recordOfficialChannelCheck(value: Self.logged(trimmed, verification), status: verification.status, resembles: resembles)

@@ -18,6 +18,7 @@ public struct ArticleTranslation: Sendable, Equatable, Codable {
         self.body = body
     }
 
+    /// Lengths count Unicode scalars, as JSON Schema's maxLength does (openapi.yaml).
     public static let maxTitle = 200
     public static let maxBody = 100_000
 }
@@ -88,9 +89,9 @@ public struct ArticleContent: Sendable, Equatable {
             }
             let title = text.title.trimmingCharacters(in: .whitespacesAndNewlines)
             if title.isEmpty { failure.add("\(field).title", .required) }
-            if title.count > ArticleTranslation.maxTitle { failure.add("\(field).title", .tooLong(max: ArticleTranslation.maxTitle)) }
+            if title.unicodeScalars.count > ArticleTranslation.maxTitle { failure.add("\(field).title", .tooLong(max: ArticleTranslation.maxTitle)) }
             if text.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { failure.add("\(field).body", .required) }
-            if text.body.count > ArticleTranslation.maxBody { failure.add("\(field).body", .tooLong(max: ArticleTranslation.maxBody)) }
+            if text.body.unicodeScalars.count > ArticleTranslation.maxBody { failure.add("\(field).body", .tooLong(max: ArticleTranslation.maxBody)) }
         }
         return failure
     }

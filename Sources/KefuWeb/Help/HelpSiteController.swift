@@ -62,7 +62,7 @@ struct HelpSiteController {
                 values["empty_query"] = true
             } else {
                 _ = try await throttler.admit([("help-read-client:\(ClientNetwork.key(context.peerAddress))", HelpController.readsPerClient)])
-                let result = try await search.search(String(text.prefix(HelpSearch.maxQuery)), locale: page.locale, limit: 20)
+                let result = try await search.search(String(String.UnicodeScalarView(text.unicodeScalars.prefix(HelpSearch.maxQuery))), locale: page.locale, limit: 20)
                 values["results"] = result.items.map { item in
                     ["href": HelpViews.path(item.slug, locale: item.locale), "title": item.title, "snippet": item.snippet.html, "lang": item.locale.rawValue]
                 }

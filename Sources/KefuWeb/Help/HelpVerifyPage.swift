@@ -25,7 +25,7 @@ struct HelpVerifyPage {
         values["value"] = value
         if !value.isEmpty {
             _ = try await site.throttler.admit([("help-read-client:\(ClientNetwork.key(context.peerAddress))", HelpController.readsPerClient)])
-            let verification = try await channels.verify(String(value.prefix(OfficialChannels.maxValue)))
+            let verification = try await channels.verify(String(String.UnicodeScalarView(value.unicodeScalars.prefix(OfficialChannels.maxValue))))
             let status = verification.status.rawValue
             var verdict: [String: Any] = ["status": status, "is_\(status)": true]
             switch verification.status {
