@@ -16,13 +16,18 @@ public enum ArticleMarkdown {
     }
 
     /// Input shapes Ink 0.6 is known to trip on, made harmless before it reads them: a line of
-    /// only spaces after a list item (an index out of bounds), long runs of brackets
-    /// (exponential backtracking, then a stack overflow). Brackets beyond a few per line become
+    /// only whitespace after a list item (an index out of bounds), runs of brackets (exponential
+    /// backtracking, then a stack overflow). Brackets beyond a few per line become
     /// character references, which the allow-list shows as brackets again.
     static func defused(_ markdown: String) -> String {
         markdown.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             var line = String(line)
-            while let last = line.last, last == " " || last == "\t" { line.removeLast() }
+            // Any trailing whitespace (Ink takes U+3000 and U+00A0 for spaces too).
+            while let last = line.last, last.isWhitespace { line.removeLast() }
+            // Runs of brackets ("[[", "![[") mean nothing in Markdown but make Ink backtrack.
+            if line.contains("[[") || line.contains("]]") || line.contains("![![") {
+                line = line.replacingOccurrences(of: "[", with: "&#91;").replacingOccurrences(of: "]", with: "&#93;")
+            }
             for (character, reference) in [("[", "&#91;"), ("]", "&#93;"), ("(", "&#40;"), (")", "&#41;")]
             where line.count(where: { String($0) == character }) > 8 {
                 line = line.replacingOccurrences(of: character, with: reference)

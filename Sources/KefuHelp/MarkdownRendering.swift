@@ -33,18 +33,19 @@ public struct IsolatedMarkdown: MarkdownRendering {
     }
 
     public func render(_ bodies: [String]) async throws -> [RenderedMarkdown] {
-        if let known = await state.remembered(bodies) { return known }
-        let input = try JSONEncoder().encode(bodies)
-        await state.acquire()
-        let output: Data
-        do {
-            output = try await Self.run(executable, input: input, timeLimit: timeLimit)
-        } catch {
-            await state.release()
-            throw error
+        switch await state.remembered(bodies) {
+        case .some(.some(let known)): return known
+        case .some(.none): throw HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))
+        case .none: break
         }
+        let input = try JSONEncoder().encode(bodies)
+        // A full queue refuses at once rather than piling up requests behind slow renders.
+        guard await state.acquire() else { throw HelpError.invalid(ValidationFailure("body", .rule("renderer_busy"))) }
+        let output = try? await Self.run(executable, input: input, timeLimit: timeLimit)
         await state.release()
-        guard let rendered = try? JSONDecoder().decode([RenderedMarkdown].self, from: output), rendered.count == bodies.count else {
+        guard let output, let rendered = try? JSONDecoder().decode([RenderedMarkdown].self, from: output), rendered.count == bodies.count else {
+            // Remembered too: a body that failed is not tried again on every page view.
+            await state.remember(bodies, nil)
             throw HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))
         }
         await state.remember(bodies, rendered)
@@ -70,7 +71,10 @@ public struct IsolatedMarkdown: MarkdownRendering {
 
 /// One child process by `posix_spawn` (Foundation's `Process.run` is not safe alongside other
 /// spawns on Linux: a crash in its argument copying was seen), fed `input` on standard input;
-/// its standard output, or nil when it failed, died or ran past `timeLimit` (then it is killed).
+/// its standard output, or nil when it failed, died or ran past `timeLimit`. The child runs in
+/// a process group of its own, and the whole group is killed at the limit: a crash reporter or
+/// any other grandchild holding the output pipe cannot keep this waiting. (The child also closes
+/// every other descriptor it inherited and ends itself if this process dies: `RenderMarkdown`.)
 enum ChildProcess {
     static func run(_ path: String, arguments: [String], input: Data, timeLimit: TimeInterval) -> Data? {
         var toChild: [Int32] = [0, 0]
@@ -91,11 +95,17 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         for descriptor in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("LANG=C.UTF-8"), nil]
+        // No crash reporter: it takes seconds and outlives a killed child.
+        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("LANG=C.UTF-8"), strdup("SWIFT_BACKTRACE=enable=no"), nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         close(toChild[0])
         close(fromChild[1])
         guard spawned == 0 else {
@@ -103,13 +113,10 @@ enum ChildProcess {
             close(fromChild[0])
             return nil
         }
-        let child = pid
+        let group = pid
         let inputEnd = toChild[1]
-        let killer = DispatchWorkItem { kill(child, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: killer)
         // The input is written while the output is read, so neither pipe fills up.
-        let writer = DispatchGroup()
-        DispatchQueue.global().async(group: writer) {
+        DispatchQueue.global().async {
             input.withUnsafeBytes { buffer in
                 var offset = 0
                 while offset < buffer.count {
@@ -122,23 +129,30 @@ enum ChildProcess {
             }
             close(inputEnd)
         }
+        let deadline = Date().addingTimeInterval(timeLimit)
         var output = Data()
         var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
+        var finished = false
+        while !finished {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0, output.count <= 16 << 20 else { break }
+            var poller = pollfd(fd: fromChild[0], events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(left, 1) * 1000) + 1)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready >= 0 else { break }
+            if ready == 0 { continue }
             let count = read(fromChild[0], &chunk, chunk.count)
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            output.append(contentsOf: chunk[0..<count])
-            if output.count > 16 << 20 { kill(pid, SIGKILL) }
+            if count > 0 { output.append(contentsOf: chunk[0..<count]) } else { finished = true }
         }
         close(fromChild[0])
-        writer.wait()
+        // Past the limit (or done): the whole group goes; then the child is reaped.
+        kill(-group, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        killer.cancel()
-        // Exited normally (no signal) with status 0.
+        // Exited normally (no signal) with status 0, and said everything before the limit.
         let exited = status & 0x7f == 0
-        return exited && (status >> 8) & 0xff == 0 ? output : nil
+        return finished && exited && (status >> 8) & 0xff == 0 ? output : nil
     }
 }
 
@@ -148,7 +162,9 @@ actor RenderState {
     private var busy = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
     private let capacity: Int
-    private var results: [[String]: [RenderedMarkdown]] = [:]
+    private var results: [[String]: [RenderedMarkdown]?] = [:]
+    /// Callers waiting beyond this are refused.
+    private let queueLimit = 16
     private var order: [[String]] = []
 
     init(slots: Int, remember capacity: Int) {
@@ -156,12 +172,15 @@ actor RenderState {
         self.capacity = capacity
     }
 
-    func acquire() async {
+    /// False when too many are waiting already.
+    func acquire() async -> Bool {
         if busy < slots {
             busy += 1
-            return
+            return true
         }
+        guard waiting.count < queueLimit else { return false }
         await withCheckedContinuation { waiting.append($0) }
+        return true
     }
 
     func release() {
@@ -173,11 +192,12 @@ actor RenderState {
         }
     }
 
-    func remembered(_ bodies: [String]) -> [RenderedMarkdown]? { results[bodies] }
+    /// nil: never rendered; `.some(nil)`: it failed.
+    func remembered(_ bodies: [String]) -> [RenderedMarkdown]?? { results[bodies] }
 
-    func remember(_ bodies: [String], _ rendered: [RenderedMarkdown]) {
-        // Short texts only (announcements, previews of small edits): memory stays small.
-        guard results[bodies] == nil, bodies.reduce(0, { $0 + $1.utf8.count }) < 16_384 else { return }
+    func remember(_ bodies: [String], _ rendered: [RenderedMarkdown]?) {
+        // Texts up to 64 KB (announcements, previews): memory stays within a few tens of MB.
+        guard results[bodies] == nil, bodies.reduce(0, { $0 + $1.utf8.count }) < 65_536 else { return }
         results[bodies] = rendered
         order.append(bodies)
         if order.count > capacity { results[order.removeFirst()] = nil }

@@ -83,7 +83,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static let errorPageBackAgent = TextKey("error_page_back_agent")
 
     /// Rules that have words in problem messages.
-    public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + ["invalid_characters", "private_address", "unrenderable"]
+    public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + ["invalid_characters", "private_address", "unrenderable", "renderer_busy"]
     /// Things problem messages name in the reader's own words.
     public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement", "article", "version", "category", "slug", "official_channel"]
 

@@ -12,10 +12,25 @@ struct RenderMarkdown: ParsableCommand {
     static let maxInput = 1 << 20
 
     func run() throws {
+        Self.detachFromTheServer()
         let input = FileHandle.standardInput.readDataToEndOfFile()
         guard input.count <= Self.maxInput else { throw ExitCode(2) }
         let bodies = try JSONDecoder().decode([String].self, from: input)
         let rendered = bodies.map(ArticleMarkdown.render)
         try FileHandle.standardOutput.write(contentsOf: try JSONEncoder().encode(rendered))
+    }
+
+    /// A render never outlives its purpose: descriptors inherited from the server (its listening
+    /// socket among them) are closed at once; the process ends itself after 10 seconds whatever
+    /// the library is doing, and as soon as the server that started it is gone.
+    static func detachFromTheServer() {
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap(Int32.init) ?? Array(3..<1024)
+        for descriptor in open where descriptor > 2 { close(descriptor) }
+        alarm(10)
+        let server = getppid()
+        Thread.detachNewThread {
+            while getppid() == server { usleep(200_000) }
+            _exit(3)
+        }
     }
 }

@@ -453,4 +453,14 @@ import Testing
         #expect(String(decoding: data, as: UTF8.self).contains("\"decoratedHandle\""))
         #expect(OfficialChannelKind.allCases == [.url, .email, .telegram, .x, .phone])
     }
+
+    /// A mailto link that also sends to someone else is not the official address.
+    @Test func mailtoWithExtraRecipientsIsNotOfficial() {
+        let officials = [OfficialChannel(kind: .email, value: "support@kefu.example")]
+        #expect(ImpersonationRules.verify(PastedValue("mailto:support@kefu.example"), against: officials).status == .official)
+        for value in ["mailto:support@kefu.example?cc=attacker@evil.io", "mailto:support@kefu.example?bcc=a@evil.io", "mailto:support@kefu.example?to=a@evil.io",
+                      "mailto:support@kefu.example,a@evil.io"] {
+            #expect(ImpersonationRules.verify(PastedValue(value), against: officials).status != .official, "\(value)")
+        }
+    }
 }

@@ -67,4 +67,37 @@ import Testing
         // Defusing makes the known cases render; only unknown crashes may be refused.
         #expect(refused < inputs.count / 4, "\(refused) of \(inputs.count) refused")
     }
+
+    /// A crash reporter (or any grandchild) that keeps the output pipe open must not keep the
+    /// caller waiting: the child's whole process group is killed at the limit.
+    @Test func aGrandchildHoldingTheOutputIsKilledWithTheChild() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-grandchild-\(UUID().uuidString)")
+        let renderer = IsolatedMarkdown(executable: try Self.script("(sleep 30; touch \(marker.path)) &\nkill -SEGV $$"), timeLimit: 1)
+        let started = Date()
+        await #expect(throws: HelpError.self) { try await renderer.render(["x"]) }
+        #expect(Date().timeIntervalSince(started) < 5)
+        // The sleeping grandchild went with the group: it never gets to write its marker.
+        try await Task.sleep(for: .seconds(1))
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+    }
+
+    /// A body that failed is remembered: a page showing it does not start a child on every view.
+    @Test func aFailedRenderIsNotTriedAgain() async throws {
+        let count = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-count-\(UUID().uuidString)")
+        let renderer = IsolatedMarkdown(executable: try Self.script("echo run >> \(count.path)\nexit 1"))
+        for _ in 0..<3 { await #expect(throws: HelpError.self) { try await renderer.render(["same body"]) } }
+        #expect(try String(contentsOf: count, encoding: .utf8).split(separator: "\n").count == 1)
+    }
+
+    /// Shapes that crashed or stalled Ink in the second outside attack now render.
+    @Test func whitespaceLinesAndBracketRunsRender() async throws {
+        let renderer = IsolatedMarkdown(executable: Self.kefu)
+        let bodies = [
+            "- a\n\u{3000}", "- a\n\u{00A0}", "* a\n\u{2003}", "1. a\n\u{3000}", "今晚维护：\n\n- 提币暂停 30 分钟\n\u{3000}",
+            String(repeating: "[[[[[[[[ x\n", count: 2_000), String(repeating: "[[[[[[[[\n", count: 5),
+        ]
+        let rendered = try await renderer.render(bodies)
+        #expect(rendered.count == bodies.count)
+        #expect(rendered[4].html.contains("提币暂停"))
+    }
 }

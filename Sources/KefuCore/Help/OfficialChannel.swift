@@ -358,7 +358,12 @@ enum ChannelText {
         if let open = address.lastIndex(of: "<") {
             address = address[address.index(after: open)...].prefix { $0 != ">" }
         }
-        if address.lowercased().hasPrefix("mailto:") { address = address.dropFirst("mailto:".count).prefix { $0 != "?" } }
+        if address.lowercased().hasPrefix("mailto:") {
+            // Extra recipients (cc, bcc, to) send the mail to someone else too: not one address.
+            let query = address.drop { $0 != "?" }.lowercased()
+            if ["to=", "cc=", "bcc="].contains(where: { query.contains($0) }) || address.contains(",") { return nil }
+            address = address.dropFirst("mailto:".count).prefix { $0 != "?" }
+        }
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, let local = parts.first, let domain = parts.last, (1...64).contains(local.count),
             local.allSatisfy({ !$0.isWhitespace && !"<>()[]\\,;:\"".contains($0) }),

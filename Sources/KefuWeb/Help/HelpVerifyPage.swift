@@ -32,6 +32,13 @@ struct HelpVerifyPage {
             case .official:
                 verdict["heading"] = page.t("help_verify_official")
                 verdict["advice"] = page.t("help_verify_official_advice")
+                // "@name" reads as Telegram and X: say where it is ours, and that elsewhere it is not.
+                let officialKinds = Set(verification.matches.filter(\.reason.isOfficial).map(\.kind))
+                let otherKinds = Set(verification.checked.map(\.kind)).subtracting(officialKinds)
+                if let kind = officialKinds.first, officialKinds.count == 1, !otherKinds.isEmpty {
+                    verdict["heading"] = page.t("help_verify_official_on").replacingOccurrences(of: "{kind}", with: page.t("help_kind_\(kind.rawValue)"))
+                    verdict["advice"] = page.t("help_verify_official_only_on").replacingOccurrences(of: "{kind}", with: page.t("help_kind_\(kind.rawValue)"))
+                }
             case .impersonation:
                 let official = verification.matches.first.map { "\(page.t("help_kind_\($0.kind.rawValue)")) \($0.official)" } ?? ""
                 verdict["heading"] = page.t("help_verify_impersonation").replacingOccurrences(of: "{official}", with: official)
