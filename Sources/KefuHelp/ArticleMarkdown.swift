@@ -10,7 +10,7 @@ public enum ArticleMarkdown {
     /// `IsolatedMarkdown`, in a child process with a time limit.
     public static func render(_ markdown: String) -> RenderedMarkdown {
         // Raw HTML blocks and inline tags become visible text before the allow-list sees them.
-        let parser = MarkdownParser(modifiers: [Modifier(target: .html) { input in Entities.escape(String(input.markdown)) }])
+        let parser = MarkdownParser(modifiers: [Modifier(target: .html) { input in HTMLEscaping.escape(String(input.markdown)) }])
         let nodes = HTMLAllowList.clean(parser.html(from: defused(markdown)))
         return decorate(nodes)
     }

@@ -89,11 +89,11 @@ struct HTMLAllowList {
         var out = ""
         for node in nodes {
             switch node {
-            case .text(let text): out += Entities.escape(text)
+            case .text(let text): out += HTMLEscaping.escape(text)
             case .close(let name): out += "</\(name)>"
             case .open(let name, let attributes):
                 out += "<\(name)"
-                for (key, value) in attributes { out += " \(key)=\"\(Entities.escape(value))\"" }
+                for (key, value) in attributes { out += " \(key)=\"\(HTMLEscaping.escape(value))\"" }
                 if name == "a", let href = attributes.first(where: { $0.0 == "href" })?.1, SafeLink.isExternal(href) {
                     out += " rel=\"noopener noreferrer nofollow\""
                 }
@@ -227,6 +227,4 @@ enum Entities {
         }
         return out + rest
     }
-
-    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 }

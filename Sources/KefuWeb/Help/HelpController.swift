@@ -163,8 +163,11 @@ struct HelpController {
         }
     }
 
-    func admitRead(_ context: KefuRequestContext) async throws {
-        _ = try await throttler.admit([("help-read-client:\(ClientNetwork.key(context.peerAddress))", Self.readsPerClient)])
+    func admitRead(_ context: KefuRequestContext) async throws { try await Self.admitRead(throttler, network: context.peerAddress) }
+
+    /// Searches, verify checks and page reads share one allowance per client network.
+    static func admitRead(_ throttler: any CredentialThrottle, network: String?) async throws {
+        _ = try await throttler.admit([("help-read-client:\(ClientNetwork.key(network))", readsPerClient)])
     }
 
     /// An editor route's article: by id or by slug.

@@ -61,7 +61,7 @@ struct HelpSiteController {
             if text.isEmpty {
                 values["empty_query"] = true
             } else {
-                _ = try await throttler.admit([("help-read-client:\(ClientNetwork.key(context.peerAddress))", HelpController.readsPerClient)])
+                try await HelpController.admitRead(throttler, network: context.peerAddress)
                 let result = try await search.search(String(String.UnicodeScalarView(text.unicodeScalars.prefix(HelpSearch.maxQuery))), locale: page.locale, limit: 20)
                 values["results"] = result.items.map { item in
                     ["href": HelpViews.path(item.slug, locale: item.locale), "title": item.title, "snippet": item.snippet.html, "lang": item.locale.rawValue]

@@ -80,7 +80,7 @@ struct OfficialChannelController {
 
     func addPublicRoutes(to group: CatalogedGroup<KefuRequestContext>) {
         group.get("help/verify") { request, context in
-            _ = try await throttler.admit([("help-read-client:\(ClientNetwork.key(context.peerAddress))", HelpController.readsPerClient)])
+            try await HelpController.admitRead(throttler, network: context.peerAddress)
             guard let value = FormQuery.value(request, "value") else { throw APIError.validation("value", .required) }
             return JSONResponse(VerifyResponse(value: value, try await channels.verify(value)))
         }
