@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "KefuAccounts", targets: ["KefuAccounts"]),
         .library(name: "KefuRisk", targets: ["KefuRisk"]),
         .library(name: "KefuHelp", targets: ["KefuHelp"]),
+        .library(name: "KefuQuality", targets: ["KefuQuality"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -127,12 +128,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Service quality: response targets on business calendars and their timers.
+        .target(
+            name: "KefuQuality",
+            dependencies: [
+                "KefuCore", "KefuStore", "KefuConversations", "KefuLocalization",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
         .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
         .target(
             name: "KefuWeb",
             dependencies: [
                 "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuLocalization",
+                "KefuQuality",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -156,7 +167,7 @@ let package = Package(
         .target(
             name: "KefuApp",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuChannels", "KefuWeb", "KefuHelp",
+                "KefuCore", "KefuStore", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuChannels", "KefuWeb", "KefuHelp", "KefuQuality",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -226,6 +237,10 @@ let package = Package(
         .testTarget(
             name: "KefuHelpTests",
             dependencies: ["KefuHelp", "KefuApp", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KefuQualityTests",
+            dependencies: ["KefuQuality", "KefuConversations", "KefuRealtime", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),

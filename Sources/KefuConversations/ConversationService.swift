@@ -17,7 +17,7 @@ public protocol ReplyDelivery: Sendable {
 /// every channel and the timers call it, each with the actor as a value.
 public struct ConversationService: Sendable {
     public typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
-        & MailRepository & ChannelThreadRepository & WebhookRepository
+        & MailRepository & ChannelThreadRepository & WebhookRepository & ServiceLevelRepository
 
     public let store: any Repositories
     public let bus: any EventBus
@@ -215,6 +215,11 @@ public struct ConversationService: Sendable {
 
     private func publish(_ message: Message, of conversation: Conversation) {
         bus.publish(.message(message, contactId: conversation.contactId, inboxId: conversation.inboxId))
+    }
+
+    /// A message another step of this service stored (timers' history lines).
+    func publishStored(_ message: Message, of conversation: Conversation) {
+        publish(message, of: conversation)
     }
 
     /// A message in the conversation `stored` says it went to (its customer and inbox).

@@ -18,6 +18,8 @@ public enum SystemEvent: Sendable, Equatable {
     /// The customer edited a message on their channel: the new text, beside the original
     /// (which the history keeps as it was).
     case edited(message: MessageID, text: String)
+    /// A response target was missed; the policy may have raised the priority.
+    case slaBreached(metric: SLAMetric, raisedTo: ConversationPriority?)
     /// A system message this version cannot read (shown as it is).
     case unknown(String)
 
@@ -28,6 +30,16 @@ public enum SystemEvent: Sendable, Equatable {
         for (prefix, make) in [("delivery:failed ", Self.deliveryFailed), ("edited ", Self.editedEvent)] where text.hasPrefix(prefix) {
             let parts = text.dropFirst(prefix.count).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             self = make(parts[0], parts.count > 1 ? parts[1] : "")
+            return
+        }
+        if text.hasPrefix("sla:breached ") {
+            let parts = text.split(separator: " ").map(String.init)
+            let raised = parts.count > 2 && parts[2].hasPrefix("priority:") ? ConversationPriority(rawValue: String(parts[2].dropFirst(9))) : nil
+            if let metric = parts.count > 1 ? SLAMetric(rawValue: parts[1]) : nil, parts.count == 2 || raised != nil {
+                self = .slaBreached(metric: metric, raisedTo: raised)
+            } else {
+                self = .unknown(text)
+            }
             return
         }
         if text.hasPrefix("mail:failed ") {
@@ -75,6 +87,8 @@ public enum SystemEvent: Sendable, Equatable {
             return "delivery:failed \(outboxId) \(reason.prefix(Self.reasonLength))"
         case .edited(let message, let text):
             return "edited \(message.rawValue) \(text)"
+        case .slaBreached(let metric, let raised):
+            return "sla:breached \(metric.rawValue)" + (raised.map { " priority:\($0.rawValue)" } ?? "")
         case .unknown(let text):
             return text
         }

@@ -345,7 +345,10 @@ extension SQLStore: ConversationRepository {
         return try await database.write { sql in
             guard let before = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             var assignments: SQLQueryString = "updated_at = \(bind: at)"
-            if let status = change.status { assignments = "\(assignments), status = \(bind: status.rawValue)" }
+            if let status = change.status {
+                assignments = "\(assignments), status = \(bind: status.rawValue)"
+                if status == .resolved, before.status != .resolved { assignments = "\(assignments), resolved_at = \(bind: at)" }
+            }
             if let priority = change.priority { assignments = "\(assignments), priority = \(bind: priority.rawValue)" }
             if let assignee = change.assigneeId { assignments = "\(assignments), assignee_id = \(bind: assignee?.rawValue)" }
             if let team = change.teamId { assignments = "\(assignments), team_id = \(bind: team?.rawValue)" }
@@ -374,6 +377,9 @@ extension SQLStore: ConversationRepository {
             {
                 history = try await Self.insertMessage(.system(event, by: actor), into: id, at: at, on: sql).message
             }
+            // A history line already moved the clock; priority and labels may choose another policy.
+            let reselect = fields.contains("priority") || fields.contains("labels")
+            if history == nil || reselect { try await Self.advanceSLA(id.rawValue, after: .changed(reselect: reselect), at: at, on: sql) }
             guard let updated = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             return ConversationUpdate(conversation: updated, historyMessage: history)
         }

@@ -75,11 +75,13 @@ extension SQLStore: MessageRepository {
         // The UPDATE takes the conversation's row lock first, so concurrent sends to one
         // conversation get consecutive sequence numbers and see each other's client ids.
         let touchesLastMessage = new.direction != .system
+        let isReply = new.direction == .outgoing && new.author.kind == .agent
         guard
             let row = try await sql.raw(
                 """
                 UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at)
                     \(unsafeRaw: touchesLastMessage ? ", last_message_at = \(at)" : "")
+                    \(unsafeRaw: isReply ? ", first_reply_at = COALESCE(first_reply_at, \(at))" : "")
                 WHERE id = \(bind: conversation) RETURNING last_seq, contact_id, inbox_id
                 """
             ).first()
@@ -127,6 +129,7 @@ extension SQLStore: MessageRepository {
             guard linked.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
             attachments = try await Self.attachments(forMessages: [id.rawValue], on: sql)[id.rawValue] ?? []
         }
+        try await advanceSLA(conversation, after: .message(new.direction, new.author.kind), at: at, on: sql)
         let message = Message(
             id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,
             attachments: attachments, channelMessageId: new.channelMessageId, clientMessageId: new.clientMessageId,

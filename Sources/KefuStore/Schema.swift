@@ -17,5 +17,6 @@ public enum Schema {
         Migration(version: 13, name: "announcements", statements: announcements),
         Migration(version: 14, name: "service_token_inbox", statements: serviceTokenInbox),
         Migration(version: 15, name: "help_center", statements: helpCenter),
+        Migration(version: 16, name: "service_levels", statements: serviceLevels),
     ]
 }

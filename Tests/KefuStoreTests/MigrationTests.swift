@@ -69,6 +69,10 @@ import Testing
             sqlite: "72552153b52fe30886827fdb408c448458b05c9b09eb16b0dec5dd88ebae4f88",
             postgres: "21ec58238224ff64faefeb13a67c2fcc1bf4c7de4643ad1f3559c5db95fbe9d6"
         ),
+        16: (
+            sqlite: "a4fe67d04e713669fd8ea65389c39ae8f9e749c2d6256e5a4da74ee2d9f43f29",
+            postgres: "9cb0d1c683821cf507ad9e291cd5ba4e31e7ee381f26a9c18e9a9c2c822daea4"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -289,6 +289,9 @@ struct ConsoleInboxController {
                 parts.append("\(page.t("assignee")): \(assignee.map { agentNames[$0.rawValue] ?? $0.rawValue } ?? page.t("nobody"))")
             }
             return parts.joined(separator: " · ")
+        case .slaBreached(let metric, let raised):
+            let missed = "\(page.t("sla_breached_event")): \(page.t("sla_metric_\(metric.rawValue)"))"
+            return raised.map { "\(missed) · \(page.t("priority")): \(page.t("priority_\($0.rawValue)"))" } ?? missed
         case .unknown(let text):
             return text
         }
