@@ -1,4 +1,5 @@
 """Schemathesis hooks for the API fuzz test (loaded through SCHEMATHESIS_HOOKS)."""
+import datetime
 import re
 
 import schemathesis
@@ -106,6 +107,61 @@ def help_rules_broken(case):
     return False
 
 
+ZONES = {"UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Europe/London", "Europe/Berlin", "America/New_York"}
+
+
+def label_reads(value):
+    text = value.strip().lower()
+    return 0 < len(text) <= 40 and all(c.isalnum() or c in "-_" for c in text)
+
+
+def real_day(text):
+    try:
+        day = datetime.date.fromisoformat(text)
+        return day.year >= 1
+    except ValueError:
+        return False
+
+
+def sla_rules_broken(case):
+    """The response targets' rules JSON Schema cannot state (docs/service-levels.md says them):
+    a policy names at least one target and no blank name, its inbox and calendar exist, a label
+    reads as a label; a calendar's zone is a known IANA zone, a period does not start and end at
+    once, holiday dates are real days; a holiday upload is an iCalendar file."""
+    body = case.body if isinstance(case.body, dict) else None
+    path, method = case.operation.path, case.method.upper()
+    if body is None or method not in ("POST", "PUT"):
+        return False
+    if path.startswith("/api/v1/sla/policies"):
+        if isinstance(body.get("name"), str) and not body["name"].strip():
+            return True
+        if all(body.get(k) is None for k in ("firstResponseSeconds", "nextResponseSeconds", "resolutionSeconds")):
+            return True
+        match = body.get("match")
+        if body.get("calendarId") is not None:
+            return True
+        if isinstance(match, dict):
+            if match.get("inboxId") is not None:
+                return True
+            if isinstance(match.get("label"), str) and not label_reads(match["label"]):
+                return True
+    if path == "/api/v1/sla/calendars/holiday-preview":
+        ics = body.get("ics")
+        return isinstance(ics, str) and not (ics.lstrip("\ufeff").startswith("BEGIN:VCALENDAR") and "END:VCALENDAR" in ics)
+    if path.startswith("/api/v1/sla/calendars"):
+        if isinstance(body.get("name"), str) and not body["name"].strip():
+            return True
+        if isinstance(body.get("timeZone"), str) and body["timeZone"] not in ZONES:
+            return True
+        periods = body.get("periods")
+        if isinstance(periods, list) and any(isinstance(p, dict) and p.get("start") == p.get("end") for p in periods):
+            return True
+        holidays = body.get("holidays")
+        if isinstance(holidays, list) and any(isinstance(h, dict) and isinstance(h.get("date"), str) and not real_day(h["date"]) for h in holidays):
+            return True
+    return False
+
+
 @schemathesis.hook
 def filter_case(ctx, case):
     # A pre-chat form has two rules JSON Schema cannot state (openapi.yaml says them in words):
@@ -117,6 +173,8 @@ def filter_case(ctx, case):
     if channel_rules_broken(case):
         return False
     if help_rules_broken(case):
+        return False
+    if sla_rules_broken(case):
         return False
     # An address Kefu would not mail is rightly refused (validation_failed on `email`).
     if emails_break_the_rule(body):

@@ -5,6 +5,7 @@ import KefuChannels
 import KefuConversations
 import KefuCore
 import KefuHelp
+import KefuQuality
 import KefuRealtime
 import KefuRisk
 import KefuStore
@@ -34,11 +35,14 @@ public struct Composition: Sendable {
         // Conversations and channels: channels report into the service; agents' replies go out
         // through the registry, which picks the channel of each reply's inbox.
         let inbound = ConversationService(store: store, bus: bus, presence: presence)
+        // What customers are told about when to expect an answer comes from the response targets.
+        let expectations = ResponseExpectations(store: store)
         let email = EmailChannel(
             store: store, blobs: blobs, conversations: inbound, settings: configuration.email, listener: configuration.smtpListener,
-            onListening: onSMTPListening, logger: logger)
+            onListening: onSMTPListening, expectations: expectations, logger: logger)
         let telegram = TelegramChannel(
-            store: store, blobs: blobs, conversations: inbound, secretKey: configuration.secretKey, settings: configuration.telegram, logger: logger)
+            store: store, blobs: blobs, conversations: inbound, secretKey: configuration.secretKey, settings: configuration.telegram,
+            expectations: expectations, logger: logger)
         let webhooks = Webhooks(
             store: store, secretKey: configuration.secretKey, allowPrivate: configuration.webhookAllowPrivate, wakeSender: { wakeWebhooks.yield() })
         let apiChannel = APIChannel(store: store, conversations: inbound, webhooks: webhooks)
@@ -79,8 +83,14 @@ public struct Composition: Sendable {
             widgetSignedIn: WidgetSignedInCustomer(store: store, identity: widgetIdentity, now: now), telegram: telegram,
             webhooks: webhooks, apiChannel: apiChannel, announcements: Announcements(store: store, wake: { telegram.replies.wakeSender() }),
             helpArticles: HelpArticles(store: store, renderer: markdown), helpSearch: HelpSearch(store: store), markdown: markdown,
-            officialChannels: OfficialChannels(store: store, supportAddress: configuration.email.supportAddress, publicURL: configuration.publicURL))
-        let timers: [any Service] = [background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval)]
+            officialChannels: OfficialChannels(store: store, supportAddress: configuration.email.supportAddress, publicURL: configuration.publicURL),
+            serviceLevels: ServiceLevels(store: store, now: now))
+        let timers: [any Service] = [
+            background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval),
+            // Response targets are minutes long: their timer looks every second (one indexed read when nothing is due).
+            ResponseTargetTimer(conversations: conversations, interval: .seconds(1), logger: logger),
+            NotificationMailer(store: store, mailer: email.replies, publicURL: configuration.publicURL, interval: configuration.timerInterval, logger: logger),
+        ]
         let webhookServices: [any Service] = [
             WebhookDispatcher(store: store, wakeups: AsyncStream { _ in }, delivered: { wakeWebhooks.yield() }, logger: logger),
             WebhookSender(

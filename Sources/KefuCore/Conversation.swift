@@ -129,6 +129,8 @@ public struct Conversation: Sendable, Equatable, Codable {
     public var snoozedUntil: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The response target it is on, when one is running or was missed.
+    public var sla: ConversationSLA?
 
     public init(
         id: ConversationID, number: Int64, inboxId: InboxID, contactId: ContactID, subject: String?,
@@ -150,6 +152,18 @@ public struct Conversation: Sendable, Equatable, Codable {
         self.snoozedUntil = snoozedUntil
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+}
+
+/// Where a conversation stands against its response targets, for lists: the soonest due
+/// target still running, and whether one was missed.
+public struct ConversationSLA: Sendable, Equatable, Codable {
+    public var dueAt: Date?
+    public var breached: Bool
+
+    public init(dueAt: Date?, breached: Bool) {
+        self.dueAt = dueAt
+        self.breached = breached
     }
 }
 

@@ -8,4 +8,6 @@ public enum HelpError: Error, Equatable, Sendable {
     case conflict(String)
     /// Writing help articles needs the editor right.
     case notEditor
+    /// The Markdown renderer is full or ran out of time on a busy machine: try again shortly.
+    case rendererBusy
 }

@@ -40,10 +40,21 @@ public struct IsolatedMarkdown: MarkdownRendering {
         }
         let input = try JSONEncoder().encode(bodies)
         // A full queue refuses at once rather than piling up requests behind slow renders.
-        guard await state.acquire() else { throw HelpError.invalid(ValidationFailure("body", .rule("renderer_busy"))) }
-        let output = try? await Self.run(executable, input: input, timeLimit: timeLimit)
+        guard await state.acquire() else { throw HelpError.rendererBusy }
+        let outcome = await Self.run(executable, input: input, timeLimit: timeLimit)
         await state.release()
-        guard let output, let rendered = try? JSONDecoder().decode([RenderedMarkdown].self, from: output), rendered.count == bodies.count else {
+        let output: Data
+        switch outcome {
+        case .output(let data): output = data
+        case .timedOut:
+            // A busy machine is not the text's fault: "try again", unless it ran out of time twice.
+            guard await state.timedOut(bodies) else { throw HelpError.rendererBusy }
+            throw HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))
+        case .failed:
+            await state.remember(bodies, nil)
+            throw HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))
+        }
+        guard let rendered = try? JSONDecoder().decode([RenderedMarkdown].self, from: output), rendered.count == bodies.count else {
             // Remembered too: a body that failed is not tried again on every page view.
             await state.remember(bodies, nil)
             throw HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))
@@ -57,13 +68,10 @@ public struct IsolatedMarkdown: MarkdownRendering {
     static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Runs the child on a thread of its own (the calls block), killing it at the time limit.
-    static func run(_ executable: URL, input: Data, timeLimit: TimeInterval) async throws -> Data {
-        try await withCheckedThrowingContinuation { continuation in
+    static func run(_ executable: URL, input: Data, timeLimit: TimeInterval) async -> ChildProcess.Outcome {
+        await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                switch ChildProcess.run(executable.path, arguments: ["render-markdown"], input: input, timeLimit: timeLimit) {
-                case .some(let output): continuation.resume(returning: output)
-                case .none: continuation.resume(throwing: HelpError.invalid(ValidationFailure("body", .rule("unrenderable"))))
-                }
+                continuation.resume(returning: ChildProcess.run(executable.path, arguments: ["render-markdown"], input: input, timeLimit: timeLimit))
             }
         }
     }
@@ -71,19 +79,25 @@ public struct IsolatedMarkdown: MarkdownRendering {
 
 /// One child process by `posix_spawn` (Foundation's `Process.run` is not safe alongside other
 /// spawns on Linux: a crash in its argument copying was seen), fed `input` on standard input;
-/// its standard output, or nil when it failed, died or ran past `timeLimit`. The child runs in
+/// its standard output, or why not: it failed or died, or it ran past `timeLimit`. The child runs in
 /// a process group of its own, and the whole group is killed at the limit: a crash reporter or
 /// any other grandchild holding the output pipe cannot keep this waiting. (The child also closes
 /// every other descriptor it inherited and ends itself if this process dies: `RenderMarkdown`.)
 enum ChildProcess {
-    static func run(_ path: String, arguments: [String], input: Data, timeLimit: TimeInterval) -> Data? {
+    enum Outcome: Sendable {
+        case output(Data)
+        case failed
+        case timedOut
+    }
+
+    static func run(_ path: String, arguments: [String], input: Data, timeLimit: TimeInterval) -> Outcome {
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
-        guard pipe(&toChild) == 0 else { return nil }
+        guard pipe(&toChild) == 0 else { return .failed }
         guard pipe(&fromChild) == 0 else {
             close(toChild[0])
             close(toChild[1])
-            return nil
+            return .failed
         }
         // Close-on-exec: another child started meanwhile does not keep these pipes open (the
         // dup2 onto our child's 0 and 1 clears it there).
@@ -111,7 +125,7 @@ enum ChildProcess {
         guard spawned == 0 else {
             close(toChild[1])
             close(fromChild[0])
-            return nil
+            return .failed
         }
         let group = pid
         let inputEnd = toChild[1]
@@ -133,9 +147,11 @@ enum ChildProcess {
         var output = Data()
         var chunk = [UInt8](repeating: 0, count: 65_536)
         var finished = false
+        var outOfTime = false
         while !finished {
             let left = deadline.timeIntervalSinceNow
-            guard left > 0, output.count <= 16 << 20 else { break }
+            guard left > 0 else { outOfTime = true; break }
+            guard output.count <= 16 << 20 else { break }
             var poller = pollfd(fd: fromChild[0], events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(min(left, 1) * 1000) + 1)
             if ready < 0 && errno == EINTR { continue }
@@ -152,7 +168,8 @@ enum ChildProcess {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         // Exited normally (no signal) with status 0, and said everything before the limit.
         let exited = status & 0x7f == 0
-        return finished && exited && (status >> 8) & 0xff == 0 ? output : nil
+        if outOfTime { return .timedOut }
+        return finished && exited && (status >> 8) & 0xff == 0 ? .output(output) : .failed
     }
 }
 
@@ -190,6 +207,18 @@ actor RenderState {
             // The slot passes straight to the next caller.
             waiting.removeFirst().resume()
         }
+    }
+
+    private var timeouts: [[String]: Int] = [:]
+
+    /// Counts a render that ran out of time; true (and remembered as failed) the second time.
+    func timedOut(_ bodies: [String]) -> Bool {
+        if timeouts.count > capacity { timeouts.removeAll() }
+        timeouts[bodies, default: 0] += 1
+        guard timeouts[bodies, default: 0] >= 2 else { return false }
+        timeouts[bodies] = nil
+        remember(bodies, nil)
+        return true
     }
 
     /// nil: never rendered; `.some(nil)`: it failed.

@@ -24,6 +24,8 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static let mailCodeBody = TextKey("mail_code_body")
     public static let mailChatReplySubject = TextKey("mail_chat_reply_subject")
     public static let mailChatReplyBody = TextKey("mail_chat_reply_body")
+    /// The acknowledgement's promise when no response-target policy covers the inbox.
+    public static let mailExpectedHours = TextKey("mail_expected_hours")
 
     // MARK: Decisions and limits
 
@@ -60,12 +62,28 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     /// and the official-channel warning.
     public static let telegramStart = TextKey("telegram_start")
     public static let telegramHelp = TextKey("telegram_help")
+    /// `/start`'s promise when no response-target policy covers the bot's inbox.
+    public static let telegramExpectedDefault = TextKey("telegram_expected_default")
     /// The note kept in the history for a file too large to fetch.
     public static let telegramFileTooLarge = TextKey("telegram_file_too_large")
     /// The note kept for a file that could not be fetched at all.
     public static let telegramFileUnavailable = TextKey("telegram_file_unavailable")
     /// What stands in for a message Kefu cannot show (a location, a poll).
     public static let telegramUnsupported = TextKey("telegram_unsupported")
+
+    // MARK: Response targets
+
+    public static func slaMetric(_ metric: SLAMetric) -> TextKey { TextKey("sla_metric_\(metric.rawValue)") }
+    /// A supervisor's mail about a target about to be missed ("warning") or missed ("breach").
+    public static func slaNotificationSubject(_ kind: String) -> TextKey { TextKey("sla_mail_\(kind)_subject") }
+    public static func slaNotificationBody(_ kind: String) -> TextKey { TextKey("sla_mail_\(kind)_body") }
+    /// What customers are told about when to expect an answer.
+    public static let slaExpectWithin = TextKey("sla_expect_within")
+    public static let slaExpectClosed = TextKey("sla_expect_closed")
+    public static let durationMinutes = TextKey("duration_minutes")
+    public static let durationHours = TextKey("duration_hours")
+    public static let durationDays = TextKey("duration_days")
+    public static let durationHoursMinutes = TextKey("duration_hours_minutes")
 
     // MARK: Problems and error pages
 
@@ -83,9 +101,12 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static let errorPageBackAgent = TextKey("error_page_back_agent")
 
     /// Rules that have words in problem messages.
-    public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + ["invalid_characters", "private_address", "unrenderable", "renderer_busy"]
+    public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + [
+        "invalid_characters", "private_address", "unrenderable", "renderer_busy", "out_of_range", "unknown_time_zone", "too_many", "not_found",
+        "not_a_calendar", "too_large", "too_many_days", "malformed",
+    ]
     /// Things problem messages name in the reader's own words.
-    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement", "article", "version", "category", "slug", "official_channel"]
+    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement", "article", "version", "category", "slug", "official_channel", "policy", "calendar"]
 
     /// Every key code can ask for, problems aside (their codes belong to the web's `APIError`,
     /// whose test checks each one).
@@ -95,9 +116,12 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
             mailChatReplySubject, mailChatReplyBody, money, decisionRetry, decisionHoldTail, decisionUsage, limitsTier, limitsKindDisabled,
             limitsKindRow, limitsDayFrees, limitsLocked, limitsHolds, holdReleasedInChat, holdRejectedInChat, problemThingOther,
             problemFieldWithRules, problemRulesSeparator, errorPageBackCustomer, errorPageBackHelp, errorPageBackAgent,
-            telegramStart, telegramHelp, telegramFileTooLarge, telegramFileUnavailable, telegramUnsupported,
+            telegramStart, telegramHelp, telegramFileTooLarge, mailExpectedHours, telegramExpectedDefault, telegramFileUnavailable, telegramUnsupported,
         ]
         keys += NoticeMail.allCases.flatMap { [mailSubject($0), mailBody($0)] }
+        keys += SLAMetric.allCases.map(slaMetric)
+        keys += ["warning", "breach"].flatMap { [slaNotificationSubject($0), slaNotificationBody($0)] }
+        keys += [slaExpectWithin, slaExpectClosed, durationMinutes, durationHours, durationDays, durationHoursMinutes]
         keys += MovementKind.allCases.flatMap { [movement($0), movements($0), movementsTitle($0)] }
         keys += [window(.rolling24h), window(.rolling30d)]
         keys += DecisionCode.allCases.map(decision)

@@ -31,6 +31,25 @@ public struct SLAPolicyInput: Sendable, Equatable, Codable {
         self.position = position
         self.enabled = enabled
     }
+
+    enum CodingKeys: String, CodingKey {
+        case name, match, firstResponseSeconds, nextResponseSeconds, resolutionSeconds, calendarId, warnBeforeSeconds, onBreach, position, enabled
+    }
+
+    /// Everything but the name may be left out (or null): it matches anything, with no warning.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        match = try container.decodeIfPresent(SLAMatch.self, forKey: .match) ?? SLAMatch()
+        firstResponseSeconds = try container.decodeIfPresent(Int.self, forKey: .firstResponseSeconds)
+        nextResponseSeconds = try container.decodeIfPresent(Int.self, forKey: .nextResponseSeconds)
+        resolutionSeconds = try container.decodeIfPresent(Int.self, forKey: .resolutionSeconds)
+        calendarId = try container.decodeIfPresent(BusinessCalendarID.self, forKey: .calendarId)
+        warnBeforeSeconds = try container.decodeIfPresent(Int.self, forKey: .warnBeforeSeconds)
+        onBreach = try container.decodeIfPresent(SLABreachActions.self, forKey: .onBreach)
+        position = try container.decodeIfPresent(Int.self, forKey: .position)
+        enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
+    }
 }
 
 /// What an admin writes for a business calendar.
@@ -83,7 +102,12 @@ public struct ServiceLevels: Sendable {
     public func savePolicy(_ input: SLAPolicyInput, id: SLAPolicyID?, by actor: ActionSource) async throws -> SLAPolicy {
         var problems = ValidationFailure()
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.isEmpty { problems.add("name", .required) } else if name.unicodeScalars.count > 100 { problems.add("name", .tooLong(max: 100)) }
+        // Lengths count what was sent, as the API's schema does.
+        if input.name.unicodeScalars.count > 100 { problems.add("name", .tooLong(max: 100)) } else if name.isEmpty { problems.add("name", .required) }
+        var match = input.match
+        if let label = match.label {
+            if let normalized = ConversationLabel.normalize(label), label.unicodeScalars.count <= 40 { match.label = normalized } else { problems.add("match.label", .invalid) }
+        }
         var targets: [SLAMetric: Int] = [:]
         for (metric, seconds) in [(SLAMetric.firstResponse, input.firstResponseSeconds), (.nextResponse, input.nextResponseSeconds), (.resolution, input.resolutionSeconds)] {
             guard let seconds else { continue }
@@ -92,14 +116,13 @@ public struct ServiceLevels: Sendable {
         if targets.isEmpty, problems.fields.isEmpty { problems.add("firstResponseSeconds", .required) }
         let warn = input.warnBeforeSeconds ?? 0
         if !(0...SLAPolicy.maxTargetSeconds).contains(warn) { problems.add("warnBeforeSeconds", .rule("out_of_range")) }
-        if let label = input.match.label, label.isEmpty || label.unicodeScalars.count > 50 { problems.add("match.label", .invalid) }
         let position = input.position ?? 0
         if !(0...10_000).contains(position) { problems.add("position", .rule("out_of_range")) }
         if let raise = input.onBreach?.raisePriority, raise == .none { problems.add("onBreach.raisePriority", .invalid) }
         guard problems.fields.isEmpty else { throw QualityError.invalid(problems) }
         if let id, try await store.slaPolicy(id: id) == nil { throw QualityError.notFound("policy") }
         let policy = SLAPolicy(
-            id: id ?? .generate(), name: name, match: input.match, targets: targets, calendarId: input.calendarId, warnBeforeSeconds: warn,
+            id: id ?? .generate(), name: name, match: match, targets: targets, calendarId: input.calendarId, warnBeforeSeconds: warn,
             onBreach: input.onBreach ?? SLABreachActions(), position: position, enabled: input.enabled ?? true)
         do {
             try await store.saveSLAPolicy(
@@ -135,8 +158,8 @@ public struct ServiceLevels: Sendable {
     public func saveCalendar(_ input: BusinessCalendarInput, id: BusinessCalendarID?, by actor: ActionSource) async throws -> BusinessCalendarRecord {
         var problems = ValidationFailure()
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.isEmpty { problems.add("name", .required) } else if name.unicodeScalars.count > 100 { problems.add("name", .tooLong(max: 100)) }
-        if TimeZone(identifier: input.timeZone) == nil || input.timeZone.isEmpty { problems.add("timeZone", .rule("unknown_time_zone")) }
+        if input.name.unicodeScalars.count > 100 { problems.add("name", .tooLong(max: 100)) } else if name.isEmpty { problems.add("name", .required) }
+        if !(TimeZone.knownTimeZoneIdentifiers.contains(input.timeZone) || input.timeZone == "UTC") { problems.add("timeZone", .rule("unknown_time_zone")) }
         if let periods = input.periods {
             if periods.count > Self.maxPeriods { problems.add("periods", .rule("too_many")) }
             if periods.contains(where: { $0.problem != nil }) { problems.add("periods", .invalid) }
@@ -165,7 +188,7 @@ public struct ServiceLevels: Sendable {
             guard try await store.deleteBusinessCalendar(id: id, audit: actor.audit("calendar.deleted", subjectKind: "business_calendar", subjectId: id.rawValue))
             else { throw QualityError.notFound("calendar") }
         } catch StoreError.conflict {
-            throw QualityError.conflict("calendar_in_use")
+            throw QualityError.conflict("calendar")
         }
     }
 

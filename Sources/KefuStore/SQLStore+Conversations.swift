@@ -168,7 +168,7 @@ extension SQLStore: ConversationRepository {
     static let conversationColumns = """
         id, number, inbox_id, contact_id, subject, status, priority, assignee_id, team_id, last_seq, contact_read_seq,
         agent_read_seq, last_message_at,
-        last_activity_at, snoozed_until, created_at, updated_at
+        last_activity_at, snoozed_until, created_at, updated_at, sla_due_at, sla_breached
         """
 
     static func conversation(from row: any SQLRow, labels: [String]) throws -> Conversation {
@@ -184,6 +184,9 @@ extension SQLStore: ConversationRepository {
             updatedAt: try row.date("updated_at"))
         conversation.contactReadSeq = try row.int64("contact_read_seq")
         conversation.agentReadSeq = try row.int64("agent_read_seq")
+        let due = try row.optionalDate("sla_due_at")
+        let breached = try row.bool("sla_breached")
+        if due != nil || breached { conversation.sla = ConversationSLA(dueAt: due, breached: breached) }
         return conversation
     }
 
@@ -257,6 +260,12 @@ extension SQLStore: ConversationRepository {
         if let status = filter.status { clause = "\(clause) AND status = \(bind: status.rawValue)" }
         if let inbox = filter.inboxId { clause = "\(clause) AND inbox_id = \(bind: inbox.rawValue)" }
         if let contact = filter.contactId { clause = "\(clause) AND contact_id = \(bind: contact.rawValue)" }
+        switch filter.sla {
+        case .breached?: clause = "\(clause) AND sla_breached = \(bind: true)"
+        case .due?: clause = "\(clause) AND sla_due_at IS NOT NULL"
+        case nil: break
+        }
+        if filter.order == .slaDue { clause = "\(clause) AND sla_due_at IS NOT NULL" }
         switch filter.assigneeId {
         case .none: break
         case .some(.none): clause = "\(clause) AND assignee_id IS NULL"
@@ -267,12 +276,17 @@ extension SQLStore: ConversationRepository {
 
     public func listConversations(filter: ConversationFilter, after cursor: PageCursor?, limit: Int) async throws -> Page<Conversation> {
         var clause = whereClause(filter)
+        let bySLA = filter.order == .slaDue
+        let sortColumn = bySLA ? "sla_due_at" : "last_activity_at"
         if let cursor {
-            clause = "\(clause) AND (last_activity_at < \(bind: cursor.sortKey) OR (last_activity_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))"
+            clause =
+                bySLA
+                ? "\(clause) AND (sla_due_at > \(bind: cursor.sortKey) OR (sla_due_at = \(bind: cursor.sortKey) AND id > \(bind: cursor.id)))"
+                : "\(clause) AND (last_activity_at < \(bind: cursor.sortKey) OR (last_activity_at = \(bind: cursor.sortKey) AND id < \(bind: cursor.id)))"
         }
         let query: SQLQueryString = """
             SELECT \(unsafeRaw: Self.conversationColumns) FROM conversations WHERE \(clause)
-            ORDER BY last_activity_at DESC, id DESC LIMIT \(literal: limit + 1)
+            ORDER BY \(unsafeRaw: bySLA ? "sla_due_at ASC, id ASC" : "last_activity_at DESC, id DESC") LIMIT \(literal: limit + 1)
             """
         return try await database.read { sql in
             let rows = try await sql.raw(query).all()
@@ -283,7 +297,7 @@ extension SQLStore: ConversationRepository {
             }
             var next: PageCursor?
             if rows.count > limit, let last = rows.prefix(limit).last {
-                next = PageCursor(sortKey: try last.int64("last_activity_at"), id: try last.string("id"))
+                next = PageCursor(sortKey: try last.int64(sortColumn), id: try last.string("id"))
             }
             return Page(items: items, nextCursor: next)
         }

@@ -11,6 +11,11 @@ extension SQLStore {
         let at = Clock.millis(now)
         let until = Clock.millis(now.addingTimeInterval(lease))
         let lock: SQLQueryString = flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        // Most ticks find nothing: a read says so without taking the writer.
+        let anything = try await database.read { sql in
+            try await sql.raw("SELECT conversation_id FROM conversation_sla_timers WHERE fire_at <= \(bind: at) LIMIT 1").first() != nil
+        }
+        guard anything else { return [] }
         return try await database.write { sql in
             let rows = try await sql.raw(
                 """

@@ -44,6 +44,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case telegramTokenRefused
         /// Telegram could not be reached to check something now.
         case telegramUnavailable
+        /// The Markdown renderer is full or slow right now (retry after a few seconds).
+        case rendererBusy
 
         static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.code == rhs.code }
 
@@ -75,6 +77,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .internalError: "internal_error"
             case .telegramTokenRefused: "telegram_token_refused"
             case .telegramUnavailable: "telegram_unavailable"
+            case .rendererBusy: "renderer_busy"
             }
         }
     }
@@ -101,6 +104,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let approvalByRequester = APIError(kind: .approvalByRequester)
     public static let telegramTokenRefused = APIError(kind: .telegramTokenRefused)
     public static let telegramUnavailable = APIError(kind: .telegramUnavailable)
+    public static let rendererBusy = APIError(kind: .rendererBusy)
     public static func tooManyAttempts(retryAfter: Int) -> APIError { APIError(kind: .tooManyAttempts(retryAfter: retryAfter)) }
     public static func tooManySockets(limit: Int) -> APIError { APIError(kind: .tooManySockets(limit: limit)) }
     public static func assetNotSupported(_ asset: String) -> APIError { APIError(kind: .assetNotSupported(asset)) }
@@ -122,7 +126,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .notFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .invalidJSON, .validation, .invalidToken, .unreadableBody, .telegramTokenRefused: .badRequest
-        case .telegramUnavailable: .serviceUnavailable
+        case .telegramUnavailable, .rendererBusy: .serviceUnavailable
         case .unsupportedMediaType: .unsupportedMediaType
         case .bodyTooLarge: .contentTooLarge
         case .conflict: .conflict
@@ -216,6 +220,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         var headers: HTTPFields = [.contentType: "application/problem+json", .contentLanguage: locale.rawValue]
         if case .tooManyAttempts(let seconds) = kind { headers[.retryAfter] = String(seconds) }
         if case .tooManySockets = kind { headers[.retryAfter] = "5" }
+        if case .rendererBusy = kind { headers[.retryAfter] = "5" }
         if case .methodNotAllowed(let allowed) = kind, !allowed.isEmpty { headers[.allow] = allowed.joined(separator: ", ") }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }

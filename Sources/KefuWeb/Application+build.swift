@@ -123,6 +123,7 @@ func buildRouter(
     announcements.addRoutes(to: cataloged)
     help.addRoutes(to: cataloged)
     officialChannels.addRoutes(to: cataloged)
+    ServiceLevelController(levels: services.serviceLevels, store: store, limits: limits).addRoutes(to: cataloged)
 
     // The public help center.
     let helpSite = HelpSiteController(
@@ -186,6 +187,7 @@ func buildRouter(
     ConsoleWebhooksController(webhooks: services.webhooks, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOfficialChannelsController(channels: services.officialChannels, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleServiceLevelsController(levels: services.serviceLevels, inboxes: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHelpController(articles: services.helpArticles, search: services.helpSearch, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(
         inboxes: InboxController(store: store, telegram: services.telegram.bots, apiChannel: services.apiChannel, limits: limits), resources: resources, presence: presence, publicURL: configuration.publicURL

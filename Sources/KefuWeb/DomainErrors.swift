@@ -4,6 +4,7 @@ import KefuChannels
 import KefuConversations
 import KefuCore
 import KefuHelp
+import KefuQuality
 import KefuRisk
 import KefuStore
 
@@ -30,6 +31,7 @@ extension WebhookError: DomainProblem {}
 extension APIChannelError: DomainProblem {}
 extension AnnouncementError: DomainProblem {}
 extension HelpError: DomainProblem {}
+extension QualityError: DomainProblem {}
 
 extension APIError: ProblemConvertible {
     var problem: APIError { self }
@@ -151,6 +153,24 @@ extension HelpError: ProblemConvertible {
         case .notFound(let what): .notFound(what)
         case .conflict(let what): .conflict(what)
         case .notEditor: .forbidden
+        case .rendererBusy: .rendererBusy
+        }
+    }
+}
+
+extension QualityError: ProblemConvertible {
+    var problem: APIError {
+        switch self {
+        case .invalid(let failure): .validation(failure)
+        case .notFound(let what): .notFound(what)
+        case .conflict(let what): .conflict(what)
+        case .holidayImport(let error):
+            switch error {
+            case .notACalendar: .validation("ics", .rule("not_a_calendar"))
+            case .tooLarge: .validation("ics", .rule("too_large"))
+            case .tooManyDays: .validation("ics", .rule("too_many_days"))
+            case .malformed: .validation("ics", .rule("malformed"))
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ import KefuChannels
 import KefuConversations
 import KefuCore
 import KefuHelp
+import KefuQuality
 import KefuRealtime
 import KefuRisk
 import KefuStore
@@ -42,6 +43,8 @@ public struct WebServices: Sendable {
     public var officialChannels: OfficialChannels
     /// Renders announcements for the help center and editors' previews.
     public var markdown: any MarkdownRendering
+    /// Response-target policies and business calendars.
+    public var serviceLevels: ServiceLevels
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
@@ -49,8 +52,10 @@ public struct WebServices: Sendable {
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
         telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements,
-        helpArticles: HelpArticles, helpSearch: HelpSearch, markdown: any MarkdownRendering, officialChannels: OfficialChannels
+        helpArticles: HelpArticles, helpSearch: HelpSearch, markdown: any MarkdownRendering, officialChannels: OfficialChannels,
+        serviceLevels: ServiceLevels
     ) {
+        self.serviceLevels = serviceLevels
         self.markdown = markdown
         self.officialChannels = officialChannels
         self.helpArticles = helpArticles

@@ -74,6 +74,7 @@ import Testing
             "kefu/Kefu.swift": "the product's name in the command's help",
             "KefuChannels/Email/EmailReplies.swift": "the reply prefixes Chinese mail clients add, stripped from subjects",
             "KefuCore/Help/ChineseVariants.swift": "the traditional-to-simplified table search folds characters with (data)",
+            "KefuQuality/HolidayReview.swift": "the words Chinese holiday calendars mark make-up working days with (data)",
             "KefuCore/Help/SearchText.swift": "comments showing how Chinese is cut into search terms",
             "KefuCore/Help/Snippet.swift": "a comment showing a traditional query highlighting simplified text",
         ]

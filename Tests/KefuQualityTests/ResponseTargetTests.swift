@@ -181,7 +181,7 @@ import Testing
             #expect(timer?.target == 3600)
             #expect(timer?.dueAt == Date(timeIntervalSince1970: 1_796_004_000 + 47.5 * 3600))
             // In use, the calendar cannot go; a bad zone is refused with its field named.
-            await #expect(throws: QualityError.conflict("calendar_in_use")) { try await desk.levels.deleteCalendar(office.id, by: Self.admin) }
+            await #expect(throws: QualityError.conflict("calendar")) { try await desk.levels.deleteCalendar(office.id, by: Self.admin) }
             await #expect(throws: QualityError.invalid(ValidationFailure("timeZone", .rule("unknown_time_zone")))) {
                 _ = try await desk.levels.saveCalendar(BusinessCalendarInput(name: "x", timeZone: "Mars/Olympus", periods: nil), id: nil, by: Self.admin)
             }

@@ -51,12 +51,13 @@ public struct EmailChannel: Channel {
     /// The channel reports what arrives (and how replies' mail fares) through `conversations`.
     public init(
         store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, settings: EmailSettings,
-        listener: Listener? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }, logger: Logger
+        listener: Listener? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }, expectations: (any ReplyExpectations)? = nil,
+        logger: Logger
     ) {
         self.listener = listener
         self.onListening = onListening
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let replies = EmailReplies(store: store, blobs: blobs, settings: settings, wake: { wake.yield() })
+        let replies = EmailReplies(store: store, blobs: blobs, settings: settings, wake: { wake.yield() }, expectations: expectations)
         self.settings = settings
         self.replies = replies
         self.ingest = EmailIngest(store: store, blobs: blobs, conversations: conversations, settings: settings, replies: replies, logger: logger)

@@ -19,11 +19,14 @@ public struct EmailReplies: CustomerNotifier {
     /// Tells the outbox sender there is mail (it also polls).
     let wake: @Sendable () -> Void
     let now: @Sendable () -> Date
+    /// When customers can expect an answer, told in the acknowledgement.
+    let expectations: (any ReplyExpectations)?
 
     public init(
         store: any Repositories, blobs: AttachmentBlobStore, settings: EmailSettings, wake: @escaping @Sendable () -> Void = {},
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, expectations: (any ReplyExpectations)? = nil
     ) {
+        self.expectations = expectations
         self.store = store
         self.blobs = blobs
         self.settings = settings
@@ -105,9 +108,12 @@ public struct EmailReplies: CustomerNotifier {
         let base = inbox?.emailAddress ?? settings.supportAddress
         let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
         let language = UILocale(storedTag: locale)
+        // The inbox's policy says when; without one, the configured promise in hours.
+        var promise: String?
+        if let expectations, let inbox { promise = await expectations.expectedReply(for: inbox, locale: language, at: now()) }
+        let expected = promise ?? catalog.text(.mailExpectedHours, language, ["hours": String(settings.responseHours)])
         let text = catalog.text(
-            .mailAcknowledgementBody, language,
-            ["number": String(conversation.number), "hours": String(settings.responseHours), "supportName": settings.supportName])
+            .mailAcknowledgementBody, language, ["number": String(conversation.number), "expected": expected, "supportName": settings.supportName])
         let subject = subject(for: conversation, prefix: catalog.text(.mailAcknowledgementSubjectPrefix, language))
         let mail = OutgoingMail(
             from: MailAddress(name: settings.supportName, address: base), to: [MailAddress(address: address)],

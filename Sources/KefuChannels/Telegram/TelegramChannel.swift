@@ -21,13 +21,14 @@ public struct TelegramChannel: Channel {
 
     public init(
         store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, secretKey: Data, settings: TelegramSettings,
-        catalog: Catalog = .standard, client: HTTPClient = TelegramBotAPI.client, logger: Logger
+        catalog: Catalog = .standard, client: HTTPClient = TelegramBotAPI.client, expectations: (any ReplyExpectations)? = nil, logger: Logger
     ) {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let bots = TelegramBots(store: store, secretKey: secretKey, settings: settings, client: client)
         let replies = TelegramReplies(store: store, wake: { wake.yield() })
         let ingest = TelegramIngest(
-            store: store, conversations: conversations, blobs: blobs, catalog: catalog, settings: settings, wake: { wake.yield() }, logger: logger)
+            store: store, conversations: conversations, blobs: blobs, catalog: catalog, settings: settings, wake: { wake.yield() },
+            expectations: expectations, logger: logger)
         self.bots = bots
         self.replies = replies
         self.ingest = ingest

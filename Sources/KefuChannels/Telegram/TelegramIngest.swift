@@ -10,7 +10,7 @@ import Synchronization
 /// `getFile` first), an edit beside the original, or the bot's answer to `/start` and `/help`.
 /// Polling and the webhook both call it; each `update_id` counts once whichever delivered it.
 public struct TelegramIngest: Sendable {
-    public typealias Repositories = ChannelOutboxRepository & ChannelThreadRepository
+    public typealias Repositories = ChannelOutboxRepository & ChannelThreadRepository & InboxRepository
 
     let store: any Repositories
     let conversations: ConversationService
@@ -18,6 +18,8 @@ public struct TelegramIngest: Sendable {
     let catalog: Catalog
     let settings: TelegramSettings
     let wake: @Sendable () -> Void
+    /// When customers can expect an answer, told in the bot's `/start`.
+    let expectations: (any ReplyExpectations)?
     let logger: Logger
     /// Failed fetches per update: a file Telegram cannot serve now is tried again with the update
     /// (polling re-reads it, the webhook answers 500 so Telegram resends it) a few times, then
@@ -27,8 +29,9 @@ public struct TelegramIngest: Sendable {
 
     public init(
         store: any Repositories, conversations: ConversationService, blobs: AttachmentBlobStore, catalog: Catalog = .standard,
-        settings: TelegramSettings, wake: @escaping @Sendable () -> Void = {}, logger: Logger
+        settings: TelegramSettings, wake: @escaping @Sendable () -> Void = {}, expectations: (any ReplyExpectations)? = nil, logger: Logger
     ) {
+        self.expectations = expectations
         self.store = store
         self.conversations = conversations
         self.blobs = blobs
@@ -156,7 +159,10 @@ public struct TelegramIngest: Sendable {
     /// per update, and kept when Telegram is down).
     func answer(_ command: String, message: Telegram.Message, update: Int64, bot: TelegramBotRecord) async throws {
         let locale = UILocale(storedTag: message.from.map(Self.locale) ?? "en")
-        let values = ["name": message.from?.firstName ?? "", "bot": "@\(bot.username)"]
+        var values = ["name": message.from?.firstName ?? "", "bot": "@\(bot.username)"]
+        var promise: String?
+        if let expectations, let inbox = try await store.inbox(id: bot.inboxId) { promise = await expectations.expectedReply(for: inbox, locale: locale, at: Date()) }
+        values["expected"] = promise ?? catalog.text(.telegramExpectedDefault, locale)
         let text = catalog.text(command == "start" ? .telegramStart : .telegramHelp, locale, values)
         _ = try await store.enqueueDelivery(
             NewChannelDelivery(

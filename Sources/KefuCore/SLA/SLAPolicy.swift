@@ -56,6 +56,15 @@ public struct SLABreachActions: Sendable, Equatable, Codable {
         self.raisePriority = raisePriority
         self.reassign = reassign
     }
+
+    enum CodingKeys: String, CodingKey { case raisePriority, reassign }
+
+    /// Either may be left out: no raise, no reassignment.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        raisePriority = try container.decodeIfPresent(ConversationPriority.self, forKey: .raisePriority)
+        reassign = try container.decodeIfPresent(Bool.self, forKey: .reassign) ?? false
+    }
 }
 
 /// Response targets for the conversations a policy matches.

@@ -8,13 +8,32 @@ public struct ConversationFilter: Sendable, Equatable {
     public var assigneeId: AgentID??
     /// One customer's conversations (e.g. those linked to a held withdrawal's account).
     public var contactId: ContactID?
+    /// Only conversations with a missed target, or with a target running.
+    public var sla: SLAFilter?
+    /// Latest activity first, or the soonest due target first (only those with one running).
+    public var order: ConversationOrder
 
-    public init(status: ConversationStatus? = nil, inboxId: InboxID? = nil, assigneeId: AgentID?? = nil, contactId: ContactID? = nil) {
+    public init(
+        status: ConversationStatus? = nil, inboxId: InboxID? = nil, assigneeId: AgentID?? = nil, contactId: ContactID? = nil, sla: SLAFilter? = nil,
+        order: ConversationOrder = .activity
+    ) {
         self.status = status
         self.inboxId = inboxId
         self.assigneeId = assigneeId
         self.contactId = contactId
+        self.sla = sla
+        self.order = order
     }
+}
+
+public enum SLAFilter: String, Sendable, CaseIterable {
+    case breached
+    case due
+}
+
+public enum ConversationOrder: String, Sendable, CaseIterable {
+    case activity
+    case slaDue = "sla_due"
 }
 
 /// A change an agent makes to a conversation; nil fields stay as they are.

@@ -66,7 +66,8 @@ struct ConversationController {
     static func filter(from request: Request, agent: Agent) throws -> ConversationFilter {
         let query = QueryReader(request: request)
         var filter = ConversationFilter(
-            status: try query.enumValue("status", as: ConversationStatus.self), inboxId: try query.id("inboxId", as: InboxID.self))
+            status: try query.enumValue("status", as: ConversationStatus.self), inboxId: try query.id("inboxId", as: InboxID.self),
+            sla: try query.enumValue("sla", as: SLAFilter.self), order: try query.enumValue("sort", as: ConversationOrder.self) ?? .activity)
         switch query.string("assigneeId") {
         case nil: break
         case "me": filter.assigneeId = .some(agent.id)

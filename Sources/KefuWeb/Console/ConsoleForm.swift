@@ -10,7 +10,7 @@ struct ConsoleForm {
     static let limit = 64 << 10
 
     /// Reads the form; throws `APIError.csrf` unless `_csrf` matches `expectedCSRF`.
-    static func read(_ request: Request, expectedCSRF: String?) async throws -> ConsoleForm {
+    static func read(_ request: Request, expectedCSRF: String?, limit: Int = limit) async throws -> ConsoleForm {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else { throw APIError.unsupportedMediaType }
         let buffer = try await request.body.collectWhole(upTo: limit)

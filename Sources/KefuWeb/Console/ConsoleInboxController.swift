@@ -12,6 +12,7 @@ import KefuStore
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
         & MailRepository & AccountRepository & TwoFactorResetRepository & AuthorizationRepository & ChannelOutboxRepository
+        & ServiceLevelRepository
     let store: any Repositories
     let conversations: ConversationService
     let resources: ConsoleResources
@@ -73,7 +74,10 @@ struct ConsoleInboxController {
         let status = ConversationStatus(rawValue: statusParameter)
         let assigneeParameter = query.string("assignee") ?? "all"
         let inboxParameter = query.string("inbox")
-        var filter = ConversationFilter(status: status, inboxId: inboxParameter.flatMap(InboxID.init(validating:)))
+        let slaParameter = query.string("sla").flatMap(SLAFilter.init(rawValue:))
+        let bySLA = query.string("sort") == ConversationOrder.slaDue.rawValue
+        var filter = ConversationFilter(
+            status: status, inboxId: inboxParameter.flatMap(InboxID.init(validating:)), sla: slaParameter, order: bySLA ? .slaDue : .activity)
         switch assigneeParameter {
         case "mine": filter.assigneeId = .some(context.agent.id)
         case "none": filter.assigneeId = .some(nil)
@@ -85,12 +89,16 @@ struct ConsoleInboxController {
         let inboxes = try await store.listInboxes()
         let agentNames = Dictionary(uniqueKeysWithValues: agents.map { ($0.id, $0.name) })
 
-        func href(status: String? = nil, assignee: String? = nil, inbox: String?? = nil, cursor: String? = nil) -> String {
+        func href(
+            status: String? = nil, assignee: String? = nil, inbox: String?? = nil, sla: SLAFilter?? = nil, sortBySLA: Bool? = nil, cursor: String? = nil
+        ) -> String {
             var items = [URLQueryItem(name: "status", value: status ?? statusParameter)]
             let chosenAssignee = assignee ?? assigneeParameter
             if chosenAssignee != "all" { items.append(URLQueryItem(name: "assignee", value: chosenAssignee)) }
             let chosenInbox = inbox ?? inboxParameter
             if let chosenInbox { items.append(URLQueryItem(name: "inbox", value: chosenInbox)) }
+            if let chosenSLA = sla ?? slaParameter { items.append(URLQueryItem(name: "sla", value: chosenSLA.rawValue)) }
+            if sortBySLA ?? bySLA { items.append(URLQueryItem(name: "sort", value: ConversationOrder.slaDue.rawValue)) }
             if let cursor { items.append(URLQueryItem(name: "cursor", value: cursor)) }
             var components = URLComponents()
             components.path = "/console"
@@ -115,6 +123,12 @@ struct ConsoleInboxController {
         let assigneeTabs: [[String: Any]] = [("all", "all"), ("mine", "mine"), ("none", "unassigned")].map { value, key in
             ["label": page.t(key), "href": href(assignee: value), "current": value == assigneeParameter]
         }
+        let slaTabs: [[String: Any]] = [(nil, "all"), (SLAFilter.due, "sla_running"), (.breached, "sla_breached")].map { value, key in
+            ["label": page.t(key), "href": href(sla: .some(value)), "current": value == slaParameter]
+        }
+        let sortTabs: [[String: Any]] = [(false, "sort_activity"), (true, "sort_sla_due")].map { value, key in
+            ["label": page.t(key), "href": href(sortBySLA: value), "current": value == bySLA]
+        }
         var inboxTabs: [[String: Any]] = [["label": page.t("all_inboxes"), "href": href(inbox: .some(nil)), "current": inboxParameter == nil]]
         inboxTabs += inboxes.map { inbox in
             ["label": inbox.name, "href": href(inbox: .some(inbox.id.rawValue)), "current": inboxParameter == inbox.id.rawValue]
@@ -132,6 +146,7 @@ struct ConsoleInboxController {
                 "status_label": page.t("status_\(conversation.status.rawValue)"),
                 "assignee_name": conversation.assigneeId.flatMap { agentNames[$0] } ?? "",
                 "activity_iso": ConsolePage.isoTime(activity), "activity_text": ConsolePage.shortTime(activity),
+                "sla": page.slaBadge(conversation.sla, now: Date()) ?? false,
             ])
         }
 
@@ -139,6 +154,8 @@ struct ConsoleInboxController {
         values["status_tabs"] = statusTabs
         values["assignee_tabs"] = assigneeTabs
         values["inbox_tabs"] = inboxTabs
+        values["sla_tabs"] = slaTabs
+        values["sort_tabs"] = sortTabs
         values["has_inboxes"] = inboxes.count > 1
         values["conversations"] = rows
         if let next = conversations.nextCursor { values["next_href"] = href(cursor: next.token) }
@@ -262,6 +279,9 @@ struct ConsoleInboxController {
         values["agents"] = agents.filter { $0.status == .active }.map { agent -> [String: Any] in
             ["id": agent.id.rawValue, "name": agent.name, "selected": agent.id == conversation.assigneeId]
         }
+        values["sla_panel"] =
+            page.slaPanel(
+                timers: try await store.slaTimers(conversationId: id), events: try await store.slaEvents(conversationId: id), now: Date()) ?? false
         values["last_seq"] = conversation.lastSeq
         values["contact_read_seq"] = conversation.contactReadSeq
         let canned = try await store.cannedReplies().map { ["shortcut": $0.shortcut, "body": $0.body] }

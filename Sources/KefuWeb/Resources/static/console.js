@@ -231,6 +231,16 @@ function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, 150);
 }
+// An .ics file chosen on the calendar form is read into the text the form posts.
+for (const input of document.querySelectorAll('[data-ics-file]')) {
+  input.addEventListener('change', async () => {
+    const file = input.files?.[0];
+    const text = input.form?.querySelector('[data-ics-text]');
+    if (file && text) text.value = await file.text();
+  });
+}
+// Response-target countdowns are rendered by the server: re-read while any is running.
+setInterval(() => { if (!document.hidden && document.querySelector('[data-sla-due]')) scheduleRefresh(); }, 30000);
 
 // Optional alerts for new customer messages while the tab is in the background: a short tone
 // (generated, no audio file) and a desktop notification when the browser allows it.
