@@ -179,7 +179,7 @@ let package = Package(
         .executableTarget(
             name: "kefu",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuWeb", "KefuApp", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk", "KefuHelp",
+                "KefuCore", "KefuStore", "KefuWeb", "KefuApp", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk", "KefuHelp", "KefuQuality",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -130,8 +130,17 @@ def sla_rules_broken(case):
     once, holiday dates are real days; a holiday upload is an iCalendar file."""
     body = case.body if isinstance(case.body, dict) else None
     path, method = case.operation.path, case.method.upper()
-    if body is None or method not in ("POST", "PUT"):
+    if body is None or method not in ("POST", "PUT", "PATCH"):
         return False
+    # Times are RFC 3339 (a format the fuzzer does not check).
+    if path == "/api/v1/notifications/read" and isinstance(body.get("upTo"), str):
+        try:
+            datetime.datetime.fromisoformat(body["upTo"].replace("Z", "+00:00"))
+        except ValueError:
+            return True
+    # Text that is only whitespace (U+0085 and friends too, which JSON Schema's \S lets through) is blank.
+    if path.startswith("/api/v1/announcements") and any(isinstance(body.get(k), str) and not body[k].strip() for k in ("titleEn", "titleZh", "bodyEn", "bodyZh")):
+        return True
     if path.startswith("/api/v1/sla/policies"):
         if isinstance(body.get("name"), str) and not body["name"].strip():
             return True

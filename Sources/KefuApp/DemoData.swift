@@ -3,6 +3,7 @@ import KefuAccounts
 import KefuChannels
 import KefuCore
 import KefuHelp
+import KefuQuality
 import KefuStore
 
 /// Seeds an installation with what a new operator needs to try Kefu: an admin, an agent, two
@@ -79,7 +80,25 @@ public struct DemoData: Sendable {
         }
         try await seedAccounts(agent: agent, conversations: conversations)
         try await seedHelpCenter(editor: admin)
+        try await seedServiceLevels()
         return true
+    }
+
+    /// Office hours in Shanghai with two holidays, and a faster target for VIP-labelled chats on them.
+    public func seedServiceLevels() async throws {
+        let levels = ServiceLevels(store: store)
+        let office = try await levels.saveCalendar(
+            BusinessCalendarInput(
+                name: "Shanghai office · 上海办公室", timeZone: "Asia/Shanghai",
+                periods: (1...5).map { BusinessPeriod(weekday: $0, start: 9 * 60, end: 18 * 60) } + [BusinessPeriod(weekday: 6, start: 10 * 60, end: 16 * 60)],
+                holidays: [
+                    ImportedHoliday(date: CalendarDate(year: 2027, month: 1, day: 1)!, name: "New Year · 元旦"),
+                    ImportedHoliday(date: CalendarDate(year: 2027, month: 2, day: 6)!, name: "Spring Festival · 春节"),
+                ]), id: nil, by: .system)
+        _ = try await levels.savePolicy(
+            SLAPolicyInput(
+                name: "VIP customers", match: SLAMatch(label: "vip"), firstResponseSeconds: 120, nextResponseSeconds: 300, resolutionSeconds: 8 * 3600,
+                calendarId: office.id, warnBeforeSeconds: 60, onBreach: SLABreachActions(raisePriority: .urgent)), id: nil, by: .system)
     }
 
     /// The starter articles and two announcements, so `/help` shows a whole help center.

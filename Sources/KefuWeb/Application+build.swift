@@ -3,6 +3,7 @@ import Hummingbird
 import KefuChannels
 import HummingbirdWebSocket
 import KefuConversations
+import KefuQuality
 import KefuAccounts
 import KefuCore
 import KefuRisk
@@ -139,8 +140,8 @@ func buildRouter(
     // Live-chat widget: the loader, its frame, sessions for visitors and their WebSocket.
     let widget = WidgetController(
         service: services.widget, presence: presence, files: files, limits: limits, verification: services.widgetVerification,
-        signedIn: services.widgetSignedIn, sockets: SocketQuota(perHolder: configuration.socketsPerSession), throttler: services.throttle,
-        resources: resources)
+        signedIn: services.widgetSignedIn, sockets: SocketQuota(perHolder: configuration.socketsPerSession),
+        expectations: ResponseExpectations(store: store), throttler: services.throttle, resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 

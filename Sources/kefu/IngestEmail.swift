@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KefuChannels
 import KefuMail
+import KefuQuality
 import KefuRealtime
 import KefuStore
 
@@ -74,7 +75,8 @@ struct IngestEmail: AsyncParsableCommand {
         do {
             let outcome = try await Runtime.withStore(settings, logger: logger) { store in
                 let channel = EmailChannel(
-                    store: store, blobs: AttachmentBlobStore(dataDirectory: dataDirectory), hub: EventHub(), settings: email, logger: logger)
+                    store: store, blobs: AttachmentBlobStore(dataDirectory: dataDirectory), hub: EventHub(), settings: email,
+                    expectations: ResponseExpectations(store: store), logger: logger)
                 return try await channel.ingest.ingest(raw: raw, envelope: hasEnvelope ? envelope : nil)
             }
             if outcome.duplicate {

@@ -68,10 +68,13 @@ public struct EmailChannel: Channel {
     }
 
     /// The channel on its own (`kefu ingest-email`, tests): its events go to `hub`.
-    public init(store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, logger: Logger) {
+    public init(
+        store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, expectations: (any ReplyExpectations)? = nil,
+        logger: Logger
+    ) {
         self.init(
             store: store, blobs: blobs, conversations: ConversationService(store: store, bus: hub, presence: PresenceRegistry()),
-            settings: settings, logger: logger)
+            settings: settings, expectations: expectations, logger: logger)
     }
 
     public var kind: InboxKind { .email }

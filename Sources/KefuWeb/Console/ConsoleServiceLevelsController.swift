@@ -52,6 +52,13 @@ struct ConsoleServiceLevelsController {
             do {
                 let preview = try levels.previewHolidays(form["ics"] ?? "")
                 return try await page(request, context, editing: ["calendar": id.rawValue], preview: preview)
+            } catch QualityError.holidayImport(.malformed(let line)) {
+                // The console can say where: the API's stable code cannot carry the line.
+                let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
+                var response = try await self.page(
+                    request, context, editing: ["calendar": id.rawValue], error: page.t("sla_ics_malformed_line").replacingOccurrences(of: "{line}", with: String(line)))
+                response.status = .badRequest
+                return response
             } catch let failure as any DomainProblem {
                 return try await failed(request, context, failure, editing: ["calendar": id.rawValue])
             }

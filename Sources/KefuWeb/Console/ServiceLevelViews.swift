@@ -37,11 +37,24 @@ struct ServiceLevelViews {
         ]
     }
 
-    /// "Mon 09:00–18:00 · Sat 10:00–14:00".
+    /// "Mon–Fri 09:00–18:00 · Sat 10:00–14:00": runs of days with the same hours share a line.
     func hoursSummary(_ periods: [BusinessPeriod]) -> String {
-        periods.sorted { ($0.weekday, $0.start) < ($1.weekday, $1.start) }.map {
-            "\(page.t("weekday_\($0.weekday)")) \(BusinessPeriod.clock($0.start))–\(BusinessPeriod.clock($0.end))"
-        }.joined(separator: " · ")
+        let byDay = (1...7).map { day in
+            periods.filter { $0.weekday == day }.sorted { $0.start < $1.start }
+                .map { "\(BusinessPeriod.clock($0.start))–\(BusinessPeriod.clock($0.end))" }.joined(separator: ", ")
+        }
+        var parts: [String] = []
+        var day = 0
+        while day < 7 {
+            var last = day
+            while last + 1 < 7, byDay[last + 1] == byDay[day] { last += 1 }
+            if !byDay[day].isEmpty {
+                let days = last == day ? page.t("weekday_\(day + 1)") : "\(page.t("weekday_\(day + 1)"))–\(page.t("weekday_\(last + 1)"))"
+                parts.append("\(days) \(byDay[day])")
+            }
+            day = last + 1
+        }
+        return parts.isEmpty ? "—" : parts.joined(separator: " · ")
     }
 
     static func minutes(_ seconds: Int?) -> String {

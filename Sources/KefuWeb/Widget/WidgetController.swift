@@ -19,6 +19,8 @@ struct WidgetController {
     let signedIn: WidgetSignedInCustomer
     /// Sockets per visitor session: a few tabs (docs/widget-protocol.md).
     let sockets: SocketQuota
+    /// When visitors can expect an answer, from the response targets.
+    var expectations: (any ReplyExpectations)? = nil
     /// Chat starts per client address (`sessionsPerClient`).
     let throttler: any CredentialThrottle
 
@@ -184,7 +186,7 @@ struct WidgetController {
             let query = QueryReader(request: context.request)
             let socket = WidgetSocket(
                 service: service, presence: presence, session: session, since: try Self.since(context.request),
-                sinceConversation: try query.id("conversationId", as: ConversationID.self), logger: context.logger)
+                sinceConversation: try query.id("conversationId", as: ConversationID.self), expectations: expectations, logger: context.logger)
             // Ends on shutdown (the widget reconnects to the next instance).
             try await sockets.serve(session.id, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
         }

@@ -61,8 +61,10 @@ enum WidgetFrame {
         let emailKnown: Bool
         /// How far an agent has read in this conversation (read marks on the visitor's messages).
         let agentReadSeq: Int64
+        /// When to expect an answer, from the inbox's response target, in the visitor's language.
+        var expectedReply: String? = nil
 
-        enum CodingKeys: String, CodingKey { case type, contactId, conversationId, lastSeq, agentsOnline, emailKnown, agentReadSeq }
+        enum CodingKeys: String, CodingKey { case type, contactId, conversationId, lastSeq, agentsOnline, emailKnown, agentReadSeq, expectedReply }
 
         /// `conversationId` is `null` before the first message, as documented, not left out.
         func encode(to encoder: any Encoder) throws {
@@ -74,6 +76,7 @@ enum WidgetFrame {
             try container.encode(agentsOnline, forKey: .agentsOnline)
             try container.encode(emailKnown, forKey: .emailKnown)
             try container.encode(agentReadSeq, forKey: .agentReadSeq)
+            try container.encodeIfPresent(expectedReply, forKey: .expectedReply)
         }
     }
 

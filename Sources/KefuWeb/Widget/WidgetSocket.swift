@@ -20,6 +20,8 @@ struct WidgetSocket {
     /// The conversation `since` refers to; when the current conversation is another one (a new
     /// one started), it is replayed from the beginning.
     let sinceConversation: ConversationID?
+    /// When the visitor can expect an answer (shown by the widget).
+    let expectations: (any ReplyExpectations)?
     let logger: Logger
 
     static let maxFrameBytes = 64 << 10
@@ -60,13 +62,17 @@ struct WidgetSocket {
         // Left in the chat, or verified on the customer: either way no need to ask again.
         var emailKnown = session.claimedEmail != nil
         if !emailKnown { emailKnown = try await service.store.contact(id: session.contactId)?.email != nil }
+        var expected: String?
+        if let expectations, let inbox = try await service.store.inbox(id: session.inboxId) {
+            expected = await expectations.expectedReply(for: inbox, locale: UILocale(storedTag: session.locale), at: Date())
+        }
         sender.yield(
             .hello(
                 .init(
                     contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0,
                     agentsOnline: !presence.onlineAgents().isEmpty,
                     emailKnown: emailKnown,
-                    agentReadSeq: current?.agentReadSeq ?? 0)))
+                    agentReadSeq: current?.agentReadSeq ?? 0, expectedReply: expected)))
         var cursor = ReplayCursor()
         if let current {
             let start = sinceConversation == nil || sinceConversation == current.id ? since : 0

@@ -178,6 +178,8 @@ function handle(frame) {
       state.retry = 0;
       $('connection').textContent = '';
       $('offline').hidden = frame.agentsOnline;
+      $('expected').textContent = frame.expectedReply || '';
+      $('expected').hidden = !frame.expectedReply;
       state.agentReadSeq = frame.agentReadSeq || 0;
       state.readSent = 0;
       $('offline-email').hidden = frame.emailKnown;
