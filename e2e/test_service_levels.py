@@ -72,7 +72,10 @@ def test_a_missed_target_is_recorded_once_and_shown(fresh_server, browser):
     hello, conversation = start_chat(server, auth)
     # The default chat target (5 minutes, around the clock) is what the visitor is told.
     assert hello.get("expectedReply") == "我们通常会在 5 分钟内回复。"
-    label(server, auth, conversation, ["fast"])
+    me = requests.get(server.url + "/api/v1/me", headers=auth, timeout=10).json()
+    assigned = requests.patch(f"{server.url}/api/v1/conversations/{conversation}", json={"labels": ["fast"], "assigneeId": me["agent"]["id"]},
+                              headers=auth, timeout=10)
+    assert assigned.status_code == 200, assigned.text
     wait_for(lambda: "first_response:breached" in events(server, auth, conversation), timeout=15)
     time.sleep(1.5)
     assert events(server, auth, conversation).count("first_response:breached") == 1
@@ -90,6 +93,14 @@ def test_a_missed_target_is_recorded_once_and_shown(fresh_server, browser):
     assert "Missed" in panel.text
     history = browser.find_element(By.ID, "messages").text
     assert "Response target missed" in history
+    # The assignee was told: a count beside the link, and the list.
+    count = wait_until(browser, lambda d: d.find_element(By.ID, "notification-count").is_displayed() and d.find_element(By.ID, "notification-count"))
+    assert count.text == "1"
+    browser.get(server.url + "/console/notifications")
+    items = browser.find_elements(By.CSS_SELECTOR, "[data-testid=notification-list] li")
+    assert len(items) == 1 and "was missed" in items[0].text
+    browser.get(server.url + "/console")
+    wait_until(browser, lambda d: not d.find_element(By.ID, "notification-count").is_displayed())
 
     # The agent's late reply still meets the target, after the breach.
     reply = requests.post(f"{server.url}/api/v1/conversations/{conversation}/messages", json={"text": "正在处理"}, headers=auth, timeout=10)

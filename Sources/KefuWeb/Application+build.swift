@@ -188,6 +188,7 @@ func buildRouter(
     ConsoleWebhooksController(webhooks: services.webhooks, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOfficialChannelsController(channels: services.officialChannels, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleNotificationsController(store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleServiceLevelsController(levels: services.serviceLevels, inboxes: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHelpController(articles: services.helpArticles, search: services.helpSearch, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(

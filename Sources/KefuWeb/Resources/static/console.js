@@ -239,6 +239,21 @@ for (const input of document.querySelectorAll('[data-ics-file]')) {
     if (file && text) text.value = await file.text();
   });
 }
+// Unread notifications (response-target warnings and misses) beside the link to them.
+async function showUnread() {
+  const badge = document.getElementById('notification-count');
+  if (!badge || document.hidden) return;
+  try {
+    const response = await fetch('/api/v1/notifications?limit=1', { credentials: 'same-origin' });
+    if (!response.ok) return;
+    const { unread } = await response.json();
+    badge.textContent = unread > 99 ? '99+' : String(unread);
+    badge.hidden = unread === 0;
+  } catch (_) { /* offline: the next round tries again */ }
+}
+showUnread();
+setInterval(showUnread, 30000);
+document.addEventListener('visibilitychange', showUnread);
 // Response-target countdowns are rendered by the server: re-read while any is running.
 setInterval(() => { if (!document.hidden && document.querySelector('[data-sla-due]')) scheduleRefresh(); }, 30000);
 
