@@ -122,7 +122,7 @@ public struct ServiceLevels: Sendable {
         guard problems.fields.isEmpty else { throw QualityError.invalid(problems) }
         if let id, try await store.slaPolicy(id: id) == nil { throw QualityError.notFound("policy") }
         let policy = SLAPolicy(
-            id: id ?? .generate(), name: name, match: match, targets: targets, calendarId: input.calendarId, warnBeforeSeconds: warn,
+            id: id ?? .generate(), name: Self.oneLine(name), match: match, targets: targets, calendarId: input.calendarId, warnBeforeSeconds: warn,
             onBreach: input.onBreach ?? SLABreachActions(), position: position, enabled: input.enabled ?? true)
         do {
             try await store.saveSLAPolicy(
@@ -136,6 +136,15 @@ public struct ServiceLevels: Sendable {
     public func deletePolicy(_ id: SLAPolicyID, by actor: ActionSource) async throws {
         guard try await store.deleteSLAPolicy(id: id, audit: actor.audit("sla_policy.deleted", subjectKind: "sla_policy", subjectId: id.rawValue))
         else { throw QualityError.notFound("policy") }
+    }
+
+    /// Names are one line of text: line breaks and other controls become spaces (a holiday
+    /// name with a line break would read as a second holiday in the console's list), NUL too.
+    static func oneLine(_ text: String) -> String {
+        let scalars = text.unicodeScalars.map { scalar -> Character in
+            CharacterSet.controlCharacters.contains(scalar) || CharacterSet.newlines.contains(scalar) ? " " : Character(scalar)
+        }
+        return String(scalars).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
     }
 
     static func field(_ metric: SLAMetric) -> String {
@@ -172,11 +181,10 @@ public struct ServiceLevels: Sendable {
         if id != nil, existing == nil { throw QualityError.notFound("calendar") }
         var unique: [CalendarDate: ImportedHoliday] = [:]
         for holiday in holidays where unique[holiday.date] == nil {
-            let trimmed = holiday.name.trimmingCharacters(in: .whitespacesAndNewlines)
-            unique[holiday.date] = ImportedHoliday(date: holiday.date, name: trimmed)
+            unique[holiday.date] = ImportedHoliday(date: holiday.date, name: Self.oneLine(holiday.name))
         }
         let record = BusinessCalendarRecord(
-            id: id ?? .generate(), name: name, timeZone: input.timeZone, periods: input.periods,
+            id: id ?? .generate(), name: Self.oneLine(name), timeZone: input.timeZone, periods: input.periods,
             holidays: unique.values.sorted { $0.date < $1.date }, createdAt: existing??.createdAt ?? now(), updatedAt: now())
         try await store.saveBusinessCalendar(
             record, audit: actor.audit(id == nil ? "calendar.created" : "calendar.updated", subjectKind: "business_calendar", subjectId: record.id.rawValue))
@@ -196,9 +204,10 @@ public struct ServiceLevels: Sendable {
     public func previewHolidays(_ ics: String) throws -> [ImportedHoliday] {
         let calendar = BusinessCalendar.alwaysOpen
         let today = calendar.localDate(of: now()) ?? CalendarDate(year: 2026, month: 1, day: 1)!
-        let until = CalendarDate(year: min(9999, today.year + 2), month: 12, day: 31) ?? today
+        // Repeating events are expanded to the end of next year.
+        let until = CalendarDate(year: min(9999, today.year + 1), month: 12, day: 31) ?? today
         do {
-            return try HolidayCalendarImport.holidays(from: ics, until: until)
+            return try HolidayCalendarImport.holidays(from: ics, until: until).map { ImportedHoliday(date: $0.date, name: Self.oneLine($0.name)) }
         } catch {
             throw QualityError.holidayImport(error)
         }

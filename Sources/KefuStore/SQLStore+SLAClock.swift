@@ -13,6 +13,9 @@ extension SQLStore {
         case changed(reselect: Bool)
     }
 
+    /// The policy mark of conversations from before response targets existed (migration 017).
+    static let unmeasured = "unmeasured"
+
     static let slaTimerColumns = """
         metric, policy_id, target_seconds, warn_before_seconds, started_at, consumed_seconds, phase, since_at, due_at, warn_at, met,
         warned, breached_at
@@ -53,6 +56,8 @@ extension SQLStore {
             ).first()
         else { return }
         let current = try row.optionalString("sla_policy_id")
+        // Conversations from before response targets existed are never measured.
+        if current == Self.unmeasured { return }
         var reselect = current == nil
         if case .changed(let changedPolicy) = trigger { reselect = reselect || changedPolicy }
         // The fast path of every message in a conversation no policy covers.
@@ -62,7 +67,15 @@ extension SQLStore {
         let instant = Clock.date(at)
         var facts = SLAFacts(
             status: status, createdAt: try row.date("created_at"), agentReplied: try row.optionalDate("first_reply_at") != nil, awaitingReply: false)
-        let policy: SLAPolicy?
+        var policy: SLAPolicy?
+        if !reselect, let current {
+            policy = try await loadSLAPolicy(id: current, on: sql)
+            // A policy switched off or deleted hands the conversation to whichever matches now.
+            if policy?.enabled != true {
+                policy = nil
+                reselect = true
+            }
+        }
         if reselect {
             let labels = try await labels(for: [conversation], on: sql)[conversation] ?? []
             policy = SLAPolicy.select(
@@ -70,15 +83,12 @@ extension SQLStore {
                 inboxId: InboxID(rawValue: try row.string("inbox_id")), priority: try row.enumValue("priority", as: ConversationPriority.self),
                 labels: labels)
             facts.awaitingReply = try await awaitsReply(conversation, on: sql)
-        } else {
-            policy = try await loadSLAPolicy(id: current ?? "", on: sql)
         }
         let before = try await loadSLATimers(conversation, on: sql)
         guard reselect || policy != nil || before.contains(where: \.isActive) else { return }
         var clock = SLAClock(timers: before, calendar: try await calendar(for: policy, on: sql))
-        if reselect, policy?.id.rawValue != current || current == nil {
-            clock.apply(policy, facts: facts, at: instant)
-        }
+        // The policy as it is now: an edited one reaches running targets at the next change.
+        clock.apply(policy, facts: facts, at: instant)
         clock.statusChanged(to: status, at: instant)
         if case .message(let direction, _) = trigger {
             if direction == .incoming {
@@ -106,7 +116,8 @@ extension SQLStore {
             ).run()
         }
         let active = clock.timers.values.filter(\.isActive)
-        let due = active.filter { $0.breachedAt == nil }.compactMap(\.dueAt).min().map(Clock.millis)
+        // Missed targets keep their due time: "due soonest" puts the most overdue first.
+        let due = active.compactMap(\.dueAt).min().map(Clock.millis)
         let breached = active.contains { $0.breachedAt != nil }
         var assignments: SQLQueryString = "sla_due_at = \(bind: due), sla_breached = \(bind: breached)"
         if let policy { assignments = "\(assignments), sla_policy_id = \(bind: policy?.rawValue ?? "")" }

@@ -112,12 +112,12 @@ extension SQLStore {
         ConversationPriority.allCases.firstIndex(of: priority) ?? 0
     }
 
-    /// One console notification per event for the assignee(s) and every active supervisor; the
-    /// supervisors' are also queued for mail.
+    /// One console notification per event for the assignee(s) and every active supervisor and
+    /// admin; theirs are also queued for mail unless they turned that off.
     private func notify(
         about events: [SLAEvent], conversation: Conversation, assignees: [AgentID?], at: Int64, on sql: any SQLDatabase
     ) async throws -> [AgentID] {
-        let supervisors = try await sql.raw("SELECT id, notify_by_mail FROM agents WHERE role = 'supervisor' AND status = 'active' ORDER BY id").all()
+        let supervisors = try await sql.raw("SELECT id, notify_by_mail FROM agents WHERE role IN ('supervisor', 'admin') AND status = 'active' ORDER BY id").all()
         var recipients: [(AgentID, mail: Bool)] = try supervisors.map { (AgentID(rawValue: try $0.string("id")), try $0.bool("notify_by_mail")) }
         for case let assignee? in assignees where !recipients.contains(where: { $0.0 == assignee }) { recipients.append((assignee, false)) }
         for event in events where event.kind == .warned || event.kind == .breached {
@@ -183,6 +183,18 @@ extension SQLStore {
         try await database.read { sql in
             try await sql.raw("SELECT * FROM agent_notifications WHERE mail_state = 'pending' ORDER BY created_at, id LIMIT \(bind: limit)")
                 .all().map(Self.notification(from:))
+        }
+    }
+
+    public func notificationMail(agentId: AgentID) async throws -> Bool {
+        try await database.read { sql in
+            try await sql.raw("SELECT notify_by_mail FROM agents WHERE id = \(bind: agentId.rawValue)").first()?.bool("notify_by_mail") ?? false
+        }
+    }
+
+    public func setNotificationMail(agentId: AgentID, _ enabled: Bool) async throws {
+        try await database.write { sql in
+            try await sql.raw("UPDATE agents SET notify_by_mail = \(bind: enabled) WHERE id = \(bind: agentId.rawValue)").run()
         }
     }
 

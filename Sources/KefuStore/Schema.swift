@@ -18,5 +18,6 @@ public enum Schema {
         Migration(version: 14, name: "service_token_inbox", statements: serviceTokenInbox),
         Migration(version: 15, name: "help_center", statements: helpCenter),
         Migration(version: 16, name: "service_levels", statements: serviceLevels),
+        Migration(version: 17, name: "unmeasured_conversations", statements: unmeasuredConversations),
     ]
 }

@@ -118,4 +118,28 @@ import Testing
         #expect(SLAPolicy.select(from: all, channel: .email, inboxId: inbox, priority: .urgent, labels: ["vip"])?.id == vip.id)
         #expect(SLAPolicy.select(from: all, channel: .email, inboxId: inbox, priority: .low, labels: []) == nil)
     }
+
+    @Test func aTargetDroppedAndBroughtBackNeverBreachesTwice() {
+        var clock = Self.started()
+        clock.fire(at: Self.at(301))
+        var resolutionOnly = Self.chat
+        resolutionOnly.id = SLAPolicyID.generate()
+        resolutionOnly.targets = [.resolution: 3600]
+        // The priority went up, a policy without a first-response target applies, then back.
+        for round in 0..<3 {
+            clock.apply(resolutionOnly, facts: Self.facts(), at: Self.at(400 + round * 20))
+            clock.apply(Self.chat, facts: Self.facts(), at: Self.at(410 + round * 20))
+            clock.fire(at: Self.at(5000 + round))
+        }
+        #expect(clock.events.filter { $0.kind == .breached && $0.metric == .firstResponse }.count == 1)
+        #expect(clock.timers[.firstResponse]?.isActive == true)
+        #expect(clock.timers[.firstResponse]?.breachedAt == Self.at(300))
+        // Resolved unanswered and written to again: the same first response is still owed.
+        clock.statusChanged(to: .resolved, at: Self.at(6000))
+        clock.statusChanged(to: .open, at: Self.at(7000))
+        clock.customerWrote(at: Self.at(7000), policy: Self.chat, facts: Self.facts())
+        clock.fire(at: Self.at(9000))
+        #expect(clock.timers[.firstResponse]?.isActive == true)
+        #expect(clock.events.filter { $0.kind == .breached && $0.metric == .firstResponse }.count == 1)
+    }
 }

@@ -187,4 +187,56 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: TestBackend.available)
+    func editedSwitchedOffAndOlderConversationsFollowTheRules(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let chat = try await desk.levels.policies().first { $0.match.channel == .webchat }!
+            let started = try await Self.start(desk)
+            // An edit reaches the running target at the conversation's next change.
+            _ = try await desk.levels.savePolicy(
+                SLAPolicyInput(name: chat.name, match: chat.match, firstResponseSeconds: 60), id: chat.id, by: Self.admin)
+            try await Self.say(desk, started.id, customer: true)
+            #expect(try await desk.store.slaTimers(conversationId: started.id).first?.target == 60)
+            // Switched off: nothing covers the conversation any more.
+            _ = try await desk.levels.savePolicy(
+                SLAPolicyInput(name: chat.name, match: chat.match, firstResponseSeconds: 60, enabled: false), id: chat.id, by: Self.admin)
+            try await Self.say(desk, started.id, customer: true)
+            #expect(try await desk.store.slaTimers(conversationId: started.id).allSatisfy { !$0.isActive })
+            // A conversation from before response targets (migration 017's mark) is never measured.
+            _ = try await desk.levels.savePolicy(
+                SLAPolicyInput(name: chat.name, match: chat.match, firstResponseSeconds: 60, enabled: true), id: chat.id, by: Self.admin)
+            let old = try await Self.start(desk)
+            try await desk.store.database.write { sql in
+                try await sql.raw("DELETE FROM conversation_sla_timers WHERE conversation_id = \(bind: old.id.rawValue)").run()
+                try await sql.raw("UPDATE conversations SET sla_policy_id = 'unmeasured' WHERE id = \(bind: old.id.rawValue)").run()
+            }
+            _ = try await desk.service.change(ConversationChange(priority: .urgent, labels: ["vip"]), of: old.id, by: .agent(desk.agent.id))
+            try await Self.say(desk, old.id, customer: true)
+            #expect(try await desk.store.slaTimers(conversationId: old.id).isEmpty)
+            // Names are one line: a holiday name with a line break cannot read as a second holiday.
+            let calendar = try await desk.levels.saveCalendar(
+                BusinessCalendarInput(
+                    name: "Ops\u{0}desk", timeZone: "UTC", periods: nil,
+                    holidays: [ImportedHoliday(date: CalendarDate("2027-05-01")!, name: "Labour Day\n2027-12-24 Injected")]), id: nil, by: Self.admin)
+            #expect(calendar.name == "Ops desk")
+            #expect(calendar.holidays.map(\.name) == ["Labour Day 2027-12-24 Injected"])
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func missedConversationsSortFirstByDueTime(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let first = try await Self.start(desk)
+            desk.clock.advance(by: 200)
+            let second = try await Self.start(desk)
+            desk.clock.advance(by: 200)
+            _ = try await desk.service.fireDueResponseTargets(owner: "a", now: desk.clock.now)
+            let page = try await desk.store.listConversations(filter: ConversationFilter(order: .slaDue), after: nil, limit: 10)
+            #expect(page.items.map(\.id) == [first.id, second.id])
+            #expect(page.items.first?.sla?.breached == true)
+            let missed = try await desk.store.listConversations(filter: ConversationFilter(sla: .breached, order: .slaDue), after: nil, limit: 10)
+            #expect(missed.items.map(\.id) == [first.id])
+        }
+    }
 }

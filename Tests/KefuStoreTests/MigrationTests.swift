@@ -73,6 +73,10 @@ import Testing
             sqlite: "a4fe67d04e713669fd8ea65389c39ae8f9e749c2d6256e5a4da74ee2d9f43f29",
             postgres: "9cb0d1c683821cf507ad9e291cd5ba4e31e7ee381f26a9c18e9a9c2c822daea4"
         ),
+        17: (
+            sqlite: "0859eedd30e7fa6053ba13c0035a248c3a8f80eb386c94b2949194110b1f6380",
+            postgres: "0859eedd30e7fa6053ba13c0035a248c3a8f80eb386c94b2949194110b1f6380"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -147,27 +147,45 @@ public struct SLAClock: Sendable {
                 continue
             }
             guard facts.status != .resolved, !wasMet(metric) else { continue }
-            let startsFrom: Date
+            let owed: Bool
             switch metric {
-            case .firstResponse:
-                guard !facts.agentReplied else { continue }
-                startsFrom = facts.createdAt
-            case .nextResponse:
-                guard facts.agentReplied, facts.awaitingReply else { continue }
-                startsFrom = instant
-            case .resolution:
-                startsFrom = facts.createdAt
+            case .firstResponse: owed = !facts.agentReplied
+            case .nextResponse: owed = facts.agentReplied && facts.awaitingReply
+            case .resolution: owed = true
             }
-            start(metric, policy: policy, target: target, from: startsFrom, at: instant, paused: facts.waitsOnCustomer)
+            guard owed else { continue }
+            begin(metric, policy: policy, target: target, facts: facts, at: instant)
         }
     }
 
-    /// The customer wrote: a reply is owed again if one was already given.
+    /// The customer wrote: the first response is still owed, or a reply is owed again.
     public mutating func customerWrote(at instant: Date, policy: SLAPolicy?, facts: SLAFacts) {
-        guard let policy, let target = policy.targets[.nextResponse], facts.agentReplied else { return }
-        if let first = timers[.firstResponse], first.isActive { return }
-        if let next = timers[.nextResponse], next.isActive { return }
-        start(.nextResponse, policy: policy, target: target, from: instant, at: instant, paused: facts.waitsOnCustomer)
+        guard let policy else { return }
+        let metric: SLAMetric = facts.agentReplied ? .nextResponse : .firstResponse
+        guard policy.targets[metric] != nil, timers[metric]?.isActive != true, !wasMet(metric) else { return }
+        if metric == .nextResponse, timers[.firstResponse]?.isActive == true { return }
+        begin(metric, policy: policy, target: policy.targets[metric]!, facts: facts, at: instant)
+    }
+
+    /// Counts a target that is owed and not running: the one stopped without being met (its
+    /// policy went away, or the conversation was resolved unanswered) carries on, keeping its
+    /// warning and breach so it never breaches twice; otherwise a new one starts (a next
+    /// response from now, the others from the start of the conversation).
+    private mutating func begin(_ metric: SLAMetric, policy: SLAPolicy, target: Int, facts: SLAFacts, at instant: Date) {
+        if var timer = timers[metric], case .stopped(_, met: false) = timer.phase {
+            timer.policyId = policy.id
+            timer.target = target
+            timer.warnBefore = policy.warnBeforeSeconds
+            timer.consumed = calendar.businessSeconds(from: timer.startedAt, to: instant)
+            timer.phase = .paused(since: instant)
+            if !facts.waitsOnCustomer { timer.phase = running(timer, since: instant) }
+            timers[metric] = timer
+            log(.applied, timer, at: instant)
+            if facts.waitsOnCustomer { log(.paused, timer, at: instant) }
+            return
+        }
+        let startsFrom = metric == .nextResponse ? instant : facts.createdAt
+        start(metric, policy: policy, target: target, from: startsFrom, at: instant, paused: facts.waitsOnCustomer)
     }
 
     /// An agent replied to the customer: the response targets owed are met.

@@ -90,4 +90,7 @@ public protocol ServiceLevelRepository: Sendable {
     /// Supervisors' notifications still to be mailed, oldest first.
     func notificationsToMail(limit: Int) async throws -> [AgentNotification]
     func markNotificationMailed(id: String) async throws
+    /// Whether a supervisor or admin also gets notifications by mail (on unless turned off).
+    func notificationMail(agentId: AgentID) async throws -> Bool
+    func setNotificationMail(agentId: AgentID, _ enabled: Bool) async throws
 }

@@ -30,8 +30,18 @@ struct ConsoleNotificationsController {
                     "at_iso": ConsolePage.isoTime(item.createdAt), "at_text": ConsolePage.shortTime(item.createdAt),
                 ]
             }
+            if context.agent.role >= .supervisor {
+                values["mail_choice"] = ["enabled": try await store.notificationMail(agentId: context.agent.id)]
+            }
             try await store.markNotificationsRead(agentId: context.agent.id, upTo: now)
             return try resources.render("notifications", values)
+        }
+        // Supervisors and admins get each notification by mail too, unless they turn it off.
+        group.post("notifications/mail") { request, context in
+            try context.require(.supervisor)
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            try await store.setNotificationMail(agentId: context.agent.id, form["enabled"] == "1")
+            return redirect("/console/notifications?flash=saved")
         }
     }
 }
