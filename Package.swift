@@ -133,6 +133,7 @@ let package = Package(
             name: "KefuQuality",
             dependencies: [
                 "KefuCore", "KefuStore", "KefuConversations", "KefuLocalization",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

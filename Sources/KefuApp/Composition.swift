@@ -37,17 +37,20 @@ public struct Composition: Sendable {
         let inbound = ConversationService(store: store, bus: bus, presence: presence)
         // What customers are told about when to expect an answer comes from the response targets.
         let expectations = ResponseExpectations(store: store)
+        let surveyLinks = SurveyLinks(secretKey: configuration.secretKey, publicURL: configuration.publicURL)
         let email = EmailChannel(
             store: store, blobs: blobs, conversations: inbound, settings: configuration.email, listener: configuration.smtpListener,
             onListening: onSMTPListening, expectations: expectations, logger: logger)
         let telegram = TelegramChannel(
             store: store, blobs: blobs, conversations: inbound, secretKey: configuration.secretKey, settings: configuration.telegram,
-            expectations: expectations, logger: logger)
+            expectations: expectations, surveys: SurveyKeyAnswers(store: store, conversations: inbound, links: surveyLinks), logger: logger)
         let webhooks = Webhooks(
             store: store, secretKey: configuration.secretKey, allowPrivate: configuration.webhookAllowPrivate, wakeSender: { wakeWebhooks.yield() })
         let apiChannel = APIChannel(store: store, conversations: inbound, webhooks: webhooks)
         let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies), telegram, apiChannel])
         let conversations = inbound.delivering(through: channels)
+        let surveys = SatisfactionSurveys(
+            store: store, conversations: conversations, delivery: channels, links: surveyLinks, delay: configuration.csatDelay, logger: logger)
         try await email.ingest.prepareInbox()
 
         // Secrets: one bcrypt at start-up serves agents' and customers' logins alike (unknown
@@ -84,11 +87,12 @@ public struct Composition: Sendable {
             webhooks: webhooks, apiChannel: apiChannel, announcements: Announcements(store: store, wake: { telegram.replies.wakeSender() }),
             helpArticles: HelpArticles(store: store, renderer: markdown), helpSearch: HelpSearch(store: store), markdown: markdown,
             officialChannels: OfficialChannels(store: store, supportAddress: configuration.email.supportAddress, publicURL: configuration.publicURL),
-            serviceLevels: ServiceLevels(store: store, now: now))
+            serviceLevels: ServiceLevels(store: store, now: now), surveys: surveys)
         let timers: [any Service] = [
             background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval),
             // Response targets are minutes long: their timer looks every second (one indexed read when nothing is due).
             ResponseTargetTimer(conversations: conversations, interval: .seconds(1), logger: logger),
+            SurveySender(surveys: surveys, interval: .seconds(1), logger: logger),
             NotificationMailer(store: store, mailer: email.replies, publicURL: configuration.publicURL, interval: configuration.timerInterval, logger: logger),
         ]
         let webhookServices: [any Service] = [

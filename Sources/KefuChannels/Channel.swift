@@ -19,10 +19,18 @@ public protocol Channel: Sendable {
 
     /// Listeners, senders and pollers, run in the application's service group.
     var services: [any Service] { get }
+
+    /// Carries a satisfaction survey to the customer, queued durably and once per survey.
+    func deliverSurvey(_ invitation: SurveyInvitation) async throws
+}
+
+extension Channel {
+    /// The widget and the API channel need nothing: the survey's history line and webhook event do it.
+    public func deliverSurvey(_ invitation: SurveyInvitation) async throws {}
 }
 
 /// The channels Kefu runs, by inbox kind: agents' replies go to the channel of their inbox.
-public struct ChannelRegistry: ReplyDelivery {
+public struct ChannelRegistry: ReplyDelivery, SurveyDelivery {
     public typealias Repositories = InboxRepository & ConversationRepository
 
     let store: any Repositories
@@ -40,6 +48,10 @@ public struct ChannelRegistry: ReplyDelivery {
             let conversation = try await store.conversation(id: reply.message.conversationId)
         else { return }
         try await channel.deliver(reply.message, in: conversation, inbox: inbox)
+    }
+
+    public func deliverSurvey(_ invitation: SurveyInvitation) async throws {
+        try await channels[invitation.context.inbox.kind]?.deliverSurvey(invitation)
     }
 
     /// Every channel's long-running parts.

@@ -8,6 +8,8 @@ public enum ConversationError: Error, Equatable, Sendable {
     case notFound(String)
     /// Fields the caller must fix.
     case invalid(ValidationFailure)
+    /// The thing is not in a state for this ("survey": not sent, skipped, or closed).
+    case conflict(String)
 
     static func invalid(_ field: String, _ problem: FieldProblem) -> Self { .invalid(ValidationFailure(field, problem)) }
 }

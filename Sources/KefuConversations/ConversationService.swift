@@ -17,7 +17,7 @@ public protocol ReplyDelivery: Sendable {
 /// every channel and the timers call it, each with the actor as a value.
 public struct ConversationService: Sendable {
     public typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
-        & MailRepository & ChannelThreadRepository & WebhookRepository & ServiceLevelRepository
+        & MailRepository & ChannelThreadRepository & WebhookRepository & ServiceLevelRepository & SatisfactionRepository
 
     public let store: any Repositories
     public let bus: any EventBus

@@ -21,6 +21,8 @@ public struct Inbox: Sendable, Equatable, Codable {
     /// Where agents' replies go; API-channel inboxes only.
     public var api: APIInboxProfile?
     public var createdAt: Date
+    /// Whether resolved conversations get a satisfaction survey.
+    public var csatEnabled: Bool = true
 
     public init(
         id: InboxID, name: String, kind: InboxKind, prechatForm: PrechatForm? = nil, emailAddress: String? = nil,
@@ -131,6 +133,8 @@ public struct Conversation: Sendable, Equatable, Codable {
     public var updatedAt: Date
     /// The response target it is on, when one is running or was missed.
     public var sla: ConversationSLA?
+    /// The customer's latest satisfaction answer.
+    public var csat: SurveyAnswer?
 
     public init(
         id: ConversationID, number: Int64, inboxId: InboxID, contactId: ContactID, subject: String?,

@@ -14,4 +14,8 @@ public enum OutboundEventType: String, Sendable, Codable, CaseIterable {
     case accountSecurityEvent = "account.security_event"
     /// An agent started or stopped typing (for the API channel's app; nothing is stored).
     case conversationTyping = "conversation.typing"
+    /// A resolved conversation's customer is asked how it went: the app shows `ratingUrl`.
+    case csatRequested = "conversation.csat_requested"
+    /// The customer rated the resolution (1–5, with a comment when they wrote one).
+    case csatAnswered = "conversation.csat_answered"
 }

@@ -20,6 +20,10 @@ public enum SystemEvent: Sendable, Equatable {
     case edited(message: MessageID, text: String)
     /// A response target was missed; the policy may have raised the priority.
     case slaBreached(metric: SLAMetric, raisedTo: ConversationPriority?)
+    /// The customer was asked how it went (the widget shows the survey here).
+    case surveyRequested(SurveyID)
+    /// The customer answered: their rating, 1 to 5.
+    case surveyAnswered(rating: Int)
     /// A system message this version cannot read (shown as it is).
     case unknown(String)
 
@@ -30,6 +34,14 @@ public enum SystemEvent: Sendable, Equatable {
         for (prefix, make) in [("delivery:failed ", Self.deliveryFailed), ("edited ", Self.editedEvent)] where text.hasPrefix(prefix) {
             let parts = text.dropFirst(prefix.count).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             self = make(parts[0], parts.count > 1 ? parts[1] : "")
+            return
+        }
+        if text.hasPrefix("csat:requested "), let id = SurveyID(validating: String(text.dropFirst(15))) {
+            self = .surveyRequested(id)
+            return
+        }
+        if text.hasPrefix("csat:answered "), let rating = Int(text.dropFirst(14)), SurveyAnswer.ratings.contains(rating) {
+            self = .surveyAnswered(rating: rating)
             return
         }
         if text.hasPrefix("sla:breached ") {
@@ -89,6 +101,10 @@ public enum SystemEvent: Sendable, Equatable {
             return "edited \(message.rawValue) \(text)"
         case .slaBreached(let metric, let raised):
             return "sla:breached \(metric.rawValue)" + (raised.map { " priority:\($0.rawValue)" } ?? "")
+        case .surveyRequested(let id):
+            return "csat:requested \(id.rawValue)"
+        case .surveyAnswered(let rating):
+            return "csat:answered \(rating)"
         case .unknown(let text):
             return text
         }

@@ -85,6 +85,15 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static let durationDays = TextKey("duration_days")
     public static let durationHoursMinutes = TextKey("duration_hours_minutes")
 
+    // MARK: Satisfaction surveys
+
+    public static let csatTelegramQuestion = TextKey("csat_telegram_question")
+    public static let csatTelegramThanks = TextKey("csat_telegram_thanks")
+    public static let csatMailSubject = TextKey("csat_mail_subject")
+    public static let csatMailBody = TextKey("csat_mail_body")
+    /// The words of a rating, 1 ("very bad") to 5 ("very good").
+    public static func csatRating(_ rating: Int) -> TextKey { TextKey("csat_rating_\(rating)") }
+
     // MARK: Problems and error pages
 
     /// The message of a problem by its stable code ("invalid_credentials").
@@ -122,6 +131,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
         keys += SLAMetric.allCases.map(slaMetric)
         keys += ["warning", "breach"].flatMap { [slaNotificationSubject($0), slaNotificationBody($0)] }
         keys += [slaExpectWithin, slaExpectClosed, durationMinutes, durationHours, durationDays, durationHoursMinutes]
+        keys += [csatTelegramQuestion, csatTelegramThanks, csatMailSubject, csatMailBody] + SurveyAnswer.ratings.map(csatRating)
         keys += MovementKind.allCases.flatMap { [movement($0), movements($0), movementsTitle($0)] }
         keys += [window(.rolling24h), window(.rolling30d)]
         keys += DecisionCode.allCases.map(decision)

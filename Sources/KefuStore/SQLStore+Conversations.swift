@@ -5,7 +5,7 @@ import SQLKit
 extension SQLStore: InboxRepository {
     static let inboxColumns =
         """
-        id, name, kind, prechat_form, email_address, created_at,
+        id, name, kind, prechat_form, email_address, created_at, csat_enabled,
         (SELECT username FROM telegram_bots b WHERE b.inbox_id = inboxes.id) AS telegram_username,
         (SELECT announce_chats FROM telegram_bots b WHERE b.inbox_id = inboxes.id) AS telegram_chats,
         (SELECT id FROM webhook_subscriptions w WHERE w.inbox_id = inboxes.id ORDER BY w.created_at, w.id LIMIT 1) AS callback_id,
@@ -15,7 +15,7 @@ extension SQLStore: InboxRepository {
     static func inbox(from row: any SQLRow) throws -> Inbox {
         // NULL means "the standard form": inboxes made before forms were configurable ask it.
         let form = try row.optionalString("prechat_form").map { try JSONDecoder().decode(PrechatForm.self, from: Data($0.utf8)) }
-        return Inbox(
+        var inbox = Inbox(
             id: InboxID(rawValue: try row.string("id")), name: try row.string("name"),
             kind: try row.enumValue("kind", as: InboxKind.self), prechatForm: form, emailAddress: try row.optionalString("email_address"),
             telegram: try row.optionalString("telegram_username").map { username in
@@ -24,6 +24,8 @@ extension SQLStore: InboxRepository {
             },
             api: try row.optionalString("callback_id").map { APIInboxProfile(callbackUrl: try row.optionalString("callback_url"), webhookId: $0) },
             createdAt: try row.date("created_at"))
+        inbox.csatEnabled = try row.bool("csat_enabled")
+        return inbox
     }
 
     public func createInbox(name: String, kind: InboxKind, audit: AuditEvent?) async throws -> Inbox {
@@ -168,7 +170,7 @@ extension SQLStore: ConversationRepository {
     static let conversationColumns = """
         id, number, inbox_id, contact_id, subject, status, priority, assignee_id, team_id, last_seq, contact_read_seq,
         agent_read_seq, last_message_at,
-        last_activity_at, snoozed_until, created_at, updated_at, sla_due_at, sla_breached
+        last_activity_at, snoozed_until, created_at, updated_at, sla_due_at, sla_breached, csat_rating, csat_comment
         """
 
     static func conversation(from row: any SQLRow, labels: [String]) throws -> Conversation {
@@ -187,6 +189,9 @@ extension SQLStore: ConversationRepository {
         let due = try row.optionalDate("sla_due_at")
         let breached = try row.bool("sla_breached")
         if due != nil || breached { conversation.sla = ConversationSLA(dueAt: due, breached: breached) }
+        if let rating = try row.decode(column: "csat_rating", as: Int?.self) {
+            conversation.csat = SurveyAnswer(rating: rating, comment: try row.optionalString("csat_comment"))
+        }
         return conversation
     }
 
@@ -359,9 +364,10 @@ extension SQLStore: ConversationRepository {
         return try await database.write { sql in
             guard let before = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             var assignments: SQLQueryString = "updated_at = \(bind: at)"
+            let resolving = change.status == .resolved && before.status != .resolved
             if let status = change.status {
                 assignments = "\(assignments), status = \(bind: status.rawValue)"
-                if status == .resolved, before.status != .resolved { assignments = "\(assignments), resolved_at = \(bind: at)" }
+                if resolving { assignments = "\(assignments), resolved_at = \(bind: at), resolutions = resolutions + 1" }
             }
             if let priority = change.priority { assignments = "\(assignments), priority = \(bind: priority.rawValue)" }
             if let assignee = change.assigneeId { assignments = "\(assignments), assignee_id = \(bind: assignee?.rawValue)" }
@@ -391,6 +397,7 @@ extension SQLStore: ConversationRepository {
             {
                 history = try await Self.insertMessage(.system(event, by: actor), into: id, at: at, on: sql).message
             }
+            if resolving { try await Self.scheduleSurvey(id.rawValue, at: at, on: sql) }
             // A history line already moved the clock; priority and labels may choose another policy.
             let reselect = fields.contains("priority") || fields.contains("labels")
             if history == nil || reselect { try await Self.advanceSLA(id.rawValue, after: .changed(reselect: reselect), at: at, on: sql) }

@@ -19,5 +19,6 @@ public enum Schema {
         Migration(version: 15, name: "help_center", statements: helpCenter),
         Migration(version: 16, name: "service_levels", statements: serviceLevels),
         Migration(version: 17, name: "unmeasured_conversations", statements: unmeasuredConversations),
+        Migration(version: 18, name: "satisfaction_surveys", statements: satisfactionSurveys),
     ]
 }

@@ -42,6 +42,8 @@ public struct AppConfiguration: Sendable {
     public var customerPasswordPolicy: CustomerPasswordPolicy
     /// How often timers (due 2FA resets) are checked.
     public var timerInterval: Duration
+    /// How long after a resolution the satisfaction survey goes (`KEFU_CSAT_DELAY_SECONDS`).
+    public var csatDelay: TimeInterval = 60
     /// Caps and timeouts for HTTP connections.
     public var connections: HTTPConnectionLimits
 

@@ -125,6 +125,7 @@ func buildRouter(
     help.addRoutes(to: cataloged)
     officialChannels.addRoutes(to: cataloged)
     ServiceLevelController(levels: services.serviceLevels, store: store, limits: limits).addRoutes(to: cataloged)
+    SurveyController(surveys: services.surveys, store: store).addRoutes(to: cataloged)
 
     // The public help center.
     let helpSite = HelpSiteController(
@@ -133,6 +134,9 @@ func buildRouter(
         secureCookies: configuration.usesHTTPS)
     HelpVerifyPage(channels: services.officialChannels, site: helpSite).addRoutes(to: router)
     helpSite.addRoutes(to: router, formGate: SameOriginFormGate(publicURL: configuration.publicURL))
+    // The satisfaction survey's rating page.
+    SurveyPageController(surveys: services.surveys, store: store, resources: resources)
+        .addRoutes(to: router, formGate: SameOriginFormGate(publicURL: configuration.publicURL))
 
     // Telegram pushes bots' updates here when Kefu's public URL is https.
     TelegramWebhookController(telegram: services.telegram, store: store).addRoutes(to: router)
@@ -141,7 +145,7 @@ func buildRouter(
     let widget = WidgetController(
         service: services.widget, presence: presence, files: files, limits: limits, verification: services.widgetVerification,
         signedIn: services.widgetSignedIn, sockets: SocketQuota(perHolder: configuration.socketsPerSession),
-        expectations: ResponseExpectations(store: store), throttler: services.throttle, resources: resources)
+        expectations: ResponseExpectations(store: store), surveys: services.surveys, throttler: services.throttle, resources: resources)
     widget.addPageRoutes(to: router)
     widget.addRoutes(to: api, catalog: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 

@@ -62,6 +62,7 @@ extension ConversationError: ProblemConvertible {
         switch self {
         case .notFound(let what): .notFound(what)
         case .invalid(let failure): .validation(failure)
+        case .conflict(let what): .conflict(what)
         }
     }
 }

@@ -45,6 +45,8 @@ public struct WebServices: Sendable {
     public var markdown: any MarkdownRendering
     /// Response-target policies and business calendars.
     public var serviceLevels: ServiceLevels
+    /// Satisfaction surveys: answers, sending by hand, follow-ups.
+    public var surveys: SatisfactionSurveys
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
@@ -53,8 +55,9 @@ public struct WebServices: Sendable {
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
         telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements,
         helpArticles: HelpArticles, helpSearch: HelpSearch, markdown: any MarkdownRendering, officialChannels: OfficialChannels,
-        serviceLevels: ServiceLevels
+        serviceLevels: ServiceLevels, surveys: SatisfactionSurveys
     ) {
+        self.surveys = surveys
         self.serviceLevels = serviceLevels
         self.markdown = markdown
         self.officialChannels = officialChannels

@@ -33,6 +33,8 @@ struct Settings {
                                 updates by webhook when KEFU_PUBLIC_URL is https, by long polling otherwise
           KEFU_WEBHOOK_ALLOW_PRIVATE  true lets webhooks go to loopback, private and link-local addresses (for tests;
                                 refused by default)
+          KEFU_CSAT_DELAY_SECONDS     the satisfaction survey goes this long after a resolution, if still resolved
+                                (default 60; 0 sends at once)
           KEFU_WITHDRAWAL_LOCK_HOURS  withdrawals pause this long after a password reset, 2FA or email change (default 24)
           KEFU_2FA_RESET_WAIT_HOURS   a supervisor-approved 2FA reset applies this long after approval (default 48; decimals allowed)
           KEFU_PASSWORD_MIN_LENGTH    customers' passwords: at least this many characters (default 10, 8 to 64)
@@ -72,6 +74,7 @@ struct Settings {
     let passwordRequire: String
     let passwordHistory: Int
     let twoFactorResetWaitHours: Double
+    let csatDelaySeconds: Int
     let logLevel: String
     let httpMaxConnections: Int?
     let httpMaxConnectionsPerAddress: Int
@@ -104,6 +107,7 @@ struct Settings {
         passwordHistory = reader.int(forKey: "kefu.password.history", default: 5)
         withdrawalLockHours = reader.double(forKey: "kefu.withdrawal.lock.hours", default: 24)
         twoFactorResetWaitHours = reader.double(forKey: "kefu.2fa.reset.wait.hours", default: 48)
+        csatDelaySeconds = reader.int(forKey: "kefu.csat.delay.seconds", default: 60)
         logLevel = reader.string(forKey: "kefu.log.level", default: "info")
         httpMaxConnections = reader.int(forKey: "kefu.http.max.connections")
         httpMaxConnectionsPerAddress = reader.int(forKey: "kefu.http.max.connections.per.address", default: 256)
@@ -118,7 +122,7 @@ struct Settings {
     static let wholeNumbers = [
         "KEFU_HTTP_PORT", "KEFU_SMTP_MAX_SIZE", "KEFU_EMAIL_REOPEN_DAYS", "KEFU_EMAIL_RESPONSE_HOURS", "KEFU_PASSWORD_MIN_LENGTH",
         "KEFU_PASSWORD_HISTORY", "KEFU_HTTP_MAX_CONNECTIONS", "KEFU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "KEFU_SMTP_MAX_CONNECTIONS",
-        "KEFU_SMTP_MAX_CONNECTIONS_PER_ADDRESS",
+        "KEFU_SMTP_MAX_CONNECTIONS_PER_ADDRESS", "KEFU_CSAT_DELAY_SECONDS",
     ]
     static let numbers = ["KEFU_WITHDRAWAL_LOCK_HOURS", "KEFU_2FA_RESET_WAIT_HOURS", "KEFU_HTTP_IDLE_TIMEOUT", "KEFU_HTTP_REQUEST_TIMEOUT"]
     static let switches = ["KEFU_TRUST_PROXY", "KEFU_WEBHOOK_ALLOW_PRIVATE"]
@@ -215,6 +219,8 @@ struct Settings {
             trustForwardedFor: trustProxy, email: try emailSettings(), smtpListener: try smtpListener(budget),
             withdrawalLock: withdrawalLockHours * 3600, twoFactorResetWait: twoFactorResetWaitHours * 3600,
             customerPasswordPolicy: try customerPasswordPolicy(), connections: try connectionLimits(budget))
+        guard (0...30 * 86_400).contains(csatDelaySeconds) else { throw ValidationError("KEFU_CSAT_DELAY_SECONDS must be 0 to 2592000 seconds") }
+        configuration.csatDelay = TimeInterval(csatDelaySeconds)
         configuration.telegramAPI = telegramAPI
         configuration.webhookAllowPrivate = webhookAllowPrivate
         return configuration

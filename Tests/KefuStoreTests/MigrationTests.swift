@@ -77,6 +77,10 @@ import Testing
             sqlite: "0859eedd30e7fa6053ba13c0035a248c3a8f80eb386c94b2949194110b1f6380",
             postgres: "0859eedd30e7fa6053ba13c0035a248c3a8f80eb386c94b2949194110b1f6380"
         ),
+        18: (
+            sqlite: "6480e9cd40db1c8e070783c77b6c9cff4bdb8e1f4a86a8118199ce9cd1c8af32",
+            postgres: "6480e9cd40db1c8e070783c77b6c9cff4bdb8e1f4a86a8118199ce9cd1c8af32"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

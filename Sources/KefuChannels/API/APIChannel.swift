@@ -25,7 +25,7 @@ public struct APIChannel: Channel {
     let webhooks: Webhooks
 
     /// What the callback subscription of an API inbox carries.
-    public static let callbackEvents: [OutboundEventType] = [.messageCreated, .conversationUpdated, .conversationTyping]
+    public static let callbackEvents: [OutboundEventType] = [.messageCreated, .conversationUpdated, .conversationTyping, .csatRequested]
 
     public init(store: any Repositories, conversations: ConversationService, webhooks: Webhooks) {
         self.store = store

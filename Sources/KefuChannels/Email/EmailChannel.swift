@@ -84,6 +84,10 @@ public struct EmailChannel: Channel {
         try await replies.enqueueReply(reply, in: conversation, inbox: inbox)
     }
 
+    public func deliverSurvey(_ invitation: SurveyInvitation) async throws {
+        try await replies.enqueueSurvey(invitation)
+    }
+
     public var services: [any Service] { services(listener: listener, onListening: onListening) }
 
     /// The long-running parts: the outbox sender always, the SMTP listener when configured.

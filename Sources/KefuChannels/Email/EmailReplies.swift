@@ -123,6 +123,28 @@ public struct EmailReplies: CustomerNotifier {
         try await enqueue(mail, kind: .acknowledgement, key: "ack:\(conversation.id.rawValue)", conversation: conversation, messageRef: nil)
     }
 
+    /// The survey as a mail in the conversation's thread: each rating a link to the signed page
+    /// with that rating chosen (a mail scanner that opens them records nothing).
+    public func enqueueSurvey(_ invitation: SurveyInvitation) async throws {
+        let conversation = invitation.context.conversation
+        guard let contact = invitation.context.contact else { return }
+        let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: contact.email ?? "")
+        guard !thread.customerAddress.isEmpty else { return }
+        let base = invitation.context.inbox.emailAddress ?? settings.supportAddress
+        let language = invitation.locale
+        let links = SurveyAnswer.ratings.reversed().map { rating in
+            "\(String(repeating: "★", count: rating))\(String(repeating: "☆", count: 5 - rating))  \(catalog.text(.csatRating(rating), language))\n\(invitation.pageURL)?rating=\(rating)"
+        }.joined(separator: "\n\n")
+        let values = ["number": String(conversation.number), "links": links, "supportName": settings.supportName]
+        let references = try await store.threadMessageIds(conversationId: conversation.id)
+        let mail = OutgoingMail(
+            from: MailAddress(name: settings.supportName, address: base), to: [MailAddress(name: contact.name, address: thread.customerAddress)],
+            replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken, base: base)),
+            subject: catalog.text(.csatMailSubject, language, values), messageId: settings.newMessageId(), inReplyTo: references.last,
+            references: references, date: now(), text: catalog.text(.csatMailBody, language, values), autoSubmitted: "auto-generated")
+        try await enqueue(mail, kind: .survey, key: "csat:\(invitation.context.survey.id.rawValue)", conversation: conversation, messageRef: nil)
+    }
+
     /// A one-time code proving a chat visitor's address (to keep their history on every device).
     public func sendVerificationCode(_ code: String, to address: String, locale: String, key: String, validMinutes: Int) async throws {
         let language = UILocale(storedTag: locale)

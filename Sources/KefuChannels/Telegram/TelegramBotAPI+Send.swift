@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KefuStore
 import NIOCore
 
 /// Sending and webhook set-up. Files always go as multipart uploads: Telegram never has to
@@ -21,10 +22,21 @@ extension TelegramBotAPI {
         replyTo.map { #"{"message_id":\#($0),"allow_sending_without_reply":true}"# }
     }
 
-    public func sendMessage(chat: String, text: String, replyTo: Int64? = nil) async throws -> SentMessage {
+    public func sendMessage(chat: String, text: String, replyTo: Int64? = nil, buttons: [[ChannelPayload.Button]] = []) async throws -> SentMessage {
         var parameters: [String: any Encodable & Sendable] = ["chat_id": chat, "text": text, "link_preview_options": ["is_disabled": true]]
         if let reply = Self.replyParameters(replyTo) { parameters["reply_parameters"] = reply }
+        if !buttons.isEmpty {
+            let keyboard: [[[String: String]]] = buttons.map { row in row.map { ["text": $0.text, "callback_data": $0.callbackData] } }
+            parameters["reply_markup"] = ["inline_keyboard": keyboard]
+        }
         return try await call("sendMessage", parameters, as: SentMessage.self)
+    }
+
+    /// Tells Telegram a button press was handled (a short toast when `text` is given).
+    public func answerCallbackQuery(_ id: String, text: String?) async throws {
+        var parameters: [String: any Encodable & Sendable] = ["callback_query_id": id]
+        if let text { parameters["text"] = String(text.prefix(200)) }
+        _ = try await call("answerCallbackQuery", parameters, as: Bool.self)
     }
 
     /// Uploads `data` as a photo or document, with an optional caption.

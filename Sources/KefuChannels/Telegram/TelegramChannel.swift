@@ -21,14 +21,15 @@ public struct TelegramChannel: Channel {
 
     public init(
         store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, secretKey: Data, settings: TelegramSettings,
-        catalog: Catalog = .standard, client: HTTPClient = TelegramBotAPI.client, expectations: (any ReplyExpectations)? = nil, logger: Logger
+        catalog: Catalog = .standard, client: HTTPClient = TelegramBotAPI.client, expectations: (any ReplyExpectations)? = nil,
+        surveys: (any SurveyAnswers)? = nil, logger: Logger
     ) {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let bots = TelegramBots(store: store, secretKey: secretKey, settings: settings, client: client)
         let replies = TelegramReplies(store: store, wake: { wake.yield() })
         let ingest = TelegramIngest(
             store: store, conversations: conversations, blobs: blobs, catalog: catalog, settings: settings, wake: { wake.yield() },
-            expectations: expectations, logger: logger)
+            expectations: expectations, surveys: surveys, logger: logger)
         self.bots = bots
         self.replies = replies
         self.ingest = ingest
@@ -41,6 +42,10 @@ public struct TelegramChannel: Channel {
 
     public func deliver(_ reply: Message, in conversation: Conversation, inbox: Inbox) async throws {
         try await replies.enqueue(reply, in: conversation)
+    }
+
+    public func deliverSurvey(_ invitation: SurveyInvitation) async throws {
+        try await replies.enqueueSurvey(invitation)
     }
 
     public var services: [any Service] { [updates, sender] }

@@ -10,10 +10,13 @@ public enum TelegramInbound: Equatable, Sendable {
     case edit(Telegram.Message)
     /// `/start` or `/help` in a private chat: answered by the bot, no conversation.
     case command(String, Telegram.Message)
+    /// A press on a button under one of the bot's messages.
+    case buttonPress(Telegram.CallbackQuery)
     /// Not for support (group chatter, other bots, channel posts, service messages).
     case ignored
 
     public static func classify(_ update: Telegram.Update, botUsername: String, botId: Int64) -> TelegramInbound {
+        if let press = update.callbackQuery { return press.from.isBot ? .ignored : .buttonPress(press) }
         if let edited = update.editedMessage {
             return isForSupport(edited, botUsername: botUsername, botId: botId) ? .edit(edited) : .ignored
         }

@@ -20,6 +20,8 @@ public struct TelegramIngest: Sendable {
     let wake: @Sendable () -> Void
     /// When customers can expect an answer, told in the bot's `/start`.
     let expectations: (any ReplyExpectations)?
+    /// Where survey buttons' ratings go.
+    let surveys: (any SurveyAnswers)?
     let logger: Logger
     /// Failed fetches per update: a file Telegram cannot serve now is tried again with the update
     /// (polling re-reads it, the webhook answers 500 so Telegram resends it) a few times, then
@@ -29,9 +31,11 @@ public struct TelegramIngest: Sendable {
 
     public init(
         store: any Repositories, conversations: ConversationService, blobs: AttachmentBlobStore, catalog: Catalog = .standard,
-        settings: TelegramSettings, wake: @escaping @Sendable () -> Void = {}, expectations: (any ReplyExpectations)? = nil, logger: Logger
+        settings: TelegramSettings, wake: @escaping @Sendable () -> Void = {}, expectations: (any ReplyExpectations)? = nil,
+        surveys: (any SurveyAnswers)? = nil, logger: Logger
     ) {
         self.expectations = expectations
+        self.surveys = surveys
         self.store = store
         self.conversations = conversations
         self.blobs = blobs
@@ -53,6 +57,8 @@ public struct TelegramIngest: Sendable {
                 receiptKey: "update:\(update.updateId)")
         case .command(let command, let message):
             try await answer(command, message: message, update: update.updateId, bot: bot)
+        case .buttonPress(let press):
+            try await rate(press, update: update.updateId, bot: bot, api: api)
         case .ignored:
             break
         }

@@ -1,5 +1,7 @@
 import Foundation
+import KefuConversations
 import KefuCore
+import KefuLocalization
 import KefuStore
 
 /// Queues agents' replies in Telegram conversations: to the conversation's chat, quoting the
@@ -31,5 +33,36 @@ public struct TelegramReplies: Sendable {
                 kind: .reply, inboxId: conversation.inboxId, dedupKey: "reply:\(reply.id)", conversationId: conversation.id,
                 messageRef: reply.id, target: chat, payload: payload))
         wake()
+    }
+
+    /// "How did we do?" with five buttons (1–5) under it; a press comes back as a callback.
+    public func enqueueSurvey(_ invitation: SurveyInvitation) async throws {
+        let conversation = invitation.context.conversation
+        guard let thread = try await store.channelThread(conversationId: conversation.id), thread.threadKey.hasPrefix("chat:") else { return }
+        let catalog = Catalog.standard
+        let text = catalog.text(.csatTelegramQuestion, invitation.locale, ["number": String(conversation.number)])
+        let buttons = [
+            SurveyAnswer.ratings.map { rating in
+                ChannelPayload.Button(text: "\(rating) ★", callbackData: TelegramSurveyButton.data(key: invitation.buttonKey, rating: rating))
+            }
+        ]
+        _ = try await store.enqueueDelivery(
+            NewChannelDelivery(
+                kind: .notice, inboxId: conversation.inboxId, dedupKey: "csat:\(invitation.context.survey.id)", conversationId: conversation.id,
+                target: String(thread.threadKey.dropFirst("chat:".count)), payload: ChannelPayload(text: text, buttons: buttons)))
+        wake()
+    }
+}
+
+/// A survey button's callback data: "csat:" + the survey's signed key + ":" + the rating (45 bytes,
+/// within Telegram's 64).
+public enum TelegramSurveyButton {
+    public static func data(key: String, rating: Int) -> String { "csat:\(key):\(rating)" }
+
+    /// The key and rating a pressed button carries, or nil when it is not a survey button.
+    public static func parse(_ data: String) -> (key: String, rating: Int)? {
+        let parts = data.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "csat", let rating = Int(parts[2]) else { return nil }
+        return (String(parts[1]), rating)
     }
 }

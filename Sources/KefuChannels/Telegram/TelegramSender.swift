@@ -152,7 +152,8 @@ public struct TelegramSender: Service {
         if part.hasPrefix("text:"), let index = Int(part.dropFirst(5)) {
             let pieces = delivery.payload.textPieces
             guard pieces.indices.contains(index) else { throw TelegramError.unavailable("an unknown part") }
-            return try await api.sendMessage(chat: delivery.target, text: pieces[index], replyTo: replyTo)
+            let last = index == pieces.count - 1
+            return try await api.sendMessage(chat: delivery.target, text: pieces[index], replyTo: replyTo, buttons: last ? delivery.payload.buttons : [])
         }
         guard part.hasPrefix("file:"), let index = Int(part.dropFirst(5)), delivery.payload.files.indices.contains(index) else {
             throw TelegramError.unavailable("an unknown part")

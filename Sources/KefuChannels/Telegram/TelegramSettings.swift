@@ -37,5 +37,5 @@ public struct TelegramSettings: Sendable {
     }
 
     /// The updates Kefu reads; everything else Telegram keeps to itself.
-    public static let allowedUpdates = ["message", "edited_message"]
+    public static let allowedUpdates = ["message", "edited_message", "callback_query"]
 }

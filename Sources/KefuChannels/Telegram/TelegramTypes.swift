@@ -24,6 +24,16 @@ public enum Telegram {
         public var updateId: Int64
         public var message: Message?
         public var editedMessage: Message?
+        /// A press on one of the bot's inline buttons (a survey rating).
+        public var callbackQuery: CallbackQuery?
+    }
+
+    public struct CallbackQuery: Decodable, Sendable, Equatable {
+        public var id: String
+        public var from: User
+        /// The bot's message the button was under (absent when too old for Telegram to say).
+        public var message: Message?
+        public var data: String?
     }
 
     /// An update as it came, whether or not Kefu can read it: one it cannot (a shape a newer Bot

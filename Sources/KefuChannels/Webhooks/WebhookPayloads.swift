@@ -6,7 +6,7 @@ import KefuStore
 /// (as the API shows them: ISO 8601 times, camelCase keys). One body per event, shared by every
 /// subscription that wants it, and signed as these exact bytes.
 public struct WebhookPayloads: Sendable {
-    public typealias Repositories = MessageRepository & ConversationRepository & ContactRepository & AuthorizationRepository
+    public typealias Repositories = MessageRepository & ConversationRepository & ContactRepository & AuthorizationRepository & SatisfactionRepository
 
     let store: any Repositories
 
@@ -70,6 +70,22 @@ public struct WebhookPayloads: Sendable {
         let detail: [String: String]
     }
 
+    struct SurveyData: Encodable {
+        let surveyId: SurveyID
+        let conversationId: ConversationID
+        let conversationNumber: Int64
+        let inboxId: InboxID
+        let contactId: ContactID
+        let resolution: Int
+        let locale: String
+        /// The signed page where the customer rates (csat_requested only).
+        let ratingUrl: String?
+        let rating: Int?
+        let comment: String?
+        let agentId: AgentID?
+        let teamId: TeamID?
+    }
+
     /// The body for `event`, or nil when what it names is gone (nothing is sent then).
     public func body(for event: OutboundEventRecord) async throws -> String? {
         let encoded: Foundation.Data?
@@ -101,6 +117,18 @@ public struct WebhookPayloads: Sendable {
             let author = Author(kind: .agent, id: event.detail["agentId"])
             encoded = try encode(
                 event, TypingData(conversationId: event.subjectId, inboxId: event.inboxId, author: author, isTyping: event.detail["isTyping"] == "true"))
+        case .csatRequested, .csatAnswered:
+            guard let survey = try await store.survey(id: SurveyID(rawValue: event.subjectId)),
+                let conversation = try await store.conversation(id: survey.conversationId)
+            else { return nil }
+            let answered = event.type == .csatAnswered
+            encoded = try encode(
+                event,
+                SurveyData(
+                    surveyId: survey.id, conversationId: conversation.id, conversationNumber: conversation.number, inboxId: survey.inboxId,
+                    contactId: conversation.contactId, resolution: survey.resolution, locale: survey.locale,
+                    ratingUrl: answered ? nil : event.detail["ratingUrl"], rating: answered ? survey.answer?.rating : nil,
+                    comment: answered ? survey.answer?.comment : nil, agentId: survey.agentId, teamId: survey.teamId))
         case .accountSecurityEvent:
             var detail = event.detail
             let kind = detail.removeValue(forKey: "kind") ?? "unknown"

@@ -24,15 +24,41 @@ public struct ChannelPayload: Sendable, Equatable, Codable {
         }
     }
 
+    /// A button under the text (Telegram's inline keyboard): its callback data comes back to
+    /// the bot when pressed.
+    public struct Button: Sendable, Equatable, Codable {
+        public var text: String
+        public var callbackData: String
+
+        public init(text: String, callbackData: String) {
+            self.text = text
+            self.callbackData = callbackData
+        }
+    }
+
     public var text: String
     /// The channel's id of the message this one answers (a group reply quotes it).
     public var replyTo: String?
     public var files: [File]
+    /// Rows of buttons under the (last piece of the) text.
+    public var buttons: [[Button]]
 
-    public init(text: String, replyTo: String? = nil, files: [File] = []) {
+    public init(text: String, replyTo: String? = nil, files: [File] = [], buttons: [[Button]] = []) {
         self.text = text
         self.replyTo = replyTo
         self.files = files
+        self.buttons = buttons
+    }
+
+    enum CodingKeys: String, CodingKey { case text, replyTo, files, buttons }
+
+    /// Payloads stored before buttons existed have none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        text = try container.decode(String.self, forKey: .text)
+        replyTo = try container.decodeIfPresent(String.self, forKey: .replyTo)
+        files = try container.decodeIfPresent([File].self, forKey: .files) ?? []
+        buttons = try container.decodeIfPresent([[Button]].self, forKey: .buttons) ?? []
     }
 
     /// The parts in the order they are sent: the text in pieces a channel message can hold

@@ -69,6 +69,8 @@ public enum OutboxKind: String, Sendable, Codable {
     case chatReply = "chat_reply"
     case acknowledgement
     case notification
+    /// A satisfaction survey: the five ratings as links.
+    case survey
 }
 
 /// A mail ready to send: composed once, so every attempt sends the same bytes and Message-ID.

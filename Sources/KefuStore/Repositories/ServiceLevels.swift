@@ -37,6 +37,8 @@ public struct AgentNotification: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case slaWarning = "sla_warning"
         case slaBreach = "sla_breach"
+        /// A customer rated a resolution low: a supervisor follows up.
+        case csatLow = "csat_low"
     }
 
     public var id: String

@@ -7,7 +7,7 @@ import KefuStore
 /// `GET/POST /api/v1/inboxes`, `GET/PATCH /api/v1/inboxes/{id}`: channel instances. Creating
 /// and changing one is an admin's job.
 struct InboxController {
-    let store: any InboxRepository
+    let store: any InboxRepository & SatisfactionRepository
     let telegram: TelegramBots
     let apiChannel: APIChannel
     let limits: BodyLimits
@@ -40,6 +40,8 @@ struct InboxController {
         let prechatForm: PrechatForm?
         /// Telegram inboxes: the official channels announcements are posted to.
         let announceChats: [String]?
+        /// Whether resolved conversations get a satisfaction survey.
+        let csatEnabled: Bool?
     }
 
     struct ListResponse: Encodable, Sendable {
@@ -66,6 +68,15 @@ struct InboxController {
                 for (index, chat) in chats.enumerated() where !Announcements.isValidTarget(chat) { failure.add("announceChats[\(index)]", .invalid) }
                 if !failure.isEmpty { throw APIError.validation(failure) }
                 try await telegram.setAnnounceChats(chats, of: id, source: context.source)
+                if body.name == nil && body.prechatForm == nil {
+                    guard let updated = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
+                    return JSONResponse(updated)
+                }
+            }
+            if let enabled = body.csatEnabled {
+                _ = try await store.setSurveys(
+                    inboxId: id, enabled: enabled,
+                    audit: context.source.audit("inbox.csat_changed", subjectKind: "inbox", subjectId: id.rawValue, detail: ["enabled": String(enabled)]))
                 if body.name == nil && body.prechatForm == nil {
                     guard let updated = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
                     return JSONResponse(updated)

@@ -312,6 +312,10 @@ struct ConsoleInboxController {
         case .slaBreached(let metric, let raised):
             let missed = "\(page.t("sla_breached_event")): \(page.t("sla_metric_\(metric.rawValue)"))"
             return raised.map { "\(missed) · \(page.t("priority")): \(page.t("priority_\($0.rawValue)"))" } ?? missed
+        case .surveyRequested:
+            return page.t("csat_requested_event")
+        case .surveyAnswered(let rating):
+            return "\(page.t("csat_answered_event")): \(ConsolePage.stars(rating)) (\(rating)/5)"
         case .unknown(let text):
             return text
         }

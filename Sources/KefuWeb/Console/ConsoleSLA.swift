@@ -7,6 +7,11 @@ import KefuStore
 /// How response targets read in the console: a badge per conversation in the inbox, and the
 /// targets with their log beside a conversation.
 extension ConsolePage {
+    /// "★★★★☆" for 4 of 5.
+    static func stars(_ rating: Int) -> String {
+        String(repeating: "★", count: max(0, min(5, rating))) + String(repeating: "☆", count: max(0, 5 - rating))
+    }
+
     /// "Missed", "Due in 4 min" (soon when under ten minutes), or nil when no target runs.
     func slaBadge(_ sla: ConversationSLA?, now: Date) -> [String: Any]? {
         guard let sla else { return nil }

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import KefuAccounts
 import KefuChannels
 import KefuCore
+import KefuQuality
 import KefuRealtime
 import KefuStore
 import ServiceLifecycle
@@ -21,6 +22,8 @@ struct WidgetController {
     let sockets: SocketQuota
     /// When visitors can expect an answer, from the response targets.
     var expectations: (any ReplyExpectations)? = nil
+    /// Satisfaction surveys answered in the chat.
+    var surveys: SatisfactionSurveys? = nil
     /// Chat starts per client address (`sessionsPerClient`).
     let throttler: any CredentialThrottle
 
@@ -186,7 +189,7 @@ struct WidgetController {
             let query = QueryReader(request: context.request)
             let socket = WidgetSocket(
                 service: service, presence: presence, session: session, since: try Self.since(context.request),
-                sinceConversation: try query.id("conversationId", as: ConversationID.self), expectations: expectations, logger: context.logger)
+                sinceConversation: try query.id("conversationId", as: ConversationID.self), expectations: expectations, surveys: surveys, logger: context.logger)
             // Ends on shutdown (the widget reconnects to the next instance).
             try await sockets.serve(session.id, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
         }

@@ -13,6 +13,9 @@ enum WidgetFrame {
         let email: String?
         let attachmentIds: [String]?
         let seq: Int64?
+        /// A rating frame: the survey and the rating (1–5); `text` is the comment.
+        let surveyId: String?
+        let rating: Int?
     }
 
     struct AttachmentFrame: Encodable, Sendable {
@@ -31,6 +34,7 @@ enum WidgetFrame {
         case typing(Typing)
         case saved(Saved)
         case read(ReadMarkFrame)
+        case rated(Rated)
         case error(ErrorFrame)
 
         func encode(to encoder: any Encoder) throws {
@@ -42,6 +46,7 @@ enum WidgetFrame {
             case .typing(let frame): try frame.encode(to: encoder)
             case .saved(let frame): try frame.encode(to: encoder)
             case .read(let frame): try frame.encode(to: encoder)
+            case .rated(let frame): try frame.encode(to: encoder)
             case .error(let frame): try frame.encode(to: encoder)
             }
         }
@@ -121,6 +126,17 @@ enum WidgetFrame {
         let seq: Int64
         let status: ConversationStatus?
         let createdAt: Date
+        /// The satisfaction survey asked here (the widget shows it in place).
+        var surveyId: SurveyID? = nil
+        /// The visitor's rating of it, once given.
+        var rating: Int? = nil
+    }
+
+    /// A rating frame was recorded.
+    struct Rated: Encodable, Sendable {
+        let type = "rated"
+        let surveyId: SurveyID
+        let rating: Int
     }
 
     struct Ack: Encodable, Sendable {
@@ -152,9 +168,12 @@ enum WidgetFrame {
             return nil
         case .system:
             // Customers learn a status change only (never assignments or mail trouble).
-            let status = message.systemEvent?.customerVisibleStatus
-            return .conversation(
-                ConversationFrame(conversationId: message.conversationId, seq: message.seq, status: status, createdAt: message.createdAt))
+            let event = message.systemEvent
+            var frame = ConversationFrame(
+                conversationId: message.conversationId, seq: message.seq, status: event?.customerVisibleStatus, createdAt: message.createdAt)
+            if case .surveyRequested(let id)? = event { frame.surveyId = id }
+            if case .surveyAnswered(let rating)? = event { frame.rating = rating }
+            return .conversation(frame)
         case .incoming, .outgoing:
             let author = message.author.kind == .agent ? AuthorFrame(agent: agent(message.author.id)) : AuthorFrame(kind: message.author.kind)
             return .message(

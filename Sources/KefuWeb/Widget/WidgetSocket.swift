@@ -3,6 +3,7 @@ import HummingbirdWebSocket
 import KefuConversations
 import KefuChannels
 import KefuCore
+import KefuQuality
 import KefuRealtime
 import KefuStore
 import Logging
@@ -22,6 +23,8 @@ struct WidgetSocket {
     let sinceConversation: ConversationID?
     /// When the visitor can expect an answer (shown by the widget).
     let expectations: (any ReplyExpectations)?
+    /// Where the visitor's survey ratings go.
+    let surveys: SatisfactionSurveys?
     let logger: Logger
 
     static let maxFrameBytes = 64 << 10
@@ -121,6 +124,19 @@ struct WidgetSocket {
                 } catch {
                     guard let problem = APIError(domain: error) else { throw error }
                     sender.yield(.error(.init(code: problem.code, message: problem.message(.en), clientMsgId: clientMsgId)))
+                }
+            case "rating":
+                // The survey shown in the chat: only this visitor's own.
+                guard let surveys, let id = frame.surveyId.flatMap(SurveyID.init(validating:)), let rating = frame.rating else {
+                    sender.yield(.error(.init(code: "validation_failed", message: "surveyId and rating are required.", clientMsgId: nil)))
+                    continue
+                }
+                do {
+                    let answered = try await surveys.answer(id, from: session.contactId, rating: rating, comment: frame.text)
+                    sender.yield(.rated(.init(surveyId: answered.survey.id, rating: answered.survey.answer?.rating ?? rating)))
+                } catch let failure as any DomainProblem {
+                    let error = failure.problem
+                    sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
                 }
             case "typing":
                 try await service.typing(frame.isTyping ?? false, session: session)

@@ -119,6 +119,61 @@ function renderFiles(attachments) {
   return list;
 }
 
+// The satisfaction survey, in the chat where it was asked: five stars, a comment, send.
+function renderSurvey(surveyId) {
+  if (document.querySelector(`.survey[data-survey="${surveyId}"]`)) return;
+  const item = document.createElement('li');
+  item.className = 'survey';
+  item.dataset.survey = surveyId;
+  item.dataset.testid = 'widget-survey';
+  const question = document.createElement('p');
+  question.textContent = t.widget_csat_question;
+  const stars = document.createElement('div');
+  stars.className = 'stars';
+  let chosen = 0;
+  for (let rating = 1; rating <= 5; rating += 1) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = '★';
+    button.dataset.rating = String(rating);
+    button.setAttribute('aria-label', t[`widget_csat_rating_${rating}`] || String(rating));
+    button.addEventListener('click', () => {
+      chosen = rating;
+      for (const other of stars.children) other.classList.toggle('on', Number(other.dataset.rating) <= rating);
+      comment.hidden = false;
+      send.hidden = false;
+    });
+    stars.append(button);
+  }
+  const comment = document.createElement('textarea');
+  comment.maxLength = 2000;
+  comment.rows = 2;
+  comment.placeholder = t.widget_csat_comment;
+  comment.hidden = true;
+  const send = document.createElement('button');
+  send.type = 'button';
+  send.className = 'primary';
+  send.textContent = t.widget_csat_send;
+  send.hidden = true;
+  send.addEventListener('click', () => {
+    if (chosen && sendFrame({ type: 'rating', surveyId, rating: chosen, text: comment.value })) send.disabled = true;
+  });
+  item.append(question, stars, comment, send);
+  $('messages').append(item);
+}
+
+function surveyAnswered(surveyId, rating) {
+  const items = surveyId ? [document.querySelector(`.survey[data-survey="${surveyId}"]`)] : [...document.querySelectorAll('.survey')].slice(-1);
+  for (const item of items) {
+    if (!item || item.classList.contains('done')) continue;
+    item.classList.add('done');
+    item.replaceChildren();
+    const thanks = document.createElement('p');
+    thanks.textContent = `${t.widget_csat_thanks} ${'★'.repeat(rating)}${'☆'.repeat(5 - rating)}`;
+    item.append(thanks);
+  }
+}
+
 function renderEvent(text) {
   const item = document.createElement('li');
   item.className = 'event';
@@ -198,7 +253,12 @@ function handle(frame) {
       if (frame.conversationId === state.conversationId) state.lastSeq = Math.max(state.lastSeq || 0, frame.seq);
       if (frame.status === 'resolved') renderEvent(t.widget_resolved);
       if (frame.status === 'open') renderEvent(t.widget_reopened);
+      if (frame.surveyId) renderSurvey(frame.surveyId);
+      if (frame.rating) surveyAnswered(null, frame.rating);
       save();
+      break;
+    case 'rated':
+      surveyAnswered(frame.surveyId, frame.rating);
       break;
     case 'ack': {
       const pending = state.pending.get(frame.clientMsgId);
