@@ -37,6 +37,7 @@ class Bot:
         self.message_ids = itertools.count(500)
         self.calls = []            # (method, time) of every call, for rate checks
         self.get_updates_offsets = []
+        self.callback_answers = [] # every answerCallbackQuery: {"callback_query_id", "text"}
 
 
 class FakeTelegram:
@@ -202,10 +203,13 @@ class FakeTelegram:
             reply = json.loads(reply)
         reply_to = (reply or {}).get("message_id") or params.get("reply_to_message_id")
         message_id = next(bot.message_ids)
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
         with self.lock:
             bot.sent.append({"method": method, "chat_id": chat, "text": params.get("text"), "caption": params.get("caption"),
                              "reply_to": int(reply_to) if reply_to else None, "file": file, "message_id": message_id,
-                             "at": time.time()})
+                             "reply_markup": markup, "at": time.time()})
             self.lock.notify_all()
         return 200, {"ok": True, "result": {"message_id": message_id, "date": int(time.time()),
                                             "chat": {"id": int(chat) if chat.lstrip("-").isdigit() else 0, "type": "private"}}}
@@ -216,6 +220,19 @@ class FakeTelegram:
         if len(params["text"].encode("utf-16-le")) // 2 > 4096:
             return self.refuse(400, "Bad Request: message is too long")
         return self.sent_message(bot, params, "sendMessage")
+
+    def api_answerCallbackQuery(self, bot, params):
+        """https://core.telegram.org/bots/api#answercallbackquery: callback_query_id, optional text (0-200 characters)."""
+        query_id = params.get("callback_query_id")
+        if not query_id:
+            return self.refuse(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        text = params.get("text")
+        if text is not None and len(text) > 200:
+            return self.refuse(400, "Bad Request: text is too long")
+        with self.lock:
+            bot.callback_answers.append({"callback_query_id": query_id, "text": text})
+            self.lock.notify_all()
+        return 200, {"ok": True, "result": True}
 
     def upload(self, bot, params, field, method):
         file = params.get(field)
@@ -311,6 +328,15 @@ def private_message(sender, text=None, **extra):
         message["text"] = text
     message.update(extra)
     return {"message": message}
+
+
+def button_press(sender, sent, data, query_id=None):
+    """A CallbackQuery (https://core.telegram.org/bots/api#callbackquery) for a press on a button
+    under `sent` (a message the bot sent, as FakeTelegram recorded it) in the sender's private chat."""
+    message = {"message_id": sent["message_id"], "date": int(time.time()), "text": sent.get("text"),
+               "chat": {"id": int(sent["chat_id"]), "type": "private", "first_name": sender["first_name"]}}
+    return {"callback_query": {"id": query_id or str(next(_message_ids) * 7919), "from": sender, "message": message,
+                               "chat_instance": "-42", "data": data}}
 
 
 def group_message(sender, chat_id, text, entities=None, reply_to=None, title="Wallet community"):

@@ -56,8 +56,8 @@ struct SurveyPageController {
         if let answer = survey.answer { values["answered"] = ["rating": answer.rating, "stars": ConsolePage.stars(answer.rating)] }
         if let problem { values["problem"] = resources.text(problem, locale) }
         var response = try resources.render("survey", values)
-        // Rating links carry the capability: never to another site in a Referer, never cached.
-        response.headers[.init("Referrer-Policy")!] = "no-referrer"
+        // Rating links carry the capability: never cached (and, as every page, never in a
+        // Referer to another site: the security headers say same-origin).
         response.headers[.cacheControl] = "no-store"
         if problem != nil { response.status = .badRequest }
         return response

@@ -142,6 +142,7 @@ function renderSurvey(surveyId) {
       for (const other of stars.children) other.classList.toggle('on', Number(other.dataset.rating) <= rating);
       comment.hidden = false;
       send.hidden = false;
+      item.scrollIntoView({ block: 'end' });
     });
     stars.append(button);
   }
@@ -160,6 +161,7 @@ function renderSurvey(surveyId) {
   });
   item.append(question, stars, comment, send);
   $('messages').append(item);
+  item.scrollIntoView({ block: 'end' });
 }
 
 function surveyAnswered(surveyId, rating) {
