@@ -109,6 +109,20 @@ def test_the_mail_links_record_nothing_until_the_page_is_sent(make_server, brows
     # A low rating waits for a supervisor.
     follow_ups = api(server, "GET", "/csat/follow-ups").json()["items"]
     assert [f["survey"]["conversationId"] for f in follow_ups] == [conversation]
+    # In the console: the answer beside the conversation, and the follow-up until it is done.
+    from test_console_login import sign_in, wait_for_path
+    sign_in(browser, server, *ADMIN)
+    wait_for_path(browser, "/console")
+    browser.get(f"{server.url}/console/conversations/{conversation}")
+    panel = browser.find_element(By.CSS_SELECTOR, "[data-testid=csat-panel]")
+    assert "★★☆☆☆" in panel.text and "Took two days." in panel.text
+    browser.get(server.url + "/console/follow-ups")
+    rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid=follow-ups] tbody tr")
+    assert len(rows) == 1 and "Took two days." in rows[0].text
+    browser.save_screenshot(str(ARTIFACTS / "csat-follow-ups.png"))
+    rows[0].find_element(By.CSS_SELECTOR, "button").click()
+    wait_until(browser, lambda d: "flash=saved" in d.current_url)
+    assert api(server, "GET", "/csat/follow-ups").json()["items"] == []
     # Forged tokens are nobody's survey.
     token = link.split("/csat/")[1].split("?")[0]
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")

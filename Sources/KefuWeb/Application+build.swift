@@ -193,6 +193,7 @@ func buildRouter(
     ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOfficialChannelsController(channels: services.officialChannels, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleNotificationsController(store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleSurveysController(surveys: services.surveys, store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleServiceLevelsController(levels: services.serviceLevels, inboxes: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHelpController(articles: services.helpArticles, search: services.helpSearch, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(

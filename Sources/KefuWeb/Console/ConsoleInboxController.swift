@@ -12,7 +12,7 @@ import KefuStore
 struct ConsoleInboxController {
     typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
         & MailRepository & AccountRepository & TwoFactorResetRepository & AuthorizationRepository & ChannelOutboxRepository
-        & ServiceLevelRepository
+        & ServiceLevelRepository & SatisfactionRepository
     let store: any Repositories
     let conversations: ConversationService
     let resources: ConsoleResources
@@ -279,6 +279,8 @@ struct ConsoleInboxController {
         values["agents"] = agents.filter { $0.status == .active }.map { agent -> [String: Any] in
             ["id": agent.id.rawValue, "name": agent.name, "selected": agent.id == conversation.assigneeId]
         }
+        values["survey_panel"] = page.surveyPanel(
+            try await store.surveys(conversationId: id), conversation: conversation, canSend: context.agent.role >= .supervisor)
         values["sla_panel"] =
             page.slaPanel(
                 timers: try await store.slaTimers(conversationId: id), events: try await store.slaEvents(conversationId: id), now: Date()) ?? false

@@ -40,6 +40,17 @@ struct ConsoleInboxSettingsController {
                 return response
             }
         }
+        // Whether the inbox's resolved conversations get a satisfaction survey.
+        group.post("admin/inboxes/{id}/csat") { request, context in
+            try context.require(.admin)
+            let id = try context.parameters.id("id", as: InboxID.self, thing: "inbox")
+            let form = try await ConsoleForm.read(request, expectedCSRF: context.identity.csrfToken)
+            let enabled = form["enabled"] == "1"
+            _ = try await inboxes.store.setSurveys(
+                inboxId: id, enabled: enabled,
+                audit: context.source.audit("inbox.csat_changed", subjectKind: "inbox", subjectId: id.rawValue, detail: ["enabled": String(enabled)]))
+            return redirect("/console/admin/inboxes?flash=saved")
+        }
         group.get("admin/inboxes/{id}") { request, context in
             try context.require(.admin)
             let inbox = try await webchatInbox(context)
@@ -79,7 +90,7 @@ struct ConsoleInboxSettingsController {
         values["tab_inboxes"] = true
         values["inboxes"] = try await inboxes.store.listInboxes().map { inbox -> [String: Any] in
             var row: [String: Any] = [
-                "id": inbox.id.rawValue, "name": inbox.name, "kind": page.t("inbox_kind_\(inbox.kind.rawValue)"),
+                "id": inbox.id.rawValue, "name": inbox.name, "kind": page.t("inbox_kind_\(inbox.kind.rawValue)"), "csat": inbox.csatEnabled,
                 "is_webchat": inbox.kind == .webchat,
                 "embed": #"<script src="\#(publicURL)/widget.js" data-inbox="\#(inbox.id.rawValue)" async></script>"#,
             ]

@@ -21,8 +21,15 @@ struct ConsoleNotificationsController {
             values["notifications"] = items.map { item -> [String: Any] in
                 let metric = item.detail["metric"] ?? SLAMetric.firstResponse.rawValue
                 let target = Int(item.detail["target"] ?? "") ?? 0
-                let text = page.t(item.kind == .slaWarning ? "notification_sla_warning" : "notification_sla_breach")
+                let key: String
+                switch item.kind {
+                case .slaWarning: key = "notification_sla_warning"
+                case .slaBreach: key = "notification_sla_breach"
+                case .csatLow: key = "notification_csat_low"
+                }
+                let text = page.t(key)
                     .replacingOccurrences(of: "{number}", with: item.detail["number"] ?? "")
+                    .replacingOccurrences(of: "{rating}", with: item.detail["rating"] ?? "")
                     .replacingOccurrences(of: "{metric}", with: page.t("sla_metric_\(metric)"))
                     .replacingOccurrences(of: "{target}", with: ResponseTimeWords.duration(target, locale: page.locale))
                 return [
