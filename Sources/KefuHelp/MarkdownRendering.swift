@@ -46,6 +46,8 @@ public struct IsolatedMarkdown: MarkdownRendering {
         let output: Data
         switch outcome {
         case .output(let data): output = data
+        case .notStarted:
+            throw HelpError.rendererBusy
         case .timedOut:
             // A busy machine is not the text's fault: "try again", unless it ran out of time twice.
             guard await state.timedOut(bodies) else { throw HelpError.rendererBusy }
@@ -84,20 +86,32 @@ public struct IsolatedMarkdown: MarkdownRendering {
 /// any other grandchild holding the output pipe cannot keep this waiting. (The child also closes
 /// every other descriptor it inherited and ends itself if this process dies: `RenderMarkdown`.)
 enum ChildProcess {
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, which Swift's Glibc module does
+    /// not declare; looked up once (nil on an older C library: the child closes them itself).
+    static let closeFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+
     enum Outcome: Sendable {
         case output(Data)
         case failed
         case timedOut
+        /// The child could not be started (no pipes, processes or memory; the file busy): the
+        /// machine's trouble, not the text's.
+        case notStarted
     }
 
     static func run(_ path: String, arguments: [String], input: Data, timeLimit: TimeInterval) -> Outcome {
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
-        guard pipe(&toChild) == 0 else { return .failed }
+        guard pipe(&toChild) == 0 else { return .notStarted }
         guard pipe(&fromChild) == 0 else {
             close(toChild[0])
             close(toChild[1])
-            return .failed
+            return .notStarted
         }
         // Close-on-exec: another child started meanwhile does not keep these pipes open (the
         // dup2 onto our child's 0 and 1 clears it there).
@@ -109,6 +123,9 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         for descriptor in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        // Nothing else this process has open goes with the child: a file another thread is
+        // writing (a script about to run) would otherwise stay open in it and be "busy".
+        Self.closeFrom?(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -125,7 +142,7 @@ enum ChildProcess {
         guard spawned == 0 else {
             close(toChild[1])
             close(fromChild[0])
-            return .failed
+            return .notStarted
         }
         let group = pid
         let inputEnd = toChild[1]

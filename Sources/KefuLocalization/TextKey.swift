@@ -112,7 +112,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     /// Rules that have words in problem messages.
     public static let wordedRules = CustomerPasswordPolicy.Rule.allCases.map(\.rawValue) + [
         "invalid_characters", "private_address", "unrenderable", "renderer_busy", "out_of_range", "unknown_time_zone", "too_many", "not_found",
-        "not_a_calendar", "too_large", "too_many_days", "malformed",
+        "not_a_calendar", "too_large", "too_many_days", "malformed", "before_from", "range_too_long",
     ]
     /// Things problem messages name in the reader's own words.
     public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement", "article", "version", "category", "slug", "official_channel", "policy", "calendar"]

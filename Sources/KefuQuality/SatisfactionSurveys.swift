@@ -53,16 +53,22 @@ public struct SatisfactionSurveys: Sendable {
             _ = try await conversations.finishSurvey(survey.id, owner: owner, skipReason: reason, ratingURL: page, at: now)
             return
         }
+        // Marked sent first, under the conversation's lock (a reopen meanwhile skips it), then
+        // queued: a crash between the two loses this survey rather than sending one twice or
+        // after a reopen.
+        guard let sent = try await conversations.finishSurvey(survey.id, owner: owner, skipReason: nil, ratingURL: page, at: now), sent.status == .sent
+        else { return }
         let invitation = SurveyInvitation(
             context: context, locale: UILocale(storedTag: survey.locale), pageURL: page, buttonKey: links.token(for: survey.id))
         try await delivery.deliverSurvey(invitation)
-        _ = try await conversations.finishSurvey(survey.id, owner: owner, skipReason: nil, ratingURL: page, at: now)
     }
 
     /// Why a survey must not go: the conversation moved on, nobody human would read it, or
     /// there is no way to reach them in the channel. Nil: send it.
     public static func skipReason(_ context: SurveyContext) -> String? {
         if context.conversation.status != .resolved || context.resolutions != context.survey.resolution { return "reopened" }
+        // Switched off after it was scheduled: only one sent by hand still goes.
+        if !context.inbox.csatEnabled && !context.survey.manual { return "inbox_off" }
         if context.customerSilent { return "customer_silent" }
         switch context.inbox.kind {
         case .email:

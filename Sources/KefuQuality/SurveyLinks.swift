@@ -26,7 +26,8 @@ public struct SurveyLinks: Sendable {
 
     /// The survey a token names, or nil when it is not one of ours.
     public func survey(for token: String) -> SurveyID? {
-        guard token.count == 38, let data = Self.data(base64url: token), data.count == 28 else { return nil }
+        // One spelling per survey: the last character's unused bits must be zero.
+        guard token.count == 38, let data = Self.data(base64url: token), data.count == 28, Self.base64url(data) == token else { return nil }
         let bytes = data.prefix(16)
         let expected = Data(HMAC<SHA256>.authenticationCode(for: bytes, using: key)).prefix(12)
         guard constantTimeEquals(Self.base64url(expected), Self.base64url(Data(data.suffix(12)))) else { return nil }

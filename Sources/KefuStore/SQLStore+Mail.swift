@@ -93,7 +93,8 @@ extension SQLStore: MailRepository {
             switch decision {
             case .append(let id, let reopen):
                 conversationId = id
-                if reopen {
+                // An out-of-office answer (to a survey, a reply) is kept but reopens nothing.
+                if reopen, mail.automatic == nil {
                     try await sql.raw(
                         "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = \(bind: at) WHERE id = \(bind: id.rawValue)"
                     ).run()

@@ -130,6 +130,18 @@ extension SQLStore: SatisfactionRepository {
     public func finishSurvey(id: SurveyID, owner: String, skipReason: String?, ratingURL: String, at date: Date) async throws -> (SatisfactionSurvey, Message?)? {
         let at = Clock.millis(date)
         return try await database.write { sql in
+            guard let pending = try await Self.loadSurvey(id.rawValue, on: sql) else { return nil }
+            // Under the conversation's row lock: reopened (or resolved again) since it was read,
+            // the survey does not go.
+            var skipReason = skipReason
+            if skipReason == nil,
+                let conversation = try await sql.raw(
+                    "UPDATE conversations SET updated_at = updated_at WHERE id = \(bind: pending.conversationId.rawValue) RETURNING status, resolutions"
+                ).first(),
+                try conversation.string("status") != "resolved" || conversation.decode(column: "resolutions", as: Int.self) != pending.resolution
+            {
+                skipReason = "reopened"
+            }
             guard
                 let row = try await sql.raw(
                     """

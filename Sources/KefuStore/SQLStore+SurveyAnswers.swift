@@ -78,10 +78,13 @@ extension SQLStore {
             guard try row.string("status") == "resolved" else { throw StoreError.conflict("conversation") }
             let resolution = try row.decode(column: "resolutions", as: Int.self)
             if let existing = try await sql.raw(
-                "SELECT id, status FROM csat_surveys WHERE conversation_id = \(bind: conversationId.rawValue) AND resolution = \(bind: resolution)"
+                "SELECT id, status, skip_reason FROM csat_surveys WHERE conversation_id = \(bind: conversationId.rawValue) AND resolution = \(bind: resolution)"
             ).first() {
-                // Never twice for one resolution: only one not yet sent can be sent now.
-                guard try existing.string("status") == "scheduled" || existing.string("status") == "skipped" else { throw StoreError.conflict("survey") }
+                // Never twice for one resolution, and never to whom it was not to go (a robot, a
+                // silent customer): only one waiting, or switched off for the inbox.
+                let status = try existing.string("status")
+                let reason = try existing.optionalString("skip_reason")
+                guard status == "scheduled" || (status == "skipped" && reason == "inbox_off") else { throw StoreError.conflict("survey") }
                 try await sql.raw(
                     """
                     UPDATE csat_surveys SET status = 'scheduled', skip_reason = NULL, manual = \(bind: true), send_at = \(bind: due),

@@ -126,6 +126,7 @@ func buildRouter(
     officialChannels.addRoutes(to: cataloged)
     ServiceLevelController(levels: services.serviceLevels, store: store, limits: limits).addRoutes(to: cataloged)
     SurveyController(surveys: services.surveys, store: store).addRoutes(to: cataloged)
+    ReportController(reports: Reports(store: store)).addRoutes(to: cataloged)
 
     // The public help center.
     let helpSite = HelpSiteController(
@@ -193,6 +194,7 @@ func buildRouter(
     ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOfficialChannelsController(channels: services.officialChannels, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleNotificationsController(store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleReportsController(reports: Reports(store: store), store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleSurveysController(surveys: services.surveys, store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleServiceLevelsController(levels: services.serviceLevels, inboxes: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHelpController(articles: services.helpArticles, search: services.helpSearch, resources: resources, presence: presence).addRoutes(to: signedIn)

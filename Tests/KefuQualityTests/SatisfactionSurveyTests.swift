@@ -78,6 +78,12 @@ import Testing
         forged[3] = forged[3] == "A" ? "B" : "A"
         #expect(Self.links.survey(for: String(forged)) == nil)
         #expect(Self.links.survey(for: SurveyLinks(secretKey: Data(repeating: 8, count: 32), publicURL: "x").token(for: id)) == nil)
+        // One spelling only: the last character's unused bits changed names nothing.
+        let last = token.last!
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let index = alphabet.firstIndex(of: last)!
+        let sibling = alphabet[(index & ~3) | ((index + 1) & 3)]
+        #expect(Self.links.survey(for: String(token.dropLast()) + String(sibling)) == nil)
         for junk in ["", "x", String(repeating: "A", count: 38), "../../etc/passwd", String(repeating: "é", count: 38)] {
             #expect(Self.links.survey(for: junk) == nil)
         }
@@ -193,5 +199,38 @@ import Testing
         #expect(SatisfactionSurveys.skipReason(context(.telegram, thread: "chat:-100123")) == "group_chat")
         #expect(SatisfactionSurveys.skipReason(context(.telegram, thread: "chat:4242")) == nil)
         #expect(SatisfactionSurveys.skipReason(context(.webchat, resolutions: 2)) == "reopened")
+    }
+
+    @Test(arguments: TestBackend.available)
+    func parallelResolvesAreOneResolutionAndAReopenStopsTheSurvey(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let started = try await desk.service.start(
+                ConversationStart(
+                    inboxId: desk.inbox.id, contactId: desk.contact.id, subject: nil,
+                    firstMessage: NewMessage(direction: .incoming, author: .contact(desk.contact.id), text: "hi")),
+                autoAssign: false)
+            let id = started.conversation.id
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 { group.addTask { try await Self.set(desk, id, .resolved) } }
+                for try await _ in group {}
+            }
+            #expect(try await desk.store.surveys(conversationId: id).count == 1)
+            // Leased, then reopened before it is marked sent: it does not go.
+            let claimed = try await desk.store.claimDueSurveys(cutoff: desk.clock.now.addingTimeInterval(100), now: desk.clock.now, owner: "a", lease: 60, limit: 5)
+            #expect(claimed.count == 1)
+            try await Self.set(desk, id, .open)
+            let finished = try await desk.service.finishSurvey(claimed[0].id, owner: "a", skipReason: nil, ratingURL: "x", at: desk.clock.now)
+            #expect(finished?.status == .skipped)
+            #expect(finished?.skipReason == "reopened")
+            // Switched off after it was scheduled: not sent either; a robot's cannot be forced by hand.
+            try await Self.set(desk, id, .resolved)
+            _ = try await desk.surveys.setEnabled(false, inbox: desk.inbox.id, by: .system)
+            _ = try await desk.surveys.sendDue(owner: "a", now: desk.clock.now.addingTimeInterval(61))
+            #expect(try await desk.store.surveys(conversationId: id).last?.skipReason == "inbox_off")
+            #expect(desk.delivery.count == 0)
+            _ = try await desk.surveys.sendByHand(id, by: .system, now: desk.clock.now)
+            #expect(try await desk.surveys.sendDue(owner: "a", now: desk.clock.now) == 1)
+            #expect(desk.delivery.count == 1)
+        }
     }
 }

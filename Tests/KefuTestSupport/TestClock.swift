@@ -11,4 +11,6 @@ public final class TestClock: Sendable {
     public var now: Date { value.withLock { $0 } }
 
     public func advance(by seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+
+    public func set(_ date: Date) { value.withLock { $0 = date } }
 }

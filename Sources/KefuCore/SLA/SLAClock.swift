@@ -160,7 +160,8 @@ public struct SLAClock: Sendable {
 
     /// The customer wrote: the first response is still owed, or a reply is owed again.
     public mutating func customerWrote(at instant: Date, policy: SLAPolicy?, facts: SLAFacts) {
-        guard let policy else { return }
+        // A message kept in a resolved conversation (a robot's) owes nothing.
+        guard let policy, facts.status != .resolved else { return }
         let metric: SLAMetric = facts.agentReplied ? .nextResponse : .firstResponse
         guard policy.targets[metric] != nil, timers[metric]?.isActive != true, !wasMet(metric) else { return }
         if metric == .nextResponse, timers[.firstResponse]?.isActive == true { return }

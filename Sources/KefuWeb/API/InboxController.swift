@@ -60,6 +60,7 @@ struct InboxController {
         group.patch("inboxes/{id}", role: .admin) { request, context in
             let id = try context.parameters.id("id", as: InboxID.self, thing: "inbox")
             let body = try await request.decodeJSON(UpdateBody.self, limit: limits.small)
+            // Every part is checked before any is written: a refused request changes nothing.
             if let chats = body.announceChats {
                 guard let inbox = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
                 guard inbox.kind == .telegram else { throw APIError.conflict("inbox") }
@@ -67,22 +68,18 @@ struct InboxController {
                 if chats.count > 10 { failure.add("announceChats", .tooLong(max: 10)) }
                 for (index, chat) in chats.enumerated() where !Announcements.isValidTarget(chat) { failure.add("announceChats[\(index)]", .invalid) }
                 if !failure.isEmpty { throw APIError.validation(failure) }
-                try await telegram.setAnnounceChats(chats, of: id, source: context.source)
-                if body.name == nil && body.prechatForm == nil {
-                    guard let updated = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
-                    return JSONResponse(updated)
-                }
             }
+            if body.name != nil || body.prechatForm != nil {
+                _ = try await update(id, name: body.name, prechatForm: body.prechatForm, context: context)
+            }
+            if let chats = body.announceChats { try await telegram.setAnnounceChats(chats, of: id, source: context.source) }
             if let enabled = body.csatEnabled {
                 _ = try await store.setSurveys(
                     inboxId: id, enabled: enabled,
                     audit: context.source.audit("inbox.csat_changed", subjectKind: "inbox", subjectId: id.rawValue, detail: ["enabled": String(enabled)]))
-                if body.name == nil && body.prechatForm == nil {
-                    guard let updated = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
-                    return JSONResponse(updated)
-                }
             }
-            return JSONResponse(try await update(id, name: body.name, prechatForm: body.prechatForm, context: context))
+            guard let current = try await store.inbox(id: id) else { throw APIError.notFound("inbox") }
+            return JSONResponse(current)
         }
         group.post("inboxes", role: .admin) { request, context in
             let body = try await request.decodeJSON(CreateBody.self, limit: limits.small)

@@ -21,13 +21,16 @@ struct SurveyPageController {
         router.group("csat").add(middleware: formGate).post("{token}") { request, context in
             let token = context.parameters.get("token") ?? ""
             let form = try await ConsoleForm.readPublic(request)
-            guard let rating = form["rating"].flatMap(Int.init) else {
+            guard let rating = form["rating"].flatMap(Int.init), SurveyAnswer.ratings.contains(rating) else {
                 return try await page(request, context, token: token, saved: false, problem: "csat_choose_rating")
             }
             do {
                 _ = try await surveys.answer(token: token, rating: rating, comment: form["comment"], via: "page")
             } catch ConversationError.invalid {
                 return try await page(request, context, token: token, saved: false, problem: "csat_comment_too_long")
+            } catch ConversationError.conflict {
+                // Closed meanwhile (past its 30 days): the page says so.
+                return try await page(request, context, token: token, saved: false)
             }
             return redirect("/csat/\(token)?saved=1")
         }
