@@ -7,6 +7,8 @@ public struct ReportRange: Sendable, Equatable {
     public var from: CalendarDate
     public var to: CalendarDate
     public var zone: TimeZone
+    /// The zone as asked for (Foundation calls UTC "GMT").
+    public var zoneName: String
 
     public static let maxDays = 366
 
@@ -23,13 +25,14 @@ public struct ReportRange: Sendable, Equatable {
         if let start, let end, start > end { problems.add("to", .rule("before_from")) }
         if let start, let end, let days = Self.days(start, end), days > Self.maxDays { problems.add("to", .rule("range_too_long")) }
         guard problems.fields.isEmpty, let start, let end, let timeZone = TimeZone(identifier: zoneName) else { throw QualityError.invalid(problems) }
-        self.init(from: start, to: end, zone: timeZone)
+        self.init(from: start, to: end, zone: timeZone, name: zoneName)
     }
 
-    public init(from: CalendarDate, to: CalendarDate, zone: TimeZone) {
+    public init(from: CalendarDate, to: CalendarDate, zone: TimeZone, name: String? = nil) {
         self.from = from
         self.to = to
         self.zone = zone
+        zoneName = name ?? zone.identifier
     }
 
     var calendar: BusinessCalendar { BusinessCalendar(timeZone: zone, hours: .always) }
@@ -51,7 +54,7 @@ public struct ReportRange: Sendable, Equatable {
     public var previous: ReportRange {
         var start = from
         for _ in 0..<days { start = Self.dayBefore(start) }
-        return ReportRange(from: start, to: Self.dayBefore(from), zone: zone)
+        return ReportRange(from: start, to: Self.dayBefore(from), zone: zone, name: zoneName)
     }
 
     static func dayBefore(_ date: CalendarDate) -> CalendarDate {
@@ -79,7 +82,7 @@ public struct Reports: Sendable {
     public func figures(_ range: ReportRange) async throws -> ReportFigures {
         let (start, end) = (range.start, range.end)
         return ReportFigures.compute(
-            period: .init(from: range.from, to: range.to, timeZone: range.zone.identifier), zone: range.zone,
+            period: .init(from: range.from, to: range.to, timeZone: range.zoneName), zone: range.zone,
             conversations: try await store.reportConversations(from: start, to: end), outcomes: try await store.reportTargetOutcomes(from: start, to: end),
             surveys: try await store.reportSurveys(from: start, to: end), deflections: try await store.reportDeflections(from: start, to: end),
             misses: try await store.reportSearchMisses(from: start, to: end, limit: 20))

@@ -53,7 +53,7 @@ struct ReportViews {
         let teams = Dictionary(uniqueKeysWithValues: try await store.listTeams().map { ($0.id.rawValue, $0.name) })
         let inboxes = Dictionary(uniqueKeysWithValues: try await store.listInboxes().map { ($0.id.rawValue, $0.name) })
         let (now, before) = (report.current, report.previous)
-        let query = "from=\(range.from)&to=\(range.to)&tz=\(range.zone.identifier.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "UTC")"
+        let query = "from=\(range.from)&to=\(range.to)&tz=\(range.zoneName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "UTC")"
         let current = page.t("report_this_period")
         let previous = page.t("report_previous_period")
         func bars(_ mine: [ReportBucket], _ theirs: [ReportBucket], name: (String) -> String) -> [ReportCharts.Bar] {
@@ -76,7 +76,7 @@ struct ReportViews {
             ["label": page.t(label), "value": value, "previous": previousValue]
         }
         return [
-            "has_report": true, "from": range.from.description, "to": range.to.description, "tz": range.zone.identifier,
+            "has_report": true, "from": range.from.description, "to": range.to.description, "tz": range.zoneName,
             "previous_from": before.period.from.description, "previous_to": before.period.to.description,
             "csv_conversations": "/api/v1/reports/conversations.csv?\(query)", "csv_summary": "/api/v1/reports/summary.csv?\(query)",
             "cards": [
