@@ -94,6 +94,12 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     /// The words of a rating, 1 ("very bad") to 5 ("very good").
     public static func csatRating(_ rating: Int) -> TextKey { TextKey("csat_rating_\(rating)") }
 
+    // MARK: Feedback board
+
+    public static func feedbackStatus(_ status: FeedbackStatus) -> TextKey { TextKey("feedback_status_\(status.rawValue)") }
+    public static let feedbackStatusMailSubject = TextKey("feedback_mail_subject")
+    public static let feedbackStatusMailBody = TextKey("feedback_mail_body")
+
     // MARK: Problems and error pages
 
     /// The message of a problem by its stable code ("invalid_credentials").
@@ -115,7 +121,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
         "not_a_calendar", "too_large", "too_many_days", "malformed", "before_from", "range_too_long",
     ]
     /// Things problem messages name in the reader's own words.
-    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement", "article", "version", "category", "slug", "official_channel", "policy", "calendar"]
+    public static let namedThings = ["conversation", "inbox", "agent", "attachment", "file", "two_factor", "two_factor_reset", "telegram_bot", "webhook", "delivery", "announcement", "article", "version", "category", "slug", "official_channel", "policy", "calendar", "survey", "post", "comment", "follow_up"]
 
     /// Every key code can ask for, problems aside (their codes belong to the web's `APIError`,
     /// whose test checks each one).
@@ -132,6 +138,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
         keys += ["warning", "breach"].flatMap { [slaNotificationSubject($0), slaNotificationBody($0)] }
         keys += [slaExpectWithin, slaExpectClosed, durationMinutes, durationHours, durationDays, durationHoursMinutes]
         keys += [csatTelegramQuestion, csatTelegramThanks, csatMailSubject, csatMailBody] + SurveyAnswer.ratings.map(csatRating)
+        keys += FeedbackStatus.allCases.map(feedbackStatus) + [feedbackStatusMailSubject, feedbackStatusMailBody]
         keys += MovementKind.allCases.flatMap { [movement($0), movements($0), movementsTitle($0)] }
         keys += [window(.rolling24h), window(.rolling30d)]
         keys += DecisionCode.allCases.map(decision)

@@ -9,4 +9,6 @@ public enum QualityError: Error, Equatable, Sendable {
     case conflict(String)
     /// The uploaded holiday calendar could not be read.
     case holidayImport(HolidayImportError)
+    /// Too many posts and comments from one account in the last hour.
+    case tooManyWrites(retryAfter: Int)
 }

@@ -20,5 +20,6 @@ public enum Schema {
         Migration(version: 16, name: "service_levels", statements: serviceLevels),
         Migration(version: 17, name: "unmeasured_conversations", statements: unmeasuredConversations),
         Migration(version: 18, name: "satisfaction_surveys", statements: satisfactionSurveys),
+        Migration(version: 19, name: "feedback_board", statements: feedbackBoard),
     ]
 }

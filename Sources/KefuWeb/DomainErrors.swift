@@ -172,6 +172,7 @@ extension QualityError: ProblemConvertible {
             case .tooManyDays: .validation("ics", .rule("too_many_days"))
             case .malformed: .validation("ics", .rule("malformed"))
             }
+        case .tooManyWrites(let seconds): APIError(kind: .tooManyAttempts(retryAfter: seconds))
         }
     }
 }

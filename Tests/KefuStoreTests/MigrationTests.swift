@@ -81,6 +81,10 @@ import Testing
             sqlite: "6480e9cd40db1c8e070783c77b6c9cff4bdb8e1f4a86a8118199ce9cd1c8af32",
             postgres: "6480e9cd40db1c8e070783c77b6c9cff4bdb8e1f4a86a8118199ce9cd1c8af32"
         ),
+        19: (
+            sqlite: "b82b1bc3813ca2a682a511775375f62a518d03ab0b2681720468370e8b23b77c",
+            postgres: "fbadd07d2ff78ddd59daba65bc5e24d76f38a2a3d412349d38de903cd806c343"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -1,0 +1,78 @@
+import Foundation
+import KefuCore
+
+/// Which posts a board page lists.
+public struct FeedbackQuery: Sendable, Equatable {
+    public enum Order: String, Sendable, CaseIterable {
+        case top
+        case newest
+    }
+
+    public var status: FeedbackStatus?
+    public var kind: FeedbackKind?
+    public var order: Order
+    /// Agents see hidden posts and merged duplicates too.
+    public var includeHidden: Bool
+    public var limit: Int
+    public var offset: Int
+
+    public init(status: FeedbackStatus? = nil, kind: FeedbackKind? = nil, order: Order = .top, includeHidden: Bool = false, limit: Int = 30, offset: Int = 0) {
+        self.status = status
+        self.kind = kind
+        self.order = order
+        self.includeHidden = includeHidden
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// Someone to tell that a post moved: its author and its voters.
+public struct FeedbackFollower: Sendable, Equatable {
+    public var accountId: AccountID
+    public var email: String
+    public var locale: String?
+}
+
+public struct FeedbackReport: Sendable, Equatable {
+    public var id: Int64
+    public var postId: FeedbackPostID
+    public var commentId: FeedbackCommentID?
+    public var reason: String
+    public var createdAt: Date
+}
+
+/// The community feedback board's rows. Counts (votes, comments) move in the transaction that
+/// changes them; a merge moves the duplicate's votes to the post it is merged into.
+public protocol FeedbackRepository: Sendable {
+    func createFeedbackPost(
+        kind: FeedbackKind, title: String, body: String, author: AccountID?, authorName: String, source: String, locale: String,
+        linkTo conversation: ConversationID?, linkedBy: String?
+    ) async throws -> FeedbackPost
+    func feedbackPost(id: FeedbackPostID) async throws -> FeedbackPost?
+    func feedbackPost(number: Int64) async throws -> FeedbackPost?
+    func feedbackPosts(_ query: FeedbackQuery) async throws -> [FeedbackPost]
+    func feedbackComments(postId: FeedbackPostID, includeHidden: Bool) async throws -> [FeedbackComment]
+    /// Casts or takes back `account`'s vote; `StoreError.conflict` on a locked, hidden or merged post.
+    func setFeedbackVote(postId: FeedbackPostID, account: AccountID, on: Bool) async throws -> FeedbackPost
+    func feedbackVoted(postIds: [FeedbackPostID], account: AccountID) async throws -> Set<FeedbackPostID>
+    /// `StoreError.conflict` on a locked, hidden or merged post.
+    func addFeedbackComment(
+        postId: FeedbackPostID, authorKind: FeedbackComment.AuthorKind, authorId: String, authorName: String, body: String, official: Bool
+    ) async throws -> FeedbackComment
+    /// The post's new status, and who follows it (author and voters) to be told.
+    func setFeedbackStatus(postId: FeedbackPostID, status: FeedbackStatus, audit: AuditEvent) async throws -> (FeedbackPost, [FeedbackFollower])
+    func moderateFeedbackPost(postId: FeedbackPostID, hidden: Bool?, locked: Bool?, audit: AuditEvent) async throws -> FeedbackPost
+    func hideFeedbackComment(id: FeedbackCommentID, hidden: Bool, audit: AuditEvent) async throws -> Bool
+    /// Merges a duplicate into `target`: votes follow (one per account), links too; the duplicate is closed.
+    func mergeFeedbackPost(postId: FeedbackPostID, into target: FeedbackPostID, audit: AuditEvent) async throws -> FeedbackPost
+    func linkFeedbackPost(postId: FeedbackPostID, conversation: ConversationID, by agent: AgentID) async throws
+    func feedbackLinks(postId: FeedbackPostID) async throws -> [ConversationID]
+    func feedbackPosts(linkedTo conversation: ConversationID) async throws -> [FeedbackPost]
+    func reportFeedback(postId: FeedbackPostID, commentId: FeedbackCommentID?, account: AccountID?, reason: String) async throws
+    func openFeedbackReports(limit: Int) async throws -> [FeedbackReport]
+    func resolveFeedbackReport(id: Int64, by agent: AgentID) async throws -> Bool
+    /// How many posts and comments an account wrote since `since` (the rate limit).
+    func feedbackWrites(account: AccountID, since: Date) async throws -> Int
+    /// Board activity in a period, for reports: posts, votes, comments.
+    func feedbackActivity(from: Date, to: Date) async throws -> (posts: Int, votes: Int, comments: Int)
+}

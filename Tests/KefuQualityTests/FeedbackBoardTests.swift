@@ -1,0 +1,103 @@
+import Foundation
+import KefuConversations
+import KefuCore
+import KefuQuality
+import KefuRealtime
+import KefuStore
+import KefuTestSupport
+import Testing
+
+/// The feedback board's rules through the real store, on both databases.
+@Suite struct FeedbackBoardTests {
+    struct Desk {
+        let store: SQLStore
+        let board: FeedbackBoard
+        let mail: RecordingNotifier
+        let accounts: [Account]
+        let agent: Agent
+    }
+
+    static func withDesk<T: Sendable>(_ backend: TestBackend, _ body: @Sendable (Desk) async throws -> T) async throws -> T {
+        try await withTestStore(backend) { store in
+            let mail = RecordingNotifier()
+            var accounts: [Account] = []
+            for index in 0..<3 {
+                let account = try await store.createAccount(
+                    email: "user\(index)@wallet.test", passwordHash: "x", locale: index == 0 ? "zh-CN" : "en",
+                    event: AccountEvent(kind: .registered, createdAt: Date()))
+                accounts.append(account)
+            }
+            let agent = try await store.createAgent(email: "mei@kefu.test", name: "Mei", role: .supervisor, passwordHash: "x", mustChangePassword: false, audit: nil)
+            return try await body(
+                Desk(store: store, board: FeedbackBoard(store: store, notifier: mail, publicURL: "https://kefu.test"), mail: mail, accounts: accounts, agent: agent))
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func postsVotesCommentsAndStatusMail(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let post = try await desk.board.post(
+                kind: .suggestion, title: "  Dark mode for the app  ", body: "<script>alert(1)</script> please", by: desk.accounts[0], name: "李伟")
+            #expect(post.title == "Dark mode for the app")
+            #expect(post.body == "<script>alert(1)</script> please")  // stored as written, shown as text
+            #expect(post.votes == 1)
+            #expect(post.number == 1)
+            // Parallel votes from the other accounts, some twice: each counts once.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for account in desk.accounts.dropFirst() + desk.accounts.dropFirst() {
+                    group.addTask { _ = try await desk.board.vote(post.id, by: account, on: true) }
+                }
+                for try await _ in group {}
+            }
+            #expect(try await desk.store.feedbackPost(id: post.id)?.votes == 3)
+            #expect(try await desk.board.vote(post.id, by: desk.accounts[2], on: false).votes == 2)
+            _ = try await desk.board.comment(on: post.id, body: "Yes please", by: desk.accounts[1], name: nil)
+            let answer = try await desk.board.answer(post.id, body: "On our list.", by: desk.agent)
+            #expect(answer.official)
+            #expect(try await desk.store.feedbackComments(postId: post.id, includeHidden: false).map(\.body) == ["Yes please", "On our list."])
+            #expect(try await desk.store.feedbackPost(id: post.id)?.comments == 2)
+            // The author and the voter hear of the new status, once each, in their language.
+            _ = try await desk.board.setStatus(post.id, to: .planned, by: .agent(desk.agent.id))
+            _ = try await desk.board.setStatus(post.id, to: .planned, by: .agent(desk.agent.id))
+            let sent = desk.mail.sent
+            #expect(Set(sent.map(\.to)) == ["user0@wallet.test", "user1@wallet.test"])
+            #expect(sent.count == 2)
+            #expect(sent.first { $0.to == "user0@wallet.test" }?.subject.contains("已计划") == true)
+            #expect(sent.first { $0.to == "user1@wallet.test" }?.text.contains("https://kefu.test/help/en/feedback/1") == true)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func moderationMergesAndRateLimits(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let first = try await desk.board.post(kind: .problem, title: "Withdrawals stuck", body: "Since Monday", by: desk.accounts[0], name: nil)
+            let duplicate = try await desk.board.post(kind: .problem, title: "Withdrawal stuck!!", body: "Same here", by: desk.accounts[1], name: nil)
+            _ = try await desk.board.vote(duplicate.id, by: desk.accounts[0], on: true)
+            _ = try await desk.board.vote(duplicate.id, by: desk.accounts[2], on: true)
+            // Votes follow the merge, one per account.
+            let kept = try await desk.board.merge(duplicate.id, into: first.id, by: .agent(desk.agent.id))
+            #expect(kept.votes == 3)
+            #expect(try await desk.store.feedbackPost(id: duplicate.id)?.mergedInto == first.id)
+            await #expect(throws: QualityError.conflict("post")) { _ = try await desk.board.vote(duplicate.id, by: desk.accounts[0], on: true) }
+            #expect(try await desk.store.feedbackPosts(FeedbackQuery()).map(\.id) == [first.id])
+            // Locked: customers cannot write, agents still answer; hidden: off the board.
+            _ = try await desk.board.moderate(first.id, hidden: nil, locked: true, by: .agent(desk.agent.id))
+            await #expect(throws: QualityError.conflict("post")) { _ = try await desk.board.comment(on: first.id, body: "hi", by: desk.accounts[2], name: nil) }
+            _ = try await desk.board.answer(first.id, body: "Fixed.", by: desk.agent)
+            _ = try await desk.board.moderate(first.id, hidden: true, locked: nil, by: .agent(desk.agent.id))
+            #expect(try await desk.store.feedbackPosts(FeedbackQuery()).isEmpty)
+            #expect(try await desk.store.feedbackPosts(FeedbackQuery(includeHidden: true)).count == 2)
+            // Ten writes an hour per account.
+            for index in 0..<8 { _ = try await desk.board.post(kind: .suggestion, title: "Idea \(index)", body: "b", by: desk.accounts[2], name: nil) }
+            _ = try await desk.board.comment(on: (try await desk.store.feedbackPosts(FeedbackQuery()).first!).id, body: "c", by: desk.accounts[2], name: nil)
+            _ = try await desk.board.post(kind: .suggestion, title: "Idea 9", body: "b", by: desk.accounts[2], name: nil)
+            await #expect(throws: QualityError.tooManyWrites(retryAfter: 3600)) {
+                _ = try await desk.board.post(kind: .suggestion, title: "Idea 10", body: "b", by: desk.accounts[2], name: nil)
+            }
+            // Bad text is refused with the fields named.
+            await #expect(throws: QualityError.self) { _ = try await desk.board.post(kind: .suggestion, title: "ab", body: " ", by: desk.accounts[1], name: nil) }
+            try await desk.board.report(first.id, comment: nil, by: desk.accounts[1], reason: "spam")
+            #expect(try await desk.store.openFeedbackReports(limit: 5).map(\.reason) == ["spam"])
+        }
+    }
+}
