@@ -513,6 +513,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     helpSearchBenchmarks()
+    reportBenchmarks()
 
     // MARK: http
 
