@@ -96,6 +96,13 @@ import Testing
             #expect(figures.sla == Compliance(met: chatReplies.filter { $0 <= 300 }.count + 1, breached: 0))
             #expect(figures.agents.first { $0.key == agent.id.rawValue }?.csat.answered == ratings.count)
             #expect(Set(figures.comments.map(\.comment)) == Set(ratings.map { "r\($0)" }))
+            // A post on the board that day, with its author's vote and a comment.
+            let account = try await store.createAccount(
+                email: "a@wallet.test", passwordHash: "x", locale: "en", event: AccountEvent(kind: .registered, createdAt: clock.now))
+            let board = FeedbackBoard(store: store, notifier: RecordingNotifier(), publicURL: "https://x", now: { clock.now })
+            let post = try await board.post(kind: .suggestion, title: "Dark mode", body: "please", by: account, name: nil)
+            _ = try await board.comment(on: post.id, body: "+1", by: account, name: nil)
+            #expect(try await Reports(store: store).figures(range).board == .init(posts: 1, votes: 1, comments: 1))
             // The day before has nothing; the range outside it neither.
             #expect(try await Reports(store: store).comparison(range).previous.conversations == 0)
         }

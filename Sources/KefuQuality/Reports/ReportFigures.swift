@@ -117,11 +117,25 @@ public struct ReportFigures: Sendable, Equatable, Codable {
     public var teams: [GroupFigures]
     public var comments: [SurveyComment]
     public var help: HelpFigures
+    public var board: BoardFigures
+
+    /// The community feedback board in the period.
+    public struct BoardFigures: Sendable, Equatable, Codable {
+        public var posts: Int
+        public var votes: Int
+        public var comments: Int
+
+        public init(posts: Int, votes: Int, comments: Int) {
+            self.posts = posts
+            self.votes = votes
+            self.comments = comments
+        }
+    }
 
     /// The figures of `rows`; the hours are counted in `calendar`'s zone.
     public static func compute(
         period: Period, zone: TimeZone, conversations rows: [ReportConversation], outcomes: [ReportTargetOutcome], surveys: [SatisfactionSurvey],
-        deflections: [HelpDeflectionOutcome: Int], misses: [HelpSearchMiss]
+        deflections: [HelpDeflectionOutcome: Int], misses: [HelpSearchMiss], board: BoardFigures = BoardFigures(posts: 0, votes: 0, comments: 0)
     ) -> ReportFigures {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
@@ -163,7 +177,8 @@ public struct ReportFigures: Sendable, Equatable, Codable {
             help: HelpFigures(
                 viewed: deflectionsViewed, answered: deflectionsAnswered, chatStarted: deflections[.chatStarted] ?? 0,
                 deflectionRate: deflectionsViewed == 0 ? nil : Double(deflectionsAnswered) / Double(deflectionsViewed),
-                searchesWithoutResult: misses.map { ReportBucket(key: "\($0.locale): \($0.query)", count: $0.searches) }))
+                searchesWithoutResult: misses.map { ReportBucket(key: "\($0.locale): \($0.query)", count: $0.searches) }),
+            board: board)
     }
 
     static func buckets(_ keys: [String]) -> [ReportBucket] {

@@ -85,7 +85,13 @@ public struct Reports: Sendable {
             period: .init(from: range.from, to: range.to, timeZone: range.zoneName), zone: range.zone,
             conversations: try await store.reportConversations(from: start, to: end), outcomes: try await store.reportTargetOutcomes(from: start, to: end),
             surveys: try await store.reportSurveys(from: start, to: end), deflections: try await store.reportDeflections(from: start, to: end),
-            misses: try await store.reportSearchMisses(from: start, to: end, limit: 20))
+            misses: try await store.reportSearchMisses(from: start, to: end, limit: 20),
+            board: try await board(start, end))
+    }
+
+    func board(_ start: Date, _ end: Date) async throws -> ReportFigures.BoardFigures {
+        let activity = try await store.feedbackActivity(from: start, to: end)
+        return ReportFigures.BoardFigures(posts: activity.posts, votes: activity.votes, comments: activity.comments)
     }
 
     public func comparison(_ range: ReportRange) async throws -> ReportComparison {
@@ -155,6 +161,10 @@ public struct Reports: Sendable {
             ("help_deflections", "outcome", "chat_started", String(figures.help.chatStarted)),
         ]
         rows += figures.help.searchesWithoutResult.map { ("help_searches_without_result", "query", $0.key, String($0.count)) }
+        rows += [
+            ("feedback_board", "activity", "posts", String(figures.board.posts)), ("feedback_board", "activity", "votes", String(figures.board.votes)),
+            ("feedback_board", "activity", "comments", String(figures.board.comments)),
+        ]
         return rows
     }
 }

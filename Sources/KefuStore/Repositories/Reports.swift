@@ -63,4 +63,6 @@ public protocol ReportRepository: Sendable {
     func reportSearchMisses(from: Date, to: Date, limit: Int) async throws -> [HelpSearchMiss]
     /// A bare count of the conversations created in the range (the benchmark's baseline).
     func countConversationsCreated(from: Date, to: Date) async throws -> Int
+    /// Feedback-board activity in the range: posts, votes, comments.
+    func feedbackActivity(from: Date, to: Date) async throws -> (posts: Int, votes: Int, comments: Int)
 }

@@ -108,6 +108,7 @@ struct ReportViews {
             },
             "misses": now.help.searchesWithoutResult.map { ["query": $0.key, "count": $0.count] },
             "help": ["viewed": now.help.viewed, "answered": now.help.answered, "chat_started": now.help.chatStarted],
+            "board": ["posts": now.board.posts, "votes": now.board.votes, "comments": now.board.comments],
         ]
     }
 }
