@@ -87,7 +87,8 @@ public struct Composition: Sendable {
             webhooks: webhooks, apiChannel: apiChannel, announcements: Announcements(store: store, wake: { telegram.replies.wakeSender() }),
             helpArticles: HelpArticles(store: store, renderer: markdown), helpSearch: HelpSearch(store: store), markdown: markdown,
             officialChannels: OfficialChannels(store: store, supportAddress: configuration.email.supportAddress, publicURL: configuration.publicURL),
-            serviceLevels: ServiceLevels(store: store, now: now), surveys: surveys)
+            serviceLevels: ServiceLevels(store: store, now: now), surveys: surveys,
+            feedback: FeedbackBoard(store: store, notifier: email.replies, publicURL: configuration.publicURL, now: now))
         let timers: [any Service] = [
             background, TwoFactorResetTimer(resets: twoFactorResets, interval: configuration.timerInterval),
             // Response targets are minutes long: their timer looks every second (one indexed read when nothing is due).

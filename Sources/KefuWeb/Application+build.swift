@@ -127,6 +127,7 @@ func buildRouter(
     ServiceLevelController(levels: services.serviceLevels, store: store, limits: limits).addRoutes(to: cataloged)
     SurveyController(surveys: services.surveys, store: store).addRoutes(to: cataloged)
     ReportController(reports: Reports(store: store)).addRoutes(to: cataloged)
+    FeedbackController(board: services.feedback, store: store, limits: limits).addRoutes(to: cataloged)
 
     // The public help center.
     let helpSite = HelpSiteController(

@@ -47,6 +47,8 @@ public struct WebServices: Sendable {
     public var serviceLevels: ServiceLevels
     /// Satisfaction surveys: answers, sending by hand, follow-ups.
     public var surveys: SatisfactionSurveys
+    /// The community feedback board.
+    public var feedback: FeedbackBoard
 
     public init(
         store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
@@ -55,8 +57,9 @@ public struct WebServices: Sendable {
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
         telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements,
         helpArticles: HelpArticles, helpSearch: HelpSearch, markdown: any MarkdownRendering, officialChannels: OfficialChannels,
-        serviceLevels: ServiceLevels, surveys: SatisfactionSurveys
+        serviceLevels: ServiceLevels, surveys: SatisfactionSurveys, feedback: FeedbackBoard
     ) {
+        self.feedback = feedback
         self.surveys = surveys
         self.serviceLevels = serviceLevels
         self.markdown = markdown
