@@ -13,7 +13,22 @@ def filter_query(ctx, query):
         return False
     # The verify page's value must not be blank (openapi.yaml says so in words).
     value = query.get("value") if isinstance(query, dict) else None
-    return not (isinstance(value, str) and not value.strip())
+    if isinstance(value, str) and not value.strip():
+        return False
+    return not report_range_broken(query)
+
+
+def report_range_broken(query):
+    """A report's range (openapi.yaml says it in words): real days, from not after to, at most
+    366 days, a known time zone."""
+    if not isinstance(query, dict) or not ("from" in query or "to" in query):
+        return False
+    try:
+        start = datetime.date.fromisoformat(str(query.get("from")))
+        end = datetime.date.fromisoformat(str(query.get("to")))
+    except ValueError:
+        return True
+    return start > end or (end - start).days >= 366 or ("tz" in query and query["tz"] not in ZONES)
 
 
 ATEXT = set("abcdefghijklmnopqrstuvwxyz0123456789#$&'*+/=?^_`{|}~-")
@@ -191,6 +206,8 @@ def filter_case(ctx, case):
     if help_rules_broken(case):
         return False
     if sla_rules_broken(case):
+        return False
+    if case.operation.path.startswith("/api/v1/reports/") and report_range_broken(case.query):
         return False
     # An address Kefu would not mail is rightly refused (validation_failed on `email`).
     if emails_break_the_rule(body):
