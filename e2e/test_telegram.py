@@ -256,7 +256,7 @@ def test_updates_arrive_by_webhook_when_the_public_url_is_https(make_server, tel
     bot = telegram.bots[token]
     webhook = wait_for(lambda: bot.webhook)
     assert webhook["url"] == f"https://support.wallet.example/telegram/webhook/{inbox['id']}"
-    assert len(webhook["secret_token"]) >= 32 and webhook["allowed_updates"] == ["message", "edited_message"]
+    assert len(webhook["secret_token"]) >= 32 and webhook["allowed_updates"] == ["message", "edited_message", "callback_query"]
 
     telegram.push(token, private_message(user(880007, "Qian"), "网页端登录不了"))
     conversation = wait_for(lambda: conversations(server, inbox["id"]) and conversations(server, inbox["id"])[0])

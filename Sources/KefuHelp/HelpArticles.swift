@@ -84,8 +84,12 @@ public struct HelpArticles: Sendable {
         if !(-100_000...100_000).contains(position) { failure.add("position", .invalid) }
         for locale in HelpLocale.allCases {
             let name = names[locale]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if name.isEmpty { failure.add("names.\(locale.rawValue)", .required) }
-            if name.unicodeScalars.count > 80 { failure.add("names.\(locale.rawValue)", .tooLong(max: 80)) }
+            // Lengths count what was sent, as the API's schema does.
+            if (names[locale]?.unicodeScalars.count ?? 0) > 80 {
+                failure.add("names.\(locale.rawValue)", .tooLong(max: 80))
+            } else if name.isEmpty {
+                failure.add("names.\(locale.rawValue)", .required)
+            }
             if (descriptions[locale]?.unicodeScalars.count ?? 0) > 300 { failure.add("descriptions.\(locale.rawValue)", .tooLong(max: 300)) }
         }
         if !failure.isEmpty { throw HelpError.invalid(failure) }
