@@ -177,15 +177,18 @@ public struct ServiceLevels: Sendable {
         if holidays.count > Self.maxHolidays { problems.add("holidays", .rule("too_many")) }
         if holidays.contains(where: { $0.name.unicodeScalars.count > 200 }) { problems.add("holidays", .invalid) }
         guard problems.fields.isEmpty else { throw QualityError.invalid(problems) }
-        let existing = try await id.asyncMap { try await store.businessCalendar(id: $0) }
-        if id != nil, existing == nil { throw QualityError.notFound("calendar") }
+        var existing: BusinessCalendarRecord?
+        if let id {
+            guard let found = try await store.businessCalendar(id: id) else { throw QualityError.notFound("calendar") }
+            existing = found
+        }
         var unique: [CalendarDate: ImportedHoliday] = [:]
         for holiday in holidays where unique[holiday.date] == nil {
             unique[holiday.date] = ImportedHoliday(date: holiday.date, name: Self.oneLine(holiday.name))
         }
         let record = BusinessCalendarRecord(
             id: id ?? .generate(), name: Self.oneLine(name), timeZone: input.timeZone, periods: input.periods,
-            holidays: unique.values.sorted { $0.date < $1.date }, createdAt: existing??.createdAt ?? now(), updatedAt: now())
+            holidays: unique.values.sorted { $0.date < $1.date }, createdAt: existing?.createdAt ?? now(), updatedAt: now())
         try await store.saveBusinessCalendar(
             record, audit: actor.audit(id == nil ? "calendar.created" : "calendar.updated", subjectKind: "business_calendar", subjectId: record.id.rawValue))
         return try await calendar(record.id)
@@ -211,12 +214,5 @@ public struct ServiceLevels: Sendable {
         } catch {
             throw QualityError.holidayImport(error)
         }
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -364,7 +364,7 @@ extension SQLStore: ConversationRepository {
         return try await database.write { sql in
             // The row lock first (PostgreSQL writes in parallel): two resolves of one
             // conversation are one resolution, not two.
-            _ = try await sql.raw("UPDATE conversations SET updated_at = updated_at WHERE id = \(bind: id.rawValue) RETURNING id").first()
+            _ = try await Self.lockConversation(id.rawValue, on: sql)
             guard let before = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             var assignments: SQLQueryString = "updated_at = \(bind: at)"
             let resolving = change.status == .resolved && before.status != .resolved

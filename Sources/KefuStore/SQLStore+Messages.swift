@@ -29,6 +29,15 @@ extension SQLStore: MessageRepository {
         return result
     }
 
+    /// Takes the conversation's row lock inside the caller's transaction (PostgreSQL writes in
+    /// parallel; every writer of a conversation takes it first) and returns its status and how
+    /// often it was resolved; nil when it does not exist.
+    static func lockConversation(_ id: String, on sql: any SQLDatabase) async throws -> (status: ConversationStatus, resolutions: Int)? {
+        guard let row = try await sql.raw("UPDATE conversations SET updated_at = updated_at WHERE id = \(bind: id) RETURNING status, resolutions").first()
+        else { return nil }
+        return (try row.enumValue("status", as: ConversationStatus.self), try row.decode(column: "resolutions", as: Int.self))
+    }
+
     /// Thrown inside the write transaction to roll back the sequence bump when the message exists.
     private struct AlreadyStored: Error { let result: AppendResult }
 
@@ -82,7 +91,7 @@ extension SQLStore: MessageRepository {
                 UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at)
                     \(unsafeRaw: touchesLastMessage ? ", last_message_at = \(at)" : "")
                     \(unsafeRaw: isReply ? ", first_reply_at = COALESCE(first_reply_at, \(at))" : "")
-                WHERE id = \(bind: conversation) RETURNING last_seq, contact_id, inbox_id
+                WHERE id = \(bind: conversation) RETURNING last_seq, contact_id, inbox_id, sla_policy_id
                 """
             ).first()
         else { throw StoreError.notFound("conversation") }
@@ -129,7 +138,11 @@ extension SQLStore: MessageRepository {
             guard linked.count == Set(ids).count else { throw StoreError.conflict("attachment missing or already used") }
             attachments = try await Self.attachments(forMessages: [id.rawValue], on: sql)[id.rawValue] ?? []
         }
-        try await advanceSLA(conversation, after: .message(new.direction, new.author.kind), at: at, on: sql)
+        // Most messages are in conversations no policy covers: the row just read says so.
+        let policy = try row.optionalString("sla_policy_id")
+        if policy != "" && policy != Self.unmeasured {
+            try await advanceSLA(conversation, after: .message(new.direction, new.author.kind), at: at, on: sql)
+        }
         let message = Message(
             id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,
             attachments: attachments, channelMessageId: new.channelMessageId, clientMessageId: new.clientMessageId,

@@ -45,7 +45,7 @@ extension SQLStore {
         let id = conversationId.rawValue
         return try await database.write { sql in
             // The conversation's row lock orders this after any message or change in flight.
-            guard try await sql.raw("UPDATE conversations SET sla_breached = sla_breached WHERE id = \(bind: id) RETURNING id").first() != nil,
+            guard try await Self.lockConversation(id, on: sql) != nil,
                 try await sql.raw(
                     """
                     SELECT metric FROM conversation_sla_timers
@@ -117,8 +117,7 @@ extension SQLStore {
     private func notify(
         about events: [SLAEvent], conversation: Conversation, assignees: [AgentID?], at: Int64, on sql: any SQLDatabase
     ) async throws -> [AgentID] {
-        let supervisors = try await sql.raw("SELECT id, notify_by_mail FROM agents WHERE role IN ('supervisor', 'admin') AND status = 'active' ORDER BY id").all()
-        var recipients: [(AgentID, mail: Bool)] = try supervisors.map { (AgentID(rawValue: try $0.string("id")), try $0.bool("notify_by_mail")) }
+        var recipients = try await Self.supervisors(on: sql)
         for case let assignee? in assignees where !recipients.contains(where: { $0.0 == assignee }) { recipients.append((assignee, false)) }
         for event in events where event.kind == .warned || event.kind == .breached {
             let kind: AgentNotification.Kind = event.kind == .warned ? .slaWarning : .slaBreach
@@ -128,16 +127,29 @@ extension SQLStore {
                     "target": String(event.targetSeconds),
                 ]), as: UTF8.self)
             for (agent, mail) in recipients {
-                try await sql.raw(
-                    """
-                    INSERT INTO agent_notifications (id, agent_id, kind, conversation_id, detail, mail_state, created_at)
-                    VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: agent.rawValue), \(bind: kind.rawValue),
-                        \(bind: conversation.id.rawValue), \(bind: detail), \(bind: mail ? "pending" : "none"), \(bind: at))
-                    """
-                ).run()
+                try await Self.insertNotification(kind, for: agent, conversation: conversation.id, detail: detail, mail: mail, at: at, on: sql)
             }
         }
         return recipients.map(\.0)
+    }
+
+    /// Active supervisors and admins, with whether each takes notifications by mail too.
+    static func supervisors(on sql: any SQLDatabase) async throws -> [(AgentID, mail: Bool)] {
+        try await sql.raw("SELECT id, notify_by_mail FROM agents WHERE role IN ('supervisor', 'admin') AND status = 'active' ORDER BY id").all()
+            .map { (AgentID(rawValue: try $0.string("id")), try $0.bool("notify_by_mail")) }
+    }
+
+    /// One console notification; `mail` queues it for the notification mailer too.
+    static func insertNotification(
+        _ kind: AgentNotification.Kind, for agent: AgentID, conversation: ConversationID, detail: String, mail: Bool, at: Int64, on sql: any SQLDatabase
+    ) async throws {
+        try await sql.raw(
+            """
+            INSERT INTO agent_notifications (id, agent_id, kind, conversation_id, detail, mail_state, created_at)
+            VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: agent.rawValue), \(bind: kind.rawValue), \(bind: conversation.rawValue),
+                \(bind: detail), \(bind: mail ? "pending" : "none"), \(bind: at))
+            """
+        ).run()
     }
 
     // MARK: - Notifications

@@ -134,11 +134,8 @@ extension SQLStore: SatisfactionRepository {
             // Under the conversation's row lock: reopened (or resolved again) since it was read,
             // the survey does not go.
             var skipReason = skipReason
-            if skipReason == nil,
-                let conversation = try await sql.raw(
-                    "UPDATE conversations SET updated_at = updated_at WHERE id = \(bind: pending.conversationId.rawValue) RETURNING status, resolutions"
-                ).first(),
-                try conversation.string("status") != "resolved" || conversation.decode(column: "resolutions", as: Int.self) != pending.resolution
+            if skipReason == nil, let conversation = try await Self.lockConversation(pending.conversationId.rawValue, on: sql),
+                conversation.status != .resolved || conversation.resolutions != pending.resolution
             {
                 skipReason = "reopened"
             }

@@ -9,10 +9,7 @@ extension SQLStore {
         let at = Clock.millis(date)
         return try await database.write { sql in
             // The conversation's row lock first, as every writer of the conversation takes it.
-            guard let before = try await Self.loadSurvey(id.rawValue, on: sql),
-                try await sql.raw(
-                    "UPDATE conversations SET updated_at = updated_at WHERE id = \(bind: before.conversationId.rawValue) RETURNING id"
-                ).first() != nil,
+            guard let before = try await Self.loadSurvey(id.rawValue, on: sql), try await Self.lockConversation(before.conversationId.rawValue, on: sql) != nil,
                 let survey = try await Self.loadSurvey(id.rawValue, on: sql)
             else { throw StoreError.notFound("survey") }
             guard survey.status == .sent || survey.status == .answered, let sent = survey.sentAt,
@@ -54,15 +51,8 @@ extension SQLStore {
     static func notifyLowRating(_ survey: SatisfactionSurvey, rating: Int, at: Int64, on sql: any SQLDatabase) async throws {
         let number = try await sql.raw("SELECT number FROM conversations WHERE id = \(bind: survey.conversationId.rawValue)").first()?.int64("number") ?? 0
         let detail = String(decoding: try JSONEncoder.sorted.encode(["number": String(number), "rating": String(rating)]), as: UTF8.self)
-        let recipients = try await sql.raw("SELECT id FROM agents WHERE role IN ('supervisor', 'admin') AND status = 'active' ORDER BY id").all()
-        for row in recipients {
-            try await sql.raw(
-                """
-                INSERT INTO agent_notifications (id, agent_id, kind, conversation_id, detail, mail_state, created_at)
-                VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: try row.string("id")), 'csat_low', \(bind: survey.conversationId.rawValue),
-                    \(bind: detail), 'none', \(bind: at))
-                """
-            ).run()
+        for (agent, _) in try await supervisors(on: sql) {
+            try await insertNotification(.csatLow, for: agent, conversation: survey.conversationId, detail: detail, mail: false, at: at, on: sql)
         }
     }
 
@@ -70,13 +60,9 @@ extension SQLStore {
         let at = Clock.millis(now())
         let due = Clock.millis(sendAt)
         return try await database.write { sql in
-            guard
-                let row = try await sql.raw(
-                    "UPDATE conversations SET updated_at = updated_at WHERE id = \(bind: conversationId.rawValue) RETURNING status, resolutions"
-                ).first()
-            else { throw StoreError.notFound("conversation") }
-            guard try row.string("status") == "resolved" else { throw StoreError.conflict("conversation") }
-            let resolution = try row.decode(column: "resolutions", as: Int.self)
+            guard let conversation = try await Self.lockConversation(conversationId.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
+            guard conversation.status == .resolved else { throw StoreError.conflict("conversation") }
+            let resolution = conversation.resolutions
             if let existing = try await sql.raw(
                 "SELECT id, status, skip_reason FROM csat_surveys WHERE conversation_id = \(bind: conversationId.rawValue) AND resolution = \(bind: resolution)"
             ).first() {

@@ -40,6 +40,13 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         return CalendarDate(year: year + 1, month: 1, day: 1)
     }
 
+    /// The day before (nil before 0001-01-01).
+    public var previous: CalendarDate? {
+        if day > 1 { return CalendarDate(year: year, month: month, day: day - 1) }
+        if month > 1 { return CalendarDate(year: year, month: month - 1, day: Self.days(inMonth: month - 1, of: year)) }
+        return CalendarDate(year: year - 1, month: 12, day: 31)
+    }
+
     /// ISO weekday: 1 is Monday, 7 is Sunday.
     public var weekday: Int {
         // Days since 0001-01-01 (a Monday in the proleptic Gregorian calendar).

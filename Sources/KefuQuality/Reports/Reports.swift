@@ -53,14 +53,8 @@ public struct ReportRange: Sendable, Equatable {
     /// The same number of days just before.
     public var previous: ReportRange {
         var start = from
-        for _ in 0..<days { start = Self.dayBefore(start) }
-        return ReportRange(from: start, to: Self.dayBefore(from), zone: zone, name: zoneName)
-    }
-
-    static func dayBefore(_ date: CalendarDate) -> CalendarDate {
-        if date.day > 1 { return CalendarDate(year: date.year, month: date.month, day: date.day - 1)! }
-        if date.month > 1 { return CalendarDate(year: date.year, month: date.month - 1, day: CalendarDate.days(inMonth: date.month - 1, of: date.year))! }
-        return CalendarDate(year: max(1, date.year - 1), month: 12, day: 31)!
+        for _ in 0..<days { start = start.previous ?? start }
+        return ReportRange(from: start, to: from.previous ?? from, zone: zone, name: zoneName)
     }
 }
 

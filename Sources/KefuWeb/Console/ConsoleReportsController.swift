@@ -22,7 +22,7 @@ struct ConsoleReportsController {
             let query = QueryReader(request: request)
             let today = BusinessCalendar.alwaysOpen.localDate(of: Date()) ?? CalendarDate(year: 2026, month: 1, day: 1)!
             var weekAgo = today
-            for _ in 0..<6 { weekAgo = ReportRange(from: weekAgo, to: weekAgo, zone: .gmt).previous.from }
+            for _ in 0..<6 { weekAgo = weekAgo.previous ?? weekAgo }
             let range: ReportRange
             do {
                 range = try ReportRange(
