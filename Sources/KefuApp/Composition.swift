@@ -23,8 +23,8 @@ public struct Composition: Sendable {
     public let background: [any Service]
 
     public static func build(
-        configuration: AppConfiguration, store: any ApplicationStore, bus: any EventBus, presence: any PresenceTracking, logger: Logger,
-        onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
+        configuration: AppConfiguration, store: any ApplicationStore, bus: any EventBus, presence: any PresenceTracking,
+        throttle: any CredentialThrottle = LoginThrottler(), logger: Logger, onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> Composition {
         let now: @Sendable () -> Date = { Date() }
         // What people write is rendered in a child process: Ink can crash or stall on some input.
@@ -58,7 +58,6 @@ public struct Composition: Sendable {
         // limiter counts every check of a secret: one budget per address.
         let hasher = PasswordHasher(cost: configuration.passwordHashCost)
         let dummyHash = try await hasher.dummyHash()
-        let throttle = LoginThrottler()
         let devices = KnownDevices(secretKey: configuration.secretKey)
         let background = BackgroundWork(logger: logger)
 
@@ -116,11 +115,13 @@ public func buildApplication(
     presence: any PresenceTracking = PresenceRegistry(),
     metrics: PrometheusCollectorRegistry? = nil,
     catalog: RouteCatalog = RouteCatalog(),
+    throttle: any CredentialThrottle = LoginThrottler(),
     logger: Logger,
     onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let composition = try await Composition.build(
-        configuration: configuration, store: store, bus: hub, presence: presence, logger: logger, onSMTPListening: onSMTPListening)
+        configuration: configuration, store: store, bus: hub, presence: presence, throttle: throttle, logger: logger,
+        onSMTPListening: onSMTPListening)
     return try await webApplication(
         services: composition.web, configuration: configuration, metrics: metrics, catalog: catalog, background: composition.background,
         logger: logger)

@@ -47,10 +47,14 @@ public enum DatabaseLocation: Sendable, Equatable {
 }
 
 /// Opens the database at `location`, runs `body` with it and closes it afterwards, also when
-/// `body` throws. The PostgreSQL pool runs in a child task for exactly that scope.
+/// `body` throws. The PostgreSQL pool runs in a child task for exactly that scope; `poolSize`
+/// caps its connections (postgres-nio's default, 20, when nil). Test suites that open hundreds
+/// of databases at once pass a small one so that together they stay under the server's
+/// `max_connections`.
 public func withDatabase<T: Sendable>(
     _ location: DatabaseLocation,
     logger: Logger,
+    poolSize: Int? = nil,
     _ body: @Sendable (any Database) async throws -> T
 ) async throws -> T {
     switch location {
@@ -65,6 +69,6 @@ public func withDatabase<T: Sendable>(
             throw error
         }
     case .postgres(let url):
-        return try await PostgresStoreDatabase.withDatabase(url: url, logger: logger, body)
+        return try await PostgresStoreDatabase.withDatabase(url: url, logger: logger, poolSize: poolSize, body)
     }
 }

@@ -12,12 +12,14 @@ public struct PostgresStoreDatabase: Database {
 
     /// Runs the pool in a child task for the duration of `body`.
     static func withDatabase<T: Sendable>(
-        url: String, logger: Logger, _ body: @Sendable (any Database) async throws -> T
+        url: String, logger: Logger, poolSize: Int? = nil, _ body: @Sendable (any Database) async throws -> T
     ) async throws -> T {
         guard let configuration = try? SQLPostgresConfiguration(url: url) else {
             throw DatabaseLocation.InvalidURL(url: url)
         }
-        let client = PostgresClient(configuration: .init(configuration.coreConfiguration), backgroundLogger: logger)
+        var clientConfiguration = PostgresClient.Configuration(configuration.coreConfiguration)
+        if let poolSize { clientConfiguration.options.maximumConnections = max(1, poolSize) }
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         let database = PostgresStoreDatabase(client: client, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

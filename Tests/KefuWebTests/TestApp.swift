@@ -26,6 +26,9 @@ struct TestApp {
     let hub: EventHub
     /// KEFU_DATA_DIR of this app (attachments live under it).
     let dataDirectory: URL
+    /// The credential throttle's clock. It stands still unless a test advances it: on a loaded
+    /// machine real seconds pass between a test's requests and let a 2-second delay run out.
+    let throttleClock: TestClock
 
     /// Runs `body` with a router test client and the store behind it.
     static func run<T: Sendable>(
@@ -40,7 +43,7 @@ struct TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let location = try await TestDatabases.create(TestBackend.primary)
-        return try await withDatabase(location, logger: logger) { database in
+        return try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize) { database in
             try await Migrator().migrate(database, logger: logger)
             let store = SQLStore(database: database)
             let hasher = PasswordHasher(cost: 4)
@@ -54,8 +57,10 @@ struct TestApp {
                 port: 0, publicURL: "http://127.0.0.1:8080", dataDirectory: directory, secretKey: Data(repeating: 7, count: 32), passwordHashCost: 4,
                 apiTokenLifetime: apiTokenLifetime, trustForwardedFor: trustProxy, twoFactorResetWait: twoFactorResetWait, timerInterval: .milliseconds(100),
                 customerPasswordPolicy: customerPasswordPolicy)
-            let app = try await buildApplication(configuration: configuration, store: store, hub: hub, catalog: catalog, logger: logger)
-            let testApp = TestApp(store: store, catalog: catalog, hub: hub, dataDirectory: directory)
+            let throttleClock = TestClock(Date())
+            let app = try await buildApplication(
+                configuration: configuration, store: store, hub: hub, catalog: catalog, throttle: LoginThrottler(now: { throttleClock.now }), logger: logger)
+            let testApp = TestApp(store: store, catalog: catalog, hub: hub, dataDirectory: directory, throttleClock: throttleClock)
             return try await app.test(live ? .live : .router) { client in try await body(client, testApp) }
         }
     }
