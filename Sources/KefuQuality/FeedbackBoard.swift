@@ -27,35 +27,46 @@ public struct FeedbackBoard: Sendable {
 
     public func post(kind: FeedbackKind, title: String, body: String, by account: Account, name: String?, source: String = "board") async throws -> FeedbackPost {
         let (cleanTitle, cleanBody) = try Self.checked { try FeedbackPost.validated(title: title, body: body) }
-        try await admitWrite(account)
-        return try await store.createFeedbackPost(
-            kind: kind, title: cleanTitle, body: cleanBody, author: account.id, authorName: Self.displayName(name, account: account),
-            source: source, locale: account.locale ?? "en", linkTo: nil, linkedBy: nil)
+        try Self.mayWrite(account)
+        return try await conflicts {
+            try await store.createFeedbackPost(
+                kind: kind, title: cleanTitle, body: cleanBody, author: account.id, authorName: Self.displayName(name, account: account),
+                source: source == "widget" ? "widget" : "board", locale: account.locale ?? "en", linkTo: nil, linkedBy: nil, limit: limit(account))
+        }
     }
 
     public func comment(on post: FeedbackPostID, body: String, by account: Account, name: String?) async throws -> FeedbackComment {
         let clean = try Self.checked { try FeedbackComment.validated(body) }
-        try await admitWrite(account)
+        try Self.mayWrite(account)
         return try await conflicts {
             try await store.addFeedbackComment(
                 postId: post, authorKind: .customer, authorId: account.id.rawValue, authorName: Self.displayName(name, account: account), body: clean,
-                official: false)
+                official: false, limit: limit(account))
         }
     }
 
     public func vote(_ post: FeedbackPostID, by account: Account, on: Bool) async throws -> FeedbackPost {
-        try await conflicts { try await store.setFeedbackVote(postId: post, account: account.id, on: on) }
+        try Self.mayWrite(account)
+        return try await conflicts { try await store.setFeedbackVote(postId: post, account: account.id, on: on) }
     }
 
-    public func report(_ post: FeedbackPostID, comment: FeedbackCommentID?, by account: Account?, reason: String) async throws {
+    public func report(_ post: FeedbackPostID, comment: FeedbackCommentID?, by account: Account, reason: String) async throws {
         let trimmed = String(reason.trimmingCharacters(in: .whitespacesAndNewlines).storable.prefix(500))
-        try await conflicts { try await store.reportFeedback(postId: post, commentId: comment, account: account?.id, reason: trimmed.isEmpty ? "—" : trimmed) }
+        try await conflicts {
+            try await store.reportFeedback(
+                postId: post, commentId: comment, account: account.id, reason: trimmed.isEmpty ? "—" : trimmed, limit: limit(account))
+        }
     }
 
-    /// Ten posts and comments an hour per account: a flood from one account stops there.
-    func admitWrite(_ account: Account) async throws {
-        let recent = try await store.feedbackWrites(account: account.id, since: now().addingTimeInterval(-3600))
-        if recent >= Self.writesPerHour { throw QualityError.tooManyWrites(retryAfter: 3600) }
+    /// Ten posts, comments and reports an hour per account: a flood from one account stops there.
+    func limit(_ account: Account) -> FeedbackWriteLimit {
+        FeedbackWriteLimit(account: account.id, since: now().addingTimeInterval(-3600), max: Self.writesPerHour)
+    }
+
+    /// Only an account whose address is confirmed takes part: status mails go to that address,
+    /// and an address nobody proved is one anybody can make up by the thousand.
+    static func mayWrite(_ account: Account) throws {
+        guard account.emailVerified else { throw QualityError.conflict("unverified_account") }
     }
 
     /// What the board shows for a customer: their chosen name, else the part of the address before the @.
@@ -71,7 +82,7 @@ public struct FeedbackBoard: Sendable {
         let clean = try Self.checked { try FeedbackComment.validated(body) }
         return try await conflicts {
             try await store.addFeedbackComment(
-                postId: post, authorKind: .agent, authorId: agent.id.rawValue, authorName: agent.name, body: clean, official: true)
+                postId: post, authorKind: .agent, authorId: agent.id.rawValue, authorName: agent.name, body: clean, official: true, limit: nil)
         }
     }
 
@@ -136,7 +147,7 @@ public struct FeedbackBoard: Sendable {
         let name = account.map { Self.displayName(contact?.name, account: $0) } ?? String((contact?.name ?? "").prefix(60))
         return try await store.createFeedbackPost(
             kind: kind, title: cleanTitle, body: cleanBody, author: account?.id, authorName: name.isEmpty ? agent.name : name, source: "conversation",
-            locale: contact?.locale ?? account?.locale ?? "en", linkTo: conversation, linkedBy: agent.id.rawValue)
+            locale: contact?.locale ?? account?.locale ?? "en", linkTo: conversation, linkedBy: agent.id.rawValue, limit: nil)
     }
 
     // MARK: - Errors
@@ -154,6 +165,8 @@ public struct FeedbackBoard: Sendable {
             return try await work()
         } catch StoreError.notFound(let what) {
             throw QualityError.notFound(what)
+        } catch StoreError.conflict(FeedbackWriteLimit.spent) {
+            throw QualityError.tooManyWrites(retryAfter: 3600)
         } catch StoreError.conflict(let what) {
             throw QualityError.conflict(what)
         }

@@ -35,11 +35,12 @@ extension SQLStore: FeedbackRepository {
 
     public func createFeedbackPost(
         kind: FeedbackKind, title: String, body: String, author: AccountID?, authorName: String, source: String, locale: String,
-        linkTo conversation: ConversationID?, linkedBy: String?
+        linkTo conversation: ConversationID?, linkedBy: String?, limit: FeedbackWriteLimit?
     ) async throws -> FeedbackPost {
         let at = Clock.millis(now())
         let id = FeedbackPostID.generate()
         return try await database.write { sql in
+            try await Self.spend(limit, on: sql)
             guard let number = try await sql.raw("UPDATE counters SET value = value + 1 WHERE name = 'feedback_number' RETURNING value").first()?.int64("value")
             else { throw StoreError.notFound("counter") }
             try await sql.raw(
@@ -146,11 +147,13 @@ extension SQLStore: FeedbackRepository {
     }
 
     public func addFeedbackComment(
-        postId: FeedbackPostID, authorKind: FeedbackComment.AuthorKind, authorId: String, authorName: String, body: String, official: Bool
+        postId: FeedbackPostID, authorKind: FeedbackComment.AuthorKind, authorId: String, authorName: String, body: String, official: Bool,
+        limit: FeedbackWriteLimit?
     ) async throws -> FeedbackComment {
         let at = Clock.millis(now())
         let id = FeedbackCommentID.generate()
         return try await database.write { sql in
+            try await Self.spend(limit, on: sql)
             let post = try await Self.lockFeedbackPost(postId.rawValue, on: sql)
             // Agents may still answer a locked post; customers may not write on it.
             guard !post.hidden, post.mergedInto == nil, !post.locked || authorKind == .agent else { throw StoreError.conflict("post") }
@@ -294,9 +297,27 @@ extension SQLStore: FeedbackRepository {
         }
     }
 
-    public func reportFeedback(postId: FeedbackPostID, commentId: FeedbackCommentID?, account: AccountID?, reason: String) async throws {
+    public func reportFeedback(
+        postId: FeedbackPostID, commentId: FeedbackCommentID?, account: AccountID?, reason: String, limit: FeedbackWriteLimit?
+    ) async throws {
         try await database.write { sql in
             guard try await Self.loadFeedbackPost(postId.rawValue, on: sql) != nil else { throw StoreError.notFound("post") }
+            if let commentId {
+                guard try await sql.raw(
+                    "SELECT id FROM feedback_comments WHERE id = \(bind: commentId.rawValue) AND post_id = \(bind: postId.rawValue)"
+                ).first() != nil else { throw StoreError.notFound("comment") }
+            }
+            try await Self.spend(limit, on: sql)
+            if let account {
+                let mine: SQLQueryString = "account_id = \(bind: account.rawValue) AND post_id = \(bind: postId.rawValue) AND resolved_at IS NULL"
+                let open =
+                    if let commentId {
+                        try await sql.raw("SELECT id FROM feedback_reports WHERE \(mine) AND comment_id = \(bind: commentId.rawValue)").first()
+                    } else {
+                        try await sql.raw("SELECT id FROM feedback_reports WHERE \(mine) AND comment_id IS NULL").first()
+                    }
+                if open != nil { return }
+            }
             try await sql.raw(
                 """
                 INSERT INTO feedback_reports (post_id, comment_id, account_id, reason, created_at)
@@ -329,15 +350,30 @@ extension SQLStore: FeedbackRepository {
     }
 
     public func feedbackWrites(account: AccountID, since: Date) async throws -> Int {
+        try await database.read { sql in try await Self.feedbackWrites(account: account, since: since, on: sql) }
+    }
+
+    static func feedbackWrites(account: AccountID, since: Date, on sql: any SQLDatabase) async throws -> Int {
         let at = Clock.millis(since)
-        return try await database.read { sql in
-            let posts = try await sql.raw(
-                "SELECT COUNT(*) AS n FROM feedback_posts WHERE author_account_id = \(bind: account.rawValue) AND created_at >= \(bind: at)"
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
-            let comments = try await sql.raw(
-                "SELECT COUNT(*) AS n FROM feedback_comments WHERE author_kind = 'customer' AND author_id = \(bind: account.rawValue) AND created_at >= \(bind: at)"
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
-            return posts + comments
+        return try await sql.raw(
+            """
+            SELECT (SELECT COUNT(*) FROM feedback_posts WHERE author_account_id = \(bind: account.rawValue) AND created_at >= \(bind: at))
+                + (SELECT COUNT(*) FROM feedback_comments
+                    WHERE author_kind = 'customer' AND author_id = \(bind: account.rawValue) AND created_at >= \(bind: at))
+                + (SELECT COUNT(*) FROM feedback_reports WHERE account_id = \(bind: account.rawValue) AND created_at >= \(bind: at)) AS n
+            """
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// Takes one write from the account's budget inside the writing transaction: the account's
+    /// row is locked first (PostgreSQL runs writers in parallel; SQLite has one), then counted.
+    static func spend(_ limit: FeedbackWriteLimit?, on sql: any SQLDatabase) async throws {
+        guard let limit else { return }
+        guard try await sql.raw("UPDATE accounts SET tier = tier WHERE id = \(bind: limit.account.rawValue) RETURNING id").first() != nil else {
+            throw StoreError.notFound("account")
+        }
+        if try await feedbackWrites(account: limit.account, since: limit.since, on: sql) >= limit.max {
+            throw StoreError.conflict(FeedbackWriteLimit.spent)
         }
     }
 

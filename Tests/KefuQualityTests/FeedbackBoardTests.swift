@@ -25,7 +25,8 @@ import Testing
                 let account = try await store.createAccount(
                     email: "user\(index)@wallet.test", passwordHash: "x", locale: index == 0 ? "zh-CN" : "en",
                     event: AccountEvent(kind: .registered, createdAt: Date()))
-                accounts.append(account)
+                try await store.markAccountEmailVerified(accountId: account.id, event: AccountEvent(kind: .emailVerified, createdAt: Date()))
+                accounts.append(try #require(try await store.account(id: account.id)))
             }
             let agent = try await store.createAgent(email: "mei@kefu.test", name: "Mei", role: .supervisor, passwordHash: "x", mustChangePassword: false, audit: nil)
             return try await body(
@@ -96,8 +97,55 @@ import Testing
             }
             // Bad text is refused with the fields named.
             await #expect(throws: QualityError.self) { _ = try await desk.board.post(kind: .suggestion, title: "ab", body: " ", by: desk.accounts[1], name: nil) }
+            // A report counts once while it is open; a comment of another post is not this post's.
             try await desk.board.report(first.id, comment: nil, by: desk.accounts[1], reason: "spam")
+            try await desk.board.report(first.id, comment: nil, by: desk.accounts[1], reason: "spam again")
             #expect(try await desk.store.openFeedbackReports(limit: 5).map(\.reason) == ["spam"])
+            let other = try await desk.board.post(kind: .suggestion, title: "Another idea", body: "b", by: desk.accounts[0], name: nil)
+            let elsewhere = try await desk.board.answer(other.id, body: "Thanks.", by: desk.agent)
+            await #expect(throws: QualityError.notFound("comment")) {
+                try await desk.board.report(first.id, comment: elsewhere.id, by: desk.accounts[1], reason: "x")
+            }
+        }
+    }
+
+    /// The hourly budget holds against a parallel burst (posts, comments and reports together),
+    /// and only an account with a confirmed address writes at all.
+    @Test(arguments: TestBackend.available)
+    func aParallelBurstStopsAtTheHourlyBudget(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let target = try await desk.board.post(kind: .suggestion, title: "Target", body: "b", by: desk.accounts[0], name: nil)
+            let author = desk.accounts[1]
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<30 {
+                    group.addTask {
+                        do {
+                            switch index % 3 {
+                            case 0: _ = try await desk.board.post(kind: .suggestion, title: "Burst \(index)", body: "b", by: author, name: nil)
+                            case 1: _ = try await desk.board.comment(on: target.id, body: "c \(index)", by: author, name: nil)
+                            default:
+                                // Each report names a different comment: no two are the same report.
+                                let comment = try await desk.board.answer(target.id, body: "a \(index)", by: desk.agent)
+                                try await desk.board.report(target.id, comment: comment.id, by: author, reason: "r")
+                            }
+                            return true
+                        } catch QualityError.tooManyWrites {
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == FeedbackBoard.writesPerHour)
+            #expect(try await desk.store.feedbackWrites(account: author.id, since: Date().addingTimeInterval(-3600)) == FeedbackBoard.writesPerHour)
+
+            let stranger = try await desk.store.createAccount(
+                email: "new@wallet.test", passwordHash: "x", locale: "en", event: AccountEvent(kind: .registered, createdAt: Date()))
+            await #expect(throws: QualityError.conflict("unverified_account")) {
+                _ = try await desk.board.post(kind: .suggestion, title: "Unconfirmed", body: "b", by: stranger, name: nil)
+            }
+            await #expect(throws: QualityError.conflict("unverified_account")) { _ = try await desk.board.vote(target.id, by: stranger, on: true) }
+            #expect(try await desk.store.feedbackPost(id: target.id)?.votes == 1)
         }
     }
 }

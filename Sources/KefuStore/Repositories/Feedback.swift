@@ -33,6 +33,24 @@ public struct FeedbackFollower: Sendable, Equatable {
     public var locale: String?
 }
 
+/// A customer's hourly budget of board writes (posts, comments and abuse reports together),
+/// checked in the transaction that writes, after locking the account's row: a parallel burst
+/// cannot all pass a count taken before any of it was stored.
+public struct FeedbackWriteLimit: Sendable, Equatable {
+    public var account: AccountID
+    public var since: Date
+    public var max: Int
+
+    public init(account: AccountID, since: Date, max: Int) {
+        self.account = account
+        self.since = since
+        self.max = max
+    }
+
+    /// What the store throws (as `StoreError.conflict`) when the budget is spent.
+    public static let spent = "feedback_write_limit"
+}
+
 public struct FeedbackReport: Sendable, Equatable {
     public var id: Int64
     public var postId: FeedbackPostID
@@ -46,7 +64,7 @@ public struct FeedbackReport: Sendable, Equatable {
 public protocol FeedbackRepository: Sendable {
     func createFeedbackPost(
         kind: FeedbackKind, title: String, body: String, author: AccountID?, authorName: String, source: String, locale: String,
-        linkTo conversation: ConversationID?, linkedBy: String?
+        linkTo conversation: ConversationID?, linkedBy: String?, limit: FeedbackWriteLimit?
     ) async throws -> FeedbackPost
     func feedbackPost(id: FeedbackPostID) async throws -> FeedbackPost?
     func feedbackPost(number: Int64) async throws -> FeedbackPost?
@@ -57,7 +75,8 @@ public protocol FeedbackRepository: Sendable {
     func feedbackVoted(postIds: [FeedbackPostID], account: AccountID) async throws -> Set<FeedbackPostID>
     /// `StoreError.conflict` on a locked, hidden or merged post.
     func addFeedbackComment(
-        postId: FeedbackPostID, authorKind: FeedbackComment.AuthorKind, authorId: String, authorName: String, body: String, official: Bool
+        postId: FeedbackPostID, authorKind: FeedbackComment.AuthorKind, authorId: String, authorName: String, body: String, official: Bool,
+        limit: FeedbackWriteLimit?
     ) async throws -> FeedbackComment
     /// The post's new status, and who follows it (author and voters) to be told.
     func setFeedbackStatus(postId: FeedbackPostID, status: FeedbackStatus, audit: AuditEvent) async throws -> (FeedbackPost, [FeedbackFollower])
@@ -68,10 +87,13 @@ public protocol FeedbackRepository: Sendable {
     func linkFeedbackPost(postId: FeedbackPostID, conversation: ConversationID, by agent: AgentID) async throws
     func feedbackLinks(postId: FeedbackPostID) async throws -> [ConversationID]
     func feedbackPosts(linkedTo conversation: ConversationID) async throws -> [FeedbackPost]
-    func reportFeedback(postId: FeedbackPostID, commentId: FeedbackCommentID?, account: AccountID?, reason: String) async throws
+    /// A report of the post, or of one of its comments (`StoreError.notFound("comment")` for a
+    /// comment of another post). The same account reporting the same thing again while its
+    /// report is open changes nothing.
+    func reportFeedback(postId: FeedbackPostID, commentId: FeedbackCommentID?, account: AccountID?, reason: String, limit: FeedbackWriteLimit?) async throws
     func openFeedbackReports(limit: Int) async throws -> [FeedbackReport]
     func resolveFeedbackReport(id: Int64, by agent: AgentID) async throws -> Bool
-    /// How many posts and comments an account wrote since `since` (the rate limit).
+    /// How many posts, comments and reports an account wrote since `since` (the rate limit).
     func feedbackWrites(account: AccountID, since: Date) async throws -> Int
     /// Board activity in a period, for reports: posts, votes, comments.
     func feedbackActivity(from: Date, to: Date) async throws -> (posts: Int, votes: Int, comments: Int)
