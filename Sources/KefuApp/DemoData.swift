@@ -170,6 +170,35 @@ public struct DemoData: Sendable {
             accountId: chen.id, reason: reason, requestedBy: agent.id, conversationId: conversations["chen.jing@example.cn"],
             event: AccountEvent(kind: .twoFactorResetRequested, detail: ["by": agent.id.rawValue], createdAt: Date()),
             audit: AuditEvent(actor: .agent(agent.id), action: "account.two_factor_reset_requested", subjectKind: "account", subjectId: chen.id.rawValue))
+        try await seedFeedbackBoard(agent: agent, customers: [li, chen])
+    }
+
+    /// A few posts on the community board: a planned suggestion with an official answer, a
+    /// problem under review, a fresh idea.
+    func seedFeedbackBoard(agent: Agent, customers: [Account]) async throws {
+        func post(_ kind: FeedbackKind, _ title: String, _ body: String, by author: Account, locale: String) async throws -> FeedbackPost {
+            try await store.createFeedbackPost(
+                kind: kind, title: title, body: body, author: author.id, authorName: String(author.email.prefix(3)) + "***", source: "board",
+                locale: locale, linkTo: nil, linkedBy: nil, limit: nil)
+        }
+        let darkMode = try await post(
+            .suggestion, "Address book labels for withdrawal addresses / 提币地址簿备注",
+            "Let me name saved withdrawal addresses (\"Cold wallet\", \"Exchange\") so I do not paste the wrong one.\n希望能给常用提币地址加备注。",
+            by: customers[0], locale: "zh-CN")
+        _ = try await store.setFeedbackVote(postId: darkMode.id, account: customers[1].id, on: true)
+        _ = try await store.addFeedbackComment(
+            postId: darkMode.id, authorKind: .agent, authorId: agent.id.rawValue, authorName: agent.name,
+            body: "Thank you! Labels are planned for the next app release. 感谢建议，地址备注功能已列入下一版本计划。", official: true, limit: nil)
+        _ = try await store.setFeedbackStatus(
+            postId: darkMode.id, status: .planned,
+            audit: AuditEvent(actor: .agent(agent.id), action: "feedback.status_changed", subjectKind: "feedback_post", subjectId: darkMode.id.rawValue))
+        let slow = try await post(
+            .problem, "TRC-20 withdrawals take over an hour in the evening", "Three times this week my USDT (TRC-20) withdrawal waited more than an hour around 21:00.",
+            by: customers[1], locale: "en")
+        _ = try await store.setFeedbackStatus(
+            postId: slow.id, status: .underReview,
+            audit: AuditEvent(actor: .agent(agent.id), action: "feedback.status_changed", subjectKind: "feedback_post", subjectId: slow.id.rawValue))
+        _ = try await post(.suggestion, "支持导出年度交易记录 (CSV)", "报税时需要全年的充值、提币记录，希望能一键导出 CSV。", by: customers[0], locale: "zh-CN")
     }
 
     public static let cannedReplies: [(String, String)] = [

@@ -101,9 +101,10 @@ func buildRouter(
     help.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let officialChannels = OfficialChannelController(channels: services.officialChannels, throttler: services.throttle, limits: limits)
     officialChannels.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    let accountCSRF = AccountCSRF(secretKey: configuration.secretKey)
     AccountPagesController(
         service: accounts, resets: twoFactorResets, authorizations: store, policies: policies, resources: resources, secureCookies: configuration.usesHTTPS,
-        csrf: AccountCSRF(secretKey: configuration.secretKey)
+        csrf: accountCSRF
     ).addRoutes(to: router.group("account").add(middleware: SameOriginFormGate(publicURL: configuration.publicURL)))
     let authenticated = api.group(context: AuthenticatedContext.self)
         .add(middleware: AccountSetupGate(allowedPrefixes: ["/api/v1/me", "/api/v1/auth/logout"]))
@@ -136,6 +137,8 @@ func buildRouter(
         secureCookies: configuration.usesHTTPS)
     HelpVerifyPage(channels: services.officialChannels, site: helpSite).addRoutes(to: router)
     helpSite.addRoutes(to: router, formGate: SameOriginFormGate(publicURL: configuration.publicURL))
+    FeedbackBoardPages(board: services.feedback, store: store, accounts: accounts, csrf: accountCSRF, site: helpSite)
+        .addRoutes(to: router.group("help").add(middleware: SameOriginFormGate(publicURL: configuration.publicURL)))
     // The satisfaction survey's rating page.
     SurveyPageController(surveys: services.surveys, store: store, resources: resources)
         .addRoutes(to: router, formGate: SameOriginFormGate(publicURL: configuration.publicURL))

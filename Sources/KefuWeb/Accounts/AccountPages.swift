@@ -9,7 +9,7 @@ import KefuStore
 /// The account pages themselves (sign-in, registration, reset, home), as the routes render them.
 extension AccountPagesController {
     func loginPage(
-        _ request: Request, email: String = "", message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok
+        _ request: Request, email: String = "", next: String? = nil, message: String? = nil, errors: [String] = [], status: HTTPResponse.Status = .ok
     ) throws -> Response {
         let page = self.page(for: request)
         return try formPage(
@@ -21,7 +21,7 @@ extension AccountPagesController {
                     label: page.t("account_code_or_recovery"), name: "otp", autocomplete: "one-time-code", required: false,
                     hint: page.t("account_otp_hint")),
             ],
-            submit: page.t("sign_in"),
+            submit: page.t("sign_in"), hidden: next.map { ["next": $0] } ?? [:],
             links: [("register", "/account/register", page.t("account_register")), ("forgot", "/account/forgot", page.t("account_forgot"))],
             message: message, errors: errors, status: status)
     }

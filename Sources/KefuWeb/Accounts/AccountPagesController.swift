@@ -25,8 +25,24 @@ struct AccountPagesController {
     /// Proof that this browser signed in to the account before (`KnownDevices`).
     static let deviceCookie = "kefu_device"
 
-    func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: "/account", secure: secureCookies, httpOnly: true, sameSite: .lax)
+    func cookie(_ name: String, _ value: String, maxAge: Int, path: String = "/account") -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: path, secure: secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    /// The session cookie goes to the whole site: the help center's feedback board knows its
+    /// reader by it. It was once scoped to /account; such an old cookie is cleared beside it.
+    func sessionCookies(_ value: String, maxAge: Int) -> [Cookie] {
+        [cookie(Self.sessionCookie, "", maxAge: 0), cookie(Self.sessionCookie, value, maxAge: maxAge, path: "/")]
+    }
+
+    /// Where a sign-in may send the browser back to: a path of the help center or the account
+    /// pages, nothing else (never another site, a scheme-relative `//host` or a backslash).
+    static func returnPath(_ value: String?) -> String? {
+        guard let value, value.count <= 200, value.hasPrefix("/help/") || value.hasPrefix("/account"),
+            !value.contains("//"), !value.contains(".."),
+            value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/-_?=&.%#".unicodeScalars.contains($0)) })
+        else { return nil }
+        return value
     }
 
     struct Field {
@@ -161,22 +177,23 @@ struct AccountPagesController {
             }
             return response
         }
-        group.get("login") { request, _ in try loginPage(request) }
+        group.get("login") { request, _ in try loginPage(request, next: Self.returnPath(request.uri.queryParameters.get("next").map { String($0) })) }
         group.post("login") { request, context in
             let form = try await readForm(request)
             let page = self.page(for: request)
+            let next = Self.returnPath(form["next"])
             do {
                 let result = try await service.login(
                     email: form["email"] ?? "", password: form["password"] ?? "", otp: form["otp"],
                     device: request.cookies[Self.deviceCookie]?.value, userAgent: request.headers[.userAgent],
                     address: context.peerAddress, requestId: context.id)
-                var response = redirect("/account")
-                response.setCookie(cookie(Self.sessionCookie, result.token, maxAge: Int(service.settings.sessionLifetime)))
+                var response = redirect(next ?? "/account")
+                for cookie in sessionCookies(result.token, maxAge: Int(service.settings.sessionLifetime)) { response.setCookie(cookie) }
                 response.setCookie(cookie(Self.deviceCookie, result.deviceToken, maxAge: 365 * 86400))
                 return response
             } catch let failure as any DomainProblem {
                 let error = failure.problem
-                return try loginPage(request, email: form["email"] ?? "", errors: describe(error, page: page), status: error.status)
+                return try loginPage(request, email: form["email"] ?? "", next: next, errors: describe(error, page: page), status: error.status)
             }
         }
         group.get("register") { request, _ in try registerPage(request) }
@@ -303,7 +320,7 @@ struct AccountPagesController {
             _ = try await readForm(request)
             if let token = sessionCookie(request) { try await service.logout(token: token) }
             var response = redirect("/account/login")
-            response.setCookie(cookie(Self.sessionCookie, "", maxAge: 0))
+            for cookie in sessionCookies("", maxAge: 0) { response.setCookie(cookie) }
             return response
         }
         group.post("2fa/setup") { request, _ in
