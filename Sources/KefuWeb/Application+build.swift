@@ -200,6 +200,7 @@ func buildRouter(
     ConsoleNotificationsController(store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleReportsController(reports: Reports(store: store), store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleSurveysController(surveys: services.surveys, store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleFeedbackController(board: services.feedback, store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleServiceLevelsController(levels: services.serviceLevels, inboxes: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleHelpController(articles: services.helpArticles, search: services.helpSearch, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleInboxSettingsController(

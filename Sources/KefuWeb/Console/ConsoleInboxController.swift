@@ -10,7 +10,7 @@ import KefuStore
 
 /// The inbox list and the conversation view: the pages an agent lives in.
 struct ConsoleInboxController {
-    typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository
+    typealias Repositories = ConversationController.Repositories & InboxRepository & CannedReplyRepository & WidgetSessionRepository & FeedbackRepository
         & MailRepository & AccountRepository & TwoFactorResetRepository & AuthorizationRepository & ChannelOutboxRepository
         & ServiceLevelRepository & SatisfactionRepository
     let store: any Repositories
@@ -281,6 +281,9 @@ struct ConsoleInboxController {
         }
         values["survey_panel"] = page.surveyPanel(
             try await store.surveys(conversationId: id), conversation: conversation, canSend: context.agent.role >= .supervisor)
+        values["feedback_posts"] = try await store.feedbackPosts(linkedTo: id).map {
+            ["id": $0.id.rawValue, "number": $0.number, "title": $0.title, "status_label": page.t("feedback_status_\($0.status.rawValue)")]
+        }
         values["sla_panel"] =
             page.slaPanel(
                 timers: try await store.slaTimers(conversationId: id), events: try await store.slaEvents(conversationId: id), now: Date()) ?? false
