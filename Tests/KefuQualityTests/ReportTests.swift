@@ -97,8 +97,10 @@ import Testing
             #expect(figures.agents.first { $0.key == agent.id.rawValue }?.csat.answered == ratings.count)
             #expect(Set(figures.comments.map(\.comment)) == Set(ratings.map { "r\($0)" }))
             // A post on the board that day, with its author's vote and a comment.
-            let account = try await store.createAccount(
+            let registered = try await store.createAccount(
                 email: "a@wallet.test", passwordHash: "x", locale: "en", event: AccountEvent(kind: .registered, createdAt: clock.now))
+            try await store.markAccountEmailVerified(accountId: registered.id, event: AccountEvent(kind: .emailVerified, createdAt: clock.now))
+            let account = try #require(try await store.account(id: registered.id))
             let board = FeedbackBoard(store: store, notifier: RecordingNotifier(), publicURL: "https://x", now: { clock.now })
             let post = try await board.post(kind: .suggestion, title: "Dark mode", body: "please", by: account, name: nil)
             _ = try await board.comment(on: post.id, body: "+1", by: account, name: nil)

@@ -32,7 +32,7 @@ struct FeedbackBoardViews {
         ]
     }
 
-    /// "1 vote", "12 votes" / "12 票": the catalog has one form with {count}, and the singular for one.
+    /// "1 vote", "12 votes": the catalog has one form with {count}, and the singular for one.
     func count(_ key: String, _ value: Int) -> String {
         page.t(value == 1 ? key + "_one" : key).replacingOccurrences(of: "{count}", with: String(value))
     }
