@@ -103,6 +103,7 @@ def test_public_site_in_both_languages(demo_server, browser_zh, backend):
     sitemap = requests.get(demo_server.url + "/sitemap.xml", timeout=10)
     assert sitemap.headers["Content-Type"].startswith("application/xml")
     assert f"<loc>{demo_server.url}/help/zh-CN/articles/reset-password</loc>" in sitemap.text
+    assert f"<loc>{demo_server.url}/help/en/feedback</loc>" in sitemap.text
     assert f'hreflang="en" href="{demo_server.url}/help/en/articles/reset-password"' in sitemap.text
     assert "Sitemap:" in requests.get(demo_server.url + "/robots.txt", timeout=10).text
 

@@ -108,6 +108,7 @@ enum HelpSitemap {
         entry({ "/help/\($0.rawValue)" }, updated: nil)
         entry({ "/help/\($0.rawValue)/announcements" }, updated: nil)
         entry({ "/help/\($0.rawValue)/verify" }, updated: nil)
+        entry({ "/help/\($0.rawValue)/feedback" }, updated: nil)
         for category in categories { entry({ "/help/\($0.rawValue)/categories/\(category.slug)" }, updated: nil) }
         for article in articles { entry({ HelpViews.path(article.slug, locale: $0) }, updated: article.updatedAt) }
         return out + "</urlset>\n"
