@@ -39,7 +39,9 @@ import Testing
         await #expect(throws: HelpError.rendererBusy) { try await renderer.render(["x"]) }
         await #expect(throws: HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))) { try await renderer.render(["x"]) }
         await #expect(throws: HelpError.invalid(ValidationFailure("body", .rule("unrenderable")))) { try await renderer.render(["x"]) }
-        #expect(Date().timeIntervalSince(started) < 10)
+        // Each stalled render would take the script's 30 seconds; three stopped at the limit take
+        // far less, even on a loaded machine.
+        #expect(Date().timeIntervalSince(started) < 25)
     }
 
     @Test func garbageOutputIsRefused() async throws {
