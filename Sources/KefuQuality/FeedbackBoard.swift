@@ -50,8 +50,14 @@ public struct FeedbackBoard: Sendable {
         return try await conflicts { try await store.setFeedbackVote(postId: post, account: account.id, on: on) }
     }
 
+    public static let maxReasonLength = 500
+
     public func report(_ post: FeedbackPostID, comment: FeedbackCommentID?, by account: Account, reason: String) async throws {
-        let trimmed = String(reason.trimmingCharacters(in: .whitespacesAndNewlines).storable.prefix(500))
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines).storable
+        if trimmed.unicodeScalars.count > Self.maxReasonLength {
+            throw QualityError.invalid(ValidationFailure("reason", .tooLong(max: Self.maxReasonLength)))
+        }
+        try Self.mayWrite(account)
         try await conflicts {
             try await store.reportFeedback(
                 postId: post, commentId: comment, account: account.id, reason: trimmed.isEmpty ? "—" : trimmed, limit: limit(account))
@@ -97,12 +103,17 @@ public struct FeedbackBoard: Sendable {
         for follower in followers {
             let locale = UILocale(storedTag: follower.locale)
             let values = [
-                "number": String(updated.number), "title": updated.title, "status": catalog.text(.feedbackStatus(status), locale),
+                // No title: the mail comes from the official address, and a title is whatever a
+                // customer typed (a lookalike link, a "refund" offer). The number and the link say which post.
+                "number": String(updated.number), "status": catalog.text(.feedbackStatus(status), locale),
                 "link": "\(publicURL)/help/\(locale.rawValue)/feedback/\(updated.number)",
             ]
+            // One mail per change (a post may come back to a status it had): the change's time is in the key.
+            let change = Int64(updated.updatedAt.timeIntervalSince1970 * 1000)
             try await notifier.sendNotice(
                 to: follower.email, subject: catalog.text(.feedbackStatusMailSubject, locale, values),
-                text: catalog.text(.feedbackStatusMailBody, locale, values), key: "feedback:\(updated.id):\(status.rawValue):\(follower.accountId)")
+                text: catalog.text(.feedbackStatusMailBody, locale, values),
+                key: "feedback:\(updated.id):\(status.rawValue):\(change):\(follower.accountId)")
         }
         return updated
     }
@@ -143,10 +154,13 @@ public struct FeedbackBoard: Sendable {
         let (cleanTitle, cleanBody) = try Self.checked { try FeedbackPost.validated(title: title, body: body) }
         guard let found = try await store.conversation(id: conversation) else { throw QualityError.notFound("conversation") }
         let contact = try await store.contact(id: found.contactId)
-        let account = try await store.account(contactId: found.contactId)
-        let name = account.map { Self.displayName(contact?.name, account: $0) } ?? String((contact?.name ?? "").prefix(60))
+        // The customer is the author only through a wallet account whose address they proved,
+        // shown as the board shows every customer (never the name they typed in a chat, which
+        // may be their address or an "official" name); otherwise the agent who posts it.
+        let account = try await store.account(contactId: found.contactId).flatMap { $0.emailVerified ? $0 : nil }
+        let name = account.map { Self.displayName(nil, account: $0) } ?? agent.name
         return try await store.createFeedbackPost(
-            kind: kind, title: cleanTitle, body: cleanBody, author: account?.id, authorName: name.isEmpty ? agent.name : name, source: "conversation",
+            kind: kind, title: cleanTitle, body: cleanBody, author: account?.id, authorName: name, source: "conversation",
             locale: contact?.locale ?? account?.locale ?? "en", linkTo: conversation, linkedBy: agent.id.rawValue, limit: nil)
     }
 

@@ -176,6 +176,8 @@ extension SQLStore: FeedbackRepository {
         let at = Clock.millis(now())
         return try await database.write { sql in
             let post = try await Self.lockFeedbackPost(postId.rawValue, on: sql)
+            // A merged duplicate is closed: its voters follow the post it joined.
+            guard post.mergedInto == nil else { throw StoreError.conflict("post") }
             guard post.status != status else { return (post, []) }
             try await sql.raw(
                 """
@@ -202,6 +204,7 @@ extension SQLStore: FeedbackRepository {
         let at = Clock.millis(now())
         return try await database.write { sql in
             let post = try await Self.lockFeedbackPost(postId.rawValue, on: sql)
+            guard post.mergedInto == nil else { throw StoreError.conflict("post") }
             try await sql.raw(
                 """
                 UPDATE feedback_posts SET hidden = \(bind: hidden ?? post.hidden), locked = \(bind: locked ?? post.locked), updated_at = \(bind: at)
@@ -214,9 +217,20 @@ extension SQLStore: FeedbackRepository {
     }
 
     public func hideFeedbackComment(id: FeedbackCommentID, hidden: Bool, audit: AuditEvent) async throws -> Bool {
-        try await database.write { sql in
-            guard try await sql.raw("UPDATE feedback_comments SET hidden = \(bind: hidden) WHERE id = \(bind: id.rawValue) RETURNING id").first() != nil
+        let at = Clock.millis(now())
+        return try await database.write { sql in
+            guard let postId = try await sql.raw("SELECT post_id FROM feedback_comments WHERE id = \(bind: id.rawValue)").first()?.string("post_id")
             else { return false }
+            // The post's count is what readers see: hidden comments do not count.
+            _ = try await Self.lockFeedbackPost(postId, on: sql)
+            try await sql.raw("UPDATE feedback_comments SET hidden = \(bind: hidden) WHERE id = \(bind: id.rawValue)").run()
+            try await sql.raw(
+                """
+                UPDATE feedback_posts SET comments = (SELECT COUNT(*) FROM feedback_comments WHERE post_id = \(bind: postId) AND hidden = \(bind: false)),
+                    updated_at = \(bind: at)
+                WHERE id = \(bind: postId)
+                """
+            ).run()
             try await insertAudit(audit, on: sql)
             return true
         }
@@ -239,6 +253,8 @@ extension SQLStore: FeedbackRepository {
                 ON CONFLICT (post_id, account_id) DO NOTHING
                 """
             ).run()
+            // Votes move: counted once, on the kept post (reports count vote rows).
+            try await sql.raw("DELETE FROM feedback_votes WHERE post_id = \(bind: postId.rawValue)").run()
             try await sql.raw(
                 """
                 INSERT INTO feedback_links (post_id, conversation_id, linked_by, created_at)
@@ -254,7 +270,7 @@ extension SQLStore: FeedbackRepository {
             ).run()
             try await sql.raw(
                 """
-                UPDATE feedback_posts SET merged_into = \(bind: target.rawValue), locked = \(bind: true), updated_at = \(bind: at)
+                UPDATE feedback_posts SET merged_into = \(bind: target.rawValue), locked = \(bind: true), votes = 0, updated_at = \(bind: at)
                 WHERE id = \(bind: postId.rawValue)
                 """
             ).run()
@@ -327,14 +343,23 @@ extension SQLStore: FeedbackRepository {
         }
     }
 
-    public func openFeedbackReports(limit: Int) async throws -> [FeedbackReport] {
-        try await database.read { sql in
-            try await sql.raw("SELECT * FROM feedback_reports WHERE resolved_at IS NULL ORDER BY created_at, id LIMIT \(bind: limit)").all().map {
+    public func openFeedbackReports(postId: FeedbackPostID?, limit: Int, offset: Int) async throws -> [FeedbackReport] {
+        let onPost: SQLQueryString = postId.map { "AND post_id = \(bind: $0.rawValue)" } ?? ""
+        return try await database.read { sql in
+            try await sql.raw(
+                "SELECT * FROM feedback_reports WHERE resolved_at IS NULL \(onPost) ORDER BY created_at, id LIMIT \(bind: limit) OFFSET \(bind: offset)"
+            ).all().map {
                 FeedbackReport(
                     id: try $0.int64("id"), postId: FeedbackPostID(rawValue: try $0.string("post_id")),
                     commentId: try $0.optionalString("comment_id").map(FeedbackCommentID.init(rawValue:)), reason: try $0.string("reason"),
                     createdAt: try $0.date("created_at"))
             }
+        }
+    }
+
+    public func openFeedbackReportCount() async throws -> Int {
+        try await database.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM feedback_reports WHERE resolved_at IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
 
@@ -357,7 +382,8 @@ extension SQLStore: FeedbackRepository {
         let at = Clock.millis(since)
         return try await sql.raw(
             """
-            SELECT (SELECT COUNT(*) FROM feedback_posts WHERE author_account_id = \(bind: account.rawValue) AND created_at >= \(bind: at))
+            SELECT (SELECT COUNT(*) FROM feedback_posts
+                    WHERE author_account_id = \(bind: account.rawValue) AND source <> 'conversation' AND created_at >= \(bind: at))
                 + (SELECT COUNT(*) FROM feedback_comments
                     WHERE author_kind = 'customer' AND author_id = \(bind: account.rawValue) AND created_at >= \(bind: at))
                 + (SELECT COUNT(*) FROM feedback_reports WHERE account_id = \(bind: account.rawValue) AND created_at >= \(bind: at)) AS n

@@ -148,4 +148,46 @@ import Testing
             #expect(try await desk.store.feedbackPost(id: target.id)?.votes == 1)
         }
     }
+
+    /// What an outsider found: reports from unconfirmed accounts, merges that counted votes
+    /// twice, changes to a closed duplicate, hidden comments still counted, over-long reasons.
+    @Test(arguments: TestBackend.available)
+    func closedDuplicatesHiddenCommentsAndReportsStayConsistent(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let kept = try await desk.board.post(kind: .suggestion, title: "Address labels", body: "b", by: desk.accounts[0], name: nil)
+            let duplicate = try await desk.board.post(kind: .suggestion, title: "Labels please", body: "b", by: desk.accounts[1], name: nil)
+            _ = try await desk.board.vote(duplicate.id, by: desk.accounts[0], on: true)
+            _ = try await desk.board.vote(duplicate.id, by: desk.accounts[2], on: true)
+            let before = try await desk.store.feedbackActivity(from: Date().addingTimeInterval(-60), to: Date().addingTimeInterval(60)).votes
+            #expect(before == 4)
+            let merged = try await desk.board.merge(duplicate.id, into: kept.id, by: .agent(desk.agent.id))
+            #expect(merged.votes == 3)
+            // Votes moved, not copied: the board's activity still counts each account's vote once.
+            #expect(try await desk.store.feedbackActivity(from: Date().addingTimeInterval(-60), to: Date().addingTimeInterval(60)).votes == 3)
+            #expect(try await desk.store.feedbackPost(id: duplicate.id)?.votes == 0)
+            // The duplicate is closed to status changes and moderation.
+            await #expect(throws: QualityError.conflict("post")) { _ = try await desk.board.setStatus(duplicate.id, to: .planned, by: .agent(desk.agent.id)) }
+            await #expect(throws: QualityError.conflict("post")) {
+                _ = try await desk.board.moderate(duplicate.id, hidden: nil, locked: false, by: .agent(desk.agent.id))
+            }
+            #expect(desk.mail.sent.isEmpty)
+            // A hidden comment leaves the count readers see, and comes back with it.
+            let comment = try await desk.board.comment(on: kept.id, body: "spam spam", by: desk.accounts[2], name: nil)
+            _ = try await desk.board.comment(on: kept.id, body: "useful", by: desk.accounts[1], name: nil)
+            try await desk.board.hideComment(comment.id, hidden: true, by: .agent(desk.agent.id))
+            #expect(try await desk.store.feedbackPost(id: kept.id)?.comments == 1)
+            try await desk.board.hideComment(comment.id, hidden: false, by: .agent(desk.agent.id))
+            #expect(try await desk.store.feedbackPost(id: kept.id)?.comments == 2)
+            // Reports: a reason over 500 characters is refused by name; an unconfirmed account reports nothing.
+            await #expect(throws: QualityError.invalid(ValidationFailure("reason", .tooLong(max: 500)))) {
+                try await desk.board.report(kept.id, comment: nil, by: desk.accounts[1], reason: String(repeating: "x", count: 501))
+            }
+            let stranger = try await desk.store.createAccount(
+                email: "new@wallet.test", passwordHash: "x", locale: "en", event: AccountEvent(kind: .registered, createdAt: Date()))
+            await #expect(throws: QualityError.conflict("unverified_account")) {
+                try await desk.board.report(kept.id, comment: nil, by: stranger, reason: "spam")
+            }
+            #expect(try await desk.store.openFeedbackReports(limit: 5).isEmpty)
+        }
+    }
 }

@@ -162,6 +162,89 @@ import Testing
         }
     }
 
+    /// What an outsider found on the pages: a planted second session cookie, a made-up merge
+    /// banner, a form sent to a merged post vanishing, no Retry-After on "too many", a status
+    /// the post had before mailing nobody, a conversation's post publishing the contact's name.
+    @Test func outsidersFindingsOnThePages() async throws {
+        try await TestApp.run { client, app in
+            var li = try await customer(client, app, "li@example.cn", back: "/help/en/feedback/new")
+            let csrf = try #require(ConsoleBrowser.csrf(in: try await li.get("/help/en/feedback/new").text))
+            var numbers: [Int64] = []
+            for title in ["Address labels", "Labels please"] {
+                let made = try await li.post("/help/en/feedback", ["_csrf": csrf, "kind": "suggestion", "title": title, "body": "b"])
+                numbers.append(try #require(Self.number(fromLocation: made.headers[.location])))
+            }
+            let kept = try #require(try await app.store.feedbackPost(number: numbers[0]))
+            let duplicate = try #require(try await app.store.feedbackPost(number: numbers[1]))
+            // Two session cookies (one planted with a narrower path): nobody is signed in.
+            let session = try #require(li.cookies[AccountPagesController.sessionCookie])
+            let twice = try await client.execute(
+                uri: "/help/en/feedback/\(kept.number)", method: .get,
+                headers: [.cookie: "\(AccountPagesController.sessionCookie)=planted; \(AccountPagesController.sessionCookie)=\(session)"], body: nil)
+            #expect(twice.status == .ok && !String(buffer: twice.body).contains("feedback-comment-form"))
+            #expect(try await li.get("/help/en/feedback/\(kept.number)").text.contains("feedback-comment-form"))
+            // A banner only for a post that really was merged here.
+            #expect(!(try await li.get("/help/en/feedback/\(kept.number)?merged=\(duplicate.number)").text.contains("feedback-flash")))
+            _ = try await app.store.mergeFeedbackPost(
+                postId: duplicate.id, into: kept.id, audit: AuditEvent(actor: .system, action: "test.merge", subjectKind: "feedback_post"))
+            #expect(try await li.get("/help/en/feedback/\(kept.number)?merged=\(duplicate.number)").text.contains("feedback-flash"))
+            // A comment sent to the merged post says why it was not taken.
+            let late = try await li.post("/help/en/feedback/\(duplicate.number)/comments", ["_csrf": csrf, "body": "typed before the merge"])
+            #expect(late.status == .conflict && late.text.contains("typed before the merge") && late.text.contains("closed"))
+            // The hourly budget's page says when to come back.
+            for index in 0..<20 {
+                let response = try await li.post("/help/en/feedback/\(kept.number)/comments", ["_csrf": csrf, "body": "c\(index)"])
+                if response.status == .tooManyRequests {
+                    #expect(response.headers[.retryAfter] == "3600")
+                    break
+                }
+                #expect(index < 9)
+            }
+            // planned → in progress → planned: a mail for each change.
+            var admin = ConsoleBrowser(client: client)
+            try await admin.signIn()
+            let token = try #require(ConsoleBrowser.csrf(in: try await admin.get("/console/feedback/\(kept.id)").text))
+            for status in ["planned", "in_progress", "planned"] {
+                #expect(try await admin.post("/console/feedback/\(kept.id)/status", ["_csrf": token, "status": status]).status == .seeOther)
+            }
+            let adminToken = try await client.login()
+            let mails = try await Self.waitFor {
+                let items = try await client.json(.get, "/api/v1/outbox", token: adminToken).object["items"] as? [[String: Any]] ?? []
+                let mine = items.filter { ($0["recipients"] as? [String]) == ["li@example.cn"] && ($0["subject"] as? String ?? "").contains("#\(kept.number)") }
+                return mine.count >= 3 ? mine : nil
+            }
+            #expect(mails.count == 3)
+
+            // A conversation's post: never the contact's typed name; the customer only through a confirmed account.
+            let conversation = try await app.seedConversation(text: "Please add CSV export")
+            let contact = try #require(try await app.store.contact(id: conversation.contactId))
+            let address = try #require(contact.email)
+            #expect(try await client.json(.post, "/api/v1/accounts", body: #"{"email":"\#(address)","password":"\#(Self.password)"}"#).status == .created)
+            let agentToken = try await client.login(TestApp.agentEmail, TestApp.agentPassword)
+            let unconfirmed = try await client.json(
+                .post, "/api/v1/conversations/\(conversation.id)/feedback-post", token: agentToken,
+                body: #"{"kind":"suggestion","title":"CSV export","body":"Asked in chat."}"#)
+            #expect(unconfirmed.status == .created)
+            #expect(unconfirmed.object["authorName"] as? String == "Agent")
+            let account = try #require(try await app.store.accountCredentials(email: address)?.0)
+            try await app.store.markAccountEmailVerified(accountId: account.id, event: AccountEvent(kind: .emailVerified, createdAt: Date()))
+            let confirmed = try await client.json(
+                .post, "/api/v1/conversations/\(conversation.id)/feedback-post", token: agentToken,
+                body: #"{"kind":"suggestion","title":"CSV export 2","body":"Asked in chat."}"#)
+            #expect(confirmed.object["authorName"] as? String == String(address.prefix(3)) + "***")
+            #expect(confirmed.object["votes"] as? Int == 1)
+            #expect(!String(describing: confirmed.object).contains(contact.name ?? "李伟"))
+        }
+    }
+
+    static func waitFor<T>(_ probe: () async throws -> T?) async throws -> T {
+        for _ in 0..<100 {
+            if let value = try await probe() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CancellationError()
+    }
+
     /// A sign-in goes back only to this site's board or account pages.
     @Test func signInReturnsOnlyToOwnPages() {
         #expect(AccountPagesController.returnPath("/help/en/feedback/12") == "/help/en/feedback/12")
@@ -173,6 +256,8 @@ import Testing
         #expect(AccountPagesController.returnPath("/help/\\evil") == nil)
         #expect(AccountPagesController.returnPath("/help/en/%0d%0aSet-Cookie:x") == nil)
         #expect(AccountPagesController.returnPath(nil) == nil)
+        #expect(AccountPagesController.returnPath("/help/%2e%2e/%2e%2e/console/feedback") == nil)
+        #expect(AccountPagesController.returnPath("/help/.%2e/api/v1/me") == nil)
     }
 
     /// The text of the first queued mail to `address` (the outbox, as an admin reads it).

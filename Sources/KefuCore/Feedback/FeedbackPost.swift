@@ -75,14 +75,20 @@ public struct FeedbackPost: Sendable, Equatable {
     /// Title and body as the board takes them: trimmed, NUL replaced; the problems named.
     public static func validated(title: String, body: String) throws(ValidationFailure) -> (title: String, body: String) {
         var failure = ValidationFailure()
+        let title = BoardText.oneLine(BoardText.normalized(title))
+        let body = BoardText.normalized(body)
         let cleanTitle = title.trimmingCharacters(in: .whitespacesAndNewlines).storable
         let cleanBody = body.trimmingCharacters(in: .whitespacesAndNewlines).storable
         if title.unicodeScalars.count > titleLength.upperBound {
             failure.add("title", .tooLong(max: titleLength.upperBound))
-        } else if cleanTitle.count < titleLength.lowerBound {
-            failure.add("title", cleanTitle.isEmpty ? .required : .tooShort(min: titleLength.lowerBound))
+        } else if BoardText.visibleCount(cleanTitle) < titleLength.lowerBound {
+            failure.add("title", BoardText.visibleCount(cleanTitle) == 0 ? .required : .tooShort(min: titleLength.lowerBound))
         }
-        if body.unicodeScalars.count > maxBodyLength { failure.add("body", .tooLong(max: maxBodyLength)) } else if cleanBody.isEmpty { failure.add("body", .required) }
+        if body.unicodeScalars.count > maxBodyLength {
+            failure.add("body", .tooLong(max: maxBodyLength))
+        } else if BoardText.visibleCount(cleanBody) == 0 {
+            failure.add("body", .required)
+        }
         try failure.throwIfAny()
         // A title is one line.
         return (cleanTitle.split(whereSeparator: \.isNewline).joined(separator: " "), cleanBody)
@@ -124,9 +130,10 @@ public struct FeedbackComment: Sendable, Equatable {
     public static let maxLength = 2000
 
     public static func validated(_ body: String) throws(ValidationFailure) -> String {
+        let body = BoardText.normalized(body)
         let clean = body.trimmingCharacters(in: .whitespacesAndNewlines).storable
         if body.unicodeScalars.count > maxLength { throw ValidationFailure("body", .tooLong(max: maxLength)) }
-        if clean.isEmpty { throw ValidationFailure("body", .required) }
+        if BoardText.visibleCount(clean) == 0 { throw ValidationFailure("body", .required) }
         return clean
     }
 }

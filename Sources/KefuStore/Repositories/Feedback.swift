@@ -91,10 +91,19 @@ public protocol FeedbackRepository: Sendable {
     /// comment of another post). The same account reporting the same thing again while its
     /// report is open changes nothing.
     func reportFeedback(postId: FeedbackPostID, commentId: FeedbackCommentID?, account: AccountID?, reason: String, limit: FeedbackWriteLimit?) async throws
-    func openFeedbackReports(limit: Int) async throws -> [FeedbackReport]
+    /// Open reports, oldest first (of one post, or all).
+    func openFeedbackReports(postId: FeedbackPostID?, limit: Int, offset: Int) async throws -> [FeedbackReport]
+    func openFeedbackReportCount() async throws -> Int
     func resolveFeedbackReport(id: Int64, by agent: AgentID) async throws -> Bool
     /// How many posts, comments and reports an account wrote since `since` (the rate limit).
     func feedbackWrites(account: AccountID, since: Date) async throws -> Int
     /// Board activity in a period, for reports: posts, votes, comments.
     func feedbackActivity(from: Date, to: Date) async throws -> (posts: Int, votes: Int, comments: Int)
+}
+
+extension FeedbackRepository {
+    /// The oldest open reports of the whole board.
+    public func openFeedbackReports(limit: Int) async throws -> [FeedbackReport] {
+        try await openFeedbackReports(postId: nil, limit: limit, offset: 0)
+    }
 }

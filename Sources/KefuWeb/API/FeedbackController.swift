@@ -158,10 +158,14 @@ struct FeedbackController {
             let post = try await board.postFromConversation(id, kind: body.kind, title: body.title, body: body.body, by: context.agent)
             return JSONResponse(PostView(post), status: .created)
         }
-        group.get("feedback/reports", role: .supervisor) { _, _ in
-            JSONResponse(
+        group.get("feedback/reports", role: .supervisor) { request, _ in
+            let query = QueryReader(request: request)
+            let reports = try await store.openFeedbackReports(
+                postId: try query.id("postId", as: FeedbackPostID.self), limit: Int(try query.int("limit", range: 1...100) ?? 100),
+                offset: Int(try query.int("offset", range: 0...100_000) ?? 0))
+            return JSONResponse(
                 ListResponse(
-                    items: try await store.openFeedbackReports(limit: 100).map {
+                    items: reports.map {
                         ReportView(id: $0.id, postId: $0.postId, commentId: $0.commentId, reason: $0.reason, createdAt: $0.createdAt)
                     }))
         }

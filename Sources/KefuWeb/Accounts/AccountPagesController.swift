@@ -36,12 +36,30 @@ struct AccountPagesController {
     }
 
     /// Where a sign-in may send the browser back to: a path of the help center or the account
-    /// pages, nothing else (never another site, a scheme-relative `//host` or a backslash).
+    /// pages, nothing else (never another site, a scheme-relative `//host`, a backslash, or a
+    /// dot segment, spelled out or percent-encoded: no `%` at all, the board's paths need none).
     static func returnPath(_ value: String?) -> String? {
         guard let value, value.count <= 200, value.hasPrefix("/help/") || value.hasPrefix("/account"),
             !value.contains("//"), !value.contains(".."),
-            value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/-_?=&.%#".unicodeScalars.contains($0)) })
+            value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/-_?=&.#".unicodeScalars.contains($0)) })
         else { return nil }
+        return value
+    }
+
+    /// The value of the only cookie called `name` the browser sent; nil when it sent none or
+    /// several. Cookies are not kept apart by port or path, so a page on another port of this
+    /// host can plant a second session cookie with a narrower path, which the browser then sends
+    /// first: a reader with two sessions is treated as signed out rather than as the planted one.
+    static func soleCookie(_ name: String, in request: Request) -> String? {
+        var found: [String] = []
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name else { continue }
+                found.append(String(parts[1]).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        guard found.count == 1, let value = found.first, !value.isEmpty else { return nil }
         return value
     }
 
@@ -65,8 +83,7 @@ struct AccountPagesController {
 
     /// The browser's session cookie, if it sends one.
     func sessionCookie(_ request: Request) -> String? {
-        guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty else { return nil }
-        return value
+        Self.soleCookie(Self.sessionCookie, in: request)
     }
 
     /// The token this browser's forms must carry: its session's, else its double-submit cookie's.

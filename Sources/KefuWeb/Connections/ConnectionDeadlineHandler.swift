@@ -92,7 +92,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // A refused or timed-out connection reads nothing more into the application.
         if clock.state == .closed { return }
-        clock.bytesRead(at: .now())
+        clock.bytesRead(at: .now(), count: unwrapInboundIn(data).readableBytes)
         report(touched: true)
         rearm(context)
         context.fireChannelRead(data)

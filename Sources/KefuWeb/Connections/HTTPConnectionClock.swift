@@ -3,7 +3,10 @@ import NIOCore
 /// When an HTTP connection has waited too long, and what to do then. A connection that sends
 /// nothing between requests is closed after `idleTimeout`; one that stops in the middle of a
 /// request (half a request line, half the headers, a body shorter than its Content-Length)
-/// gets `408 Request Timeout` after `requestTimeout` without a byte. While the application is
+/// gets `408 Request Timeout` after `requestTimeout` without a byte, and a body that trickles
+/// (a byte every few seconds) gets it once it falls behind `minimumBodyRate` after a grace of
+/// `requestTimeout`: without that, a 64 KiB form a byte per 20 seconds held a connection for
+/// weeks. While the application is
 /// answering there is no deadline (that is the handler's business), and an upgraded WebSocket
 /// is left to its pings.
 ///
@@ -34,6 +37,12 @@ struct HTTPConnectionClock {
     /// When the current request's first byte came, until its head is read: a head must arrive
     /// whole within twice the request timeout, however slowly it trickles (slowloris).
     private var headStarted: NIODeadline?
+    /// When the current request's head was read, and how many bytes came since (its body).
+    private var bodyStarted: NIODeadline?
+    private var bodyBytes = 0
+    /// The slowest body Kefu waits for: 1 KiB a second on average (a phone on a poor network
+    /// sends far more), after the first `requestTimeout`.
+    static let minimumBodyRate = 1024
 
     init(idleTimeout: TimeAmount, requestTimeout: TimeAmount, now: NIODeadline) {
         self.idleTimeout = idleTimeout
@@ -49,6 +58,10 @@ struct HTTPConnectionClock {
             // Read whole and not yet answered: the application's turn, no deadline.
             if ended && !responseEnded { return nil }
             if !headRead, let headStarted { return min(lastByte + requestTimeout, headStarted + requestTimeout + requestTimeout) }
+            if !ended, let bodyStarted {
+                let earned = TimeAmount.milliseconds(Int64(bodyBytes) * 1000 / Int64(Self.minimumBodyRate))
+                return min(lastByte + requestTimeout, bodyStarted + requestTimeout + earned)
+            }
             return lastByte + requestTimeout
         case .upgraded, .closed: return nil
         }
@@ -63,12 +76,14 @@ struct HTTPConnectionClock {
         }
     }
 
-    mutating func bytesRead(at now: NIODeadline) {
+    mutating func bytesRead(at now: NIODeadline, count: Int = 1) {
         switch state {
         case .idle:
             headStarted = now
+            bodyStarted = nil
             state = .request(lastByte: now, headRead: false, requestEnded: false, responded: false, responseEnded: false)
         case .request(_, let head, let ended, let responded, let responseEnded):
+            if head && !ended { bodyBytes += count }
             state = .request(lastByte: now, headRead: head, requestEnded: ended, responded: responded, responseEnded: responseEnded)
         case .upgraded, .closed:
             break
@@ -78,6 +93,8 @@ struct HTTPConnectionClock {
     mutating func headRead(at now: NIODeadline) {
         // A pipelined request's head: it is the current one from now on.
         headStarted = nil
+        bodyStarted = now
+        bodyBytes = 0
         state = .request(lastByte: now, headRead: true, requestEnded: false, responded: false, responseEnded: false)
     }
 

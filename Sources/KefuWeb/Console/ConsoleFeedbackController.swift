@@ -88,10 +88,13 @@ struct ConsoleFeedbackController {
         }
     }
 
+    static let pageSize = 100
+
     /// "#12", "12" or " 12 " as a post number.
     static func postNumber(_ text: String?) -> Int64? {
         guard let text else { return nil }
-        let digits = text.trimmingCharacters(in: .whitespaces).drop { $0 == "#" }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.hasPrefix("#") ? trimmed.dropFirst() : Substring(trimmed)
         guard digits.count <= 18, let number = Int64(digits), number > 0 else { return nil }
         return number
     }
@@ -122,19 +125,31 @@ struct ConsoleFeedbackController {
     func listPage(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let page = page(request, context)
         let query = QueryReader(request: request)
+        let number = Int(try query.int("page", range: 1...1_000) ?? 1)
         let filter = FeedbackQuery(
             status: try query.enumValue("status", as: FeedbackStatus.self), kind: try query.enumValue("kind", as: FeedbackKind.self),
-            order: try query.enumValue("order", as: FeedbackQuery.Order.self) ?? .newest, includeHidden: true, limit: 200)
+            order: try query.enumValue("order", as: FeedbackQuery.Order.self) ?? .newest, includeHidden: true, limit: Self.pageSize + 1,
+            offset: (number - 1) * Self.pageSize)
         var values = page.base(title: page.t("feedback_board"), request: request, context: context, nav: "feedback")
-        values["posts"] = try await store.feedbackPosts(filter).map { post -> [String: Any] in
+        let found = try await store.feedbackPosts(filter)
+        values["posts"] = found.prefix(Self.pageSize).map { post -> [String: Any] in
             var row = postValues(post, page: page)
             row["merged"] = post.mergedInto != nil
             return row
         }
+        // Older and newer pages keep the filters.
+        func pageHref(_ target: Int) -> String {
+            var parts = ["order=\(filter.order.rawValue)", "page=\(target)"]
+            if let status = filter.status { parts.append("status=\(status.rawValue)") }
+            if let kind = filter.kind { parts.append("kind=\(kind.rawValue)") }
+            return "/console/feedback?" + parts.joined(separator: "&")
+        }
+        if number > 1 { values["newer_href"] = pageHref(number - 1) }
+        if found.count > Self.pageSize { values["older_href"] = pageHref(number + 1) }
         values["statuses"] = FeedbackStatus.allCases.map { ["value": $0.rawValue, "label": page.t("feedback_status_\($0.rawValue)"), "selected": $0 == filter.status] }
         values["kinds"] = FeedbackKind.allCases.map { ["value": $0.rawValue, "label": page.t("feedback_kind_\($0.rawValue)"), "selected": $0 == filter.kind] }
         values["newest"] = filter.order == .newest
-        if context.agent.role >= .supervisor { values["open_reports"] = try await store.openFeedbackReports(limit: 500).count }
+        if context.agent.role >= .supervisor { values["open_reports"] = try await store.openFeedbackReportCount() }
         return try resources.render("feedback", values)
     }
 
@@ -163,18 +178,24 @@ struct ConsoleFeedbackController {
         }
         values["links"] = links
         values["statuses"] = FeedbackStatus.allCases.map { ["value": $0.rawValue, "label": page.t("feedback_status_\($0.rawValue)"), "selected": $0 == post.status] }
-        let reports = try await store.openFeedbackReports(limit: 500).filter { $0.postId == id }
-        values["reports"] = reports.map(reportValues)
+        values["reports"] = try await store.openFeedbackReports(postId: id, limit: 100, offset: 0).map(reportValues)
         values["can_moderate"] = context.agent.role >= .supervisor
         values["open"] = post.mergedInto == nil
+        // Nobody answers on a hidden post (the board does not show it); unhide it first.
+        values["can_answer"] = post.mergedInto == nil && !post.hidden
         return try resources.render("feedback-post", values)
     }
 
     func reportsPage(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let page = page(request, context)
         var values = page.base(title: page.t("feedback_reports"), request: request, context: context, nav: "feedback")
+        let number = Int(try QueryReader(request: request).int("page", range: 1...1_000) ?? 1)
+        let reports = try await store.openFeedbackReports(postId: nil, limit: Self.pageSize + 1, offset: (number - 1) * Self.pageSize)
+        if number > 1 { values["newer_href"] = "/console/feedback/reports?page=\(number - 1)" }
+        if reports.count > Self.pageSize { values["older_href"] = "/console/feedback/reports?page=\(number + 1)" }
+        values["open_reports"] = try await store.openFeedbackReportCount()
         var rows: [[String: Any]] = []
-        for report in try await store.openFeedbackReports(limit: 200) {
+        for report in reports.prefix(Self.pageSize) {
             var row = reportValues(report)
             if let post = try await store.feedbackPost(id: report.postId) { row["post"] = postValues(post, page: page) }
             if let comment = report.commentId {

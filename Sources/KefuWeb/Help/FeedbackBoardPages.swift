@@ -25,7 +25,7 @@ struct FeedbackBoardPages {
     }
 
     func reader(_ request: Request) async -> Reader? {
-        guard let token = request.cookies[AccountPagesController.sessionCookie]?.value, !token.isEmpty,
+        guard let token = AccountPagesController.soleCookie(AccountPagesController.sessionCookie, in: request),
             let (_, account) = try? await accounts.session(token: token)
         else { return nil }
         return Reader(account: account, csrf: csrf.token(session: token))
@@ -126,7 +126,8 @@ struct FeedbackBoardPages {
             return redirect(FeedbackBoardViews(page: page).postPath(post.number) + "?posted=1")
         } catch let failure as any DomainProblem {
             let error = failure.problem
-            return try await newPost(request, context, form: form.fields, errors: FeedbackBoardViews(page: page).describe(error), status: error.status)
+            return Self.withRetryAfter(
+                try await newPost(request, context, form: form.fields, errors: FeedbackBoardViews(page: page).describe(error), status: error.status), error)
         }
     }
 
@@ -136,8 +137,9 @@ struct FeedbackBoardPages {
         let page = try await site.page(context)
         let views = FeedbackBoardViews(page: page)
         let post = try await visiblePost(context)
-        // A merged duplicate sends its readers (and its old links) to the post it joined.
-        if let target = post.mergedInto, let kept = try await store.feedbackPost(id: target), !kept.hidden {
+        // A merged duplicate sends its readers (and its old links) to the post it joined; a
+        // form sent to it meanwhile shows its problem here instead of vanishing in the redirect.
+        if errors.isEmpty, let target = post.mergedInto, let kept = try await store.feedbackPost(id: target), !kept.hidden {
             return redirect(views.postPath(kept.number) + "?merged=\(post.number)")
         }
         let reader = await reader(request)
@@ -164,7 +166,10 @@ struct FeedbackBoardPages {
         let query = request.uri.queryParameters
         if query.get("posted") != nil { values["flash"] = page.t("feedback_posted") }
         if query.get("reported") != nil { values["flash"] = page.t("feedback_reported") }
-        if let merged = query.get("merged").flatMap({ Int64($0) }) {
+        // Only a post that really was merged here is named (a made-up link shows nothing).
+        if let merged = query.get("merged").flatMap({ Int64($0) }), merged > 0, let duplicate = try await store.feedbackPost(number: merged),
+            duplicate.mergedInto == post.id
+        {
             values["flash"] = page.t("feedback_merged_here").replacingOccurrences(of: "{number}", with: String(merged))
         }
         if !errors.isEmpty {
@@ -190,11 +195,19 @@ struct FeedbackBoardPages {
             return redirect(views.postPath(post.number) + (try await work(post, form, reader)))
         } catch let failure as any DomainProblem {
             let error = failure.problem
-            return try await self.post(request, context, draft: form["body"] ?? "", errors: views.describe(error), status: error.status)
+            return Self.withRetryAfter(try await self.post(request, context, draft: form["body"] ?? "", errors: views.describe(error), status: error.status), error)
         }
     }
 
     // MARK: - Pieces
+
+    /// A page that says "too many" also says when to come back, as the API's problem does.
+    static func withRetryAfter(_ response: Response, _ error: APIError) -> Response {
+        guard case .tooManyAttempts(let seconds) = error.kind else { return response }
+        var response = response
+        response.headers[.retryAfter] = String(seconds)
+        return response
+    }
 
     /// The post the path names, unless it is hidden (moderated away: gone for readers).
     func visiblePost(_ context: KefuRequestContext) async throws -> FeedbackPost {

@@ -76,7 +76,8 @@ struct FeedbackBoardViews {
         switch error.kind {
         case .validation(let fields):
             return fields.map { name, problem in
-                let field = page.t(name == "title" ? "feedback_field_title" : name == "reason" ? "feedback_field_reason" : "feedback_field_body")
+                let labels = ["title": "feedback_field_title", "reason": "feedback_field_reason", "kind": "feedback_kind"]
+                let field = page.t(labels[name] ?? "feedback_field_body")
                 let rule: String
                 switch problem {
                 case .tooLong(let max): rule = page.t("feedback_rule_too_long").replacingOccurrences(of: "{max}", with: String(max))
