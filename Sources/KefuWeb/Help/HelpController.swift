@@ -135,6 +135,9 @@ struct HelpController {
         }
         group.patch("help/articles/{slug}") { request, context in
             let body = try await request.decodeJSON(ArticleBody.self, limit: limits.json)
+            // A slug is chosen when the article is made; one sent here must still be a slug
+            // (the fuzzer's over-long one was accepted and ignored).
+            if let slug = body.slug, !HelpSlug.isValid(slug) { throw APIError.validation("slug", .invalid) }
             let article = try await articles.save(
                 try await editorId(context), content: try body.content(), expectedVersion: body.expectedVersion, editor: context.agent, source: context.source)
             return JSONResponse(HelpViews.EditorArticle(article))
