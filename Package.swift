@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "KefuRisk", targets: ["KefuRisk"]),
         .library(name: "KefuHelp", targets: ["KefuHelp"]),
         .library(name: "KefuQuality", targets: ["KefuQuality"]),
+        .library(name: "KefuSafety", targets: ["KefuSafety"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -138,6 +139,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // Trust and safety: recovery phrases and private keys found and redacted before anything is stored.
+        .target(
+            name: "KefuSafety",
+            dependencies: ["KefuCore", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources")],
+            swiftSettings: strict),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
         .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
         .target(
@@ -243,6 +250,7 @@ let package = Package(
             name: "KefuQualityTests",
             dependencies: ["KefuQuality", "KefuConversations", "KefuRealtime", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        .testTarget(name: "KefuSafetyTests", dependencies: ["KefuSafety"], resources: [.copy("Corpora")], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Finds raw private keys in text: WIF (51 or 52 Base58 characters with a valid checksum),
+/// extended private keys (`xprv`, `tprv`, `yprv`, `zprv`… with a valid checksum), and 64 hex
+/// digits only when the words around them say "private key" (a bare 64-hex string is usually a
+/// transaction id, and must stay).
+struct PrivateKeyFinder: Sendable {
+    let sha256: @Sendable (Data) -> Data
+
+    static let extendedPrefixes: Set<String> = ["xprv", "tprv", "yprv", "zprv", "uprv", "vprv", "Yprv", "Zprv", "Uprv", "Vprv"]
+    /// What people write next to a key they paste (lowercased; spaces, underscores and hyphens
+    /// between the words are all found).
+    static let keyWords = ["private key", "privatekey", "private_key", "private-key", "priv key", "privkey", "secret key", "私钥", "私鑰", "密钥", "密鑰"]
+    /// How far from a hex string its words may be, in characters.
+    static let contextBefore = 80
+    static let contextAfter = 40
+
+    func keys(in text: String) -> [Range<String.Index>] {
+        var found: [Range<String.Index>] = []
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            guard scalars[index].isASCII, scalars[index].properties.isAlphabetic || ("0"..."9").contains(scalars[index]) else {
+                index = scalars.index(after: index)
+                continue
+            }
+            var end = scalars.index(after: index)
+            while end < scalars.endIndex, scalars[end].isASCII, scalars[end].properties.isAlphabetic || ("0"..."9").contains(scalars[end]) {
+                end = scalars.index(after: end)
+            }
+            let word = Substring(scalars[index..<end])
+            if isKey(word) || (isHexKey(word) && saysPrivateKey(text, around: index..<end)) { found.append(index..<end) }
+            index = end
+        }
+        return found
+    }
+
+    func isKey(_ word: Substring) -> Bool {
+        switch word.utf8.count {
+        case 51, 52:
+            // WIF: version 0x80 (mainnet) or 0xEF (testnet), 32 key bytes, 0x01 when compressed.
+            guard let payload = Base58Check.decode(word, sha256: sha256), payload.count == 33 || payload.count == 34,
+                payload.first == 0x80 || payload.first == 0xEF
+            else { return false }
+            return payload.count == 33 || payload.last == 0x01
+        case 111:
+            guard Self.extendedPrefixes.contains(String(word.prefix(4))), let payload = Base58Check.decode(word, sha256: sha256) else { return false }
+            return payload.count == 78
+        default:
+            return false
+        }
+    }
+
+    func isHexKey(_ word: Substring) -> Bool {
+        let digits = word.hasPrefix("0x") || word.hasPrefix("0X") ? word.dropFirst(2) : word
+        return digits.utf8.count == 64 && digits.utf8.allSatisfy { ("0"..."9").contains(Character(UnicodeScalar($0))) || ("a"..."f").contains(Character(UnicodeScalar($0).properties.lowercaseMapping)) }
+    }
+
+    func saysPrivateKey(_ text: String, around range: Range<String.Index>) -> Bool {
+        let before = text[..<range.lowerBound].suffix(Self.contextBefore)
+        let after = text[range.upperBound...].prefix(Self.contextAfter)
+        let context = (before + " " + after).lowercased()
+        return Self.keyWords.contains { context.contains($0) }
+    }
+}
