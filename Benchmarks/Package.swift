@@ -31,6 +31,7 @@ let package = Package(
                 .product(name: "KefuRealtime", package: "Kefu"),
                 .product(name: "KefuHelp", package: "Kefu"),
                 .product(name: "KefuQuality", package: "Kefu"),
+                .product(name: "KefuSafety", package: "Kefu"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

@@ -514,6 +514,7 @@ let benchmarks: @Sendable () -> Void = {
 
     helpSearchBenchmarks()
     reportBenchmarks()
+    secretScanBenchmarks()
 
     // MARK: http
 
