@@ -81,7 +81,7 @@ let package = Package(
         // One catalog of every user-facing text, zh-CN and en.
         .target(name: "KefuLocalization", dependencies: ["KefuCore"], resources: [.copy("Resources")], swiftSettings: strict),
         // The one place a conversation changes: start, send, change, read, typing; store, then publish.
-        .target(name: "KefuConversations", dependencies: ["KefuCore", "KefuStore", "KefuRealtime"], swiftSettings: strict),
+        .target(name: "KefuConversations", dependencies: ["KefuCore", "KefuStore", "KefuRealtime", "KefuSafety"], swiftSettings: strict),
         // Wallet customers' accounts and agents' sign-in: passwords, 2FA, resets, sessions, throttles.
         .target(
             name: "KefuAccounts",
@@ -142,7 +142,7 @@ let package = Package(
         // Trust and safety: recovery phrases and private keys found and redacted before anything is stored.
         .target(
             name: "KefuSafety",
-            dependencies: ["KefuCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["KefuCore", "KefuLocalization", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Resources")],
             swiftSettings: strict),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
@@ -250,7 +250,7 @@ let package = Package(
             name: "KefuQualityTests",
             dependencies: ["KefuQuality", "KefuConversations", "KefuRealtime", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        .testTarget(name: "KefuSafetyTests", dependencies: ["KefuSafety"], resources: [.copy("Corpora")], swiftSettings: strict),
+        .testTarget(name: "KefuSafetyTests", dependencies: ["KefuSafety", "KefuCore"], resources: [.copy("Corpora")], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import KefuCore
 import KefuRealtime
+import KefuSafety
 import KefuStore
 
 /// Carries an agent's stored reply to the customer's channel (mail today; Telegram and the API
@@ -17,29 +18,32 @@ public protocol ReplyDelivery: Sendable {
 /// every channel and the timers call it, each with the actor as a value.
 public struct ConversationService: Sendable {
     public typealias Repositories = ConversationRepository & MessageRepository & ContactRepository & AgentRepository & TeamRepository
-        & MailRepository & ChannelThreadRepository & WebhookRepository & ServiceLevelRepository & SatisfactionRepository
+        & MailRepository & ChannelThreadRepository & WebhookRepository & ServiceLevelRepository & SatisfactionRepository & AuditRepository
 
     public let store: any Repositories
     public let bus: any EventBus
     let presence: any PresenceTracking
     let rotation: any AssignmentRotation
     let delivery: (any ReplyDelivery)?
+    /// Takes recovery phrases and private keys out of what customers write, before it is stored.
+    let secrets: SecretGuard
 
     public init(
         store: any Repositories, bus: any EventBus, presence: any PresenceTracking, rotation: any AssignmentRotation = InMemoryRotation(),
-        delivery: (any ReplyDelivery)? = nil
+        delivery: (any ReplyDelivery)? = nil, secrets: SecretGuard = .standard
     ) {
         self.store = store
         self.bus = bus
         self.presence = presence
         self.rotation = rotation
         self.delivery = delivery
+        self.secrets = secrets
     }
 
     /// The same service handing agents' replies to `delivery` (the composition root builds the
     /// channels after the service they call).
     public func delivering(through delivery: any ReplyDelivery) -> ConversationService {
-        ConversationService(store: store, bus: bus, presence: presence, rotation: rotation, delivery: delivery)
+        ConversationService(store: store, bus: bus, presence: presence, rotation: rotation, delivery: delivery, secrets: secrets)
     }
 
     // MARK: - Start and send
@@ -49,6 +53,8 @@ public struct ConversationService: Sendable {
     /// When nobody online has room, it waits unassigned in the inbox.
     public func start(_ start: ConversationStart, autoAssign: Bool) async throws -> StartedConversation {
         try Self.validate(start.firstMessage)
+        var start = start
+        let secretKinds = redactIncoming(&start.firstMessage)
         // Best effort, as assignment always was: not knowing who is online never costs the
         // customer's message (the chat then waits unassigned in the inbox).
         let choice = autoAssign ? ((try? await assignmentChoice()) ?? nil) : nil
@@ -61,6 +67,9 @@ public struct ConversationService: Sendable {
         publish(started.first.message, of: started.conversation)
         if let assignment = started.assignment { publish(assignment, of: started.conversation) }
         await deliver(started.first)
+        if !secretKinds.isEmpty {
+            await secretTakenOut(secretKinds, from: started.first.message, locale: try? await store.contact(id: started.conversation.contactId)?.locale)
+        }
         return started
     }
 
@@ -68,6 +77,8 @@ public struct ConversationService: Sendable {
     /// the same message) and hands an agent's reply to its channel.
     public func send(_ message: NewMessage, to id: ConversationID) async throws -> AppendResult {
         try Self.validate(message)
+        var message = message
+        let secretKinds = redactIncoming(&message)
         let result: AppendResult
         do {
             result = try await store.appendMessage(conversationId: id, message)
@@ -77,6 +88,9 @@ public struct ConversationService: Sendable {
         guard result.created else { return result }
         publish(result.message, of: result)
         await deliver(result)
+        if !secretKinds.isEmpty {
+            await secretTakenOut(secretKinds, from: result.message, locale: try? await store.contact(id: result.contactId)?.locale)
+        }
         return result
     }
 
@@ -136,10 +150,17 @@ public struct ConversationService: Sendable {
     /// Stores a received mail through its threading rules (new, appended or reopened
     /// conversation) and publishes what it added.
     public func receiveMail(_ mail: InboundMail, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> MailIngestOutcome {
+        var mail = mail
+        var secretKinds = redact(&mail.subject).union(redact(&mail.text))
+        for index in mail.files.indices { secretKinds.formUnion(redact(&mail.files[index].filename)) }
         let outcome = try await store.ingestMail(mail, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }
         if let reopen = outcome.reopenMessage { publish(reopen, of: appended) }
         publish(appended.message, of: appended)
+        if !secretKinds.isEmpty {
+            // Robots (auto-replies, bounces) are not answered, not even with the warning.
+            await secretTakenOut(secretKinds, from: appended.message, locale: mail.locale, tellCustomer: mail.automatic == nil)
+        }
         return outcome
     }
 
@@ -147,10 +168,15 @@ public struct ConversationService: Sendable {
     /// channel): once per receipt key, in the customer's open conversation of that thread, a
     /// recently resolved one reopened, or a new one; then publishes what it added.
     public func receive(_ inbound: InboundMessage, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> ChannelReceiveOutcome {
+        var inbound = inbound
+        var secretKinds = redact(&inbound.text)
+        if inbound.subject != nil { secretKinds.formUnion(redact(&inbound.subject!)) }
+        for index in inbound.files.indices { secretKinds.formUnion(redact(&inbound.files[index].filename)) }
         let outcome = try await store.receive(inbound, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }
         if let reopen = outcome.reopenMessage { publish(reopen, of: appended) }
         publish(appended.message, of: appended)
+        if !secretKinds.isEmpty { await secretTakenOut(secretKinds, from: appended.message, locale: inbound.sender.locale) }
         return outcome
     }
 
@@ -158,9 +184,14 @@ public struct ConversationService: Sendable {
     /// stays in the history); nothing when Kefu never stored that message or saw this edit.
     @discardableResult
     public func receiveEdit(channelMessageId: String, text: String, inboxId: InboxID, receiptKey: String) async throws -> AppendResult? {
+        var text = text
+        let secretKinds = redact(&text)
         guard let result = try await store.receiveEdit(channelMessageId: channelMessageId, text: text, inboxId: inboxId, receiptKey: receiptKey)
         else { return nil }
         publish(result.message, of: result)
+        if !secretKinds.isEmpty {
+            await secretTakenOut(secretKinds, from: result.message, locale: try? await store.contact(id: result.contactId)?.locale)
+        }
         return result
     }
 

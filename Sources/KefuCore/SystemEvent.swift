@@ -24,6 +24,9 @@ public enum SystemEvent: Sendable, Equatable {
     case surveyRequested(SurveyID)
     /// The customer answered: their rating, 1 to 5.
     case surveyAnswered(rating: Int)
+    /// A recovery phrase or private key was taken out of the customer's message before it was
+    /// stored (agents see the warning; the secret itself was never kept).
+    case secretRedacted(kinds: [SecretKind])
     /// A system message this version cannot read (shown as it is).
     case unknown(String)
 
@@ -42,6 +45,15 @@ public enum SystemEvent: Sendable, Equatable {
         }
         if text.hasPrefix("csat:answered "), let rating = Int(text.dropFirst(14)), SurveyAnswer.ratings.contains(rating) {
             self = .surveyAnswered(rating: rating)
+            return
+        }
+        if text.hasPrefix("secret:redacted ") {
+            let kinds = text.dropFirst(16).split(separator: ",").map { SecretKind(rawValue: String($0)) }
+            if !kinds.isEmpty, !kinds.contains(nil) {
+                self = .secretRedacted(kinds: kinds.compactMap { $0 })
+            } else {
+                self = .unknown(text)
+            }
             return
         }
         if text.hasPrefix("sla:breached ") {
@@ -105,6 +117,8 @@ public enum SystemEvent: Sendable, Equatable {
             return "csat:requested \(id.rawValue)"
         case .surveyAnswered(let rating):
             return "csat:answered \(rating)"
+        case .secretRedacted(let kinds):
+            return "secret:redacted " + kinds.sorted().map(\.rawValue).joined(separator: ",")
         case .unknown(let text):
             return text
         }

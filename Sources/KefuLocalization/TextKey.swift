@@ -100,6 +100,13 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static let feedbackStatusMailSubject = TextKey("feedback_mail_subject")
     public static let feedbackStatusMailBody = TextKey("feedback_mail_body")
 
+    // MARK: Trust and safety
+
+    /// What the customer is told at once when a secret was taken out of their message.
+    public static func secretWarning(_ kind: SecretKind) -> TextKey { TextKey("secret_warning_\(kind.rawValue)") }
+    /// The marker as the customer reads it, in their language.
+    public static func secretMarker(_ kind: SecretKind) -> TextKey { TextKey("secret_marker_\(kind.rawValue)") }
+
     // MARK: Problems and error pages
 
     /// The message of a problem by its stable code ("invalid_credentials").
@@ -139,6 +146,7 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
         keys += [slaExpectWithin, slaExpectClosed, durationMinutes, durationHours, durationDays, durationHoursMinutes]
         keys += [csatTelegramQuestion, csatTelegramThanks, csatMailSubject, csatMailBody] + SurveyAnswer.ratings.map(csatRating)
         keys += FeedbackStatus.allCases.map(feedbackStatus) + [feedbackStatusMailSubject, feedbackStatusMailBody]
+        keys += SecretKind.allCases.flatMap { [secretWarning($0), secretMarker($0)] }
         keys += MovementKind.allCases.flatMap { [movement($0), movements($0), movementsTitle($0)] }
         keys += [window(.rolling24h), window(.rolling30d)]
         keys += DecisionCode.allCases.map(decision)

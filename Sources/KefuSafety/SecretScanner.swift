@@ -1,19 +1,6 @@
 import Crypto
 import Foundation
-
-/// What a secret is: the two things a wallet's support never needs and must never keep.
-public enum SecretKind: String, Sendable, Codable, CaseIterable {
-    case recoveryPhrase = "recovery_phrase"
-    case privateKey = "private_key"
-
-    /// What is stored in the secret's place (the contract; shown to customers in their language).
-    public var marker: String {
-        switch self {
-        case .recoveryPhrase: "[redacted: recovery phrase]"
-        case .privateKey: "[redacted: private key]"
-        }
-    }
-}
+import KefuCore
 
 /// Text with its secrets replaced by markers, and which kinds were found.
 public struct Redaction: Sendable, Equatable {

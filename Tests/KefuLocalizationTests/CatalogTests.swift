@@ -77,6 +77,8 @@ import Testing
             "KefuQuality/HolidayReview.swift": "the words Chinese holiday calendars mark make-up working days with (data)",
             "KefuCore/Help/SearchText.swift": "comments showing how Chinese is cut into search terms",
             "KefuCore/Help/Snippet.swift": "a comment showing a traditional query highlighting simplified text",
+            "KefuSafety/RecoveryPhraseFinder.swift": "the punctuation Chinese phrases are listed with, and comments with examples (data)",
+            "KefuSafety/PrivateKeyFinder.swift": "the words Chinese writers put beside a pasted key (data)",
         ]
         let switches = [#/\bzh\s*\?/#, #/\bchinese\s*\?/#, #/==\s*\.zhCN\s*\?/#, #/chinese\(/#]
         var offenders: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 import Testing
 
 @testable import KefuSafety

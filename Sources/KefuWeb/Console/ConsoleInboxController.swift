@@ -321,6 +321,9 @@ struct ConsoleInboxController {
             return page.t("csat_requested_event")
         case .surveyAnswered(let rating):
             return "\(page.t("csat_answered_event")): \(ConsolePage.stars(rating)) (\(rating)/5)"
+        case .secretRedacted(let kinds):
+            return page.t("secret_redacted_event").replacingOccurrences(
+                of: "{kinds}", with: kinds.map { page.t("secret_kind_\($0.rawValue)") }.joined(separator: page.t("secret_kinds_and")))
         case .unknown(let text):
             return text
         }
