@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "KefuChannels",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuLocalization",
+                "KefuCore", "KefuStore", "KefuMail", "KefuRealtime", "KefuConversations", "KefuAccounts", "KefuLocalization", "KefuSafety",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

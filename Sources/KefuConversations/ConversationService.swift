@@ -26,7 +26,7 @@ public struct ConversationService: Sendable {
     let rotation: any AssignmentRotation
     let delivery: (any ReplyDelivery)?
     /// Takes recovery phrases and private keys out of what customers write, before it is stored.
-    let secrets: SecretGuard
+    public let secrets: SecretGuard
 
     public init(
         store: any Repositories, bus: any EventBus, presence: any PresenceTracking, rotation: any AssignmentRotation = InMemoryRotation(),

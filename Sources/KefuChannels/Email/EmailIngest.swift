@@ -79,11 +79,15 @@ public struct EmailIngest: SMTPMailSink {
 
     /// Stores one mail. Throws only when it could not be stored (the sender should retry).
     public func ingest(raw: [UInt8], envelope: SMTPEnvelope?) async throws -> MailIngestOutcome {
-        let rawSha = try blobs.put(Data(raw))
         // Parsing a large or deeply nested mail takes seconds of CPU: on a thread of its own,
         // never on the threads that serve HTTP and chat nor on the shared pool SQLite and bcrypt
         // use (two such mails once stalled /healthz for 40 s).
         let parsed = try await Self.parsing.runIfActive { ParsedMail.parse(raw) }
+        // The original bytes are kept unless they carry a secret: then only a redacted rendition
+        // is (the digest of the original still names a mail without a Message-ID, so a
+        // redelivery is recognised).
+        let rawDigest = AttachmentBlobStore.digest(Data(raw))
+        let rawSha = try blobs.put(Data(RedactedMail.rendition(of: parsed, guard: conversations.secrets) ?? raw))
         let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)
         let tokens = Array(Set(recipients.compactMap { EmailSettings.untagged($0).token })).sorted()
         var inbox: Inbox?
@@ -110,7 +114,7 @@ public struct EmailIngest: SMTPMailSink {
         if automatic == nil, envelope?.mailFrom.isEmpty == true { automatic = ParsedMail.Automatic.bounce.rawValue }
         let fromAddress = parsed.from?.normalized
         let mail = InboundMail(
-            messageId: parsed.messageId.map { String($0.prefix(250)) } ?? "\(rawSha)@kefu.invalid", threadIds: parsed.threadIds,
+            messageId: parsed.messageId.map { String($0.prefix(250)) } ?? "\(rawDigest)@kefu.invalid", threadIds: parsed.threadIds,
             replyTokens: tokens, conversationNumber: InboundMail.conversationNumber(inSubject: parsed.subject), fromAddress: fromAddress,
             fromName: parsed.from?.name.map { String($0.prefix(100)) }, replyAddress: parsed.replyAddress?.normalized,
             subject: String(parsed.subject.prefix(500)), text: parsed.text, files: files, automatic: automatic, warnings: parsed.warnings,
