@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "KefuQuality",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuConversations", "KefuLocalization",
+                "KefuCore", "KefuStore", "KefuConversations", "KefuLocalization", "KefuSafety",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,7 +151,7 @@ let package = Package(
             name: "KefuWeb",
             dependencies: [
                 "KefuCore", "KefuStore", "KefuRealtime", "KefuMail", "KefuChannels", "KefuConversations", "KefuAccounts", "KefuRisk", "KefuLocalization",
-                "KefuQuality",
+                "KefuQuality", "KefuSafety",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,6 +1,7 @@
 import Foundation
 import KefuCore
 import KefuLocalization
+import KefuSafety
 import KefuStore
 
 /// The community feedback board: signed-in customers post suggestions and problems, vote and
@@ -8,11 +9,12 @@ import KefuStore
 /// status (followers are told by mail), merge duplicates (votes follow), link conversations,
 /// turn a conversation into a post, hide and lock, and clear abuse reports. Text is plain.
 public struct FeedbackBoard: Sendable {
-    public typealias Repositories = FeedbackRepository & AccountRepository & ConversationRepository & ContactRepository
+    public typealias Repositories = FeedbackRepository & AccountRepository & ConversationRepository & ContactRepository & AuditRepository
     let store: any Repositories
     let notifier: any CustomerNotifier
     let publicURL: String
     let now: @Sendable () -> Date
+    let secrets = SecretGuard.standard
 
     public static let writesPerHour = 10
 
@@ -26,23 +28,39 @@ public struct FeedbackBoard: Sendable {
     // MARK: - Customers
 
     public func post(kind: FeedbackKind, title: String, body: String, by account: Account, name: String?, source: String = "board") async throws -> FeedbackPost {
-        let (cleanTitle, cleanBody) = try Self.checked { try FeedbackPost.validated(title: title, body: body) }
+        let (checkedTitle, checkedBody) = try Self.checked { try FeedbackPost.validated(title: title, body: body) }
         try Self.mayWrite(account)
-        return try await conflicts {
+        // A public board above all keeps no secret: what it took out is audited by kind.
+        let (cleanTitle, cleanBody) = (secrets.redact(checkedTitle), secrets.redact(checkedBody))
+        let post = try await conflicts {
             try await store.createFeedbackPost(
-                kind: kind, title: cleanTitle, body: cleanBody, author: account.id, authorName: Self.displayName(name, account: account),
+                kind: kind, title: cleanTitle.text, body: cleanBody.text, author: account.id, authorName: Self.displayName(name, account: account),
                 source: source == "widget" ? "widget" : "board", locale: account.locale ?? "en", linkTo: nil, linkedBy: nil, limit: limit(account))
         }
+        await secretTakenOut(cleanTitle.kinds.union(cleanBody.kinds), subject: "feedback_post", id: post.id.rawValue)
+        return post
+    }
+
+    /// Audits a secret taken out of a board text (by kind; the secret was never kept).
+    func secretTakenOut(_ kinds: Set<SecretKind>, subject: String, id: String) async {
+        guard !kinds.isEmpty else { return }
+        try? await store.appendAudit(
+            AuditEvent(
+                actor: .system, action: "feedback.secret_redacted", subjectKind: subject, subjectId: id,
+                detail: ["kinds": kinds.sorted().map(\.rawValue).joined(separator: ",")]))
     }
 
     public func comment(on post: FeedbackPostID, body: String, by account: Account, name: String?) async throws -> FeedbackComment {
-        let clean = try Self.checked { try FeedbackComment.validated(body) }
+        let checked = try Self.checked { try FeedbackComment.validated(body) }
         try Self.mayWrite(account)
-        return try await conflicts {
+        let clean = secrets.redact(checked)
+        let comment = try await conflicts {
             try await store.addFeedbackComment(
-                postId: post, authorKind: .customer, authorId: account.id.rawValue, authorName: Self.displayName(name, account: account), body: clean,
+                postId: post, authorKind: .customer, authorId: account.id.rawValue, authorName: Self.displayName(name, account: account), body: clean.text,
                 official: false, limit: limit(account))
         }
+        await secretTakenOut(clean.kinds, subject: "feedback_comment", id: comment.id.rawValue)
+        return comment
     }
 
     public func vote(_ post: FeedbackPostID, by account: Account, on: Bool) async throws -> FeedbackPost {
@@ -53,7 +71,7 @@ public struct FeedbackBoard: Sendable {
     public static let maxReasonLength = 500
 
     public func report(_ post: FeedbackPostID, comment: FeedbackCommentID?, by account: Account, reason: String) async throws {
-        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines).storable
+        let trimmed = secrets.redact(reason.trimmingCharacters(in: .whitespacesAndNewlines).storable).text
         if trimmed.unicodeScalars.count > Self.maxReasonLength {
             throw QualityError.invalid(ValidationFailure("reason", .tooLong(max: Self.maxReasonLength)))
         }
@@ -151,7 +169,9 @@ public struct FeedbackBoard: Sendable {
     public func postFromConversation(
         _ conversation: ConversationID, kind: FeedbackKind, title: String, body: String, by agent: Agent
     ) async throws -> FeedbackPost {
-        let (cleanTitle, cleanBody) = try Self.checked { try FeedbackPost.validated(title: title, body: body) }
+        let (checkedTitle, checkedBody) = try Self.checked { try FeedbackPost.validated(title: title, body: body) }
+        // An agent may paste what the customer wrote; the board is public.
+        let (cleanTitle, cleanBody) = (secrets.redact(checkedTitle).text, secrets.redact(checkedBody).text)
         guard let found = try await store.conversation(id: conversation) else { throw QualityError.notFound("conversation") }
         let contact = try await store.contact(id: found.contactId)
         // The customer is the author only through a wallet account whose address they proved,

@@ -190,4 +190,18 @@ import Testing
             #expect(try await desk.store.openFeedbackReports(limit: 5).isEmpty)
         }
     }
+
+    /// The board is public: a phrase or key written on it is taken out before it is stored.
+    @Test(arguments: TestBackend.available)
+    func secretsNeverReachThePublicBoard(_ backend: TestBackend) async throws {
+        try await Self.withDesk(backend) { desk in
+            let phrase = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+            let post = try await desk.board.post(kind: .problem, title: "Restore help", body: "My words: \(phrase)", by: desk.accounts[0], name: nil)
+            #expect(post.body == "My words: [redacted: recovery phrase]")
+            let comment = try await desk.board.comment(on: post.id, body: "key 5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ", by: desk.accounts[1], name: nil)
+            #expect(comment.body == "key [redacted: private key]")
+            let audit = try await desk.store.auditEntries(before: nil, limit: 10).filter { $0.action == "feedback.secret_redacted" }
+            #expect(audit.count == 2 && !"\(audit)".contains("sausage"))
+        }
+    }
 }

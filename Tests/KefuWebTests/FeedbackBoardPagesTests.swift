@@ -274,3 +274,19 @@ import Testing
         return nil
     }
 }
+
+/// What the widget shows a customer of a stored marker: their own language's words.
+@Suite struct WidgetMarkerTests {
+    @Test func theMarkerReadsInTheCustomersLanguage() throws {
+        let message = Message(
+            id: MessageID(rawValue: "m"), conversationId: ConversationID(rawValue: "c"), seq: 3, direction: .incoming, author: .system,
+            text: "我的助记词是 [redacted: recovery phrase]", attachments: [], channelMessageId: nil, clientMessageId: nil, createdAt: Date())
+        guard case .message(let frame)? = WidgetFrame.customerFrame(for: message, locale: .zhCN, agent: { _ in nil }) else {
+            Issue.record("no message frame")
+            return
+        }
+        #expect(frame.text == "我的助记词是 [已删除助记词]")
+        guard case .message(let english)? = WidgetFrame.customerFrame(for: message, locale: .en, agent: { _ in nil }) else { return }
+        #expect(english.text == "我的助记词是 [recovery phrase removed]")
+    }
+}

@@ -45,7 +45,7 @@ struct FeedbackBoardPages {
         site.post("{locale}/feedback/{number}/comments") { request, context in
             try await act(request, context) { post, form, reader in
                 let comment = try await board.comment(on: post.id, body: form["body"] ?? "", by: reader.account, name: nil)
-                return "#comment-\(comment.id)"
+                return (comment.body.contains("[redacted: ") ? "?removed=1" : "") + "#comment-\(comment.id)"
             }
         }
         site.post("{locale}/feedback/{number}/report") { request, context in
@@ -123,7 +123,8 @@ struct FeedbackBoardPages {
             guard let kind = FeedbackKind(rawValue: form["kind"] ?? "") else { throw APIError.validation("kind", .required) }
             let post = try await board.post(
                 kind: kind, title: form["title"] ?? "", body: form["body"] ?? "", by: reader.account, name: nil, source: form["source"] ?? "board")
-            return redirect(FeedbackBoardViews(page: page).postPath(post.number) + "?posted=1")
+            let removed = (post.title + post.body).contains("[redacted: ")
+            return redirect(FeedbackBoardViews(page: page).postPath(post.number) + "?posted=1" + (removed ? "&removed=1" : ""))
         } catch let failure as any DomainProblem {
             let error = failure.problem
             return Self.withRetryAfter(
@@ -166,6 +167,7 @@ struct FeedbackBoardPages {
         let query = request.uri.queryParameters
         if query.get("posted") != nil { values["flash"] = page.t("feedback_posted") }
         if query.get("reported") != nil { values["flash"] = page.t("feedback_reported") }
+        if query.get("removed") != nil { values["secret_warning"] = page.t("feedback_secret_removed") }
         // Only a post that really was merged here is named (a made-up link shows nothing).
         if let merged = query.get("merged").flatMap({ Int64($0) }), merged > 0, let duplicate = try await store.feedbackPost(number: merged),
             duplicate.mergedInto == post.id

@@ -1,6 +1,7 @@
 import Foundation
 import KefuCore
 import KefuRealtime
+import KefuSafety
 
 /// The JSON frames of the widget WebSocket (docs/widget-protocol.md describes each).
 enum WidgetFrame {
@@ -162,7 +163,8 @@ enum WidgetFrame {
     }
 
     /// The customer-facing frame for a stored message, or nil when customers must not see it.
-    static func customerFrame(for message: Message, agent: (String?) -> Agent?) -> Outbound? {
+    /// Stored markers of taken-out secrets read in the customer's language (`locale`).
+    static func customerFrame(for message: Message, locale: UILocale, agent: (String?) -> Agent?) -> Outbound? {
         switch message.direction {
         case .note:
             return nil
@@ -179,7 +181,7 @@ enum WidgetFrame {
             return .message(
                 MessageFrame(
                     conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
-                    author: author, text: message.text,
+                    author: author, text: SecretGuard.forCustomer(message.text, locale: locale),
                     attachments: message.attachments.map {
                         AttachmentFrame(id: $0.id, filename: $0.filename, contentType: $0.contentType, size: $0.size)
                     },

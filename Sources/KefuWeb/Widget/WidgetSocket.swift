@@ -42,7 +42,7 @@ struct WidgetSocket {
     private func frame(for event: ConversationEvent, agents: [String: Agent]) -> WidgetFrame.Outbound? {
         switch event.kind {
         case .message(let message):
-            return WidgetFrame.customerFrame(for: message) { id in id.flatMap { agents[$0] } }
+            return WidgetFrame.customerFrame(for: message, locale: UILocale(storedTag: session.locale)) { id in id.flatMap { agents[$0] } }
         case .read(let reader, let seq):
             guard reader == .agent else { return nil }
             return .read(.init(conversationId: event.conversationId, by: .agent, seq: seq))
