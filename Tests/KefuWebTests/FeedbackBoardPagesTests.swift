@@ -4,6 +4,7 @@ import HummingbirdTesting
 import KefuCore
 import KefuMail
 import KefuStore
+import NIOCore
 import Testing
 
 @testable import KefuWeb
@@ -288,5 +289,22 @@ import Testing
         #expect(frame.text == "我的助记词是 [已删除助记词]")
         guard case .message(let english)? = WidgetFrame.customerFrame(for: message, locale: .en, agent: { _ in nil }) else { return }
         #expect(english.text == "我的助记词是 [recovery phrase removed]")
+    }
+}
+
+/// A file name is text too: a key in it is never stored.
+@Suite struct UploadSecretTests {
+    @Test func aKeyInAnUploadsFileNameIsTakenOut() async throws {
+        try await TestApp.run { client, _ in
+            let token = try await client.login()
+            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 32)
+            let response = try await client.execute(
+                uri: "/api/v1/attachments?filename=5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ.png", method: .post,
+                headers: [.authorization: "Bearer \(token)", .contentType: "image/png"], body: ByteBuffer(bytes: png))
+            #expect(response.status == .created)
+            let body = String(buffer: response.body)
+            #expect(!body.contains("5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ"))
+            #expect(body.contains("private key"))
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KefuCore
+import KefuSafety
 import KefuStore
 import NIOCore
 
@@ -31,7 +32,10 @@ struct AttachmentFiles: Sendable {
         let digest = try blobs.put(data)
         return try await store.createAttachment(
             sha256: digest, size: Int64(data.count), contentType: type,
-            filename: AttachmentPolicy.safeFilename(request.uri.queryParameters.get("filename"), contentType: type), uploadedBy: uploader)
+            // A file name is text a customer wrote too: a secret in it is never stored.
+            filename: AttachmentPolicy.safeFilename(
+                request.uri.queryParameters.get("filename").map { SecretGuard.standard.redact(String($0)).text }, contentType: type),
+            uploadedBy: uploader)
     }
 
     /// The file, served so a browser can never run it: its sniffed type, nosniff, a sandboxing CSP.
