@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "KefuHelp",
             dependencies: [
-                "KefuCore", "KefuStore", "KefuLocalization",
+                "KefuCore", "KefuStore", "KefuLocalization", "KefuSafety",
                 .product(name: "Ink", package: "Ink"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -13,6 +13,7 @@ import KefuWeb
 import Logging
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// The composition root: the one place that knows the concrete parts (store, bus, channels,
 /// throttles, timers), builds every service once, and hands them to the web edge and to the
@@ -34,7 +35,11 @@ public struct Composition: Sendable {
 
         // Conversations and channels: channels report into the service; agents' replies go out
         // through the registry, which picks the channel of each reply's inbox.
-        let inbound = ConversationService(store: store, bus: bus, presence: presence)
+        // The service the channels report into answers through them too (the warning to a
+        // customer whose message carried a secret goes out at once): the registry is built after
+        // the channels, so the channels' service reaches it through a box filled below.
+        let channelsLater = LateReplyDelivery()
+        let inbound = ConversationService(store: store, bus: bus, presence: presence).delivering(through: channelsLater)
         // What customers are told about when to expect an answer comes from the response targets.
         let expectations = ResponseExpectations(store: store)
         let surveyLinks = SurveyLinks(secretKey: configuration.secretKey, publicURL: configuration.publicURL)
@@ -48,6 +53,7 @@ public struct Composition: Sendable {
             store: store, secretKey: configuration.secretKey, allowPrivate: configuration.webhookAllowPrivate, wakeSender: { wakeWebhooks.yield() })
         let apiChannel = APIChannel(store: store, conversations: inbound, webhooks: webhooks)
         let channels = ChannelRegistry(store: store, channels: [email, WebchatChannel(mail: email.replies), telegram, apiChannel])
+        channelsLater.set(channels)
         let conversations = inbound.delivering(through: channels)
         let surveys = SatisfactionSurveys(
             store: store, conversations: conversations, delivery: channels, links: surveyLinks, delay: configuration.csatDelay, logger: logger)
@@ -126,3 +132,15 @@ public func buildApplication(
         services: composition.web, configuration: configuration, metrics: metrics, catalog: catalog, background: composition.background,
         logger: logger)
 }
+
+/// A reply delivery set once the channel registry exists (see `Composition.build`).
+final class LateReplyDelivery: ReplyDelivery {
+    private let target = Mutex<(any ReplyDelivery)?>(nil)
+
+    func set(_ delivery: any ReplyDelivery) { target.withLock { $0 = delivery } }
+
+    func deliver(_ reply: AppendResult) async throws {
+        try await target.withLock { $0 }?.deliver(reply)
+    }
+}
+

@@ -54,7 +54,19 @@ public struct ConversationService: Sendable {
     public func start(_ start: ConversationStart, autoAssign: Bool) async throws -> StartedConversation {
         try Self.validate(start.firstMessage)
         var start = start
-        let secretKinds = redactIncoming(&start.firstMessage)
+        let original = start.firstMessage.text
+        var secretKinds = redactIncoming(&start.firstMessage)
+        if let subject = start.subject {
+            // A subject cut from the first message (the widget's) is cut again from what is
+            // stored: a cut phrase is no longer a phrase the check would recognise.
+            if !secretKinds.isEmpty, original.hasPrefix(subject) {
+                start.subject = String(start.firstMessage.text.prefix(subject.count))
+            } else {
+                var clean = subject
+                secretKinds.formUnion(redact(&clean))
+                start.subject = clean
+            }
+        }
         // Best effort, as assignment always was: not knowing who is online never costs the
         // customer's message (the chat then waits unassigned in the inbox).
         let choice = autoAssign ? ((try? await assignmentChoice()) ?? nil) : nil
@@ -152,6 +164,7 @@ public struct ConversationService: Sendable {
     public func receiveMail(_ mail: InboundMail, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> MailIngestOutcome {
         var mail = mail
         var secretKinds = redact(&mail.subject).union(redact(&mail.text))
+        if mail.fromName != nil { secretKinds.formUnion(redact(&mail.fromName!)) }
         for index in mail.files.indices { secretKinds.formUnion(redact(&mail.files[index].filename)) }
         let outcome = try await store.ingestMail(mail, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }
@@ -171,6 +184,7 @@ public struct ConversationService: Sendable {
         var inbound = inbound
         var secretKinds = redact(&inbound.text)
         if inbound.subject != nil { secretKinds.formUnion(redact(&inbound.subject!)) }
+        if inbound.sender.name != nil { secretKinds.formUnion(redact(&inbound.sender.name!)) }
         for index in inbound.files.indices { secretKinds.formUnion(redact(&inbound.files[index].filename)) }
         let outcome = try await store.receive(inbound, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }

@@ -1,5 +1,6 @@
 import Foundation
 import KefuCore
+import KefuSafety
 import KefuStore
 
 /// What a search found: articles best first, each once, in the reader's language where it
@@ -64,7 +65,9 @@ public struct HelpSearch: Sendable {
                 snippet: Self.snippet(of: hit.plainText, for: query), categoryId: hit.categoryId)
         }
         if items.isEmpty, recordMiss {
-            try await store.recordHelpSearchMiss(query: SearchText.normalize(text).storable, locale: locale.rawValue)
+            // What people search is text they wrote (the widget searches what a customer types):
+            // a secret in it is not kept among the misses either.
+            try await store.recordHelpSearchMiss(query: SearchText.normalize(SecretGuard.standard.redact(text).text).storable, locale: locale.rawValue)
         }
         return HelpSearchResult(items: Array(items), didYouMean: items.isEmpty && didYouMean != nil ? nil : didYouMean)
     }

@@ -72,9 +72,27 @@ public struct EmailChannel: Channel {
         store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, expectations: (any ReplyExpectations)? = nil,
         logger: Logger
     ) {
+        // On its own the channel still answers by mail what must be answered at once (the warning
+        // to a customer whose mail carried a secret): into the outbox, which the server sends.
+        let replies = EmailReplies(store: store, blobs: blobs, settings: settings, wake: {}, expectations: expectations)
         self.init(
-            store: store, blobs: blobs, conversations: ConversationService(store: store, bus: hub, presence: PresenceRegistry()),
+            store: store, blobs: blobs,
+            conversations: ConversationService(store: store, bus: hub, presence: PresenceRegistry())
+                .delivering(through: MailReplyDelivery(store: store, replies: replies)),
             settings: settings, expectations: expectations, logger: logger)
+    }
+
+    /// Replies in mail conversations into the outbox (the stand-alone channel's delivery).
+    struct MailReplyDelivery: ReplyDelivery {
+        let store: any Repositories
+        let replies: EmailReplies
+
+        func deliver(_ reply: AppendResult) async throws {
+            guard let inbox = try await store.inbox(id: reply.inboxId), inbox.kind == .email,
+                let conversation = try await store.conversation(id: reply.message.conversationId)
+            else { return }
+            try await replies.enqueueReply(reply.message, in: conversation, inbox: inbox)
+        }
     }
 
     public var kind: InboxKind { .email }
