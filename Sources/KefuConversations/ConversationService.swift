@@ -56,17 +56,7 @@ public struct ConversationService: Sendable {
         var start = start
         let original = start.firstMessage.text
         var secretKinds = redactIncoming(&start.firstMessage)
-        if let subject = start.subject {
-            // A subject cut from the first message (the widget's) is cut again from what is
-            // stored: a cut phrase is no longer a phrase the check would recognise.
-            if !secretKinds.isEmpty, original.hasPrefix(subject) {
-                start.subject = String(start.firstMessage.text.prefix(subject.count))
-            } else {
-                var clean = subject
-                secretKinds.formUnion(redact(&clean))
-                start.subject = clean
-            }
-        }
+        start.subject = start.subject.map { recut($0, from: original, stored: start.firstMessage.text, found: &secretKinds) }
         // Best effort, as assignment always was: not knowing who is online never costs the
         // customer's message (the chat then waits unassigned in the inbox).
         let choice = autoAssign ? ((try? await assignmentChoice()) ?? nil) : nil
@@ -182,8 +172,9 @@ public struct ConversationService: Sendable {
     /// recently resolved one reopened, or a new one; then publishes what it added.
     public func receive(_ inbound: InboundMessage, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> ChannelReceiveOutcome {
         var inbound = inbound
+        let original = inbound.text
         var secretKinds = redact(&inbound.text)
-        if inbound.subject != nil { secretKinds.formUnion(redact(&inbound.subject!)) }
+        inbound.subject = inbound.subject.map { recut($0, from: original, stored: inbound.text, found: &secretKinds) }
         if inbound.sender.name != nil { secretKinds.formUnion(redact(&inbound.sender.name!)) }
         for index in inbound.files.indices { secretKinds.formUnion(redact(&inbound.files[index].filename)) }
         let outcome = try await store.receive(inbound, inboxId: inboxId, reopenWindow: reopenWindow)

@@ -21,6 +21,21 @@ extension ConversationService {
         return redaction.kinds
     }
 
+    /// A subject: when it was cut from the message's first line (the widget, the API channel and
+    /// Telegram cut one), it is cut again from the stored text, since a phrase cut short is no
+    /// longer one the check would see; otherwise it is checked on its own.
+    func recut(_ subject: String, from original: String, stored: String, found: inout Set<SecretKind>) -> String {
+        let firstLine = original.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let cut = subject.trimmingCharacters(in: .whitespaces)
+        if !found.isEmpty, !cut.isEmpty, firstLine.hasPrefix(cut) || original.hasPrefix(subject) {
+            let storedLine = stored.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return String(storedLine.prefix(max(cut.count, 1)))
+        }
+        var clean = subject
+        found.formUnion(redact(&clean))
+        return clean
+    }
+
     /// After `message` lost a secret: the history line agents see, the audit line, and (unless
     /// the sender is a robot) the customer's warning as a reply through their channel. Each once
     /// per message, whatever retries; none of it carries the secret.

@@ -67,7 +67,10 @@ public struct HelpSearch: Sendable {
         if items.isEmpty, recordMiss {
             // What people search is text they wrote (the widget searches what a customer types):
             // a secret in it is not kept among the misses either.
-            try await store.recordHelpSearchMiss(query: SearchText.normalize(SecretGuard.standard.redact(text).text).storable, locale: locale.rawValue)
+            // Checked after normalizing too: normalizing folds full-width letters and drops
+            // invisible characters, which could make a phrase out of a query that passed.
+            let kept = SecretGuard.standard.redact(SearchText.normalize(SecretGuard.standard.redact(text).text)).text
+            try await store.recordHelpSearchMiss(query: kept.storable, locale: locale.rawValue)
         }
         return HelpSearchResult(items: Array(items), didYouMean: items.isEmpty && didYouMean != nil ? nil : didYouMean)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import KefuConversations
 import KefuCore
+import KefuSafety
 import KefuStore
 import Logging
 
@@ -102,7 +103,8 @@ public struct SatisfactionSurveys: Sendable {
     func answer(_ id: SurveyID, rating: Int, comment: String?, via: String, now: Date) async throws -> SurveyAnswered {
         let answer: SurveyAnswer
         do {
-            answer = try SurveyAnswer.validated(rating: rating, comment: comment)
+            // A comment is what a customer wrote too: a secret in it is not kept.
+            answer = try SurveyAnswer.validated(rating: rating, comment: comment.map { SecretGuard.standard.redact($0).text })
         } catch {
             throw ConversationError.invalid(error)
         }

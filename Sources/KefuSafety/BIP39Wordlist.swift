@@ -26,6 +26,30 @@ struct BIP39Wordlist: Sendable {
     }
 
     static let english = load("english")
+    /// English words by their first four letters (unique in the list; shorter words are whole).
+    static let englishPrefixes: [String: Int] = {
+        var prefixes: [String: Int] = [:]
+        for (index, word) in english.words.enumerated() where word.count > 4 { prefixes[String(word.prefix(4))] = index }
+        return prefixes
+    }()
+    /// List words that people write to support anyway (a complaint made of them is not a phrase).
+    static let supportWords: Set<String> = Set(
+        """
+        able about above access account action actual add address again agree alert all also amount answer any app approve area arrive ask
+        balance bank before begin below better between bonus brief bring buy call can card case cash change charge check choose claim client
+        code coin come confirm connect contact correct cost credit current daily danger deal delay deny deposit detail device differ
+        document double easy either else email end enough error even event exchange exist extra fail fee file find fine first fix follow
+        found free fresh friend gas give good great hello help high history hold hour idea identify income increase just keep key kind know
+        last later limit link list live load local lock long lucky make many market maybe method minute miss mistake mobile money month
+        more most move much need net never new next normal note notice now number obtain off offer office often old once only open option
+        order other over own pass payment people phone please price problem process profit program proof provide pull purchase quick
+        reason receive record reduce refuse region reject remain remind remove rent repair repeat replace report request require rescue
+        result return review reward right risk safe same save scan screen search second security seed sell send service session setup
+        share short show similar simple since size slow small soon sorry spend still stock such sudden suggest supply support sure system
+        talk task team test thank there thing time today together token tomorrow total trade transfer try twice type until update upgrade
+        use useful usual valid verify wait wallet want warning way week what when where wrong year zero
+        """.split(whereSeparator: \.isWhitespace).map(String.init)
+    ).intersection(english.words)
     static let chineseSimplified = load("chinese_simplified")
     static let chineseTraditional = load("chinese_traditional")
 

@@ -10,12 +10,18 @@ struct PrivateKeyFinder: Sendable {
     static let extendedPrefixes: Set<String> = ["xprv", "tprv", "yprv", "zprv", "uprv", "vprv", "Yprv", "Zprv", "Uprv", "Vprv"]
     /// What people write next to a key they paste (lowercased; spaces, underscores and hyphens
     /// between the words are all found).
-    static let keyWords = ["private key", "privatekey", "private_key", "private-key", "priv key", "privkey", "secret key", "私钥", "私鑰", "密钥", "密鑰"]
+    static let keyWords = ["privatekey", "privkey", "secretkey", "私钥", "私鑰", "密钥", "密鑰", "秘钥", "秘鑰", "私匙"]
+    /// Words that say a hex string is a transaction's, said right before it: such a string
+    /// stays, even in a message that talks about a private key ("I never shared my private key,
+    /// but this transaction 0x… drained my wallet").
+    static let transactionWords = ["transaction", "txid", "txhash", "tx", "hash", "交易", "哈希", "订单", "區塊", "区块"]
     /// How far from a hex string its words may be, in characters.
-    static let contextBefore = 80
+    static let contextBefore = 120
     static let contextAfter = 40
 
-    func keys(in text: String) -> [Range<String.Index>] {
+    /// `hexIsKey`: a field where 64 hex digits can only be a key (a "wallet UID" someone pasted
+    /// a key into), no words needed.
+    func keys(in text: String, hexIsKey: Bool = false) -> [Range<String.Index>] {
         var found: [Range<String.Index>] = []
         let scalars = text.unicodeScalars
         var index = scalars.startIndex
@@ -29,7 +35,7 @@ struct PrivateKeyFinder: Sendable {
                 end = scalars.index(after: end)
             }
             let word = Substring(scalars[index..<end])
-            if isKey(word) || (isHexKey(word) && saysPrivateKey(text, around: index..<end)) { found.append(index..<end) }
+            if isKey(word) || (isHexKey(word) && (hexIsKey || saysPrivateKey(text, around: index..<end))) { found.append(index..<end) }
             index = end
         }
         return found
@@ -56,10 +62,16 @@ struct PrivateKeyFinder: Sendable {
         return digits.utf8.count == 64 && digits.utf8.allSatisfy { ("0"..."9").contains(Character(UnicodeScalar($0))) || ("a"..."f").contains(Character(UnicodeScalar($0).properties.lowercaseMapping)) }
     }
 
+    /// Whether the words around the hex string call it a private key, read without spaces,
+    /// underscores, hyphens or line breaks ("Private\nKey", "private_key"), and the nearest
+    /// words before it do not call it a transaction's.
     func saysPrivateKey(_ text: String, around range: Range<String.Index>) -> Bool {
-        let before = text[..<range.lowerBound].suffix(Self.contextBefore)
-        let after = text[range.upperBound...].prefix(Self.contextAfter)
-        let context = (before + " " + after).lowercased()
-        return Self.keyWords.contains { context.contains($0) }
+        func squeezed(_ part: Substring) -> String {
+            String(part.lowercased().unicodeScalars.filter { !$0.properties.isWhitespace && $0 != "_" && $0 != "-" }.map(Character.init))
+        }
+        let context = squeezed(text[..<range.lowerBound].suffix(Self.contextBefore)) + "|" + squeezed(text[range.upperBound...].prefix(Self.contextAfter))
+        guard Self.keyWords.contains(where: { context.contains($0) }) else { return false }
+        let nearest = squeezed(text[..<range.lowerBound].suffix(24))
+        return !Self.transactionWords.contains { nearest.contains($0) }
     }
 }

@@ -21,6 +21,9 @@ struct RecoveryPhraseFinder: Sendable {
         var han: Bool
         /// Separator characters between the previous token and this one (0: written together).
         var gap: Int
+        /// What the separators were: a phrase is listed with one kind throughout (spaces, commas,
+        /// line breaks, numbering), prose mixes them.
+        var gapKind: GapKind = .none
         /// Something that is neither a word nor a separator came before (a run cannot cross it).
         var brokenBefore: Bool
         /// A sentence ended before this word ("… is: PHRASE. Please help"): a full stop, question
@@ -39,7 +42,8 @@ struct RecoveryPhraseFinder: Sendable {
 
     // MARK: - Tokens
 
-    static let maxGap = 8
+    /// Separator characters allowed between two words: enough for a two-column list's padding.
+    static let maxGap = 24
 
     static func isHan(_ scalar: Unicode.Scalar) -> Bool {
         (0x4E00...0x9FFF).contains(scalar.value) || (0x3400...0x4DBF).contains(scalar.value) || (0xF900...0xFAFF).contains(scalar.value)
@@ -48,35 +52,101 @@ struct RecoveryPhraseFinder: Sendable {
     /// Spaces, digits (numbering) and the punctuation people list words with.
     static func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.properties.isWhitespace || ("0"..."9").contains(scalar) || (0xFF10...0xFF19).contains(scalar.value) { return true }
-        return ",.;:()[]{}-|/#*_'\"•·，。；：、（）【】「」『』“”‘’—–…．".unicodeScalars.contains(scalar)
+        return ",.;:()[]{}<>-|/#*_'\"•·‧・，。；：、（）【】「」『』“”‘’—–…．+=&?!%~`\\".unicodeScalars.contains(scalar)
+    }
+
+    /// The text as the finders read it: compatibility-folded (full-width letters and digits,
+    /// circled numbers ① become plain ones) and without the characters that draw nothing
+    /// (zero-width spaces, joiners, soft hyphens, direction marks), each scalar with the range of
+    /// the original text it came from. A phrase hidden with those is still a phrase.
+    enum GapKind: Equatable {
+        case none, spaces, lineBreaks, numbering, punctuation(Unicode.Scalar)
+
+        static func of(_ scalars: [Unicode.Scalar]) -> GapKind {
+            if scalars.isEmpty { return .none }
+            if scalars.contains(where: { $0.properties.numericType != nil || isHanOrdinal($0) }) { return .numbering }
+            if let mark = scalars.first(where: { !$0.properties.isWhitespace }) { return .punctuation(mark) }
+            return scalars.contains(where: { $0 == "\n" || $0 == "\r" }) ? .lineBreaks : .spaces
+        }
+
+        static func isHanOrdinal(_ scalar: Unicode.Scalar) -> Bool { "第个個号號位".unicodeScalars.contains(scalar) }
+    }
+
+    struct Unit {
+        var scalar: Unicode.Scalar
+        var range: Range<String.Index>
+    }
+
+    static func units(_ text: String) -> [Unit] {
+        var units: [Unit] = []
+        units.reserveCapacity(text.unicodeScalars.count)
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let next = scalars.index(after: index)
+            let scalar = scalars[index]
+            defer { index = next }
+            if scalar.properties.generalCategory == .format || scalar.properties.isDefaultIgnorableCodePoint { continue }
+            if scalar.isASCII {
+                units.append(Unit(scalar: scalar, range: index..<next))
+            } else {
+                for folded in String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars {
+                    units.append(Unit(scalar: folded, range: index..<next))
+                }
+            }
+        }
+        return units
+    }
+
+    /// Whether the unit at `position` is part of numbering ("第1个", "第 3 號"), read as a separator.
+    static func isOrdinalMark(_ units: [Unit], _ position: Int) -> Bool {
+        let scalar = units[position].scalar
+        func digit(_ at: Int) -> Bool { at >= 0 && at < units.count && ("0"..."9").contains(units[at].scalar) }
+        if scalar == "第" { return digit(position + 1) || (position + 2 < units.count && units[position + 1].scalar == " " && digit(position + 2)) }
+        if "个個号號位".unicodeScalars.contains(scalar) { return digit(position - 1) || (units.indices.contains(position - 2) && units[position - 1].scalar == " " && digit(position - 2)) }
+        return false
     }
 
     static func tokens(_ text: String) -> [Token] {
         var tokens: [Token] = []
-        let scalars = text.unicodeScalars
-        var index = scalars.startIndex
+        let units = units(text)
+        var position = 0
         var gap = 0
         var broken = false
         var stop = false
         var digits = false
-        while index < scalars.endIndex {
-            let scalar = scalars[index]
+        var gapScalars: [Unicode.Scalar] = []
+        while position < units.count {
+            let scalar = units[position].scalar
             if scalar.isASCII, scalar.properties.isAlphabetic {
-                var end = scalars.index(after: index)
-                while end < scalars.endIndex, scalars[end].isASCII, scalars[end].properties.isAlphabetic { end = scalars.index(after: end) }
+                var end = position + 1
+                while end < units.count, units[end].scalar.isASCII, units[end].scalar.properties.isAlphabetic { end += 1 }
+                let word = String(String.UnicodeScalarView(units[position..<end].map(\.scalar))).lowercased()
                 tokens.append(
-                    Token(range: index..<end, text: String(scalars[index..<end]).lowercased(), han: false, gap: gap, brokenBefore: broken, sentenceBefore: stop && !digits))
-                (gap, broken, stop, digits, index) = (0, false, false, false, end)
-            } else if isHan(scalar) {
-                let end = scalars.index(after: index)
-                tokens.append(Token(range: index..<end, text: String(scalar), han: true, gap: gap, brokenBefore: broken, sentenceBefore: stop && !digits))
-                (gap, broken, stop, digits, index) = (0, false, false, false, end)
+                    Token(
+                        range: units[position].range.lowerBound..<units[end - 1].range.upperBound, text: word, han: false, gap: gap,
+                        gapKind: GapKind.of(gapScalars), brokenBefore: broken, sentenceBefore: stop && !digits))
+                (gap, broken, stop, digits, position) = (0, false, false, false, end)
+                gapScalars = []
+            } else if isHan(scalar), !isOrdinalMark(units, position) {
+                tokens.append(
+                    Token(
+                        range: units[position].range, text: String(scalar), han: true, gap: gap, gapKind: GapKind.of(gapScalars), brokenBefore: broken,
+                        sentenceBefore: stop && !digits))
+                (gap, broken, stop, digits, position) = (0, false, false, false, position + 1)
+                gapScalars = []
+            } else if scalar == "\\", position + 1 < units.count, "nrt".unicodeScalars.contains(units[position + 1].scalar) {
+                // An escaped line break or tab ("\n" inside a JSON string) separates words.
+                gap += 2
+                gapScalars.append("\n")
+                position += 2
             } else {
-                if isSeparator(scalar) { gap += 1 } else { broken = true }
+                if isSeparator(scalar) || isHan(scalar) { gap += 1 } else { broken = true }
+                gapScalars.append(scalar)
                 if ".!?:。！？：".unicodeScalars.contains(scalar) { stop = true }
                 if scalar.properties.numericType != nil { digits = true }
                 if gap > maxGap { broken = true }
-                index = scalars.index(after: index)
+                position += 1
             }
         }
         return tokens
@@ -85,15 +155,16 @@ struct RecoveryPhraseFinder: Sendable {
     // MARK: - English
 
     func englishRuns(_ tokens: [Token]) -> [Range<String.Index>] {
-        let list = BIP39Wordlist.english
         var found: [Range<String.Index>] = []
         var start: Int?
         func close(_ end: Int) {
-            if let first = start, end - first >= 12 { found.append(tokens[first].range.lowerBound..<tokens[end - 1].range.upperBound) }
+            if let first = start, end - first >= 12, Self.isEnglishPhrase(tokens[first..<end].map { Self.englishIndex($0.text)! }, sha256: sha256) {
+                found.append(tokens[first].range.lowerBound..<tokens[end - 1].range.upperBound)
+            }
             start = nil
         }
         for (position, token) in tokens.enumerated() {
-            let listed = !token.han && list.index[token.text] != nil
+            let listed = !token.han && Self.englishIndex(token.text) != nil
             if listed, start != nil, token.brokenBefore || token.sentenceBefore || token.gap == 0 { close(position) }
             if listed {
                 if start == nil { start = position }
@@ -103,6 +174,29 @@ struct RecoveryPhraseFinder: Sendable {
         }
         close(tokens.count)
         return found
+    }
+
+    /// A list word, or the first four letters of one (what steel backup plates hold: four
+    /// letters name each English word alone).
+    static func englishIndex(_ word: String) -> Int? {
+        if let index = BIP39Wordlist.english.index[word] { return index }
+        return word.count == 4 ? BIP39Wordlist.englishPrefixes[word] : nil
+    }
+
+    /// Twelve or more list words are a phrase when a checksum holds somewhere in them, or when
+    /// they do not read like support prose: most of a terse complaint ("price wrong, market
+    /// order, sell limit, trade error, please check again today") is on the list too, but made
+    /// of the words people write to support, and repeated; a random phrase rarely is.
+    static func isEnglishPhrase(_ indices: [Int], sha256: (Data) -> Data) -> Bool {
+        // The run itself a phrase by its checksum (windows inside a longer run are not tried:
+        // one of them holds by chance in most long runs).
+        if BIP39Wordlist.checksumHolds(indices, sha256: sha256) { return true }
+        let words = indices.map { BIP39Wordlist.english.words[$0] }
+        let common = words.filter { BIP39Wordlist.supportWords.contains($0) }.count
+        let repeats = words.count - Set(words).count
+        // At most half support words (a random phrase has about a sixth: more than half is one
+        // phrase in a thousand), a few repeats at most.
+        return common * 2 <= words.count && repeats <= 3
     }
 
     // MARK: - Chinese
@@ -145,8 +239,13 @@ struct RecoveryPhraseFinder: Sendable {
                 for length in [24, 21, 18, 15, 12] where start + length <= run.count && boundary(before: start + length) {
                     let window = Array(indices[start..<start + length])
                     let gaps = run[start + 1..<start + length].map { $0.gap > 0 }
-                    let spaced = !gaps.contains(false)
-                    if Self.regularlyWritten(gaps), BIP39Wordlist.checksumHolds(window, sha256: sha256), spaced || Self.looksRandom(window) {
+                    // Spaced or not, the words must look drawn at random: text copied out of a PDF
+                    // has a space between every character and is still prose.
+                    // One kind of separator throughout (prose copied with spaces has its commas too).
+                    let kinds = Set(run[start + 1..<start + length].map(\.gapKind).filter { $0 != .none }.map { "\($0)" })
+                    if Self.regularlyWritten(gaps), kinds.count <= 1, BIP39Wordlist.checksumHolds(window, sha256: sha256),
+                        Self.looksRandom(window, spaced: !gaps.contains(false))
+                    {
                         found.append(run[start].range.lowerBound..<run[start + length - 1].range.upperBound)
                         start += length
                         continue scan
@@ -165,12 +264,15 @@ struct RecoveryPhraseFinder: Sendable {
     /// 99% probability at every length (simulated: 98.7–99.5%); docs/trust-and-safety.md.
     /// Longer windows may sit a little lower: their average varies less, and their checksum is
     /// longer (8 bits at 24 words against 4 at 12).
-    static func looksRandom(_ indices: [Int]) -> Bool {
+    /// Words written apart are a phrase's usual form and prose's unusual one (text copied out of
+    /// a PDF): they need a lower average (450; a random 12-word phrase falls below it once in
+    /// 3,000).
+    static func looksRandom(_ indices: [Int], spaced: Bool = false) -> Bool {
         let mean = Double(indices.reduce(0, +)) / Double(indices.count)
         let common = indices.filter { $0 < 64 }.count
         let repeats = indices.count - Set(indices).count
-        let least: [Int: Double] = [12: 600, 15: 560, 18: 520, 21: 500, 24: 480]
-        return mean >= least[indices.count, default: 600] && common <= indices.count / 6 && repeats <= 1
+        let least: [Int: Double] = spaced ? [:] : [12: 600, 15: 560, 18: 520, 21: 500, 24: 480]
+        return mean >= least[indices.count, default: 450] && common <= indices.count / (spaced ? 4 : 6) && repeats <= 1
     }
 
     /// How a phrase is written: every word apart, all together, or in even groups of 3 or 4 (as

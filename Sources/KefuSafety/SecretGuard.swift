@@ -17,6 +17,11 @@ public struct SecretGuard: Sendable {
         scanner.redact(text)
     }
 
+    /// A one-value field (a wallet UID) where 64 hex digits can only be a pasted key.
+    public func redactIdentifier(_ text: String) -> Redaction {
+        scanner.redact(text, hexIsKey: true)
+    }
+
     /// The message the customer gets at once: support never needs it; move the funds.
     public func warning(for kinds: Set<SecretKind>, locale: String?) -> String {
         let language = UILocale(storedTag: locale)

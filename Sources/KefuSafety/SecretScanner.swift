@@ -25,8 +25,9 @@ public struct SecretScanner: Sendable {
     public static let standard = SecretScanner()
 
     /// The text with every secret replaced by its marker.
-    public func redact(_ text: String) -> Redaction {
-        var findings = phrases.phrases(in: text).map { ($0, SecretKind.recoveryPhrase) } + keys.keys(in: text).map { ($0, SecretKind.privateKey) }
+    public func redact(_ text: String, hexIsKey: Bool = false) -> Redaction {
+        var findings = phrases.phrases(in: text).map { ($0, SecretKind.recoveryPhrase) }
+            + keys.keys(in: text, hexIsKey: hexIsKey).map { ($0, SecretKind.privateKey) }
         guard !findings.isEmpty else { return Redaction(text: text, kinds: []) }
         // Overlapping findings become one (the first kind wins), then the text is rebuilt.
         findings.sort { $0.0.lowerBound < $1.0.lowerBound }

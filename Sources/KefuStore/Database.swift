@@ -50,11 +50,13 @@ public enum DatabaseLocation: Sendable, Equatable {
 /// `body` throws. The PostgreSQL pool runs in a child task for exactly that scope; `poolSize`
 /// caps its connections (postgres-nio's default, 20, when nil). Test suites that open hundreds
 /// of databases at once pass a small one so that together they stay under the server's
-/// `max_connections`.
+/// `max_connections`, and wait longer for the first connection (`deadline`; 10 seconds by
+/// default, so that a command hears of a server that is down) on a loaded machine.
 public func withDatabase<T: Sendable>(
     _ location: DatabaseLocation,
     logger: Logger,
     poolSize: Int? = nil,
+    firstConnection deadline: Duration = .seconds(10),
     _ body: @Sendable (any Database) async throws -> T
 ) async throws -> T {
     switch location {
@@ -69,6 +71,6 @@ public func withDatabase<T: Sendable>(
             throw error
         }
     case .postgres(let url):
-        return try await PostgresStoreDatabase.withDatabase(url: url, logger: logger, poolSize: poolSize, body)
+        return try await PostgresStoreDatabase.withDatabase(url: url, logger: logger, poolSize: poolSize, firstConnection: deadline, body)
     }
 }

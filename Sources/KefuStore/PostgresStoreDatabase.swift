@@ -12,7 +12,8 @@ public struct PostgresStoreDatabase: Database {
 
     /// Runs the pool in a child task for the duration of `body`.
     static func withDatabase<T: Sendable>(
-        url: String, logger: Logger, poolSize: Int? = nil, _ body: @Sendable (any Database) async throws -> T
+        url: String, logger: Logger, poolSize: Int? = nil, firstConnection deadline: Duration = .seconds(10),
+        _ body: @Sendable (any Database) async throws -> T
     ) async throws -> T {
         guard let configuration = try? SQLPostgresConfiguration(url: url) else {
             throw DatabaseLocation.InvalidURL(url: url)
@@ -28,7 +29,7 @@ public struct PostgresStoreDatabase: Database {
             // all) must hear of it and exit, so the first connection has a deadline.
             let core = configuration.coreConfiguration
             let server = core.host.map { "\($0):\(core.port ?? 5432)/\(core.database ?? "")" } ?? "its socket"
-            try await database.firstConnection(within: .seconds(10), server: server)
+            try await database.firstConnection(within: deadline, server: server)
             return try await body(database)
         }
     }

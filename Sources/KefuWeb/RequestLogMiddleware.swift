@@ -9,7 +9,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let question = uri.firstIndex(of: "?") else { return uri }
         let query = uri[uri.index(after: question)...].split(separator: "&").map { pair -> String in
             let name = pair.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            return ["token", "password", "code"].contains(name.lowercased()) ? "\(name)=***" : String(pair)
+            return ["token", "password", "code", "q", "filename", "value"].contains(name.lowercased()) ? "\(name)=***" : String(pair)
         }
         return String(uri[..<question]) + "?" + query.joined(separator: "&")
     }

@@ -70,12 +70,16 @@ import Testing
             #expect(stored.compactMap(\.systemEvent).contains(.secretRedacted(kinds: [.privateKey, .recoveryPhrase])))
 
             let telegram = try await desk.store.createInbox(name: "Bot", kind: .telegram, audit: nil)
-            let inbound = InboundMessage(
-                sender: .init(identity: "tg:1", name: "Li", locale: "en"), threadKey: "tg:1", receiptKey: "u1", text: Self.phrase)
+            var inbound = InboundMessage(
+                sender: .init(identity: "tg:1", name: "Li", locale: "en"), threadKey: "tg:1", receiptKey: "u1", text: Self.phrase + "\nplease help")
+            // The channel cut its subject from the first line: eleven words and a half, no longer a phrase by itself.
+            inbound.subject = String(Self.phrase.prefix(70))
             let received = try await desk.service.receive(inbound, inboxId: telegram.id, reopenWindow: 0)
             let chat = try #require(received.conversation)
             let lines = try await desk.store.messages(conversationId: chat.id, since: 0, limit: 10)
+            // The run of list words takes "please help" with it: better a few words too many.
             #expect(lines.first?.text == "[redacted: recovery phrase]")
+            #expect(try await desk.store.conversation(id: chat.id)?.subject == "[redacted: recovery phrase]")
             #expect(lines.contains { $0.direction == .outgoing && $0.text.contains("support never needs it") })
         }
     }

@@ -91,7 +91,7 @@ import Testing
     func migrationsApplyOnceAndAreRecorded(_ backend: TestBackend) async throws {
         let logger = Logger(label: "test")
         let location = try await TestDatabases.create(backend)
-        try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize) { database in
+        try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize, firstConnection: TestDatabases.firstConnection) { database in
             let first = try await Migrator().migrate(database, logger: logger)
             #expect(first == Schema.migrations.map(\.version))
             let second = try await Migrator().migrate(database, logger: logger)
@@ -105,7 +105,7 @@ import Testing
     func anEditedReleasedMigrationRefusesToStart(_ backend: TestBackend) async throws {
         let logger = Logger(label: "test")
         let location = try await TestDatabases.create(backend)
-        try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize) { database in
+        try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize, firstConnection: TestDatabases.firstConnection) { database in
             try await Migrator().migrate(database, logger: logger)
             var edited = Schema.migrations
             let original = edited[0]

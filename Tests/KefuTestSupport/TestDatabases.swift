@@ -27,7 +27,7 @@ public func withTestStore<T: Sendable>(
 ) async throws -> T {
     let logger = Logger(label: "kefu.test")
     let location = try await TestDatabases.create(backend)
-    return try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize) { database in
+    return try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize, firstConnection: TestDatabases.firstConnection) { database in
         try await Migrator().migrate(database, logger: logger)
         return try await body(SQLStore(database: database, now: now))
     }
@@ -40,6 +40,9 @@ public enum TestDatabases {
     /// pools share one server: 20 each (the default) ran the CI server out of connections and
     /// tests failed for want of one. Four still lets the race tests race.
     public static let poolSize = 4
+    /// Hundreds of tests open databases at once; on a loaded machine a connection can take a
+    /// while (the 10 seconds commands wait for a server that is down ran out once).
+    public static let firstConnection: Duration = .seconds(90)
 
     public static func create(_ backend: TestBackend) async throws -> DatabaseLocation {
         let name = "kefu_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
@@ -50,7 +53,7 @@ public enum TestDatabases {
             return .sqlite(path: directory.appendingPathComponent("\(name).sqlite").path)
         case .postgres:
             guard let url = TestBackend.postgresURL, let slash = url.lastIndex(of: "/") else { throw NoPostgres() }
-            try await withDatabase(.postgres(url: url), logger: Logger(label: "kefu.test"), poolSize: 1) { database in
+            try await withDatabase(.postgres(url: url), logger: Logger(label: "kefu.test"), poolSize: 1, firstConnection: firstConnection) { database in
                 // CREATE DATABASE cannot run inside a transaction, so it goes through read().
                 try await database.read { sql in try await sql.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
             }

@@ -39,6 +39,9 @@ public struct WidgetService: Sendable {
             failure.add("walletUid", .invalid)
         }
         try failure.throwIfAny()
+        // What the visitor typed into the form is kept: a phrase or key pasted there is not.
+        answers.name = answers.name.map { conversations.secrets.redact($0).text }
+        answers.walletUid = answers.walletUid.map { conversations.secrets.redactIdentifier($0).text }
         // A typed email is only a claim: it must not open another person's history, so the
         // visitor is a new contact until the email is verified by mail (email channel).
         let contact = try await store.createContact(name: answers.name, email: nil, locale: chosenLocale?.rawValue)

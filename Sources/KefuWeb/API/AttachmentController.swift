@@ -33,8 +33,13 @@ struct AttachmentFiles: Sendable {
         return try await store.createAttachment(
             sha256: digest, size: Int64(data.count), contentType: type,
             // A file name is text a customer wrote too: a secret in it is never stored.
-            filename: AttachmentPolicy.safeFilename(
-                request.uri.queryParameters.get("filename").map { SecretGuard.standard.redact(String($0)).text }, contentType: type),
+            // Checked before and after cleaning (cleaning drops invisible characters that could
+            // hide a phrase), with "+" read as the space form encoding makes it.
+            filename: SecretGuard.standard.redact(
+                AttachmentPolicy.safeFilename(
+                    request.uri.queryParameters.get("filename").map { SecretGuard.standard.redact(String($0).replacingOccurrences(of: "+", with: " ")).text },
+                    contentType: type)
+            ).text,
             uploadedBy: uploader)
     }
 
