@@ -69,9 +69,7 @@ public struct ConversationService: Sendable {
         publish(started.first.message, of: started.conversation)
         if let assignment = started.assignment { publish(assignment, of: started.conversation) }
         await deliver(started.first)
-        if !secretKinds.isEmpty {
-            await secretTakenOut(secretKinds, from: started.first.message, locale: try? await store.contact(id: started.conversation.contactId)?.locale)
-        }
+        if !secretKinds.isEmpty { await secretTakenOut(secretKinds, from: started.first.message, contact: started.conversation.contactId) }
         return started
     }
 
@@ -90,9 +88,7 @@ public struct ConversationService: Sendable {
         guard result.created else { return result }
         publish(result.message, of: result)
         await deliver(result)
-        if !secretKinds.isEmpty {
-            await secretTakenOut(secretKinds, from: result.message, locale: try? await store.contact(id: result.contactId)?.locale)
-        }
+        if !secretKinds.isEmpty { await secretTakenOut(secretKinds, from: result.message, contact: result.contactId) }
         return result
     }
 
@@ -153,8 +149,7 @@ public struct ConversationService: Sendable {
     /// conversation) and publishes what it added.
     public func receiveMail(_ mail: InboundMail, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> MailIngestOutcome {
         var mail = mail
-        var secretKinds = redact(&mail.subject).union(redact(&mail.text))
-        if mail.fromName != nil { secretKinds.formUnion(redact(&mail.fromName!)) }
+        var secretKinds = redact(&mail.subject).union(redact(&mail.text)).union(redact(&mail.fromName))
         for index in mail.files.indices { secretKinds.formUnion(redact(&mail.files[index].filename)) }
         let outcome = try await store.ingestMail(mail, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }
@@ -162,7 +157,7 @@ public struct ConversationService: Sendable {
         publish(appended.message, of: appended)
         if !secretKinds.isEmpty {
             // Robots (auto-replies, bounces) are not answered, not even with the warning.
-            await secretTakenOut(secretKinds, from: appended.message, locale: mail.locale, tellCustomer: mail.automatic == nil)
+            await secretTakenOut(secretKinds, from: appended.message, contact: appended.contactId, locale: mail.locale, tellCustomer: mail.automatic == nil)
         }
         return outcome
     }
@@ -175,13 +170,13 @@ public struct ConversationService: Sendable {
         let original = inbound.text
         var secretKinds = redact(&inbound.text)
         inbound.subject = inbound.subject.map { recut($0, from: original, stored: inbound.text, found: &secretKinds) }
-        if inbound.sender.name != nil { secretKinds.formUnion(redact(&inbound.sender.name!)) }
+        secretKinds.formUnion(redact(&inbound.sender.name))
         for index in inbound.files.indices { secretKinds.formUnion(redact(&inbound.files[index].filename)) }
         let outcome = try await store.receive(inbound, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }
         if let reopen = outcome.reopenMessage { publish(reopen, of: appended) }
         publish(appended.message, of: appended)
-        if !secretKinds.isEmpty { await secretTakenOut(secretKinds, from: appended.message, locale: inbound.sender.locale) }
+        if !secretKinds.isEmpty { await secretTakenOut(secretKinds, from: appended.message, contact: appended.contactId, locale: inbound.sender.locale) }
         return outcome
     }
 
@@ -194,9 +189,7 @@ public struct ConversationService: Sendable {
         guard let result = try await store.receiveEdit(channelMessageId: channelMessageId, text: text, inboxId: inboxId, receiptKey: receiptKey)
         else { return nil }
         publish(result.message, of: result)
-        if !secretKinds.isEmpty {
-            await secretTakenOut(secretKinds, from: result.message, locale: try? await store.contact(id: result.contactId)?.locale)
-        }
+        if !secretKinds.isEmpty { await secretTakenOut(secretKinds, from: result.message, contact: result.contactId) }
         return result
     }
 

@@ -21,6 +21,12 @@ extension ConversationService {
         return redaction.kinds
     }
 
+    func redact(_ text: inout String?) -> Set<SecretKind> {
+        guard var value = text else { return [] }
+        defer { text = value }
+        return redact(&value)
+    }
+
     /// A subject: when it was cut from the message's first line (the widget, the API channel and
     /// Telegram cut one), it is cut again from the stored text, since a phrase cut short is no
     /// longer one the check would see; otherwise it is checked on its own.
@@ -37,9 +43,10 @@ extension ConversationService {
     }
 
     /// After `message` lost a secret: the history line agents see, the audit line, and (unless
-    /// the sender is a robot) the customer's warning as a reply through their channel. Each once
-    /// per message, whatever retries; none of it carries the secret.
-    func secretTakenOut(_ kinds: Set<SecretKind>, from message: Message, locale: String?, tellCustomer: Bool = true) async {
+    /// the sender is a robot) the customer's warning as a reply through their channel, in the
+    /// language the channel named, else the contact's. Each once per message, whatever retries;
+    /// none of it carries the secret.
+    func secretTakenOut(_ kinds: Set<SecretKind>, from message: Message, contact: ContactID, locale: String? = nil, tellCustomer: Bool = true) async {
         let conversation = message.conversationId
         _ = try? await record(.secretRedacted(kinds: kinds.sorted()), in: conversation, clientMessageId: "secret:\(message.id)")
         try? await store.appendAudit(
@@ -47,8 +54,10 @@ extension ConversationService {
                 actor: .system, action: "message.secret_redacted", subjectKind: "conversation", subjectId: conversation.rawValue,
                 detail: ["message": message.id.rawValue, "kinds": kinds.sorted().map(\.rawValue).joined(separator: ",")]))
         guard tellCustomer else { return }
+        var language = locale
+        if language == nil { language = try? await store.contact(id: contact)?.locale }
         _ = try? await send(
-            NewMessage(direction: .outgoing, author: .system, text: secrets.warning(for: kinds, locale: locale), clientMessageId: "secret-warning:\(message.id)"),
+            NewMessage(direction: .outgoing, author: .system, text: secrets.warning(for: kinds, locale: language), clientMessageId: "secret-warning:\(message.id)"),
             to: conversation)
     }
 }

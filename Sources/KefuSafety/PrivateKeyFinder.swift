@@ -25,15 +25,15 @@ struct PrivateKeyFinder: Sendable {
         var found: [Range<String.Index>] = []
         let scalars = text.unicodeScalars
         var index = scalars.startIndex
+        // Keys are runs of ASCII letters and digits.
+        func inWord(_ scalar: Unicode.Scalar) -> Bool { scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)) }
         while index < scalars.endIndex {
-            guard scalars[index].isASCII, scalars[index].properties.isAlphabetic || ("0"..."9").contains(scalars[index]) else {
+            guard inWord(scalars[index]) else {
                 index = scalars.index(after: index)
                 continue
             }
             var end = scalars.index(after: index)
-            while end < scalars.endIndex, scalars[end].isASCII, scalars[end].properties.isAlphabetic || ("0"..."9").contains(scalars[end]) {
-                end = scalars.index(after: end)
-            }
+            while end < scalars.endIndex, inWord(scalars[end]) { end = scalars.index(after: end) }
             let word = Substring(scalars[index..<end])
             if isKey(word) || (isHexKey(word) && (hexIsKey || saysPrivateKey(text, around: index..<end))) { found.append(index..<end) }
             index = end
@@ -59,7 +59,8 @@ struct PrivateKeyFinder: Sendable {
 
     func isHexKey(_ word: Substring) -> Bool {
         let digits = word.hasPrefix("0x") || word.hasPrefix("0X") ? word.dropFirst(2) : word
-        return digits.utf8.count == 64 && digits.utf8.allSatisfy { ("0"..."9").contains(Character(UnicodeScalar($0))) || ("a"..."f").contains(Character(UnicodeScalar($0).properties.lowercaseMapping)) }
+        // Digits, and a to f in either case (| 0x20 lowercases an ASCII letter).
+        return digits.utf8.count == 64 && digits.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0 | 0x20) }
     }
 
     /// Whether the words around the hex string call it a private key, read without spaces,

@@ -4,13 +4,12 @@ import Foundation
 /// words separated by spaces, commas, line breaks or numbering ("1. abandon 2. ability …"),
 /// Chinese words with or without spaces.
 ///
-/// - English: any run of 12 or more list words is a phrase, checksum or not (a valid checksum is
-///   one in sixteen for a random run, and prose never strings twelve list words together: "the",
-///   "to", "and", "my", "is" are not on the list).
+/// - English: a run of 12 or more list words is a phrase when its checksum holds, or when it
+///   does not read like support prose (`isEnglishPhrase`).
 /// - Chinese: the list is the 2,048 most common characters, so ordinary text is mostly list
-///   words. A run counts when it is 12, 15, 18, 21 or 24 words between separators with a valid
-///   checksum; when some of its words are written without separators it must also look drawn at
-///   random (`looksRandom`), which prose never does.
+///   words. A window of 12, 15, 18, 21 or 24 words counts when it stands apart, is written
+///   evenly with one kind of separator, its checksum holds, and it looks drawn at random
+///   (`looksRandom`), which prose never does. docs/trust-and-safety.md has the figures.
 struct RecoveryPhraseFinder: Sendable {
     let sha256: @Sendable (Data) -> Data
 
@@ -55,23 +54,25 @@ struct RecoveryPhraseFinder: Sendable {
         return ",.;:()[]{}<>-|/#*_'\"•·‧・，。；：、（）【】「」『』“”‘’—–…．+=&?!%~`\\".unicodeScalars.contains(scalar)
     }
 
-    /// The text as the finders read it: compatibility-folded (full-width letters and digits,
-    /// circled numbers ① become plain ones) and without the characters that draw nothing
-    /// (zero-width spaces, joiners, soft hyphens, direction marks), each scalar with the range of
-    /// the original text it came from. A phrase hidden with those is still a phrase.
-    enum GapKind: Equatable {
+    /// What separated two words: a phrase is listed with one kind throughout.
+    enum GapKind: Hashable {
         case none, spaces, lineBreaks, numbering, punctuation(Unicode.Scalar)
 
         static func of(_ scalars: [Unicode.Scalar]) -> GapKind {
             if scalars.isEmpty { return .none }
-            if scalars.contains(where: { $0.properties.numericType != nil || isHanOrdinal($0) }) { return .numbering }
+            if scalars.contains(where: { $0.properties.numericType != nil || $0 == "第" || ordinalSuffixes.contains($0) }) { return .numbering }
             if let mark = scalars.first(where: { !$0.properties.isWhitespace }) { return .punctuation(mark) }
             return scalars.contains(where: { $0 == "\n" || $0 == "\r" }) ? .lineBreaks : .spaces
         }
-
-        static func isHanOrdinal(_ scalar: Unicode.Scalar) -> Bool { "第个個号號位".unicodeScalars.contains(scalar) }
     }
 
+    /// What follows a number in Chinese numbering ("第1个", "3號").
+    static let ordinalSuffixes = Set("个個号號位".unicodeScalars)
+
+    /// The text as the finders read it: compatibility-folded (full-width letters and digits,
+    /// circled numbers ① become plain ones) and without the characters that draw nothing
+    /// (zero-width spaces, joiners, soft hyphens, direction marks), each scalar with the range of
+    /// the original text it came from. A phrase hidden with those is still a phrase.
     struct Unit {
         var scalar: Unicode.Scalar
         var range: Range<String.Index>
@@ -86,13 +87,15 @@ struct RecoveryPhraseFinder: Sendable {
             let next = scalars.index(after: index)
             let scalar = scalars[index]
             defer { index = next }
-            if scalar.properties.generalCategory == .format || scalar.properties.isDefaultIgnorableCodePoint { continue }
-            if scalar.isASCII {
+            // ASCII and the unified Han ideographs fold to themselves: no folding to pay for
+            // (the compatibility ideographs, U+F900 on, do fold).
+            if scalar.isASCII || (isHan(scalar) && scalar.value < 0xF900) {
                 units.append(Unit(scalar: scalar, range: index..<next))
-            } else {
-                for folded in String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars {
-                    units.append(Unit(scalar: folded, range: index..<next))
-                }
+                continue
+            }
+            if scalar.properties.generalCategory == .format || scalar.properties.isDefaultIgnorableCodePoint { continue }
+            for folded in String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars {
+                units.append(Unit(scalar: folded, range: index..<next))
             }
         }
         return units
@@ -103,7 +106,7 @@ struct RecoveryPhraseFinder: Sendable {
         let scalar = units[position].scalar
         func digit(_ at: Int) -> Bool { at >= 0 && at < units.count && ("0"..."9").contains(units[at].scalar) }
         if scalar == "第" { return digit(position + 1) || (position + 2 < units.count && units[position + 1].scalar == " " && digit(position + 2)) }
-        if "个個号號位".unicodeScalars.contains(scalar) { return digit(position - 1) || (units.indices.contains(position - 2) && units[position - 1].scalar == " " && digit(position - 2)) }
+        if ordinalSuffixes.contains(scalar) { return digit(position - 1) || (units.indices.contains(position - 2) && units[position - 1].scalar == " " && digit(position - 2)) }
         return false
     }
 
@@ -239,10 +242,10 @@ struct RecoveryPhraseFinder: Sendable {
                 for length in [24, 21, 18, 15, 12] where start + length <= run.count && boundary(before: start + length) {
                     let window = Array(indices[start..<start + length])
                     let gaps = run[start + 1..<start + length].map { $0.gap > 0 }
-                    // Spaced or not, the words must look drawn at random: text copied out of a PDF
-                    // has a space between every character and is still prose.
-                    // One kind of separator throughout (prose copied with spaces has its commas too).
-                    let kinds = Set(run[start + 1..<start + length].map(\.gapKind).filter { $0 != .none }.map { "\($0)" })
+                    // One kind of separator throughout (prose copied with spaces has its commas
+                    // too), and spaced or not, the words must look drawn at random: text copied
+                    // out of a PDF has a space between every character and is still prose.
+                    let kinds = Set(run[start + 1..<start + length].map(\.gapKind)).subtracting([.none])
                     if Self.regularlyWritten(gaps), kinds.count <= 1, BIP39Wordlist.checksumHolds(window, sha256: sha256),
                         Self.looksRandom(window, spaced: !gaps.contains(false))
                     {
@@ -259,14 +262,12 @@ struct RecoveryPhraseFinder: Sendable {
 
     /// Whether list positions look drawn at random (as a phrase's words are) rather than written:
     /// prose uses the commonest characters (the list is in frequency order) and repeats them.
-    /// Random words average position 1,023; Kefu's own Chinese (over a thousand catalog lines)
-    /// averages about 400 even in its formal security wording. A random phrase passes with about
-    /// 99% probability at every length (simulated: 98.7–99.5%); docs/trust-and-safety.md.
-    /// Longer windows may sit a little lower: their average varies less, and their checksum is
-    /// longer (8 bits at 24 words against 4 at 12).
-    /// Words written apart are a phrase's usual form and prose's unusual one (text copied out of
-    /// a PDF): they need a lower average (450; a random 12-word phrase falls below it once in
-    /// 3,000).
+    /// Random words average position 1,023; Kefu's own Chinese averages about 400.
+    /// - Written together: an average of 600 at 12 words, a little lower for longer windows
+    ///   (their average varies less and their checksum is longer); a random phrase passes about
+    ///   99% of the time at every length.
+    /// - Written apart (a phrase's usual form, prose's only when copied out of a PDF): an average
+    ///   of 450, which a random 12-word phrase misses once in 3,000.
     static func looksRandom(_ indices: [Int], spaced: Bool = false) -> Bool {
         let mean = Double(indices.reduce(0, +)) / Double(indices.count)
         let common = indices.filter { $0 < 64 }.count

@@ -17,13 +17,13 @@ extension SQLStore {
             }
             try await Self.spend(limit, on: sql)
             if let account {
-                let mine: SQLQueryString = "account_id = \(bind: account.rawValue) AND post_id = \(bind: postId.rawValue) AND resolved_at IS NULL"
-                let open =
-                    if let commentId {
-                        try await sql.raw("SELECT id FROM feedback_reports WHERE \(mine) AND comment_id = \(bind: commentId.rawValue)").first()
-                    } else {
-                        try await sql.raw("SELECT id FROM feedback_reports WHERE \(mine) AND comment_id IS NULL").first()
-                    }
+                let onComment: SQLQueryString = commentId.map { "comment_id = \(bind: $0.rawValue)" } ?? "comment_id IS NULL"
+                let open = try await sql.raw(
+                    """
+                    SELECT id FROM feedback_reports
+                    WHERE account_id = \(bind: account.rawValue) AND post_id = \(bind: postId.rawValue) AND \(onComment) AND resolved_at IS NULL
+                    """
+                ).first()
                 if open != nil { return }
             }
             try await sql.raw(

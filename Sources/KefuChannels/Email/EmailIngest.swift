@@ -86,8 +86,9 @@ public struct EmailIngest: SMTPMailSink {
         // The original bytes are kept unless they carry a secret: then only a redacted rendition
         // is (the digest of the original still names a mail without a Message-ID, so a
         // redelivery is recognised).
-        let rawDigest = AttachmentBlobStore.digest(Data(raw))
-        let rawSha = try blobs.put(Data(RedactedMail.rendition(of: parsed, guard: conversations.secrets) ?? raw))
+        let rendition = RedactedMail.rendition(of: parsed, guard: conversations.secrets)
+        let rawSha = try blobs.put(Data(rendition ?? raw))
+        let rawDigest = rendition == nil ? rawSha : AttachmentBlobStore.digest(Data(raw))
         let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)
         let tokens = Array(Set(recipients.compactMap { EmailSettings.untagged($0).token })).sorted()
         var inbox: Inbox?

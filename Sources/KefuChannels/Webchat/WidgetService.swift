@@ -73,9 +73,9 @@ public struct WidgetService: Sendable {
         if let latest, let stored = try await store.message(conversationId: latest.id, clientMessageId: clientMsgId) {
             return AppendResult(message: stored, created: false, contactId: latest.contactId, inboxId: latest.inboxId)
         }
-        // Cut from the text as it will be stored: a phrase cut in two is no longer one the
-        // conversations service would recognise in the subject.
-        let subject = conversations.secrets.redact(text).text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(80)) }
+        // Cut from the first line; the conversations service cuts it again from the stored text
+        // when the line carried a secret.
+        let subject = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(80)) }
         return try await conversations.start(
             ConversationStart(
                 inboxId: session.inboxId, contactId: session.contactId, subject: subject, labels: session.topic.map { [$0] } ?? [],

@@ -80,7 +80,6 @@ struct HTTPConnectionClock {
         switch state {
         case .idle:
             headStarted = now
-            bodyStarted = nil
             state = .request(lastByte: now, headRead: false, requestEnded: false, responded: false, responseEnded: false)
         case .request(_, let head, let ended, let responded, let responseEnded):
             if head && !ended { bodyBytes += count }

@@ -194,12 +194,20 @@ struct ConsoleFeedbackController {
         if number > 1 { values["newer_href"] = "/console/feedback/reports?page=\(number - 1)" }
         if reports.count > Self.pageSize { values["older_href"] = "/console/feedback/reports?page=\(number + 1)" }
         values["open_reports"] = try await store.openFeedbackReportCount()
+        // Reports gather on the same posts: each post, and its comments, is read once.
+        var posts: [FeedbackPostID: FeedbackPost?] = [:]
+        var comments: [FeedbackPostID: [FeedbackCommentID: String]] = [:]
         var rows: [[String: Any]] = []
         for report in reports.prefix(Self.pageSize) {
             var row = reportValues(report)
-            if let post = try await store.feedbackPost(id: report.postId) { row["post"] = postValues(post, page: page) }
+            if posts[report.postId] == nil { posts[report.postId] = .some(try await store.feedbackPost(id: report.postId)) }
+            if let post = posts[report.postId] ?? nil { row["post"] = postValues(post, page: page) }
             if let comment = report.commentId {
-                row["comment"] = try await store.feedbackComments(postId: report.postId, includeHidden: true).first { $0.id == comment }?.body ?? ""
+                if comments[report.postId] == nil {
+                    comments[report.postId] = Dictionary(
+                        try await store.feedbackComments(postId: report.postId, includeHidden: true).map { ($0.id, $0.body) }, uniquingKeysWith: { first, _ in first })
+                }
+                row["comment"] = comments[report.postId]?[comment] ?? ""
             }
             rows.append(row)
         }
