@@ -11,7 +11,9 @@ public enum HTMLText {
     /// Their content is never text a reader sees.
     static let skippedElements: Set<String> = ["script", "style", "head", "title", "template", "noscript", "svg", "object", "iframe"]
 
-    public static func text(from html: String) -> String {
+    /// `spacedInline` puts a space at every inline tag (`<span>a</span><span>b</span>` reads
+    /// "a b", not "ab"): what the secret check needs when words are set in separate elements.
+    public static func text(from html: String, spacedInline: Bool = false) -> String {
         var output = ""
         var index = html.startIndex
         var skipping: String?
@@ -73,7 +75,11 @@ public enum HTMLText {
                 case "img":
                     if let alt = attribute("alt", in: String(tag)), !alt.isEmpty { output += "[\(alt)]" }
                 default:
-                    if blockElements.contains(name) { newline() }
+                    if blockElements.contains(name) {
+                        newline()
+                    } else if spacedInline, !(output.last?.isWhitespace ?? true) {
+                        output += " "
+                    }
                 }
                 continue
             }

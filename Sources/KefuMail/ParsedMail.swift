@@ -11,6 +11,9 @@ public struct ParsedMail: Sendable {
         /// Without angle brackets; set for inline parts an HTML body refers to as `cid:`.
         public var contentId: String?
         public var inline: Bool
+        /// The file's words when it is text a person could read (a text or HTML part sent as a
+        /// file, a forwarded mail, a `.txt` sent as bytes): what the secret check reads.
+        public var text: String? = nil
     }
 
     /// Why a mail must never get an automatic answer.
@@ -36,6 +39,10 @@ public struct ParsedMail: Sendable {
     public var text: String
     /// The HTML part as received (never rendered by Kefu; kept for "view original").
     public var html: String?
+    /// Words the mail holds that `text` does not show: the alternatives not chosen, every word
+    /// of its HTML parts (comments, titles, attributes too). The stored original keeps them, so
+    /// the secret check reads them.
+    public var unshownText: [String] = []
     public var files: [File]
     public var automatic: Automatic?
     public var warnings: [String]
@@ -53,7 +60,19 @@ public struct ParsedMail: Sendable {
     /// Attachments stored per mail; more are kept only in the stored original.
     public static let maxAttachments = 100
 
-    public static func parse(_ bytes: [UInt8]) -> ParsedMail {
+    /// How deep forwarded mails inside forwarded mails are read as mails; deeper ones are read
+    /// as their bytes.
+    public static let maxNesting = 6
+
+    /// `spacedInline`: HTML is read with a space at every inline tag (see `HTMLText.text`).
+    public static func parse(_ bytes: [UInt8]) -> ParsedMail { parse(bytes, nesting: 0) }
+
+    public static func parse(_ bytes: [UInt8], spacedInline: Bool) -> ParsedMail {
+        parse(bytes, nesting: 0, spacedInline: spacedInline)
+    }
+
+    /// `nesting`: how many forwarded mails this one sits in.
+    static func parse(_ bytes: [UInt8], nesting: Int, spacedInline: Bool = false) -> ParsedMail {
         var parser = MIMEParser()
         let root = parser.parse(bytes)
         var warnings = parser.warnings
@@ -66,7 +85,7 @@ public struct ParsedMail: Sendable {
         let from = addresses("From").first
         if from == nil { warnings.append("no readable From address") }
 
-        var body = BodyCollector()
+        var body = BodyCollector(nesting: nesting, spacedInline: spacedInline)
         body.collect(root, warnings: &warnings)
         if body.files.count > Self.maxAttachments {
             warnings.append("\(body.files.count - Self.maxAttachments) more attachments than the \(Self.maxAttachments) kept; they are only in the original mail")
@@ -75,7 +94,7 @@ public struct ParsedMail: Sendable {
 
         var text = body.plain.joined(separator: "\n\n")
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, let html = body.html.first {
-            text = HTMLText.text(from: html)
+            text = HTMLText.text(from: html, spacedInline: spacedInline)
         }
         text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         while text.last?.isNewline == true || text.last == " " { text.removeLast() }
@@ -90,6 +109,7 @@ public struct ParsedMail: Sendable {
             date: header("Date").flatMap { MailDate.parse(String(decoding: $0, as: UTF8.self)) },
             text: text, html: body.html.first, files: body.files, automatic: nil, warnings: warnings)
         mail.automatic = Self.automatic(root, from: from)
+        mail.unshownText = body.unshown + body.html.map(HTMLText.everyWord(from:))
         return mail
     }
 
@@ -126,9 +146,14 @@ public struct ParsedMail: Sendable {
 /// Kefu can show (plain text preferred, HTML turned into text otherwise); in mixed and related,
 /// every inline text part in order; everything else is a file.
 struct BodyCollector {
+    /// How many forwarded mails this one sits in.
+    let nesting: Int
+    let spacedInline: Bool
     var plain: [String] = []
     var html: [String] = []
     var files: [ParsedMail.File] = []
+    /// Text parts read but not shown: the alternatives not chosen.
+    var unshown: [String] = []
 
     mutating func collect(_ entity: MIMEEntity, warnings: inout [String]) {
         let type = entity.contentType.value
@@ -149,7 +174,7 @@ struct BodyCollector {
                 plain.append(decoded.text)
             } else {
                 html.append(decoded.text)
-                plain.append(HTMLText.text(from: decoded.text))
+                plain.append(HTMLText.text(from: decoded.text, spacedInline: spacedInline))
             }
             return
         }
@@ -159,7 +184,7 @@ struct BodyCollector {
     mutating func collectAlternative(_ entity: MIMEEntity, warnings: inout [String]) {
         // Prefer text/plain; keep the HTML for "view original"; a nested multipart
         // (related: HTML + its images) contributes its files.
-        var sub = BodyCollector()
+        var sub = BodyCollector(nesting: nesting, spacedInline: spacedInline)
         let plainIndex = entity.children.lastIndex { $0.contentType.value == "text/plain" && $0.disposition?.value != "attachment" }
         for (index, child) in entity.children.enumerated() where index != plainIndex {
             sub.collect(child, warnings: &warnings)
@@ -171,12 +196,16 @@ struct BodyCollector {
             // Some clients send an empty text/plain next to the real HTML.
             if decoded.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, let converted = sub.plain.first {
                 plain.append(converted)
+                unshown += sub.plain.dropFirst()
             } else {
                 plain.append(decoded.text)
+                unshown += sub.plain
             }
         } else if let converted = sub.plain.first {
             plain.append(converted)
+            unshown += sub.plain.dropFirst()
         }
+        unshown += sub.unshown
         html += sub.html
         files += sub.files
     }
@@ -188,7 +217,9 @@ struct BodyCollector {
         let contentId = entity.header("Content-ID").flatMap { MailAddress.messageIds($0).first }
         let inline = entity.disposition?.value == "inline" || (entity.disposition == nil && contentId != nil)
         files.append(
-            ParsedMail.File(filename: name, declaredType: entity.contentType.value, bytes: entity.body, contentId: contentId, inline: inline))
+            ParsedMail.File(
+                filename: name, declaredType: entity.contentType.value, bytes: entity.body, contentId: contentId, inline: inline,
+                text: ReadableFile.text(of: entity, nesting: nesting)))
     }
 
     static func defaultName(for type: String, index: Int) -> String {

@@ -86,9 +86,9 @@ public struct EmailIngest: SMTPMailSink {
         // The original bytes are kept unless they carry a secret: then only a redacted rendition
         // is (the digest of the original still names a mail without a Message-ID, so a
         // redelivery is recognised).
-        let rendition = RedactedMail.rendition(of: parsed, guard: conversations.secrets)
-        let rawSha = try blobs.put(Data(rendition ?? raw))
-        let rawDigest = rendition == nil ? rawSha : AttachmentBlobStore.digest(Data(raw))
+        let redacted = RedactedMail(parsed, raw: raw, guard: conversations.secrets)
+        let rawSha = try blobs.put(Data(redacted.rendition ?? raw))
+        let rawDigest = redacted.rendition == nil ? rawSha : AttachmentBlobStore.digest(Data(raw))
         let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)
         let tokens = Array(Set(recipients.compactMap { EmailSettings.untagged($0).token })).sorted()
         var inbox: Inbox?
@@ -102,7 +102,7 @@ public struct EmailIngest: SMTPMailSink {
         if let inbox { target = inbox } else { target = try await prepareInbox() }
 
         var files: [InboundMail.File] = []
-        for file in parsed.files where !file.bytes.isEmpty {
+        for file in redacted.files where !file.bytes.isEmpty {
             let sniffed = AttachmentPolicy.sniff(file.bytes)
             let sha = try blobs.put(Data(file.bytes))
             files.append(
@@ -118,7 +118,7 @@ public struct EmailIngest: SMTPMailSink {
             messageId: parsed.messageId.map { String($0.prefix(250)) } ?? "\(rawDigest)@kefu.invalid", threadIds: parsed.threadIds,
             replyTokens: tokens, conversationNumber: InboundMail.conversationNumber(inSubject: parsed.subject), fromAddress: fromAddress,
             fromName: parsed.from?.name.map { String($0.prefix(100)) }, replyAddress: parsed.replyAddress?.normalized,
-            subject: String(parsed.subject.prefix(500)), text: parsed.text, files: files, automatic: automatic, warnings: parsed.warnings,
+            subject: String(parsed.subject.prefix(500)), text: redacted.text, files: files, automatic: automatic, warnings: parsed.warnings,
             rawSha256: rawSha, size: Int64(raw.count), envelopeFrom: envelope?.mailFrom, envelopeTo: envelope?.recipients ?? [],
             locale: MailThreading.guessLocale(parsed.subject + "\n" + parsed.text))
         let outcome = try await conversations.receiveMail(mail, inboxId: target.id, reopenWindow: settings.reopenWindow)

@@ -3,26 +3,65 @@ import KefuCore
 import KefuMail
 import KefuSafety
 
-/// The copy of a received mail Kefu keeps when the mail carried a secret (a recovery phrase or
-/// a private key in its subject, text, file names or header names): not the original bytes,
-/// which would keep the secret on disk, but a plain-text rendition with the secrets replaced
-/// by their markers, the addresses and thread headers it needs, and a header saying why.
-/// Files are stored on their own as always; their names here are the redacted ones.
-enum RedactedMail {
-    /// nil when nothing in the mail is a secret (the original bytes are kept, as always).
-    static func rendition(of parsed: ParsedMail, guard secrets: SecretGuard) -> [UInt8]? {
+/// What Kefu keeps of a received mail that carried a secret (a recovery phrase or a private key
+/// anywhere in it: subject, text, the parts it does not show, text files, forwarded mails, file
+/// and header names): not the original bytes, which would keep the secret on disk, but a
+/// plain-text rendition with the secrets replaced by their markers, the addresses and thread
+/// headers it needs, and a header saying why; text files with a secret are kept as their
+/// redacted text.
+struct RedactedMail {
+    /// The copy to keep in place of the original bytes; nil when nothing in the mail is a
+    /// secret (the original is kept, as always).
+    var rendition: [UInt8]?
+    /// The text to store: the mail's own, or, when its HTML hid a secret from the reading
+    /// (words set in separate elements), the HTML read with a space at every tag.
+    var text: String
+    /// The files to store, a text file with a secret replaced by its redacted text.
+    var files: [ParsedMail.File]
+
+    init(_ parsed: ParsedMail, raw: [UInt8], guard secrets: SecretGuard) {
         var kinds = Set<SecretKind>()
         func clean(_ text: String) -> String {
             let redaction = secrets.redact(text)
             kinds.formUnion(redaction.kinds)
             return redaction.text
         }
-        let subject = clean(parsed.subject)
-        let text = clean(parsed.text)
-        let files = parsed.files.map { clean($0.filename) }
-        let fromName = parsed.from?.name.map(clean)
-        let toNames = (parsed.to + parsed.cc).map { $0.name.map(clean) }
-        guard !kinds.isEmpty else { return nil }
+        text = parsed.text
+        files = parsed.files.map { file in
+            guard let words = file.text else { return file }
+            let redaction = secrets.redact(words)
+            guard !redaction.kinds.isEmpty else { return file }
+            kinds.formUnion(redaction.kinds)
+            let name = file.filename.lowercased().hasSuffix(".txt") ? file.filename : file.filename + ".txt"
+            var kept = file
+            (kept.filename, kept.declaredType, kept.bytes, kept.text) = (name, "text/plain", Array(redaction.text.utf8), redaction.text)
+            (kept.contentId, kept.inline) = (nil, false)
+            return kept
+        }
+        for hidden in parsed.unshownText { kinds.formUnion(secrets.redact(hidden).kinds) }
+        // A secret found only in the HTML's every word may be glued together in the text shown
+        // (`<span>legal</span><span>winner</span>` reads "legalwinner"): then the mail is read
+        // again with a space at every tag, and that text is stored. Rare, so read twice.
+        if !kinds.isEmpty, parsed.html != nil, secrets.redact(parsed.text).kinds.isEmpty {
+            let spaced = ParsedMail.parse(raw, spacedInline: true).text
+            if !secrets.redact(spaced).kinds.isEmpty { text = spaced }
+        }
+        let shown = Shown(
+            subject: clean(parsed.subject), text: clean(text), files: files.map { clean($0.filename) }, fromName: parsed.from?.name.map(clean),
+            toNames: (parsed.to + parsed.cc).map { $0.name.map(clean) })
+        rendition = kinds.isEmpty ? nil : Self.rendition(of: parsed, shown: shown, kinds: kinds)
+    }
+
+    /// The mail's readable fields with their secrets taken out.
+    struct Shown {
+        var subject, text: String
+        var files: [String]
+        var fromName: String?
+        var toNames: [String?]
+    }
+
+    static func rendition(of parsed: ParsedMail, shown: Shown, kinds: Set<SecretKind>) -> [UInt8] {
+        let (subject, text, files, fromName, toNames) = (shown.subject, shown.text, shown.files, shown.fromName, shown.toNames)
 
         func mailbox(_ address: MailAddress, name: String?) -> String {
             guard let name, !name.isEmpty else { return "<\(address.address)>" }

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The words of a mail's file when it is text: a text or HTML part sent as an attachment, a
+/// forwarded mail (read as a mail: its subject, sender, text, unshown parts and files), or
+/// bytes sent as `application/octet-stream` that are plainly UTF-8 text. Kefu never shows
+/// these as text; the secret check reads them because the stored file keeps them.
+enum ReadableFile {
+    /// Files larger than this are not read as text (a log, a data export): see the known gaps
+    /// in docs/trust-and-safety.md.
+    static let maxBytes = 4 << 20
+
+    static func text(of entity: MIMEEntity, nesting: Int) -> String? {
+        let bytes = entity.body
+        guard !bytes.isEmpty, bytes.count <= maxBytes else { return nil }
+        let type = entity.contentType.value
+        if type == "message/rfc822" || type == "message/global", nesting < ParsedMail.maxNesting {
+            return forwarded(ParsedMail.parse(bytes, nesting: nesting + 1))
+        }
+        if type.hasPrefix("text/") {
+            let decoded = Charset.decode(bytes, label: entity.charset).text
+            return type == "text/html" ? HTMLText.everyWord(from: decoded) : decoded
+        }
+        return plainBytes(bytes)
+    }
+
+    /// Bytes that are UTF-8 text with no NUL in them (what a `.txt`, `.csv` or `.json` sent as
+    /// bytes is, and what an image, a PDF or an archive never is).
+    static func plainBytes(_ bytes: [UInt8]) -> String? {
+        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        return text
+    }
+
+    static func forwarded(_ mail: ParsedMail) -> String {
+        var parts = [mail.subject, mail.from?.name ?? "", mail.text] + mail.unshownText
+        for file in mail.files {
+            parts.append(file.filename)
+            if let text = file.text { parts.append(text) }
+        }
+        return parts.joined(separator: "\n\n")
+    }
+}
