@@ -104,6 +104,11 @@ def test_a_phrase_in_the_widget_the_mail_and_telegram_is_never_stored(make_serve
         assert wait_for(lambda: [m for m in telegram.wait_sent(token, 1, timeout=1) if "never needs" in (m.get("text") or "")])
         tg_chat = wait_for(lambda: [c["id"] for c in api(server, "GET", "/conversations").json()["items"] if c["inboxId"] == bot["id"]])[0]
         assert "[redacted: recovery phrase]" in [m["text"] for m in messages(server, tg_chat)]
+        # /start greets by first name: never by one that is a key.
+        telegram.push(token, private_message(user(880102, WIF, language="en"), "/start",
+                                             entities=[{"type": "bot_command", "offset": 0, "length": 6}]))
+        sent = wait_for(lambda: [m for m in telegram.wait_sent(token, 2, timeout=1) if m.get("chat_id") == "880102"])
+        assert WIF not in sent[0]["text"] and "@wallet_help_bot" in sent[0]["text"]
 
         # Nothing of the secrets anywhere in the database, on either backend.
         stored = database_text(server)

@@ -165,7 +165,11 @@ public struct TelegramIngest: Sendable {
     /// per update, and kept when Telegram is down).
     func answer(_ command: String, message: Telegram.Message, update: Int64, bot: TelegramBotRecord) async throws {
         let locale = UILocale(storedTag: message.from.map(Self.locale) ?? "en")
-        var values = ["name": message.from?.firstName ?? "", "bot": "@\(bot.username)"]
+        // The greeting repeats the first name: never one that holds a secret (it would sit in
+        // the outbox and the delivery log).
+        let firstName = message.from?.firstName ?? ""
+        let greeted = conversations.secrets.redact(firstName).kinds.isEmpty ? firstName : ""
+        var values = ["name": greeted, "bot": "@\(bot.username)"]
         var promise: String?
         if let expectations, let inbox = try await store.inbox(id: bot.inboxId) { promise = await expectations.expectedReply(for: inbox, locale: locale, at: Date()) }
         values["expected"] = promise ?? catalog.text(.telegramExpectedDefault, locale)
