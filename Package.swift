@@ -189,6 +189,7 @@ let package = Package(
             dependencies: [
                 "KefuCore", "KefuStore", "KefuWeb", "KefuApp", "KefuMail", "KefuChannels", "KefuAccounts", "KefuRisk", "KefuHelp", "KefuQuality",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),

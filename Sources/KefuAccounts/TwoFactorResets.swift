@@ -61,7 +61,7 @@ public struct TwoFactorResets: Sendable {
                     createdAt: at),
                 audit: AuditEvent(
                     actor: .agent(agent.id), action: action, subjectKind: "account", subjectId: reset.accountId.rawValue,
-                    detail: ["reset": id], clientAddress: address))
+                    detail: ["reset": id, "requested_by": reset.requestedBy.rawValue], clientAddress: address))
         else { throw AccountError.conflict("two_factor_reset") }
         if approve, let account = try await store.account(id: decided.accountId) {
             let (link, key) = try await accounts.issueLink(

@@ -71,6 +71,11 @@ public struct Migrator: Sendable {
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             ran.append(migration.version)
         }
+        // Lines written before the audit chain existed get their places in it once.
+        if migrations.contains(where: { $0.version == 20 }) {
+            let sealed = try await SQLStore(database: database).sealUnchainedAudit()
+            if sealed > 0 { logger.info("audit lines placed in the hash chain", metadata: ["lines": "\(sealed)"]) }
+        }
         return ran
     }
 

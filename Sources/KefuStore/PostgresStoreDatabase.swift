@@ -65,6 +65,20 @@ public struct PostgresStoreDatabase: Database {
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        // A transaction PostgreSQL chose as a deadlock's victim is rolled back whole and can run
+        // again (the audit chain's head row is one more lock every audited write takes).
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await writeOnce(body)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "40P01" && attempt < 4 {
+                logger.warning("deadlock; the transaction runs again", metadata: ["attempt": "\(attempt)"])
+            }
+        }
+    }
+
+    func writeOnce<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await DatabaseTiming.measure {
             do {
                 return try await client.withTransaction(logger: logger) { connection in

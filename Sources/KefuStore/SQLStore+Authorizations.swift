@@ -298,7 +298,7 @@ extension SQLStore {
                 ).first()
             else { return .notHeld }
             let held = try Self.authorization(from: row)
-            func record(_ action: HoldAction) async throws {
+            func record(_ action: HoldAction, firstApprover: AgentID? = nil) async throws {
                 try await sql.raw(
                     """
                     INSERT INTO hold_reviews (id, authorization_id, agent_id, action, note, created_at)
@@ -309,6 +309,8 @@ extension SQLStore {
                 var entry = audit
                 entry.action = "authorization.hold_\(action.rawValue)"
                 entry.detail["note"] = note
+                // A two-person release names both people: the audit view shows them together.
+                if let firstApprover { entry.detail["first_approver"] = firstApprover.rawValue }
                 try await insertAudit(entry, on: sql)
             }
             func finish(_ status: AuthorizationStatus) async throws -> Authorization {
@@ -326,6 +328,7 @@ extension SQLStore {
                 try await record(.reject)
                 return .rejected(try await finish(.rejected))
             }
+            var firstApprover: AgentID?
             if let from = twoPersonFrom, held.value >= from {
                 let approvers = try await sql.raw(
                     "SELECT agent_id FROM hold_reviews WHERE authorization_id = \(bind: id) AND action = 'approve'"
@@ -335,8 +338,9 @@ extension SQLStore {
                     try await record(.approve)
                     return .awaitingSecondApproval(held)
                 }
+                firstApprover = approvers.first
             }
-            try await record(.release)
+            try await record(.release, firstApprover: firstApprover)
             return .released(try await finish(.released))
         }
     }

@@ -22,18 +22,6 @@ public struct SQLStore: Sendable {
     public func ping() async -> Bool {
         (try? await database.read { sql in try await sql.raw("SELECT 1 AS one").first() }) != nil
     }
-
-    func insertAudit(_ event: AuditEvent, on sql: any SQLDatabase) async throws {
-        let detail = String(decoding: try JSONEncoder.sorted.encode(event.detail), as: UTF8.self)
-        try await sql.raw(
-            """
-            INSERT INTO audit_log (at, actor_kind, actor_id, action, subject_kind, subject_id, detail, client_address)
-            VALUES (\(bind: Clock.millis(now())), \(bind: event.actor.kind.rawValue), \(bind: event.actor.id),
-                    \(bind: event.action), \(bind: event.subjectKind), \(bind: event.subjectId), \(bind: detail),
-                    \(bind: event.clientAddress))
-            """
-        ).run()
-    }
 }
 
 extension JSONEncoder {

@@ -21,5 +21,6 @@ public enum Schema {
         Migration(version: 17, name: "unmeasured_conversations", statements: unmeasuredConversations),
         Migration(version: 18, name: "satisfaction_surveys", statements: satisfactionSurveys),
         Migration(version: 19, name: "feedback_board", statements: feedbackBoard),
+        Migration(version: 20, name: "trust_and_safety", statements: trustAndSafety),
     ]
 }

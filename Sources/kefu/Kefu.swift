@@ -16,7 +16,7 @@ struct Kefu: AsyncParsableCommand {
         commandName: "kefu",
         abstract: "Kefu (客服): self-hosted customer service for crypto wallets and exchanges.",
         discussion: Settings.help,
-        subcommands: [Serve.self, Migrate.self, Demo.self, Admin.self, Backup.self, IngestEmail.self, RenderMarkdown.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, Admin.self, Audit.self, Backup.self, IngestEmail.self, RenderMarkdown.self])
 
     /// As ArgumentParser's, except that `ingest-email` never exits with a status an MTA reads
     /// as "bounce" for a fault that is not the mail's: a wrong pipe command line is the

@@ -60,6 +60,10 @@ import Testing
             guard case .released(let released) = try await desk.reviews.review(id: held.id, by: desk.second, release: true, note: "Checked too.", address: nil)
             else { Issue.record("the second approval did not release it"); return }
             #expect(released.status == .released)
+            // The release's audit line names both people.
+            let release = try #require(try await desk.store.auditEntries(before: nil, limit: 10).first { $0.action == "authorization.hold_release" })
+            #expect(release.actor.id == desk.second.id.rawValue)
+            #expect(release.detail["first_approver"] == desk.first.id.rawValue)
             // No open conversation: the customer hears it by mail, in their language.
             #expect(desk.notifier.sent.map(\.to) == [account.email])
             #expect(desk.notifier.sent.first?.subject == "Your withdrawal was approved")

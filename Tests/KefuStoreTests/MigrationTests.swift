@@ -85,6 +85,10 @@ import Testing
             sqlite: "b82b1bc3813ca2a682a511775375f62a518d03ab0b2681720468370e8b23b77c",
             postgres: "fbadd07d2ff78ddd59daba65bc5e24d76f38a2a3d412349d38de903cd806c343"
         ),
+        20: (
+            sqlite: "636af83fad89e4202e5de6d927517ceffc0c94e68ad019a4371096a185b91e50",
+            postgres: "0c26fd07612e0e451310251a6f3727647ef0cba3f7fc1ecf7ea72fb3440d39a9"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -88,6 +88,10 @@ import Testing
             for expected in ["account.two_factor_reset_requested", "account.two_factor_reset_approved", "account.two_factor_reset_cancelled"] {
                 #expect(actions.contains(expected), "\(expected) missing from the audit log")
             }
+            // The approval names who asked as well as who approved.
+            let approval = try #require(try await app.store.auditEntries(before: nil, limit: 20).first { $0.action == "account.two_factor_reset_approved" })
+            #expect(approval.detail["requested_by"] == reset.requestedBy.rawValue)
+            #expect(approval.actor.id != reset.requestedBy.rawValue)
             let events = try await app.store.accountEvents(accountId: account.id, limit: 5).map(\.kind)
             #expect(Array(events.prefix(3)) == [.twoFactorResetCancelled, .twoFactorResetScheduled, .twoFactorResetRequested])
         }

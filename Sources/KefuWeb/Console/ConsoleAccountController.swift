@@ -187,14 +187,26 @@ struct ConsoleAccountController {
         }
         values["require_2fa"] = try await auth.requiresTwoFactor()
         values["audit"] = try await store.auditEntries(before: nil, limit: 30).map { entry -> [String: Any] in
-            [
-                "at_iso": ConsolePage.isoTime(entry.at), "at_text": ConsolePage.shortTime(entry.at),
+            // Where two people were needed, the other one (who asked, who approved first) is
+            // named beside the one who acted.
+            let other = Self.secondPerson.first { entry.detail[$0.key] != nil }
+            var row: [String: Any] = [
+                "id": entry.id, "at_iso": ConsolePage.isoTime(entry.at), "at_text": ConsolePage.shortTime(entry.at),
                 "actor": entry.actor.id.flatMap { names[$0] } ?? entry.actor.kind.rawValue, "action": entry.action,
-                "summary": entry.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                "summary": entry.detail.filter { $0.key != other?.key }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: " "),
             ]
+            if let other, let id = entry.detail[other.key] {
+                row["second"] = names[id] ?? id
+                row["second_label"] = page.t(other.label)
+            }
+            return row
         }
         if let oneTimePassword { values["one_time_password"] = oneTimePassword }
         if let resetAgent { values["reset_agent"] = resetAgent.email }
         return try resources.render("admin", values)
     }
+
+    /// Audit detail keys that name the second person of a two-person action.
+    static let secondPerson: [(key: String, label: String)] = [("first_approver", "audit_first_approver"), ("requested_by", "audit_requested_by")]
 }

@@ -1,0 +1,146 @@
+import Foundation
+import KefuCore
+import KefuStore
+import KefuTestSupport
+import SQLKit
+import Testing
+
+/// The audit log's hash chain (docs/trust-and-safety.md): every line linked in the transaction
+/// that writes it, on both databases and under parallel writers; an edited, deleted or
+/// reordered line is named, and so is a chain rebuilt after an edit or cut short at the end,
+/// against a head exported before.
+@Suite struct AuditChainTests {
+    static func event(_ n: Int) -> AuditEvent {
+        AuditEvent(actor: .system, action: "test.line", subjectKind: "test", subjectId: "\(n)", detail: ["n": "\(n)", "名": "值"])
+    }
+
+    /// Statements a database administrator would run to get past the append-only triggers.
+    static func withoutTriggers(_ store: SQLStore, _ statement: String) async throws {
+        try await store.database.write { sql in
+            if store.flavor == .sqlite {
+                try await sql.raw("DROP TRIGGER IF EXISTS audit_log_no_update").run()
+                try await sql.raw("DROP TRIGGER IF EXISTS audit_log_no_delete").run()
+            } else {
+                try await sql.raw("ALTER TABLE audit_log DISABLE TRIGGER USER").run()
+            }
+            try await sql.raw(SQLQueryString(stringLiteral: statement)).run()
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func parallelWritersMakeOneUnbrokenChain(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<60 { group.addTask { try await store.appendAudit(Self.event(n)) } }
+                try await group.waitForAll()
+            }
+            let verdict = try await store.verifyAuditChain()
+            #expect(verdict.problem == nil)
+            #expect(verdict.checked == 60)
+            #expect(try await store.auditChainHead() == verdict.head)
+            // Lines written with the change they record are chained the same way.
+            _ = try await store.createInbox(name: "Web", kind: .webchat, audit: Self.event(61))
+            #expect(try await store.verifyAuditChain().checked == 61)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func anEditedLineIsNamed(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            for n in 0..<5 { try await store.appendAudit(Self.event(n)) }
+            let third = try #require(try await store.auditEntries(before: nil, limit: 10).reversed().dropFirst(2).first)
+            try await Self.withoutTriggers(store, "UPDATE audit_log SET detail = '{\"n\":\"99\"}' WHERE id = \(third.id)")
+            let verdict = try await store.verifyAuditChain()
+            #expect(verdict.problem?.id == third.id)
+            #expect(verdict.problem?.reason == "its content does not match its hash")
+            #expect(verdict.checked == 2)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func aDeletedLineAndACutEndAreNamed(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            for n in 0..<6 { try await store.appendAudit(Self.event(n)) }
+            let exported = try await store.auditChainHead()
+            let ids = try await store.auditEntries(before: nil, limit: 10).map(\.id).sorted()
+            // The newest line gone: the head row (and the exported head) name it.
+            try await Self.withoutTriggers(store, "DELETE FROM audit_log WHERE id = \(ids[5])")
+            #expect(try await store.verifyAuditChain().problem?.reason.contains("head names line 6") == true)
+            #expect(try await store.verifyAuditChain(expecting: exported).problem?.seq == 6)
+            // A line in the middle gone: the next one says what is missing.
+            try await Self.withoutTriggers(store, "DELETE FROM audit_log WHERE id = \(ids[1])")
+            let verdict = try await store.verifyAuditChain()
+            #expect(verdict.problem?.id == ids[2])
+            #expect(verdict.problem?.reason == "line 2 before it is missing")
+        }
+    }
+
+    /// Someone who edits a line and recomputes every hash after it makes a chain that holds in
+    /// itself; the head exported before the edit does not match it.
+    @Test(arguments: TestBackend.available)
+    func aRebuiltChainDoesNotMatchTheExportedHead(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            for n in 0..<4 { try await store.appendAudit(Self.event(n)) }
+            let exported = try await store.auditChainHead()
+            let lines = try await store.database.read { sql in
+                try await sql.raw("SELECT id, seq, at, actor_kind, actor_id, action, subject_kind, subject_id, detail, client_address, prev_hash, hash FROM audit_log ORDER BY seq")
+                    .all()
+            }
+            var prev = AuditChain.genesis
+            var rebuilt: [String] = []
+            for (index, row) in lines.enumerated() {
+                var line = AuditChain.Line(
+                    id: try row.decode(column: "id", as: Int64.self), seq: Int64(index + 1), at: try row.decode(column: "at", as: Int64.self),
+                    actorKind: "system", actorId: nil, action: "test.line", subjectKind: "test",
+                    subjectId: try row.decode(column: "subject_id", as: String?.self), detail: try row.decode(column: "detail", as: String.self),
+                    clientAddress: nil, prevHash: prev, hash: nil)
+                if index == 1 { line.detail = "{\"n\":\"forged\"}" }
+                let hash = AuditChain.hash(line, seq: Int64(index + 1), prev: prev)
+                rebuilt.append(
+                    "UPDATE audit_log SET detail = '\(line.detail)', prev_hash = '\(prev)', hash = '\(hash)' WHERE id = \(line.id)")
+                prev = hash
+            }
+            for statement in rebuilt { try await Self.withoutTriggers(store, statement) }
+            let newHead = prev
+            try await store.database.write { sql in try await sql.raw("UPDATE audit_chain SET hash = \(bind: newHead) WHERE id = 1").run() }
+            #expect(try await store.verifyAuditChain().problem == nil)
+            let verdict = try await store.verifyAuditChain(expecting: exported)
+            #expect(verdict.problem?.seq == 4)
+            #expect(verdict.problem?.reason.contains("rewritten") == true)
+        }
+    }
+
+    /// Lines from before the chain (or written by something that skipped it) are placed once
+    /// by the migration step; until then verify names them, and afterwards they are as
+    /// append-only as any other.
+    @Test(arguments: TestBackend.available)
+    func linesWithoutAPlaceAreNamedUntilSealedOnce(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            try await store.appendAudit(Self.event(0))
+            try await store.database.write { sql in
+                try await sql.raw(
+                    "INSERT INTO audit_log (at, actor_kind, action, subject_kind, detail) VALUES (1, 'system', 'old.line', 'test', '{}')"
+                ).run()
+            }
+            #expect(try await store.verifyAuditChain().problem?.reason == "not in the chain")
+            #expect(try await store.sealUnchainedAudit() == 1)
+            #expect(try await store.verifyAuditChain().problem == nil)
+            #expect(try await store.verifyAuditChain().checked == 2)
+            await #expect(throws: (any Error).self) {
+                try await store.database.write { sql in try await sql.raw("UPDATE audit_log SET prev_hash = NULL, hash = NULL, seq = NULL").run() }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.database.write { sql in try await sql.raw("UPDATE audit_log SET action = 'changed' WHERE seq IS NOT NULL").run() }
+            }
+        }
+    }
+
+    @Test func headsAreReadOnlyInTheirOwnForm() {
+        let hash = String(repeating: "ab", count: 32)
+        #expect(AuditChain.Head(text: "12:\(hash)") == AuditChain.Head(seq: 12, hash: hash))
+        #expect(AuditChain.Head(text: "12:\(hash.uppercased())") == nil)
+        #expect(AuditChain.Head(text: "-1:\(hash)") == nil)
+        #expect(AuditChain.Head(text: "12:\(hash.dropLast())") == nil)
+        #expect(AuditChain.Head(text: "12") == nil)
+    }
+}
