@@ -122,6 +122,15 @@ def test_a_phrase_in_the_widget_the_mail_and_telegram_is_never_stored(make_serve
         browser.get(f"{server.url}/console/conversations/{chat}")
         history = wait_until(browser, lambda d: d.find_element(By.TAG_NAME, "main")).text
         assert "removed a recovery phrase" in history and "sausage" not in history
+        banner = browser.find_element(By.CSS_SELECTOR, "[data-testid=secret-banner]")
+        assert "move their funds" in banner.text
+        # ... and a badge on it in the inbox list.
+        browser.get(f"{server.url}/console")
+        rows = wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=conversation-list] li"))
+        flagged = [r for r in rows if r.find_elements(By.CSS_SELECTOR, "[data-testid=secret-badge]")]
+        assert len(flagged) >= 3, [r.text for r in rows]
+        browser.save_screenshot(str(ARTIFACTS / "secret-inbox.png"))
+        browser.get(f"{server.url}/console/conversations/{chat}")
         browser.save_screenshot(str(ARTIFACTS / "secret-console.png"))
     finally:
         telegram.close()

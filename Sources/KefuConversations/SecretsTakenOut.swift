@@ -49,6 +49,7 @@ extension ConversationService {
     func secretTakenOut(_ kinds: Set<SecretKind>, from message: Message, contact: ContactID, locale: String? = nil, tellCustomer: Bool = true) async {
         let conversation = message.conversationId
         _ = try? await record(.secretRedacted(kinds: kinds.sorted()), in: conversation, clientMessageId: "secret:\(message.id)")
+        try? await store.markSecretExposed(conversationId: conversation, at: message.createdAt)
         try? await store.appendAudit(
             AuditEvent(
                 actor: .system, action: "message.secret_redacted", subjectKind: "conversation", subjectId: conversation.rawValue,

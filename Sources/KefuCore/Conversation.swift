@@ -135,6 +135,9 @@ public struct Conversation: Sendable, Equatable, Codable {
     public var sla: ConversationSLA?
     /// The customer's latest satisfaction answer.
     public var csat: SurveyAnswer?
+    /// When Kefu first took a recovery phrase or private key out of this customer's messages:
+    /// agents see a warning on the conversation and a badge in the inbox.
+    public var secretExposedAt: Date?
 
     public init(
         id: ConversationID, number: Int64, inboxId: InboxID, contactId: ContactID, subject: String?,

@@ -170,7 +170,7 @@ extension SQLStore: ConversationRepository {
     static let conversationColumns = """
         id, number, inbox_id, contact_id, subject, status, priority, assignee_id, team_id, last_seq, contact_read_seq,
         agent_read_seq, last_message_at,
-        last_activity_at, snoozed_until, created_at, updated_at, sla_due_at, sla_breached, csat_rating, csat_comment
+        last_activity_at, snoozed_until, created_at, updated_at, sla_due_at, sla_breached, csat_rating, csat_comment, secret_exposed_at
         """
 
     static func conversation(from row: any SQLRow, labels: [String]) throws -> Conversation {
@@ -186,6 +186,7 @@ extension SQLStore: ConversationRepository {
             updatedAt: try row.date("updated_at"))
         conversation.contactReadSeq = try row.int64("contact_read_seq")
         conversation.agentReadSeq = try row.int64("agent_read_seq")
+        conversation.secretExposedAt = try row.optionalDate("secret_exposed_at")
         let due = try row.optionalDate("sla_due_at")
         let breached = try row.bool("sla_breached")
         if due != nil || breached { conversation.sla = ConversationSLA(dueAt: due, breached: breached) }
@@ -406,6 +407,19 @@ extension SQLStore: ConversationRepository {
             if history == nil || reselect { try await Self.advanceSLA(id.rawValue, after: .changed(reselect: reselect), at: at, on: sql) }
             guard let updated = try await Self.loadConversation(id: id.rawValue, on: sql) else { throw StoreError.notFound("conversation") }
             return ConversationUpdate(conversation: updated, historyMessage: history)
+        }
+    }
+}
+
+extension SQLStore {
+    public func markSecretExposed(conversationId: ConversationID, at: Date) async throws {
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE conversations SET secret_exposed_at = \(bind: Clock.millis(at))
+                WHERE id = \(bind: conversationId.rawValue) AND secret_exposed_at IS NULL
+                """
+            ).run()
         }
     }
 }

@@ -42,6 +42,9 @@ import Testing
             let audit = try await desk.store.auditEntries(before: nil, limit: 20).filter { $0.action == "message.secret_redacted" }
             #expect(audit.count == 2)
             #expect(!audit.map { "\($0.detail)" }.joined().contains("sausage"))
+            // The conversation carries the flag (the first time kept) for the inbox badge and banner.
+            let flagged = try #require(try await desk.store.conversation(id: id)?.secretExposedAt)
+            #expect(flagged == history.first?.createdAt)
             // A resend of the same message (same client id) changes nothing and warns nobody again.
             _ = try await desk.service.send(
                 NewMessage(direction: .incoming, author: .contact(desk.contact.id), text: "还有私钥 \(Self.wif)", clientMessageId: "c-2"), to: id)

@@ -71,6 +71,8 @@ public protocol ConversationRepository: Sendable {
     func countConversations(filter: ConversationFilter) async throws -> Int
     /// Moves the customer's or the agents' read position forward to `seq`; false when it did not move.
     func markRead(conversationId: ConversationID, by reader: AuthorKind, upTo seq: Int64) async throws -> Bool
+    /// Flags the conversation: its customer exposed a secret (the first time is kept).
+    func markSecretExposed(conversationId: ConversationID, at: Date) async throws
     /// How many open or pending conversations each agent holds (agents with none are absent).
     func openLoad() async throws -> [AgentID: Int]
     /// Applies the change and, with an `actor`, appends a system message recording status and

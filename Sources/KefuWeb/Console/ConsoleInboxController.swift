@@ -147,6 +147,7 @@ struct ConsoleInboxController {
                 "assignee_name": conversation.assigneeId.flatMap { agentNames[$0] } ?? "",
                 "activity_iso": ConsolePage.isoTime(activity), "activity_text": ConsolePage.shortTime(activity),
                 "sla": page.slaBadge(conversation.sla, now: Date()) ?? false,
+                "secret_exposed": conversation.secretExposedAt != nil,
             ])
         }
 
@@ -272,6 +273,7 @@ struct ConsoleInboxController {
             values["return_to"] = "/console/conversations/\(conversation.id)"
         }
         values["inbox_name"] = inbox?.name ?? ""
+        values["secret_exposed"] = conversation.secretExposedAt != nil
         values["messages"] = rows
         values["can_resolve"] = conversation.status != .resolved
         values["can_reopen"] = conversation.status == .resolved || conversation.status == .snoozed
