@@ -43,8 +43,10 @@ public struct Composition: Sendable {
         // What customers are told about when to expect an answer comes from the response targets.
         let expectations = ResponseExpectations(store: store)
         let surveyLinks = SurveyLinks(secretKey: configuration.secretKey, publicURL: configuration.publicURL)
+        var emailSettings = configuration.email
+        emailSettings.signature = AgentSignature(publicURL: configuration.publicURL)
         let email = EmailChannel(
-            store: store, blobs: blobs, conversations: inbound, settings: configuration.email, listener: configuration.smtpListener,
+            store: store, blobs: blobs, conversations: inbound, settings: emailSettings, listener: configuration.smtpListener,
             onListening: onSMTPListening, expectations: expectations, logger: logger)
         let telegram = TelegramChannel(
             store: store, blobs: blobs, conversations: inbound, secretKey: configuration.secretKey, settings: configuration.telegram,

@@ -45,6 +45,8 @@ public struct Message: Sendable, Equatable, Codable {
     /// The sender's own id for the message; a resend with the same id is the same message.
     public var clientMessageId: String?
     public var createdAt: Date
+    /// The verification code an agent's reply carries (`AgentCode`); nil for other messages.
+    public var agentCode: String?
 
     public init(
         id: MessageID, conversationId: ConversationID, seq: Int64, direction: MessageDirection, author: Author,

@@ -105,7 +105,7 @@ public struct OfficialChannels: Sendable {
 
     /// What the count is kept under: the canonical reading when there is one (so "@Kefu" and
     /// "t.me/kefu" count together), else the text as typed, folded and cut.
-    static func logged(_ raw: String, _ verification: Verification) -> String {
+    public static func logged(_ raw: String, _ verification: Verification) -> String {
         if let first = verification.checked.first { return "\(first.kind.rawValue):\(first.value)".storable }
         return String(raw.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ").prefix(120)).storable
     }

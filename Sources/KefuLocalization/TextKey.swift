@@ -106,6 +106,12 @@ public struct TextKey: Hashable, Sendable, CustomStringConvertible {
     public static func secretWarning(_ kind: SecretKind) -> TextKey { TextKey("secret_warning_\(kind.rawValue)") }
     /// The marker as the customer reads it, in their language.
     public static func secretMarker(_ kind: SecretKind) -> TextKey { TextKey("secret_marker_\(kind.rawValue)") }
+    /// An agent's verification code and where to check it: `{code}`, `{url}`.
+    public static let agentCodeLine = TextKey("agent_code_line")
+    /// The official bot's `/verify CODE` answers: `{agent}`, `{number}`.
+    public static let telegramVerifyYes = TextKey("telegram_verify_yes")
+    public static let telegramVerifyNo = TextKey("telegram_verify_no")
+    public static let telegramVerifyUsage = TextKey("telegram_verify_usage")
 
     // MARK: Problems and error pages
 

@@ -7,7 +7,7 @@ public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRe
     & WidgetSessionRepository & CannedReplyRepository & MailRepository & EmailCodeRepository & AccountRepository
     & TwoFactorResetRepository & AuthorizationRepository & ServiceTokenRepository & ChannelThreadRepository & ChannelOutboxRepository
     & TelegramBotRepository & WebhookRepository & AnnouncementRepository & HelpArticleRepository & HelpSearchRepository & OfficialChannelRepository
-    & ServiceLevelRepository & SatisfactionRepository & ReportRepository & FeedbackRepository
+    & ServiceLevelRepository & SatisfactionRepository & ReportRepository & FeedbackRepository & AgentCodeRepository & ImpersonationReportRepository
 
 public protocol DatabaseHealth: Sendable {
     /// True when the database answers.

@@ -410,16 +410,3 @@ extension SQLStore: ConversationRepository {
         }
     }
 }
-
-extension SQLStore {
-    public func markSecretExposed(conversationId: ConversationID, at: Date) async throws {
-        try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE conversations SET secret_exposed_at = \(bind: Clock.millis(at))
-                WHERE id = \(bind: conversationId.rawValue) AND secret_exposed_at IS NULL
-                """
-            ).run()
-        }
-    }
-}

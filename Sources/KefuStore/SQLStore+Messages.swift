@@ -4,16 +4,18 @@ import SQLKit
 
 extension SQLStore: MessageRepository {
     static let messageColumns = """
-        id, conversation_id, seq, direction, author_kind, author_id, body, channel_message_id, client_message_id, created_at
+        id, conversation_id, seq, direction, author_kind, author_id, body, channel_message_id, client_message_id, created_at, agent_code
         """
 
     static func message(from row: any SQLRow, attachments: [Attachment]) throws -> Message {
-        Message(
+        var message = Message(
             id: MessageID(rawValue: try row.string("id")), conversationId: ConversationID(rawValue: try row.string("conversation_id")),
             seq: try row.int64("seq"), direction: try row.enumValue("direction", as: MessageDirection.self),
             author: Author(kind: try row.enumValue("author_kind", as: AuthorKind.self), id: try row.optionalString("author_id")),
             text: try row.string("body"), attachments: attachments, channelMessageId: try row.optionalString("channel_message_id"),
             clientMessageId: try row.optionalString("client_message_id"), createdAt: try row.date("created_at"))
+        message.agentCode = try row.optionalString("agent_code")
+        return message
     }
 
     static func attachments(forMessages ids: [String], on sql: any SQLDatabase) async throws -> [String: [Attachment]] {
@@ -109,13 +111,18 @@ extension SQLStore: MessageRepository {
                 result: AppendResult(
                     message: try Self.message(from: row, attachments: attachments), created: false, contactId: contactId, inboxId: inboxId))
         }
+        // An agent's reply to the customer carries the agent's code for this conversation today.
+        var agentCode: String?
+        if new.direction == .outgoing, new.author.kind == .agent, let agent = new.author.id {
+            agentCode = try await Self.issueAgentCode(agent: agent, conversation: conversation, at: at, on: sql)
+        }
         try await sql.raw(
             """
             INSERT INTO messages (id, conversation_id, seq, direction, author_kind, author_id, body,
-                channel_message_id, client_message_id, created_at)
+                channel_message_id, client_message_id, created_at, agent_code)
             VALUES (\(bind: id.rawValue), \(bind: conversation), \(bind: seq), \(bind: new.direction.rawValue),
                 \(bind: new.author.kind.rawValue), \(bind: new.author.id), \(bind: new.text), \(bind: new.channelMessageId),
-                \(bind: new.clientMessageId), \(bind: at))
+                \(bind: new.clientMessageId), \(bind: at), \(bind: agentCode))
             """
         ).run()
         // Customers' messages, replies and (for subscriptions that ask) notes reach webhooks;
@@ -143,10 +150,11 @@ extension SQLStore: MessageRepository {
         if policy != "" && policy != Self.unmeasured {
             try await advanceSLA(conversation, after: .message(new.direction, new.author.kind), at: at, on: sql)
         }
-        let message = Message(
+        var message = Message(
             id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,
             attachments: attachments, channelMessageId: new.channelMessageId, clientMessageId: new.clientMessageId,
             createdAt: Clock.date(at))
+        message.agentCode = agentCode
         return AppendResult(message: message, created: true, contactId: contactId, inboxId: inboxId)
     }
 

@@ -6,6 +6,7 @@ import KefuConversations
 import KefuQuality
 import KefuAccounts
 import KefuCore
+import KefuHelp
 import KefuRisk
 import KefuRealtime
 import KefuStore
@@ -99,6 +100,7 @@ func buildRouter(
         .addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let help = HelpController(articles: services.helpArticles, search: services.helpSearch, throttler: services.throttle, limits: limits)
     help.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
+    let safety = TrustAndSafety(verification: AgentVerification(store: store), reports: ImpersonationReports(store: store, blobs: services.blobs))
     let officialChannels = OfficialChannelController(channels: services.officialChannels, throttler: services.throttle, limits: limits)
     officialChannels.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let accountCSRF = AccountCSRF(secretKey: configuration.secretKey)
@@ -129,13 +131,17 @@ func buildRouter(
     SurveyController(surveys: services.surveys, store: store).addRoutes(to: cataloged)
     ReportController(reports: Reports(store: store)).addRoutes(to: cataloged)
     FeedbackController(board: services.feedback, store: store, limits: limits).addRoutes(to: cataloged)
+    let trust = TrustAndSafetyController(safety: safety, widget: services.widget, blobs: services.blobs, throttler: services.throttle, limits: limits)
+    trust.addRoutes(to: cataloged)
+    trust.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
 
     // The public help center.
     let helpSite = HelpSiteController(
         articles: services.helpArticles, search: services.helpSearch, announcements: services.announcements, markdown: services.markdown, inboxes: store,
         throttler: services.throttle, resources: resources, publicURL: configuration.publicURL, supportAddress: configuration.email.supportAddress,
         secureCookies: configuration.usesHTTPS)
-    HelpVerifyPage(channels: services.officialChannels, site: helpSite).addRoutes(to: router)
+    HelpVerifyPage(channels: services.officialChannels, verification: safety.verification, reports: safety.reports, site: helpSite)
+        .addRoutes(to: router, forms: router.group("help").add(middleware: SameOriginFormGate(publicURL: configuration.publicURL)))
     helpSite.addRoutes(to: router, formGate: SameOriginFormGate(publicURL: configuration.publicURL))
     FeedbackBoardPages(board: services.feedback, store: store, accounts: accounts, csrf: accountCSRF, site: helpSite)
         .addRoutes(to: router.group("help").add(middleware: SameOriginFormGate(publicURL: configuration.publicURL)))
@@ -197,6 +203,7 @@ func buildRouter(
     ConsoleWebhooksController(webhooks: services.webhooks, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleAnnouncementsController(announcements: services.announcements, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleOfficialChannelsController(channels: services.officialChannels, resources: resources, presence: presence).addRoutes(to: signedIn)
+    ConsoleImpersonationController(safety: trust, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleNotificationsController(store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleReportsController(reports: Reports(store: store), store: store, resources: resources, presence: presence).addRoutes(to: signedIn)
     ConsoleSurveysController(surveys: services.surveys, store: store, resources: resources, presence: presence).addRoutes(to: signedIn)

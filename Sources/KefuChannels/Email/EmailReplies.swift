@@ -51,8 +51,9 @@ public struct EmailReplies: CustomerNotifier {
         if let id = message.author.id, let agent = try await store.agent(id: AgentID(rawValue: id)) { agentName = agent.name }
         let locale = UILocale(storedTag: contact.locale)
         let subject = catalog.text(.mailChatReplySubject, locale, ["number": String(conversation.number)])
-        let text = catalog.text(
+        var text = catalog.text(
             .mailChatReplyBody, locale, ["agent": agentName, "text": message.text, "supportName": settings.supportName])
+        if let line = settings.signature.codeLine(message.agentCode, locale: locale) { text += "\n" + line }
         let references = try await store.threadMessageIds(conversationId: conversation.id)
         let files = try self.files(of: message)
         let mail = OutgoingMail(
@@ -90,7 +91,8 @@ public struct EmailReplies: CustomerNotifier {
         // It answers the customer's latest mail (not our own acknowledgement).
         let answered = try await store.mails(conversationId: conversation.id).last?.messageId ?? references.last
         let files = try self.files(of: message)
-        let signature = [agentName, settings.supportName].compactMap { $0 }.joined(separator: " · ")
+        var signature = [agentName, settings.supportName].compactMap { $0 }.joined(separator: " · ")
+        if let line = settings.signature.codeLine(message.agentCode, locale: UILocale(storedTag: contact.locale)) { signature += "\n" + line }
         let text = message.text + "\n\n-- \n\(signature)\n[#\(conversation.number)]"
         let mail = OutgoingMail(
             from: MailAddress(name: settings.supportName, address: base),

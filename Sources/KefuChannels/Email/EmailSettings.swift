@@ -16,6 +16,9 @@ public struct EmailSettings: Sendable {
     public var maxMessageSize: Int
     /// A chat reply is mailed to a visitor who left an email only if still unread after this.
     public var chatReplyDelay: TimeInterval
+    /// Where agents' replies say their verification codes are checked (the composition sets it
+    /// from the public address).
+    public var signature = AgentSignature(publicURL: "")
 
     public init(
         supportAddress: String, supportName: String = "Kefu Support 客服", relay: SMTPRelay? = nil, reopenWindow: TimeInterval = 14 * 86400,

@@ -26,7 +26,7 @@ public struct TelegramChannel: Channel {
     ) {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let bots = TelegramBots(store: store, secretKey: secretKey, settings: settings, client: client)
-        let replies = TelegramReplies(store: store, wake: { wake.yield() })
+        let replies = TelegramReplies(store: store, signature: AgentSignature(publicURL: settings.publicURL), wake: { wake.yield() })
         let ingest = TelegramIngest(
             store: store, conversations: conversations, blobs: blobs, catalog: catalog, settings: settings, wake: { wake.yield() },
             expectations: expectations, surveys: surveys, logger: logger)

@@ -21,7 +21,7 @@ public enum TelegramInbound: Equatable, Sendable {
             return isForSupport(edited, botUsername: botUsername, botId: botId) ? .edit(edited) : .ignored
         }
         guard let message = update.message, isForSupport(message, botUsername: botUsername, botId: botId) else { return .ignored }
-        if message.chat.type == .private, let command = command(in: message, botUsername: botUsername), ["start", "help"].contains(command) {
+        if message.chat.type == .private, let command = command(in: message, botUsername: botUsername), ["start", "help", "verify"].contains(command) {
             return .command(command, message)
         }
         return .customerMessage(message)

@@ -10,7 +10,7 @@ import Synchronization
 /// `getFile` first), an edit beside the original, or the bot's answer to `/start` and `/help`.
 /// Polling and the webhook both call it; each `update_id` counts once whichever delivered it.
 public struct TelegramIngest: Sendable {
-    public typealias Repositories = ChannelOutboxRepository & ChannelThreadRepository & InboxRepository
+    public typealias Repositories = ChannelOutboxRepository & ChannelThreadRepository & InboxRepository & AgentVerification.Repositories
 
     let store: any Repositories
     let conversations: ConversationService
@@ -161,10 +161,13 @@ public struct TelegramIngest: Sendable {
             filename: AttachmentPolicy.safeMailFilename(wanted.filename ?? "file", sniffedType: sniffed))
     }
 
-    /// `/start` and `/help`: the bot answers in the user's language, through the outbox (once
-    /// per update, and kept when Telegram is down).
+    /// `/start`, `/help` and `/verify CODE`: the bot answers in the user's language, through the
+    /// outbox (once per update, and kept when Telegram is down).
     func answer(_ command: String, message: Telegram.Message, update: Int64, bot: TelegramBotRecord) async throws {
         let locale = UILocale(storedTag: message.from.map(Self.locale) ?? "en")
+        if command == "verify" {
+            return try await enqueueNotice(try await verify(message, locale: locale), to: message, update: update, bot: bot)
+        }
         // The greeting repeats the first name: never one that holds a secret (it would sit in
         // the outbox and the delivery log).
         let firstName = message.from?.firstName ?? ""
@@ -174,11 +177,29 @@ public struct TelegramIngest: Sendable {
         if let expectations, let inbox = try await store.inbox(id: bot.inboxId) { promise = await expectations.expectedReply(for: inbox, locale: locale, at: Date()) }
         values["expected"] = promise ?? catalog.text(.telegramExpectedDefault, locale)
         let text = catalog.text(command == "start" ? .telegramStart : .telegramHelp, locale, values)
+        try await enqueueNotice(text, to: message, update: update, bot: bot)
+    }
+
+    func enqueueNotice(_ text: String, to message: Telegram.Message, update: Int64, bot: TelegramBotRecord) async throws {
         _ = try await store.enqueueDelivery(
             NewChannelDelivery(
                 kind: .notice, inboxId: bot.inboxId, dedupKey: "notice:\(bot.inboxId):\(update)", target: "\(message.chat.id)",
                 payload: ChannelPayload(text: text)))
         wake()
+    }
+
+    /// `/verify ABCD-EFGH`: whether the code belongs to an agent talking to this Telegram user
+    /// (in any of their conversations, on any channel that knows them as this user).
+    func verify(_ message: Telegram.Message, locale: UILocale) async throws -> String {
+        let argument = (message.text ?? "").split(separator: " ", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        guard AgentCode.normalized(argument) != nil else { return catalog.text(.telegramVerifyUsage, locale) }
+        guard let from = message.from, let contact = try await store.contact(identity: "telegram:\(from.id)") else {
+            return catalog.text(.telegramVerifyNo, locale)
+        }
+        switch try await AgentVerification(store: store).check(code: argument, contact: contact.id) {
+        case .genuine(let agent, let number): return catalog.text(.telegramVerifyYes, locale, ["agent": agent, "number": String(number)])
+        case .notGenuine: return catalog.text(.telegramVerifyNo, locale)
+        }
     }
 }
 

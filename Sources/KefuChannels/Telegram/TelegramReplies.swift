@@ -7,13 +7,15 @@ import KefuStore
 /// Queues agents' replies in Telegram conversations: to the conversation's chat, quoting the
 /// customer's latest message in a group, the text and every attachment.
 public struct TelegramReplies: Sendable {
-    public typealias Repositories = ChannelOutboxRepository & ChannelThreadRepository
+    public typealias Repositories = ChannelOutboxRepository & ChannelThreadRepository & ContactRepository & AgentRepository
 
     let store: any Repositories
+    let signature: AgentSignature
     let wake: @Sendable () -> Void
 
-    public init(store: any Repositories, wake: @escaping @Sendable () -> Void) {
+    public init(store: any Repositories, signature: AgentSignature, wake: @escaping @Sendable () -> Void) {
         self.store = store
+        self.signature = signature
         self.wake = wake
     }
 
@@ -25,8 +27,17 @@ public struct TelegramReplies: Sendable {
             thread.threadKey.hasPrefix("chat:")
         else { return }
         let chat = String(thread.threadKey.dropFirst("chat:".count))
+        // The agent's name and code close the message: anyone can name themselves support in
+        // Telegram, only a real agent's code checks out for this customer.
+        var text = reply.text
+        if reply.agentCode != nil {
+            var agent: String?
+            if let id = reply.author.id { agent = try await store.agent(id: AgentID(rawValue: id))?.name }
+            let locale = UILocale(storedTag: try await store.contact(id: conversation.contactId)?.locale)
+            if let line = signature.chatLine(agent: agent, code: reply.agentCode, locale: locale) { text += "\n\n" + line }
+        }
         let payload = ChannelPayload(
-            text: reply.text, replyTo: thread.replyTo,
+            text: text, replyTo: thread.replyTo,
             files: reply.attachments.map { .init(sha256: $0.sha256, contentType: $0.contentType, filename: $0.filename) })
         _ = try await store.enqueueDelivery(
             NewChannelDelivery(

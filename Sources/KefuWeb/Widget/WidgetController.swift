@@ -94,6 +94,8 @@ struct WidgetController {
                 "strings_json": String(decoding: try JSONEncoder.api.encode(strings), as: UTF8.self),
             ]
             values["form"] = Self.formValues(inbox.prechatForm ?? .standard, locale: locale)
+            let texts = resources.translations[locale] ?? [:]
+            values["places"] = ImpersonationReport.Place.allCases.map { ["value": $0.rawValue, "label": texts["help_report_place_\($0.rawValue)"] ?? $0.rawValue] }
             var response = try resources.render("widget-frame", values)
             response.headers[.contentSecurityPolicy] = Self.framePolicy
             return response

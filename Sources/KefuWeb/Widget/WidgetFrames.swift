@@ -118,6 +118,8 @@ enum WidgetFrame {
         let attachments: [AttachmentFrame]
         let clientMsgId: String?
         let createdAt: Date
+        /// `ABCD-EFGH` on an agent's reply.
+        var agentCode: String? = nil
     }
 
     /// A status change, as customers see it (who handled it stays inside the team).
@@ -185,7 +187,7 @@ enum WidgetFrame {
                     attachments: message.attachments.map {
                         AttachmentFrame(id: $0.id, filename: $0.filename, contentType: $0.contentType, size: $0.size)
                     },
-                    clientMsgId: message.clientMessageId, createdAt: message.createdAt))
+                    clientMsgId: message.clientMessageId, createdAt: message.createdAt, agentCode: message.agentCode.map(AgentCode.display)))
         }
     }
 }

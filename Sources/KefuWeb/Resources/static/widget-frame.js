@@ -1,6 +1,7 @@
 // The chat inside the widget iframe: session, WebSocket, replay after reconnect, pending
 // messages resent until acknowledged. Customer and agent text is only ever set as textContent.
 import { helpArticles } from './widget-help.js';
+import { safetyPanel } from './widget-safety.js';
 
 const body = document.body;
 const inbox = body.dataset.inbox;
@@ -36,6 +37,7 @@ function save() {
 
 // The help center's articles, offered while the visitor types the first message.
 const help = helpArticles({ $, t });
+safetyPanel({ $, t, state });
 // Nothing sent yet in this conversation (no message on screen): the first message is being typed.
 const firstMessage = () => $('messages').querySelector('.message') === null;
 
@@ -67,6 +69,14 @@ function renderMessage(frame) {
   const name = frame.direction === 'incoming' ? t.widget_you : (frame.author?.name || t.widget_agent);
   if (frame.direction === 'outgoing') who.append(avatar(name, frame.author?.avatarUrl));
   who.append(document.createTextNode(name));
+  // A real agent's reply carries the code the visitor can check ("Is it really us?").
+  if (frame.agentCode) {
+    const code = document.createElement('span');
+    code.className = 'agent-code';
+    code.dataset.testid = 'agent-code';
+    code.textContent = t.widget_agent_code.replace('{code}', frame.agentCode);
+    who.append(code);
+  }
   const text = document.createElement('div');
   text.className = 'text';
   text.textContent = frame.text;

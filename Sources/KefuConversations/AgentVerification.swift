@@ -1,0 +1,50 @@
+import Foundation
+import KefuCore
+import KefuStore
+
+/// "Is the person writing to me really your agent?" A customer gives the code from a reply
+/// (`AgentCode`); the answer is yes only when the code belongs to an active agent, is still
+/// valid, and was given in one of *this customer's* conversations, so a scammer who copies a
+/// code from their own chat with support gets a "no" for anyone they show it to. Any "no" is
+/// the same "no": it says nothing about agents or other customers.
+public struct AgentVerification: Sendable {
+    public typealias Repositories = AgentCodeRepository & ConversationRepository & ContactRepository & AgentRepository
+
+    public enum Answer: Sendable, Equatable {
+        case genuine(agentName: String, conversationNumber: Int64)
+        case notGenuine
+    }
+
+    let store: any Repositories
+    let now: @Sendable () -> Date
+
+    public init(store: any Repositories, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.now = now
+    }
+
+    /// For a customer Kefu knows (the widget's visitor, a Telegram user).
+    public func check(code raw: String, contact: ContactID) async throws -> Answer {
+        try await check(code: raw) { $0.contactId == contact }
+    }
+
+    /// For a customer on the public page, who says which address they use with us.
+    public func check(code raw: String, email rawEmail: String) async throws -> Answer {
+        let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !email.isEmpty else { throw ConversationError.invalid("email", .required) }
+        guard email.count <= 254, EmailAddress.isPlausible(email) else { throw ConversationError.invalid("email", .invalid) }
+        return try await check(code: raw) { conversation in
+            try await store.contact(id: conversation.contactId)?.email?.lowercased() == email
+        }
+    }
+
+    func check(code raw: String, isTheirs: (Conversation) async throws -> Bool) async throws -> Answer {
+        if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ConversationError.invalid("code", .required) }
+        guard let code = AgentCode.normalized(raw) else { throw ConversationError.invalid("code", .invalid) }
+        guard let issued = try await store.agentCode(code), issued.expiresAt > now(),
+            let agent = try await store.agent(id: issued.agentId), agent.status == .active,
+            let conversation = try await store.conversation(id: issued.conversationId), try await isTheirs(conversation)
+        else { return .notGenuine }
+        return .genuine(agentName: agent.name, conversationNumber: conversation.number)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import KefuCore
+import SQLKit
+
+public protocol ImpersonationReportRepository: Sendable {
+    func addImpersonationReport(_ report: ImpersonationReport, audit: AuditEvent?) async throws
+    func impersonationReport(id: String) async throws -> ImpersonationReport?
+    /// Newest first; `status` nil for all.
+    func impersonationReports(status: ImpersonationReport.Status?, limit: Int) async throws -> [ImpersonationReport]
+    /// Moves a report to confirmed or dismissed; `StoreError.notFound` when there is none.
+    func reviewImpersonationReport(id: String, status: ImpersonationReport.Status, by agent: AgentID, audit: AuditEvent?) async throws
+        -> ImpersonationReport
+    /// Reports not dismissed under `handleKey`.
+    func impersonationReportCount(handleKey: String) async throws -> Int
+}
+
+extension SQLStore: ImpersonationReportRepository {
+    static let reportColumns = """
+        id, place, handle, handle_key, note, screenshot_sha256, screenshot_type, contact_id, locale, status, created_at, reviewed_by, reviewed_at
+        """
+
+    static func report(from row: any SQLRow) throws -> ImpersonationReport {
+        ImpersonationReport(
+            id: try row.string("id"), place: try row.enumValue("place", as: ImpersonationReport.Place.self), handle: try row.string("handle"),
+            handleKey: try row.string("handle_key"), note: try row.string("note"), screenshotSha256: try row.optionalString("screenshot_sha256"),
+            screenshotType: try row.optionalString("screenshot_type"), contactId: try row.optionalString("contact_id").map(ContactID.init(rawValue:)),
+            locale: try row.string("locale"), status: try row.enumValue("status", as: ImpersonationReport.Status.self),
+            createdAt: try row.date("created_at"), reviewedBy: try row.optionalString("reviewed_by").map(AgentID.init(rawValue:)),
+            reviewedAt: try row.optionalDate("reviewed_at"))
+    }
+
+    public func addImpersonationReport(_ report: ImpersonationReport, audit: AuditEvent?) async throws {
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                INSERT INTO impersonation_reports (id, place, handle, handle_key, note, screenshot_sha256, screenshot_type, contact_id, locale,
+                    status, client_address, created_at)
+                VALUES (\(bind: report.id), \(bind: report.place.rawValue), \(bind: report.handle), \(bind: report.handleKey), \(bind: report.note),
+                    \(bind: report.screenshotSha256), \(bind: report.screenshotType), \(bind: report.contactId?.rawValue), \(bind: report.locale),
+                    \(bind: report.status.rawValue), \(bind: audit?.clientAddress), \(bind: Clock.millis(report.createdAt)))
+                """
+            ).run()
+            if let audit { try await insertAudit(audit, on: sql) }
+        }
+    }
+
+    public func impersonationReport(id: String) async throws -> ImpersonationReport? {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.reportColumns) FROM impersonation_reports WHERE id = \(bind: id)").first().map(Self.report(from:))
+        }
+    }
+
+    public func impersonationReports(status: ImpersonationReport.Status?, limit: Int) async throws -> [ImpersonationReport] {
+        try await database.read { sql in
+            let filter: SQLQueryString = status.map { "WHERE status = \(bind: $0.rawValue)" } ?? ""
+            return try await sql.raw(
+                "SELECT \(unsafeRaw: Self.reportColumns) FROM impersonation_reports \(filter) ORDER BY created_at DESC, id LIMIT \(literal: limit)"
+            ).all().map(Self.report(from:))
+        }
+    }
+
+    public func reviewImpersonationReport(id: String, status: ImpersonationReport.Status, by agent: AgentID, audit: AuditEvent?) async throws
+        -> ImpersonationReport
+    {
+        try await database.write { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    UPDATE impersonation_reports SET status = \(bind: status.rawValue), reviewed_by = \(bind: agent.rawValue),
+                        reviewed_at = \(bind: Clock.millis(now()))
+                    WHERE id = \(bind: id) RETURNING \(unsafeRaw: Self.reportColumns)
+                    """
+                ).first()
+            else { throw StoreError.notFound("impersonation_report") }
+            if let audit { try await insertAudit(audit, on: sql) }
+            return try Self.report(from: row)
+        }
+    }
+
+    public func impersonationReportCount(handleKey: String) async throws -> Int {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT COUNT(*) AS n FROM impersonation_reports WHERE handle_key = \(bind: handleKey) AND status <> 'dismissed'"
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+}
