@@ -19,7 +19,7 @@ extension SQLStore: AgentCodeRepository {
             ).first()?.string("code")
         }
         if let code = try await existing() { return code }
-        // A drawn code that is taken already (one in 10¹² per code issued) is drawn again.
+        // A drawn code that is taken already (about one in 10¹² per code issued) is drawn again.
         for _ in 0..<4 {
             try await sql.raw(
                 """

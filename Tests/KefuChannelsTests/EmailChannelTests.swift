@@ -48,9 +48,10 @@ actor TestRelay: SMTPMailSink {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-mail-\(UUID().uuidString)")
             let blobs = AttachmentBlobStore(dataDirectory: directory)
             try await withTestStore(backend) { store in
-                let settings = EmailSettings(
+                var settings = EmailSettings(
                     supportAddress: "support@kefu.test", supportName: "Kefu 客服", relay: SMTPRelay(host: "127.0.0.1", port: port),
                     chatReplyDelay: 0)
+                settings.signature = AgentSignature(publicURL: "https://help.kefu.test")
                 let channel = EmailChannel(store: store, blobs: blobs, hub: EventHub(), settings: settings, logger: logger)
                 try await channel.ingest.prepareInbox()
                 try await body(store, channel, relay, blobs)
@@ -110,6 +111,9 @@ actor TestRelay: SMTPMailSink {
             #expect(answer.subject == "Re: [#\(conversation.number)] 提现一直审核中，请帮忙查询（堃）")
             #expect(answer.text.hasPrefix("您好，提现已在处理中。"))
             #expect(answer.text.contains("王敏"))
+            // The signature carries the agent's code and where to check it.
+            let code = try #require(reply.message.agentCode)
+            #expect(answer.text.contains(AgentCode.display(code)) && answer.text.contains("https://help.kefu.test/help/verify"))
             #expect(answer.references.first == "202611251002110129381@foxmail.com")
             let replyTo = try #require(answer.replyTo.first?.address)
             #expect(replyTo.hasPrefix("support+c-") && replyTo.hasSuffix("@kefu.test"))

@@ -3,7 +3,7 @@ import Foundation
 /// The verification code an agent's replies carry: eight characters from an alphabet without
 /// look-alikes (no 0/O, 1/I/L), shown as `ABCD-EFGH`. One code per agent, conversation and UTC
 /// day, drawn at random (never derived from who the agent is, so codes say nothing about
-/// agents and cannot be enumerated: 32⁸ ≈ 10¹² values behind a per-address limit). A customer
+/// agents and cannot be enumerated: 31⁸ ≈ 8.5 × 10¹¹ values behind a per-address limit). A customer
 /// checks it on `/help/verify`, in the widget or with the official bot's `/verify`; it is
 /// genuine only for the customer of the conversation it was given in, for seven days.
 public enum AgentCode {

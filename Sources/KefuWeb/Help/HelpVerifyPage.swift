@@ -16,7 +16,7 @@ struct HelpVerifyPage {
     let site: HelpSiteController
 
     /// Wrong codes a network may try: a genuine answer gives its attempt back, so a customer
-    /// checking real codes is never held up, while guessing (10¹² codes) gets nowhere.
+    /// checking real codes is never held up, while guessing (31⁸ codes) gets nowhere.
     static let codeChecksPerClient = ThrottlePolicy(freeAttempts: 10, window: 10 * 60, baseDelay: 30, maxDelay: 600)
     static let reportsPerClient = ThrottlePolicy(freeAttempts: 5, window: 60 * 60, baseDelay: 60, maxDelay: 3600)
     /// A screenshot and the form's fields.
@@ -37,9 +37,9 @@ struct HelpVerifyPage {
         let (code, email) = (String((form["code"] ?? "").prefix(64)), String((form["email"] ?? "").prefix(254)))
         var extra: [String: Any] = ["code_value": code, "code_email": email]
         do {
-            let ticket = try await site.throttler.admit([("agent-code-client:\(ClientNetwork.key(context.peerAddress))", Self.codeChecksPerClient)])
-            let answer = try await verification.check(code: code, email: email)
-            if case .genuine = answer { await site.throttler.giveBack(ticket) }
+            let answer = try await TrustAndSafetyController.check(site.throttler, network: context.peerAddress) {
+                try await verification.check(code: code, email: email)
+            }
             extra["code_verdict"] = Self.verdict(answer, t: page.t)
         } catch ConversationError.invalid(let failure) {
             extra["code_error"] = page.t(failure.fields.first?.name == "email" ? "help_agent_code_email_invalid" : "help_agent_code_invalid")

@@ -133,12 +133,24 @@ struct TrustAndSafetyController {
             context: context)
     }
 
-    /// A wrong code counts against the network; a genuine one gives its attempt back.
     func check(network: String?, _ run: () async throws -> AgentVerification.Answer) async throws -> JSONResponse<CodeAnswer> {
+        JSONResponse(CodeAnswer(try await Self.check(throttler, network: network, run)))
+    }
+
+    /// A wrong code counts against the network; a genuine one, or one that is not a code's form
+    /// at all (nothing was guessed), gives its attempt back.
+    static func check(
+        _ throttler: any CredentialThrottle, network: String?, _ run: () async throws -> AgentVerification.Answer
+    ) async throws -> AgentVerification.Answer {
         let ticket = try await throttler.admit([("agent-code-client:\(ClientNetwork.key(network))", HelpVerifyPage.codeChecksPerClient)])
-        let answer = try await run()
-        if case .genuine = answer { await throttler.giveBack(ticket) }
-        return JSONResponse(CodeAnswer(answer))
+        do {
+            let answer = try await run()
+            if case .genuine = answer { await throttler.giveBack(ticket) }
+            return answer
+        } catch {
+            await throttler.giveBack(ticket)
+            throw error
+        }
     }
 
     func report(_ request: Request, _ context: KefuRequestContext, contact: ContactID?) async throws -> JSONResponse<ReportReceipt> {

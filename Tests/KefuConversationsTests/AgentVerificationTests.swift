@@ -1,0 +1,55 @@
+import Foundation
+import KefuConversations
+import KefuCore
+import KefuStore
+import KefuTestSupport
+import Testing
+
+/// Agents' codes on both databases: a reply carries its agent's code for the conversation and
+/// the day; the code is genuine only for that conversation's customer, while current, and while
+/// the agent is active; every other answer is the same "no".
+@Suite struct AgentVerificationTests {
+    typealias Desk = ConversationServiceTests.Desk
+
+    @Test(arguments: TestBackend.available)
+    func aReplysCodeIsGenuineOnlyForItsOwnCustomer(_ backend: TestBackend) async throws {
+        try await ConversationServiceTests.withDesk(backend) { desk in
+            let agent = try await ConversationServiceTests.agent(desk.store, "ann@kefu.test")
+            let mine = try await desk.store.createConversation(inboxId: desk.inbox.id, contactId: desk.contact.id, subject: nil)
+            let scammer = try await desk.store.createContact(name: "Scammer", email: "scam@example.com", locale: "en")
+            let theirs = try await desk.store.createConversation(inboxId: desk.inbox.id, contactId: scammer.id, subject: nil)
+            func reply(_ text: String, in conversation: Conversation) async throws -> Message {
+                try await desk.service.send(NewMessage(direction: .outgoing, author: .agent(agent.id), text: text), to: conversation.id).message
+            }
+            let first = try await reply("您好", in: mine)
+            let second = try await reply("请稍等", in: mine)
+            let other = try await reply("Hello", in: theirs)
+            let code = try #require(first.agentCode)
+            // One code per agent, conversation and day; another conversation has its own.
+            #expect(second.agentCode == code)
+            #expect(other.agentCode != nil && other.agentCode != code)
+            #expect(try await desk.store.messages(conversationId: mine.id, since: 0, limit: 5).first?.agentCode == code)
+            // Notes, customers' and system messages carry none.
+            let note = try await desk.service.send(NewMessage(direction: .note, author: .agent(agent.id), text: "n"), to: mine.id).message
+            #expect(note.agentCode == nil)
+
+            let verification = AgentVerification(store: desk.store)
+            #expect(try await verification.check(code: AgentCode.display(code).lowercased(), contact: desk.contact.id) == .genuine(agentName: agent.name, conversationNumber: mine.number))
+            // The scammer's own code, shown to our customer, is "no"; so is ours for the scammer.
+            #expect(try await verification.check(code: other.agentCode!, contact: desk.contact.id) == .notGenuine)
+            #expect(try await verification.check(code: code, contact: scammer.id) == .notGenuine)
+            #expect(try await verification.check(code: "ZZZZ-ZZZZ", contact: desk.contact.id) == .notGenuine)
+            // By email on the public page.
+            #expect(try await verification.check(code: other.agentCode!, email: " SCAM@example.com ") == .genuine(agentName: agent.name, conversationNumber: theirs.number))
+            #expect(try await verification.check(code: other.agentCode!, email: "victim@example.com") == .notGenuine)
+            await #expect(throws: ConversationError.invalid(ValidationFailure("code", .invalid))) { try await verification.check(code: "O0O0-1I1L", contact: desk.contact.id) }
+            await #expect(throws: ConversationError.invalid(ValidationFailure("email", .invalid))) { try await verification.check(code: code, email: "nobody") }
+
+            // Eight days on, the code no longer checks; nor once the agent is disabled.
+            let later = AgentVerification(store: desk.store, now: { Date().addingTimeInterval(9 * 86_400) })
+            #expect(try await later.check(code: code, contact: desk.contact.id) == .notGenuine)
+            _ = try await desk.store.updateAgent(id: agent.id, status: .disabled, role: nil, chatCapacity: nil, audit: nil)
+            #expect(try await verification.check(code: code, contact: desk.contact.id) == .notGenuine)
+        }
+    }
+}
