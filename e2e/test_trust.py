@@ -3,7 +3,12 @@
 (Chromium) and with the Telegram bot's /verify; a report with a screenshot from the page reaching
 the console's queue; an audit line edited in the database found by `kefu audit verify`."""
 import base64
+import hashlib
+import hmac
+import http.server
+import json
 import re
+import threading
 import sqlite3
 import subprocess
 
@@ -180,6 +185,33 @@ def test_an_edited_audit_line_is_found_by_kefu_audit_verify(make_server):
     assert holds.returncode == 0 and "The audit chain holds" in holds.stdout
     head = server.cli("audit", "head").stdout.strip()
     assert re.fullmatch(r"\d+:[0-9a-f]{64}", head)
+    # Exported to a receiver, signed as Kefu's webhooks are.
+    key = b"audit-head-receiver-key-32-bytes"
+    secret_file = server.dir / "audit-head.secret"
+    secret_file.write_text("whsec_" + base64.b64encode(key).decode())
+    received = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        posted = server.cli("audit", "head", "--post", f"http://127.0.0.1:{receiver.server_address[1]}/heads", "--secret-file", str(secret_file))
+        assert posted.returncode == 0
+    finally:
+        receiver.shutdown()
+    headers, body = received[0]
+    assert json.loads(body)["hash"] == head.split(":")[1] and json.loads(body)["seq"] == int(head.split(":")[0])
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert f"v1,{expected}" in headers["webhook-signature"].split(" ")
     lines = api(server, "GET", "/audit?limit=50").json()["items"]
     target = next(line for line in lines if line["action"] == "inbox.created")
     tamper(server, f"UPDATE audit_log SET detail = '{{}}', actor_id = NULL WHERE id = {target['id']}")

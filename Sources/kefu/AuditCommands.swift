@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import KefuChannels
 import KefuStore
 import NIOCore
 
@@ -46,6 +47,12 @@ struct Audit: AsyncParsableCommand {
         @Option(help: "POST {\"seq\",\"hash\",\"at\"} to this URL; a status other than 2xx exits 1.")
         var post: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "A file holding a whsec_ secret: the post is signed as Kefu's webhooks are (Standard Webhooks headers).",
+                valueName: "file"))
+        var secretFile: String?
+
         func run() async throws {
             let settings = Settings()
             let head = try await Runtime.withStore(settings, logger: Runtime.logger(settings), migrate: false) { store in
@@ -63,10 +70,23 @@ struct Audit: AsyncParsableCommand {
                 var hash: String
                 var at: String
             }
+            let secret = try secretFile.map { path in
+                let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard let secret = WebhookSecret(text) else { throw ValidationError("\(path) does not hold a whsec_ secret") }
+                return secret
+            }
             let body = try JSONEncoder().encode(Body(seq: head.seq, hash: head.hash, at: Date().formatted(.iso8601)))
             var request = HTTPClientRequest(url: post)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
+            if let secret {
+                // The receiver checks it as it checks Kefu's webhooks (docs/channels.md).
+                let id = "audit-head-\(head.seq)-\(UUID().uuidString.prefix(8))"
+                let timestamp = Int64(Date().timeIntervalSince1970)
+                request.headers.add(name: "webhook-id", value: id)
+                request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+                request.headers.add(name: "webhook-signature", value: WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secrets: [secret]))
+            }
             request.body = .bytes(ByteBuffer(bytes: body))
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             let status: UInt
