@@ -38,6 +38,10 @@ import Testing
             let email = try #require(try await app.store.contact(id: conversation.contactId)?.email)
             let reply = try await client.json(.post, "/api/v1/conversations/\(conversation.id)/messages", token: token, body: #"{"text":"您好"}"#)
             let code = try #require(reply.object["agentCode"] as? String)
+            // The agent sees the code their reply carried.
+            var console = ConsoleBrowser(client: client)
+            try await console.signIn()
+            #expect(try await console.get("/console/conversations/\(conversation.id)").text.contains(#"data-testid="console-agent-code">\#(AgentCode.display(code))<"#))
             func check(_ code: String, _ email: String) async throws -> TestResponse {
                 try await client.execute(
                     uri: "/help/en/verify/code", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],

@@ -227,7 +227,7 @@ struct ConsoleInboxController {
                     ["id": attachment.id.rawValue, "filename": attachment.filename, "is_image": attachment.contentType.hasPrefix("image/")]
                 },
                 "seq": message.seq, "direction": message.direction.rawValue, "author_name": author, "text": text,
-                "is_note": message.direction == .note,
+                "is_note": message.direction == .note, "agent_code": message.agentCode.map(AgentCode.display) ?? false,
                 "is_read": message.direction == .outgoing && message.seq <= conversation.contactReadSeq, "created_iso": ConsolePage.isoTime(message.createdAt),
                 "created_text": ConsolePage.shortTime(message.createdAt),
             ]) { mine, _ in mine }
