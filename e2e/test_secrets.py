@@ -8,32 +8,17 @@ import sqlite3
 import subprocess
 
 import pytest
-import requests
 from selenium.webdriver.common.by import By
 
 from conftest import ARTIFACTS, serve_host_page, wait_for, wait_until
+from staffed import ADMIN, api, open_widget, start
 from telegram_fake import FakeTelegram, private_message, user
 
 pytestmark = pytest.mark.each_database
 
-ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
 # BIP-39's own test vector (a valid 12-word English phrase) and a 12-word simplified Chinese one.
 PHRASE = "legal winner thank year wave sausage worth useful legal winner thank yellow"
 WIF = "5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ"
-
-
-def api(server, method, path, **kwargs):
-    return requests.request(method, server.url + "/api/v1" + path, headers=server.auth, timeout=20, **kwargs)
-
-
-def start(make_server, **env):
-    server = make_server()
-    server.env.update({"KEFU_SUPPORT_ADDRESS": "support@kefu.example", **env})
-    server.cli("migrate")
-    server.cli("admin", "create", "--email", ADMIN[0], "--name", "Ops Admin", stdin=ADMIN[1] + "\n")
-    server.start()
-    server.auth = {"Authorization": f"Bearer {server.api_login(*ADMIN)}"}
-    return server
 
 
 def database_text(server):
@@ -63,11 +48,7 @@ def test_a_phrase_in_the_widget_the_mail_and_telegram_is_never_stored(make_serve
         host = serve_host_page(server.url, lambda: f'<script src="{server.url}/widget.js" data-inbox="{inbox["id"]}" data-lang="zh-CN" async></script>')
         try:
             customer = browser_zh
-            customer.get(f"http://127.0.0.1:{host.server_address[1]}/")
-            customer.switch_to.frame(customer.find_element(By.CSS_SELECTOR, "iframe[data-kefu-widget]"))
-            customer.find_element(By.CSS_SELECTOR, "[data-testid=launcher]").click()
-            customer.find_element(By.NAME, "name").send_keys("黄蕾")
-            customer.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button").click()
+            open_widget(customer, host, "黄蕾")
             customer.find_element(By.ID, "text").send_keys("我的助记词是 " + PHRASE + " 请帮我恢复钱包")
             customer.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
             shown = wait_until(customer, lambda d: "客服绝不需要" in d.find_element(By.CSS_SELECTOR, "[data-testid=widget-messages]").text and

@@ -13,31 +13,16 @@ import sqlite3
 import subprocess
 
 import pytest
-import requests
 from selenium.webdriver.common.by import By
 
 from conftest import ARTIFACTS, serve_host_page, wait_for, wait_until
+from staffed import ADMIN, api, open_widget, start
 from telegram_fake import FakeTelegram, private_message, user
 
 pytestmark = pytest.mark.each_database
 
-ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
 # A 1×1 PNG.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-
-
-def api(server, method, path, **kwargs):
-    return requests.request(method, server.url + "/api/v1" + path, headers=server.auth, timeout=20, **kwargs)
-
-
-def start(make_server, **env):
-    server = make_server()
-    server.env.update({"KEFU_SUPPORT_ADDRESS": "support@kefu.example", **env})
-    server.cli("migrate")
-    server.cli("admin", "create", "--email", ADMIN[0], "--name", "Ops Admin", stdin=ADMIN[1] + "\n")
-    server.start()
-    server.auth = {"Authorization": f"Bearer {server.api_login(*ADMIN)}"}
-    return server
 
 
 def reply(server, conversation, text):
@@ -55,12 +40,7 @@ def test_an_agents_code_checks_out_on_the_page_in_the_widget_and_on_telegram(mak
         host = serve_host_page(server.url, lambda: f'<script src="{server.url}/widget.js" data-inbox="{inbox["id"]}" data-lang="zh-CN" async></script>')
         try:
             customer = browser_zh
-            customer.get(f"http://127.0.0.1:{host.server_address[1]}/")
-            customer.switch_to.frame(customer.find_element(By.CSS_SELECTOR, "iframe[data-kefu-widget]"))
-            customer.find_element(By.CSS_SELECTOR, "[data-testid=launcher]").click()
-            customer.find_element(By.NAME, "name").send_keys("周敏")
-            customer.find_element(By.NAME, "email").send_keys("zhou.min@example.cn")
-            customer.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button").click()
+            open_widget(customer, host, "周敏", "zhou.min@example.cn")
             customer.find_element(By.ID, "text").send_keys("有人在 Telegram 上说他是客服，要我转账")
             customer.find_element(By.CSS_SELECTOR, "[data-testid=widget-composer] button").click()
             chat = wait_for(lambda: [c["id"] for c in api(server, "GET", "/conversations").json()["items"] if c["inboxId"] == inbox["id"]])[0]
