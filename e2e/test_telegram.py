@@ -126,7 +126,10 @@ def test_a_telegram_user_and_an_agent_talk_through_the_bot(polling, telegram, br
     click(browser, "[data-testid=composer] button[type=submit]")
     sent = telegram.wait_sent(token, 1)
     assert sent[0]["method"] == "sendMessage" and sent[0]["chat_id"] == "880001"
-    assert sent[0]["text"] == "您好，已为您查询，预计 10 分钟内到账。" and sent[0]["reply_to"] is None
+    # The reply, then the agent's name and verification code in the customer's language.
+    body, _, signature = sent[0]["text"].partition("\n\n— ")
+    assert body == "您好，已为您查询，预计 10 分钟内到账。" and sent[0]["reply_to"] is None
+    assert "验证码 " in signature and signature.endswith("/help/verify 核实")
     wait_until(browser, lambda d: "Sent to Telegram" in d.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text, timeout=20)
 
     picture = api(server, "POST", "/attachments?filename=guide.png", data=png(4, 4, (10, 120, 200)),

@@ -95,7 +95,8 @@ def test_customer_and_agent_chat_live(demo_server, host_page, browser_zh, browse
     wait_until(customer, lambda d: len(widget_texts(d)) == 2)
     assert widget_texts(customer)[1] == "您好，您当前是一级认证，每日提现额度为 10,000 美元。"
     agent_label = customer.find_elements(By.CSS_SELECTOR, ".message.outgoing .who")[0].text
-    assert agent_label.endswith("王敏 Wang Min")
+    # The agent's name, then the verification code the reply carries (docs/trust-and-safety.md).
+    assert agent_label.splitlines()[1] == "王敏 Wang Min" and agent_label.splitlines()[2].startswith("验证码 ")
     assert customer.find_element(By.CSS_SELECTOR, ".message.outgoing .avatar").text == "WM"
     # Read marks both ways: the agent has the conversation open, the customer the chat.
     wait_until(customer, lambda d: "已读" in d.find_elements(By.CSS_SELECTOR, ".message.incoming .mark")[0].text)
