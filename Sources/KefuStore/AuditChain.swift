@@ -25,6 +25,12 @@ public enum AuditChain {
         public var prevHash: String?
         public var hash: String?
 
+        /// The line as one without a place (found by the query for lines without a proper one).
+        init(unplaced line: Line) {
+            self = line
+            seq = nil
+        }
+
         public init(
             id: Int64, seq: Int64?, at: Int64, actorKind: String, actorId: String?, action: String, subjectKind: String, subjectId: String?,
             detail: String, clientAddress: String?, prevHash: String? = nil, hash: String? = nil

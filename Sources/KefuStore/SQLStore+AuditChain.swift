@@ -35,13 +35,20 @@ extension SQLStore {
         return (seq, prev, hash)
     }
 
-    /// Gives the lines written before the chain existed their places, oldest first (run by
-    /// `kefu migrate`). Returns how many were placed.
+    /// The setting that records that the lines from before the chain were placed.
+    static let preChainSealed = "audit.pre_chain_sealed"
+
+    /// Gives the lines written before the chain existed their places, oldest first, once (run by
+    /// `kefu migrate` until it has finished; the last batch records that it has, in its own
+    /// transaction). Afterwards a line without a place is never placed: it is a forgery or a
+    /// fault, and verify names it. Returns how many were placed.
     @discardableResult
-    public func sealUnchainedAudit() async throws -> Int {
+    public func sealPreChainAudit() async throws -> Int {
         var sealed = 0
         while true {
-            let placed = try await database.write { sql in
+            let placed = try await database.write { sql -> Int? in
+                let done = try await sql.raw("SELECT value FROM settings WHERE key = \(bind: Self.preChainSealed)").first()
+                if done != nil { return nil }
                 let rows = try await sql.raw(
                     "SELECT \(unsafeRaw: Self.auditChainColumns) FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT 500"
                 ).all()
@@ -52,37 +59,63 @@ extension SQLStore {
                         "UPDATE audit_log SET seq = \(bind: link.seq), prev_hash = \(bind: link.prev), hash = \(bind: link.hash) WHERE id = \(bind: line.id)"
                     ).run()
                 }
+                if rows.count < 500 {
+                    try await sql.raw(
+                        "INSERT INTO settings (key, value, updated_at) VALUES (\(bind: Self.preChainSealed), '1', \(bind: Clock.millis(now())))"
+                    ).run()
+                }
                 return rows.count
             }
+            guard let placed else { return sealed }
             sealed += placed
             if placed < 500 { return sealed }
         }
     }
 
-    /// Walks the whole chain in pages (the log may be long) and names the first bad line.
-    public func verifyAuditChain(expecting expected: AuditChain.Head? = nil) async throws -> AuditChain.Verdict {
+    /// Walks the whole chain in pages (the log may be long) and names the first bad line. The
+    /// head row is read first: lines appended while the walk runs come after it and are left to
+    /// the next run, so a busy instance is never reported broken. Pages go by place and then id,
+    /// so a second line in one place is met wherever it falls; and every row up to the head is
+    /// counted, so none is missed.
+    public func verifyAuditChain(expecting expected: AuditChain.Head? = nil, pageSize: Int = 5000) async throws -> AuditChain.Verdict {
+        let stored = try await auditChainHead()
         var walker = AuditChain.Walker(expecting: expected)
-        var after: Int64 = 0
-        // Placed lines in order, then any line without a place (which is itself a break).
+        var after: (seq: Int64, id: Int64) = (0, 0)
+        var walked: Int64 = 0
         while walker.problem == nil {
             let from = after
             let page = try await database.read { sql in
                 try await sql.raw(
-                    "SELECT \(unsafeRaw: Self.auditChainColumns) FROM audit_log WHERE seq > \(bind: from) ORDER BY seq LIMIT 5000"
+                    """
+                    SELECT \(unsafeRaw: Self.auditChainColumns) FROM audit_log
+                    WHERE seq <= \(bind: stored.seq) AND (seq > \(bind: from.seq) OR (seq = \(bind: from.seq) AND id > \(bind: from.id)))
+                    ORDER BY seq, id LIMIT \(literal: pageSize)
+                    """
                 ).all().map(Self.auditLine(from:))
             }
             for line in page { walker.step(line) }
-            guard let last = page.last?.seq, page.count == 5000 else { break }
-            after = last
+            walked += Int64(page.count)
+            guard let last = page.last, let seq = last.seq, page.count == pageSize else { break }
+            after = (seq, last.id)
         }
+        // Then any line without a whole-number place (which is itself a break).
+        let oddPlace: SQLQueryString = flavor == .sqlite ? " OR typeof(seq) <> 'integer'" : ""
         let unplaced = try await database.read { sql in
-            try await sql.raw("SELECT \(unsafeRaw: Self.auditChainColumns) FROM audit_log WHERE seq IS NULL OR seq < 1 ORDER BY id LIMIT 1")
-                .all().map(Self.auditLine(from:))
+            try await sql.raw(
+                "SELECT \(unsafeRaw: Self.auditChainColumns) FROM audit_log WHERE seq IS NULL OR seq < 1\(oddPlace) ORDER BY id LIMIT 1"
+            ).all().map(Self.auditLine(from:))
         }
-        for line in unplaced { walker.step(line) }
+        for line in unplaced { walker.step(AuditChain.Line(unplaced: line)) }
         var verdict = walker.verdict()
+        if verdict.problem == nil {
+            let rows = try await database.read { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM audit_log WHERE seq <= \(bind: stored.seq)").first()?.decode(column: "n", as: Int64.self) ?? 0
+            }
+            if rows != walked {
+                verdict.problem = AuditChain.Problem(id: nil, seq: nil, reason: "\(rows) lines have places up to \(stored.seq), but the walk met \(walked)")
+            }
+        }
         // The head row moves with every line: lines deleted from the end leave it ahead.
-        let stored = try await auditChainHead()
         if verdict.problem == nil, stored != verdict.head {
             verdict.problem = AuditChain.Problem(
                 id: nil, seq: stored.seq, reason: "the chain's head names line \(stored.seq), but the lines end at \(verdict.head.seq)")
@@ -104,7 +137,8 @@ extension SQLStore {
 
     static func auditLine(from row: any SQLRow) throws -> AuditChain.Line {
         AuditChain.Line(
-            id: try row.int64("id"), seq: try row.decode(column: "seq", as: Int64?.self), at: try row.int64("at"),
+            // A place that is not a whole number (an edit by hand in SQLite) reads as none.
+            id: try row.int64("id"), seq: (try? row.decode(column: "seq", as: Int64?.self)) ?? nil, at: try row.int64("at"),
             actorKind: try row.string("actor_kind"), actorId: try row.optionalString("actor_id"), action: try row.string("action"),
             subjectKind: try row.string("subject_kind"), subjectId: try row.optionalString("subject_id"), detail: try row.string("detail"),
             clientAddress: try row.optionalString("client_address"), prevHash: try row.optionalString("prev_hash"),

@@ -2,6 +2,7 @@ import Foundation
 import KefuCore
 import KefuStore
 import KefuTestSupport
+import Logging
 import SQLKit
 import Testing
 
@@ -110,11 +111,29 @@ import Testing
         }
     }
 
-    /// Lines from before the chain (or written by something that skipped it) are placed once
-    /// by the migration step; until then verify names them, and afterwards they are as
-    /// append-only as any other.
+    /// Lines from before the chain are placed once, by the migration that brings the chain;
+    /// afterwards they are as append-only as any other.
     @Test(arguments: TestBackend.available)
-    func linesWithoutAPlaceAreNamedUntilSealedOnce(_ backend: TestBackend) async throws {
+    func linesFromBeforeTheChainArePlacedOnce(_ backend: TestBackend) async throws {
+        let location = try await TestDatabases.create(backend)
+        try await withDatabase(location, logger: Logger(label: "test"), poolSize: TestDatabases.poolSize, firstConnection: TestDatabases.firstConnection) {
+            database in
+            let logger = Logger(label: "test")
+            try await Migrator(migrations: Schema.migrations.filter { $0.version < 20 }).migrate(database, logger: logger)
+            let store = SQLStore(database: database)
+            for n in 0..<3 { try await store.appendAuditBeforeTheChain(Self.event(n)) }
+            try await Migrator().migrate(database, logger: logger)
+            #expect(try await store.verifyAuditChain().problem == nil)
+            #expect(try await store.verifyAuditChain().checked == 3)
+            try await store.appendAudit(Self.event(3))
+            #expect(try await store.verifyAuditChain().checked == 4)
+        }
+    }
+
+    /// A line without a place written later (an INSERT is all the triggers allow) is a forgery
+    /// or a fault: verify names it, and no later migrate or start places it.
+    @Test(arguments: TestBackend.available)
+    func aLineWithoutAPlaceStaysABreak(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
             try await store.appendAudit(Self.event(0))
             try await store.database.write { sql in
@@ -123,15 +142,55 @@ import Testing
                 ).run()
             }
             #expect(try await store.verifyAuditChain().problem?.reason == "not in the chain")
-            #expect(try await store.sealUnchainedAudit() == 1)
-            #expect(try await store.verifyAuditChain().problem == nil)
-            #expect(try await store.verifyAuditChain().checked == 2)
+            try await Migrator().migrate(store.database, logger: Logger(label: "test"))
+            #expect(try await store.sealPreChainAudit() == 0)
+            #expect(try await store.verifyAuditChain().problem?.reason == "not in the chain")
             await #expect(throws: (any Error).self) {
                 try await store.database.write { sql in try await sql.raw("UPDATE audit_log SET prev_hash = NULL, hash = NULL, seq = NULL").run() }
             }
             await #expect(throws: (any Error).self) {
                 try await store.database.write { sql in try await sql.raw("UPDATE audit_log SET action = 'changed' WHERE seq IS NOT NULL").run() }
             }
+        }
+    }
+
+    /// A second line in one place is met wherever it falls, even as the last line of a page.
+    @Test(arguments: TestBackend.available)
+    func aSecondLineInOnePlaceIsFoundAtAPageBoundary(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            for n in 0..<6 { try await store.appendAudit(Self.event(n)) }
+            let third = try #require(try await store.auditEntries(before: nil, limit: 10).map(\.id).sorted().dropFirst(2).first)
+            try await store.database.write { sql in try await sql.raw("DROP INDEX audit_log_seq").run() }
+            try await store.database.write { sql in
+                try await sql.raw(
+                    """
+                    INSERT INTO audit_log (at, actor_kind, action, subject_kind, detail, seq, prev_hash, hash)
+                    SELECT at, actor_kind, 'forged.line', subject_kind, detail, seq, prev_hash, hash FROM audit_log WHERE id = \(bind: third)
+                    """
+                ).run()
+            }
+            let verdict = try await store.verifyAuditChain(pageSize: 3)
+            #expect(verdict.problem?.seq == 3)
+            #expect(verdict.problem?.reason == "place 3 is taken twice" || verdict.problem?.reason == "its content does not match its hash")
+        }
+    }
+
+    /// Verify while audited writes go on: never a false alarm (the walk stops at the head it
+    /// read first).
+    @Test(arguments: TestBackend.available)
+    func verifyingWhileLinesAreWrittenIsNoAlarm(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { for n in 0..<150 { try await store.appendAudit(Self.event(n)) } }
+                group.addTask {
+                    for _ in 0..<15 {
+                        let verdict = try await store.verifyAuditChain(pageSize: 7)
+                        #expect(verdict.problem == nil, "\(String(describing: verdict.problem))")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.verifyAuditChain().checked == 150)
         }
     }
 
@@ -142,5 +201,21 @@ import Testing
         #expect(AuditChain.Head(text: "-1:\(hash)") == nil)
         #expect(AuditChain.Head(text: "12:\(hash.dropLast())") == nil)
         #expect(AuditChain.Head(text: "12") == nil)
+    }
+}
+
+extension SQLStore {
+    /// An audit line as Kefu wrote them before the chain (migrations before 20).
+    func appendAuditBeforeTheChain(_ event: AuditEvent) async throws {
+        let detail = String(decoding: try JSONEncoder().encode(event.detail), as: UTF8.self)
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                INSERT INTO audit_log (at, actor_kind, actor_id, action, subject_kind, subject_id, detail)
+                VALUES (\(bind: Int64(Date().timeIntervalSince1970 * 1000)), 'system', NULL, \(bind: event.action), \(bind: event.subjectKind),
+                        \(bind: event.subjectId), \(bind: detail))
+                """
+            ).run()
+        }
     }
 }
