@@ -25,25 +25,27 @@ public struct AgentVerification: Sendable {
 
     /// For a customer Kefu knows (the widget's visitor, a Telegram user).
     public func check(code raw: String, contact: ContactID) async throws -> Answer {
-        try await check(code: raw) { $0.contactId == contact }
+        try await check(code: raw) { _, conversation in conversation.contactId == contact }
     }
 
-    /// For a customer on the public page, who says which address they use with us.
+    /// For a customer on the public page, who says at which address they got the reply. The
+    /// code must have been mailed there: what a mail's From says proves nothing (anyone can
+    /// write it, and the replies go to its Reply-To), nor does an address typed into the widget.
     public func check(code raw: String, email rawEmail: String) async throws -> Answer {
         let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard !email.isEmpty else { throw ConversationError.invalid("email", .required) }
         guard email.count <= 254, EmailAddress.isPlausible(email) else { throw ConversationError.invalid("email", .invalid) }
-        return try await check(code: raw) { conversation in
-            try await store.contact(id: conversation.contactId)?.email?.lowercased() == email
+        return try await check(code: raw) { code, conversation in
+            try await store.agentCodeRecipients(code, conversationId: conversation.id).contains { $0.lowercased() == email }
         }
     }
 
-    func check(code raw: String, isTheirs: (Conversation) async throws -> Bool) async throws -> Answer {
+    func check(code raw: String, isTheirs: (String, Conversation) async throws -> Bool) async throws -> Answer {
         if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ConversationError.invalid("code", .required) }
         guard let code = AgentCode.normalized(raw) else { throw ConversationError.invalid("code", .invalid) }
         guard let issued = try await store.agentCode(code), issued.expiresAt > now(),
             let agent = try await store.agent(id: issued.agentId), agent.status == .active,
-            let conversation = try await store.conversation(id: issued.conversationId), try await isTheirs(conversation)
+            let conversation = try await store.conversation(id: issued.conversationId), try await isTheirs(code, conversation)
         else { return .notGenuine }
         return .genuine(agentName: agent.name, conversationNumber: conversation.number)
     }

@@ -149,7 +149,7 @@ public struct ConversationService: Sendable {
     /// conversation) and publishes what it added.
     public func receiveMail(_ mail: InboundMail, inboxId: InboxID, reopenWindow: TimeInterval) async throws -> MailIngestOutcome {
         var mail = mail
-        var secretKinds = redact(&mail.subject).union(redact(&mail.text)).union(redact(&mail.fromName))
+        var secretKinds = redact(&mail.subject).union(redact(&mail.text)).union(redact(&mail.fromName)).union(mail.secretsTakenOut)
         for index in mail.files.indices { secretKinds.formUnion(redact(&mail.files[index].filename)) }
         let outcome = try await store.ingestMail(mail, inboxId: inboxId, reopenWindow: reopenWindow)
         guard !outcome.duplicate, let appended = outcome.appended else { return outcome }

@@ -44,6 +44,9 @@ public struct InboundMail: Sendable, Equatable {
     public var envelopeTo: [String]
     /// The customer's language guessed from the mail (zh-CN when it is mostly Chinese).
     public var locale: String
+    /// Secrets the channel already took out where the service does not look (the parts of the
+    /// mail it does not show, text files, forwarded mails): they count as found all the same.
+    public var secretsTakenOut: Set<SecretKind> = []
 
     public init(
         messageId: String, threadIds: [String] = [], replyTokens: [String] = [], conversationNumber: Int64? = nil, fromAddress: String?,

@@ -45,12 +45,21 @@ public struct ImpersonationReports: Sendable {
         var failure = ValidationFailure()
         let place = ImpersonationReport.Place(rawValue: submission.place)
         if place == nil { failure.add("place", .notOneOf(ImpersonationReport.Place.allCases.map(\.rawValue))) }
+        // Lengths first, on what was sent: the secret check below reads only text of a length
+        // that can be stored (a 5 MB note would cost seconds of CPU for nothing).
+        let sentHandle = submission.handle.trimmingCharacters(in: .whitespacesAndNewlines)
+        let sentNote = submission.note.trimmingCharacters(in: .whitespacesAndNewlines)
+        if sentHandle.isEmpty { failure.add("handle", .required) }
+        if sentHandle.unicodeScalars.count > ImpersonationReport.maxHandle * 2 || sentHandle.count > ImpersonationReport.maxHandle {
+            failure.add("handle", .tooLong(max: ImpersonationReport.maxHandle))
+        }
+        if sentNote.unicodeScalars.count > ImpersonationReport.maxNote * 2 || sentNote.count > ImpersonationReport.maxNote {
+            failure.add("note", .tooLong(max: ImpersonationReport.maxNote))
+        }
+        if !failure.isEmpty { throw HelpError.invalid(failure) }
         // Customers' text: a recovery phrase pasted into the note is taken out like anywhere else.
-        let handle = SecretGuard.standard.redact(submission.handle.trimmingCharacters(in: .whitespacesAndNewlines)).text
-        let note = SecretGuard.standard.redact(submission.note.trimmingCharacters(in: .whitespacesAndNewlines)).text
-        if handle.isEmpty { failure.add("handle", .required) }
-        if handle.count > ImpersonationReport.maxHandle { failure.add("handle", .tooLong(max: ImpersonationReport.maxHandle)) }
-        if note.count > ImpersonationReport.maxNote { failure.add("note", .tooLong(max: ImpersonationReport.maxNote)) }
+        let handle = SecretGuard.standard.redact(sentHandle).text
+        let note = SecretGuard.standard.redact(sentNote).text
         var screenshotType: String?
         if let bytes = submission.screenshot, !bytes.isEmpty {
             if bytes.count > ImpersonationReport.maxScreenshot { failure.add("screenshot", .tooLong(max: ImpersonationReport.maxScreenshot)) }

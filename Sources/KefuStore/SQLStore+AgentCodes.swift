@@ -6,6 +6,8 @@ import SQLKit
 /// agent, conversation and UTC day, and looked up by code.
 public protocol AgentCodeRepository: Sendable {
     func agentCode(_ code: String) async throws -> AgentCodeRecord?
+    /// The addresses email-channel replies carrying `code` in the conversation were mailed to.
+    func agentCodeRecipients(_ code: String, conversationId: ConversationID) async throws -> [String]
 }
 
 extension SQLStore: AgentCodeRepository {
@@ -32,6 +34,19 @@ extension SQLStore: AgentCodeRepository {
             if let code = try await existing() { return code }
         }
         throw StoreError.conflict("agent_code")
+    }
+
+    public func agentCodeRecipients(_ code: String, conversationId: ConversationID) async throws -> [String] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT o.recipients FROM outbox o JOIN messages m ON m.id = o.message_ref
+                WHERE m.conversation_id = \(bind: conversationId.rawValue) AND m.agent_code = \(bind: code) AND o.kind = 'reply'
+                """
+            ).all().flatMap { row in
+                (try? JSONDecoder().decode([String].self, from: Data(try row.string("recipients").utf8))) ?? []
+            }
+        }
     }
 
     public func agentCode(_ code: String) async throws -> AgentCodeRecord? {

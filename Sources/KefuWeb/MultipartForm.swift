@@ -32,7 +32,9 @@ struct MultipartForm {
             if disposition["filename"] != nil {
                 if !part.body.isEmpty { form.files[name] = part.body }
             } else {
-                form.fields[name] = String(decoding: part.body, as: UTF8.self)
+                // Browsers send UTF-8 and name no charset; a part that names one is read in it
+                // (UTF-16 read as UTF-8 would slip letters past the secret check).
+                form.fields[name] = part.charset.map { Charset.decode(part.body, label: $0).text } ?? String(decoding: part.body, as: UTF8.self)
             }
         }
         return form

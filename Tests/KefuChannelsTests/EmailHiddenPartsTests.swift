@@ -106,6 +106,9 @@ import Testing
             let conversation = try #require(outcome.conversation)
             let stored = try await store.messages(conversationId: conversation.id, since: 0, limit: 10)
             #expect(!stored.map(\.text).joined().contains("sausage"))
+            // Found where agents do not look, it is told all the same: the flag, the history line, the audit.
+            #expect(try await store.conversation(id: conversation.id)?.secretExposedAt != nil, "\(name)")
+            #expect(stored.contains { $0.systemEvent == .secretRedacted(kinds: [.recoveryPhrase]) }, "\(name)")
             let mail = try #require(try await store.mails(conversationId: conversation.id).first)
             let kept = try blobs.get(mail.rawSha256)
             #expect(String(decoding: kept, as: UTF8.self).contains("X-Kefu-Redacted: recovery_phrase"), "\(name)")

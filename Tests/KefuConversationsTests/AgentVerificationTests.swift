@@ -39,9 +39,17 @@ import Testing
             #expect(try await verification.check(code: other.agentCode!, contact: desk.contact.id) == .notGenuine)
             #expect(try await verification.check(code: code, contact: scammer.id) == .notGenuine)
             #expect(try await verification.check(code: "ZZZZ-ZZZZ", contact: desk.contact.id) == .notGenuine)
-            // By email on the public page.
-            #expect(try await verification.check(code: other.agentCode!, email: " SCAM@example.com ") == .genuine(agentName: agent.name, conversationNumber: theirs.number))
-            #expect(try await verification.check(code: other.agentCode!, email: "victim@example.com") == .notGenuine)
+            // By email on the public page: only where a reply with the code was mailed (the From of
+            // the scammer's mail may name the victim; the reply went to the scammer's Reply-To).
+            #expect(try await verification.check(code: other.agentCode!, email: "scam@example.com") == .notGenuine)
+            _ = try await desk.store.enqueueMail(
+                NewOutboxMail(
+                    kind: .reply, dedupKey: "reply:\(other.id)", conversationId: theirs.id, messageRef: other.id, mailFrom: "support@kefu.test",
+                    recipients: ["Replies.Here@example.net"], messageId: "m1@kefu.test", subject: "Re", rawSha256: String(repeating: "0", count: 64),
+                    local: true))
+            #expect(try await verification.check(code: other.agentCode!, email: " replies.here@EXAMPLE.net ") == .genuine(agentName: agent.name, conversationNumber: theirs.number))
+            #expect(try await verification.check(code: other.agentCode!, email: "scam@example.com") == .notGenuine)
+            #expect(try await verification.check(code: code, email: "replies.here@example.net") == .notGenuine)
             await #expect(throws: ConversationError.invalid(ValidationFailure("code", .invalid))) { try await verification.check(code: "O0O0-1I1L", contact: desk.contact.id) }
             await #expect(throws: ConversationError.invalid(ValidationFailure("email", .invalid))) { try await verification.check(code: code, email: "nobody") }
 

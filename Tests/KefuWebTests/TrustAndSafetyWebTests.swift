@@ -34,8 +34,12 @@ import Testing
     @Test func anAgentsCodeChecksOnTheVerifyPageForItsCustomerOnly() async throws {
         try await TestApp.run { client, app in
             let token = try await client.login()
-            let conversation = try await app.seedConversation()
-            let email = try #require(try await app.store.contact(id: conversation.contactId)?.email)
+            // A customer who wrote by mail: the reply (and its code) is mailed to their address.
+            let inbox = try await app.store.createInbox(name: "Mail", kind: .email, audit: nil)
+            let email = "li.wei@example.cn"
+            let contact = try await app.store.createContact(name: "Li Wei", email: email, locale: "zh-CN")
+            let conversation = try await app.store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: "提现")
+            _ = try await app.store.appendMessage(conversationId: conversation.id, NewMessage(direction: .incoming, author: .contact(contact.id), text: "提现"))
             let reply = try await client.json(.post, "/api/v1/conversations/\(conversation.id)/messages", token: token, body: #"{"text":"您好"}"#)
             let code = try #require(reply.object["agentCode"] as? String)
             // The agent sees the code their reply carried.
@@ -103,6 +107,30 @@ import Testing
             #expect(try await app.store.impersonationReport(id: stored.id)?.status == .dismissed)
             let after = try await client.execute(uri: "/help/en/verify?value=%40kefu_support_desk", method: .get)
             #expect(after.text.contains("Customers reported this account as a fake 1 times."))
+            // Reports never mark our own account: the verdict stays official and says nothing of them.
+            let admin = try await client.login()
+            #expect(try await client.json(.post, "/api/v1/help/official-channels", token: admin, body: #"{"kind":"telegram","value":"kefu_help"}"#).status == .created)
+            app.throttleClock.advance(by: 7200)
+            #expect(try await client.json(.post, "/api/v1/help/impersonation-reports", body: #"{"place":"telegram","handle":"@kefu_help"}"#).status == .created)
+            let official = try await client.execute(uri: "/help/en/verify?value=%40kefu_help", method: .get)
+            #expect(official.text.contains(#"data-status="official""#) && !official.text.contains("reported this account"))
+            // A note sent as UTF-16 is read as UTF-16, so its phrase is found.
+            let phrase = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+            let boundary = "----kefu-utf16"
+            var utf16Body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"place\"\r\n\r\nemail\r\n".utf8)
+            utf16Body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"handle\"\r\n\r\nfake@example.com\r\n".utf8)
+            utf16Body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\nContent-Type: text/plain; charset=utf-16le\r\n\r\n".utf8)
+            utf16Body += Array(phrase.data(using: .utf16LittleEndian)!) + Array("\r\n--\(boundary)--\r\n".utf8)
+            let utf16 = try await client.execute(
+                uri: "/help/en/verify/report", method: .post, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: ByteBuffer(bytes: utf16Body))
+            #expect(utf16.status == .seeOther)
+            let notes = try await app.store.impersonationReports(status: nil, limit: 20).map(\.note)
+            #expect(notes.contains("[redacted: recovery phrase]") && !notes.joined().contains("sausage") && !notes.joined().contains("s\u{FFFD}"))
+            // A note far over the limit is refused before anything reads it.
+            let huge = String(repeating: "abandon ", count: 200_000)
+            let big = try await client.json(.post, "/api/v1/help/impersonation-reports", body: #"{"place":"x","handle":"@a","note":"\#(huge)"}"#)
+            #expect(big.code == "validation_failed")
             // Agents (not supervisors) have no queue.
             var agent = ConsoleBrowser(client: client)
             try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)

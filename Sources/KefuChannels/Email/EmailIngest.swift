@@ -114,13 +114,14 @@ public struct EmailIngest: SMTPMailSink {
         // The null sender (MAIL FROM:<>) only sends bounces and other automatic mail.
         if automatic == nil, envelope?.mailFrom.isEmpty == true { automatic = ParsedMail.Automatic.bounce.rawValue }
         let fromAddress = parsed.from?.normalized
-        let mail = InboundMail(
+        var mail = InboundMail(
             messageId: parsed.messageId.map { String($0.prefix(250)) } ?? "\(rawDigest)@kefu.invalid", threadIds: parsed.threadIds,
             replyTokens: tokens, conversationNumber: InboundMail.conversationNumber(inSubject: parsed.subject), fromAddress: fromAddress,
             fromName: parsed.from?.name.map { String($0.prefix(100)) }, replyAddress: parsed.replyAddress?.normalized,
             subject: String(parsed.subject.prefix(500)), text: redacted.text, files: files, automatic: automatic, warnings: parsed.warnings,
             rawSha256: rawSha, size: Int64(raw.count), envelopeFrom: envelope?.mailFrom, envelopeTo: envelope?.recipients ?? [],
             locale: MailThreading.guessLocale(parsed.subject + "\n" + parsed.text))
+        mail.secretsTakenOut = redacted.kinds
         let outcome = try await conversations.receiveMail(mail, inboxId: target.id, reopenWindow: settings.reopenWindow)
         guard !outcome.duplicate, outcome.appended != nil, let conversation = outcome.conversation else {
             logger.info("duplicate mail ignored", metadata: ["messageId": "\(mail.messageId)"])

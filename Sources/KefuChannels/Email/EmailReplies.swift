@@ -51,9 +51,10 @@ public struct EmailReplies: CustomerNotifier {
         if let id = message.author.id, let agent = try await store.agent(id: AgentID(rawValue: id)) { agentName = agent.name }
         let locale = UILocale(storedTag: contact.locale)
         let subject = catalog.text(.mailChatReplySubject, locale, ["number": String(conversation.number)])
-        var text = catalog.text(
+        // No verification code here: the widget shows it, and this address may be one the visitor
+        // only typed (docs/trust-and-safety.md).
+        let text = catalog.text(
             .mailChatReplyBody, locale, ["agent": agentName, "text": message.text, "supportName": settings.supportName])
-        if let line = settings.signature.codeLine(message.agentCode, locale: locale) { text += "\n" + line }
         let references = try await store.threadMessageIds(conversationId: conversation.id)
         let files = try self.files(of: message)
         let mail = OutgoingMail(

@@ -18,6 +18,8 @@ struct RedactedMail {
     var text: String
     /// The files to store, a text file with a secret replaced by its redacted text.
     var files: [ParsedMail.File]
+    /// What was found anywhere in the mail.
+    var kinds: Set<SecretKind> = []
 
     init(_ parsed: ParsedMail, raw: [UInt8], guard secrets: SecretGuard) {
         var kinds = Set<SecretKind>()
@@ -50,6 +52,7 @@ struct RedactedMail {
             subject: clean(parsed.subject), text: clean(text), files: files.map { clean($0.filename) }, fromName: parsed.from?.name.map(clean),
             toNames: (parsed.to + parsed.cc).map { $0.name.map(clean) })
         rendition = kinds.isEmpty ? nil : Self.rendition(of: parsed, shown: shown, kinds: kinds)
+        self.kinds = kinds
     }
 
     /// The mail's readable fields with their secrets taken out.

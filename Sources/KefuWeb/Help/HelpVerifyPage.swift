@@ -123,7 +123,8 @@ struct HelpVerifyPage {
             }
             verdict["has_reasons"] = !verification.matches.isEmpty
             // What customers reported about the same account counts here too.
-            let reported = try await reports.count(for: value)
+            // Never beside an official verdict: anyone can report our own account.
+            let reported = verification.status == .official ? 0 : try await reports.count(for: value)
             if reported > 0 { verdict["reports_text"] = page.t("help_verify_reports").replacingOccurrences(of: "{count}", with: String(reported)) }
             values["verdict"] = verdict
         }
