@@ -27,25 +27,45 @@ extension HTMLText {
                 output += " " + html[html.index(after: index)...]
                 break
             }
-            output += " " + quotedValues(in: html[html.index(after: index)..<close]).joined(separator: " ") + " "
+            output += " " + attributeValues(in: html[html.index(after: index)..<close]).joined(separator: " ") + " "
             index = html.index(after: close)
         }
         return decodeEntities(output)
     }
 
-    /// The values between quotes in a tag's text.
-    static func quotedValues(in tag: Substring) -> [Substring] {
-        var values: [Substring] = []
-        var index = tag.startIndex
-        while let open = tag[index...].firstIndex(where: { $0 == "\"" || $0 == "'" }) {
-            let after = tag.index(after: open)
-            guard let close = tag[after...].firstIndex(of: tag[open]) else {
-                values.append(tag[after...])
-                break
+    /// The values of a tag's attributes, quoted or not (`title=a,b,c`), and the text a
+    /// `data:text/…;base64,` value encodes.
+    static func attributeValues(in tag: Substring) -> [String] {
+        var values: [String] = []
+        var index = tag.firstIndex(where: \.isWhitespace) ?? tag.endIndex  // past the tag's name
+        while index < tag.endIndex {
+            guard let equals = tag[index...].firstIndex(of: "=") else { break }
+            var start = tag.index(after: equals)
+            while start < tag.endIndex, tag[start].isWhitespace { start = tag.index(after: start) }
+            guard start < tag.endIndex else { break }
+            let value: Substring
+            if tag[start] == "\"" || tag[start] == "'" {
+                let after = tag.index(after: start)
+                let close = tag[after...].firstIndex(of: tag[start]) ?? tag.endIndex
+                value = tag[after..<close]
+                index = close < tag.endIndex ? tag.index(after: close) : close
+            } else {
+                let end = tag[start...].firstIndex(where: \.isWhitespace) ?? tag.endIndex
+                value = tag[start..<end]
+                index = end
             }
-            values.append(tag[after..<close])
-            index = tag.index(after: close)
+            values.append(String(value))
+            if let decoded = dataText(value) { values.append(decoded) }
         }
         return values
+    }
+
+    /// What a `data:text/…;base64,…` URI holds, as text.
+    static func dataText(_ value: Substring) -> String? {
+        guard value.count < 8 << 20, value.lowercased().hasPrefix("data:text/"), let comma = value.firstIndex(of: ","),
+            value[..<comma].lowercased().hasSuffix(";base64"),
+            let data = Data(base64Encoded: String(value[value.index(after: comma)...]), options: .ignoreUnknownCharacters)
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 }

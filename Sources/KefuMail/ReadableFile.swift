@@ -26,6 +26,10 @@ enum ReadableFile {
     /// Bytes that are UTF-8 text with no NUL in them (what a `.txt`, `.csv` or `.json` sent as
     /// bytes is, and what an image, a PDF or an archive never is).
     static func plainBytes(_ bytes: [UInt8]) -> String? {
+        // UTF-16 with its byte-order mark (what Windows' Notepad saves).
+        if bytes.count >= 2, (bytes[0], bytes[1]) == (0xFF, 0xFE) || (bytes[0], bytes[1]) == (0xFE, 0xFF) {
+            return String(data: Data(bytes), encoding: .utf16)
+        }
         guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else { return nil }
         return text
     }

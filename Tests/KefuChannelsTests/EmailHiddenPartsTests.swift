@@ -73,6 +73,25 @@ import Testing
         ("html-comment", "Content-Type: text/html\r\n\r\n<p>\(harmless)</p><!-- \(phrase) -->"),
         ("html-attribute", "Content-Type: text/html\r\n\r\n<p>\(harmless)<img alt=\"\(phrase)\" src=\"cid:x\"></p>"),
         ("html-style", "Content-Type: text/html\r\n\r\n<style>/* \(phrase) */</style><p>\(harmless)</p>"),
+        ("html-unquoted-attribute", "Content-Type: text/html\r\n\r\n<div title=\(phrase.replacingOccurrences(of: " ", with: ","))>\(harmless)</div>"),
+        (
+            "html-data-uri",
+            "Content-Type: text/html\r\n\r\n<p>\(harmless)</p><img src=\"data:text/plain;base64,\(Data(phrase.utf8).base64EncodedString())\">"
+        ),
+        ("custom-header", "X-Wallet-Note: \(phrase)\r\nContent-Type: text/plain\r\n\r\n\(harmless)"),
+        ("encoded-custom-header", "Comments: =?utf-8?b?\(Data(phrase.utf8).base64EncodedString())?=\r\nContent-Type: text/plain\r\n\r\n\(harmless)"),
+        ("reply-to-name", "Reply-To: \"\(phrase)\" <c@example.com>\r\nContent-Type: text/plain\r\n\r\n\(harmless)"),
+        ("preamble", "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\(phrase)\r\n--b1\r\nContent-Type: text/plain\r\n\r\n\(harmless)\r\n--b1--\r\n"),
+        (
+            "utf16-text-file",
+            multipart(
+                "mixed",
+                [
+                    "Content-Type: text/plain\r\n\r\n\(harmless)",
+                    "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=seed.txt\r\n\r\n"
+                        + Data([0xFF, 0xFE] + Array(phrase.data(using: .utf16LittleEndian)!)).base64EncodedString(),
+                ])
+        ),
     ]
 
     static func multipart(_ kind: String, _ parts: [String]) -> String {

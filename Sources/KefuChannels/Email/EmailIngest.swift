@@ -82,11 +82,14 @@ public struct EmailIngest: SMTPMailSink {
         // Parsing a large or deeply nested mail takes seconds of CPU: on a thread of its own,
         // never on the threads that serve HTTP and chat nor on the shared pool SQLite and bcrypt
         // use (two such mails once stalled /healthz for 40 s).
-        let parsed = try await Self.parsing.runIfActive { ParsedMail.parse(raw) }
         // The original bytes are kept unless they carry a secret: then only a redacted rendition
         // is (the digest of the original still names a mail without a Message-ID, so a
-        // redelivery is recognised).
-        let redacted = RedactedMail(parsed, raw: raw, guard: conversations.secrets)
+        // redelivery is recognised). The secret check reads every part: on the same thread.
+        let secrets = conversations.secrets
+        let (parsed, redacted) = try await Self.parsing.runIfActive {
+            let parsed = ParsedMail.parse(raw)
+            return (parsed, RedactedMail(parsed, raw: raw, guard: secrets))
+        }
         let rawSha = try blobs.put(Data(redacted.rendition ?? raw))
         let rawDigest = redacted.rendition == nil ? rawSha : AttachmentBlobStore.digest(Data(raw))
         let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)

@@ -41,6 +41,10 @@ struct RedactedMail {
             return kept
         }
         for hidden in parsed.unshownText { kinds.formUnion(secrets.redact(hidden).kinds) }
+        // Names the service never stores (Reply-To, Delivered-To), and the raw text as a whole:
+        // other headers, a preamble, an attribute without quotes.
+        for address in parsed.replyTo + parsed.deliveredTo { if let name = address.name { kinds.formUnion(secrets.redact(name).kinds) } }
+        if kinds.isEmpty { kinds.formUnion(secrets.redact(RawMailText.text(of: raw)).kinds) }
         // A secret found only in the HTML's every word may be glued together in the text shown
         // (`<span>legal</span><span>winner</span>` reads "legalwinner"): then the mail is read
         // again with a space at every tag, and that text is stored. Rare, so read twice.
