@@ -77,8 +77,9 @@ public struct ImpersonationReports: Sendable {
         return report
     }
 
-    public func list(status: ImpersonationReport.Status?, limit: Int = 200) async throws -> [ImpersonationReport] {
-        try await store.impersonationReports(status: status, limit: limit)
+    /// Newest first, a page at a time (`before`: the last report of the page before).
+    public func list(status: ImpersonationReport.Status?, before: String? = nil, limit: Int = 100) async throws -> [ImpersonationReport] {
+        try await store.impersonationReports(status: status, before: before, limit: limit)
     }
 
     public func report(id: String) async throws -> ImpersonationReport {

@@ -5,8 +5,8 @@ import SQLKit
 public protocol ImpersonationReportRepository: Sendable {
     func addImpersonationReport(_ report: ImpersonationReport, audit: AuditEvent?) async throws
     func impersonationReport(id: String) async throws -> ImpersonationReport?
-    /// Newest first; `status` nil for all.
-    func impersonationReports(status: ImpersonationReport.Status?, limit: Int) async throws -> [ImpersonationReport]
+    /// Newest first; `status` nil for all; `before` a report's id: the page after it.
+    func impersonationReports(status: ImpersonationReport.Status?, before: String?, limit: Int) async throws -> [ImpersonationReport]
     /// Moves a report to confirmed or dismissed; `StoreError.notFound` when there is none.
     func reviewImpersonationReport(id: String, status: ImpersonationReport.Status, by agent: AgentID, audit: AuditEvent?) async throws
         -> ImpersonationReport
@@ -50,9 +50,13 @@ extension SQLStore: ImpersonationReportRepository {
         }
     }
 
-    public func impersonationReports(status: ImpersonationReport.Status?, limit: Int) async throws -> [ImpersonationReport] {
+    public func impersonationReports(status: ImpersonationReport.Status?, before: String?, limit: Int) async throws -> [ImpersonationReport] {
         try await database.read { sql in
-            let filter: SQLQueryString = status.map { "WHERE status = \(bind: $0.rawValue)" } ?? ""
+            var filter: SQLQueryString = status.map { "WHERE status = \(bind: $0.rawValue)" } ?? "WHERE 1 = 1"
+            if let before, let cursor = try await sql.raw("SELECT created_at FROM impersonation_reports WHERE id = \(bind: before)").first() {
+                let at = try cursor.int64("created_at")
+                filter = "\(filter) AND (created_at < \(bind: at) OR (created_at = \(bind: at) AND id > \(bind: before)))"
+            }
             return try await sql.raw(
                 "SELECT \(unsafeRaw: Self.reportColumns) FROM impersonation_reports \(filter) ORDER BY created_at DESC, id LIMIT \(literal: limit)"
             ).all().map(Self.report(from:))

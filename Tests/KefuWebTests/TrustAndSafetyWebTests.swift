@@ -78,7 +78,7 @@ import Testing
             let sent = try await client.execute(uri: "/help/en/verify/report", method: .post, headers: [.contentType: type], body: body)
             #expect(sent.status == .seeOther)
             #expect(sent.headers[.location] == "/help/en/verify?reported=1#report")
-            let stored = try #require(try await app.store.impersonationReports(status: .new, limit: 10).first)
+            let stored = try #require(try await app.store.impersonationReports(status: .new, before: nil, limit: 10).first)
             #expect(stored.handleKey == "telegram:kefu_support_desk")
             #expect(stored.screenshotType == "image/png")
             // The same account written another way counts together.
@@ -125,12 +125,19 @@ import Testing
                 uri: "/help/en/verify/report", method: .post, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
                 body: ByteBuffer(bytes: utf16Body))
             #expect(utf16.status == .seeOther)
-            let notes = try await app.store.impersonationReports(status: nil, limit: 20).map(\.note)
+            let notes = try await app.store.impersonationReports(status: nil, before: nil, limit: 20).map(\.note)
             #expect(notes.contains("[redacted: recovery phrase]") && !notes.joined().contains("sausage") && !notes.joined().contains("s\u{FFFD}"))
             // A note far over the limit is refused before anything reads it.
             let huge = String(repeating: "abandon ", count: 200_000)
             let big = try await client.json(.post, "/api/v1/help/impersonation-reports", body: #"{"place":"x","handle":"@a","note":"\#(huge)"}"#)
             #expect(big.code == "validation_failed")
+            // The queue pages, newest first, without repeating a report.
+            let firstPage = try await client.json(.get, "/api/v1/impersonation-reports?limit=2", token: admin)
+            let cursor = try #require(firstPage.object["nextCursor"] as? String)
+            let secondPage = try await client.json(.get, "/api/v1/impersonation-reports?limit=2&cursor=\(cursor)", token: admin)
+            let ids = { (page: TestResponse) in ((page.object["items"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } }
+            #expect(ids(firstPage).count == 2 && ids(secondPage).count == 2 && Set(ids(firstPage)).isDisjoint(with: ids(secondPage)))
+            #expect(try await client.json(.get, "/api/v1/impersonation-reports?cursor=nope", token: admin).code == "validation_failed")
             // Agents (not supervisors) have no queue.
             var agent = ConsoleBrowser(client: client)
             try await agent.signIn(TestApp.agentEmail, TestApp.agentPassword)

@@ -39,7 +39,11 @@ struct ConsoleImpersonationController {
         values["tabs"] = (ImpersonationReport.Status.allCases.map(\.rawValue) + ["all"]).map { value -> [String: Any] in
             ["href": "/console/impersonation?status=\(value)", "label": page.t("impersonation_status_\(value)"), "current": value == (status?.rawValue ?? "all")]
         }
-        let reports = try await safety.safety.reports.list(status: status)
+        let before = request.uri.queryParameters.get("before").flatMap { UUID(uuidString: String($0)) }?.uuidString.lowercased()
+        let reports = try await safety.safety.reports.list(status: status, before: before)
+        if reports.count == 100, let last = reports.last {
+            values["older_href"] = "/console/impersonation?status=\(status?.rawValue ?? "all")&before=\(last.id)"
+        }
         var counts: [String: Int] = [:]
         for key in Set(reports.map(\.handleKey)) { counts[key] = try await safety.safety.reports.count(forKey: key) }
         values["reports"] = reports.map { report -> [String: Any] in

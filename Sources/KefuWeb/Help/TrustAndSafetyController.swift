@@ -72,6 +72,11 @@ struct TrustAndSafetyController {
         }
     }
 
+    struct ReportPage: Encodable, Sendable {
+        let items: [ReportView]
+        let nextCursor: String?
+    }
+
     struct ReviewBody: Decodable, Sendable {
         let status: ImpersonationReport.Status
     }
@@ -99,11 +104,18 @@ struct TrustAndSafetyController {
 
     func addRoutes(to group: CatalogedGroup<AuthenticatedContext>) {
         group.get("impersonation-reports", role: .supervisor) { request, _ in
-            let status = try QueryReader(request: request).enumValue("status", as: ImpersonationReport.Status.self)
-            let reports = try await safety.reports.list(status: status)
+            let query = QueryReader(request: request)
+            let status = try query.enumValue("status", as: ImpersonationReport.Status.self)
+            let limit = PageSize.clamp(try query.int("limit", range: 1...Int64(PageSize.maximum)).map(Int.init))
+            let before = try query.string("cursor").map { raw in
+                guard let id = UUID(uuidString: raw) else { throw APIError.validation("cursor", .invalid) }
+                return id.uuidString.lowercased()
+            }
+            let reports = try await safety.reports.list(status: status, before: before, limit: limit)
             var counts: [String: Int] = [:]
             for key in Set(reports.map(\.handleKey)) { counts[key] = try await safety.reports.count(forKey: key) }
-            return JSONResponse(HelpViews.ListResponse(items: reports.map { ReportView($0, reports: counts[$0.handleKey] ?? 0) }))
+            let next = reports.count == limit ? reports.last?.id : nil
+            return JSONResponse(ReportPage(items: reports.map { ReportView($0, reports: counts[$0.handleKey] ?? 0) }, nextCursor: next))
         }
         group.post("impersonation-reports/{id}/review", role: .supervisor) { request, context in
             let id = try Self.reportId(context)
