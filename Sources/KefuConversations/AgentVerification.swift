@@ -8,7 +8,7 @@ import KefuStore
 /// code from their own chat with support gets a "no" for anyone they show it to. Any "no" is
 /// the same "no": it says nothing about agents or other customers.
 public struct AgentVerification: Sendable {
-    public typealias Repositories = AgentCodeRepository & ConversationRepository & ContactRepository & AgentRepository
+    public typealias Repositories = AgentCodeRepository & ConversationRepository & ContactRepository & AgentRepository & InboxRepository
 
     public enum Answer: Sendable, Equatable {
         case genuine(agentName: String, conversationNumber: Int64)
@@ -25,7 +25,14 @@ public struct AgentVerification: Sendable {
 
     /// For a customer Kefu knows (the widget's visitor, a Telegram user).
     public func check(code raw: String, contact: ContactID) async throws -> Answer {
-        try await check(code: raw) { _, conversation in conversation.contactId == contact }
+        try await check(code: raw) { code, conversation in
+            guard conversation.contactId == contact else { return false }
+            // A mail conversation is the contact's by its From, which anyone can write: it counts
+            // only when the reply carrying the code went to the contact's own (confirmed) address.
+            guard try await store.inbox(id: conversation.inboxId)?.kind == .email else { return true }
+            guard let email = try await store.contact(id: contact)?.email?.lowercased() else { return false }
+            return try await store.agentCodeRecipients(code, conversationId: conversation.id).contains { $0.lowercased() == email }
+        }
     }
 
     /// For a customer on the public page, who says at which address they got the reply. The

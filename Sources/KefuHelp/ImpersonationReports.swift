@@ -47,8 +47,10 @@ public struct ImpersonationReports: Sendable {
         if place == nil { failure.add("place", .notOneOf(ImpersonationReport.Place.allCases.map(\.rawValue))) }
         // Lengths first, on what was sent: the secret check below reads only text of a length
         // that can be stored (a 5 MB note would cost seconds of CPU for nothing).
-        let sentHandle = submission.handle.trimmingCharacters(in: .whitespacesAndNewlines)
-        let sentNote = submission.note.trimmingCharacters(in: .whitespacesAndNewlines)
+        // NULs are no text (UTF-16 or UTF-32 read as UTF-8 leaves one between every letter,
+        // which would hide words from the secret check).
+        let sentHandle = submission.handle.replacingOccurrences(of: "\u{0}", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let sentNote = submission.note.replacingOccurrences(of: "\u{0}", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
         if sentHandle.isEmpty { failure.add("handle", .required) }
         if sentHandle.unicodeScalars.count > ImpersonationReport.maxHandle * 2 || sentHandle.count > ImpersonationReport.maxHandle {
             failure.add("handle", .tooLong(max: ImpersonationReport.maxHandle))

@@ -14,6 +14,9 @@ public struct ParsedMail: Sendable {
         /// The file's words when it is text a person could read (a text or HTML part sent as a
         /// file, a forwarded mail, a `.txt` sent as bytes): what the secret check reads.
         public var text: String? = nil
+        /// More words the stored file holds but `text` does not read as such (a forwarded mail's
+        /// raw text: its own headers, preamble): checked, never kept in a redacted copy.
+        public var hiddenText: String? = nil
     }
 
     /// Why a mail must never get an automatic answer.
@@ -219,7 +222,7 @@ struct BodyCollector {
         files.append(
             ParsedMail.File(
                 filename: name, declaredType: entity.contentType.value, bytes: entity.body, contentId: contentId, inline: inline,
-                text: ReadableFile.text(of: entity, nesting: nesting)))
+                text: ReadableFile.text(of: entity, nesting: nesting), hiddenText: ReadableFile.hiddenText(of: entity, nesting: nesting)))
     }
 
     static func defaultName(for type: String, index: Int) -> String {

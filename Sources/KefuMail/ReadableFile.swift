@@ -23,6 +23,14 @@ enum ReadableFile {
         return plainBytes(bytes)
     }
 
+    /// A forwarded mail's raw text as a whole (its own headers, preamble …): what its parsed
+    /// reading has no field for.
+    static func hiddenText(of entity: MIMEEntity, nesting: Int) -> String? {
+        let type = entity.contentType.value
+        guard type == "message/rfc822" || type == "message/global", entity.body.count <= maxBytes else { return nil }
+        return RawMailText.text(of: entity.body)
+    }
+
     /// Bytes that are UTF-8 text with no NUL in them (what a `.txt`, `.csv` or `.json` sent as
     /// bytes is, and what an image, a PDF or an archive never is).
     static func plainBytes(_ bytes: [UInt8]) -> String? {

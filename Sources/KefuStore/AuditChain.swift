@@ -110,6 +110,11 @@ public enum AuditChain {
     public struct Walker: Sendable {
         public private(set) var head = Head(seq: 0, hash: genesis)
         public private(set) var problem: Problem?
+        /// The time of the line before, in milliseconds.
+        var lastAt: Int64?
+        /// How far a line may be dated before the line before it (clocks of several instances,
+        /// transactions committing out of order) before it reads as backdated.
+        static let clockSlack: Int64 = 10 * 60 * 1000
         /// A head exported earlier: the line at its place must have its hash (a chain rebuilt
         /// after an edit has every link right but not that one), and the lines must reach it.
         let expected: Head?
@@ -131,10 +136,13 @@ public enum AuditChain {
                 problem = Problem(id: line.id, seq: seq, reason: "its link to the line before does not match")
             } else if AuditChain.hash(line, seq: seq, prev: prev) != hash {
                 problem = Problem(id: line.id, seq: seq, reason: "its content does not match its hash")
+            } else if let lastAt, line.at < lastAt - Self.clockSlack {
+                problem = Problem(id: line.id, seq: seq, reason: "it is dated before the line before it")
             } else if let expected, expected.seq == seq, expected.hash != hash {
                 problem = Problem(id: line.id, seq: seq, reason: "it is not the line of the exported head: the chain was rewritten up to here")
             } else {
                 head = Head(seq: seq, hash: hash)
+                lastAt = max(lastAt ?? line.at, line.at)
             }
         }
 

@@ -115,6 +115,18 @@ extension SQLStore {
                 verdict.problem = AuditChain.Problem(id: nil, seq: nil, reason: "\(rows) lines have places up to \(stored.seq), but the walk met \(walked)")
             }
         }
+        // No line has a place beyond the head (read in the same statement: a line and the head's
+        // move are committed together, so this is never a line written during the walk).
+        if verdict.problem == nil,
+            let row = try await database.read({ sql in
+                try await sql.raw(
+                    "SELECT id, seq FROM audit_log WHERE seq > (SELECT seq FROM audit_chain WHERE id = 1) ORDER BY seq LIMIT 1"
+                ).first()
+            })
+        {
+            verdict.problem = AuditChain.Problem(
+                id: try row.int64("id"), seq: try? row.int64("seq"), reason: "its place is beyond the chain's head")
+        }
         // The head row moves with every line: lines deleted from the end leave it ahead.
         if verdict.problem == nil, stored != verdict.head {
             verdict.problem = AuditChain.Problem(

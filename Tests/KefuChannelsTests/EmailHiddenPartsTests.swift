@@ -69,6 +69,15 @@ import Testing
                     "Content-Type: message/rfc822\r\n\r\nFrom: a@example.com\r\nSubject: fwd\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@example.com\r\nSubject: inner\r\n\r\n\(phrase)",
                 ])
         ),
+        (
+            "forwarded-mail-header",
+            multipart(
+                "mixed",
+                [
+                    "Content-Type: text/plain\r\n\r\n\(harmless)",
+                    "Content-Type: message/rfc822\r\n\r\nFrom: a@example.com\r\nX-Note: \(phrase)\r\nSubject: fw\r\n\r\nhello",
+                ])
+        ),
         ("html-only-spans", "Content-Type: text/html\r\n\r\n<p>" + phrase.split(separator: " ").map { "<span>\($0)</span>" }.joined() + "</p>"),
         ("html-comment", "Content-Type: text/html\r\n\r\n<p>\(harmless)</p><!-- \(phrase) -->"),
         ("html-attribute", "Content-Type: text/html\r\n\r\n<p>\(harmless)<img alt=\"\(phrase)\" src=\"cid:x\"></p>"),

@@ -53,6 +53,25 @@ import Testing
             await #expect(throws: ConversationError.invalid(ValidationFailure("code", .invalid))) { try await verification.check(code: "O0O0-1I1L", contact: desk.contact.id) }
             await #expect(throws: ConversationError.invalid(ValidationFailure("email", .invalid))) { try await verification.check(code: code, email: "nobody") }
 
+            // A mail conversation is the contact's by a From anyone can write: once the real owner
+            // of the address is that contact (confirmed in the widget), a code mailed elsewhere
+            // (to the Reply-To of whoever wrote it) is still not theirs.
+            let mailInbox = try await desk.store.createInbox(name: "Mail", kind: .email, audit: nil)
+            let victim = try await desk.store.createContact(name: "Sarah", email: "sarah@example.com", locale: "en")
+            let spoofed = try await desk.store.createConversation(inboxId: mailInbox.id, contactId: victim.id, subject: nil)
+            let toScammer = try await reply("Hello Sarah", in: spoofed)
+            _ = try await desk.store.enqueueMail(
+                NewOutboxMail(
+                    kind: .reply, dedupKey: "reply:\(toScammer.id)", conversationId: spoofed.id, messageRef: toScammer.id, mailFrom: "support@kefu.test",
+                    recipients: ["scammer@evil.test"], messageId: "m2@kefu.test", subject: "Re", rawSha256: String(repeating: "0", count: 64), local: true))
+            #expect(try await verification.check(code: toScammer.agentCode!, contact: victim.id) == .notGenuine)
+            let toSarah = try await reply("Hello again", in: try await desk.store.createConversation(inboxId: mailInbox.id, contactId: victim.id, subject: nil))
+            _ = try await desk.store.enqueueMail(
+                NewOutboxMail(
+                    kind: .reply, dedupKey: "reply:\(toSarah.id)", conversationId: toSarah.conversationId, messageRef: toSarah.id,
+                    mailFrom: "support@kefu.test", recipients: ["sarah@example.com"], messageId: "m3@kefu.test", subject: "Re",
+                    rawSha256: String(repeating: "0", count: 64), local: true))
+            #expect(try await verification.check(code: toSarah.agentCode!, contact: victim.id) != .notGenuine)
             // Eight days on, the code no longer checks; nor once the agent is disabled.
             let later = AgentVerification(store: desk.store, now: { Date().addingTimeInterval(9 * 86_400) })
             #expect(try await later.check(code: code, contact: desk.contact.id) == .notGenuine)

@@ -36,6 +36,15 @@ import Testing
         #expect(result.matches.first?.reason.isOfficial == true, "\(text)")
     }
 
+    /// Kefu's own reply addresses (`support+c-…@`) are the support mailbox with a tag: official.
+    @Test func aTagOnAnOfficialMailboxIsOfficial() {
+        let only = [OfficialChannel(kind: .email, value: "support@kefu.example")]
+        #expect(verify("support+c-tuivjoqkkrgq@kefu.example", only).status == .official)
+        #expect(verify("support+c-x@kefu-example.com", only).status != .official)
+        #expect(verify("supp0rt+c-x@kefu.example", only).status != .official)
+        #expect(verify("support+c-x@evil.example", only).status != .official)
+    }
+
     @Test func officialMatchesSayWhichEntryAndWhy() {
         #expect(verify("https://wallet.example.com/login").matches == [match(.url, "wallet.example.com", .exact)])
         #expect(verify("help.wallet.example.com").matches == [match(.url, "wallet.example.com", .subdomain)])

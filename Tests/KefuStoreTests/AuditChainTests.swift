@@ -194,6 +194,44 @@ import Testing
         }
     }
 
+    /// One INSERT with a place past the head (no trigger or index touched) is named; so is a
+    /// line appended with every link right but dated well before the line before it.
+    @Test(arguments: TestBackend.available)
+    func aLineBeyondTheHeadAndABackdatedLineAreNamed(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            for n in 0..<3 { try await store.appendAudit(Self.event(n)) }
+            let head = try await store.auditChainHead()
+            try await store.database.write { sql in
+                try await sql.raw(
+                    """
+                    INSERT INTO audit_log (at, actor_kind, action, subject_kind, detail, seq, prev_hash, hash)
+                    VALUES (1, 'system', 'forged.line', 'test', '{}', 9000000000, \(bind: AuditChain.genesis), 'deadbeef')
+                    """
+                ).run()
+            }
+            #expect(try await store.verifyAuditChain().problem?.reason == "its place is beyond the chain's head")
+            #expect(try await store.verifyAuditChain(expecting: head).problem?.seq == 9_000_000_000)
+        }
+        try await withTestStore(backend) { store in
+            for n in 0..<3 { try await store.appendAudit(Self.event(n)) }
+            let head = try await store.auditChainHead()
+            let forged = AuditChain.Line(
+                id: 0, seq: head.seq + 1, at: Int64(Date().addingTimeInterval(-86_400).timeIntervalSince1970 * 1000), actorKind: "system",
+                actorId: nil, action: "forged.line", subjectKind: "test", subjectId: nil, detail: "{}", clientAddress: nil)
+            let hash = AuditChain.hash(forged, seq: head.seq + 1, prev: head.hash)
+            try await store.database.write { sql in
+                try await sql.raw(
+                    """
+                    INSERT INTO audit_log (at, actor_kind, action, subject_kind, detail, seq, prev_hash, hash)
+                    VALUES (\(bind: forged.at), 'system', 'forged.line', 'test', '{}', \(bind: head.seq + 1), \(bind: head.hash), \(bind: hash))
+                    """
+                ).run()
+                try await sql.raw("UPDATE audit_chain SET seq = \(bind: head.seq + 1), hash = \(bind: hash) WHERE id = 1").run()
+            }
+            #expect(try await store.verifyAuditChain().problem?.reason == "it is dated before the line before it")
+        }
+    }
+
     @Test func headsAreReadOnlyInTheirOwnForm() {
         let hash = String(repeating: "ab", count: 32)
         #expect(AuditChain.Head(text: "12:\(hash)") == AuditChain.Head(seq: 12, hash: hash))

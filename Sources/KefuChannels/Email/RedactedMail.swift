@@ -32,8 +32,9 @@ struct RedactedMail {
         files = parsed.files.map { file in
             guard let words = file.text else { return file }
             let redaction = secrets.redact(words)
-            guard !redaction.kinds.isEmpty else { return file }
-            kinds.formUnion(redaction.kinds)
+            let hidden = file.hiddenText.map { secrets.redact($0).kinds } ?? []
+            guard !redaction.kinds.isEmpty || !hidden.isEmpty else { return file }
+            kinds.formUnion(redaction.kinds.union(hidden))
             let name = file.filename.lowercased().hasSuffix(".txt") ? file.filename : file.filename + ".txt"
             var kept = file
             (kept.filename, kept.declaredType, kept.bytes, kept.text) = (name, "text/plain", Array(redaction.text.utf8), redaction.text)

@@ -160,6 +160,13 @@ public enum ImpersonationRules {
             return resemblance(value, host)
         case (.email(let address, let value), .email(let officialAddress, let host)):
             if address == officialAddress { return .exact }
+            // `support+c-…@`: a tag on an official mailbox (Kefu's own reply addresses) reaches
+            // that mailbox, so it is ours; only the operator can receive there.
+            if let plus = address.firstIndex(of: "+"), let at = address.lastIndex(of: "@"), plus < at,
+                String(address[..<plus]) + String(address[at...]) == officialAddress
+            {
+                return .exact
+            }
             if Homoglyphs.skeleton(address) == Homoglyphs.skeleton(officialAddress) { return .homoglyph }
             return resemblance(value, host)
         case (.handle(let kind, let value), .handle(let officialKind, let handle)) where kind == officialKind:

@@ -74,12 +74,14 @@ struct HelpVerifyPage {
             return redirect("/help/\(page.locale.rawValue)/verify?reported=1#report")
         } catch HelpError.invalid(let failure) {
             let field = failure.fields.first?.name ?? "handle"
-            return try await render(
+            var response = try await render(
                 page, request, context,
                 extra: [
                     "report_error": page.t("help_report_error_\(field)"), "report_handle": String(submission.handle.prefix(200)),
                     "report_note": String(submission.note.prefix(2000)), "report_place": submission.place,
                 ])
+            response.status = .badRequest
+            return response
         }
     }
 
