@@ -3,6 +3,8 @@ on a wallet's page: the start of the trust-and-safety tests."""
 import requests
 from selenium.webdriver.common.by import By
 
+from conftest import serve_host_page
+
 ADMIN = ("ops@kefu.example", "e2e-admin-passphrase")
 
 
@@ -30,3 +32,11 @@ def open_widget(driver, host, name, email=None):
     if email:
         driver.find_element(By.NAME, "email").send_keys(email)
     driver.find_element(By.CSS_SELECTOR, "[data-testid=prechat] button").click()
+
+
+def chat_on_a_page(server, lang="zh-CN"):
+    """A web-chat inbox and a wallet's page (another origin) carrying its widget; shut the page's
+    server down after."""
+    inbox = api(server, "POST", "/inboxes", json={"name": "Chat", "kind": "webchat"}).json()
+    host = serve_host_page(server.url, lambda: f'<script src="{server.url}/widget.js" data-inbox="{inbox["id"]}" data-lang="{lang}" async></script>')
+    return inbox, host

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, serve_host_page, wait_for, wait_until
-from staffed import ADMIN, api, open_widget, start
+from conftest import ARTIFACTS, wait_for, wait_until
+from staffed import ADMIN, api, chat_on_a_page, open_widget, start
 from telegram_fake import FakeTelegram, private_message, user
 
 pytestmark = pytest.mark.each_database
@@ -44,8 +44,7 @@ def test_a_phrase_in_the_widget_the_mail_and_telegram_is_never_stored(make_serve
     try:
         server = start(make_server, KEFU_TELEGRAM_API_URL=telegram.url)
         # The widget: the customer sees their message with the marker and the warning, in Chinese.
-        inbox = api(server, "POST", "/inboxes", json={"name": "Chat", "kind": "webchat"}).json()
-        host = serve_host_page(server.url, lambda: f'<script src="{server.url}/widget.js" data-inbox="{inbox["id"]}" data-lang="zh-CN" async></script>')
+        inbox, host = chat_on_a_page(server)
         try:
             customer = browser_zh
             open_widget(customer, host, "黄蕾")

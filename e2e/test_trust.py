@@ -15,8 +15,8 @@ import subprocess
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, serve_host_page, wait_for, wait_until
-from staffed import ADMIN, api, open_widget, start
+from conftest import ARTIFACTS, wait_for, wait_until
+from staffed import ADMIN, api, chat_on_a_page, open_widget, start
 from telegram_fake import FakeTelegram, private_message, user
 
 pytestmark = pytest.mark.each_database
@@ -36,8 +36,7 @@ def test_an_agents_code_checks_out_on_the_page_in_the_widget_and_on_telegram(mak
     try:
         server = start(make_server, KEFU_TELEGRAM_API_URL=telegram.url)
         # Widget: a visitor with an address chats; the agent's reply shows a code beside the name.
-        inbox = api(server, "POST", "/inboxes", json={"name": "Chat", "kind": "webchat"}).json()
-        host = serve_host_page(server.url, lambda: f'<script src="{server.url}/widget.js" data-inbox="{inbox["id"]}" data-lang="zh-CN" async></script>')
+        inbox, host = chat_on_a_page(server)
         try:
             customer = browser_zh
             open_widget(customer, host, "周敏", "zhou.min@example.cn")
