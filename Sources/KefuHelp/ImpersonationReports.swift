@@ -103,10 +103,12 @@ public struct ImpersonationReports: Sendable {
 
     /// Reports not dismissed about the handle `raw` reads as.
     public func count(for raw: String) async throws -> Int {
-        try await count(forKey: Self.key(for: raw))
+        let key = Self.key(for: raw)
+        return try await store.impersonationReportCounts(handleKeys: [key])[key] ?? 0
     }
 
-    public func count(forKey key: String) async throws -> Int {
-        try await store.impersonationReportCount(handleKey: key)
+    /// Reports not dismissed about each report's account, by handle key: one read for a page.
+    public func counts(for reports: [ImpersonationReport]) async throws -> [String: Int] {
+        try await store.impersonationReportCounts(handleKeys: Set(reports.map(\.handleKey)))
     }
 }

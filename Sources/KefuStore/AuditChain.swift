@@ -157,10 +157,4 @@ public enum AuditChain {
             return Verdict(checked: head.seq, head: head, problem: problem)
         }
     }
-
-    public static func verify(_ lines: some Sequence<Line>, expecting expected: Head? = nil) -> Verdict {
-        var walker = Walker(expecting: expected)
-        for line in lines { walker.step(line) }
-        return walker.verdict()
-    }
 }

@@ -10,8 +10,8 @@ public protocol ImpersonationReportRepository: Sendable {
     /// Moves a report to confirmed or dismissed; `StoreError.notFound` when there is none.
     func reviewImpersonationReport(id: String, status: ImpersonationReport.Status, by agent: AgentID, audit: AuditEvent?) async throws
         -> ImpersonationReport
-    /// Reports not dismissed under `handleKey`.
-    func impersonationReportCount(handleKey: String) async throws -> Int
+    /// Reports not dismissed under each of `handleKeys` (keys with none are left out).
+    func impersonationReportCounts(handleKeys: Set<String>) async throws -> [String: Int]
 }
 
 extension SQLStore: ImpersonationReportRepository {
@@ -81,11 +81,18 @@ extension SQLStore: ImpersonationReportRepository {
         }
     }
 
-    public func impersonationReportCount(handleKey: String) async throws -> Int {
-        try await database.read { sql in
-            try await sql.raw(
-                "SELECT COUNT(*) AS n FROM impersonation_reports WHERE handle_key = \(bind: handleKey) AND status <> 'dismissed'"
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
+    public func impersonationReportCounts(handleKeys: Set<String>) async throws -> [String: Int] {
+        guard !handleKeys.isEmpty else { return [:] }
+        return try await database.read { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT handle_key, COUNT(*) AS n FROM impersonation_reports
+                WHERE handle_key IN (\(binds: handleKeys.sorted())) AND status <> 'dismissed' GROUP BY handle_key
+                """
+            ).all()
+            var counts: [String: Int] = [:]
+            for row in rows { counts[try row.string("handle_key")] = try row.decode(column: "n", as: Int.self) }
+            return counts
         }
     }
 }

@@ -44,8 +44,7 @@ struct ConsoleImpersonationController {
         if reports.count == 100, let last = reports.last {
             values["older_href"] = "/console/impersonation?status=\(status?.rawValue ?? "all")&before=\(last.id)"
         }
-        var counts: [String: Int] = [:]
-        for key in Set(reports.map(\.handleKey)) { counts[key] = try await safety.safety.reports.count(forKey: key) }
+        let counts = try await safety.safety.reports.counts(for: reports)
         values["reports"] = reports.map { report -> [String: Any] in
             [
                 "id": report.id, "place": page.t("help_report_place_\(report.place.rawValue)"), "handle": report.handle, "key": report.handleKey,

@@ -93,12 +93,12 @@ struct TrustAndSafetyController {
             try await report(request, context, contact: nil)
         }
         group.post("widget/agent-code") { request, context in
-            let session = try await visitor(request)
+            let session = try await widget.visitor(request)
             let body = try await request.decodeJSON(CodeBody.self, limit: limits.small)
             return try await check(network: context.peerAddress) { try await safety.verification.check(code: body.code, contact: session.contactId) }
         }
         group.post("widget/impersonation-reports") { request, context in
-            try await report(request, context, contact: try await visitor(request).contactId)
+            try await report(request, context, contact: try await widget.visitor(request).contactId)
         }
     }
 
@@ -112,8 +112,7 @@ struct TrustAndSafetyController {
                 return id.uuidString.lowercased()
             }
             let reports = try await safety.reports.list(status: status, before: before, limit: limit)
-            var counts: [String: Int] = [:]
-            for key in Set(reports.map(\.handleKey)) { counts[key] = try await safety.reports.count(forKey: key) }
+            let counts = try await safety.reports.counts(for: reports)
             let next = reports.count == limit ? reports.last?.id : nil
             return JSONResponse(ReportPage(items: reports.map { ReportView($0, reports: counts[$0.handleKey] ?? 0) }, nextCursor: next))
         }
@@ -121,7 +120,7 @@ struct TrustAndSafetyController {
             let id = try Self.reportId(context)
             let body = try await request.decodeJSON(ReviewBody.self, limit: limits.small)
             let report = try await safety.reports.review(id: id, status: body.status, by: context.agent.id, source: context.source)
-            return JSONResponse(ReportView(report, reports: try await safety.reports.count(forKey: report.handleKey)))
+            return JSONResponse(ReportView(report, reports: try await safety.reports.counts(for: [report])[report.handleKey] ?? 0))
         }
         group.get("impersonation-reports/{id}/screenshot", role: .supervisor) { _, context in
             try await screenshot(try await safety.reports.report(id: try Self.reportId(context)), context: context)
@@ -178,13 +177,5 @@ struct TrustAndSafetyController {
             .init(place: body.place, handle: body.handle, note: body.note ?? "", screenshot: screenshot, contactId: contact, locale: body.locale ?? "en"),
             source: ActionSource(author: author, clientAddress: context.peerAddress))
         return JSONResponse(ReportReceipt(id: report.id, status: report.status), status: .created)
-    }
-
-    /// The visitor behind `?token=`.
-    func visitor(_ request: Request) async throws -> WidgetSession {
-        guard let token = request.uri.queryParameters.get("token"), let session = try await widget.session(token: token) else {
-            throw APIError.unauthenticated
-        }
-        return session
     }
 }

@@ -141,17 +141,17 @@ struct WidgetController {
 
         // Lets a widget tell "my session ended" (start over) from "the server is away" (retry).
         catalog.get("widget/session") { request, _ in
-            let session = try await visitorSession(request)
+            let session = try await service.visitor(request)
             return JSONResponse(SessionStatus(contactId: session.contactId, expiresAt: session.expiresAt))
         }
         catalog.post("widget/email-verification") { request, context in
-            let session = try await visitorSession(request)
+            let session = try await service.visitor(request)
             let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
             try await verification.sendCode(to: body.email, session: session, address: context.peerAddress, now: Date())
             return JSONResponse(["sent": true], status: .accepted)
         }
         catalog.post("widget/email-verification/confirm") { request, _ in
-            let session = try await visitorSession(request)
+            let session = try await service.visitor(request)
             let body = try await request.decodeJSON(EmailBody.self, limit: limits.small)
             let contact = try await verification.confirm(email: body.email, code: body.code ?? "", session: session)
             return JSONResponse(VerifiedResponse(contactId: contact))
@@ -160,15 +160,15 @@ struct WidgetController {
         // token the chat also joins their history.
         catalog.post("widget/identity") { request, _ in
             let body = try await request.decodeJSON(IdentityBody.self, limit: limits.small)
-            let session = request.uri.queryParameters.get("token") == nil ? nil : try await visitorSession(request)
+            let session = request.uri.queryParameters.get("token") == nil ? nil : try await service.visitor(request)
             return JSONResponse(try await signedIn.identify(token: body.identityToken, session: session))
         }
         catalog.post("widget/attachments") { request, _ in
-            let session = try await visitorSession(request)
+            let session = try await service.visitor(request)
             return JSONResponse(try await files.upload(request, by: .contact(session.contactId)), status: .created)
         }
         catalog.get("widget/attachments/{id}") { request, context in
-            let session = try await visitorSession(request)
+            let session = try await service.visitor(request)
             let id = try context.parameters.id("id", as: AttachmentID.self, thing: "attachment")
             guard let attachment = try await files.store.attachment(id: id, visibleTo: session.contactId) else {
                 throw APIError.notFound("attachment")
@@ -197,15 +197,19 @@ struct WidgetController {
         }
     }
 
-    /// The visitor behind `?token=` (images in the widget cannot send headers).
-    func visitorSession(_ request: Request) async throws -> WidgetSession {
-        guard let token = request.uri.queryParameters.get("token"), let session = try await service.session(token: token) else {
-            throw APIError.unauthenticated
-        }
-        return session
-    }
 
     static func since(_ request: Request) throws -> Int64 {
         try QueryReader(request: request).int("since") ?? 0
+    }
+}
+
+extension WidgetService {
+    /// The visitor behind a request's `?token=` (images in the widget cannot send headers), or
+    /// `unauthenticated`.
+    func visitor(_ request: Request) async throws -> WidgetSession {
+        guard let token = request.uri.queryParameters.get("token"), let session = try await session(token: token) else {
+            throw APIError.unauthenticated
+        }
+        return session
     }
 }
