@@ -41,6 +41,12 @@ struct RedactedMail {
             (kept.contentId, kept.inline) = (nil, false)
             return kept
         }
+        // What is shown first: a secret there makes the readings below unnecessary.
+        let shownText = secrets.redact(parsed.text)
+        kinds.formUnion(shownText.kinds)
+        var shown = Shown(
+            subject: clean(parsed.subject), text: shownText.text, files: files.map { clean($0.filename) },
+            fromName: parsed.from?.name.map(clean), toNames: (parsed.to + parsed.cc).map { $0.name.map(clean) })
         for hidden in parsed.unshownText { kinds.formUnion(secrets.redact(hidden).kinds) }
         // Names the service never stores (Reply-To, Delivered-To), and the raw text as a whole:
         // other headers, a preamble, an attribute without quotes.
@@ -49,13 +55,11 @@ struct RedactedMail {
         // A secret found only in the HTML's every word may be glued together in the text shown
         // (`<span>legal</span><span>winner</span>` reads "legalwinner"): then the mail is read
         // again with a space at every tag, and that text is stored. Rare, so read twice.
-        if !kinds.isEmpty, parsed.html != nil, secrets.redact(parsed.text).kinds.isEmpty {
-            let spaced = ParsedMail.parse(raw, spacedInline: true).text
-            if !secrets.redact(spaced).kinds.isEmpty { text = spaced }
+        if !kinds.isEmpty, parsed.html != nil, shownText.kinds.isEmpty {
+            let spacedText = ParsedMail.parse(raw, spacedInline: true).text
+            let spaced = secrets.redact(spacedText)
+            if !spaced.kinds.isEmpty { (text, shown.text) = (spacedText, spaced.text) }
         }
-        let shown = Shown(
-            subject: clean(parsed.subject), text: clean(text), files: files.map { clean($0.filename) }, fromName: parsed.from?.name.map(clean),
-            toNames: (parsed.to + parsed.cc).map { $0.name.map(clean) })
         rendition = kinds.isEmpty ? nil : Self.rendition(of: parsed, shown: shown, kinds: kinds)
         self.kinds = kinds
     }
