@@ -37,6 +37,7 @@ func isUniqueViolation(_ error: any Error) -> Bool {
     if let error = error as? PSQLError {
         return error.serverInfo?[.sqlState] == "23505"
     }
+    if let error = error as? SQLiteFailure { return error.isUniqueViolation }
     if let error = error as? SQLiteError {
         return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
             || (error.reason == .constraint && error.message.contains("UNIQUE"))

@@ -1,25 +1,39 @@
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import SQLKit
-import SQLiteKit
-import SQLiteNIO
 import Synchronization
 
-/// SQLite in WAL mode: one writer connection behind a FIFO gate, a few reader connections.
+/// SQLite in WAL mode: one writer with group commit, a pool of readers, each connection on a
+/// thread of its own.
+///
+/// A transaction body runs on its connection's thread (task executor preference), so its
+/// statements are function calls there with their prepared statements reused, instead of a
+/// thread hop each. See docs/benchmarks.md ("Throughput") for what that changed.
 public final class SQLiteStoreDatabase: Database {
     public let flavor = SQLFlavor.sqlite
     public let path: String
-    private let writer: SQLiteConnection
-    private let readers: [SQLiteConnection]
-    private let gate = AsyncSerialGate()
-    private let nextReader = Mutex(0)
+    private let writer: GroupCommitWriter
+    private let writerParts: Connection
+    private let readers: [Connection]
+    private let pool: Mutex<ReaderPool>
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private struct Connection: Sendable {
+        let handle: SQLiteHandle
+        let thread: DatabaseThread
+        let sql: SQLiteThreadDatabase
+    }
+
+    private struct ReaderPool {
+        var free: [Int]
+        var waiting: [CheckedContinuation<Int, Never>] = []
+    }
+
+    private init(path: String, writer: Connection, readers: [Connection]) {
         self.path = path
-        self.writer = writer
+        self.writerParts = writer
+        self.writer = GroupCommitWriter(handle: writer.handle, thread: writer.thread, sql: writer.sql)
         self.readers = readers
+        self.pool = Mutex(ReaderPool(free: Array(readers.indices)))
     }
 
     public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteStoreDatabase {
@@ -28,68 +42,105 @@ public final class SQLiteStoreDatabase: Database {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         // Every connection opened is closed again if a later step fails (an unwritable or corrupt
-        // file): an unclosed connection aborts a debug build and leaks in a release one.
-        var opened: [SQLiteConnection] = []
+        // file).
+        var opened: [Connection] = []
         do {
-            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            opened.append(writer)
             // WAL lets readers run while the writer commits; synchronous=NORMAL is durable in WAL
             // except on power loss of the last transaction, the usual trade for a helpdesk.
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
-                _ = try await writer.query(pragma)
-            }
-            var readers: [SQLiteConnection] = []
-            for _ in 0..<readerCount {
-                let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let writer = try connection(path: path, name: "kefu-db-writer", logger: logger,
+                                        pragmas: ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"])
+            opened.append(writer)
+            for index in 0..<max(1, readerCount) {
+                let reader = try connection(path: path, name: "kefu-db-reader-\(index)", logger: logger,
+                                            pragmas: ["PRAGMA foreign_keys = ON", "PRAGMA query_only = ON"])
                 opened.append(reader)
-                for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA query_only = ON"] {
-                    _ = try await reader.query(pragma)
-                }
-                readers.append(reader)
             }
-            return SQLiteStoreDatabase(path: path, writer: writer, readers: readers)
+            return SQLiteStoreDatabase(path: path, writer: writer, readers: Array(opened.dropFirst()))
         } catch {
-            for connection in opened { try? await connection.close() }
+            for connection in opened {
+                connection.handle.close()
+                connection.thread.stop()
+            }
             throw error
         }
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let index = nextReader.withLock { value in
-            defer { value = (value + 1) % readers.count }
-            return value
+    private static func connection(path: String, name: String, logger: Logger, pragmas: [String]) throws -> Connection {
+        let handle = try SQLiteHandle(path: path)
+        do {
+            for pragma in pragmas { try handle.run(pragma) }
+        } catch {
+            handle.close()
+            throw error
         }
-        return try await DatabaseTiming.measure { try await body(readers[index].sql()) }
+        let thread = DatabaseThread(name: name)
+        return Connection(handle: handle, thread: thread, sql: SQLiteThreadDatabase(handle: handle, thread: thread, logger: logger))
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await gate.withGate {
-            try await DatabaseTiming.measure {
-                let sql = self.writer.sql()
-                // IMMEDIATE takes the write lock up front, so a read-then-write transaction can
-                // never fail half-way with SQLITE_BUSY when another process writes.
-                try await sql.raw("BEGIN IMMEDIATE").run()
+    /// Runs `body` on a free reader inside one read transaction, so that its statements see one
+    /// snapshot of the database.
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let index = await checkOut()
+        defer { checkIn(index) }
+        let reader = readers[index]
+        return try await DatabaseTiming.measure {
+            try await withTaskExecutorPreference(reader.thread) {
+                try reader.handle.execute("BEGIN", []) { _ in }
                 do {
-                    let result = try await body(sql)
-                    try await sql.raw("COMMIT").run()
+                    let result = try await body(reader.sql)
+                    try reader.handle.execute("COMMIT", []) { _ in }
                     return result
                 } catch {
-                    try? await sql.raw("ROLLBACK").run()
+                    if reader.handle.isInTransaction { try? reader.handle.execute("ROLLBACK", []) { _ in } }
                     throw error
                 }
             }
         }
     }
 
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        // The writer holds on to the body only until it has answered, which is before this returns.
+        try await withoutActuallyEscaping(body) { body in
+            try await DatabaseTiming.measure { try await writer.write(body) }
+        }
+    }
+
     /// A consistent copy of the live database, taken without stopping writers (`VACUUM INTO`).
     public func backup(to destination: String) async throws {
-        try await gate.withGate {
-            try await self.writer.sql().raw("VACUUM INTO \(bind: destination)").run()
+        try await writer.exclusive { sql in
+            try await sql.raw("VACUUM INTO \(bind: destination)").run()
         }
     }
 
     public func close() async throws {
-        for reader in readers { try await reader.close() }
-        try await writer.close()
+        await writer.close()
+        // Every reader is back in the pool once nobody is reading.
+        for _ in readers { _ = await checkOut() }
+        for connection in [writerParts] + readers {
+            connection.thread.stop()
+            connection.handle.close()
+        }
+    }
+
+    private func checkOut() async -> Int {
+        await withCheckedContinuation { continuation in
+            let free = pool.withLock { pool -> Int? in
+                if let index = pool.free.popLast() { return index }
+                pool.waiting.append(continuation)
+                return nil
+            }
+            if let free { continuation.resume(returning: free) }
+        }
+    }
+
+    private func checkIn(_ index: Int) {
+        let waiter = pool.withLock { pool -> CheckedContinuation<Int, Never>? in
+            if pool.waiting.isEmpty {
+                pool.free.append(index)
+                return nil
+            }
+            return pool.waiting.removeFirst()
+        }
+        waiter?.resume(returning: index)
     }
 }
