@@ -49,10 +49,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "KefuCore", swiftSettings: strict),
+        // One C function: SQLite's variadic sqlite3_db_config, which Swift cannot call.
+        .target(name: "CKefuSQLite"),
         .target(
             name: "KefuStore",
             dependencies: [
                 "KefuCore",
+                "CKefuSQLite",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

@@ -84,15 +84,17 @@ extension SQLStore: MessageRepository {
         let id = MessageID.generate()
         let conversation = conversationId.rawValue
         // The UPDATE takes the conversation's row lock first, so concurrent sends to one
-        // conversation get consecutive sequence numbers and see each other's client ids.
+        // conversation get consecutive sequence numbers and see each other's client ids. Its text
+        // is the same for every message (values bound, never spliced in), so the prepared
+        // statement is reused.
         let touchesLastMessage = new.direction != .system
         let isReply = new.direction == .outgoing && new.author.kind == .agent
         guard
             let row = try await sql.raw(
                 """
-                UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at)
-                    \(unsafeRaw: touchesLastMessage ? ", last_message_at = \(at)" : "")
-                    \(unsafeRaw: isReply ? ", first_reply_at = COALESCE(first_reply_at, \(at))" : "")
+                UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at),
+                    last_message_at = CASE WHEN \(bind: touchesLastMessage) THEN \(bind: at) ELSE last_message_at END,
+                    first_reply_at = CASE WHEN \(bind: isReply) THEN COALESCE(first_reply_at, \(bind: at)) ELSE first_reply_at END
                 WHERE id = \(bind: conversation) RETURNING last_seq, contact_id, inbox_id, sla_policy_id
                 """
             ).first()

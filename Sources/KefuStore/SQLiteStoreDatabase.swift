@@ -3,21 +3,27 @@ import Logging
 import SQLKit
 import Synchronization
 
-/// SQLite in WAL mode: one writer with group commit, a pool of readers, each connection on a
-/// thread of its own.
+/// SQLite in WAL mode: one writer with group commit, and a pool of readers on threads of their own.
 ///
-/// A transaction body runs on its connection's thread (task executor preference), so its
-/// statements are function calls there with their prepared statements reused, instead of a
-/// thread hop each. See docs/benchmarks.md ("Throughput") for what that changed.
+/// A transaction's statements are plain function calls with their prepared statements reused,
+/// instead of a thread hop each: a write runs on the thread of the caller that holds the writer,
+/// a read on its reader's thread (task executor preference). See docs/benchmarks.md
+/// ("Throughput") for what that changed.
 public final class SQLiteStoreDatabase: Database {
     public let flavor = SQLFlavor.sqlite
     public let path: String
     private let writer: GroupCommitWriter
     private let writerParts: Connection
-    private let readers: [Connection]
+    private let readers: [Reader]
     private let pool: Mutex<ReaderPool>
 
     private struct Connection: Sendable {
+        let handle: SQLiteHandle
+        let thread: DatabaseThread?
+        let sql: SQLiteThreadDatabase
+    }
+
+    private struct Reader: Sendable {
         let handle: SQLiteHandle
         let thread: DatabaseThread
         let sql: SQLiteThreadDatabase
@@ -28,10 +34,10 @@ public final class SQLiteStoreDatabase: Database {
         var waiting: [CheckedContinuation<Int, Never>] = []
     }
 
-    private init(path: String, writer: Connection, readers: [Connection]) {
+    private init(path: String, writer: Connection, readers: [Reader]) {
         self.path = path
         self.writerParts = writer
-        self.writer = GroupCommitWriter(handle: writer.handle, thread: writer.thread, sql: writer.sql)
+        self.writer = GroupCommitWriter(handle: writer.handle, sql: writer.sql)
         self.readers = readers
         self.pool = Mutex(ReaderPool(free: Array(readers.indices)))
     }
@@ -47,7 +53,7 @@ public final class SQLiteStoreDatabase: Database {
         do {
             // WAL lets readers run while the writer commits; synchronous=NORMAL is durable in WAL
             // except on power loss of the last transaction, the usual trade for a helpdesk.
-            let writer = try connection(path: path, name: "kefu-db-writer", logger: logger,
+            let writer = try connection(path: path, name: nil, logger: logger,
                                         pragmas: ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"])
             opened.append(writer)
             for index in 0..<max(1, readerCount) {
@@ -55,17 +61,19 @@ public final class SQLiteStoreDatabase: Database {
                                             pragmas: ["PRAGMA foreign_keys = ON", "PRAGMA query_only = ON"])
                 opened.append(reader)
             }
-            return SQLiteStoreDatabase(path: path, writer: writer, readers: Array(opened.dropFirst()))
+            let readers = opened.dropFirst().map { Reader(handle: $0.handle, thread: $0.thread!, sql: $0.sql) }
+            return SQLiteStoreDatabase(path: path, writer: writer, readers: readers)
         } catch {
             for connection in opened {
                 connection.handle.close()
-                connection.thread.stop()
+                connection.thread?.stop()
             }
             throw error
         }
     }
 
-    private static func connection(path: String, name: String, logger: Logger, pragmas: [String]) throws -> Connection {
+    /// A connection, with a thread of its own when `name` is given.
+    private static func connection(path: String, name: String?, logger: Logger, pragmas: [String]) throws -> Connection {
         let handle = try SQLiteHandle(path: path)
         do {
             for pragma in pragmas { try handle.run(pragma) }
@@ -73,7 +81,7 @@ public final class SQLiteStoreDatabase: Database {
             handle.close()
             throw error
         }
-        let thread = DatabaseThread(name: name)
+        let thread = name.map { DatabaseThread(name: $0) }
         return Connection(handle: handle, thread: thread, sql: SQLiteThreadDatabase(handle: handle, thread: thread, logger: logger))
     }
 
@@ -116,9 +124,10 @@ public final class SQLiteStoreDatabase: Database {
         await writer.close()
         // Every reader is back in the pool once nobody is reading.
         for _ in readers { _ = await checkOut() }
-        for connection in [writerParts] + readers {
-            connection.thread.stop()
-            connection.handle.close()
+        writerParts.handle.close()
+        for reader in readers {
+            reader.thread.stop()
+            reader.handle.close()
         }
     }
 

@@ -515,6 +515,7 @@ let benchmarks: @Sendable () -> Void = {
     helpSearchBenchmarks()
     reportBenchmarks()
     secretScanBenchmarks()
+    throughputBenchmarks()
 
     // MARK: http
 

@@ -4,34 +4,34 @@ import Synchronization
 
 /// The single SQLite writer, with group commit.
 ///
-/// SQLite allows one writer, and a commit costs more than most of the statements before it. So
-/// callers queue their transaction bodies here, and one loop on the writer's own thread runs
-/// whatever has queued in one SQLite transaction: each body inside its own savepoint (a body that
-/// fails rolls back only itself), then one `COMMIT`, then every caller of the group is answered.
-/// Nobody is answered before the commit that holds their writes. A lone caller is not held back
-/// waiting for company: the loop takes what is queued when it looks, however little.
+/// SQLite allows one writer, and a commit costs more than most statements before it. So a caller
+/// that finds the writer busy queues its transaction body and waits; the caller that holds the
+/// writer (the leader) runs everything queued in one SQLite transaction: each body inside its
+/// own savepoint (a body that fails rolls back only itself), then one `COMMIT`, then every caller
+/// of the group is answered, and the oldest caller still waiting becomes the next leader. Nobody
+/// is answered before the commit that holds their writes.
+///
+/// A caller that finds the writer free runs its transaction at once on its own thread: no hop
+/// to another thread and back, which on this machine costs more than a small transaction.
 final class GroupCommitWriter: Sendable {
     /// Bodies per transaction at most: the first of a group waits for the rest before its answer.
     static let groupLimit = 128
 
     private let handle: SQLiteHandle
-    private let thread: DatabaseThread
     private let sql: SQLiteThreadDatabase
     private let state = Mutex(State())
-    private let loop = Mutex<Task<Void, Never>?>(nil)
 
     private struct State {
+        /// Bodies waiting for a leader, oldest first. Not empty only while `leading`.
         var queue: [AnyPendingWrite] = []
-        var idle: CheckedContinuation<Void, Never>?
+        var leading = false
         var closed = false
+        var drained: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(handle: SQLiteHandle, thread: DatabaseThread, sql: SQLiteThreadDatabase) {
+    init(handle: SQLiteHandle, sql: SQLiteThreadDatabase) {
         self.handle = handle
-        self.thread = thread
         self.sql = sql
-        let task = Task(executorPreference: thread) { [self] in await self.run() }
-        loop.withLock { $0 = task }
     }
 
     /// Runs `body` in a write transaction and returns once that transaction has committed.
@@ -44,78 +44,63 @@ final class GroupCommitWriter: Sendable {
         try await submit(PendingWrite(body: body, exclusive: true))
     }
 
-    /// Lets everything queued finish, then stops the loop.
+    /// Refuses new writes, and returns once everything queued has been answered.
     func close() async {
-        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.closed = true
-            defer { state.idle = nil }
-            return state.idle
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> Bool in
+                state.closed = true
+                if !state.leading { return true }
+                state.drained.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
         }
-        wake?.resume()
-        await loop.withLock { $0 }?.value
     }
 
     private func submit<T: Sendable>(_ pending: PendingWrite<T>) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            pending.continuation = continuation
-            let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-                guard !state.closed else { return (false, nil) }
-                state.queue.append(pending)
-                defer { state.idle = nil }
-                return (true, state.idle)
-            }
-            if !accepted {
-                continuation.resume(throwing: SQLiteFailure(code: 21, message: "the database is closed"))
-            }
-            wake?.resume()
+        let role = state.withLock { state -> Signal? in
+            guard !state.closed else { return nil }
+            state.queue.append(pending)
+            if state.leading { return .done }
+            state.leading = true
+            return .lead
         }
+        guard let role else { throw SQLiteFailure(code: 21, message: "the database is closed") }
+        var signal = role
+        if signal != .lead { signal = await pending.wait() }
+        if signal == .lead { await lead() }
+        return try pending.result()
     }
 
-    // MARK: The loop, on the writer's thread
-
-    private func run() async {
-        while let group = await nextGroup() {
-            if group.count == 1, group[0].exclusive {
-                _ = await group[0].run(sql)
-                group[0].complete(nil)
-            } else {
-                await commit(group[...])
-            }
-        }
-    }
-
-    /// What has queued, up to the limit and never past an exclusive body; nil once closed and empty.
-    private func nextGroup() async -> [AnyPendingWrite]? {
-        while true {
-            enum Next { case group([AnyPendingWrite]), done, wait }
-            let next = state.withLock { state -> Next in
-                if state.queue.isEmpty { return state.closed ? .done : .wait }
-                var count = 0
-                while count < state.queue.count, count < Self.groupLimit {
-                    if state.queue[count].exclusive {
-                        if count == 0 { count = 1 }
-                        break
-                    }
-                    count += 1
+    /// Runs the group at the head of the queue (this caller's own body is its first), answers its
+    /// callers, and hands the writer to the oldest caller still waiting.
+    private func lead() async {
+        let group = state.withLock { state -> [AnyPendingWrite] in
+            var count = 0
+            while count < state.queue.count, count < Self.groupLimit {
+                if state.queue[count].exclusive {
+                    if count == 0 { count = 1 }
+                    break
                 }
-                let group = Array(state.queue.prefix(count))
-                state.queue.removeFirst(count)
-                return .group(group)
+                count += 1
             }
-            switch next {
-            case .group(let group): return group
-            case .done: return nil
-            case .wait:
-                await withCheckedContinuation { continuation in
-                    let resumeNow = state.withLock { state -> Bool in
-                        if !state.queue.isEmpty || state.closed { return true }
-                        state.idle = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            }
+            defer { state.queue.removeFirst(count) }
+            return Array(state.queue.prefix(count))
         }
+        if group.count == 1, group[0].exclusive {
+            _ = await group[0].run(sql)
+            group[0].complete(nil)
+        } else {
+            await commit(group[...])
+        }
+        let (next, drained) = state.withLock { state -> (AnyPendingWrite?, [CheckedContinuation<Void, Never>]) in
+            if let next = state.queue.first { return (next, []) }
+            state.leading = false
+            defer { state.drained = [] }
+            return (nil, state.drained)
+        }
+        next?.signal(.lead)
+        for continuation in drained { continuation.resume() }
     }
 
     /// Runs `group` in one transaction. If SQLite itself rolls the transaction back half-way
@@ -167,24 +152,51 @@ final class GroupCommitWriter: Sendable {
     }
 }
 
-/// A queued body, type-erased so that bodies of every result type share one queue. Touched only
-/// by the submitting call and then by the writer's loop, one after the other.
+/// What a waiting caller is woken for: its write is answered, or the writer is its to lead.
+enum Signal: Sendable { case done, lead }
+
+/// A queued body, type-erased so that bodies of every result type share one queue. Its body and
+/// outcome are touched by one leader at a time; the wake-up is guarded by its own lock.
 class AnyPendingWrite: @unchecked Sendable {
     let exclusive: Bool
+    private let wake = Mutex<(signal: Signal?, waiter: CheckedContinuation<Signal, Never>?)>((nil, nil))
+
     init(exclusive: Bool) { self.exclusive = exclusive }
+
     /// The body's own error after `run`, if it threw.
     var failure: (any Error)? { nil }
     /// Runs the body; true when it returned.
     func run(_ sql: any SQLDatabase) async -> Bool { false }
-    /// Answers the caller: with the body's outcome, or with `failure` when the commit failed.
+    /// Records the answer (the body's outcome, or `failure` when the commit failed) and wakes
+    /// the caller.
     func complete(_ failure: (any Error)?) {}
+
+    /// Waits until the write is answered or the writer is handed over.
+    func wait() async -> Signal {
+        await withCheckedContinuation { continuation in
+            let ready = wake.withLock { wake -> Signal? in
+                if let signal = wake.signal { return signal }
+                wake.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    func signal(_ signal: Signal) {
+        let waiter = wake.withLock { wake -> CheckedContinuation<Signal, Never>? in
+            wake.signal = signal
+            defer { wake.waiter = nil }
+            return wake.waiter
+        }
+        waiter?.resume(returning: signal)
+    }
 }
 
 final class PendingWrite<T: Sendable>: AnyPendingWrite, @unchecked Sendable {
     /// Dropped as soon as it has run: the caller may hand in a closure that must not outlive
-    /// its call (`withoutActuallyEscaping`), and the writer's loop holds this object longer.
+    /// its call (`withoutActuallyEscaping`), and a leader may hold this object a little longer.
     private var body: (@Sendable (any SQLDatabase) async throws -> T)?
-    var continuation: CheckedContinuation<T, any Error>?
     private var outcome: Result<T, any Error>?
 
     init(body: @escaping @Sendable (any SQLDatabase) async throws -> T, exclusive: Bool) {
@@ -210,16 +222,19 @@ final class PendingWrite<T: Sendable>: AnyPendingWrite, @unchecked Sendable {
     }
 
     override func complete(_ failure: (any Error)?) {
-        let continuation = self.continuation
-        self.continuation = nil
         body = nil
         if let failure {
             // A body's own error wins over the commit's: it is what the caller did wrong.
-            continuation?.resume(throwing: self.failure ?? failure)
-        } else if let outcome {
-            continuation?.resume(with: outcome)
-        } else {
-            continuation?.resume(throwing: SQLiteFailure(code: 1, message: "the write did not run"))
+            outcome = .failure(self.failure ?? failure)
+        } else if outcome == nil {
+            outcome = .failure(SQLiteFailure(code: 1, message: "the write did not run"))
         }
+        signal(.done)
+    }
+
+    /// The answer; called by the caller after it was signalled or led its own group.
+    func result() throws -> T {
+        guard let outcome else { throw SQLiteFailure(code: 1, message: "the write was not answered") }
+        return try outcome.get()
     }
 }

@@ -1,3 +1,4 @@
+import CKefuSQLite
 import Foundation
 import NIOCore
 import SQLiteNIO
@@ -29,6 +30,15 @@ final class SQLiteHandle: @unchecked Sendable {
         raw = handle
         sqlite_nio_sqlite3_extended_result_codes(handle, 1)
         sqlite_nio_sqlite3_busy_timeout(handle, 5000)
+        // Without it SQLite re-prepares a kept statement whenever a value bound where the plan
+        // might use it changes (a LIKE pattern, a value compared with an indexed column): every
+        // run of the journal's subscription check did. Kefu's plans never depend on the values.
+        let stable = kefu_sqlite_enable_stable_plans(UnsafeMutableRawPointer(handle))
+        guard stable == SQLITE_OK else {
+            sqlite_nio_sqlite3_close(handle)
+            raw = nil
+            throw SQLiteFailure(code: stable, message: "could not turn on stable query plans")
+        }
     }
 
     deinit { close() }

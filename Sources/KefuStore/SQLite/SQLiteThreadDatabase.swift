@@ -10,10 +10,11 @@ import SQLiteNIO
 ///
 /// The store's transaction bodies run with that thread as their task executor, so `execute`
 /// is a function call there. Called from anywhere else (a task that escaped the body), it hops
-/// to the thread first rather than touching the handle from a second thread.
+/// to the thread first rather than touching the handle from a second thread. The writer has no
+/// thread (`nil`): its transactions run on the thread of the caller that holds it.
 struct SQLiteThreadDatabase: SQLDatabase {
     let handle: SQLiteHandle
-    let thread: DatabaseThread
+    let thread: DatabaseThread?
     let logger: Logger
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { SQLiteDialect() }
@@ -31,9 +32,11 @@ struct SQLiteThreadDatabase: SQLDatabase {
         if logger.logLevel <= .trace {
             logger.trace("Executing query", metadata: ["sql": .string(sql)])
         }
-        if thread.isCurrent {
+        guard let thread, !thread.isCurrent else {
             try handle.execute(sql, binds) { onRow($0) }
-        } else {
+            return
+        }
+        do {
             try await withTaskExecutorPreference(thread) {
                 try handle.execute(sql, binds) { onRow($0) }
             }

@@ -1,0 +1,127 @@
+import Benchmark
+import Foundation
+import KefuCore
+import KefuStore
+import SQLKit
+import Synchronization
+
+// Issue 17's write targets: one caller's message append next to one raw insert made the same
+// way (one write transaction through Kefu's SQLite writer), and 64 callers at once, each
+// answered only after the commit that holds its write. Each run stores 1,000 rows; the figures
+// are per row (`scalingFactor: .kilo`), so throughput reads as rows a second.
+
+/// Hands out the 1,000 rows of a run to whichever caller is free.
+final class WorkQueue: Sendable {
+    private let next = Atomic<Int>(0)
+    private let total: Int
+    init(total: Int) { self.total = total }
+    func take() -> Int? {
+        let index = next.add(1, ordering: .relaxed).oldValue
+        return index < total ? index : nil
+    }
+}
+
+/// Runs `total` operations over `callers` concurrent tasks; each task knows its own number.
+func concurrently(callers: Int, total: Int, _ operation: @escaping @Sendable (_ caller: Int, _ index: Int) async throws -> Void) async throws {
+    let queue = WorkQueue(total: total)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for caller in 0..<callers {
+            group.addTask {
+                while let index = queue.take() { try await operation(caller, index) }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
+
+/// A store with one conversation per caller, and a raw table for the baseline.
+struct ThroughputStore: Sendable {
+    let seeded: SeededStore
+    let conversations: [ConversationID]
+
+    static func make(callers: Int) async throws -> ThroughputStore {
+        let seeded = try await SeededStore.make(messages: 0)
+        var conversations: [ConversationID] = []
+        let inbox = try await seeded.store.createInbox(name: "Throughput", kind: .webchat, audit: nil)
+        for caller in 0..<callers {
+            let contact = try await seeded.store.createContact(name: "Visitor \(caller)", email: nil, locale: "zh-CN")
+            conversations.append(try await seeded.store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: nil).id)
+        }
+        try await seeded.database.write { sql in
+            try await sql.raw("CREATE TABLE raw (id TEXT PRIMARY KEY, seq INTEGER, body TEXT, created_at INTEGER)").run()
+        }
+        return ThroughputStore(seeded: seeded, conversations: conversations)
+    }
+
+    func rawInsert(_ index: Int) async throws {
+        try await seeded.database.write { sql in
+            try await sql.raw(
+                "INSERT INTO raw (id, seq, body, created_at) VALUES (\(bind: UUID().uuidString), \(bind: index), \(bind: "您好，我的提现还没有到账。"), \(bind: Int(Date().timeIntervalSince1970)))"
+            ).run()
+        }
+    }
+
+    func append(caller: Int) async throws {
+        _ = try await seeded.store.appendMessage(
+            conversationId: conversations[caller],
+            NewMessage(direction: .incoming, author: .system, text: "您好，我的提现还没有到账。", clientMessageId: UUID().uuidString))
+    }
+
+    /// Stops the run unless every row the benchmark was told it stored is there.
+    func verify(rawRows: Int, messages: Int) async throws {
+        let (raw, stored) = try await seeded.database.read { sql in
+            (
+                try await sql.raw("SELECT COUNT(*) AS n FROM raw").first()?.decode(column: "n", as: Int.self) ?? -1,
+                try await sql.raw("SELECT COUNT(*) AS n FROM messages").first()?.decode(column: "n", as: Int.self) ?? -1
+            )
+        }
+        guard raw == rawRows, stored == messages else {
+            stopRun("the run acknowledged \(rawRows) inserts and \(messages) appends; the database holds \(raw) and \(stored)")
+        }
+    }
+}
+
+/// Counts acknowledged writes across a benchmark's runs, for the teardown's check.
+final class Acknowledged: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ value: Int) { count.add(value, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+func throughputBenchmarks() {
+    let perRow = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 1, scalingFactor: .kilo, maxDuration: .seconds(5),
+        maxIterations: 200)
+    for callers in [1, 64] {
+        let raw = Prepared<ThroughputStore>()
+        let rawCount = Acknowledged()
+        Benchmark("baseline: raw SQLite insert through Kefu's writer, \(callers) caller\(callers == 1 ? "" : "s")", configuration: perRow) {
+            benchmark in
+            let store = raw.value!
+            try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { _, index in
+                try await store.rawInsert(index)
+                rawCount.add(1)
+            }
+        } setup: {
+            raw.value = try await ThroughputStore.make(callers: callers)
+        } teardown: {
+            try await raw.value?.verify(rawRows: rawCount.value, messages: 0)
+            try await raw.value?.seeded.close()
+        }
+
+        let append = Prepared<ThroughputStore>()
+        let appended = Acknowledged()
+        Benchmark("store: append message, \(callers) caller\(callers == 1 ? "" : "s")", configuration: perRow) { benchmark in
+            let store = append.value!
+            try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { caller, _ in
+                try await store.append(caller: caller)
+                appended.add(1)
+            }
+        } setup: {
+            append.value = try await ThroughputStore.make(callers: callers)
+        } teardown: {
+            try await append.value?.verify(rawRows: 0, messages: appended.value)
+            try await append.value?.seeded.close()
+        }
+    }
+}
