@@ -113,6 +113,12 @@ public final class SQLiteStoreDatabase: Database {
         }
     }
 
+    /// How many writes the group commits have carried so far.
+    public var writeStatistics: WriteStatistics { writer.statistics }
+
+    /// Writes waiting for the writer right now.
+    var queuedWrites: Int { writer.queued }
+
     /// A consistent copy of the live database, taken without stopping writers (`VACUUM INTO`).
     public func backup(to destination: String) async throws {
         try await writer.exclusive { sql in

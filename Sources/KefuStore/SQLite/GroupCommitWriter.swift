@@ -27,7 +27,14 @@ final class GroupCommitWriter: Sendable {
         var leading = false
         var closed = false
         var drained: [CheckedContinuation<Void, Never>] = []
+        var statistics = WriteStatistics()
     }
+
+    /// Bodies waiting for the writer now (for tests that arrange a group).
+    var queued: Int { state.withLock { $0.queue.count } }
+
+    /// What the writer has done since it opened.
+    var statistics: WriteStatistics { state.withLock { $0.statistics } }
 
     init(handle: SQLiteHandle, sql: SQLiteThreadDatabase) {
         self.handle = handle
@@ -86,6 +93,11 @@ final class GroupCommitWriter: Sendable {
             }
             defer { state.queue.removeFirst(count) }
             return Array(state.queue.prefix(count))
+        }
+        state.withLock { state in
+            state.statistics.groups += 1
+            state.statistics.bodies += group.count
+            state.statistics.largestGroup = max(state.statistics.largestGroup, group.count)
         }
         if group.count == 1, group[0].exclusive {
             _ = await group[0].run(sql)
@@ -150,6 +162,13 @@ final class GroupCommitWriter: Sendable {
             for pending in ran { pending.complete(commitFailure) }
         }
     }
+}
+
+/// Counts of the writer's work: `bodies / groups` is how many writes a commit carried on average.
+public struct WriteStatistics: Sendable, Equatable {
+    public var groups = 0
+    public var bodies = 0
+    public var largestGroup = 0
 }
 
 /// What a waiting caller is woken for: its write is answered, or the writer is its to lead.
