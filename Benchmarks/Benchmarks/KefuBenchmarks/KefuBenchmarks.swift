@@ -179,6 +179,53 @@ struct SenderTemplate: Sendable {
     }
 }
 
+/// A store with 10,000 tier-2 accounts and `perAccount` past authorizations each, spread
+/// over the last 30 days (a third of them withdrawals). Checked before it is measured: every
+/// account the decisions rotate through exists and carries its history.
+func riskSeeded(perAccount: Int) async throws -> SeededStore {
+    let seeded = try await SeededStore.make(messages: 0)
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    let accounts = SeededAccounts.count
+    let total = accounts * perAccount
+    let spacing = Int64(2_592_000_000 / max(perAccount, 1))
+    try await seeded.database.write { sql in
+        try await sql.raw(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: accounts - 1))
+            INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
+            SELECT \(bind: SeededAccounts.prefix) || printf('%012d', i), 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
+            """
+        ).run()
+        guard total > 0 else { return }
+        try await sql.raw(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: total - 1))
+            INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
+                status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
+            SELECT 'seed-' || i, \(bind: SeededAccounts.prefix) || printf('%012d', i % \(bind: accounts)), 'seed-' || i, 'h',
+                CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
+                'USDT', '10', 10000000, 'approved', 'within_limits', 'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
+                \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts)),
+                \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts))
+            FROM n
+            """
+        ).run()
+    }
+    let (seededAccounts, withHistory) = try await seeded.database.read { sql in
+        let row = try await sql.raw(
+            """
+            SELECT (SELECT COUNT(*) FROM accounts WHERE id BETWEEN \(bind: SeededAccounts.id(0)) AND \(bind: SeededAccounts.id(accounts - 1))) AS a,
+                (SELECT COUNT(DISTINCT account_id) FROM authorizations) AS h
+            """
+        ).first()
+        return (try row?.decode(column: "a", as: Int.self) ?? 0, try row?.decode(column: "h", as: Int.self) ?? 0)
+    }
+    guard seededAccounts == accounts, withHistory == (perAccount > 0 ? accounts : 0) else {
+        stopRun("seeded \(seededAccounts) accounts, \(withHistory) with history; expected \(accounts)")
+    }
+    return seeded
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 20, maxDuration: .seconds(5), maxIterations: 20_000)
@@ -310,52 +357,6 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: limits and risk
 
-    /// A store with 10,000 tier-2 accounts and `perAccount` past authorizations each, spread
-    /// over the last 30 days (a third of them withdrawals). Checked before it is measured: every
-    /// account the decisions rotate through exists and carries its history.
-    func riskSeeded(perAccount: Int) async throws -> SeededStore {
-        let seeded = try await SeededStore.make(messages: 0)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let accounts = SeededAccounts.count
-        let total = accounts * perAccount
-        let spacing = Int64(2_592_000_000 / max(perAccount, 1))
-        try await seeded.database.write { sql in
-            try await sql.raw(
-                """
-                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: accounts - 1))
-                INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
-                SELECT \(bind: SeededAccounts.prefix) || printf('%012d', i), 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
-                """
-            ).run()
-            guard total > 0 else { return }
-            try await sql.raw(
-                """
-                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: total - 1))
-                INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
-                    status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
-                SELECT 'seed-' || i, \(bind: SeededAccounts.prefix) || printf('%012d', i % \(bind: accounts)), 'seed-' || i, 'h',
-                    CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
-                    'USDT', '10', 10000000, 'approved', 'within_limits', 'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
-                    \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts)),
-                    \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts))
-                FROM n
-                """
-            ).run()
-        }
-        let (seededAccounts, withHistory) = try await seeded.database.read { sql in
-            let row = try await sql.raw(
-                """
-                SELECT (SELECT COUNT(*) FROM accounts WHERE id BETWEEN \(bind: SeededAccounts.id(0)) AND \(bind: SeededAccounts.id(accounts - 1))) AS a,
-                    (SELECT COUNT(DISTINCT account_id) FROM authorizations) AS h
-                """
-            ).first()
-            return (try row?.decode(column: "a", as: Int.self) ?? 0, try row?.decode(column: "h", as: Int.self) ?? 0)
-        }
-        guard seededAccounts == accounts, withHistory == (perAccount > 0 ? accounts : 0) else {
-            stopRun("seeded \(seededAccounts) accounts, \(withHistory) with history; expected \(accounts)")
-        }
-        return seeded
-    }
     let riskPolicy = RiskPolicy.standard
     // One decision: lock the account, sum its windows, decide, record; against an empty history
     // and against 1,000,000 past authorizations (100 for each of 10,000 accounts). Consecutive
@@ -516,6 +517,7 @@ let benchmarks: @Sendable () -> Void = {
     reportBenchmarks()
     secretScanBenchmarks()
     throughputBenchmarks()
+    concurrentDecisionBenchmarks()
 
     // MARK: http
 

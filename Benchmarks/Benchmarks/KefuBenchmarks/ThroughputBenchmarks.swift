@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import KefuCore
+import KefuRisk
 import KefuStore
 import SQLKit
 import Synchronization
@@ -122,6 +123,73 @@ func throughputBenchmarks() {
         } teardown: {
             try await append.value?.verify(rawRows: 0, messages: appended.value)
             try await append.value?.seeded.close()
+        }
+    }
+}
+
+/// Hands out accounts to concurrent callers, each decision to a different account than the last.
+final class SharedRotation: Sendable {
+    private let rotation = Mutex(AccountRotation())
+    func next() -> (account: AccountID, idempotencyKey: String) { rotation.withLock { $0.next() } }
+    func verifySpread(on database: any KefuStore.Database) async throws {
+        let rotation = self.rotation.withLock { $0 }
+        try await rotation.verifySpread(on: database)
+    }
+}
+
+/// Per-decision latencies of one run, for the p99 the issue asks about (the harness itself sees
+/// only whole runs of 1,000).
+final class LatencyRecorder: Sendable {
+    private let samples = Mutex<[Int]>([])
+    func record(_ duration: Duration) {
+        let nanoseconds = Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
+        samples.withLock { $0.append(nanoseconds) }
+    }
+    /// The run's percentile in microseconds, and a fresh start for the next run.
+    func take(_ fraction: Double) -> Int {
+        let sorted = samples.withLock { samples -> [Int] in
+            defer { samples = [] }
+            return samples.sorted()
+        }
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] / 1_000
+    }
+}
+
+func concurrentDecisionBenchmarks() {
+    let p99 = BenchmarkMetric.custom("decision p99 (µs)", polarity: .prefersSmaller, useScalingFactor: false)
+    let perDecision = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, p99], warmupIterations: 1, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: 200)
+    let riskPolicy = RiskPolicy.standard
+    for callers in [1, 64] {
+        let riskStore = Prepared<SeededStore>()
+        let rotation = SharedRotation()
+        let latencies = LatencyRecorder()
+        Benchmark("risk: authorize, \(callers) caller\(callers == 1 ? "" : "s") (1M past authorizations, SQLite)", configuration: perDecision) { benchmark in
+            let store = riskStore.value!.store
+            try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { _, _ in
+                let (account, key) = rotation.next()
+                let now = Date()
+                let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
+                let start = ContinuousClock.now
+                let (authorization, _) = try await store.authorize(
+                    accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
+                    now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
+                latencies.record(ContinuousClock.now - start)
+                precondition(authorization.status == .approved)
+            }
+            benchmark.measurement(p99, latencies.take(0.99))
+        } setup: {
+            riskStore.value = try await riskSeeded(perAccount: 100)
+        } teardown: {
+            guard let seeded = riskStore.value else { return }
+            do {
+                try await rotation.verifySpread(on: seeded.database)
+            } catch {
+                try await seeded.close()
+                throw error
+            }
+            try await seeded.close()
         }
     }
 }
