@@ -15,6 +15,7 @@ public final class SQLiteStoreDatabase: Database {
     private let writer: GroupCommitWriter
     private let writerParts: Connection
     private let readers: [Reader]
+    private let checkpointer: Checkpointer
     private let pool: Mutex<ReaderPool>
 
     private struct Connection: Sendable {
@@ -34,8 +35,10 @@ public final class SQLiteStoreDatabase: Database {
         var waiting: [CheckedContinuation<Int, Never>] = []
     }
 
-    private init(path: String, writer: Connection, readers: [Reader]) {
+    private init(path: String, writer: Connection, readers: [Reader], checkpointer: Checkpointer) {
         self.path = path
+        self.checkpointer = checkpointer
+        checkpointer.watch(writer.handle)
         self.writerParts = writer
         self.writer = GroupCommitWriter(handle: writer.handle, sql: writer.sql)
         self.readers = readers
@@ -54,15 +57,20 @@ public final class SQLiteStoreDatabase: Database {
             // WAL lets readers run while the writer commits; synchronous=NORMAL is durable in WAL
             // except on power loss of the last transaction, the usual trade for a helpdesk.
             let writer = try connection(path: path, name: nil, logger: logger,
-                                        pragmas: ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"])
+                                        pragmas: ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL",
+                                                  "PRAGMA journal_size_limit = 67108864"])
             opened.append(writer)
+            // The writer's commits never wait for a checkpoint: this connection does them.
+            let checkpoint = try connection(path: path, name: "kefu-db-checkpoint", logger: logger, pragmas: [])
+            opened.append(checkpoint)
             for index in 0..<max(1, readerCount) {
                 let reader = try connection(path: path, name: "kefu-db-reader-\(index)", logger: logger,
                                             pragmas: ["PRAGMA foreign_keys = ON", "PRAGMA query_only = ON"])
                 opened.append(reader)
             }
-            let readers = opened.dropFirst().map { Reader(handle: $0.handle, thread: $0.thread!, sql: $0.sql) }
-            return SQLiteStoreDatabase(path: path, writer: writer, readers: readers)
+            let readers = opened.dropFirst(2).map { Reader(handle: $0.handle, thread: $0.thread!, sql: $0.sql) }
+            return SQLiteStoreDatabase(
+                path: path, writer: writer, readers: readers, checkpointer: Checkpointer(handle: checkpoint.handle, thread: checkpoint.thread!))
         } catch {
             for connection in opened {
                 connection.handle.close()
@@ -113,6 +121,12 @@ public final class SQLiteStoreDatabase: Database {
         }
     }
 
+    /// Checkpoints the background connection has made (and failed to make) so far.
+    public var checkpoints: (done: Int, failed: Int) {
+        let counts = checkpointer.counts
+        return (counts.checkpoints, counts.failures)
+    }
+
     /// How many writes the group commits have carried so far.
     public var writeStatistics: WriteStatistics { writer.statistics }
 
@@ -130,11 +144,14 @@ public final class SQLiteStoreDatabase: Database {
         await writer.close()
         // Every reader is back in the pool once nobody is reading.
         for _ in readers { _ = await checkOut() }
-        writerParts.handle.close()
         for reader in readers {
             reader.thread.stop()
             reader.handle.close()
         }
+        writerParts.handle.setWALHook(nil, nil)
+        checkpointer.close()
+        // The last connection to close checkpoints the rest and removes the WAL.
+        writerParts.handle.close()
     }
 
     private func checkOut() async -> Int {

@@ -188,6 +188,29 @@ import Testing
         }
     }
 
+    @Test func theWALIsCheckpointedBesideTheWriter() async throws {
+        try await Self.withDatabase { database in
+            // About 3,000 pages of WAL in 300 commits: several times the checkpoint threshold.
+            let blob = Data(repeating: 7, count: 40_000)
+            for n in 0..<300 {
+                try await database.write { sql in
+                    try await sql.raw("INSERT INTO t (id, n) VALUES (\(bind: "big-\(n)"), \(bind: n))").run()
+                    try await sql.raw("UPDATE t SET id = id || '' WHERE id = \(bind: "big-\(n)")").run()
+                    _ = blob
+                }
+                try await database.write { sql in
+                    try await sql.raw("CREATE TABLE IF NOT EXISTS blobs (b BLOB)").run()
+                    try await sql.raw("INSERT INTO blobs (b) VALUES (\(bind: blob))").run()
+                }
+            }
+            // The checkpoint runs on its own thread: give it a moment to finish the last one.
+            for _ in 0..<200 where database.checkpoints.done == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(database.checkpoints.done >= 1)
+            #expect(database.checkpoints.failed == 0)
+            #expect(try await database.read { sql in try await sql.raw("SELECT COUNT(*) AS n FROM blobs").first()!.decode(column: "n", as: Int.self) } == 300)
+        }
+    }
+
     @Test func moreDistinctStatementsThanTheCacheKeepsStillAnswerRightly() async throws {
         try await Self.withDatabase { database in
             // 600 distinct texts push out the least recently used of the 256 kept; each still

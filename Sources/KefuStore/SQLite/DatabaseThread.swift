@@ -8,7 +8,7 @@ import Foundation
 /// hop in and one out per transaction, instead of two per statement through a thread pool.
 final class DatabaseThread: TaskExecutor, @unchecked Sendable {
     // Guarded by `condition`.
-    private var jobs: [UnownedJob] = []
+    private var jobs: [Work] = []
     private var stopping = false
     private let condition = NSCondition()
     private var threadID: pthread_t?
@@ -30,10 +30,23 @@ final class DatabaseThread: TaskExecutor, @unchecked Sendable {
         return pthread_equal(pthread_self(), threadID) != 0
     }
 
+    private enum Work {
+        case job(UnownedJob)
+        case block(@Sendable () -> Void)
+    }
+
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        push(.job(UnownedJob(job)))
+    }
+
+    /// Runs `block` on this thread, after what is queued already, and returns at once.
+    func execute(_ block: @escaping @Sendable () -> Void) {
+        push(.block(block))
+    }
+
+    private func push(_ work: Work) {
         condition.lock()
-        jobs.append(job)
+        jobs.append(work)
         // Only a sleeping thread needs the signal; it is cheap either way.
         condition.signal()
         condition.unlock()
@@ -53,13 +66,18 @@ final class DatabaseThread: TaskExecutor, @unchecked Sendable {
         condition.lock()
         threadID = pthread_self()
         condition.broadcast()
-        var batch: [UnownedJob] = []
+        var batch: [Work] = []
         while true {
             while jobs.isEmpty && !stopping { condition.wait() }
             if jobs.isEmpty && stopping { break }
             swap(&batch, &jobs)
             condition.unlock()
-            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            for work in batch {
+                switch work {
+                case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+                case .block(let block): block()
+                }
+            }
             batch.removeAll(keepingCapacity: true)
             condition.lock()
         }

@@ -86,6 +86,15 @@ final class SQLiteHandle: @unchecked Sendable {
         }
     }
 
+    typealias WALHook = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32
+
+    /// Calls `hook` after every commit with the pages in the WAL; it replaces SQLite's own
+    /// automatic checkpoint.
+    func setWALHook(_ context: UnsafeMutableRawPointer?, _ hook: WALHook?) {
+        guard let raw else { return }
+        _ = sqlite_nio_sqlite3_wal_hook(raw, hook, context)
+    }
+
     func close() {
         for entry in cache.values { sqlite_nio_sqlite3_finalize(entry.statement) }
         cache.removeAll()
