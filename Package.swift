@@ -256,7 +256,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "KefuSafetyTests", dependencies: ["KefuSafety", "KefuCore"], resources: [.copy("Corpora")], swiftSettings: strict),
         .testTarget(name: "KefuRealtimeTests", dependencies: ["KefuRealtime", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
-        .testTarget(name: "KefuStoreTests", dependencies: ["KefuStore", "KefuCore", "KefuTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "KefuStoreTests",
+            dependencies: ["KefuStore", "KefuCore", "KefuTestSupport", .product(name: "SQLiteKit", package: "sqlite-kit")],
+            swiftSettings: strict),
         .testTarget(
             name: "KefuWebTests",
             dependencies: [

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
+import NIOCore
 import SQLKit
+import SQLiteKit
+import SQLiteNIO
 import Synchronization
 import Testing
 
@@ -209,6 +212,31 @@ import Testing
             #expect(database.checkpoints.failed == 0)
             #expect(try await database.read { sql in try await sql.raw("SELECT COUNT(*) AS n FROM blobs").first()!.decode(column: "n", as: Int.self) } == 300)
         }
+    }
+
+    @Test func rowsDecodeAndBindsEncodeAsSQLiteKitDoes() throws {
+        let values: [SQLiteData] = [.text("42"), .text("文"), .integer(7), .integer(-1), .float(2.5), .null, .blob(ByteBuffer(bytes: [1, 2]))]
+        let row = SQLiteValuesRow(columns: SQLiteColumns(names: values.indices.map { "c\($0)" }), values: values)
+        let decoder = SQLiteDataDecoder()
+        func same<D: Decodable & Equatable>(_ type: D.Type) {
+            for (index, value) in values.enumerated() {
+                let fast = Result { try row.decode(column: "c\(index)", as: D.self) }
+                let kit = Result { try decoder.decode(D.self, from: value) }
+                switch (fast, kit) {
+                case (.success(let a), .success(let b)): #expect(a == b, "\(D.self) from \(value)")
+                case (.failure, .failure): break
+                default: Issue.record("\(D.self) from \(value): \(fast) against SQLiteKit's \(kit)")
+                }
+            }
+        }
+        same(String.self)
+        same(String?.self)
+        same(Int.self)
+        same(Int64.self)
+        same(Int?.self)
+        same(Int64?.self)
+        same(Bool.self)
+        same(Double.self)
     }
 
     @Test func moreDistinctStatementsThanTheCacheKeepsStillAnswerRightly() async throws {
