@@ -76,6 +76,10 @@ struct ThroughputStore: Sendable {
                 try await sql.raw("SELECT COUNT(*) AS n FROM messages").first()?.decode(column: "n", as: Int.self) ?? -1
             )
         }
+        let statistics = seeded.database.writeStatistics
+        let checkpoints = seeded.database.checkpoints
+        FileHandle.standardError.write(Data(
+            "writer: \(statistics.bodies) writes in \(statistics.groups) transactions (largest \(statistics.largestGroup)); checkpoints \(checkpoints.done)\n".utf8))
         guard raw == rawRows, stored == messages else {
             stopRun("the run acknowledged \(rawRows) inserts and \(messages) appends; the database holds \(raw) and \(stored)")
         }
