@@ -107,9 +107,12 @@ def main():
         base = f"http://127.0.0.1:{kefu.port}"
         kefu.wait_until(lambda: urllib.request.urlopen(base + "/healthz", timeout=1).close(), "GET /healthz")
         token = http("POST", base + "/api/v1/auth/login", {"email": "admin@kefu.example", "password": "kefu-demo-admin"})["token"]
-        conversations = [c["id"] for c in http("GET", base + "/api/v1/conversations?limit=100", token=token)["items"]]
+        # Chat conversations only: an agent's reply in an email conversation is also a mail
+        # composed and queued (its own figures are in "Email").
+        chat = {i["id"] for i in http("GET", base + "/api/v1/inboxes", token=token)["items"] if i["kind"] == "webchat"}
+        conversations = [c["id"] for c in http("GET", base + "/api/v1/conversations?limit=100", token=token)["items"] if c["inboxId"] in chat]
         if not conversations:
-            raise LoadError("the demo data has no conversations")
+            raise LoadError("the demo data has no chat conversations")
         baseline = run_wrk(base + "/favicon.ico", args.threads, args.connections, args.seconds)
         prefix = "load-" + uuid.uuid4().hex[:8]
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:

@@ -35,12 +35,18 @@ public enum MailDate {
         return calendar.date(from: components)
     }
 
-    /// RFC 5322 format for sending, in UTC.
+    /// RFC 5322 format for sending, in UTC ("Mon, 30 Nov 2026 21:40:05 +0000"). Written out by
+    /// hand: a DateFormatter made per mail was a visible part of every reply's cost.
     public static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss '+0000'"
-        return formatter.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
+        let day = weekdays[Int(parts.tm_wday)]
+        let month = monthNames[Int(parts.tm_mon)]
+        return "\(day), \(parts.tm_mday) \(month) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
     }
+
+    private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 }

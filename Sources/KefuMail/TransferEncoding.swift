@@ -128,6 +128,12 @@ public enum TransferEncoding {
         return lines.joined(separator: "\r\n")
     }
 
+    /// "=XX" with upper-case hex, as quoted-printable writes a byte.
+    private static func escaped(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return "=" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0F)])
+    }
+
     /// Quoted-printable of UTF-8 text with CRLF line breaks and soft breaks at 76 characters.
     public static func encodeQuotedPrintable(_ text: String) -> String {
         var result = ""
@@ -140,8 +146,8 @@ public enum TransferEncoding {
                 var piece: String
                 switch byte {
                 case 0x21...0x3C, 0x3E...0x7E: piece = String(UnicodeScalar(byte))
-                case 0x20, 0x09: piece = isLast ? String(format: "=%02X", byte) : String(UnicodeScalar(byte))
-                default: piece = String(format: "=%02X", byte)
+                case 0x20, 0x09: piece = isLast ? escaped(byte) : String(UnicodeScalar(byte))
+                default: piece = escaped(byte)
                 }
                 // A line that would start with "." is left for the SMTP layer to dot-stuff.
                 if current.utf8.count + piece.utf8.count > 75 {

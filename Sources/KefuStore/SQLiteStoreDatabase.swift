@@ -95,20 +95,30 @@ public final class SQLiteStoreDatabase: Database {
 
     /// Runs `body` on a free reader inside one read transaction, so that its statements see one
     /// snapshot of the database.
+    /// The reader a read in this task holds (database and reader index), so that a read inside
+    /// a read uses it instead of waiting for a second one: four reads each waiting for a second
+    /// reader would otherwise wait for ever.
+    @TaskLocal private static var heldReader: (database: ObjectIdentifier, index: Int)?
+
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        if let held = Self.heldReader, held.database == ObjectIdentifier(self) {
+            return try await body(readers[held.index].sql)
+        }
         let index = await checkOut()
         defer { checkIn(index) }
         let reader = readers[index]
         return try await DatabaseTiming.measure {
             try await withTaskExecutorPreference(reader.thread) {
-                try reader.handle.execute("BEGIN", []) { _ in }
-                do {
-                    let result = try await body(reader.sql)
-                    try reader.handle.execute("COMMIT", []) { _ in }
-                    return result
-                } catch {
-                    if reader.handle.isInTransaction { try? reader.handle.execute("ROLLBACK", []) { _ in } }
-                    throw error
+                try await Self.$heldReader.withValue((ObjectIdentifier(self), index)) {
+                    try reader.handle.execute("BEGIN", []) { _ in }
+                    do {
+                        let result = try await body(reader.sql)
+                        try reader.handle.execute("COMMIT", []) { _ in }
+                        return result
+                    } catch {
+                        if reader.handle.isInTransaction { try? reader.handle.execute("ROLLBACK", []) { _ in } }
+                        throw error
+                    }
                 }
             }
         }

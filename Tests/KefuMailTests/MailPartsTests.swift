@@ -87,6 +87,9 @@ import Testing
         #expect(MailDate.parse("25 Nov 26 15:20 GMT") == expected)
         #expect(MailDate.parse("yesterday") == nil)
         #expect(MailDate.parse(MailDate.format(expected)) == expected)
+        #expect(MailDate.format(Date(timeIntervalSince1970: 1_796_074_805.9)) == "Mon, 30 Nov 2026 21:40:05 +0000")
+        #expect(MailDate.format(Date(timeIntervalSince1970: 0)) == "Thu, 1 Jan 1970 00:00:00 +0000")
+        #expect(MailDate.format(Date(timeIntervalSince1970: 1_772_323_199)) == "Sat, 28 Feb 2026 23:59:59 +0000")
     }
 
     @Test func aMailBombIsCutNotFollowed() {

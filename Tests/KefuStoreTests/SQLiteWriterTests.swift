@@ -166,6 +166,29 @@ import Testing
         }
     }
 
+    @Test func readsInsideReadsNeverWaitForASecondReader() async throws {
+        try await Self.withDatabase { database in
+            try await database.write { sql in try await Self.insert("x", 1, on: sql) }
+            // More nested reads at once than there are readers (four).
+            let total = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        try await database.read { outer in
+                            try await Task.sleep(for: .milliseconds(5))
+                            let inner = try await database.read { sql in
+                                try await sql.raw("SELECT COUNT(*) AS n FROM t").first()!.decode(column: "n", as: Int.self)
+                            }
+                            let mine = try await outer.raw("SELECT COUNT(*) AS n FROM t").first()!.decode(column: "n", as: Int.self)
+                            return inner + mine
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(total == 24)
+        }
+    }
+
     @Test func keptStatementsFollowSchemaChangesAndValuesRoundTrip() async throws {
         try await Self.withDatabase { database in
             try await database.write { sql in try await Self.insert("x", 1, on: sql) }
