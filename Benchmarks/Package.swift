@@ -40,6 +40,17 @@ let package = Package(
             ],
             path: "Benchmarks/KefuBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // Concurrent writers on the whole cooperative pool (see the file's header for why).
+        .executableTarget(
+            name: "StoreLoad",
+            dependencies: [
+                .product(name: "KefuCore", package: "Kefu"),
+                .product(name: "KefuStore", package: "Kefu"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "StoreLoad"
+        ),
     ]
 )

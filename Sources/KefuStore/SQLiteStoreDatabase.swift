@@ -45,7 +45,12 @@ public final class SQLiteStoreDatabase: Database {
         self.pool = Mutex(ReaderPool(free: Array(readers.indices)))
     }
 
-    public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteStoreDatabase {
+    /// Pages in the WAL before the background checkpoint copies them back (see `Checkpointer`).
+    public static let defaultCheckpointPages = 1_000
+
+    public static func open(
+        path: String, readerCount: Int = 4, checkpointPages: Int = defaultCheckpointPages, logger: Logger
+    ) async throws -> SQLiteStoreDatabase {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -70,7 +75,7 @@ public final class SQLiteStoreDatabase: Database {
             }
             let readers = opened.dropFirst(2).map { Reader(handle: $0.handle, thread: $0.thread!, sql: $0.sql) }
             return SQLiteStoreDatabase(
-                path: path, writer: writer, readers: readers, checkpointer: Checkpointer(handle: checkpoint.handle, thread: checkpoint.thread!))
+                path: path, writer: writer, readers: readers, checkpointer: Checkpointer(handle: checkpoint.handle, thread: checkpoint.thread!, threshold: Int32(clamping: checkpointPages)))
         } catch {
             for connection in opened {
                 connection.handle.close()

@@ -9,18 +9,19 @@ import VaporCSQLite
 /// and asks this connection for a passive checkpoint, which runs beside the next commits (WAL
 /// mode allows it) and never waits for readers.
 final class Checkpointer: Sendable {
-    /// Pages in the WAL before a checkpoint is asked for: SQLite's own default.
-    static let threshold: Int32 = 1_000
+    /// Pages in the WAL before a checkpoint is asked for.
+    let threshold: Int32
     /// Pages in the WAL at which the writer checkpoints itself, as SQLite would: a checkpoint
     /// beside a writer that never pauses cannot catch up, and the WAL would grow without end.
-    static let writerLimit: Int32 = 20_000
+    var writerLimit: Int32 { threshold * 20 }
 
     private let handle: SQLiteHandle
     private let thread: DatabaseThread
     private let running = Atomic<Bool>(false)
     private let stats = Mutex((checkpoints: 0, failures: 0, byWriter: 0))
 
-    init(handle: SQLiteHandle, thread: DatabaseThread) {
+    init(handle: SQLiteHandle, thread: DatabaseThread, threshold: Int32) {
+        self.threshold = max(1, threshold)
         self.handle = handle
         self.thread = thread
     }
@@ -30,10 +31,10 @@ final class Checkpointer: Sendable {
         writer.setWALHook(Unmanaged.passUnretained(self).toOpaque()) { context, connection, _, pages in
             guard let context else { return SQLITE_OK }
             let checkpointer = Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue()
-            if pages >= Checkpointer.writerLimit {
+            if pages >= checkpointer.writerLimit {
                 _ = sqlite_nio_sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
                 checkpointer.stats.withLock { $0.byWriter += 1 }
-            } else if pages >= Checkpointer.threshold {
+            } else if pages >= checkpointer.threshold {
                 checkpointer.request()
             }
             return SQLITE_OK
