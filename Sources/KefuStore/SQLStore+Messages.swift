@@ -95,7 +95,7 @@ extension SQLStore: MessageRepository {
                 UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = \(bind: at), updated_at = \(bind: at),
                     last_message_at = CASE WHEN \(bind: touchesLastMessage) THEN \(bind: at) ELSE last_message_at END,
                     first_reply_at = CASE WHEN \(bind: isReply) THEN COALESCE(first_reply_at, \(bind: at)) ELSE first_reply_at END
-                WHERE id = \(bind: conversation) RETURNING last_seq, contact_id, inbox_id, sla_policy_id
+                WHERE id = \(bind: conversation) RETURNING last_seq, contact_id, \(unsafeRaw: Self.slaConversationColumns)
                 """
             ).first()
         else { throw StoreError.notFound("conversation") }
@@ -150,7 +150,7 @@ extension SQLStore: MessageRepository {
         // Most messages are in conversations no policy covers: the row just read says so.
         let policy = try row.optionalString("sla_policy_id")
         if policy != "" && policy != Self.unmeasured {
-            try await advanceSLA(conversation, after: .message(new.direction, new.author.kind), at: at, on: sql)
+            try await advanceSLA(conversation, after: .message(new.direction, new.author.kind), at: at, current: row, on: sql)
         }
         var message = Message(
             id: id, conversationId: conversationId, seq: seq, direction: new.direction, author: new.author, text: new.text,

@@ -41,20 +41,24 @@ extension SQLStore {
             .all().map(slaTimer(from:))
     }
 
+    /// The conversation columns the clock reads, as a statement's `RETURNING` or `SELECT` list.
+    static let slaConversationColumns = "status, priority, inbox_id, created_at, sla_policy_id, first_reply_at"
+
     /// Runs the clock for one conversation after `trigger`, inside the caller's write transaction.
-    static func advanceSLA(_ conversation: String, after trigger: SLATrigger, at: Int64, on sql: any SQLDatabase) async throws {
+    /// `current` is the conversation's row with `slaConversationColumns` when the caller has just
+    /// read it (a message append's `UPDATE … RETURNING`), saving a second read.
+    static func advanceSLA(
+        _ conversation: String, after trigger: SLATrigger, at: Int64, current read: (any SQLRow)? = nil, on sql: any SQLDatabase
+    ) async throws {
         if case .message(let direction, let author) = trigger {
             // Notes and history lines other than status changes move nothing.
             guard direction == .incoming || direction == .system || (direction == .outgoing && author == .agent) else { return }
         }
-        guard
-            let row = try await sql.raw(
-                """
-                SELECT c.status, c.priority, c.inbox_id, c.created_at, c.sla_policy_id, c.first_reply_at, i.kind
-                FROM conversations c JOIN inboxes i ON i.id = c.inbox_id WHERE c.id = \(bind: conversation)
-                """
-            ).first()
-        else { return }
+        var fetched = read
+        if fetched == nil {
+            fetched = try await sql.raw("SELECT \(unsafeRaw: slaConversationColumns) FROM conversations WHERE id = \(bind: conversation)").first()
+        }
+        guard let row = fetched else { return }
         let current = try row.optionalString("sla_policy_id")
         // Conversations from before response targets existed are never measured.
         if current == Self.unmeasured { return }
@@ -78,8 +82,12 @@ extension SQLStore {
         }
         if reselect {
             let labels = try await labels(for: [conversation], on: sql)[conversation] ?? []
+            guard
+                let kind = try await sql.raw("SELECT kind FROM inboxes WHERE id = \(bind: try row.string("inbox_id"))").first()?
+                    .enumValue("kind", as: InboxKind.self)
+            else { return }
             policy = SLAPolicy.select(
-                from: try await loadSLAPolicies(enabledOnly: true, on: sql), channel: try row.enumValue("kind", as: InboxKind.self),
+                from: try await loadSLAPolicies(enabledOnly: true, on: sql), channel: kind,
                 inboxId: InboxID(rawValue: try row.string("inbox_id")), priority: try row.enumValue("priority", as: ConversationPriority.self),
                 labels: labels)
             facts.awaitingReply = try await awaitsReply(conversation, on: sql)
