@@ -226,6 +226,28 @@ func riskSeeded(perAccount: Int) async throws -> SeededStore {
     return seeded
 }
 
+/// One decision as the risk benchmarks make it: a one-dollar transfer, which must be approved.
+func approveOneDollar(_ store: SQLStore, account: AccountID, key: String, policy: RiskPolicy) async throws {
+    let now = Date()
+    let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
+    let (authorization, _) = try await store.authorize(
+        accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
+        now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: policy, now: now) })
+    precondition(authorization.status == .approved)
+}
+
+/// Runs a teardown's check, then closes the store whether or not the check passed.
+func closeAfterChecking(_ seeded: SeededStore?, _ check: (any KefuStore.Database) async throws -> Void) async throws {
+    guard let seeded else { return }
+    do {
+        try await check(seeded.database)
+    } catch {
+        try await seeded.close()
+        throw error
+    }
+    try await seeded.close()
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 20, maxDuration: .seconds(5), maxIterations: 20_000)
@@ -366,26 +388,14 @@ let benchmarks: @Sendable () -> Void = {
         let rotation = AccountRotation()
         Benchmark(name, configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxIterations: 20_000)) { benchmark in
             let store = riskStore.value!.store
-            let now = Date()
             for _ in benchmark.scaledIterations {
                 let (account, key) = rotation.next()
-                let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
-                let (authorization, _) = try await store.authorize(
-                    accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
-                    now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
-                precondition(authorization.status == .approved)
+                try await approveOneDollar(store, account: account, key: key, policy: riskPolicy)
             }
         } setup: {
             riskStore.value = try await riskSeeded(perAccount: perAccount)
         } teardown: {
-            guard let seeded = riskStore.value else { return }
-            do {
-                try await rotation.verifySpread(on: seeded.database)
-            } catch {
-                try await seeded.close()
-                throw error
-            }
-            try await seeded.close()
+            try await closeAfterChecking(riskStore.value) { try await rotation.verifySpread(on: $0) }
         }
     }
 

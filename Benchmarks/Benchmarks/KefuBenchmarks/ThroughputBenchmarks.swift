@@ -173,27 +173,15 @@ func concurrentDecisionBenchmarks() {
             let store = riskStore.value!.store
             try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { _, _ in
                 let (account, key) = rotation.next()
-                let now = Date()
-                let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
                 let start = ContinuousClock.now
-                let (authorization, _) = try await store.authorize(
-                    accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
-                    now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
+                try await approveOneDollar(store, account: account, key: key, policy: riskPolicy)
                 latencies.record(ContinuousClock.now - start)
-                precondition(authorization.status == .approved)
             }
             benchmark.measurement(p99, latencies.take(0.99))
         } setup: {
             riskStore.value = try await riskSeeded(perAccount: 100)
         } teardown: {
-            guard let seeded = riskStore.value else { return }
-            do {
-                try await rotation.verifySpread(on: seeded.database)
-            } catch {
-                try await seeded.close()
-                throw error
-            }
-            try await seeded.close()
+            try await closeAfterChecking(riskStore.value) { try await rotation.verifySpread(on: $0) }
         }
     }
 }
