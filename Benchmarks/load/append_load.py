@@ -15,12 +15,11 @@ import json
 import re
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import urllib.request
 import uuid
 
-from common import Kefu, LoadError
+from common import Kefu, LoadError, run_and_report
 
 LUA = r"""
 local ids = {%(ids)s}
@@ -136,8 +135,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except LoadError as error:
-        print(f"append_load: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_and_report(main, "append_load")

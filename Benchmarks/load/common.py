@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +17,15 @@ FIXTURES = ROOT / "Tests" / "KefuMailTests" / "Fixtures"
 
 class LoadError(RuntimeError):
     """The run cannot measure what it says; stop with the reason."""
+
+
+def run_and_report(main, name):
+    """Runs a load script's `main`; a LoadError ends it with the reason and exit status 1."""
+    try:
+        main()
+    except LoadError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        sys.exit(1)
 
 
 def free_port():

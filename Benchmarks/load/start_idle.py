@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from common import Kefu, LoadError, free_port, percentile
+from common import Kefu, LoadError, run_and_report, free_port, percentile
 
 
 def first_answer(port, process, path="/healthz", timeout=30):
@@ -101,8 +101,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except LoadError as error:
-        print(f"start_idle: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_and_report(main, "start_idle")
