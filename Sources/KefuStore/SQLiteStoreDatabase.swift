@@ -13,7 +13,7 @@ public final class SQLiteStoreDatabase: Database {
     public let flavor = SQLFlavor.sqlite
     public let path: String
     private let writer: GroupCommitWriter
-    private let writerParts: Connection
+    private let writerHandle: SQLiteHandle
     private let readers: [Reader]
     private let checkpointer: Checkpointer
     private let pool: Mutex<ReaderPool>
@@ -39,7 +39,7 @@ public final class SQLiteStoreDatabase: Database {
         self.path = path
         self.checkpointer = checkpointer
         checkpointer.watch(writer.handle)
-        self.writerParts = writer
+        self.writerHandle = writer.handle
         self.writer = GroupCommitWriter(handle: writer.handle, sql: writer.sql)
         self.readers = readers
         self.pool = Mutex(ReaderPool(free: Array(readers.indices)))
@@ -98,13 +98,13 @@ public final class SQLiteStoreDatabase: Database {
         return Connection(handle: handle, thread: thread, sql: SQLiteThreadDatabase(handle: handle, thread: thread, logger: logger))
     }
 
-    /// Runs `body` on a free reader inside one read transaction, so that its statements see one
-    /// snapshot of the database.
     /// The reader a read in this task holds (database and reader index), so that a read inside
     /// a read uses it instead of waiting for a second one: four reads each waiting for a second
     /// reader would otherwise wait for ever.
     @TaskLocal private static var heldReader: (database: ObjectIdentifier, index: Int)?
 
+    /// Runs `body` on a free reader inside one read transaction, so that its statements see one
+    /// snapshot of the database.
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         if let held = Self.heldReader, held.database == ObjectIdentifier(self) {
             return try await body(readers[held.index].sql)
@@ -163,10 +163,10 @@ public final class SQLiteStoreDatabase: Database {
             reader.thread.stop()
             reader.handle.close()
         }
-        writerParts.handle.setWALHook(nil, nil)
+        writerHandle.setWALHook(nil, nil)
         checkpointer.close()
         // The last connection to close checkpoints the rest and removes the WAL.
-        writerParts.handle.close()
+        writerHandle.close()
     }
 
     private func checkOut() async -> Int {

@@ -14,15 +14,10 @@ import Testing
     private static func withDatabase<T: Sendable>(_ body: @Sendable (SQLiteStoreDatabase) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-writer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let database = try await SQLiteStoreDatabase.open(path: directory.appendingPathComponent("w.sqlite").path, logger: Logger(label: "test"))
-        do {
+        return try await KefuStore.withDatabase(.sqlite(path: directory.appendingPathComponent("w.sqlite").path), logger: Logger(label: "test")) {
+            let database = $0 as! SQLiteStoreDatabase
             try await database.write { sql in try await sql.raw("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)").run() }
-            let result = try await body(database)
-            try await database.close()
-            return result
-        } catch {
-            try? await database.close()
-            throw error
+            return try await body(database)
         }
     }
 

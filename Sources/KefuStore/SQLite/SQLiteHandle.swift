@@ -53,7 +53,7 @@ final class SQLiteHandle: @unchecked Sendable {
     func execute(_ sql: String, _ binds: [SQLiteData], onRow: (SQLiteValuesRow) throws -> Void) throws {
         guard let raw else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed") }
         let entry = try statement(for: sql, on: raw)
-        defer { release(entry, sql: sql) }
+        defer { release(entry) }
         let statement = entry.statement
         for (index, bind) in binds.enumerated() {
             try check(bindValue(bind, at: Int32(index + 1), in: statement), raw)
@@ -123,7 +123,8 @@ final class SQLiteHandle: @unchecked Sendable {
         // A statement already cached and in use (a query run from inside another's row callback)
         // gets a one-off copy that is finalized after its run.
         if cache[sql] == nil {
-            if cache.count >= cacheCapacity, let oldest = cache.filter({ !$0.value.inUse }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            // A scan, without copying the cache: it runs only on a miss once the cache is full.
+            if cache.count >= cacheCapacity, let oldest = cache.lazy.filter({ !$0.value.inUse }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
                 sqlite_nio_sqlite3_finalize(oldest.value.statement)
                 cache[oldest.key] = nil
             }
@@ -134,7 +135,7 @@ final class SQLiteHandle: @unchecked Sendable {
         return entry
     }
 
-    private func release(_ entry: CachedStatement, sql: String) {
+    private func release(_ entry: CachedStatement) {
         sqlite_nio_sqlite3_reset(entry.statement)
         sqlite_nio_sqlite3_clear_bindings(entry.statement)
         entry.inUse = false
