@@ -48,6 +48,20 @@ extension SQLStore {
         }
     }
 
+    public func composeOutboxMail(id: String, _ composed: ComposedOutboxMail) async throws -> Bool {
+        let recipients = String(decoding: try JSONEncoder().encode(composed.recipients), as: UTF8.self)
+        return try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE outbox SET mail_from = \(bind: composed.mailFrom), recipients = \(bind: recipients),
+                    subject = \(bind: composed.subject), raw_sha256 = \(bind: composed.rawSha256)
+                WHERE id = \(bind: id) AND raw_sha256 = ''
+                RETURNING id
+                """
+            ).first() != nil
+        }
+    }
+
     public func claimDueMail(now date: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMail] {
         let at = Clock.millis(date)
         let until = Clock.millis(date.addingTimeInterval(lease))

@@ -46,6 +46,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case telegramUnavailable
         /// The Markdown renderer is full or slow right now (retry after a few seconds).
         case rendererBusy
+        /// A queued chat reply's mail is composed only when it is due (ChatReplyMail.swift).
+        case mailNotComposed
 
         static func == (lhs: Kind, rhs: Kind) -> Bool { lhs.code == rhs.code }
 
@@ -78,6 +80,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .telegramTokenRefused: "telegram_token_refused"
             case .telegramUnavailable: "telegram_unavailable"
             case .rendererBusy: "renderer_busy"
+            case .mailNotComposed: "mail_not_composed"
             }
         }
     }
@@ -105,6 +108,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static let telegramTokenRefused = APIError(kind: .telegramTokenRefused)
     public static let telegramUnavailable = APIError(kind: .telegramUnavailable)
     public static let rendererBusy = APIError(kind: .rendererBusy)
+    public static let mailNotComposed = APIError(kind: .mailNotComposed)
     public static func tooManyAttempts(retryAfter: Int) -> APIError { APIError(kind: .tooManyAttempts(retryAfter: retryAfter)) }
     public static func tooManySockets(limit: Int) -> APIError { APIError(kind: .tooManySockets(limit: limit)) }
     public static func assetNotSupported(_ asset: String) -> APIError { APIError(kind: .assetNotSupported(asset)) }
@@ -129,7 +133,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .telegramUnavailable, .rendererBusy: .serviceUnavailable
         case .unsupportedMediaType: .unsupportedMediaType
         case .bodyTooLarge: .contentTooLarge
-        case .conflict: .conflict
+        case .conflict, .mailNotComposed: .conflict
         case .assetNotSupported: .unprocessableContent
         case .internalError: .internalServerError
         case .transferCodingNotSupported: .notImplemented

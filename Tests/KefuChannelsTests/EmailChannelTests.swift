@@ -198,19 +198,32 @@ actor TestRelay: SMTPMailSink {
             _ = try await store.markRead(conversationId: conversation.id, by: .contact, upTo: read.message.seq)
             await channel.sender.sendDue()
             #expect(await relay.received.isEmpty)
-            #expect(try await store.outbox(status: .skipped, limit: 10).count == 1)
+            // Skipped without ever being composed: no bytes in the blob store.
+            let skipped = try await store.outbox(status: .skipped, limit: 10)
+            #expect(skipped.count == 1)
+            #expect(skipped.first?.isComposed == false)
 
             // Unread: it goes to the address the visitor left, in their language.
             let unread = try await store.appendMessage(
                 conversationId: conversation.id, NewMessage(direction: .outgoing, author: .system, text: "提现已处理，请查收。"))
             try await Self.registry(store, channel).deliver(unread)
+            // Queued for its due time with its recipient and subject, composed only when sent.
+            let waiting = try #require(try await store.outbox(status: .queued, limit: 10).first)
+            #expect(!waiting.isComposed && waiting.recipients == ["chen@example.cn"] && waiting.messageRef == unread.message.id)
+            #expect(!waiting.messageId.isEmpty)
             await channel.sender.sendDue()
+            let sentRow = try #require(try await store.outboxMail(id: waiting.id))
+            #expect(sentRow.status == .sent && sentRow.isComposed && sentRow.messageId == waiting.messageId)
             let sent = await relay.received
             #expect(sent.count == 1)
             #expect(sent.first?.0.recipients == ["chen@example.cn"])
             let mail = ParsedMail.parse(try #require(sent.first?.1))
             #expect(mail.subject == "[#\(conversation.number)] 客服回复了您的在线咨询")
             #expect(mail.text.contains("提现已处理，请查收。"))
+            #expect(mail.messageId == sentRow.messageId)
+            #expect(try await store.composeOutboxMail(
+                id: waiting.id, ComposedOutboxMail(mailFrom: "x@kefu.test", recipients: ["x@kefu.test"], subject: "x", rawSha256: "00"))
+                == false, "a composed mail keeps its bytes")
 
             // Their answer by mail continues the same chat conversation.
             let answer = "From: chen@example.cn\r\nTo: \(mail.replyTo.first?.address ?? "")\r\nSubject: Re: \(mail.subject)\r\nMessage-ID: <c1@example.cn>\r\n\r\n收到，谢谢\r\n"

@@ -12,7 +12,7 @@ import Testing
         .routeNotFound, APIError(kind: .methodNotAllowed(allowed: ["GET"])), .invalidJSON("unexpected end"),
         .validation("password", .rule("password_too_short")), .unsupportedMediaType, .bodyTooLarge, .unreadableBody,
         .transferCodingNotSupported, .conflict("two_factor"), .invalidToken, .approvalByRequester, .assetNotSupported("PEPE"), .internalError,
-        .telegramTokenRefused, .telegramUnavailable,
+        .telegramTokenRefused, .telegramUnavailable, .mailNotComposed,
     ]
 
     @Test func everyProblemHasWordsInEveryLanguage() {

@@ -42,33 +42,6 @@ public struct EmailReplies: CustomerNotifier {
         return (claimed, contact)
     }
 
-    /// A chat reply as mail to a visitor who left an address: it goes out only if they have not
-    /// read the reply in the widget by then (the conversation continues by email).
-    public func enqueueChatReply(_ message: Message, in conversation: Conversation) async throws {
-        guard let (address, contact) = try await chatAddress(for: conversation) else { return }
-        let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
-        var agentName = settings.supportName
-        if let id = message.author.id, let agent = try await store.agent(id: AgentID(rawValue: id)) { agentName = agent.name }
-        let locale = UILocale(storedTag: contact.locale)
-        let subject = catalog.text(.mailChatReplySubject, locale, ["number": String(conversation.number)])
-        // No verification code here: the widget shows it, and this address may be one the visitor
-        // only typed (docs/trust-and-safety.md).
-        let text = catalog.text(
-            .mailChatReplyBody, locale, ["agent": agentName, "text": message.text, "supportName": settings.supportName])
-        let references = try await store.threadMessageIds(conversationId: conversation.id)
-        let files = try self.files(of: message)
-        let mail = OutgoingMail(
-            from: MailAddress(name: settings.supportName, address: settings.supportAddress), to: [MailAddress(name: contact.name, address: address)],
-            replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken)),
-            subject: subject, messageId: settings.newMessageId(), inReplyTo: references.last, references: references, date: now(),
-            text: text, html: Self.html(text, signature: settings.supportName, number: conversation.number), files: files)
-        // The sender decides at the due time whether the visitor read it in the widget meanwhile
-        // (then it is skipped).
-        try await enqueue(
-            mail, kind: .chatReply, key: "chat:\(message.id.rawValue)", conversation: conversation, messageRef: message.id,
-            notBefore: now().addingTimeInterval(settings.chatReplyDelay))
-    }
-
     /// The subject every mail of a conversation carries: "[#1042] original subject".
     func subject(for conversation: Conversation, prefix: String = "Re: ") -> String {
         var original = conversation.subject ?? ""

@@ -85,13 +85,19 @@ public struct OutboxSender: Service {
         }
     }
 
-    /// A chat reply the visitor has read in the widget meanwhile is not mailed; without a relay,
-    /// due mail stays in the local outbox; everything else goes to the relay.
+    /// A chat reply the visitor has read in the widget meanwhile is not mailed (nor composed);
+    /// without a relay, due mail stays in the local outbox; everything else goes to the relay.
     func handle(_ mail: OutboxMail) async {
         do {
             if mail.kind == .chatReply, let ref = mail.messageRef, let message = try await store.message(id: ref),
                 let conversation = try await store.conversation(id: message.conversationId), conversation.contactReadSeq >= message.seq
             {
+                try await store.markMail(id: mail.id, status: .skipped)
+                await announce(mail, status: .skipped)
+                return
+            }
+            // A chat reply is composed only now that it is due and unread (ChatReplyMail.swift).
+            guard let mail = try await replies.composeChatReply(mail) else {
                 try await store.markMail(id: mail.id, status: .skipped)
                 await announce(mail, status: .skipped)
                 return

@@ -108,6 +108,21 @@ public struct NewOutboxMail: Sendable, Equatable {
     }
 }
 
+/// What composing a queued mail decides: its headers and where its bytes are stored.
+public struct ComposedOutboxMail: Sendable, Equatable {
+    public var mailFrom: String
+    public var recipients: [String]
+    public var subject: String
+    public var rawSha256: String
+
+    public init(mailFrom: String, recipients: [String], subject: String, rawSha256: String) {
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.subject = subject
+        self.rawSha256 = rawSha256
+    }
+}
+
 public struct OutboxMail: Sendable, Equatable, Codable {
     public var id: String
     public var kind: OutboxKind
@@ -124,6 +139,9 @@ public struct OutboxMail: Sendable, Equatable, Codable {
     public var lastError: String?
     public var createdAt: Date
     public var sentAt: Date?
+
+    /// False while a chat reply waits to be composed at its due time (no bytes yet).
+    public var isComposed: Bool { !rawSha256.isEmpty }
 }
 
 public protocol MailRepository: Sendable {
@@ -143,6 +161,9 @@ public protocol MailRepository: Sendable {
 
     /// Queues a mail; a second mail with the same dedup key returns the first.
     func enqueueMail(_ mail: NewOutboxMail) async throws -> (mail: OutboxMail, created: Bool)
+    /// Gives a mail queued without content (a chat reply, composed only once it is due) its
+    /// composed bytes and headers; a mail that has content already keeps it (returns false).
+    func composeOutboxMail(id: String, _ composed: ComposedOutboxMail) async throws -> Bool
     /// Takes up to `limit` queued mails that are due, leasing them for `lease` seconds so a
     /// crashed sender's mail is taken again after the lease.
     func claimDueMail(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMail]

@@ -39,6 +39,7 @@ struct MailController {
         group.get("outbox/{id}/raw", role: .admin) { _, context in
             let id = try context.parameters.id("id", as: Identifier<MailTag>.self, thing: "mail")
             guard let mail = try await store.outboxMail(id: id.rawValue) else { throw APIError.notFound("mail") }
+            guard mail.isComposed else { throw APIError.mailNotComposed }
             return try await raw(mail.rawSha256, name: "outbox-\(mail.id).eml", context: context)
         }
     }

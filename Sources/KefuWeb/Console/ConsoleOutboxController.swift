@@ -35,16 +35,23 @@ struct ConsoleOutboxController {
             try context.require(.admin)
             let id = try context.parameters.id("id", as: Identifier<MailTag>.self, thing: "mail")
             guard let mail = try await store.outboxMail(id: id.rawValue) else { throw APIError.notFound("mail") }
-            let parsed = ParsedMail.parse(Array(try blobs.get(mail.rawSha256)))
             let page = ConsolePage(resources: resources, locale: ConsolePage.locale(request, agent: context.agent), presence: presence)
             var values = page.base(title: mail.subject, request: request, context: context, nav: "admin")
             values["tab_outbox"] = true
-            values["mail"] = [
-                "id": mail.id, "subject": parsed.subject, "from": parsed.from.map(Self.show) ?? "",
-                "to": parsed.to.map(Self.show).joined(separator: ", "), "reply_to": parsed.replyTo.map(Self.show).joined(separator: ", "),
-                "message_id": mail.messageId, "text": parsed.text, "status_label": page.t("delivery_\(mail.status.rawValue)"),
-                "files": parsed.files.map(\.filename).joined(separator: ", "), "error": mail.lastError ?? "",
+            var shown: [String: Any] = [
+                "id": mail.id, "subject": mail.subject, "from": mail.mailFrom, "to": mail.recipients.joined(separator: ", "),
+                "status_label": page.t("delivery_\(mail.status.rawValue)"), "error": mail.lastError ?? "", "composed": mail.isComposed,
             ]
+            // A chat reply waiting for its due time has no bytes yet (ChatReplyMail.swift).
+            if mail.isComposed {
+                let parsed = ParsedMail.parse(Array(try blobs.get(mail.rawSha256)))
+                shown.merge([
+                    "subject": parsed.subject, "from": parsed.from.map(Self.show) ?? "", "to": parsed.to.map(Self.show).joined(separator: ", "),
+                    "reply_to": parsed.replyTo.map(Self.show).joined(separator: ", "), "message_id": mail.messageId, "text": parsed.text,
+                    "files": parsed.files.map(\.filename).joined(separator: ", "),
+                ]) { _, new in new }
+            }
+            values["mail"] = shown
             return try resources.render("outbox-mail", values)
         }
     }
