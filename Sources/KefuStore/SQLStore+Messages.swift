@@ -102,7 +102,26 @@ extension SQLStore: MessageRepository {
         let seq = try row.int64("last_seq")
         let contactId = ContactID(rawValue: try row.string("contact_id"))
         let inboxId = InboxID(rawValue: try row.string("inbox_id"))
-        if let clientId = new.clientMessageId,
+        // An agent's reply to the customer carries the agent's code for this conversation today.
+        var agentCode: String?
+        if new.direction == .outgoing, new.author.kind == .agent, let agent = new.author.id {
+            agentCode = try await Self.issueAgentCode(agent: agent, conversation: conversation, at: at, on: sql)
+        }
+        // A client id seen before in this conversation is a retry: the unique index finds it in
+        // the same statement (no lookup first), and the retry gets the stored message while this
+        // transaction, with its sequence number, rolls back.
+        let inserted = try await sql.raw(
+            """
+            INSERT INTO messages (id, conversation_id, seq, direction, author_kind, author_id, body,
+                channel_message_id, client_message_id, created_at, agent_code)
+            VALUES (\(bind: id.rawValue), \(bind: conversation), \(bind: seq), \(bind: new.direction.rawValue),
+                \(bind: new.author.kind.rawValue), \(bind: new.author.id), \(bind: new.text), \(bind: new.channelMessageId),
+                \(bind: new.clientMessageId), \(bind: at), \(bind: agentCode))
+            ON CONFLICT (conversation_id, client_message_id) DO NOTHING
+            RETURNING seq
+            """
+        ).first()
+        if inserted == nil, let clientId = new.clientMessageId,
             let row = try await sql.raw(
                 "SELECT \(unsafeRaw: Self.messageColumns) FROM messages WHERE conversation_id = \(bind: conversation) AND client_message_id = \(bind: clientId)"
             ).first()
@@ -113,20 +132,7 @@ extension SQLStore: MessageRepository {
                 result: AppendResult(
                     message: try Self.message(from: row, attachments: attachments), created: false, contactId: contactId, inboxId: inboxId))
         }
-        // An agent's reply to the customer carries the agent's code for this conversation today.
-        var agentCode: String?
-        if new.direction == .outgoing, new.author.kind == .agent, let agent = new.author.id {
-            agentCode = try await Self.issueAgentCode(agent: agent, conversation: conversation, at: at, on: sql)
-        }
-        try await sql.raw(
-            """
-            INSERT INTO messages (id, conversation_id, seq, direction, author_kind, author_id, body,
-                channel_message_id, client_message_id, created_at, agent_code)
-            VALUES (\(bind: id.rawValue), \(bind: conversation), \(bind: seq), \(bind: new.direction.rawValue),
-                \(bind: new.author.kind.rawValue), \(bind: new.author.id), \(bind: new.text), \(bind: new.channelMessageId),
-                \(bind: new.clientMessageId), \(bind: at), \(bind: agentCode))
-            """
-        ).run()
+        guard inserted != nil else { throw StoreError.conflict("message not stored") }
         // Customers' messages, replies and (for subscriptions that ask) notes reach webhooks;
         // system lines are history, not messages.
         if new.direction != .system {

@@ -22,5 +22,6 @@ public enum Schema {
         Migration(version: 18, name: "satisfaction_surveys", statements: satisfactionSurveys),
         Migration(version: 19, name: "feedback_board", statements: feedbackBoard),
         Migration(version: 20, name: "trust_and_safety", statements: trustAndSafety),
+        Migration(version: 21, name: "one_channel_message_index", statements: oneChannelMessageIndex),
     ]
 }

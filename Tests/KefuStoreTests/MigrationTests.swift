@@ -89,6 +89,10 @@ import Testing
             sqlite: "636af83fad89e4202e5de6d927517ceffc0c94e68ad019a4371096a185b91e50",
             postgres: "0c26fd07612e0e451310251a6f3727647ef0cba3f7fc1ecf7ea72fb3440d39a9"
         ),
+        21: (
+            sqlite: "4d8bea2529d3daf4f90db8d1b9e99df2826bf4db81f428388d6a7bbe3e842190",
+            postgres: "4d8bea2529d3daf4f90db8d1b9e99df2826bf4db81f428388d6a7bbe3e842190"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)
