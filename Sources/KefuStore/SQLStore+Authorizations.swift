@@ -89,7 +89,7 @@ extension SQLStore: AuthorizationRepository {
                         caps: decision.caps, value: request.value, now: now)
             }
             let at = Clock.millis(now)
-            let id = UUID().uuidString.lowercased()
+            let id = TimeOrderedUUID.make(at: now)
             let status = AuthorizationStatus(decision.outcome)
             let holds = Self.holdsColumn(decision.holds)
             try await sql.raw(

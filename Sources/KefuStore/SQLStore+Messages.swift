@@ -81,7 +81,7 @@ extension SQLStore: MessageRepository {
     static func insertMessage(
         _ new: NewMessage, into conversationId: ConversationID, at: Int64, on sql: any SQLDatabase
     ) async throws -> AppendResult {
-        let id = MessageID.generate()
+        let id = MessageID.timeOrdered()
         let conversation = conversationId.rawValue
         // The UPDATE takes the conversation's row lock first, so concurrent sends to one
         // conversation get consecutive sequence numbers and see each other's client ids. Its text
