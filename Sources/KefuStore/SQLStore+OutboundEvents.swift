@@ -10,7 +10,8 @@ extension SQLStore {
     static func journal(
         _ type: OutboundEventType, subject: String, inbox: InboxID?, detail: [String: String] = [:], at: Int64, on sql: any SQLDatabase
     ) async throws {
-        let encoded = String(decoding: try JSONEncoder.sorted.encode(detail), as: UTF8.self)
+        // Most events have no detail (every message but a note): no encoder for "{}".
+        let encoded = detail.isEmpty ? "{}" : String(decoding: try JSONEncoder.sorted.encode(detail), as: UTF8.self)
         let wanted = "%\"\(type.rawValue)\"%"
         try await sql.raw(
             """
