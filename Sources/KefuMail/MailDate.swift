@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 
 /// RFC 5322 dates as clients really write them ("Tue, 3 Nov 2026 09:15:02 +0800 (CST)",
 /// without the weekday, with two-digit years or named zones).
@@ -38,13 +39,9 @@ public enum MailDate {
     /// RFC 5322 format for sending, in UTC ("Mon, 30 Nov 2026 21:40:05 +0000"). Written out by
     /// hand: a DateFormatter made per mail was a visible part of every reply's cost.
     public static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
-        let day = weekdays[Int(parts.tm_wday)]
-        let month = monthNames[Int(parts.tm_mon)]
-        return "\(day), \(parts.tm_mday) \(month) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
+        let utc = UTCFields(date)
+        let two = UTCFields.two
+        return "\(weekdays[utc.weekday]), \(utc.day) \(monthNames[utc.month - 1]) \(utc.year) \(two(utc.hour)):\(two(utc.minute)):\(two(utc.second)) +0000"
     }
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]

@@ -84,11 +84,5 @@ struct ConsolePage {
     static func isoTime(_ date: Date) -> String { date.formatted(.iso8601) }
 
     /// Server-side fallback text; the page script re-renders it in the agent's time zone.
-    static func shortTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: date)
-    }
+    static func shortTime(_ date: Date) -> String { UTCFields(date).minuteText }
 }
