@@ -14,11 +14,25 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
     ],
     targets: [
+        // What the harness's benchmarks and the load executables share: concurrent callers,
+        // the risk engine's seeded accounts.
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                .product(name: "KefuCore", package: "Kefu"),
+                .product(name: "KefuStore", package: "Kefu"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Support"
+        ),
         .executableTarget(
             name: "KefuBenchmarks",
             dependencies: [
+                "BenchSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "KefuCore", package: "Kefu"),
                 .product(name: "KefuStore", package: "Kefu"),
@@ -45,12 +59,26 @@ let package = Package(
         .executableTarget(
             name: "StoreLoad",
             dependencies: [
+                "BenchSupport",
                 .product(name: "KefuCore", package: "Kefu"),
                 .product(name: "KefuStore", package: "Kefu"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "StoreLoad"
+        ),
+        // Loopback load on a real `kefu` (chat, idle sockets, SMTP) from its own process, built on
+        // NIO alone: no Kefu product, so building it never compiles the product's sources.
+        .executableTarget(
+            name: "LoadGen",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "LoadGen"
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import BenchSupport
 import Benchmark
 import Foundation
 import HTTPTypes
@@ -70,12 +71,6 @@ struct SeededStore {
     }
 }
 
-/// Ends the whole run with `reason` when a benchmark would measure something other than what it
-/// says. Not a thrown error: the harness prints a failed setup's error but still exits 0.
-func stopRun(_ reason: String) -> Never {
-    fatalError(reason)
-}
-
 /// A mail from the mail tests' fixtures. A missing or empty file stops the run: an empty corpus
 /// parses in no time and would print a figure that measures nothing.
 func mailFixture(_ name: String) -> [UInt8] {
@@ -86,53 +81,6 @@ func mailFixture(_ name: String) -> [UInt8] {
     }
     guard !data.isEmpty else { stopRun("mail fixture \(url.path) is empty") }
     return [UInt8](data)
-}
-
-/// The seeded accounts, as the seeding SQL and the decisions both name them.
-enum SeededAccounts {
-    static let count = 10_000
-    /// A valid UUID, as routes require: the prefix, then the number in 12 digits.
-    static let prefix = "00000000-0000-4000-8000-"
-
-    static func id(_ number: Int) -> String {
-        precondition((0..<count).contains(number), "account \(number) is not seeded")
-        return prefix + String(format: "%012d", number)
-    }
-}
-
-/// Hands out seeded accounts so that consecutive decisions hit different ones, as a wallet's
-/// traffic does: a stride coprime with 10,000 visits every account once per 10,000 decisions,
-/// each a different part of the index from the one before. (`scaledIterations` restarts at 0
-/// in every run, so its index alone would put every decision on account 0.)
-final class AccountRotation: @unchecked Sendable {
-    static let stride = 7_919  // prime, so coprime with 10,000 = 2^4 · 5^4: a full cycle
-    /// Prefixes this process's idempotency keys, so a reused PostgreSQL database's earlier runs
-    /// are not counted as this run's decisions.
-    let run = "bench-\(UUID().uuidString.lowercased())-"
-    private var position = 0
-    private(set) var issued = 0
-
-    /// The next decision's account and a fresh idempotency key.
-    func next() -> (account: AccountID, idempotencyKey: String) {
-        defer {
-            position = (position + Self.stride) % SeededAccounts.count
-            issued += 1
-        }
-        return (AccountID(rawValue: SeededAccounts.id(position)), run + String(issued))
-    }
-
-    /// Stops the run unless this run's decisions landed on as many accounts as were handed out
-    /// (up to all of them).
-    func verifySpread(on database: any KefuStore.Database) async throws {
-        let pattern = run + "%"
-        let distinct = try await database.read { sql in
-            try await sql.raw("SELECT COUNT(DISTINCT account_id) AS n FROM authorizations WHERE idempotency_key LIKE \(bind: pattern)").first()?
-                .decode(column: "n", as: Int.self) ?? 0
-        }
-        guard distinct == min(issued, SeededAccounts.count) else {
-            stopRun("\(issued) decisions landed on \(distinct) accounts, not spread over the seeded ones")
-        }
-    }
 }
 
 /// State a benchmark's setup hook prepares once and its closure reads on every run.
@@ -179,61 +127,11 @@ struct SenderTemplate: Sendable {
     }
 }
 
-/// A store with 10,000 tier-2 accounts and `perAccount` past authorizations each, spread
-/// over the last 30 days (a third of them withdrawals). Checked before it is measured: every
-/// account the decisions rotate through exists and carries its history.
+/// A fresh store with the risk engine's load (`seedRiskHistory`).
 func riskSeeded(perAccount: Int) async throws -> SeededStore {
     let seeded = try await SeededStore.make(messages: 0)
-    let now = Int64(Date().timeIntervalSince1970 * 1000)
-    let accounts = SeededAccounts.count
-    let total = accounts * perAccount
-    let spacing = Int64(2_592_000_000 / max(perAccount, 1))
-    try await seeded.database.write { sql in
-        try await sql.raw(
-            """
-            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: accounts - 1))
-            INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
-            SELECT \(bind: SeededAccounts.prefix) || printf('%012d', i), 'holder' || i || '@example.cn', 'h', 2, 0, \(bind: now), \(bind: now) FROM n
-            """
-        ).run()
-        guard total > 0 else { return }
-        try await sql.raw(
-            """
-            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(bind: total - 1))
-            INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
-                status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
-            SELECT 'seed-' || i, \(bind: SeededAccounts.prefix) || printf('%012d', i % \(bind: accounts)), 'seed-' || i, 'h',
-                CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END,
-                'USDT', '10', 10000000, 'approved', 'within_limits', 'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
-                \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts)),
-                \(bind: now) - (i / \(bind: accounts)) * \(bind: spacing) - (i % \(bind: accounts))
-            FROM n
-            """
-        ).run()
-    }
-    let (seededAccounts, withHistory) = try await seeded.database.read { sql in
-        let row = try await sql.raw(
-            """
-            SELECT (SELECT COUNT(*) FROM accounts WHERE id BETWEEN \(bind: SeededAccounts.id(0)) AND \(bind: SeededAccounts.id(accounts - 1))) AS a,
-                (SELECT COUNT(DISTINCT account_id) FROM authorizations) AS h
-            """
-        ).first()
-        return (try row?.decode(column: "a", as: Int.self) ?? 0, try row?.decode(column: "h", as: Int.self) ?? 0)
-    }
-    guard seededAccounts == accounts, withHistory == (perAccount > 0 ? accounts : 0) else {
-        stopRun("seeded \(seededAccounts) accounts, \(withHistory) with history; expected \(accounts)")
-    }
+    try await seedRiskHistory(seeded.database, perAccount: perAccount)
     return seeded
-}
-
-/// One decision as the risk benchmarks make it: a one-dollar transfer, which must be approved.
-func approveOneDollar(_ store: SQLStore, account: AccountID, key: String, policy: RiskPolicy) async throws {
-    let now = Date()
-    let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
-    let (authorization, _) = try await store.authorize(
-        accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
-        now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: policy, now: now) })
-    precondition(authorization.status == .approved)
 }
 
 /// Runs a teardown's check, then closes the store whether or not the check passed.
@@ -426,40 +324,11 @@ let benchmarks: @Sendable () -> Void = {
             try await withDatabase(.postgres(url: url), logger: logger) { database in
                 try await Migrator().migrate(database, logger: logger)
                 let store = SQLStore(database: database)
-                let accounts = SeededAccounts.count
-                try await database.write { sql in
-                    guard try await sql.raw("SELECT id FROM authorizations LIMIT 1").first() == nil else { return }
-                    let now = Int64(Date().timeIntervalSince1970 * 1000)
-                    try await sql.raw(
-                        """
-                        INSERT INTO accounts (id, email, password_hash, tier, totp_enabled, created_at, updated_at)
-                        SELECT \(bind: SeededAccounts.prefix) || lpad(i::text, 12, '0'), 'holder' || i || '@example.cn', 'h', 2, false, \(bind: now), \(bind: now)
-                        FROM generate_series(0, \(bind: accounts - 1)) AS i
-                        """
-                    ).run()
-                    try await sql.raw(
-                        """
-                        INSERT INTO authorizations (id, account_id, idempotency_key, request_hash, kind, asset, amount, value_micros, outcome, code,
-                            status, holds, window_name, window_limit, window_used, per_transaction, cap_24h, cap_30d, created_at, updated_at)
-                        SELECT 'seed-' || i, \(bind: SeededAccounts.prefix) || lpad((i % \(bind: accounts))::text, 12, '0'), 'seed-' || i, 'h',
-                            CASE WHEN i % 3 = 0 THEN 'withdrawal' ELSE 'transfer' END, 'USDT', '10', 10000000, 'approved', 'within_limits',
-                            'approved', '[]', 'rolling_24h', 0, 0, 0, 0, 0,
-                            \(bind: now) - (i / \(bind: accounts)) * 25920000 - (i % \(bind: accounts)),
-                            \(bind: now) - (i / \(bind: accounts)) * 25920000 - (i % \(bind: accounts))
-                        FROM generate_series(0::bigint, \(bind: Int64(accounts) * 100 - 1)) AS i
-                        """
-                    ).run()
-                    try await sql.raw("ANALYZE authorizations").run()
-                }
-                let now = Date()
+                try await seedRiskHistory(database, perAccount: 100)
                 benchmark.startMeasurement()
                 for _ in benchmark.scaledIterations {
                     let (account, key) = postgresRotation.next()
-                    let request = AuthorizationRequest(kind: .transfer, value: USD(whole: 1))
-                    let (authorization, _) = try await store.authorize(
-                        accountId: account, NewAuthorization(idempotencyKey: key, requestHash: "h", request: request, asset: "USDT", amount: "1"),
-                        now: now, decide: { AuthorizationRules.decide(request, activity: $0, policy: riskPolicy, now: now) })
-                    precondition(authorization.status == .approved)
+                    try await approveOneDollar(store, account: account, key: key, policy: riskPolicy)
                 }
                 benchmark.stopMeasurement()
                 try await postgresRotation.verifySpread(on: database)

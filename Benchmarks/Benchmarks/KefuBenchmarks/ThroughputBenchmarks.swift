@@ -1,3 +1,4 @@
+import BenchSupport
 import Benchmark
 import Foundation
 import KefuCore
@@ -10,30 +11,6 @@ import Synchronization
 // way (one write transaction through Kefu's SQLite writer), and 64 callers at once, each
 // answered only after the commit that holds its write. Each run stores 1,000 rows; the figures
 // are per row (`scalingFactor: .kilo`), so throughput reads as rows a second.
-
-/// Hands out the 1,000 rows of a run to whichever caller is free.
-final class WorkQueue: Sendable {
-    private let next = Atomic<Int>(0)
-    private let total: Int
-    init(total: Int) { self.total = total }
-    func take() -> Int? {
-        let index = next.add(1, ordering: .relaxed).oldValue
-        return index < total ? index : nil
-    }
-}
-
-/// Runs `total` operations over `callers` concurrent tasks; each task knows its own number.
-func concurrently(callers: Int, total: Int, _ operation: @escaping @Sendable (_ caller: Int, _ index: Int) async throws -> Void) async throws {
-    let queue = WorkQueue(total: total)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for caller in 0..<callers {
-            group.addTask {
-                while let index = queue.take() { try await operation(caller, index) }
-            }
-        }
-        try await group.waitForAll()
-    }
-}
 
 /// A store with one conversation per caller, and a raw table for the baseline.
 struct ThroughputStore: Sendable {
@@ -103,7 +80,7 @@ func throughputBenchmarks() {
         Benchmark("baseline: raw SQLite insert through Kefu's writer, \(callers) caller\(callers == 1 ? "" : "s")", configuration: perRow) {
             benchmark in
             let store = raw.value!
-            try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { _, index in
+            _ = try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { _, index in
                 try await store.rawInsert(index)
                 rawCount.add(1)
             }
@@ -118,7 +95,7 @@ func throughputBenchmarks() {
         let appended = Acknowledged()
         Benchmark("store: append message, \(callers) caller\(callers == 1 ? "" : "s")", configuration: perRow) { benchmark in
             let store = append.value!
-            try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { caller, _ in
+            _ = try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { caller, _ in
                 try await store.append(caller: caller)
                 appended.add(1)
             }
@@ -128,16 +105,6 @@ func throughputBenchmarks() {
             try await append.value?.verify(rawRows: 0, messages: appended.value)
             try await append.value?.seeded.close()
         }
-    }
-}
-
-/// Hands out accounts to concurrent callers, each decision to a different account than the last.
-final class SharedRotation: Sendable {
-    private let rotation = Mutex(AccountRotation())
-    func next() -> (account: AccountID, idempotencyKey: String) { rotation.withLock { $0.next() } }
-    func verifySpread(on database: any KefuStore.Database) async throws {
-        let rotation = self.rotation.withLock { $0 }
-        try await rotation.verifySpread(on: database)
     }
 }
 
@@ -167,11 +134,11 @@ func concurrentDecisionBenchmarks() {
     let riskPolicy = RiskPolicy.standard
     for callers in [1, 64] {
         let riskStore = Prepared<SeededStore>()
-        let rotation = SharedRotation()
+        let rotation = AccountRotation()
         let latencies = LatencyRecorder()
         Benchmark("risk: authorize, \(callers) caller\(callers == 1 ? "" : "s") (1M past authorizations, SQLite)", configuration: perDecision) { benchmark in
             let store = riskStore.value!.store
-            try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { _, _ in
+            _ = try await concurrently(callers: callers, total: benchmark.scaledIterations.count) { _, _ in
                 let (account, key) = rotation.next()
                 let start = ContinuousClock.now
                 try await approveOneDollar(store, account: account, key: key, policy: riskPolicy)
