@@ -42,11 +42,14 @@ public struct EmailReplies: CustomerNotifier {
         return (claimed, contact)
     }
 
+    /// What earlier rounds put before a subject ("Re: ", "回复：", "[#12] "), built once.
+    nonisolated(unsafe) static let earlierRound = /^\s*(?:(?:re|fw|fwd|回复|答复|转发)\s*[:：]\s*|\[#\d+\]\s*)/.ignoresCase()
+
     /// The subject every mail of a conversation carries: "[#1042] original subject".
     func subject(for conversation: Conversation, prefix: String = "Re: ") -> String {
         var original = conversation.subject ?? ""
         // Strip what earlier rounds added, so subjects do not grow "Re: Re: [#1] [#1]".
-        while let match = original.firstMatch(of: /^\s*(?:(?:re|fw|fwd|回复|答复|转发)\s*[:：]\s*|\[#\d+\]\s*)/.ignoresCase()) {
+        while let match = original.firstMatch(of: Self.earlierRound) {
             original.removeSubrange(match.range)
         }
         return "\(prefix)[#\(conversation.number)] \(original)".trimmingCharacters(in: .whitespaces)
