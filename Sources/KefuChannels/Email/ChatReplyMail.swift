@@ -26,15 +26,13 @@ extension EmailReplies {
         wake()
     }
 
-    /// The mail of a due chat reply, composed now (the address, the agent's name and the thread as
-    /// they are at this time) and stored with the outbox row. Nil when it is no longer needed: the
-    /// reply or its conversation is gone, or the visitor no longer has an address.
-    func composeChatReply(_ queued: OutboxMail) async throws -> OutboxMail? {
+    /// The mail of a due chat reply (its reply and conversation as the sender just read them),
+    /// composed now with the address, the agent's name and the thread as they are at this time,
+    /// and stored with the outbox row. Nil when it is no longer needed: the visitor no longer has
+    /// an address.
+    func composeChatReply(_ queued: OutboxMail, message: Message, in conversation: Conversation) async throws -> OutboxMail? {
         if queued.isComposed { return queued }
-        guard let ref = queued.messageRef, let message = try await store.message(id: ref),
-            let conversation = try await store.conversation(id: message.conversationId),
-            let (address, contact) = try await chatAddress(for: conversation)
-        else { return nil }
+        guard let (address, contact) = try await chatAddress(for: conversation) else { return nil }
         let thread = try await store.emailThread(conversationId: conversation.id, customerAddress: address)
         var agentName = settings.supportName
         if let id = message.author.id, let agent = try await store.agent(id: AgentID(rawValue: id)) { agentName = agent.name }
@@ -53,14 +51,7 @@ extension EmailReplies {
         let composed = ComposedOutboxMail(
             mailFrom: mail.from.address, recipients: [address], subject: subject, rawSha256: try blobs.put(Data(mail.render())))
         // A second sender that composed it first (an expired lease) wins; its bytes are the mail.
-        if try await store.composeOutboxMail(id: queued.id, composed) {
-            var result = queued
-            result.mailFrom = composed.mailFrom
-            result.recipients = composed.recipients
-            result.subject = composed.subject
-            result.rawSha256 = composed.rawSha256
-            return result
-        }
+        _ = try await store.composeOutboxMail(id: queued.id, composed)
         return try await store.outboxMail(id: queued.id)
     }
 }

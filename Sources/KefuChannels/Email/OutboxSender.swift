@@ -89,18 +89,19 @@ public struct OutboxSender: Service {
     /// without a relay, due mail stays in the local outbox; everything else goes to the relay.
     func handle(_ mail: OutboxMail) async {
         do {
-            if mail.kind == .chatReply, let ref = mail.messageRef, let message = try await store.message(id: ref),
-                let conversation = try await store.conversation(id: message.conversationId), conversation.contactReadSeq >= message.seq
-            {
-                try await store.markMail(id: mail.id, status: .skipped)
-                await announce(mail, status: .skipped)
-                return
-            }
-            // A chat reply is composed only now that it is due and unread (ChatReplyMail.swift).
-            guard let mail = try await replies.composeChatReply(mail) else {
-                try await store.markMail(id: mail.id, status: .skipped)
-                await announce(mail, status: .skipped)
-                return
+            var mail = mail
+            if mail.kind == .chatReply {
+                // Composed only now that it is due and still unread (ChatReplyMail.swift); a reply
+                // that is gone or was read, or a visitor without an address, ends it.
+                guard let ref = mail.messageRef, let message = try await store.message(id: ref),
+                    let conversation = try await store.conversation(id: message.conversationId), conversation.contactReadSeq < message.seq,
+                    let composed = try await replies.composeChatReply(mail, message: message, in: conversation)
+                else {
+                    try await store.markMail(id: mail.id, status: .skipped)
+                    await announce(mail, status: .skipped)
+                    return
+                }
+                mail = composed
             }
             guard let client else {
                 try await store.markMail(id: mail.id, status: .local)
