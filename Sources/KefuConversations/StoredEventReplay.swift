@@ -11,7 +11,7 @@ public enum StoredEventReplay {
 
     /// Returns the cursor to pass live events through.
     public static func replay(
-        _ conversation: Conversation, since: Int64, from store: any MessageRepository, deliver: (ConversationEvent) -> Void
+        _ conversation: Conversation, since: Int64, from store: any MessageRepository, deliver: (ConversationEvent) async throws -> Void
     ) async throws -> ReplayCursor {
         var cursor = ReplayCursor(since: [conversation.id: since])
         var after = since
@@ -19,7 +19,7 @@ public enum StoredEventReplay {
             let page = try await store.messages(conversationId: conversation.id, since: after, limit: pageSize)
             for message in page {
                 let event = ConversationEvent.message(message, contactId: conversation.contactId, inboxId: conversation.inboxId)
-                if cursor.admit(event) { deliver(event) }
+                if cursor.admit(event) { try await deliver(event) }
             }
             guard page.count == pageSize, let last = page.last else { return cursor }
             after = last.seq

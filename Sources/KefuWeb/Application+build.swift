@@ -162,6 +162,7 @@ func buildRouter(
 
     // The agents' live feed: console pages connect with their session cookie (same origin only).
     let agentSockets = SocketQuota(perHolder: configuration.socketsPerSession)
+    let agentFrames = AgentFrameCache()
     let agentFeed = api.group("agent").add(middleware: SameOriginWebSocketGate(publicURL: configuration.publicURL))
     agentFeed.ws("ws") { _, context in
         guard let identity = context.identity else { throw APIError.unauthenticated }
@@ -175,7 +176,7 @@ func buildRouter(
         guard let identity = context.requestContext.identity else { return }
         let query = QueryReader(request: context.request)
         let socket = AgentSocket(
-            store: store, conversations: conversations, presence: presence, agent: identity.agent,
+            store: store, conversations: conversations, presence: presence, frames: agentFrames, agent: identity.agent,
             conversationId: try query.id("conversationId", as: ConversationID.self), since: try query.int("since") ?? 0)
         try await agentSockets.serve(identity.sessionId, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
     }

@@ -1,6 +1,5 @@
 import HummingbirdWebSocket
 import KefuCore
-import ServiceLifecycle
 
 /// How both chat sockets (the widget's and the agents' feed) keep to their sockets per session.
 extension SocketQuota {
@@ -9,10 +8,11 @@ extension SocketQuota {
         guard hasRoom(holder) else { throw APIError.tooManySockets(limit: perHolder) }
     }
 
-    /// Runs an upgraded socket holding one of `holder`'s places, shutting down with the server.
-    /// A handshake that raced past `checkHandshake` finds none left and is closed (1008).
-    func serve(_ holder: String, closing outbound: WebSocketOutboundWriter, _ run: @escaping @Sendable () async throws -> Void) async throws {
-        let held = try await holding(holder) { try await cancelWhenGracefulShutdown(run) }
+    /// Runs an upgraded socket holding one of `holder`'s places (`SocketPump` ends it when the
+    /// server shuts down). A handshake that raced past `checkHandshake` finds none left and is
+    /// closed (1008).
+    func serve(_ holder: String, closing outbound: WebSocketOutboundWriter, _ run: () async throws -> Void) async throws {
+        let held = try await holding(holder, run)
         if !held { try await outbound.close(.policyViolation, reason: "too_many_sockets") }
     }
 }

@@ -3,39 +3,71 @@ import HummingbirdWebSocket
 import KefuCore
 import KefuRealtime
 import KefuStore
+import ServiceLifecycle
 
-/// The shape both chat sockets share: one writer drains a queue of frames (so frames from the
-/// event stream and replies to the client never interleave mid-write), while the event stream
-/// and the client's frames run beside it; whichever side ends first ends the connection. A
-/// subscriber that fell too far behind gets `resync` and reconnects with its last seq.
+/// The shape both chat sockets share: the event stream and the client's frames run side by
+/// side, each writing its frames straight to the socket (the WebSocket handler writes one whole
+/// frame at a time, so they never interleave mid-frame, and a slow reader holds the writer back
+/// instead of growing a queue: the hub's bounded buffer then ends it with `resync`). Whichever
+/// side ends first, or the server's graceful shutdown, ends the connection.
+///
+/// Two tasks per socket, not more: each long-lived task keeps the stack memory its deepest call
+/// needed for as long as it lives, and with twenty thousand idle widgets open those tasks were
+/// most of the server's memory (docs/benchmarks.md). For the same reason the socket's setup
+/// (reads, replay) runs in a short-lived task through `prepared`.
 enum SocketPump {
     static func run<Frame: Sendable>(
         outbound: WebSocketOutboundWriter,
         encode: @escaping @Sendable (Frame) -> String,
         resync: Frame,
-        events: @escaping @Sendable (AsyncStream<Frame>.Continuation) async throws -> Void,
-        client: @escaping @Sendable (AsyncStream<Frame>.Continuation) async throws -> Void
+        events: @escaping @Sendable (FrameSender<Frame>) async throws -> Void,
+        client: @escaping @Sendable (FrameSender<Frame>) async throws -> Void
     ) async throws {
-        let (queue, sender) = AsyncStream<Frame>.makeStream()
+        let send = FrameSender(outbound: outbound, encode: encode)
+        let (ended, end) = AsyncStream<Void>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await frame in queue { try await outbound.write(.text(encode(frame))) }
-            }
-            group.addTask {
+                defer { end.finish() }
                 do {
-                    try await events(sender)
+                    try await events(send)
                 } catch EventHubError.overflow {
-                    sender.yield(resync)
+                    try await send(resync)
                 }
-                sender.finish()
             }
             group.addTask {
-                try await client(sender)
-                sender.finish()
+                defer { end.finish() }
+                try await client(send)
             }
-            try await group.next()
+            // Waiting here costs no task of its own; a shutdown ends the wait like either side.
+            await withGracefulShutdownHandler {
+                for await _ in ended {}
+            } onGracefulShutdown: {
+                end.finish()
+            }
             group.cancelAll()
+            // The side that ended first says how: its error, if any, closes the socket with it.
+            try await group.next()
         }
+    }
+
+    /// `work`'s result, computed in a task of its own that ends with it, so the stack memory its
+    /// reads needed is returned instead of staying with the socket's long-lived task.
+    static func prepared<Value: Sendable>(_ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value.self) { group in
+            group.addTask(operation: work)
+            guard let value = try await group.next() else { throw CancellationError() }
+            return value
+        }
+    }
+}
+
+/// Writes a socket's frames, encoded, as one text message each.
+struct FrameSender<Frame: Sendable>: Sendable {
+    let outbound: WebSocketOutboundWriter
+    let encode: @Sendable (Frame) -> String
+
+    func callAsFunction(_ frame: Frame) async throws {
+        try await outbound.write(.text(encode(frame)))
     }
 }
 

@@ -55,6 +55,42 @@ func message(
         #expect(received == [1, 2])
     }
 
+    @Test func aSubscriberOfSeveralMatchingTopicsGetsEachEventOnce() async throws {
+        let hub = EventHub()
+        let conversation = ConversationID.generate()
+        let customer = ContactID.generate()
+        let everything = hub.subscribe([.conversation(conversation), .contact(customer), .allConversations])
+        let other = ConversationID.generate()
+        hub.publish(message(conversation, seq: 1, contact: customer))
+        hub.publish(message(other, seq: 1))
+        hub.publish(message(conversation, seq: 2, contact: customer))
+        var iterator = everything.makeAsyncIterator()
+        var seen: [String] = []
+        for _ in 0..<3 {
+            let event = try await iterator.next()
+            seen.append("\(event?.conversationId == conversation ? "mine" : "other") \(event?.seq ?? -1)")
+        }
+        #expect(seen == ["mine 1", "other 1", "mine 2"])
+        #expect(hub.subscriberCount == 1)
+    }
+
+    @Test func endingOneOfTwoSubscriptionsOnATopicKeepsTheOther() async throws {
+        let hub = EventHub()
+        let conversation = ConversationID.generate()
+        let customer = ContactID.generate()
+        let kept = hub.subscribe([.conversation(conversation)])
+        let task = Task {
+            for try await _ in hub.subscribe([.conversation(conversation), .contact(customer)]) {}
+        }
+        while hub.subscriberCount < 2 { await Task.yield() }
+        task.cancel()
+        while hub.subscriberCount > 1 { await Task.yield() }
+        hub.publish(message(conversation, seq: 7, contact: customer))
+        var iterator = kept.makeAsyncIterator()
+        #expect(try await iterator.next()?.seq == 7)
+        #expect(hub.subscriberCount == 1)
+    }
+
     @Test func droppingASubscriptionUnsubscribes() async throws {
         let hub = EventHub()
         let conversation = ConversationID.generate()

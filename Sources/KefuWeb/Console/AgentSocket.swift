@@ -13,6 +13,8 @@ struct AgentSocket {
     /// Live events come from its bus; the agent's typing and reads go through it.
     let conversations: ConversationService
     let presence: any PresenceTracking
+    /// Message frames shared by all feeds (encoded once per message).
+    let frames: AgentFrameCache
     let agent: Agent
     let conversationId: ConversationID?
     let since: Int64
@@ -72,7 +74,7 @@ struct AgentSocket {
         let live = conversations.bus.subscribe([.allConversations])
         try await SocketPump.run(
             outbound: outbound, encode: { $0 }, resync: #"{"code":"resync","type":"error"}"#,
-            events: { sender in try await streamEvents(live, to: sender) },
+            events: { send in try await streamEvents(live, to: send) },
             client: { _ in try await readFrames(inbound) })
     }
 
@@ -84,11 +86,13 @@ struct AgentSocket {
         switch event.kind {
         case .message(let message):
             let name = message.author.kind == .agent ? message.author.id.flatMap { agents[$0]?.name } : nil
-            return encode(
-                MessageFrame(
-                    conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
-                    author: AuthorFrame(kind: message.author.kind, id: message.author.id, name: name), text: message.text,
-                    clientMsgId: message.clientMessageId, createdAt: message.createdAt))
+            return frames.frame(for: .init(message: message.id, authorName: name)) {
+                encode(
+                    MessageFrame(
+                        conversationId: message.conversationId, seq: message.seq, id: message.id, direction: message.direction,
+                        author: AuthorFrame(kind: message.author.kind, id: message.author.id, name: name), text: message.text,
+                        clientMsgId: message.clientMessageId, createdAt: message.createdAt))
+            }
         case .read(let reader, let seq):
             return encode(ReadMarkFrame(conversationId: event.conversationId, by: reader, seq: seq))
         case .delivery(let messageId, let status):
@@ -103,23 +107,24 @@ struct AgentSocket {
         }
     }
 
-    private func streamEvents(
-        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<String>.Continuation
-    ) async throws {
-        var agents = AgentDirectory(store: store)
-        try await agents.load()
-        let open = try await conversationId.asyncMap { try await store.conversation(id: $0) } ?? nil
-        sender.yield(encode(HelloFrame(agentId: agent.id, contactReadSeq: open?.contactReadSeq)))
-        var cursor = ReplayCursor()
-        if let conversation = open {
-            let known = agents.byId
-            cursor = try await StoredEventReplay.replay(conversation, since: since, from: store) { event in
-                if let frame = frame(for: event, agents: known) { sender.yield(frame) }
+    private func streamEvents(_ live: AsyncThrowingStream<ConversationEvent, any Error>, to send: FrameSender<String>) async throws {
+        var (agents, cursor) = try await SocketPump.prepared {
+            var agents = AgentDirectory(store: store)
+            try await agents.load()
+            let open = try await conversationId.asyncMap { try await store.conversation(id: $0) } ?? nil
+            try await send(encode(HelloFrame(agentId: agent.id, contactReadSeq: open?.contactReadSeq)))
+            var cursor = ReplayCursor()
+            if let conversation = open {
+                let known = agents.byId
+                cursor = try await StoredEventReplay.replay(conversation, since: since, from: store) { event in
+                    if let frame = frame(for: event, agents: known) { try await send(frame) }
+                }
             }
+            return (agents, cursor)
         }
         for try await event in live where cursor.admit(event) {
             try await agents.refresh(for: event)
-            if let frame = frame(for: event, agents: agents.byId) { sender.yield(frame) }
+            if let frame = frame(for: event, agents: agents.byId) { try await send(frame) }
         }
     }
 

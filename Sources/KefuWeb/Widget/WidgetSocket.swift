@@ -35,8 +35,8 @@ struct WidgetSocket {
         try await SocketPump.run(
             outbound: outbound, encode: { $0.json() },
             resync: .error(.init(code: "resync", message: "Reconnect with since=<last seq>.", clientMsgId: nil)),
-            events: { sender in try await streamEvents(live, to: sender) },
-            client: { sender in try await readFrames(inbound, replyingThrough: sender) })
+            events: { send in try await streamEvents(live, to: send) },
+            client: { send in try await readFrames(inbound, replyingThrough: send) })
     }
 
     private func frame(for event: ConversationEvent, agents: [String: Agent]) -> WidgetFrame.Outbound? {
@@ -58,8 +58,19 @@ struct WidgetSocket {
     }
 
     private func streamEvents(
-        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to sender: AsyncStream<WidgetFrame.Outbound>.Continuation
+        _ live: AsyncThrowingStream<ConversationEvent, any Error>, to send: FrameSender<WidgetFrame.Outbound>
     ) async throws {
+        var (agents, cursor) = try await SocketPump.prepared { try await greet(through: send) }
+        for try await event in live where event.inboxId == session.inboxId {
+            guard cursor.admit(event) else { continue }
+            try await agents.refresh(for: event)
+            if let frame = frame(for: event, agents: agents.byId) { try await send(frame) }
+        }
+    }
+
+    /// The `hello` frame and the replay after `since`; returns the agents it named and where the
+    /// live events take over.
+    private func greet(through send: FrameSender<WidgetFrame.Outbound>) async throws -> (AgentDirectory, ReplayCursor) {
         var agents = AgentDirectory(store: service.store)
         let current = try await service.store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
         // Left in the chat, or verified on the customer: either way no need to ask again.
@@ -69,7 +80,7 @@ struct WidgetSocket {
         if let expectations, let inbox = try await service.store.inbox(id: session.inboxId) {
             expected = await expectations.expectedReply(for: inbox, locale: UILocale(storedTag: session.locale), at: Date())
         }
-        sender.yield(
+        try await send(
             .hello(
                 .init(
                     contactId: session.contactId, conversationId: current?.id, lastSeq: current?.lastSeq ?? 0,
@@ -82,61 +93,57 @@ struct WidgetSocket {
             try await agents.load()
             let known = agents.byId
             cursor = try await StoredEventReplay.replay(current, since: start, from: service.store) { event in
-                if let frame = frame(for: event, agents: known) { sender.yield(frame) }
+                if let frame = frame(for: event, agents: known) { try await send(frame) }
             }
         }
-        for try await event in live where event.inboxId == session.inboxId {
-            guard cursor.admit(event) else { continue }
-            try await agents.refresh(for: event)
-            if let frame = frame(for: event, agents: agents.byId) { sender.yield(frame) }
-        }
+        return (agents, cursor)
     }
 
     private func readFrames(
-        _ inbound: WebSocketInboundStream, replyingThrough sender: AsyncStream<WidgetFrame.Outbound>.Continuation
+        _ inbound: WebSocketInboundStream, replyingThrough send: FrameSender<WidgetFrame.Outbound>
     ) async throws {
         for try await message in inbound.messages(maxSize: Self.maxFrameBytes) {
             guard case .text(let text) = message,
                 let frame = try? JSONDecoder().decode(WidgetFrame.Inbound.self, from: Data(text.utf8))
             else {
-                sender.yield(.error(.init(code: "invalid_frame", message: "Frames are JSON text objects with a type.", clientMsgId: nil)))
+                try await send(.error(.init(code: "invalid_frame", message: "Frames are JSON text objects with a type.", clientMsgId: nil)))
                 continue
             }
             switch frame.type {
             case "message":
                 guard let clientMsgId = frame.clientMsgId, !clientMsgId.isEmpty, clientMsgId.count <= 100 else {
-                    sender.yield(.error(.init(code: "validation_failed", message: "clientMsgId is required.", clientMsgId: nil)))
+                    try await send(.error(.init(code: "validation_failed", message: "clientMsgId is required.", clientMsgId: nil)))
                     continue
                 }
                 let attachmentIds = (frame.attachmentIds ?? []).compactMap(AttachmentID.init(validating:))
                 guard attachmentIds.count == (frame.attachmentIds ?? []).count else {
-                    sender.yield(.error(.init(code: "validation_failed", message: "attachmentIds must be ids.", clientMsgId: clientMsgId)))
+                    try await send(.error(.init(code: "validation_failed", message: "attachmentIds must be ids.", clientMsgId: clientMsgId)))
                     continue
                 }
                 do {
                     let result = try await service.send(
                         text: frame.text ?? "", clientMsgId: clientMsgId, attachmentIds: attachmentIds, session: session)
                     // Acknowledged only now that it is stored; the ack carries its place.
-                    sender.yield(
+                    try await send(
                         .ack(.init(clientMsgId: clientMsgId, conversationId: result.message.conversationId, seq: result.message.seq, id: result.message.id)))
                 } catch ConversationError.notFound("attachment") {
-                    sender.yield(.error(.init(code: "attachment_not_found", message: "An attachment is missing or already used.", clientMsgId: clientMsgId)))
+                    try await send(.error(.init(code: "attachment_not_found", message: "An attachment is missing or already used.", clientMsgId: clientMsgId)))
                 } catch {
                     guard let problem = APIError(domain: error) else { throw error }
-                    sender.yield(.error(.init(code: problem.code, message: problem.message(.en), clientMsgId: clientMsgId)))
+                    try await send(.error(.init(code: problem.code, message: problem.message(.en), clientMsgId: clientMsgId)))
                 }
             case "rating":
                 // The survey shown in the chat: only this visitor's own.
                 guard let surveys, let id = frame.surveyId.flatMap(SurveyID.init(validating:)), let rating = frame.rating else {
-                    sender.yield(.error(.init(code: "validation_failed", message: "surveyId and rating are required.", clientMsgId: nil)))
+                    try await send(.error(.init(code: "validation_failed", message: "surveyId and rating are required.", clientMsgId: nil)))
                     continue
                 }
                 do {
                     let answered = try await surveys.answer(id, from: session.contactId, rating: rating, comment: frame.text)
-                    sender.yield(.rated(.init(surveyId: answered.survey.id, rating: answered.survey.answer?.rating ?? rating)))
+                    try await send(.rated(.init(surveyId: answered.survey.id, rating: answered.survey.answer?.rating ?? rating)))
                 } catch let failure as any DomainProblem {
                     let error = failure.problem
-                    sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
+                    try await send(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
                 }
             case "typing":
                 try await service.typing(frame.isTyping ?? false, session: session)
@@ -146,13 +153,13 @@ struct WidgetSocket {
                 // Offline mode: the visitor leaves an email so the answer can follow by mail.
                 do {
                     try await service.claimEmail(frame.email ?? "", session: session)
-                    sender.yield(.saved(.init()))
+                    try await send(.saved(.init()))
                 } catch let failure as any DomainProblem {
                     let error = failure.problem
-                    sender.yield(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
+                    try await send(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
                 }
             default:
-                sender.yield(.error(.init(code: "unknown_frame", message: "Unknown frame type.", clientMsgId: frame.clientMsgId)))
+                try await send(.error(.init(code: "unknown_frame", message: "Unknown frame type.", clientMsgId: frame.clientMsgId)))
             }
         }
     }
