@@ -75,9 +75,12 @@ public struct InboundMail: Sendable, Equatable {
     /// Mail text beyond this is cut (the raw mail keeps everything).
     public static let maxTextLength = 100_000
 
+    /// "[#1042]", built once (a regex literal is compiled at each evaluation; this runs per mail).
+    nonisolated(unsafe) static let numberTag = /\[#(\d{1,12})\]/
+
     /// "[#1042]" anywhere in a subject.
     public static func conversationNumber(inSubject subject: String) -> Int64? {
-        guard let match = subject.firstMatch(of: /\[#(\d{1,12})\]/) else { return nil }
+        guard let match = subject.firstMatch(of: numberTag) else { return nil }
         return Int64(match.output.1)
     }
 }

@@ -20,6 +20,10 @@ public enum Charset {
     /// The iconv name for a MIME charset label, widened to the superset real clients mean:
     /// mail labelled GB2312 routinely carries GBK characters, Big5 carries HKSCS, Shift_JIS
     /// carries Windows extensions, and ISO-8859-1 is Windows-1252 in practice (WHATWG).
+    // Built once (a regex literal is compiled at each evaluation).
+    nonisolated(unsafe) static let isoLatin = /iso[-_]?8859[-_]?(\d{1,2})/
+    nonisolated(unsafe) static let windowsCodePage = /(?:windows|cp|x-cp)[-_]?(125\d)/
+
     static func iconvName(for label: String) -> String? {
         let name = label.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")).lowercased()
         switch name {
@@ -40,10 +44,10 @@ public enum Charset {
         case "utf-7": return "UTF-7"
         case "koi8-r", "koi8-u", "tis-620", "viscii": return name.uppercased()
         default:
-            if let match = name.wholeMatch(of: /iso[-_]?8859[-_]?(\d{1,2})/), let part = Int(match.1), (2...16).contains(part) {
+            if let match = name.wholeMatch(of: isoLatin), let part = Int(match.1), (2...16).contains(part) {
                 return "ISO-8859-\(part)"
             }
-            if let match = name.wholeMatch(of: /(?:windows|cp|x-cp)[-_]?(125\d)/) { return "WINDOWS-\(match.1)" }
+            if let match = name.wholeMatch(of: windowsCodePage) { return "WINDOWS-\(match.1)" }
             return nil
         }
     }

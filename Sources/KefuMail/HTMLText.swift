@@ -104,7 +104,7 @@ public enum HTMLText {
         }
         // Tidy: no trailing spaces, at most one blank line in a row.
         let lines = output.replacingOccurrences(of: "\u{00A0}", with: " ").split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.replacing(/[ \t]+$/, with: "").replacing(/^ +/, with: "") }
+            .map(trimmedLine)
         var tidy: [Substring] = []
         for line in lines {
             if line.isEmpty && (tidy.last?.isEmpty ?? true) { continue }
@@ -188,5 +188,15 @@ public enum HTMLText {
         }
         if let named = namedEntities[String(body).lowercased()] { return (named, next) }
         return ("&", after)
+    }
+
+    /// A line without its trailing spaces and tabs or its leading spaces (a regex did this, and
+    /// being compiled for every line it was a good part of parsing an HTML mail).
+    static func trimmedLine(_ line: Substring) -> Substring {
+        var end = line.endIndex
+        while end > line.startIndex, case let before = line.index(before: end), line[before] == " " || line[before] == "\t" { end = before }
+        var start = line.startIndex
+        while start < end, line[start] == " " { start = line.index(after: start) }
+        return line[start..<end]
     }
 }

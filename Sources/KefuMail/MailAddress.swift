@@ -102,11 +102,14 @@ public struct MailAddress: Sendable, Equatable, Hashable {
         return nil
     }
 
+    /// `<id>`, built once (a regex literal is compiled at each evaluation).
+    nonisolated(unsafe) static let bracketedId = /<([^<>\s]+)>/
+
     /// Message-ids from Message-ID / In-Reply-To / References: every `<…>`, without brackets.
     /// A bare id without brackets (some clients) is taken whole.
     public static func messageIds(_ raw: [UInt8]) -> [String] {
         let text = String(decoding: raw, as: UTF8.self)
-        let bracketed = text.matches(of: /<([^<>\s]+)>/).map { String($0.output.1) }
+        let bracketed = text.matches(of: bracketedId).map { String($0.output.1) }
         if !bracketed.isEmpty { return bracketed }
         let bare = text.trimmingCharacters(in: .whitespaces)
         return bare.contains("@") && !bare.contains(" ") ? [bare] : []

@@ -4,8 +4,11 @@ import KefuCore
 /// RFC 5322 dates as clients really write them ("Tue, 3 Nov 2026 09:15:02 +0800 (CST)",
 /// without the weekday, with two-digit years or named zones).
 public enum MailDate {
+    /// A "(CST)" comment, built once (a regex literal is compiled at each evaluation).
+    nonisolated(unsafe) static let comment = /\([^)]*\)/
+
     public static func parse(_ raw: String) -> Date? {
-        var text = raw.replacing(/\([^)]*\)/, with: "").trimmingCharacters(in: .whitespaces)
+        var text = raw.replacing(comment, with: "").trimmingCharacters(in: .whitespaces)
         if let comma = text.firstIndex(of: ",") { text = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces) }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard parts.count >= 4, let day = Int(parts[0]), var year = Int(parts[2]) else { return nil }

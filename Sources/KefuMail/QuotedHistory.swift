@@ -9,18 +9,20 @@ public enum QuotedHistory {
         public var quoted: String
     }
 
-    // (Computed: a Regex value is not Sendable, so it cannot be a shared constant.)
+    // Built once and shared (a Regex is not Sendable, hence `nonisolated(unsafe)`; its compiled
+    // program is set up once, atomically): a regex literal is compiled again each time it is
+    // evaluated, and these ran for every line of every received mail.
     /// Lines that start quoted history in the clients Kefu's customers use.
-    static var separators: [Regex<Substring>] {
-        [
-            /^-{2,}\s*(?:Original Message|Forwarded message|原始邮件|原始信件|转发的邮件)\s*-{2,}\s*$/,  // Outlook, Gmail, QQ, Foxmail
-            /^_{10,}\s*$/,  // Outlook on the web
-            /^(?:From|发件人|寄件者)\s*[:：].+$/,  // Outlook block: From: / Sent: / To:
-        ]
-    }
+    nonisolated(unsafe) static let separators: [Regex<Substring>] = [
+        /^-{2,}\s*(?:Original Message|Forwarded message|原始邮件|原始信件|转发的邮件)\s*-{2,}\s*$/,  // Outlook, Gmail, QQ, Foxmail
+        /^_{10,}\s*$/,  // Outlook on the web
+        /^(?:From|发件人|寄件者)\s*[:：].+$/,  // Outlook block: From: / Sent: / To:
+    ]
     /// "On Tue, 3 Nov 2026 at 10:02, Li Wei <li@example.cn> wrote:" (may wrap onto two lines)
-    static var attributionStart: Regex<Substring> { /^(?:>\s*)?(?:On\s.+|在\s?.+|于\s?.+|Le\s.+|Am\s.+)$/ }
-    static var attributionEnd: Regex<Substring> { /(?:wrote|写道|寫道|écrit|schrieb)\s*[:：]\s*$/ }
+    nonisolated(unsafe) static let attributionStart = /^(?:>\s*)?(?:On\s.+|在\s?.+|于\s?.+|Le\s.+|Am\s.+)$/
+    nonisolated(unsafe) static let attributionEnd = /(?:wrote|写道|寫道|écrit|schrieb)\s*[:：]\s*$/
+    /// The "Sent:" or "Date:" line of an Outlook header block.
+    nonisolated(unsafe) static let outlookSent = /^(Sent|Date|发送时间|日期|寄件日期)\s*[:：]/
 
     public static func split(_ text: String) -> Split {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -49,7 +51,7 @@ public enum QuotedHistory {
             // An Outlook "From:" line only counts with a "Sent:"/"发送时间:" or "Date:" soon after.
             if line.hasPrefix("From") || line.hasPrefix("发件人") || line.hasPrefix("寄件者") {
                 let next = lines[(index + 1)..<min(lines.count, index + 4)].map { $0.trimmingCharacters(in: .whitespaces) }
-                return next.contains { $0.firstMatch(of: /^(Sent|Date|发送时间|日期|寄件日期)\s*[:：]/) != nil }
+                return next.contains { $0.firstMatch(of: outlookSent) != nil }
             }
             return true
         }

@@ -26,7 +26,7 @@ struct PrivateKeyFinder: Sendable {
         let scalars = text.unicodeScalars
         var index = scalars.startIndex
         // Keys are runs of ASCII letters and digits.
-        func inWord(_ scalar: Unicode.Scalar) -> Bool { scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)) }
+        func inWord(_ scalar: Unicode.Scalar) -> Bool { RecoveryPhraseFinder.isASCIILetter(scalar) || ("0"..."9").contains(scalar) }
         while index < scalars.endIndex {
             guard inWord(scalars[index]) else {
                 index = scalars.index(after: index)

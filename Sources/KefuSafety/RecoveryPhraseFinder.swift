@@ -50,8 +50,26 @@ struct RecoveryPhraseFinder: Sendable {
 
     /// Spaces, digits (numbering) and the punctuation people list words with.
     static func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.properties.isWhitespace || ("0"..."9").contains(scalar) || (0xFF10...0xFF19).contains(scalar.value) { return true }
-        return ",.;:()[]{}<>-|/#*_'\"•·‧・，。；：、（）【】「」『』“”‘’—–…．+=&?!%~`\\".unicodeScalars.contains(scalar)
+        if isWhitespace(scalar) || ("0"..."9").contains(scalar) || (0xFF10...0xFF19).contains(scalar.value) { return true }
+        return separatorMarks.contains(scalar)
+    }
+
+    static let separatorMarks = Set(",.;:()[]{}<>-|/#*_'\"•·‧・，。；：、（）【】「」『』“”‘’—–…．+=&?!%~`\\".unicodeScalars)
+    static let sentenceEnds = Set(".!?:。！？：".unicodeScalars)
+
+    // ASCII answered without the Unicode property tables: every scalar of every scanned mail
+    // and message passes through these, and the table lookups were most of the scan's time.
+    @inline(__always) static func isASCIILetter(_ scalar: Unicode.Scalar) -> Bool {
+        let folded = scalar.value | 0x20
+        return folded >= 0x61 && folded <= 0x7A
+    }
+
+    @inline(__always) static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+    }
+
+    @inline(__always) static func isNumeric(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? ("0"..."9").contains(scalar) : scalar.properties.numericType != nil
     }
 
     /// What separated two words: a phrase is listed with one kind throughout.
@@ -60,8 +78,8 @@ struct RecoveryPhraseFinder: Sendable {
 
         static func of(_ scalars: [Unicode.Scalar]) -> GapKind {
             if scalars.isEmpty { return .none }
-            if scalars.contains(where: { $0.properties.numericType != nil || $0 == "第" || ordinalSuffixes.contains($0) }) { return .numbering }
-            if let mark = scalars.first(where: { !$0.properties.isWhitespace }) { return .punctuation(mark) }
+            if scalars.contains(where: { isNumeric($0) || $0 == "第" || ordinalSuffixes.contains($0) }) { return .numbering }
+            if let mark = scalars.first(where: { !isWhitespace($0) }) { return .punctuation(mark) }
             return scalars.contains(where: { $0 == "\n" || $0 == "\r" }) ? .lineBreaks : .spaces
         }
     }
@@ -121,9 +139,9 @@ struct RecoveryPhraseFinder: Sendable {
         var gapScalars: [Unicode.Scalar] = []
         while position < units.count {
             let scalar = units[position].scalar
-            if scalar.isASCII, scalar.properties.isAlphabetic {
+            if isASCIILetter(scalar) {
                 var end = position + 1
-                while end < units.count, units[end].scalar.isASCII, units[end].scalar.properties.isAlphabetic { end += 1 }
+                while end < units.count, isASCIILetter(units[end].scalar) { end += 1 }
                 let word = String(String.UnicodeScalarView(units[position..<end].map(\.scalar))).lowercased()
                 tokens.append(
                     Token(
@@ -146,8 +164,8 @@ struct RecoveryPhraseFinder: Sendable {
             } else {
                 if isSeparator(scalar) || isHan(scalar) { gap += 1 } else { broken = true }
                 gapScalars.append(scalar)
-                if ".!?:。！？：".unicodeScalars.contains(scalar) { stop = true }
-                if scalar.properties.numericType != nil { digits = true }
+                if sentenceEnds.contains(scalar) { stop = true }
+                if isNumeric(scalar) { digits = true }
                 if gap > maxGap { broken = true }
                 position += 1
             }

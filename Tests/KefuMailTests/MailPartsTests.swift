@@ -4,6 +4,14 @@ import Testing
 @testable import KefuMail
 
 @Suite struct MailPartsTests {
+    @Test func htmlLinesLoseTrailingBlanksAndLeadingSpaces() {
+        #expect(HTMLText.trimmedLine("  a b \t ") == "a b")
+        #expect(HTMLText.trimmedLine(" \tindented") == "\tindented")
+        #expect(HTMLText.trimmedLine(" \t ") == "")
+        #expect(HTMLText.trimmedLine("") == "")
+        #expect(HTMLText.text(from: "<p>  one  </p><p>two\t</p>").contains("one\n"))
+    }
+
     @Test func charsetsAreReadInTheSupersetClientsMean() {
         // 喆 is not in GB2312 but Chinese clients label GBK text "gb2312".
         let gbk = Charset.encode("张喆", to: "gbk")!

@@ -18,6 +18,26 @@ import Testing
         #expect(throws: (any Error).self) { try blobs.get("../../etc/passwd") }
     }
 
+    @Test func blobsLieUnderTheirSHA256WithNoTemporaryFilesLeft() async throws {
+        #expect(AttachmentBlobStore.digest(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-blob-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let blobs = AttachmentBlobStore(dataDirectory: directory)
+        #expect(try blobs.get(try blobs.put(Data())) == Data())
+        // Ten writers of the same new bytes at once: one file, the right bytes, nothing else.
+        let data = Data((0..<100_000).map { UInt8($0 % 251) })
+        let digests = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<10 { group.addTask { try blobs.put(data) } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(digests.count == 1)
+        let digest = try #require(digests.first)
+        #expect(try blobs.path(digest) == directory.path + "/attachments/" + digest.prefix(2) + "/" + digest.dropFirst(2))
+        #expect(try blobs.get(digest) == data)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/attachments/" + digest.prefix(2))
+        #expect(names == [String(digest.dropFirst(2))])
+    }
+
     @Test func sqliteRunsInWALModeWithForeignKeys() async throws {
         let location = try await TestDatabases.create(.sqlite)
         try await withDatabase(location, logger: Logger(label: "test")) { database in

@@ -8,7 +8,7 @@ import KefuCore
 import KefuQuality
 import KefuRealtime
 import KefuStore
-import ServiceLifecycle
+import Logging
 
 /// `POST /api/v1/widget/sessions` and the visitor's WebSocket `GET /api/v1/widget/ws?token=…&since=N`.
 struct WidgetController {
@@ -185,16 +185,22 @@ struct WidgetController {
             _ = try Self.since(request)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            guard let token = context.request.uri.queryParameters.get("token"),
-                let session = try await service.session(token: token)
-            else { return }
-            let query = QueryReader(request: context.request)
-            let socket = WidgetSocket(
-                service: service, presence: presence, session: session, since: try Self.since(context.request),
-                sinceConversation: try query.id("conversationId", as: ConversationID.self), expectations: expectations, surveys: surveys, logger: context.logger)
+            // The session is read in a task that ends with the read: this closure's task lives as
+            // long as the socket and would keep the memory the read needed (SocketPump).
+            let request = context.request, logger = context.logger
+            guard let socket = try await SocketPump.prepared({ try await socket(for: request, logger: logger) }) else { return }
             // Ends on shutdown (the widget reconnects to the next instance).
-            try await sockets.serve(session.id, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
+            try await sockets.serve(socket.session.id, closing: outbound) { try await socket.run(inbound: inbound, outbound: outbound) }
         }
+    }
+
+    /// The socket for an upgraded request whose session still exists.
+    private func socket(for request: Request, logger: Logger) async throws -> WidgetSocket? {
+        guard let token = request.uri.queryParameters.get("token"), let session = try await service.session(token: token) else { return nil }
+        return WidgetSocket(
+            service: service, presence: presence, session: session, since: try Self.since(request),
+            sinceConversation: try QueryReader(request: request).id("conversationId", as: ConversationID.self), expectations: expectations,
+            surveys: surveys, logger: logger)
     }
 
 

@@ -60,17 +60,27 @@ struct WidgetSocket {
     private func streamEvents(
         _ live: AsyncThrowingStream<ConversationEvent, any Error>, to send: FrameSender<WidgetFrame.Outbound>
     ) async throws {
-        var (agents, cursor) = try await SocketPump.prepared { try await greet(through: send) }
+        var state = try await SocketPump.prepared { try await greet(through: send) }
         for try await event in live where event.inboxId == session.inboxId {
-            guard cursor.admit(event) else { continue }
-            try await agents.refresh(for: event)
-            if let frame = frame(for: event, agents: agents.byId) { try await send(frame) }
+            try await forward(event, state: &state, through: send)
         }
+    }
+
+    /// One live event to the visitor. A call of its own (not inlined into the loop): an async
+    /// function's frame holds room for everything inlined into it for as long as it waits, and
+    /// this loop waits for the socket's whole life.
+    @inline(never)
+    private func forward(
+        _ event: ConversationEvent, state: inout (agents: AgentDirectory, cursor: ReplayCursor), through send: FrameSender<WidgetFrame.Outbound>
+    ) async throws {
+        guard state.cursor.admit(event) else { return }
+        try await state.agents.refresh(for: event)
+        if let frame = frame(for: event, agents: state.agents.byId) { try await send(frame) }
     }
 
     /// The `hello` frame and the replay after `since`; returns the agents it named and where the
     /// live events take over.
-    private func greet(through send: FrameSender<WidgetFrame.Outbound>) async throws -> (AgentDirectory, ReplayCursor) {
+    private func greet(through send: FrameSender<WidgetFrame.Outbound>) async throws -> (agents: AgentDirectory, cursor: ReplayCursor) {
         var agents = AgentDirectory(store: service.store)
         let current = try await service.store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
         // Left in the chat, or verified on the customer: either way no need to ask again.
@@ -103,64 +113,70 @@ struct WidgetSocket {
         _ inbound: WebSocketInboundStream, replyingThrough send: FrameSender<WidgetFrame.Outbound>
     ) async throws {
         for try await message in inbound.messages(maxSize: Self.maxFrameBytes) {
-            guard case .text(let text) = message,
-                let frame = try? JSONDecoder().decode(WidgetFrame.Inbound.self, from: Data(text.utf8))
-            else {
-                try await send(.error(.init(code: "invalid_frame", message: "Frames are JSON text objects with a type.", clientMsgId: nil)))
-                continue
+            try await handle(message, replyingThrough: send)
+        }
+    }
+
+    /// One frame from the visitor; not inlined into the waiting loop (see `forward`).
+    @inline(never)
+    private func handle(_ message: WebSocketMessage, replyingThrough send: FrameSender<WidgetFrame.Outbound>) async throws {
+        guard case .text(let text) = message,
+            let frame = try? JSONDecoder().decode(WidgetFrame.Inbound.self, from: Data(text.utf8))
+        else {
+            try await send(.error(.init(code: "invalid_frame", message: "Frames are JSON text objects with a type.", clientMsgId: nil)))
+            return
+        }
+        switch frame.type {
+        case "message":
+            guard let clientMsgId = frame.clientMsgId, !clientMsgId.isEmpty, clientMsgId.count <= 100 else {
+                try await send(.error(.init(code: "validation_failed", message: "clientMsgId is required.", clientMsgId: nil)))
+                return
             }
-            switch frame.type {
-            case "message":
-                guard let clientMsgId = frame.clientMsgId, !clientMsgId.isEmpty, clientMsgId.count <= 100 else {
-                    try await send(.error(.init(code: "validation_failed", message: "clientMsgId is required.", clientMsgId: nil)))
-                    continue
-                }
-                let attachmentIds = (frame.attachmentIds ?? []).compactMap(AttachmentID.init(validating:))
-                guard attachmentIds.count == (frame.attachmentIds ?? []).count else {
-                    try await send(.error(.init(code: "validation_failed", message: "attachmentIds must be ids.", clientMsgId: clientMsgId)))
-                    continue
-                }
-                do {
-                    let result = try await service.send(
-                        text: frame.text ?? "", clientMsgId: clientMsgId, attachmentIds: attachmentIds, session: session)
-                    // Acknowledged only now that it is stored; the ack carries its place.
-                    try await send(
-                        .ack(.init(clientMsgId: clientMsgId, conversationId: result.message.conversationId, seq: result.message.seq, id: result.message.id)))
-                } catch ConversationError.notFound("attachment") {
-                    try await send(.error(.init(code: "attachment_not_found", message: "An attachment is missing or already used.", clientMsgId: clientMsgId)))
-                } catch {
-                    guard let problem = APIError(domain: error) else { throw error }
-                    try await send(.error(.init(code: problem.code, message: problem.message(.en), clientMsgId: clientMsgId)))
-                }
-            case "rating":
-                // The survey shown in the chat: only this visitor's own.
-                guard let surveys, let id = frame.surveyId.flatMap(SurveyID.init(validating:)), let rating = frame.rating else {
-                    try await send(.error(.init(code: "validation_failed", message: "surveyId and rating are required.", clientMsgId: nil)))
-                    continue
-                }
-                do {
-                    let answered = try await surveys.answer(id, from: session.contactId, rating: rating, comment: frame.text)
-                    try await send(.rated(.init(surveyId: answered.survey.id, rating: answered.survey.answer?.rating ?? rating)))
-                } catch let failure as any DomainProblem {
-                    let error = failure.problem
-                    try await send(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
-                }
-            case "typing":
-                try await service.typing(frame.isTyping ?? false, session: session)
-            case "read":
-                try await service.markRead(upTo: frame.seq ?? 0, session: session)
-            case "contact":
-                // Offline mode: the visitor leaves an email so the answer can follow by mail.
-                do {
-                    try await service.claimEmail(frame.email ?? "", session: session)
-                    try await send(.saved(.init()))
-                } catch let failure as any DomainProblem {
-                    let error = failure.problem
-                    try await send(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
-                }
-            default:
-                try await send(.error(.init(code: "unknown_frame", message: "Unknown frame type.", clientMsgId: frame.clientMsgId)))
+            let attachmentIds = (frame.attachmentIds ?? []).compactMap(AttachmentID.init(validating:))
+            guard attachmentIds.count == (frame.attachmentIds ?? []).count else {
+                try await send(.error(.init(code: "validation_failed", message: "attachmentIds must be ids.", clientMsgId: clientMsgId)))
+                return
             }
+            do {
+                let result = try await service.send(
+                    text: frame.text ?? "", clientMsgId: clientMsgId, attachmentIds: attachmentIds, session: session)
+                // Acknowledged only now that it is stored; the ack carries its place.
+                try await send(
+                    .ack(.init(clientMsgId: clientMsgId, conversationId: result.message.conversationId, seq: result.message.seq, id: result.message.id)))
+            } catch ConversationError.notFound("attachment") {
+                try await send(.error(.init(code: "attachment_not_found", message: "An attachment is missing or already used.", clientMsgId: clientMsgId)))
+            } catch {
+                guard let problem = APIError(domain: error) else { throw error }
+                try await send(.error(.init(code: problem.code, message: problem.message(.en), clientMsgId: clientMsgId)))
+            }
+        case "rating":
+            // The survey shown in the chat: only this visitor's own.
+            guard let surveys, let id = frame.surveyId.flatMap(SurveyID.init(validating:)), let rating = frame.rating else {
+                try await send(.error(.init(code: "validation_failed", message: "surveyId and rating are required.", clientMsgId: nil)))
+                return
+            }
+            do {
+                let answered = try await surveys.answer(id, from: session.contactId, rating: rating, comment: frame.text)
+                try await send(.rated(.init(surveyId: answered.survey.id, rating: answered.survey.answer?.rating ?? rating)))
+            } catch let failure as any DomainProblem {
+                let error = failure.problem
+                try await send(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
+            }
+        case "typing":
+            try await service.typing(frame.isTyping ?? false, session: session)
+        case "read":
+            try await service.markRead(upTo: frame.seq ?? 0, session: session)
+        case "contact":
+            // Offline mode: the visitor leaves an email so the answer can follow by mail.
+            do {
+                try await service.claimEmail(frame.email ?? "", session: session)
+                try await send(.saved(.init()))
+            } catch let failure as any DomainProblem {
+                let error = failure.problem
+                try await send(.error(.init(code: error.code, message: error.message(.en), clientMsgId: nil)))
+            }
+        default:
+            try await send(.error(.init(code: "unknown_frame", message: "Unknown frame type.", clientMsgId: frame.clientMsgId)))
         }
     }
 }
