@@ -80,7 +80,8 @@ def test_backup_is_a_consistent_copy_while_serving(demo_server):
     assert "Backed up" in result.stdout
     with sqlite3.connect(target) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert copy.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == 12
+        # The demo's twelve at least: the shared demo server may also hold chats other tests started.
+        assert copy.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] >= 12
     again = demo_server.cli("backup", "--to", str(target), check=False)
     assert again.returncode != 0
 

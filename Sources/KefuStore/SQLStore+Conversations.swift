@@ -316,6 +316,21 @@ extension SQLStore: ConversationRepository {
         }
     }
 
+    public func countConversationsByStatus(filter: ConversationFilter) async throws -> [ConversationStatus: Int] {
+        var anyStatus = filter
+        anyStatus.status = nil
+        let clause = whereClause(anyStatus)
+        let rows = try await database.read { sql in
+            try await sql.raw("SELECT status, COUNT(*) AS n FROM conversations WHERE \(clause) GROUP BY status").all()
+        }
+        var counts: [ConversationStatus: Int] = [:]
+        for row in rows {
+            guard let status = ConversationStatus(rawValue: try row.string("status")) else { continue }
+            counts[status] = try row.decode(column: "n", as: Int.self)
+        }
+        return counts
+    }
+
     public func openLoad() async throws -> [AgentID: Int] {
         try await database.read { sql in try await Self.openLoad(on: sql) }
     }

@@ -118,6 +118,15 @@ import Testing
             #expect(mine.items.map(\.id) == [created[0].id])
             let unassigned = try await store.countConversations(filter: .init(assigneeId: .some(nil)))
             #expect(unassigned == 6)
+            // Per status in one query, whatever status the filter names; each matches its COUNT.
+            let byStatus = try await store.countConversationsByStatus(filter: .init(status: .resolved, assigneeId: .some(nil)))
+            for status in ConversationStatus.allCases {
+                var one = ConversationFilter(assigneeId: .some(nil))
+                one.status = status
+                #expect(byStatus[status] ?? 0 == (try await store.countConversations(filter: one)), "\(status)")
+            }
+            #expect(byStatus.values.reduce(0, +) == 6)
+            #expect(try await store.countConversationsByStatus(filter: .init()) == [.open: 6, .resolved: 1])
             let mail = try await store.listConversations(filter: .init(inboxId: other.id), after: nil, limit: 10)
             #expect(mail.items.count == 3)
         }

@@ -69,6 +69,9 @@ public protocol ConversationRepository: Sendable {
     func conversation(id: ConversationID) async throws -> Conversation?
     func listConversations(filter: ConversationFilter, after cursor: PageCursor?, limit: Int) async throws -> Page<Conversation>
     func countConversations(filter: ConversationFilter) async throws -> Int
+    /// How many conversations match `filter` in each status (the filter's own status is
+    /// ignored), in one query: the inbox's status tabs. Statuses with none are absent.
+    func countConversationsByStatus(filter: ConversationFilter) async throws -> [ConversationStatus: Int]
     /// Moves the customer's or the agents' read position forward to `seq`; false when it did not move.
     func markRead(conversationId: ConversationID, by reader: AuthorKind, upTo seq: Int64) async throws -> Bool
     /// Flags the conversation: its customer exposed a secret (the first time is kept).

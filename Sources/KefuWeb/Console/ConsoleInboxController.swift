@@ -106,18 +106,15 @@ struct ConsoleInboxController {
             return components.string ?? "/console"
         }
 
+        // One query for all the tabs' counts (four COUNTs were a good part of the page).
+        let counts = try await store.countConversationsByStatus(filter: filter)
         var statusTabs: [[String: Any]] = []
         for value in ["open", "pending", "snoozed", "resolved", "all"] {
             var tab: [String: Any] = [
                 "value": value, "label": page.t(value == "all" ? "all" : "status_\(value)"), "href": href(status: value),
                 "current": value == statusParameter,
             ]
-            if let status = ConversationStatus(rawValue: value) {
-                var countFilter = filter
-                countFilter.status = status
-                let count = try await store.countConversations(filter: countFilter)
-                if count > 0 { tab["count"] = count }
-            }
+            if let status = ConversationStatus(rawValue: value), let count = counts[status], count > 0 { tab["count"] = count }
             statusTabs.append(tab)
         }
         let assigneeTabs: [[String: Any]] = [("all", "all"), ("mine", "mine"), ("none", "unassigned")].map { value, key in
