@@ -134,9 +134,10 @@ def main():
     parser.add_argument("--conversations", type=int, default=20_000)
     parser.add_argument("--messages", type=int, default=50)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, help="wrk threads (default: 2, or 1 with one connection: wrk needs a connection per thread)")
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
+    args.threads = args.threads or min(2, args.connections)
 
     with Kefu(args.bin, "--demo") as kefu:
         base = f"http://127.0.0.1:{kefu.port}"
