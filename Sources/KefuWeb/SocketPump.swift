@@ -45,8 +45,13 @@ enum SocketPump {
                 end.finish()
             }
             group.cancelAll()
-            // The side that ended first says how: its error, if any, closes the socket with it.
-            try await group.next()
+            // A side's own error closes the socket with it; the other side's cancellation is not
+            // one (whichever of the two happens to finish first).
+            var failure: (any Error)?
+            while let result = await group.nextResult() {
+                if case .failure(let error) = result, !(error is CancellationError), failure == nil { failure = error }
+            }
+            if let failure { throw failure }
         }
     }
 
