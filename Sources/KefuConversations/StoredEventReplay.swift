@@ -9,6 +9,24 @@ import KefuStore
 public enum StoredEventReplay {
     public static let pageSize = 200
 
+    /// Delivers the stored messages a live `event` skipped over (see `ReplayCursor.missing`), in
+    /// order, through `cursor`; nothing when there is no gap.
+    public static func fill(
+        _ cursor: inout ReplayCursor, before event: ConversationEvent, from store: any MessageRepository,
+        deliver: (ConversationEvent) async throws -> Void
+    ) async throws {
+        guard var after = cursor.missing(before: event), let target = event.seq else { return }
+        while after < target - 1 {
+            let page = try await store.messages(conversationId: event.conversationId, since: after, limit: pageSize)
+            for message in page {
+                let stored = ConversationEvent.message(message, contactId: event.contactId, inboxId: event.inboxId)
+                if cursor.admit(stored) { try await deliver(stored) }
+            }
+            guard page.count == pageSize, let last = page.last else { return }
+            after = last.seq
+        }
+    }
+
     /// Returns the cursor to pass live events through.
     public static func replay(
         _ conversation: Conversation, since: Int64, from store: any MessageRepository, deliver: (ConversationEvent) async throws -> Void

@@ -21,6 +21,16 @@ public struct ReplayCursor: Sendable, Equatable {
         delivered[conversation] ?? 0
     }
 
+    /// The `seq` after which stored messages are missing when `event` arrives: it is durable,
+    /// its conversation has been followed, and it is more than one past the last delivered.
+    /// Two writers to one conversation commit in `seq` order but may publish in either order;
+    /// the subscriber then reads the missing ones from the store (they are committed: a later
+    /// `seq` commits only after the earlier one) before `event`, instead of skipping them later.
+    public func missing(before event: ConversationEvent) -> Int64? {
+        guard let seq = event.seq, let last = delivered[event.conversationId], seq > last + 1 else { return nil }
+        return last
+    }
+
     /// Whether to deliver `event`; records it as delivered when it is durable and new.
     public mutating func admit(_ event: ConversationEvent) -> Bool {
         guard let seq = event.seq else { return true }

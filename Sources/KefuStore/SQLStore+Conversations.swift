@@ -261,7 +261,7 @@ extension SQLStore: ConversationRepository {
         try await database.read { sql in try await Self.loadConversation(id: id.rawValue, on: sql) }
     }
 
-    private func whereClause(_ filter: ConversationFilter) -> SQLQueryString {
+    func whereClause(_ filter: ConversationFilter) -> SQLQueryString {
         var clause: SQLQueryString = "1 = 1"
         if let status = filter.status { clause = "\(clause) AND status = \(bind: status.rawValue)" }
         if let inbox = filter.inboxId { clause = "\(clause) AND inbox_id = \(bind: inbox.rawValue)" }
@@ -307,28 +307,6 @@ extension SQLStore: ConversationRepository {
             }
             return Page(items: items, nextCursor: next)
         }
-    }
-
-    public func countConversations(filter: ConversationFilter) async throws -> Int {
-        let clause = whereClause(filter)
-        return try await database.read { sql in
-            try await sql.raw("SELECT COUNT(*) AS n FROM conversations WHERE \(clause)").first()?.decode(column: "n", as: Int.self) ?? 0
-        }
-    }
-
-    public func countConversationsByStatus(filter: ConversationFilter) async throws -> [ConversationStatus: Int] {
-        var anyStatus = filter
-        anyStatus.status = nil
-        let clause = whereClause(anyStatus)
-        let rows = try await database.read { sql in
-            try await sql.raw("SELECT status, COUNT(*) AS n FROM conversations WHERE \(clause) GROUP BY status").all()
-        }
-        var counts: [ConversationStatus: Int] = [:]
-        for row in rows {
-            guard let status = ConversationStatus(rawValue: try row.string("status")) else { continue }
-            counts[status] = try row.decode(column: "n", as: Int.self)
-        }
-        return counts
     }
 
     public func openLoad() async throws -> [AgentID: Int] {

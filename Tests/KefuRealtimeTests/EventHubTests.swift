@@ -146,3 +146,21 @@ func message(
         #expect(message(conversation, seq: 3, direction: .system).isVisibleToCustomers)
     }
 }
+
+@Suite struct ReplayCursorGapTests {
+    @Test func aLaterSeqOfAFollowedConversationShowsWhatIsMissing() {
+        let conversation = ConversationID.generate()
+        var cursor = ReplayCursor(since: [conversation: 3])
+        #expect(cursor.missing(before: message(conversation, seq: 4)) == nil)
+        #expect(cursor.missing(before: message(conversation, seq: 6)) == 3)
+        // A conversation not followed yet has nothing missing: its first event starts it.
+        let other = ConversationID.generate()
+        #expect(cursor.missing(before: message(other, seq: 9)) == nil)
+        let admitted = cursor.admit(message(other, seq: 9))
+        #expect(admitted)
+        #expect(cursor.missing(before: message(other, seq: 11)) == 9)
+        // Ephemeral events have no place.
+        let typing = ConversationEvent(conversationId: conversation, contactId: someContact, inboxId: someInbox, kind: .typing(.system, isTyping: true))
+        #expect(cursor.missing(before: typing) == nil)
+    }
+}

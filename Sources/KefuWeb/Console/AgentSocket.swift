@@ -122,9 +122,14 @@ struct AgentSocket {
             }
             return (agents, cursor)
         }
-        for try await event in live where cursor.admit(event) {
+        for try await event in live {
             try await agents.refresh(for: event)
-            if let frame = frame(for: event, agents: agents.byId) { try await send(frame) }
+            let known = agents.byId
+            try await StoredEventReplay.fill(&cursor, before: event, from: store) { missed in
+                if let frame = frame(for: missed, agents: known) { try await send(frame) }
+            }
+            guard cursor.admit(event) else { continue }
+            if let frame = frame(for: event, agents: known) { try await send(frame) }
         }
     }
 

@@ -73,9 +73,13 @@ struct WidgetSocket {
     private func forward(
         _ event: ConversationEvent, state: inout (agents: AgentDirectory, cursor: ReplayCursor), through send: FrameSender<WidgetFrame.Outbound>
     ) async throws {
-        guard state.cursor.admit(event) else { return }
         try await state.agents.refresh(for: event)
-        if let frame = frame(for: event, agents: state.agents.byId) { try await send(frame) }
+        let known = state.agents.byId
+        try await StoredEventReplay.fill(&state.cursor, before: event, from: service.store) { missed in
+            if let frame = frame(for: missed, agents: known) { try await send(frame) }
+        }
+        guard state.cursor.admit(event) else { return }
+        if let frame = frame(for: event, agents: known) { try await send(frame) }
     }
 
     /// The `hello` frame and the replay after `since`; returns the agents it named and where the
