@@ -37,7 +37,8 @@ class ChatSocket:
         await self.socket.close()
 
     async def send(self, frame):
-        await self.socket.send(json.dumps(frame))
+        # As a browser's JSON.stringify: non-ASCII as UTF-8, not \u escapes (six bytes a character).
+        await self.socket.send(json.dumps(frame, ensure_ascii=False))
 
     async def expect(self, frame_type, timeout=DEFAULT_TIMEOUT, **fields):
         """The next frame of `frame_type` whose `fields` have the given values (frames before it

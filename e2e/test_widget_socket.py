@@ -87,3 +87,19 @@ def test_a_missing_frame_fails_in_time_with_what_came(fresh_server):
     assert 2 <= waited < 5
     assert "no frame {'type': 'message', 'text': 'nobody wrote this'} within 2 s" in message
     assert "'type': 'hello'" in message  # what did come is in the failure
+
+
+def test_a_long_message_fits_one_frame(fresh_server):
+    """Browsers send a message as one frame: 20,000 characters (the widget's limit) must fit, in
+    Chinese too (60,000 bytes); the WebSocket library's default of 16 KiB closed the socket."""
+    server = fresh_server
+    _, _, visitor_token = chat_session(server)
+
+    async def chat():
+        async with await ChatSocket.visitor(server, visitor_token) as visitor:
+            await visitor.expect("hello")
+            for index, text in enumerate(["a" * 17_000, "提" * 20_000]):
+                await visitor.send({"type": "message", "clientMsgId": f"long-{index}", "text": text})
+                ack = await visitor.expect("ack", clientMsgId=f"long-{index}")
+                assert ack["seq"] == index + 1
+    asyncio.run(chat())

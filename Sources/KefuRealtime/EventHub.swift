@@ -29,7 +29,8 @@ public final class EventHub: Sendable {
         mutating func add(_ continuation: Continuation, under topics: Set<EventTopic>) -> Int {
             nextId += 1
             for topic in topics { byTopic[topic, default: [:]][nextId] = continuation }
-            count += 1
+            // With no topic nothing is filed, and nothing would remove it again.
+            if !topics.isEmpty { count += 1 }
             return nextId
         }
 

@@ -94,6 +94,12 @@ import Testing
         #expect(MailDate.parse("Wed, 25 Nov 2026 23:20:00 +0800 (CST)") == expected)
         #expect(MailDate.parse("25 Nov 26 15:20 GMT") == expected)
         #expect(MailDate.parse("yesterday") == nil)
+        #expect(MailDate.parse("(sent (from (my phone))) Wed, 25 Nov 2026 23:20:00 +0800 (China Standard Time)") == expected)
+        #expect(MailDate.parse("Wed, 25 Nov 2026 23:20:00 +0800 (CST") == expected)
+        #expect(MailDate.withoutComments("a (b (c) d) e (f") == "a  e ")
+        // A header of thousands of unclosed "(" is not a date (it took minutes with a regex).
+        #expect(MailDate.parse(String(repeating: "(", count: 60_000) + "Wed, 25 Nov 2026 23:20:00 +0800") == nil)
+        #expect(MailDate.withoutComments(String(repeating: "(x", count: 60_000)).isEmpty)
         #expect(MailDate.parse(MailDate.format(expected)) == expected)
         #expect(MailDate.format(Date(timeIntervalSince1970: 1_796_074_805.9)) == "Mon, 30 Nov 2026 21:40:05 +0000")
         #expect(MailDate.format(Date(timeIntervalSince1970: 0)) == "Thu, 1 Jan 1970 00:00:00 +0000")

@@ -38,7 +38,10 @@ extension HTTPServerBuilder {
             GuardedChildChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder,
-                    configuration: .init(http1: .init(additionalChannelHandlers: [HTTPExchangeObserver()]))),
+                    // A widget message (up to 20,000 characters, sent by browsers as one frame)
+                    // fits a frame; the library's default of 16 KiB closed such sockets (1009).
+                    configuration: .init(
+                        http1: .init(additionalChannelHandlers: [HTTPExchangeObserver()]), ws: .init(maxFrameSize: WidgetSocket.maxFrameBytes))),
                 gate: gate, idleTimeout: TimeAmount(limits.idleTimeout), requestTimeout: TimeAmount(limits.requestTimeout))
         }
     }
