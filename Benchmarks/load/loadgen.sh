@@ -11,6 +11,7 @@
 #   Benchmarks/load/loadgen.sh … chat --find-max
 #   Benchmarks/load/loadgen.sh … idle --sockets 18000
 #   Benchmarks/load/loadgen.sh … smtp --senders 20 --seconds 20
+# LOADGEN_POSTGRES=postgres://kefu@127.0.0.1:55440 runs Kefu on PostgreSQL (see below).
 # Extra arguments go to LoadGen; PERF_SECONDS=10 also records `perf record -g` of kefu for that
 # long, starting PERF_DELAY seconds (default 15) into the run, into $PERF_OUT (default /tmp/kefu-perf.data).
 set -euo pipefail
@@ -26,6 +27,13 @@ port=$(free_port)
 smtp_port=$(free_port)
 
 export KEFU_DATA_DIR="$dir/data" KEFU_DATABASE_URL="sqlite://$dir/kefu.sqlite" KEFU_HTTP_PORT="$port" KEFU_LOG_LEVEL=warning
+# LOADGEN_POSTGRES=postgres://user@host:port runs Kefu on a fresh database of that server instead
+# (created here, dropped afterwards).
+if [ -n "${LOADGEN_POSTGRES:-}" ]; then
+  database="kefu_load_$$"
+  psql -q "$LOADGEN_POSTGRES/postgres" -c "CREATE DATABASE $database"
+  export KEFU_DATABASE_URL="$LOADGEN_POSTGRES/$database"
+fi
 if [ "$command" = smtp ]; then
   KEFU_SMTP_LISTEN="127.0.0.1:$smtp_port" KEFU_SUPPORT_ADDRESS=support@kefu.example "$server" serve >"$dir/kefu.log" 2>&1 &
 else
@@ -35,6 +43,7 @@ fi
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ -n "${database:-}" ]; then psql -q "$LOADGEN_POSTGRES/postgres" -c "DROP DATABASE IF EXISTS $database" || true; fi
   rm -rf "$dir"
 }
 trap cleanup EXIT
