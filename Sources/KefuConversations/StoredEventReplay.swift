@@ -15,16 +15,10 @@ public enum StoredEventReplay {
         _ cursor: inout ReplayCursor, before event: ConversationEvent, from store: any MessageRepository,
         deliver: (ConversationEvent) async throws -> Void
     ) async throws {
-        guard var after = cursor.missing(before: event), let target = event.seq else { return }
-        while after < target - 1 {
-            let page = try await store.messages(conversationId: event.conversationId, since: after, limit: pageSize)
-            for message in page {
-                let stored = ConversationEvent.message(message, contactId: event.contactId, inboxId: event.inboxId)
-                if cursor.admit(stored) { try await deliver(stored) }
-            }
-            guard page.count == pageSize, let last = page.last else { return }
-            after = last.seq
-        }
+        guard let after = cursor.missing(before: event), let target = event.seq else { return }
+        try await deliverStored(
+            event.conversationId, contactId: event.contactId, inboxId: event.inboxId, after: after, before: target,
+            through: &cursor, from: store, deliver: deliver)
     }
 
     /// Returns the cursor to pass live events through.
@@ -32,14 +26,25 @@ public enum StoredEventReplay {
         _ conversation: Conversation, since: Int64, from store: any MessageRepository, deliver: (ConversationEvent) async throws -> Void
     ) async throws -> ReplayCursor {
         var cursor = ReplayCursor(since: [conversation.id: since])
-        var after = since
-        while true {
-            let page = try await store.messages(conversationId: conversation.id, since: after, limit: pageSize)
+        try await deliverStored(
+            conversation.id, contactId: conversation.contactId, inboxId: conversation.inboxId, after: since, before: nil,
+            through: &cursor, from: store, deliver: deliver)
+        return cursor
+    }
+
+    /// The stored messages after `after` (up to `before`, or all), page by page through `cursor`.
+    private static func deliverStored(
+        _ conversation: ConversationID, contactId: ContactID, inboxId: InboxID, after: Int64, before: Int64?,
+        through cursor: inout ReplayCursor, from store: any MessageRepository, deliver: (ConversationEvent) async throws -> Void
+    ) async throws {
+        var after = after
+        while before.map({ after < $0 - 1 }) ?? true {
+            let page = try await store.messages(conversationId: conversation, since: after, limit: pageSize)
             for message in page {
-                let event = ConversationEvent.message(message, contactId: conversation.contactId, inboxId: conversation.inboxId)
+                let event = ConversationEvent.message(message, contactId: contactId, inboxId: inboxId)
                 if cursor.admit(event) { try await deliver(event) }
             }
-            guard page.count == pageSize, let last = page.last else { return cursor }
+            guard page.count == pageSize, let last = page.last else { return }
             after = last.seq
         }
     }

@@ -17,17 +17,10 @@ public enum TimeOrderedUUID {
         bytes[6] = 0x70 | (bytes[6] & 0x0F)  // version 7
         bytes[8] = 0x80 | (bytes[8] & 0x3F)  // the RFC's variant, 10xx
         // Written as hex directly: through `UUID.uuidString.lowercased()` this was 2 % of an append.
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return Hex.lowercase(bytes, dashesBefore: groupStarts)
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let groupStarts: Set<Int> = [4, 6, 8, 10]
 }
 
 extension Identifier {

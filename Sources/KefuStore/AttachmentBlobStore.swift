@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KefuCore
 
 /// File contents stored once by SHA-256 under `DATA_DIR/attachments/ab/cdef…`.
 /// Writing goes to a temporary file first and is renamed into place, so a crash never leaves
@@ -12,14 +13,7 @@ public struct AttachmentBlobStore: Sendable {
     }
 
     public static func digest(_ data: Data) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in SHA256.hash(data: data) {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Hex.lowercase(SHA256.hash(data: data))
     }
 
     func url(for sha256: String) -> URL {

@@ -1,4 +1,5 @@
 import Foundation
+import KefuCore
 
 #if canImport(Glibc)
 import Glibc
@@ -108,7 +109,7 @@ public struct SecretKeyFile: Sendable {
         return bytes
     }
 
-    static func hex(_ key: Data) -> String { key.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ key: Data) -> String { Hex.lowercase(key) }
 
     private static func nibble(_ character: UInt8) -> UInt8? {
         switch character {

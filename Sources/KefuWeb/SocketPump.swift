@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdWebSocket
+import KefuConversations
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -73,6 +74,28 @@ struct FrameSender<Frame: Sendable>: Sendable {
 
     func callAsFunction(_ frame: Frame) async throws {
         try await outbound.write(.text(encode(frame)))
+    }
+}
+
+/// Where a socket's live events stand: the agents its frames name and the cursor that keeps
+/// them once each and in order.
+struct LiveFeed: Sendable {
+    var agents: AgentDirectory
+    var cursor: ReplayCursor
+
+    /// One live event: first the stored messages it skipped over (`StoredEventReplay.fill`), then
+    /// the event itself unless it was already sent; `frame` says what the socket sends for each.
+    mutating func forward<Frame: Sendable>(
+        _ event: ConversationEvent, messages: any MessageRepository, frame: (ConversationEvent, [String: Agent]) -> Frame?,
+        through send: FrameSender<Frame>
+    ) async throws {
+        try await agents.refresh(for: event)
+        let known = agents.byId
+        try await StoredEventReplay.fill(&cursor, before: event, from: messages) { missed in
+            if let missedFrame = frame(missed, known) { try await send(missedFrame) }
+        }
+        guard cursor.admit(event), let eventFrame = frame(event, known) else { return }
+        try await send(eventFrame)
     }
 }
 

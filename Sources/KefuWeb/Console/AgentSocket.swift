@@ -108,7 +108,7 @@ struct AgentSocket {
     }
 
     private func streamEvents(_ live: AsyncThrowingStream<ConversationEvent, any Error>, to send: FrameSender<String>) async throws {
-        var (agents, cursor) = try await SocketPump.prepared {
+        var feed = try await SocketPump.prepared {
             var agents = AgentDirectory(store: store)
             try await agents.load()
             let open = try await conversationId.asyncMap { try await store.conversation(id: $0) } ?? nil
@@ -120,16 +120,10 @@ struct AgentSocket {
                     if let frame = frame(for: event, agents: known) { try await send(frame) }
                 }
             }
-            return (agents, cursor)
+            return LiveFeed(agents: agents, cursor: cursor)
         }
         for try await event in live {
-            try await agents.refresh(for: event)
-            let known = agents.byId
-            try await StoredEventReplay.fill(&cursor, before: event, from: store) { missed in
-                if let frame = frame(for: missed, agents: known) { try await send(frame) }
-            }
-            guard cursor.admit(event) else { continue }
-            if let frame = frame(for: event, agents: known) { try await send(frame) }
+            try await feed.forward(event, messages: store, frame: { frame(for: $0, agents: $1) }, through: send)
         }
     }
 

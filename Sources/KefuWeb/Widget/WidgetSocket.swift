@@ -71,20 +71,14 @@ struct WidgetSocket {
     /// this loop waits for the socket's whole life.
     @inline(never)
     private func forward(
-        _ event: ConversationEvent, state: inout (agents: AgentDirectory, cursor: ReplayCursor), through send: FrameSender<WidgetFrame.Outbound>
+        _ event: ConversationEvent, state: inout LiveFeed, through send: FrameSender<WidgetFrame.Outbound>
     ) async throws {
-        try await state.agents.refresh(for: event)
-        let known = state.agents.byId
-        try await StoredEventReplay.fill(&state.cursor, before: event, from: service.store) { missed in
-            if let frame = frame(for: missed, agents: known) { try await send(frame) }
-        }
-        guard state.cursor.admit(event) else { return }
-        if let frame = frame(for: event, agents: known) { try await send(frame) }
+        try await state.forward(event, messages: service.store, frame: { frame(for: $0, agents: $1) }, through: send)
     }
 
     /// The `hello` frame and the replay after `since`; returns the agents it named and where the
     /// live events take over.
-    private func greet(through send: FrameSender<WidgetFrame.Outbound>) async throws -> (agents: AgentDirectory, cursor: ReplayCursor) {
+    private func greet(through send: FrameSender<WidgetFrame.Outbound>) async throws -> LiveFeed {
         var agents = AgentDirectory(store: service.store)
         let current = try await service.store.latestConversation(contactId: session.contactId, inboxId: session.inboxId)
         // Left in the chat, or verified on the customer: either way no need to ask again.
@@ -110,7 +104,7 @@ struct WidgetSocket {
                 if let frame = frame(for: event, agents: known) { try await send(frame) }
             }
         }
-        return (agents, cursor)
+        return LiveFeed(agents: agents, cursor: cursor)
     }
 
     private func readFrames(
