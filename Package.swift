@@ -149,7 +149,14 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: strict),
         // In-process event fan-out with replay semantics; no I/O, so it is tested without a server.
-        .target(name: "KefuRealtime", dependencies: ["KefuCore"], swiftSettings: strict),
+        .target(
+            name: "KefuRealtime",
+            dependencies: [
+                "KefuCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "KefuWeb",
             dependencies: [

@@ -124,6 +124,7 @@ public func buildApplication(
     metrics: PrometheusCollectorRegistry? = nil,
     catalog: RouteCatalog = RouteCatalog(),
     throttle: any CredentialThrottle = LoginThrottler(),
+    instanceServices: [any Service] = [],
     logger: Logger,
     onSMTPListening: @escaping @Sendable (Int) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
@@ -131,7 +132,8 @@ public func buildApplication(
         configuration: configuration, store: store, bus: hub, presence: presence, throttle: throttle, logger: logger,
         onSMTPListening: onSMTPListening)
     return try await webApplication(
-        services: composition.web, configuration: configuration, metrics: metrics, catalog: catalog, background: composition.background,
+        services: composition.web, configuration: configuration, metrics: metrics, catalog: catalog,
+        background: instanceServices + composition.background,
         logger: logger)
 }
 

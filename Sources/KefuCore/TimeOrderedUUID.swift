@@ -20,6 +20,14 @@ public enum TimeOrderedUUID {
         return Hex.lowercase(bytes, dashesBefore: groupStarts)
     }
 
+    /// The smallest id made in the millisecond of `date`: ids at or above it were made then or later.
+    public static func lowerBound(at date: Date) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - index))) }
+        return Hex.lowercase(bytes, dashesBefore: groupStarts)
+    }
+
     private static let groupStarts: Set<Int> = [4, 6, 8, 10]
 }
 

@@ -65,6 +65,9 @@ extension SQLStore {
     public func claimDueMail(now date: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMail] {
         let at = Clock.millis(date)
         let until = Clock.millis(date.addingTimeInterval(lease))
+        // Several instances claim at once on PostgreSQL: the subquery is not evaluated again when a
+        // row it chose was claimed meanwhile, so without SKIP LOCKED two could send one mail.
+        let skipLocked = flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await database.write { sql in
             // Due: queued and its time has come, or "sending" under a lease that ran out (the
             // sender crashed mid-send; the mail goes again with the same Message-ID).
@@ -74,7 +77,7 @@ extension SQLStore {
                 WHERE id IN (
                     SELECT id FROM outbox
                     WHERE (status = 'queued' AND next_attempt_at <= \(bind: at)) OR (status = 'sending' AND lease_until < \(bind: at))
-                    ORDER BY next_attempt_at, id LIMIT \(bind: limit))
+                    ORDER BY next_attempt_at, id LIMIT \(bind: limit)\(unsafeRaw: skipLocked))
                 RETURNING \(unsafeRaw: Self.outboxColumns)
                 """
             ).all().map(Self.outboxMail(from:))

@@ -84,7 +84,9 @@ struct Serve: AsyncParsableCommand {
                 try await DemoData(store: store, hasher: PasswordHasher(cost: configuration.passwordHashCost), secretKey: configuration.secretKey).seed()
                 Demo.printCredentials(consoleURL: configuration.publicURL + "/console")
             }
-            let app = try await buildApplication(configuration: configuration, store: store, metrics: registry, logger: logger)
+            let instance = try InstanceParts.make(for: try settings.databaseLocation(), store: store, logger: logger)
+            let app = try await buildApplication(
+                configuration: configuration, store: store, hub: instance.bus, metrics: registry, instanceServices: instance.services, logger: logger)
             logger.info("Kefu console at \(configuration.publicURL)/console")
             try await app.runService()
         }

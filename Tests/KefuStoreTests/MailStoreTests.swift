@@ -102,6 +102,34 @@ import Testing
         }
     }
 
+    /// Several instances' senders claim at the same moment: each mail goes to exactly one of them.
+    @Test(arguments: TestBackend.available)
+    func parallelClaimsTakeEachMailOnce(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            for index in 0..<120 {
+                _ = try await store.enqueueMail(
+                    NewOutboxMail(
+                        kind: .reply, dedupKey: "k\(index)", conversationId: nil, messageRef: nil, mailFrom: "support@kefu.example",
+                        recipients: ["li.wei@example.cn"], messageId: "kefu.k\(index)@kefu.example", subject: "Re: x",
+                        rawSha256: String(repeating: "ef", count: 32), local: false))
+            }
+            let claims = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        var mine: [String] = []
+                        while case let batch = try await store.claimDueMail(now: Date(), lease: 600, limit: 7), !batch.isEmpty {
+                            mine += batch.map(\.id)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(claims.count == 120)
+            #expect(Set(claims).count == 120)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func theOutboxSendsEachMailOnceUnderLeases(_ backend: TestBackend) async throws {
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
