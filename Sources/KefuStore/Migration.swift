@@ -39,6 +39,7 @@ public struct Migrator: Sendable {
     public func migrate(_ database: any Database, logger: Logger) async throws -> [Int] {
         let flavor = database.flavor
         try await database.write { sql in
+            try await Self.oneAtATime(sql, flavor)
             try await sql.raw(
                 """
                 CREATE TABLE IF NOT EXISTS kefu_migrations (
@@ -57,7 +58,12 @@ public struct Migrator: Sendable {
                 }
                 continue
             }
-            try await database.write { sql in
+            let ranHere = try await database.write { sql -> Bool in
+                // Instances started together each try; the first applies it, the others find it done.
+                try await Self.oneAtATime(sql, flavor)
+                if try await sql.raw("SELECT version FROM kefu_migrations WHERE version = \(bind: migration.version)").first() != nil {
+                    return false
+                }
                 for statement in migration.statements(flavor) {
                     try await sql.raw(SQLQueryString(stringLiteral: statement)).run()
                 }
@@ -67,7 +73,9 @@ public struct Migrator: Sendable {
                     VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: checksum), \(bind: Clock.millis(Date())))
                     """
                 ).run()
+                return true
             }
+            guard ranHere else { continue }
             logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             ran.append(migration.version)
         }
@@ -79,6 +87,15 @@ public struct Migrator: Sendable {
         }
         return ran
     }
+
+    /// Several instances starting on one PostgreSQL migrate one after another: each migrating
+    /// transaction first takes the same transaction-scoped advisory lock (SQLite has one writer).
+    static func oneAtATime(_ sql: any SQLDatabase, _ flavor: SQLFlavor) async throws {
+        guard flavor == .postgres else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(\(literal: migrationLock))").run()
+    }
+
+    static let migrationLock = 4_647_301  // "kefu" migrations; any constant that no other lock uses
 
     public func appliedChecksums(_ database: any Database) async throws -> [Int: String] {
         try await database.read { sql in

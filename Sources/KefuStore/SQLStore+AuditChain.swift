@@ -47,6 +47,7 @@ extension SQLStore {
         var sealed = 0
         while true {
             let placed = try await database.write { sql -> Int? in
+                try await Migrator.oneAtATime(sql, flavor)
                 let done = try await sql.raw("SELECT value FROM settings WHERE key = \(bind: Self.preChainSealed)").first()
                 if done != nil { return nil }
                 let rows = try await sql.raw(

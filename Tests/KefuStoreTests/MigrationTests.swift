@@ -109,6 +109,24 @@ import Testing
         }
     }
 
+    /// Three instances started at once on an empty database: each migration runs once, all start.
+    @Test(arguments: TestBackend.available)
+    func instancesStartedTogetherMigrateOnce(_ backend: TestBackend) async throws {
+        let logger = Logger(label: "test")
+        let location = try await TestDatabases.create(backend)
+        let ran = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await withDatabase(location, logger: logger, poolSize: 2, firstConnection: TestDatabases.firstConnection) { database in
+                        try await Migrator().migrate(database, logger: logger)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        #expect(ran.sorted() == Schema.migrations.map(\.version).sorted())
+    }
+
     @Test(arguments: TestBackend.available)
     func anEditedReleasedMigrationRefusesToStart(_ backend: TestBackend) async throws {
         let logger = Logger(label: "test")
