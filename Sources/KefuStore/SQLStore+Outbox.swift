@@ -26,12 +26,9 @@ extension SQLStore {
         let id = UUID().uuidString.lowercased()
         let recipients = String(decoding: try JSONEncoder().encode(mail.recipients), as: UTF8.self)
         return try await database.write { sql in
-            if let row = try await sql.raw("SELECT \(unsafeRaw: Self.outboxColumns) FROM outbox WHERE dedup_key = \(bind: mail.dedupKey)")
-                .first()
-            {
-                return (try Self.outboxMail(from: row), false)
-            }
-            try await sql.raw(
+            // Two instances may queue the same mail at once (a sweep, a timer): the key decides,
+            // and the second gets the first one's row instead of an error.
+            let inserted = try await sql.raw(
                 """
                 INSERT INTO outbox (id, kind, dedup_key, conversation_id, message_ref, mail_from, recipients, message_id, subject,
                     raw_sha256, status, attempts, next_attempt_at, created_at)
@@ -39,12 +36,12 @@ extension SQLStore {
                     \(bind: mail.messageRef?.rawValue), \(bind: mail.mailFrom), \(bind: recipients), \(bind: mail.messageId),
                     \(bind: mail.subject), \(bind: mail.rawSha256), \(bind: (mail.local ? OutboxStatus.local : .queued).rawValue), 0,
                     \(bind: mail.notBefore.map(Clock.millis) ?? at), \(bind: at))
+                ON CONFLICT (dedup_key) DO NOTHING RETURNING id
                 """
-            ).run()
-            guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.outboxColumns) FROM outbox WHERE id = \(bind: id)").first() else {
-                throw StoreError.notFound("outbox mail")
-            }
-            return (try Self.outboxMail(from: row), true)
+            ).first() != nil
+            guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.outboxColumns) FROM outbox WHERE dedup_key = \(bind: mail.dedupKey)").first()
+            else { throw StoreError.notFound("outbox mail") }
+            return (try Self.outboxMail(from: row), inserted)
         }
     }
 

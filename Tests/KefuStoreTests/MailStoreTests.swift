@@ -102,6 +102,28 @@ import Testing
         }
     }
 
+    /// Two instances queue the same mail at once (a sweep on each): one row, no error.
+    @Test(arguments: TestBackend.available)
+    func parallelQueueingOfOneMailMakesOneRow(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let results = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let (mail, created) = try await store.enqueueMail(
+                            NewOutboxMail(
+                                kind: .reply, dedupKey: "same", conversationId: nil, messageRef: nil, mailFrom: "support@kefu.example",
+                                recipients: ["li.wei@example.cn"], messageId: "kefu.same@kefu.example", subject: "Re: x",
+                                rawSha256: String(repeating: "ef", count: 32), local: false))
+                        return (mail.id, created)
+                    }
+                }
+                return try await group.reduce(into: [(String, Bool)]()) { $0.append($1) }
+            }
+            #expect(Set(results.map(\.0)).count == 1)
+            #expect(results.filter(\.1).count == 1)
+        }
+    }
+
     /// Several instances' senders claim at the same moment: each mail goes to exactly one of them.
     @Test(arguments: TestBackend.available)
     func parallelClaimsTakeEachMailOnce(_ backend: TestBackend) async throws {

@@ -43,7 +43,14 @@ public struct EmailIngest: SMTPMailSink {
             return try await store.inbox(id: spare.id) ?? spare
         }
         let inbox = try await store.createInbox(name: settings.supportAddress, kind: .email, audit: nil)
-        try await store.setInboxEmailAddress(id: inbox.id, address: settings.supportAddress)
+        do {
+            try await store.setInboxEmailAddress(id: inbox.id, address: settings.supportAddress)
+        } catch {
+            // Another instance starting at the same moment named its inbox first (the address is
+            // unique): use that one; the spare one is taken by the next support address.
+            if let named = try await store.inbox(emailAddress: settings.supportAddress) { return named }
+            throw error
+        }
         return try await store.inbox(id: inbox.id) ?? inbox
     }
 

@@ -75,7 +75,10 @@ public struct OutboxSender: Service {
         while !Task.isCancelled {
             let batch: [OutboxMail]
             do {
-                batch = try await store.claimDueMail(now: now(), lease: Self.lease, limit: 10)
+                // One at a time: mails are sent one after another, and a lease taken for ten ran
+                // out under slow relays while the last were still waiting, so another instance
+                // took them and they went twice. One send (at most a minute) fits its lease.
+                batch = try await store.claimDueMail(now: now(), lease: Self.lease, limit: 1)
             } catch {
                 logger.error("could not read the outbox", metadata: ["error": "\(error)"])
                 return

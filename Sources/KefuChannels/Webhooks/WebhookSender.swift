@@ -64,7 +64,9 @@ public struct WebhookSender: Service {
         while !Task.isCancelled {
             let batch: [WebhookDelivery]
             do {
-                batch = try await store.claimDueWebhookDeliveries(now: now(), lease: Self.lease, limit: 64)
+                // As many as go out at once, so each starts right away and ends inside its lease
+                // (a batch of four rounds could outlast it; another instance then sent them again).
+                batch = try await store.claimDueWebhookDeliveries(now: now(), lease: Self.lease, limit: Self.concurrency)
             } catch {
                 logger.error("could not read the webhook queue", metadata: ["error": "\(error)"])
                 return
