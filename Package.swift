@@ -152,7 +152,7 @@ let package = Package(
         .target(
             name: "KefuRealtime",
             dependencies: [
-                "KefuCore", .product(name: "Logging", package: "swift-log"),
+                "KefuCore", "KefuStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -243,7 +243,8 @@ let package = Package(
         .testTarget(name: "KefuArchitectureTests", swiftSettings: strict),
         .testTarget(
             name: "KefuAccountsTests",
-            dependencies: ["KefuAccounts", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KefuAccounts", "KefuStore", "KefuCore", "KefuTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: strict),
         .testTarget(name: "KefuLocalizationTests", dependencies: ["KefuLocalization", "KefuCore"], swiftSettings: strict),
         .testTarget(

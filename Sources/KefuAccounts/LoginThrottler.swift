@@ -6,6 +6,8 @@ import KefuCore
 public struct ThrottleTicket: Sendable {
     public let keys: [String]
     public let at: Date
+    /// The stored attempt, when the throttle keeps them in the database.
+    public var id: String = ""
 }
 
 /// The answer to "may this check run now?": a ticket, or how long to wait.

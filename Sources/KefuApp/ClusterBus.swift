@@ -1,4 +1,5 @@
 import Foundation
+import KefuAccounts
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -38,29 +39,32 @@ struct StoreEventSource: StoredEventSource {
     }
 }
 
-/// The parts that differ between one instance and several on one database: the event bus and
-/// the services that keep it in step with the others.
+/// What one instance shares with the others on its database: the event bus (with PostgreSQL,
+/// NOTIFY between instances; with SQLite, this process only), presence and credential throttles
+/// (in the database either way, so a restart keeps them too), and the services that keep them
+/// in step.
 public struct InstanceParts: Sendable {
+    public let instance: String
     public let bus: any EventBus
+    public let presence: any PresenceTracking
+    public let throttle: any CredentialThrottle
     public let services: [any Service]
 
-    /// One instance: everything in this process.
-    public static func single() -> InstanceParts {
-        InstanceParts(bus: EventHub(), services: [])
-    }
-
-    /// One of several instances on the PostgreSQL at `url`.
-    public static func shared(store: SQLStore, url: String, logger: Logger, pollInterval: Duration = .seconds(2)) throws -> InstanceParts {
-        let signals = PostgresBusSignals(database: store.database, listener: try PostgresListener(url: url, logger: logger))
-        let bus = ClusterEventBus(signals: signals, source: StoreEventSource(store: store), pollInterval: pollInterval, logger: logger)
-        return InstanceParts(bus: bus, services: [bus])
-    }
-
     /// Parts for the database at `location`.
-    public static func make(for location: DatabaseLocation, store: SQLStore, logger: Logger) throws -> InstanceParts {
+    public static func make(
+        for location: DatabaseLocation, store: SQLStore, logger: Logger, busPollInterval: Duration = .seconds(2)
+    ) throws -> InstanceParts {
+        let instance = TimeOrderedUUID.make()
+        let presence = SharedPresence(instance: instance, store: store, logger: logger)
+        let throttle = StoredThrottle(store: store, logger: logger)
         switch location {
-        case .sqlite: return .single()
-        case .postgres(let url): return try .shared(store: store, url: url, logger: logger)
+        case .sqlite:
+            return InstanceParts(instance: instance, bus: EventHub(), presence: presence, throttle: throttle, services: [presence])
+        case .postgres(let url):
+            let signals = PostgresBusSignals(database: store.database, listener: try PostgresListener(url: url, logger: logger))
+            let bus = ClusterEventBus(
+                instance: instance, signals: signals, source: StoreEventSource(store: store), pollInterval: busPollInterval, logger: logger)
+            return InstanceParts(instance: instance, bus: bus, presence: presence, throttle: throttle, services: [bus, presence])
         }
     }
 }

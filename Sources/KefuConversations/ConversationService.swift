@@ -23,19 +23,16 @@ public struct ConversationService: Sendable {
     public let store: any Repositories
     public let bus: any EventBus
     let presence: any PresenceTracking
-    let rotation: any AssignmentRotation
     let delivery: (any ReplyDelivery)?
     /// Takes recovery phrases and private keys out of what customers write, before it is stored.
     public let secrets: SecretGuard
 
     public init(
-        store: any Repositories, bus: any EventBus, presence: any PresenceTracking, rotation: any AssignmentRotation = InMemoryRotation(),
-        delivery: (any ReplyDelivery)? = nil, secrets: SecretGuard = .standard
+        store: any Repositories, bus: any EventBus, presence: any PresenceTracking, delivery: (any ReplyDelivery)? = nil, secrets: SecretGuard = .standard
     ) {
         self.store = store
         self.bus = bus
         self.presence = presence
-        self.rotation = rotation
         self.delivery = delivery
         self.secrets = secrets
     }
@@ -43,7 +40,7 @@ public struct ConversationService: Sendable {
     /// The same service handing agents' replies to `delivery` (the composition root builds the
     /// channels after the service they call).
     public func delivering(through delivery: any ReplyDelivery) -> ConversationService {
-        ConversationService(store: store, bus: bus, presence: presence, rotation: rotation, delivery: delivery, secrets: secrets)
+        ConversationService(store: store, bus: bus, presence: presence, delivery: delivery, secrets: secrets)
     }
 
     // MARK: - Start and send
@@ -224,8 +221,9 @@ public struct ConversationService: Sendable {
         let capacity = Dictionary(uniqueKeysWithValues: agents.map { ($0.id, $0.chatCapacity) })
         let candidates = online.filter { capacity[$0] != nil }
         guard !candidates.isEmpty else { return nil }
-        let rotation = self.rotation
-        return { conversation, load in
+        // The rotation's place is kept in the database, so every instance continues it.
+        return { conversation, load, last in
+            var rotation = RoundRobin(lastAssigned: last)
             guard let pick = rotation.next(online: candidates, load: load, capacity: capacity) else { return nil }
             return AutoAssignment(
                 agent: pick,

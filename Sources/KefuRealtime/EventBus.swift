@@ -17,8 +17,8 @@ public protocol EventBus: Sendable {
 
 extension EventHub: EventBus {}
 
-/// Which agents are connected and taking chats. In memory per instance today (`PresenceRegistry`);
-/// shared through the database when several instances serve one desk.
+/// Which agents are connected and taking chats: in memory with one instance (`PresenceRegistry`),
+/// shared through the database by several (`SharedPresence`).
 public protocol PresenceTracking: Sendable {
     func connected(_ agent: AgentID)
     func disconnected(_ agent: AgentID)
@@ -29,20 +29,3 @@ public protocol PresenceTracking: Sendable {
 }
 
 extension PresenceRegistry: PresenceTracking {}
-
-/// Where round-robin assignment stands: who got the last chat. The choice itself is the pure
-/// `RoundRobin` rule; this remembers its position (per instance today, shared later).
-public protocol AssignmentRotation: Sendable {
-    /// The next agent by `RoundRobin`, remembered as the last one assigned; nil when nobody has room.
-    func next(online: [AgentID], load: [AgentID: Int], capacity: [AgentID: Int]) -> AgentID?
-}
-
-public final class InMemoryRotation: AssignmentRotation {
-    private let robin = Mutex(RoundRobin())
-
-    public init() {}
-
-    public func next(online: [AgentID], load: [AgentID: Int], capacity: [AgentID: Int]) -> AgentID? {
-        robin.withLock { $0.next(online: online, load: load, capacity: capacity) }
-    }
-}

@@ -62,6 +62,11 @@ public final class PresenceRegistry: Sendable {
         }
     }
 
+    /// Each agent's open consoles here and when the last one closed (what other instances are told).
+    public func connections() -> [AgentID: (count: Int, lastDisconnect: Date?)] {
+        entries.withLock { $0.mapValues { ($0.connections, $0.lastDisconnect) } }
+    }
+
     /// Agents taking chats right now, in a stable order.
     public func onlineAgents() -> [AgentID] {
         let date = now()

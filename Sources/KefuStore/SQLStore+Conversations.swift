@@ -313,21 +313,11 @@ extension SQLStore: ConversationRepository {
         try await database.read { sql in try await Self.openLoad(on: sql) }
     }
 
-    static func openLoad(on sql: any SQLDatabase) async throws -> [AgentID: Int] {
-        let rows = try await sql.raw(
-            """
-            SELECT assignee_id, COUNT(*) AS n FROM conversations
-            WHERE assignee_id IS NOT NULL AND status IN ('open', 'pending') GROUP BY assignee_id
-            """
-        ).all()
-        var load: [AgentID: Int] = [:]
-        for row in rows { load[AgentID(rawValue: try row.string("assignee_id"))] = try row.decode(column: "n", as: Int.self) }
-        return load
-    }
-
     public func startConversation(_ start: ConversationStart, assign: AssignmentChoice?) async throws -> StartedConversation {
         let at = Clock.millis(now())
+        let flavor = self.flavor
         return try await database.write { sql in
+            if assign != nil { try await Self.takeAssignmentTurn(flavor, on: sql) }
             let created = try await Self.insertConversation(
                 inboxId: start.inboxId, contactId: start.contactId, subject: start.subject, at: at, on: sql)
             let id = created.id
@@ -336,7 +326,7 @@ extension SQLStore: ConversationRepository {
             }
             let first = try await Self.insertMessage(start.firstMessage, into: id, at: at, on: sql)
             var assignment: Message?
-            if let assign, let choice = assign(id, try await Self.openLoad(on: sql)) {
+            if let assign, let choice = try await Self.choose(assign, for: id, on: sql) {
                 try await sql.raw(
                     "UPDATE conversations SET assignee_id = \(bind: choice.agent.rawValue), updated_at = \(bind: at) WHERE id = \(bind: id.rawValue)"
                 ).run()

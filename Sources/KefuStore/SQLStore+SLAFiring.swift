@@ -43,7 +43,9 @@ extension SQLStore {
     public func fireSLATimers(conversationId: ConversationID, owner: String, now: Date, assign: AssignmentChoice?) async throws -> SLAFiring? {
         let at = Clock.millis(now)
         let id = conversationId.rawValue
+        let flavor = self.flavor
         return try await database.write { sql in
+            if assign != nil { try await Self.takeAssignmentTurn(flavor, on: sql) }
             // The conversation's row lock orders this after any message or change in flight.
             guard try await Self.lockConversation(id, on: sql) != nil,
                 try await sql.raw(
@@ -91,7 +93,9 @@ extension SQLStore {
         var history = [
             try await Self.insertMessage(.system(.slaBreached(metric: breach.metric, raisedTo: raised)), into: conversation.id, at: at, on: sql).message
         ]
-        if actions.reassign, let assign, let choice = assign(conversation.id, try await Self.openLoad(on: sql)), choice.agent != conversation.assigneeId {
+        if actions.reassign, let assign, let choice = try await Self.choose(assign, for: conversation.id, on: sql),
+            choice.agent != conversation.assigneeId
+        {
             try await sql.raw(
                 "UPDATE conversations SET assignee_id = \(bind: choice.agent.rawValue), updated_at = \(bind: at) WHERE id = \(bind: conversation.id.rawValue)"
             ).run()

@@ -23,5 +23,6 @@ public enum Schema {
         Migration(version: 19, name: "feedback_board", statements: feedbackBoard),
         Migration(version: 20, name: "trust_and_safety", statements: trustAndSafety),
         Migration(version: 21, name: "one_channel_message_index", statements: oneChannelMessageIndex),
+        Migration(version: 22, name: "shared_instance_state", statements: sharedInstanceState),
     ]
 }

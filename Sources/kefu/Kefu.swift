@@ -86,7 +86,8 @@ struct Serve: AsyncParsableCommand {
             }
             let instance = try InstanceParts.make(for: try settings.databaseLocation(), store: store, logger: logger)
             let app = try await buildApplication(
-                configuration: configuration, store: store, hub: instance.bus, metrics: registry, instanceServices: instance.services, logger: logger)
+                configuration: configuration, store: store, hub: instance.bus, presence: instance.presence, metrics: registry,
+                throttle: instance.throttle, instanceServices: instance.services, logger: logger)
             logger.info("Kefu console at \(configuration.publicURL)/console")
             try await app.runService()
         }

@@ -93,6 +93,10 @@ import Testing
             sqlite: "4d8bea2529d3daf4f90db8d1b9e99df2826bf4db81f428388d6a7bbe3e842190",
             postgres: "4d8bea2529d3daf4f90db8d1b9e99df2826bf4db81f428388d6a7bbe3e842190"
         ),
+        22: (
+            sqlite: "2019d35711ded6fd53dc309392ea508e8beb90269ca358e78d55bdc8949fb09b",
+            postgres: "2019d35711ded6fd53dc309392ea508e8beb90269ca358e78d55bdc8949fb09b"
+        ),
     ]
 
     @Test(arguments: TestBackend.available)

@@ -59,7 +59,7 @@ struct TestApp {
                 customerPasswordPolicy: customerPasswordPolicy)
             let throttleClock = TestClock(Date())
             let app = try await buildApplication(
-                configuration: configuration, store: store, hub: hub, catalog: catalog, throttle: LoginThrottler(now: { throttleClock.now }), logger: logger)
+                configuration: configuration, store: store, hub: hub, catalog: catalog, throttle: StoredThrottle(store: store, logger: logger, now: { throttleClock.now }), logger: logger)
             let testApp = TestApp(store: store, catalog: catalog, hub: hub, dataDirectory: directory, throttleClock: throttleClock)
             return try await app.test(live ? .live : .router) { client in try await body(client, testApp) }
         }

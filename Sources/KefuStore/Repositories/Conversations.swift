@@ -88,9 +88,11 @@ public protocol ConversationRepository: Sendable {
     func startConversation(_ start: ConversationStart, assign: AssignmentChoice?) async throws -> StartedConversation
 }
 
-/// Picks an assignee for a new conversation from each agent's open load, read inside the
-/// transaction that starts it; nil leaves it unassigned.
-public typealias AssignmentChoice = @Sendable (_ conversation: ConversationID, _ openLoad: [AgentID: Int]) -> AutoAssignment?
+/// Picks an assignee for a new conversation from each agent's open load and the agent who got
+/// the last chat by round robin, both read inside the transaction that starts it (one such
+/// transaction at a time, on every instance); nil leaves it unassigned.
+public typealias AssignmentChoice = @Sendable (_ conversation: ConversationID, _ openLoad: [AgentID: Int], _ lastAssigned: AgentID?) ->
+    AutoAssignment?
 
 public struct AutoAssignment: Sendable {
     public var agent: AgentID
