@@ -8,6 +8,7 @@ public typealias KefuRepositories = AgentRepository & SessionRepository & TeamRe
     & TwoFactorResetRepository & AuthorizationRepository & ServiceTokenRepository & ChannelThreadRepository & ChannelOutboxRepository
     & TelegramBotRepository & WebhookRepository & AnnouncementRepository & HelpArticleRepository & HelpSearchRepository & OfficialChannelRepository
     & ServiceLevelRepository & SatisfactionRepository & ReportRepository & FeedbackRepository & AgentCodeRepository & ImpersonationReportRepository
+    & InstanceStateRepository & CredentialAttemptRepository
 
 public protocol DatabaseHealth: Sendable {
     /// True when the database answers.

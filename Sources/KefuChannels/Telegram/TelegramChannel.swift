@@ -11,13 +11,15 @@ import ServiceLifecycle
 /// polling, through `TelegramIngest`), and replies out through the Telegram outbox.
 public struct TelegramChannel: Channel {
     public typealias Repositories = TelegramBots.Repositories & TelegramIngest.Repositories & TelegramSender.Repositories
-        & TelegramUpdates.Repositories & TelegramReplies.Repositories
+        & TelegramUpdates.Repositories & TelegramReplies.Repositories & InstanceStateRepository
 
     public let bots: TelegramBots
     public let ingest: TelegramIngest
     public let replies: TelegramReplies
     public let sender: TelegramSender
     let updates: TelegramUpdates
+    let store: any InstanceStateRepository
+    let logger: Logger
 
     public init(
         store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, secretKey: Data, settings: TelegramSettings,
@@ -36,6 +38,8 @@ public struct TelegramChannel: Channel {
         self.sender = TelegramSender(
             store: store, bots: bots, blobs: blobs, conversations: conversations, replies: replies, wakeups: wakeups, logger: logger)
         self.updates = TelegramUpdates(store: store, bots: bots, ingest: ingest, logger: logger)
+        self.store = store
+        self.logger = logger
     }
 
     public var kind: InboxKind { .telegram }
@@ -48,5 +52,9 @@ public struct TelegramChannel: Channel {
         try await replies.enqueueSurvey(invitation)
     }
 
-    public var services: [any Service] { [updates, sender] }
+    /// Polling and sending run on one instance at a time: Telegram allows one `getUpdates` per
+    /// bot, and one sender keeps each bot's rate limits and each chat's order.
+    public var services: [any Service] {
+        [OneInstanceAtATime("telegram", store: store, services: [updates, sender], logger: logger)]
+    }
 }

@@ -1,0 +1,109 @@
+import Foundation
+import KefuCore
+import KefuStore
+import Logging
+import ServiceLifecycle
+
+/// This process among the instances sharing a database (leases and presence name it).
+public enum ProcessInstance {
+    public static let id = TimeOrderedUUID.make()
+}
+
+/// Runs `services` on one instance at a time: the one holding the lease `name`. The holder
+/// renews it every `renewEvery`; one that cannot (its database is gone, or it hung) stops the
+/// services before the lease runs out, and an instance that died leaves it to run out, after
+/// which another takes it within `retryEvery`. For work that must not run twice at once even
+/// for a moment of overlap, a lease is not enough (clocks, pauses); Telegram's long poll is
+/// fine: a second poller gets 409 Conflict and tries again, and updates are stored once.
+public struct OneInstanceAtATime: Service {
+    let name: String
+    let owner: String
+    let store: any InstanceStateRepository
+    let services: [any Service]
+    let lease: TimeInterval
+    let renewEvery: Duration
+    let retryEvery: Duration
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    public init(
+        _ name: String, owner: String = ProcessInstance.id, store: any InstanceStateRepository, services: [any Service],
+        lease: TimeInterval = 30, renewEvery: Duration = .seconds(5), retryEvery: Duration = .seconds(5), logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.name = name
+        self.owner = owner
+        self.store = store
+        self.services = services
+        self.lease = lease
+        self.renewEvery = renewEvery
+        self.retryEvery = retryEvery
+        self.logger = logger
+        self.now = now
+    }
+
+    struct LeaseLost: Error {}
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if let until = await take() {
+                logger.info("lease taken; running here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
+                await runWhileHeld(until: until)
+                if Task.isCancelled || Task.isShuttingDownGracefully {
+                    try? await store.releaseLease(name, owner: owner)
+                    return
+                }
+                logger.warning("lease lost; stopped here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: retryEvery) }
+        }
+    }
+
+    /// The lease's end when this instance holds it now, nil when another does (or the database is away).
+    private func take() async -> Date? {
+        let at = now()
+        let until = at.addingTimeInterval(lease)
+        do {
+            return try await store.acquireLease(name, owner: owner, until: until, at: at) ? until : nil
+        } catch {
+            logger.warning("lease not asked for", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])
+            return nil
+        }
+    }
+
+    /// Runs the services until they end (graceful shutdown) or the lease cannot be renewed.
+    private func runWhileHeld(until first: Date) async {
+        await withTaskGroup(of: Bool.self) { group in
+            for service in services {
+                group.addTask {
+                    do { try await service.run() } catch {
+                        logger.error("service under lease failed", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])
+                    }
+                    return false
+                }
+            }
+            group.addTask {
+                var held = first
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: renewEvery)
+                    if Task.isCancelled { break }
+                    let at = now()
+                    let until = at.addingTimeInterval(lease)
+                    do {
+                        // Another instance holds it: it took over after this one missed renewals.
+                        guard try await store.acquireLease(name, owner: owner, until: until, at: at) else { return true }
+                        held = until
+                    } catch {
+                        logger.warning("lease not renewed", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])
+                        // Another instance may take it soon: stop before it can.
+                        if now() >= held.addingTimeInterval(-lease / 3) { return true }
+                    }
+                }
+                return false
+            }
+            // The first to end decides: lost lease, or the services stopped (shutdown).
+            _ = await group.next()
+            group.cancelAll()
+        }
+    }
+}
