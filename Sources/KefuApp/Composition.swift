@@ -82,7 +82,8 @@ public struct Composition: Sendable {
         let twoFactorResets = TwoFactorResets(store: store, accounts: accounts, wait: configuration.twoFactorResetWait, logger: logger, now: now)
         let widgetIdentity = WidgetIdentity(secretKey: configuration.secretKey)
 
-        let policies = RiskPolicySource(store: store)
+        let policies = RiskPolicySource(store: store, announce: { bus.settingChanged($0) })
+        bus.whenSettingChanges { key in if key == RiskPolicySource.key { await policies.forget() } }
         let web = WebServices(
             store: store, blobs: blobs, conversations: conversations, presence: presence, throttle: throttle, hasher: hasher,
             agentAuth: agentAuth, accounts: accounts, twoFactorResets: twoFactorResets, widgetIdentity: widgetIdentity, policies: policies,

@@ -9,10 +9,13 @@ public struct BusNotice: Sendable, Equatable, Codable {
     /// The instance that published (an instance ignores its own notices).
     public var from: String
     public var events: [Wakeup]
+    /// Settings saved (their keys): instances that cache them read them again.
+    public var settings: [String]?
 
-    public init(from: String, events: [Wakeup]) {
+    public init(from: String, events: [Wakeup], settings: [String]? = nil) {
         self.from = from
         self.events = events
+        self.settings = settings
     }
 
     /// One event, by reference when it is stored. Short keys: a notice is cut at `maxPayloadBytes`.

@@ -62,6 +62,7 @@ public final class ClusterEventBus: EventBus, Service, Sendable {
     private let (sendTicks, sendTick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let (pollTicks, pollTick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let seen = Mutex(PublishedSeqs())
+    private let settingHandlers = Mutex<[@Sendable (String) async -> Void]>([])
 
     public init(
         instance: String = TimeOrderedUUID.make(), local: EventHub = EventHub(), signals: any BusSignals, source: any StoredEventSource,
@@ -90,6 +91,18 @@ public final class ClusterEventBus: EventBus, Service, Sendable {
         }
         if queued { sendTick.yield() } else { logger.warning("bus notice dropped: the server is not taking them") }
     }
+
+    public func settingChanged(_ key: String) {
+        // Rare and small: sent in a notice of its own, beside the event notices.
+        pendingSettings.withLock { $0.append(key) }
+        sendTick.yield()
+    }
+
+    public func whenSettingChanges(_ handler: @escaping @Sendable (String) async -> Void) {
+        settingHandlers.withLock { $0.append(handler) }
+    }
+
+    private let pendingSettings = Mutex<[String]>([])
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
@@ -124,6 +137,17 @@ public final class ClusterEventBus: EventBus, Service, Sendable {
             defer { queue.removeAll(keepingCapacity: true) }
             return queue
         }
+        let settings = pendingSettings.withLock { keys in
+            defer { keys.removeAll() }
+            return keys
+        }
+        if !settings.isEmpty, let data = try? JSONEncoder().encode(BusNotice(from: instance, events: [], settings: settings)) {
+            do {
+                try await signals.send([String(decoding: data, as: UTF8.self)])
+            } catch {
+                logger.warning("setting change not announced; others read it again within their cache's freshness", metadata: ["error": "\(error)"])
+            }
+        }
         guard !batch.isEmpty else { return }
         do {
             try await signals.send(BusNotice.payloads(from: instance, batch))
@@ -137,6 +161,10 @@ public final class ClusterEventBus: EventBus, Service, Sendable {
     /// Publishes what another instance's notice names, in its order.
     func receive(_ payload: String) async {
         guard let notice = BusNotice.decode(payload), notice.from != instance else { return }
+        if let keys = notice.settings {
+            let handlers = settingHandlers.withLock { $0 }
+            for key in keys { for handler in handlers { await handler(key) } }
+        }
         let places = notice.events.compactMap(\.storedMessage)
         var stored: [ConversationID: [Int64: ConversationEvent]] = [:]
         if !places.isEmpty {

@@ -13,6 +13,16 @@ import Synchronization
 public protocol EventBus: Sendable {
     func publish(_ event: ConversationEvent)
     func subscribe(_ topics: Set<EventTopic>) -> AsyncThrowingStream<ConversationEvent, any Error>
+    /// Tells the other instances that the setting `key` was saved (they forget their copies).
+    func settingChanged(_ key: String)
+    /// Runs `handler` with each key another instance announced.
+    func whenSettingChanges(_ handler: @escaping @Sendable (String) async -> Void)
+}
+
+extension EventBus {
+    /// One instance: whoever saved a setting has its own copy up to date; nobody else to tell.
+    public func settingChanged(_ key: String) {}
+    public func whenSettingChanges(_ handler: @escaping @Sendable (String) async -> Void) {}
 }
 
 extension EventHub: EventBus {}

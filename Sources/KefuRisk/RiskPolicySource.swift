@@ -3,20 +3,31 @@ import KefuCore
 import KefuStore
 
 /// The risk policy in force: stored in settings (`risk.policy`, JSON), Kefu's standard policy
-/// until an admin saves one. Kept in memory for a few seconds: a save through this server takes
-/// effect for its next decision, a save through another server sharing the database within
-/// `freshness`; nothing restarts.
+/// until an admin saves one. Kept in memory for a few seconds: a save through this instance takes
+/// effect for its next decision; one through another instance as soon as its notice arrives
+/// (milliseconds), and within `freshness` if the notice was lost; nothing restarts.
 public actor RiskPolicySource {
     public static let key = "risk.policy"
     public let store: any SettingsRepository
     public let freshness: TimeInterval
     public let now: @Sendable () -> Date
+    /// Tells the other instances that the policy was saved, so they forget their copies at once.
+    public let announce: @Sendable (String) -> Void
     private var cached: (policy: RiskPolicy, at: Date)?
 
-    public init(store: any SettingsRepository, freshness: TimeInterval = 5, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        store: any SettingsRepository, freshness: TimeInterval = 5, announce: @escaping @Sendable (String) -> Void = { _ in },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.store = store
         self.freshness = freshness
+        self.announce = announce
         self.now = now
+    }
+
+    /// Another instance saved the policy: the next decision reads it.
+    public func forget() {
+        cached = nil
     }
 
     public func current() async throws -> RiskPolicy {
@@ -42,5 +53,6 @@ public actor RiskPolicySource {
         let json = String(decoding: try encoder.encode(policy), as: UTF8.self)
         try await store.setSetting(Self.key, value: json, audit: audit)
         cached = (policy, now())
+        announce(Self.key)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import KefuApp
 import KefuCore
 import KefuRealtime
+import KefuRisk
 import KefuStore
 import KefuTestSupport
 import Logging
@@ -107,6 +108,26 @@ struct ClusterBusTests {
             let read = try await b.next(within: .seconds(10))
             #expect(typing?.kind == .typing(.agent(agent), isTyping: true))
             #expect(read?.kind == .read(.agent, seq: 7))
+        }
+    }
+
+    /// An admin saves the risk policy on one instance: the other's next decision uses it, not
+    /// its cached copy (which would otherwise stay up to an hour here).
+    @Test func aSavedRiskPolicyReachesTheOtherInstanceAtOnce() async throws {
+        try await Self.withTwoInstances { instances in
+            let onA = RiskPolicySource(store: instances.store, freshness: 3600, announce: { instances.a.settingChanged($0) })
+            let onB = RiskPolicySource(store: instances.store, freshness: 3600, announce: { instances.b.settingChanged($0) })
+            instances.b.whenSettingChanges { key in if key == RiskPolicySource.key { await onB.forget() } }
+            #expect(try await onB.current() == .standard)
+            var stricter = RiskPolicy.standard
+            stricter.assets = ["USDT"]
+            try await onA.save(stricter, audit: AuditEvent(actor: .system, action: "risk.policy_saved", subjectKind: "settings"))
+            var seen = try await onB.current()
+            for _ in 0..<200 where seen != stricter {
+                try await Task.sleep(for: .milliseconds(50))
+                seen = try await onB.current()
+            }
+            #expect(seen == stricter)
         }
     }
 
