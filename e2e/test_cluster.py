@@ -1,0 +1,252 @@
+"""Three Kefu instances on one PostgreSQL behind nginx (issue 18, docs/deployment.md): the same
+guarantees as one instance. Chat between a visitor on one instance and an agent on another,
+login throttling that spreading guesses over instances does not get around, `kill -9` of an
+instance under chat load (no acknowledged message lost, none twice), background work done once
+while an instance dies, and a rolling restart under load."""
+import asyncio
+import concurrent.futures
+import uuid
+
+import pytest
+import requests
+
+from chat_socket import ChatSocket
+from cluster import Cluster
+from conftest import POSTGRES_URL
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs KEFU_TEST_POSTGRES_URL")
+
+ADMIN = ("ops@kefu.example", "e2e-cluster-passphrase")
+
+
+class Direct:
+    """One instance addressed directly (its own port), for tests that pick where a client lands."""
+
+    def __init__(self, server):
+        self.url = server.url
+
+
+@pytest.fixture
+def cluster():
+    # Started together on an empty database: they migrate one after another, and all come up.
+    cluster = Cluster(size=3).start()
+    cluster.cli("admin", "create", "--email", ADMIN[0], "--name", "Ops Admin", stdin=ADMIN[1] + "\n")
+    yield cluster
+    cluster.close()
+
+
+def login(url):
+    response = requests.post(url + "/api/v1/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}, timeout=20)
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def webchat(cluster):
+    token = login(cluster.url)
+    auth = {"Authorization": f"Bearer {token}"}
+    inbox = requests.post(cluster.url + "/api/v1/inboxes", json={"name": "App chat", "kind": "webchat"}, headers=auth, timeout=10)
+    assert inbox.status_code == 201, inbox.text
+    return token, auth, inbox.json()["id"]
+
+
+def visitor_session(url, inbox, name="黄蕾"):
+    session = requests.post(url + "/api/v1/widget/sessions", json={"inboxId": inbox, "name": name}, timeout=10)
+    assert session.status_code == 201, session.text
+    return session.json()["sessionToken"]
+
+
+def test_every_instance_answers_through_the_proxy(cluster):
+    # Round robin without stickiness: a run of requests meets every instance, and each answers.
+    seen = {requests.get(cluster.url + "/healthz", timeout=5).status_code for _ in range(12)}
+    assert seen == {200}
+    migrations = cluster.cli("migrate").stdout + cluster.cli("migrate").stderr
+    assert "applied migration" not in migrations  # the instances applied every one, once
+
+
+def test_a_visitor_on_one_instance_and_an_agent_on_another(cluster):
+    token, auth, inbox = webchat(cluster)
+    a, b, c = (Direct(server) for server in cluster.instances)
+    visitor_token = visitor_session(a.url, inbox)
+
+    async def chat():
+        async with await ChatSocket.visitor(a, visitor_token) as visitor, await ChatSocket.agent(b, token) as agent:
+            await visitor.expect("hello")
+            await agent.expect("hello")
+            sent = []
+            for index in range(20):
+                await visitor.send({"type": "message", "clientMsgId": f"c-{index}", "text": f"第 {index} 条：提现还在审核"})
+                sent.append((await visitor.expect("ack", clientMsgId=f"c-{index}"))["seq"])
+            conversation = visitor.received[-1]["conversationId"]
+            # The agent's feed on B has every one, once, in order.
+            for index in range(20):
+                await agent.expect("message", clientMsgId=f"c-{index}")
+            seqs = [f["seq"] for f in agent.received if f["type"] == "message" and f.get("conversationId") == conversation]
+            assert seqs == sent
+            # A reply posted through C reaches the visitor on A.
+            reply = requests.post(f"{c.url}/api/v1/conversations/{conversation}/messages", headers=auth,
+                                  json={"text": "您好，正在为您查询。"}, timeout=10)
+            assert reply.status_code == 201, reply.text
+            got = await visitor.expect("message", text="您好，正在为您查询。")
+            assert got["seq"] == sent[-1] + 1
+            return conversation, got["seq"]
+
+    conversation, last = asyncio.run(chat())
+
+    async def reconnect_elsewhere():
+        # The visitor comes back through C with `since`: what came after it is replayed, once.
+        async with await ChatSocket.visitor(c, visitor_token, since=last - 1) as visitor:
+            hello = await visitor.expect("hello")
+            assert (hello["conversationId"], hello["lastSeq"]) == (conversation, last)
+            await visitor.expect("message", seq=last)
+            assert [f["seq"] for f in visitor.received if f["type"] == "message"] == [last]
+    asyncio.run(reconnect_elsewhere())
+
+
+def test_login_throttling_holds_across_instances(cluster):
+    # Wrong passwords for one account, spread over the instances by the proxy and sent in
+    # parallel: the account's free attempts are counted once for all of them.
+    def guess(_):
+        return requests.post(cluster.url + "/api/v1/auth/login", json={"email": ADMIN[0], "password": f"wrong-{uuid.uuid4()}"},
+                             timeout=30).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(guess, range(24)))
+    assert statuses.count(401) == 5, statuses  # ThrottlePolicy.perAccount: 5 free failures
+    assert statuses.count(429) == 19, statuses
+    # Directly on each instance too: every one refuses the account now.
+    for server in cluster.instances:
+        response = requests.post(server.url + "/api/v1/auth/login", json={"email": ADMIN[0], "password": "wrong"}, timeout=30)
+        assert response.status_code == 429, (server.url, response.status_code)
+
+
+class Visitor:
+    """A widget that keeps chatting through the proxy: each message is resent under the same
+    client id until acknowledged, and a dropped socket is opened again (through the proxy, so on
+    whichever instance it lands) with `since`, as the widget does."""
+
+    def __init__(self, cluster, inbox, index):
+        self.cluster = cluster
+        self.token = visitor_session(cluster.url, inbox, name=f"访客 {index}")
+        self.index = index
+        self.acked = {}  # client id -> seq
+        self.conversation = None
+        self.reconnects = 0
+
+    async def run(self, stop):
+        count = 0
+        while not stop.is_set():
+            try:
+                async with await ChatSocket.visitor(self.cluster, self.token) as socket:
+                    await socket.expect("hello")
+                    while not stop.is_set():
+                        client_id = f"v{self.index}-{count}"
+                        await socket.send({"type": "message", "clientMsgId": client_id, "text": f"访客 {self.index} 第 {count} 条"})
+                        ack = await socket.expect("ack", clientMsgId=client_id, timeout=15)
+                        self.acked[client_id] = ack["seq"]
+                        self.conversation = ack["conversationId"]
+                        count += 1
+                        await asyncio.sleep(0.05)
+            except (AssertionError, OSError, Exception):  # the instance under it died: come back through the proxy
+                self.reconnects += 1
+                await asyncio.sleep(0.2)
+
+
+class Feed:
+    """An agent's feed on one instance, keeping every message frame."""
+
+    def __init__(self, server, token):
+        self.server = Direct(server)
+        self.token = token
+        self.messages = []
+        self.closed = False
+
+    async def run(self, stop):
+        try:
+            async with await ChatSocket.agent(self.server, self.token) as socket:
+                await socket.expect("hello")
+                while not stop.is_set():
+                    try:
+                        frame = await socket.expect("message", timeout=1)
+                        self.messages.append(frame)
+                    except AssertionError as error:
+                        if "closed" in str(error):
+                            raise
+        except Exception:
+            self.closed = True
+
+
+def stored_messages(cluster, auth, conversation):
+    items, since = [], 0
+    while True:
+        page = requests.get(f"{cluster.url}/api/v1/conversations/{conversation}/messages", params={"since": since, "limit": 500},
+                            headers=auth, timeout=30)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        items += body["items"]
+        if not body.get("nextCursor"):
+            return items
+        since = int(body["nextCursor"])
+
+
+def chat_load(cluster, inbox, token, during, visitors=24, seconds=8.0):
+    """Visitors chat through the proxy while `during(loop_time)` runs once, halfway; agent feeds
+    listen on every instance. Returns (visitors, feeds)."""
+    async def run():
+        stop_chat, stop_feeds = asyncio.Event(), asyncio.Event()
+        people = [Visitor(cluster, inbox, index) for index in range(visitors)]
+        feeds = [Feed(server, token) for server in cluster.instances]
+        feed_tasks = [asyncio.create_task(f.run(stop_feeds)) for f in feeds]
+        await asyncio.sleep(0.5)
+        chat_tasks = [asyncio.create_task(v.run(stop_chat)) for v in people]
+        await asyncio.sleep(seconds / 2)
+        await asyncio.get_running_loop().run_in_executor(None, during)
+        await asyncio.sleep(seconds / 2)
+        stop_chat.set()
+        await asyncio.wait(chat_tasks, timeout=30)
+        # The feeds listen on for the bus's catch-up poll (2 s): a message whose instance died
+        # between its commit and its notice reaches the others through it.
+        await asyncio.sleep(5)
+        stop_feeds.set()
+        await asyncio.wait(feed_tasks, timeout=30)
+        return people, feeds
+    return asyncio.run(run())
+
+
+def check_nothing_lost_or_twice(cluster, auth, people, feeds, survivors):
+    assert sum(len(v.acked) for v in people) > 200, [len(v.acked) for v in people]
+    for visitor in people:
+        stored = [m for m in stored_messages(cluster, auth, visitor.conversation) if m["direction"] == "incoming"]
+        by_client = {}
+        for message in stored:
+            assert message["clientMessageId"] not in by_client, f"{message['clientMessageId']} stored twice"
+            by_client[message["clientMessageId"]] = message["seq"]
+        for client_id, seq in visitor.acked.items():
+            assert by_client.get(client_id) == seq, f"acknowledged {client_id} (seq {seq}) is not stored as such"
+        # Every feed that stayed up saw every message of the conversation once, in order.
+        all_seqs = sorted(m["seq"] for m in stored_messages(cluster, auth, visitor.conversation))
+        for index in survivors:
+            seen = [f["seq"] for f in feeds[index].messages if f.get("conversationId") == visitor.conversation]
+            assert seen == all_seqs, f"feed on instance {index}: {len(seen)} of {len(all_seqs)} ({visitor.conversation})"
+
+
+def test_kill_9_of_an_instance_under_chat_load_loses_and_doubles_nothing(cluster):
+    token, auth, inbox = webchat(cluster)
+    people, feeds = chat_load(cluster, inbox, token, during=lambda: cluster.kill(1))
+    assert feeds[1].closed and not feeds[0].closed and not feeds[2].closed
+    assert sum(v.reconnects for v in people) > 0, "no visitor was on the killed instance"
+    check_nothing_lost_or_twice(cluster, auth, people, feeds, survivors=[0, 2])
+
+
+def test_a_rolling_restart_under_chat_load_loses_and_doubles_nothing(cluster):
+    token, auth, inbox = webchat(cluster)
+    exits = []
+
+    def roll():
+        # One instance at a time: SIGTERM (sockets drained, clients told to come back), start again.
+        for index in range(len(cluster.instances)):
+            exits.append(cluster.restart(index))
+
+    people, feeds = chat_load(cluster, inbox, token, during=roll, seconds=6.0)
+    assert exits == [0, 0, 0], cluster.logs()
+    assert sum(v.reconnects for v in people) >= len(people), "visitors should each have moved at least once"
+    check_nothing_lost_or_twice(cluster, auth, people, feeds, survivors=[])
