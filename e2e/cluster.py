@@ -18,7 +18,8 @@ NGINX_TEMPLATE = ROOT / "docs" / "deployment" / "nginx.conf"
 
 
 class Cluster:
-    def __init__(self, size=3, env=None):
+    def __init__(self, size=3, env=None, instance_env=None):
+        """`env` applies to every instance; `instance_env(index)` adds to one (its SMTP port, say)."""
         self.database_url, self.database_name = create_postgres_database()
         self.dir = Path(tempfile.mkdtemp(prefix="kefu-cluster-"))
         self.shared_data = self.dir / "shared-data"
@@ -35,6 +36,7 @@ class Cluster:
                 "KEFU_TRUST_PROXY": "true",
                 "KEFU_PUBLIC_URL": self.url,
                 **(env or {}),
+                **(instance_env(len(self.instances)) if instance_env else {}),
             })
             self.instances.append(server)
         self.nginx = None

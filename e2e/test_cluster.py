@@ -12,7 +12,7 @@ import requests
 
 from chat_socket import ChatSocket
 from cluster import Cluster
-from conftest import POSTGRES_URL
+from conftest import POSTGRES_URL, free_port
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs KEFU_TEST_POSTGRES_URL")
 
@@ -250,3 +250,91 @@ def test_a_rolling_restart_under_chat_load_loses_and_doubles_nothing(cluster):
     assert exits == [0, 0, 0], cluster.logs()
     assert sum(v.reconnects for v in people) >= len(people), "visitors should each have moved at least once"
     check_nothing_lost_or_twice(cluster, auth, people, feeds, survivors=[])
+
+
+class SlowRelay:
+    """The world's mail server, a little slow (half a second a mail), so that sending is in
+    progress on every instance when one is killed. Keeps each mail's Message-ID."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        self.message_ids = []
+        self.recipients = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self.controller.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        await asyncio.sleep(0.5)
+        self.message_ids.append(email.message_from_bytes(envelope.original_content)["Message-ID"])
+        self.recipients += envelope.rcpt_tos
+        return "250 OK"
+
+
+@pytest.fixture
+def mail_cluster():
+    relay = SlowRelay()
+    smtp_ports = [free_port() for _ in range(3)]
+    cluster = Cluster(size=3, env={"KEFU_SMTP_RELAY": f"smtp://127.0.0.1:{relay.controller.port}",
+                                   "KEFU_SUPPORT_ADDRESS": "support@kefu.example"},
+                      instance_env=lambda index: {"KEFU_SMTP_LISTEN": f"127.0.0.1:{smtp_ports[index]}"}).start()
+    cluster.smtp_ports = smtp_ports
+    cluster.cli("admin", "create", "--email", ADMIN[0], "--name", "Ops Admin", stdin=ADMIN[1] + "\n")
+    yield cluster, relay
+    cluster.close()
+    relay.controller.stop()
+
+
+def sla_events(cluster, auth, conversation):
+    response = requests.get(f"{cluster.url}/api/v1/conversations/{conversation}/sla", headers=auth, timeout=10)
+    assert response.status_code == 200, response.text
+    return [f"{e['metric']}:{e['kind']}" for e in response.json()["events"]]
+
+
+def test_outbox_mail_and_due_timers_are_done_once_while_an_instance_dies(mail_cluster):
+    import smtplib
+    import time
+    from email.mime.text import MIMEText
+    from conftest import wait_for
+    cluster, relay = mail_cluster
+    auth = {"Authorization": f"Bearer {login(cluster.url)}"}
+    policy = requests.post(cluster.url + "/api/v1/sla/policies", headers=auth, timeout=10,
+                           json={"name": "Fast", "match": {"label": "fast"}, "firstResponseSeconds": 3})
+    assert policy.status_code == 201, policy.text
+
+    # Twenty-four customers write in, to all three instances' listeners: 24 acknowledgements to send.
+    senders = [f"kehu{n}@example.cn" for n in range(24)]
+    for n, sender in enumerate(senders):
+        message = MIMEText(f"您好，第 {n} 个问题：提现还在审核。", "plain", "utf-8")
+        message["Subject"], message["From"], message["To"] = f"提现问题 {n}", sender, "support@kefu.example"
+        message["Message-ID"] = f"<q{n}.{uuid.uuid4().hex[:6]}@example.cn>"
+        with smtplib.SMTP("127.0.0.1", cluster.smtp_ports[n % 3], timeout=10) as smtp:
+            smtp.sendmail(sender, ["support@kefu.example"], message.as_bytes())
+    # Their conversations get the three-second response target.
+    listed = requests.get(cluster.url + "/api/v1/conversations", params={"limit": 100}, headers=auth, timeout=10).json()["items"]
+    conversations = [c["id"] for c in listed]
+    assert len(conversations) == 24
+    for conversation in conversations:
+        response = requests.patch(f"{cluster.url}/api/v1/conversations/{conversation}", json={"labels": ["fast"]}, headers=auth,
+                                  timeout=10)
+        assert response.status_code == 200, response.text
+
+    # Mail is going out on every instance (half a second each) and the timers come due: kill one.
+    time.sleep(1)
+    sent_before = len(relay.message_ids)
+    cluster.kill(1)
+
+    # Every timer fires once. A timer the dead instance had leased waits for its lease (30 s).
+    for conversation in conversations:
+        wait_for(lambda: "first_response:breached" in sla_events(cluster, auth, conversation), timeout=60)
+    time.sleep(2)
+    for conversation in conversations:
+        assert sla_events(cluster, auth, conversation).count("first_response:breached") == 1
+    # Every customer gets one acknowledgement. Mail is at least once: the one mail the dead
+    # instance may have been handing to the relay goes again, with the same Message-ID, once its
+    # lease (two minutes) runs out; nothing else goes twice.
+    wait_for(lambda: set(senders) <= set(relay.recipients), timeout=150)
+    assert sorted(set(relay.recipients) & set(senders)) == sorted(senders)
+    twice = {m for m in relay.message_ids if relay.message_ids.count(m) > 1}
+    assert len(twice) <= 1, twice
+    assert sent_before < len(senders), "all mail was out before the kill: the test proved nothing"
