@@ -26,10 +26,10 @@ public struct ImpersonationReports: Sendable {
     static let screenshotTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp"]
 
     let store: any Repositories
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     let now: @Sendable () -> Date
 
-    public init(store: any Repositories, blobs: AttachmentBlobStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any Repositories, blobs: any BlobStore, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.blobs = blobs
         self.now = now
@@ -69,7 +69,8 @@ public struct ImpersonationReports: Sendable {
             if screenshotType == nil { failure.add("screenshot", .notOneOf(Self.screenshotTypes.sorted())) }
         }
         if !failure.isEmpty { throw HelpError.invalid(failure) }
-        let sha = try submission.screenshot.flatMap { $0.isEmpty ? nil : try blobs.put(Data($0)) }
+        var sha: String?
+        if let bytes = submission.screenshot, !bytes.isEmpty { sha = try await blobs.put(Data(bytes)) }
         let report = ImpersonationReport(
             id: UUID().uuidString.lowercased(), place: place!, handle: handle.storable, handleKey: Self.key(for: handle), note: note.storable,
             screenshotSha256: sha, screenshotType: sha == nil ? nil : screenshotType, contactId: submission.contactId,

@@ -71,3 +71,28 @@ public struct AttachmentBlobStore: Sendable {
         return url(for: sha256).path
     }
 }
+
+/// Where attachment and mail bytes live, by their SHA-256. Kefu's own is a directory
+/// (`AttachmentBlobStore`); several instances share one by mounting the same path on each
+/// (docs/deployment.md). An object store can follow behind this protocol: nothing else
+/// knows where the bytes are.
+public protocol BlobStore: Sendable {
+    /// Stores the bytes (a no-op when identical content exists) and returns their digest.
+    func put(_ data: Data) async throws -> String
+    func get(_ sha256: String) async throws -> Data
+    /// The blob as a response streams it.
+    func content(_ sha256: String) async throws -> BlobContent
+}
+
+/// A stored blob, ready to send.
+public enum BlobContent: Sendable {
+    /// A file to stream in chunks.
+    case file(path: String)
+    case bytes(Data)
+}
+
+extension AttachmentBlobStore: BlobStore {
+    public func content(_ sha256: String) throws -> BlobContent {
+        .file(path: try path(sha256))
+    }
+}

@@ -13,11 +13,14 @@ enum BlobResponse {
     static let chunk = 32 << 10
 
     static func stream(
-        _ sha256: String, from blobs: AttachmentBlobStore, headers: HTTPFields, context: some RequestContext
+        _ sha256: String, from blobs: any BlobStore, headers: HTTPFields, context: some RequestContext
     ) async throws -> Response {
         let file: ResponseBody
         do {
-            file = try await FileIO().loadFile(path: try blobs.path(sha256), context: context, chunkLength: Self.chunk)
+            switch try await blobs.content(sha256) {
+            case .file(let path): file = try await FileIO().loadFile(path: path, context: context, chunkLength: Self.chunk)
+            case .bytes(let data): file = ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+            }
         } catch let error as HTTPError where error.status == .notFound {
             // A row whose file is gone (a damaged data directory): that file, not "no such route".
             throw APIError.notFound("file")

@@ -13,7 +13,7 @@ import KefuStore
 /// which builds controllers and routes from it and no services of its own.
 public struct WebServices: Sendable {
     public var store: any ApplicationStore
-    public var blobs: AttachmentBlobStore
+    public var blobs: any BlobStore
     public var conversations: ConversationService
     public var presence: any PresenceTracking
     /// Every check of a secret (agents' and customers') and every per-client limit.
@@ -51,7 +51,7 @@ public struct WebServices: Sendable {
     public var feedback: FeedbackBoard
 
     public init(
-        store: any ApplicationStore, blobs: AttachmentBlobStore, conversations: ConversationService, presence: any PresenceTracking,
+        store: any ApplicationStore, blobs: any BlobStore, conversations: ConversationService, presence: any PresenceTracking,
         throttle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,

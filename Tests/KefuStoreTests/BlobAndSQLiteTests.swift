@@ -38,6 +38,21 @@ import Testing
         #expect(names == [String(digest.dropFirst(2))])
     }
 
+    /// Several instances mount one directory: what one stores, another reads and serves (as a
+    /// file to stream), through the interface the rest of Kefu sees.
+    @Test func instancesSharingADirectorySeeEachOthersBlobs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-shared-\(UUID().uuidString)")
+        let first: any BlobStore = AttachmentBlobStore(dataDirectory: directory)
+        let second: any BlobStore = AttachmentBlobStore(dataDirectory: directory)
+        let data = Data("提现截图 withdrawal screenshot".utf8)
+        let digest = try await first.put(data)
+        #expect(try await second.get(digest) == data)
+        guard case .file(let path) = try await second.content(digest) else { Issue.record("not a file"); return }
+        #expect(FileManager.default.contents(atPath: path) == data)
+        #expect(try await second.put(data) == digest)
+        await #expect(throws: (any Error).self) { try await second.content("../../etc/passwd") }
+    }
+
     @Test func sqliteRunsInWALModeWithForeignKeys() async throws {
         let location = try await TestDatabases.create(.sqlite)
         try await withDatabase(location, logger: Logger(label: "test")) { database in

@@ -47,9 +47,9 @@ extension EmailReplies {
             from: MailAddress(name: settings.supportName, address: settings.supportAddress), to: [MailAddress(name: contact.name, address: address)],
             replyTo: MailAddress(name: settings.supportName, address: settings.replyAddress(token: thread.replyToken)),
             subject: subject, messageId: queued.messageId, inReplyTo: references.last, references: references, date: now(),
-            text: text, html: Self.html(text, signature: settings.supportName, number: conversation.number), files: try files(of: message))
+            text: text, html: Self.html(text, signature: settings.supportName, number: conversation.number), files: try await files(of: message))
         let composed = ComposedOutboxMail(
-            mailFrom: mail.from.address, recipients: [address], subject: subject, rawSha256: try blobs.put(Data(mail.render())))
+            mailFrom: mail.from.address, recipients: [address], subject: subject, rawSha256: try await blobs.put(Data(mail.render())))
         // A second sender that composed it first (an expired lease) wins; its bytes are the mail.
         _ = try await store.composeOutboxMail(id: queued.id, composed)
         return try await store.outboxMail(id: queued.id)

@@ -50,7 +50,7 @@ public struct EmailChannel: Channel {
 
     /// The channel reports what arrives (and how replies' mail fares) through `conversations`.
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, settings: EmailSettings,
+        store: any Repositories, blobs: any BlobStore, conversations: ConversationService, settings: EmailSettings,
         listener: Listener? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }, expectations: (any ReplyExpectations)? = nil,
         logger: Logger
     ) {
@@ -69,7 +69,7 @@ public struct EmailChannel: Channel {
 
     /// The channel on its own (`kefu ingest-email`, tests): its events go to `hub`.
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, hub: EventHub, settings: EmailSettings, expectations: (any ReplyExpectations)? = nil,
+        store: any Repositories, blobs: any BlobStore, hub: EventHub, settings: EmailSettings, expectations: (any ReplyExpectations)? = nil,
         logger: Logger
     ) {
         // On its own the channel still answers by mail what must be answered at once (the warning

@@ -14,7 +14,7 @@ public struct EmailIngest: SMTPMailSink {
     public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & MessageRepository
         & AgentRepository & AttachmentRepository
     let store: any Repositories
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     /// Stores each mail through its threading rules and publishes what it added.
     let conversations: ConversationService
     let settings: EmailSettings
@@ -22,7 +22,7 @@ public struct EmailIngest: SMTPMailSink {
     let logger: Logger
 
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, settings: EmailSettings, replies: EmailReplies,
+        store: any Repositories, blobs: any BlobStore, conversations: ConversationService, settings: EmailSettings, replies: EmailReplies,
         logger: Logger
     ) {
         self.store = store
@@ -97,7 +97,7 @@ public struct EmailIngest: SMTPMailSink {
             let parsed = ParsedMail.parse(raw)
             return (parsed, RedactedMail(parsed, raw: raw, guard: secrets))
         }
-        let rawSha = try blobs.put(Data(redacted.rendition ?? raw))
+        let rawSha = try await blobs.put(Data(redacted.rendition ?? raw))
         let rawDigest = redacted.rendition == nil ? rawSha : AttachmentBlobStore.digest(Data(raw))
         let recipients = (envelope?.recipients ?? []) + (parsed.to + parsed.cc + parsed.deliveredTo).map(\.normalized)
         let tokens = Array(Set(recipients.compactMap { EmailSettings.untagged($0).token })).sorted()
@@ -114,7 +114,7 @@ public struct EmailIngest: SMTPMailSink {
         var files: [InboundMail.File] = []
         for file in redacted.files where !file.bytes.isEmpty {
             let sniffed = AttachmentPolicy.sniff(file.bytes)
-            let sha = try blobs.put(Data(file.bytes))
+            let sha = try await blobs.put(Data(file.bytes))
             files.append(
                 InboundMail.File(
                     sha256: sha, size: Int64(file.bytes.count), contentType: sniffed ?? "application/octet-stream",

@@ -12,7 +12,7 @@ public struct EmailReplies: CustomerNotifier {
     public typealias Repositories = MailRepository & InboxRepository & ConversationRepository & ContactRepository & AgentRepository
         & MessageRepository & AttachmentRepository & WidgetSessionRepository
     let store: any Repositories
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     let settings: EmailSettings
     /// The words of every mail it writes.
     let catalog = Catalog.standard
@@ -23,7 +23,7 @@ public struct EmailReplies: CustomerNotifier {
     let expectations: (any ReplyExpectations)?
 
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, settings: EmailSettings, wake: @escaping @Sendable () -> Void = {},
+        store: any Repositories, blobs: any BlobStore, settings: EmailSettings, wake: @escaping @Sendable () -> Void = {},
         now: @escaping @Sendable () -> Date = { Date() }, expectations: (any ReplyExpectations)? = nil
     ) {
         self.expectations = expectations
@@ -67,7 +67,7 @@ public struct EmailReplies: CustomerNotifier {
         let references = try await store.threadMessageIds(conversationId: conversation.id)
         // It answers the customer's latest mail (not our own acknowledgement).
         let answered = try await store.mails(conversationId: conversation.id).last?.messageId ?? references.last
-        let files = try self.files(of: message)
+        let files = try await self.files(of: message)
         var signature = [agentName, settings.supportName].compactMap { $0 }.joined(separator: " · ")
         if let line = settings.signature.codeLine(message.agentCode, locale: UILocale(storedTag: contact.locale)) { signature += "\n" + line }
         let text = message.text + "\n\n-- \n\(signature)\n[#\(conversation.number)]"
@@ -151,7 +151,7 @@ public struct EmailReplies: CustomerNotifier {
         local: Bool? = nil
     ) async throws {
         let raw = mail.render()
-        let sha = try blobs.put(Data(raw))
+        let sha = try await blobs.put(Data(raw))
         _ = try await store.enqueueMail(
             NewOutboxMail(
                 kind: kind, dedupKey: key, conversationId: conversation?.id, messageRef: messageRef, mailFrom: mail.from.address,
@@ -163,10 +163,13 @@ public struct EmailReplies: CustomerNotifier {
     }
 
     /// The message's attachments, read from the blob store, as mail parts.
-    func files(of message: Message) throws -> [OutgoingMail.File] {
-        try message.attachments.map {
-            OutgoingMail.File(filename: $0.filename, contentType: $0.contentType, bytes: Array(try blobs.get($0.sha256)))
+    func files(of message: Message) async throws -> [OutgoingMail.File] {
+        var files: [OutgoingMail.File] = []
+        for attachment in message.attachments {
+            files.append(
+                OutgoingMail.File(filename: attachment.filename, contentType: attachment.contentType, bytes: Array(try await blobs.get(attachment.sha256))))
         }
+        return files
     }
 
     /// The reply as simple HTML: the agent's text escaped, line breaks kept.

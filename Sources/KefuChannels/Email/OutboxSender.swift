@@ -17,7 +17,7 @@ import ServiceLifecycle
 public struct OutboxSender: Service {
     public typealias Repositories = MailRepository & MessageRepository & ConversationRepository & InboxRepository
     let store: any Repositories
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     let client: SMTPClient?
     let replies: EmailReplies
     /// Where the agents hear how their replies' mail fares.
@@ -33,7 +33,7 @@ public struct OutboxSender: Service {
     static let lease: TimeInterval = 120
 
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, client: SMTPClient?, replies: EmailReplies, conversations: ConversationService,
+        store: any Repositories, blobs: any BlobStore, client: SMTPClient?, replies: EmailReplies, conversations: ConversationService,
         wakeups: AsyncStream<Void>, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, pollInterval: Duration = .seconds(5)
     ) {
         self.store = store
@@ -119,7 +119,7 @@ public struct OutboxSender: Service {
 
     func send(_ mail: OutboxMail, with client: SMTPClient) async {
         do {
-            let raw = Array(try blobs.get(mail.rawSha256))
+            let raw = Array(try await blobs.get(mail.rawSha256))
             do {
                 let reply = try await client.send(from: mail.mailFrom, to: mail.recipients, message: raw)
                 try await store.markMailSent(id: mail.id, at: now())
@@ -161,7 +161,7 @@ public struct OutboxSender: Service {
 extension OutboxSender {
     /// A sender on its own (a test, a command): its events go to `hub`.
     public init(
-        store: any Repositories & ConversationService.Repositories, blobs: AttachmentBlobStore, client: SMTPClient?, replies: EmailReplies,
+        store: any Repositories & ConversationService.Repositories, blobs: any BlobStore, client: SMTPClient?, replies: EmailReplies,
         hub: EventHub, wakeups: AsyncStream<Void>, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.init(

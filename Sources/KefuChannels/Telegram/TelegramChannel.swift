@@ -22,7 +22,7 @@ public struct TelegramChannel: Channel {
     let logger: Logger
 
     public init(
-        store: any Repositories, blobs: AttachmentBlobStore, conversations: ConversationService, secretKey: Data, settings: TelegramSettings,
+        store: any Repositories, blobs: any BlobStore, conversations: ConversationService, secretKey: Data, settings: TelegramSettings,
         catalog: Catalog = .standard, client: HTTPClient = TelegramBotAPI.client, expectations: (any ReplyExpectations)? = nil,
         surveys: (any SurveyAnswers)? = nil, logger: Logger
     ) {

@@ -14,7 +14,7 @@ public struct TelegramIngest: Sendable {
 
     let store: any Repositories
     let conversations: ConversationService
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     let catalog: Catalog
     let settings: TelegramSettings
     let wake: @Sendable () -> Void
@@ -30,7 +30,7 @@ public struct TelegramIngest: Sendable {
     static let fetchAttempts = 3
 
     public init(
-        store: any Repositories, conversations: ConversationService, blobs: AttachmentBlobStore, catalog: Catalog = .standard,
+        store: any Repositories, conversations: ConversationService, blobs: any BlobStore, catalog: Catalog = .standard,
         settings: TelegramSettings, wake: @escaping @Sendable () -> Void = {}, expectations: (any ReplyExpectations)? = nil,
         surveys: (any SurveyAnswers)? = nil, logger: Logger
     ) {
@@ -155,7 +155,7 @@ public struct TelegramIngest: Sendable {
         let file = try await api.getFile(wanted.fileId)
         let data = try await api.download(file)
         let sniffed = AttachmentPolicy.sniff(data)
-        let sha = try blobs.put(data)
+        let sha = try await blobs.put(data)
         return InboundMail.File(
             sha256: sha, size: Int64(data.count), contentType: sniffed ?? "application/octet-stream",
             filename: AttachmentPolicy.safeMailFilename(wanted.filename ?? "file", sniffedType: sniffed))

@@ -21,7 +21,7 @@ public struct TelegramSender: Service {
 
     let store: any Repositories
     let bots: TelegramBots
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     let conversations: ConversationService
     let wakeups: AsyncStream<Void>
     let replies: TelegramReplies
@@ -40,7 +40,7 @@ public struct TelegramSender: Service {
     static let longestInlineWait: TimeInterval = 2
 
     public init(
-        store: any Repositories, bots: TelegramBots, blobs: AttachmentBlobStore, conversations: ConversationService, replies: TelegramReplies,
+        store: any Repositories, bots: TelegramBots, blobs: any BlobStore, conversations: ConversationService, replies: TelegramReplies,
         wakeups: AsyncStream<Void>, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, pollInterval: Duration = .seconds(2)
     ) {
         self.store = store
@@ -159,7 +159,7 @@ public struct TelegramSender: Service {
             throw TelegramError.unavailable("an unknown part")
         }
         let file = delivery.payload.files[index]
-        let data = try blobs.get(file.sha256)
+        let data = try await blobs.get(file.sha256)
         // Pictures Telegram can show as photos (and only up to its 10 MB photo limit) go as
         // photos; everything else as a document, byte for byte.
         let asPhoto = ["image/jpeg", "image/png", "image/webp"].contains(file.contentType) && data.count <= 10 << 20

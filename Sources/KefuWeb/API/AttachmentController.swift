@@ -11,7 +11,7 @@ import NIOCore
 /// can attach it to a message.
 struct AttachmentFiles: Sendable {
     let store: any AttachmentRepository
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
 
     /// The request body as a file: refused early when its declared length is over `limit`,
     /// and while reading when it turns out to be.
@@ -29,7 +29,7 @@ struct AttachmentFiles: Sendable {
         guard let type = AttachmentPolicy.sniff(data) else {
             throw APIError.validation("file", .notOneOf(["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"]))
         }
-        let digest = try blobs.put(data)
+        let digest = try await blobs.put(data)
         return try await store.createAttachment(
             sha256: digest, size: Int64(data.count), contentType: type,
             // A file name is text a customer wrote too: a secret in it is never stored.

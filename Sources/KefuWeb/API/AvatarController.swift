@@ -10,7 +10,7 @@ import NIOCore
 /// are kept; they are served with their sniffed type and a sandboxing CSP, like attachments.
 struct AvatarController {
     let store: any AgentRepository
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
 
     static let allowedTypes = ["image/png", "image/jpeg", "image/gif", "image/webp"]
 
@@ -28,7 +28,7 @@ struct AvatarController {
     func replace(_ request: Request, agent: Agent, context: AuthenticatedContext) async throws -> Agent {
         let data = try await AttachmentFiles.readFile(request, limit: AgentAvatar.maxBytes)
         guard let type = AgentAvatar.sniff(data) else { throw APIError.validation("file", .notOneOf(Self.allowedTypes)) }
-        let digest = try blobs.put(data)
+        let digest = try await blobs.put(data)
         return try await store.setAvatar(
             id: agent.id, avatar: AgentAvatar(sha256: digest, contentType: type),
             audit: context.audit("agent.avatar.changed", subjectKind: "agent", subjectId: agent.id.rawValue))

@@ -8,7 +8,7 @@ import NIOCore
 struct MailController {
     typealias Repositories = MailRepository & ConversationRepository
     let store: any Repositories
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
 
     struct MailList: Encodable, Sendable { let items: [MailRecord] }
     struct OutboxList: Encodable, Sendable { let items: [OutboxMail] }

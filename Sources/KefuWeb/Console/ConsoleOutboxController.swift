@@ -9,7 +9,7 @@ import KefuStore
 /// the demo's mail can be read.
 struct ConsoleOutboxController {
     let store: any MailRepository
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     let resources: ConsoleResources
     let presence: any PresenceTracking
     let relayConfigured: Bool
@@ -44,7 +44,7 @@ struct ConsoleOutboxController {
             ]
             // A chat reply waiting for its due time has no bytes yet (ChatReplyMail.swift).
             if mail.isComposed {
-                let parsed = ParsedMail.parse(Array(try blobs.get(mail.rawSha256)))
+                let parsed = ParsedMail.parse(Array(try await blobs.get(mail.rawSha256)))
                 shown.merge([
                     "subject": parsed.subject, "from": parsed.from.map(Self.show) ?? "", "to": parsed.to.map(Self.show).joined(separator: ", "),
                     "reply_to": parsed.replyTo.map(Self.show).joined(separator: ", "), "message_id": mail.messageId, "text": parsed.text,

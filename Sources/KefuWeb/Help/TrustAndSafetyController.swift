@@ -13,7 +13,7 @@ import KefuStore
 struct TrustAndSafetyController {
     let safety: TrustAndSafety
     let widget: WidgetService
-    let blobs: AttachmentBlobStore
+    let blobs: any BlobStore
     let throttler: any CredentialThrottle
     let limits: BodyLimits
 
