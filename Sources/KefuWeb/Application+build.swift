@@ -98,10 +98,12 @@ func buildRouter(
         .addRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     AnnouncementController(announcements: services.announcements, limits: limits)
         .addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
-    let help = HelpController(articles: services.helpArticles, search: services.helpSearch, throttler: services.throttle, limits: limits)
+    let help = HelpController(articles: services.helpArticles, search: services.helpSearch, throttler: services.throttle, readThrottler: services.readThrottle,
+        limits: limits)
     help.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let safety = TrustAndSafety(verification: AgentVerification(store: store), reports: ImpersonationReports(store: store, blobs: services.blobs))
-    let officialChannels = OfficialChannelController(channels: services.officialChannels, throttler: services.throttle, limits: limits)
+    let officialChannels = OfficialChannelController(
+        channels: services.officialChannels, throttler: services.throttle, readThrottler: services.readThrottle, limits: limits)
     officialChannels.addPublicRoutes(to: CatalogedGroup(group: api, prefix: "/api/v1", catalog: catalog))
     let accountCSRF = AccountCSRF(secretKey: configuration.secretKey)
     AccountPagesController(
@@ -138,7 +140,8 @@ func buildRouter(
     // The public help center.
     let helpSite = HelpSiteController(
         articles: services.helpArticles, search: services.helpSearch, announcements: services.announcements, markdown: services.markdown, inboxes: store,
-        throttler: services.throttle, resources: resources, publicURL: configuration.publicURL, supportAddress: configuration.email.supportAddress,
+        throttler: services.throttle, readThrottler: services.readThrottle, resources: resources, publicURL: configuration.publicURL,
+        supportAddress: configuration.email.supportAddress,
         secureCookies: configuration.usesHTTPS)
     HelpVerifyPage(channels: services.officialChannels, verification: safety.verification, reports: safety.reports, site: helpSite)
         .addRoutes(to: router, forms: router.group("help").add(middleware: SameOriginFormGate(publicURL: configuration.publicURL)))

@@ -16,8 +16,12 @@ public struct WebServices: Sendable {
     public var blobs: any BlobStore
     public var conversations: ConversationService
     public var presence: any PresenceTracking
-    /// Every check of a secret (agents' and customers') and every per-client limit.
+    /// Every check of a secret (agents' and customers') and every per-client limit: shared by
+    /// every instance on the database.
     public var throttle: any CredentialThrottle
+    /// Reading the help center per client address: in this process, since it protects this
+    /// process's work and a database write per page read would cost more than the read.
+    public var readThrottle: any CredentialThrottle = LoginThrottler()
     public var hasher: PasswordHasher
     public var agentAuth: AgentAuthService
     public var accounts: AccountService

@@ -11,6 +11,7 @@ struct HelpController {
     let articles: HelpArticles
     let search: HelpSearch
     let throttler: any CredentialThrottle
+    let readThrottler: any CredentialThrottle
     let limits: BodyLimits
 
     /// Searches, votes and deflections per client address: generous for people, not for a loop.
@@ -166,7 +167,7 @@ struct HelpController {
         }
     }
 
-    func admitRead(_ context: KefuRequestContext) async throws { try await Self.admitRead(throttler, network: context.peerAddress) }
+    func admitRead(_ context: KefuRequestContext) async throws { try await Self.admitRead(readThrottler, network: context.peerAddress) }
 
     /// Searches, verify checks and page reads share one allowance per client network.
     static func admitRead(_ throttler: any CredentialThrottle, network: String?) async throws {

@@ -15,6 +15,7 @@ struct HelpSiteController {
     let markdown: any MarkdownRendering
     let inboxes: any InboxRepository
     let throttler: any CredentialThrottle
+    let readThrottler: any CredentialThrottle
     let resources: ConsoleResources
     let publicURL: String
     let supportAddress: String
@@ -61,7 +62,7 @@ struct HelpSiteController {
             if text.isEmpty {
                 values["empty_query"] = true
             } else {
-                try await HelpController.admitRead(throttler, network: context.peerAddress)
+                try await HelpController.admitRead(readThrottler, network: context.peerAddress)
                 let result = try await search.search(String(String.UnicodeScalarView(text.unicodeScalars.prefix(HelpSearch.maxQuery))), locale: page.locale, limit: 20)
                 values["results"] = result.items.map { item in
                     ["href": HelpViews.path(item.slug, locale: item.locale), "title": item.title, "snippet": item.snippet.html, "lang": item.locale.rawValue]

@@ -97,7 +97,7 @@ struct HelpVerifyPage {
         let value = (FormQuery.value(request, "value") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         values["value"] = value
         if !value.isEmpty {
-            try await HelpController.admitRead(site.throttler, network: context.peerAddress)
+            try await HelpController.admitRead(site.readThrottler, network: context.peerAddress)
             let verification = try await channels.verify(String(String.UnicodeScalarView(value.unicodeScalars.prefix(OfficialChannels.maxValue))))
             let status = verification.status.rawValue
             var verdict: [String: Any] = ["status": status, "is_\(status)": true]

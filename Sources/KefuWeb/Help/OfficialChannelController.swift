@@ -10,6 +10,7 @@ import KefuStore
 struct OfficialChannelController {
     let channels: OfficialChannels
     let throttler: any CredentialThrottle
+    let readThrottler: any CredentialThrottle
     let limits: BodyLimits
 
     struct AddBody: Decodable {
@@ -80,7 +81,7 @@ struct OfficialChannelController {
 
     func addPublicRoutes(to group: CatalogedGroup<KefuRequestContext>) {
         group.get("help/verify") { request, context in
-            try await HelpController.admitRead(throttler, network: context.peerAddress)
+            try await HelpController.admitRead(readThrottler, network: context.peerAddress)
             guard let value = FormQuery.value(request, "value") else { throw APIError.validation("value", .required) }
             return JSONResponse(VerifyResponse(value: value, try await channels.verify(value)))
         }
