@@ -85,7 +85,7 @@ public struct Composition: Sendable {
         let policies = RiskPolicySource(store: store, announce: { bus.settingChanged($0) })
         bus.whenSettingChanges { key in if key == RiskPolicySource.key { await policies.forget() } }
         let web = WebServices(
-            store: store, blobs: blobs, conversations: conversations, presence: presence, throttle: throttle, hasher: hasher,
+            store: store, blobs: blobs, conversations: conversations, presence: presence, throttle: throttle, readThrottle: LoginThrottler(), hasher: hasher,
             agentAuth: agentAuth, accounts: accounts, twoFactorResets: twoFactorResets, widgetIdentity: widgetIdentity, policies: policies,
             decisions: LimitDecisions(store: store, policies: policies, now: now),
             holdReviews: HoldReviews(store: store, accounts: accounts, conversations: conversations, now: now),

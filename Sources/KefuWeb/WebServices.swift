@@ -21,7 +21,7 @@ public struct WebServices: Sendable {
     public var throttle: any CredentialThrottle
     /// Reading the help center per client address: in this process, since it protects this
     /// process's work and a database write per page read would cost more than the read.
-    public var readThrottle: any CredentialThrottle = LoginThrottler()
+    public var readThrottle: any CredentialThrottle
     public var hasher: PasswordHasher
     public var agentAuth: AgentAuthService
     public var accounts: AccountService
@@ -56,7 +56,7 @@ public struct WebServices: Sendable {
 
     public init(
         store: any ApplicationStore, blobs: any BlobStore, conversations: ConversationService, presence: any PresenceTracking,
-        throttle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
+        throttle: any CredentialThrottle, readThrottle: any CredentialThrottle, hasher: PasswordHasher, agentAuth: AgentAuthService, accounts: AccountService,
         twoFactorResets: TwoFactorResets, widgetIdentity: WidgetIdentity, policies: RiskPolicySource, decisions: LimitDecisions,
         holdReviews: HoldReviews, widget: WidgetService, widgetVerification: WidgetEmailVerification, widgetSignedIn: WidgetSignedInCustomer,
         telegram: TelegramChannel, webhooks: Webhooks, apiChannel: APIChannel, announcements: Announcements,
@@ -79,6 +79,7 @@ public struct WebServices: Sendable {
         self.conversations = conversations
         self.presence = presence
         self.throttle = throttle
+        self.readThrottle = readThrottle
         self.hasher = hasher
         self.agentAuth = agentAuth
         self.accounts = accounts
