@@ -51,8 +51,10 @@ public struct InstanceParts: Sendable {
     public let services: [any Service]
 
     /// Parts for the database at `location`.
+    /// `listenURL` is where the listening connection goes when the pool's URL is a transaction
+    /// pooler (a LISTEN does not survive one); the pool's URL by default.
     public static func make(
-        for location: DatabaseLocation, store: SQLStore, logger: Logger, busPollInterval: Duration = .seconds(2)
+        for location: DatabaseLocation, listenURL: String? = nil, store: SQLStore, logger: Logger, busPollInterval: Duration = .seconds(2)
     ) throws -> InstanceParts {
         let instance = TimeOrderedUUID.make()
         let presence = SharedPresence(instance: instance, store: store, logger: logger)
@@ -61,7 +63,7 @@ public struct InstanceParts: Sendable {
         case .sqlite:
             return InstanceParts(instance: instance, bus: EventHub(), presence: presence, throttle: throttle, services: [presence])
         case .postgres(let url):
-            let signals = PostgresBusSignals(database: store.database, listener: try PostgresListener(url: url, logger: logger))
+            let signals = PostgresBusSignals(database: store.database, listener: try PostgresListener(url: listenURL ?? url, logger: logger))
             let bus = ClusterEventBus(
                 instance: instance, signals: signals, source: StoreEventSource(store: store), pollInterval: busPollInterval, logger: logger)
             return InstanceParts(instance: instance, bus: bus, presence: presence, throttle: throttle, services: [bus, presence])

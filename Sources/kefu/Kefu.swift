@@ -84,7 +84,8 @@ struct Serve: AsyncParsableCommand {
                 try await DemoData(store: store, hasher: PasswordHasher(cost: configuration.passwordHashCost), secretKey: configuration.secretKey).seed()
                 Demo.printCredentials(consoleURL: configuration.publicURL + "/console")
             }
-            let instance = try InstanceParts.make(for: try settings.databaseLocation(), store: store, logger: logger)
+            let instance = try InstanceParts.make(
+                for: try settings.databaseLocation(), listenURL: settings.databaseListenURL, store: store, logger: logger)
             let app = try await buildApplication(
                 configuration: configuration, store: store, hub: instance.bus, presence: instance.presence, metrics: registry,
                 throttle: instance.throttle, instanceServices: instance.services, logger: logger)

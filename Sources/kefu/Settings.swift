@@ -13,6 +13,8 @@ struct Settings {
     static let help = """
         Settings (environment variables):
           KEFU_DATABASE_URL     sqlite://PATH (default sqlite://./kefu-data/kefu.sqlite) or postgres://user:pass@host:port/db
+          KEFU_DATABASE_LISTEN_URL  PostgreSQL only: where this instance's one listening connection goes (LISTEN for the other
+                                instances' notices), when KEFU_DATABASE_URL goes through a transaction pooler (default: the same)
           KEFU_HTTP_HOST        address to listen on (default 127.0.0.1)
           KEFU_HTTP_PORT        port to listen on (default 8080)
           KEFU_PUBLIC_URL       the URL people use to reach Kefu (default http://HOST:PORT); https:// makes cookies Secure
@@ -52,6 +54,7 @@ struct Settings {
         """
 
     let databaseURL: String
+    let databaseListenURL: String?
     let host: String
     let port: Int
     let publicURL: String?
@@ -85,6 +88,7 @@ struct Settings {
 
     init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
         databaseURL = reader.string(forKey: "kefu.database.url", default: DatabaseLocation.defaultURL)
+        databaseListenURL = reader.string(forKey: "kefu.database.listen.url")
         host = reader.string(forKey: "kefu.http.host", default: "127.0.0.1")
         port = reader.int(forKey: "kefu.http.port", default: 8080)
         publicURL = reader.string(forKey: "kefu.public.url")
