@@ -5,8 +5,18 @@ import asyncio
 import json
 
 import websockets
+import websockets.asyncio.client
 
 DEFAULT_TIMEOUT = 10
+
+
+class connect(websockets.asyncio.client.connect):
+    """`websockets.connect` that follows no redirect, like a browser's WebSocket: a handshake
+    answered with a redirect (hummingbird-websocket's 307 for an upgrade on a reused connection,
+    which a keep-alive proxy can cause) fails the test instead of being retried unnoticed."""
+
+    def process_redirect(self, exc):
+        return exc
 
 
 class ChatSocket:
@@ -21,12 +31,12 @@ class ChatSocket:
     async def visitor(cls, server, session_token, since=None):
         """The widget's socket for a visitor's session (docs/widget-protocol.md, section 2)."""
         query = f"token={session_token}" + (f"&since={since}" if since is not None else "")
-        return cls(await websockets.connect(f"{server.url.replace('http://', 'ws://')}/api/v1/widget/ws?{query}"), "visitor")
+        return cls(await connect(f"{server.url.replace('http://', 'ws://')}/api/v1/widget/ws?{query}"), "visitor")
 
     @classmethod
     async def agent(cls, server, bearer_token):
         """The agents' feed for an API client (section 6)."""
-        socket = await websockets.connect(f"{server.url.replace('http://', 'ws://')}/api/v1/agent/ws",
+        socket = await connect(f"{server.url.replace('http://', 'ws://')}/api/v1/agent/ws",
                                           additional_headers={"Authorization": f"Bearer {bearer_token}"})
         return cls(socket, "agent")
 

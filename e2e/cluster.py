@@ -17,6 +17,21 @@ ROOT = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = ROOT / "docs" / "deployment" / "nginx.conf"
 
 
+def await_health(url, timeout, process, describe):
+    """Waits for `GET url/healthz` to answer 200; fails with `describe()` if `process` exits or time runs out."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError("exited: " + describe())
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("never healthy: " + describe())
+
+
 class Cluster:
     def __init__(self, size=3, env=None, instance_env=None):
         """`env` applies to every instance; `instance_env(index)` adds to one (its SMTP port, say)."""
@@ -59,17 +74,8 @@ class Cluster:
 
     @staticmethod
     def _wait_healthy(server, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if server.process.poll() is not None:
-                raise AssertionError("kefu exited: " + (server.dir / "server.log").read_text()[-4000:])
-            try:
-                if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("kefu did not become healthy: " + (server.dir / "server.log").read_text()[-4000:])
+        log = server.dir / "server.log"
+        await_health(server.url, timeout, process=server.process, describe=lambda: "kefu: " + log.read_text()[-4000:])
 
     def kill(self, index):
         """kill -9: no drain, no goodbye."""
@@ -126,15 +132,7 @@ class Cluster:
         path.write_text(config)
         self.nginx = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(path), "-g", "daemon off;"],
                                       stdout=subprocess.DEVNULL, stderr=open(prefix / "logs" / "stderr.log", "w"))
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("nginx did not answer: " + (prefix / "logs" / "stderr.log").read_text())
+        await_health(self.url, 20, process=self.nginx, describe=lambda: "nginx: " + (prefix / "logs" / "stderr.log").read_text())
 
     def close(self):
         if self.nginx and self.nginx.poll() is None:

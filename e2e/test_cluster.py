@@ -338,3 +338,42 @@ def test_outbox_mail_and_due_timers_are_done_once_while_an_instance_dies(mail_cl
     twice = {m for m in relay.message_ids if relay.message_ids.count(m) > 1}
     assert len(twice) <= 1, twice
     assert sent_before < len(senders), "all mail was out before the kill: the test proved nothing"
+
+
+def test_an_agent_works_in_the_console_through_the_proxy(cluster, browser):
+    # Every page load and form post may land on another instance: the session, its CSRF token
+    # and the live feed hold anyway, and a visitor on one instance sees the reply.
+    from selenium.webdriver.common.by import By
+    from conftest import click, console_errors, wait_until
+    from test_console_login import sign_in, wait_for_path
+    token, auth, inbox = webchat(cluster)
+    a = Direct(cluster.instances[0])
+    visitor_token = visitor_session(a.url, inbox)
+
+    async def first_message():
+        async with await ChatSocket.visitor(a, visitor_token) as visitor:
+            await visitor.expect("hello")
+            await visitor.send({"type": "message", "clientMsgId": "c-1", "text": "我的提现被风控冻结了"})
+            return (await visitor.expect("ack", clientMsgId="c-1"))["conversationId"]
+    conversation = asyncio.run(first_message())
+
+    sign_in(browser, cluster, *ADMIN)
+    wait_for_path(browser, "/console")
+    for _ in range(3):  # several pages, several instances
+        browser.get(f"{cluster.url}/console/conversations/{conversation}")
+        wait_until(browser, lambda d: "我的提现被风控冻结了" in d.find_element(By.CSS_SELECTOR, "[data-testid=messages]").text)
+
+    async def reply_reaches_the_visitor():
+        async with await ChatSocket.visitor(a, visitor_token, since=1) as visitor:
+            await visitor.expect("hello")
+            for text in ["您好，正在核实。", "已为您解除冻结。"]:
+                wait_until(browser, lambda d: d.find_element(By.ID, "reply-text").get_attribute("value") == "")
+                browser.find_element(By.ID, "reply-text").send_keys(text)
+                click(browser, "[data-testid=composer] button[type=submit]")
+                await visitor.expect("message", text=text, timeout=15)
+    asyncio.run(reply_reaches_the_visitor())
+    click(browser, "[data-testid=resolve]")
+    wait_until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=status]").text == "Resolved")
+    assert console_errors(browser) == []
+    stored = requests.get(f"{cluster.url}/api/v1/conversations/{conversation}", headers=auth, timeout=10).json()
+    assert stored["status"] == "resolved"
