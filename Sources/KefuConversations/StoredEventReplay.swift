@@ -15,10 +15,17 @@ public enum StoredEventReplay {
         _ cursor: inout ReplayCursor, before event: ConversationEvent, from store: any MessageRepository,
         deliver: (ConversationEvent) async throws -> Void
     ) async throws {
-        guard let after = cursor.missing(before: event), let target = event.seq else { return }
-        try await deliverStored(
-            event.conversationId, contactId: event.contactId, inboxId: event.inboxId, after: after, before: target,
-            through: &cursor, from: store, deliver: deliver)
+        guard let target = event.seq else { return }
+        if let after = cursor.missing(before: event) {
+            try await deliverStored(
+                event.conversationId, contactId: event.contactId, inboxId: event.inboxId, after: after, before: target,
+                through: &cursor, from: store, deliver: deliver)
+        } else if let look = cursor.firstSight(before: event) {
+            // Only what was written while the subscriber followed: older messages are history.
+            try await deliverStored(
+                event.conversationId, contactId: event.contactId, inboxId: event.inboxId, after: look.after, before: target,
+                writtenSince: look.writtenSince, through: &cursor, from: store, deliver: deliver)
+        }
     }
 
     /// Returns the cursor to pass live events through.
@@ -34,13 +41,15 @@ public enum StoredEventReplay {
 
     /// The stored messages after `after` (up to `before`, or all), page by page through `cursor`.
     private static func deliverStored(
-        _ conversation: ConversationID, contactId: ContactID, inboxId: InboxID, after: Int64, before: Int64?,
+        _ conversation: ConversationID, contactId: ContactID, inboxId: InboxID, after: Int64, before: Int64?, writtenSince: Date? = nil,
         through cursor: inout ReplayCursor, from store: any MessageRepository, deliver: (ConversationEvent) async throws -> Void
     ) async throws {
         var after = after
         while before.map({ after < $0 - 1 }) ?? true {
             let page = try await store.messages(conversationId: conversation, since: after, limit: pageSize)
             for message in page {
+                if let before, message.seq >= before { return }
+                if let writtenSince, message.createdAt < writtenSince { continue }
                 let event = ConversationEvent.message(message, contactId: contactId, inboxId: inboxId)
                 if cursor.admit(event) { try await deliver(event) }
             }

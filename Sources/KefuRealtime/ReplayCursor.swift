@@ -11,9 +11,31 @@ import KefuCore
 /// events always pass.
 public struct ReplayCursor: Sendable, Equatable {
     private var delivered: [ConversationID: Int64]
+    /// When the subscriber started following every conversation it is told about (an agents'
+    /// feed, a visitor's later conversations), less a margin for writers' clocks. The first
+    /// event of a conversation it has not followed yet may come after earlier ones that were
+    /// written since then and not published to it (their writer published later, or its notice to
+    /// this instance was lost): `firstSight(before:)` asks for those from the store.
+    public var followingFrom: Date?
 
-    public init(since: [ConversationID: Int64] = [:]) {
+    public init(since: [ConversationID: Int64] = [:], followingFrom: Date? = nil) {
         self.delivered = since
+        self.followingFrom = followingFrom
+    }
+
+    /// Seconds before a subscriber opened that `followingFrom` starts: a message's time is its
+    /// writer's clock, taken before its commit.
+    public static let clockMargin: TimeInterval = 5
+
+    /// How far back (in seq) the first sight of a conversation looks for messages written since
+    /// `followingFrom`: one page, so a long conversation costs one bounded read.
+    public static let firstSightLookback: Int64 = 200
+
+    /// The seq after which to look for stored messages written since `followingFrom` when
+    /// `event` is the first of its conversation this subscriber sees, and the time to look from.
+    public func firstSight(before event: ConversationEvent) -> (after: Int64, writtenSince: Date)? {
+        guard let followingFrom, let seq = event.seq, seq > 1, delivered[event.conversationId] == nil else { return nil }
+        return (max(0, seq - 1 - Self.firstSightLookback), followingFrom)
     }
 
     /// The highest `seq` delivered for a conversation (the `since` to reconnect with).

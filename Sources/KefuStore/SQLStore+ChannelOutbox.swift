@@ -84,49 +84,39 @@ extension SQLStore: ChannelOutboxRepository {
         }
     }
 
-    public func markDeliverySent(id: String, at: Date) async throws {
-        try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE channel_outbox SET status = 'sent', sent_at = \(bind: Clock.millis(at)), lease_until = NULL, last_error = NULL
-                WHERE id = \(bind: id)
-                """
-            ).run()
-        }
+    @discardableResult public func markDeliverySent(_ claim: ChannelDelivery, at: Date) async throws -> Bool {
+        try await settle(claim, "status = 'sent', sent_at = \(bind: Clock.millis(at)), lease_until = NULL, last_error = NULL")
     }
 
-    public func markDeliveryRetry(id: String, error: String, nextAttemptAt: Date) async throws {
-        try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE channel_outbox SET status = 'queued', lease_until = NULL, last_error = \(bind: String(error.prefix(500))),
-                    next_attempt_at = \(bind: Clock.millis(nextAttemptAt))
-                WHERE id = \(bind: id)
-                """
-            ).run()
-        }
+    @discardableResult public func markDeliveryRetry(_ claim: ChannelDelivery, error: String, nextAttemptAt: Date) async throws -> Bool {
+        try await settle(
+            claim,
+            """
+            status = 'queued', lease_until = NULL, last_error = \(bind: String(error.prefix(500))),
+                next_attempt_at = \(bind: Clock.millis(nextAttemptAt))
+            """)
     }
 
-    public func deferDelivery(id: String, until: Date) async throws {
-        try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE channel_outbox SET status = 'queued', lease_until = NULL, attempts = attempts - 1,
-                    next_attempt_at = \(bind: Clock.millis(until))
-                WHERE id = \(bind: id) AND status = 'sending'
-                """
-            ).run()
-        }
+    @discardableResult public func deferDelivery(_ claim: ChannelDelivery, until: Date) async throws -> Bool {
+        try await settle(claim, "status = 'queued', lease_until = NULL, attempts = attempts - 1, next_attempt_at = \(bind: Clock.millis(until))")
     }
 
-    public func markDeliveryFailed(id: String, error: String) async throws {
+    @discardableResult public func markDeliveryFailed(_ claim: ChannelDelivery, error: String) async throws -> Bool {
+        try await settle(claim, "status = 'failed', lease_until = NULL, last_error = \(bind: String(error.prefix(500)))")
+    }
+
+    /// Records a claim's outcome if the claim is still the delivery's latest (each claim adds one
+    /// to `attempts`; a deferral takes its own one back before anyone can claim again), so a
+    /// sender that stalled past its lease changes nothing once another has taken the delivery.
+    private func settle(_ claim: ChannelDelivery, _ assignments: SQLQueryString) async throws -> Bool {
         try await database.write { sql in
             try await sql.raw(
                 """
-                UPDATE channel_outbox SET status = 'failed', lease_until = NULL, last_error = \(bind: String(error.prefix(500)))
-                WHERE id = \(bind: id)
+                UPDATE channel_outbox SET \(assignments)
+                WHERE id = \(bind: claim.id) AND status = 'sending' AND attempts = \(bind: claim.attempts)
+                RETURNING id
                 """
-            ).run()
+            ).first() != nil
         }
     }
 

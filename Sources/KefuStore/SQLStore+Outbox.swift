@@ -81,37 +81,39 @@ extension SQLStore {
         }
     }
 
-    public func markMailSent(id: String, at: Date) async throws {
-        try await database.write { sql in
-            try await sql.raw(
-                "UPDATE outbox SET status = 'sent', sent_at = \(bind: Clock.millis(at)), lease_until = NULL, last_error = NULL WHERE id = \(bind: id)"
-            ).run()
-        }
+    @discardableResult public func markMailSent(_ claim: OutboxMail, at: Date) async throws -> Bool {
+        try await settle(claim, "status = 'sent', sent_at = \(bind: Clock.millis(at)), lease_until = NULL, last_error = NULL")
     }
 
-    public func markMailRetry(id: String, error: String, nextAttemptAt: Date) async throws {
+    @discardableResult public func markMailRetry(_ claim: OutboxMail, error: String, nextAttemptAt: Date) async throws -> Bool {
+        try await settle(
+            claim,
+            """
+            status = 'queued', lease_until = NULL, last_error = \(bind: String(error.prefix(500))),
+                next_attempt_at = \(bind: Clock.millis(nextAttemptAt))
+            """)
+    }
+
+    @discardableResult public func markMailFailed(_ claim: OutboxMail, error: String) async throws -> Bool {
+        try await settle(claim, "status = 'failed', lease_until = NULL, last_error = \(bind: String(error.prefix(500)))")
+    }
+
+    @discardableResult public func markMail(_ claim: OutboxMail, status: OutboxStatus) async throws -> Bool {
+        try await settle(claim, "status = \(bind: status.rawValue), lease_until = NULL")
+    }
+
+    /// Records a claim's outcome if the claim is still the mail's latest: each claim adds one to
+    /// `attempts`, so a sender that stalled past its lease (the mail taken over, perhaps sent and
+    /// marked already) finds its attempt number outdated and changes nothing.
+    private func settle(_ claim: OutboxMail, _ assignments: SQLQueryString) async throws -> Bool {
         try await database.write { sql in
             try await sql.raw(
                 """
-                UPDATE outbox SET status = 'queued', lease_until = NULL, last_error = \(bind: String(error.prefix(500))),
-                    next_attempt_at = \(bind: Clock.millis(nextAttemptAt))
-                WHERE id = \(bind: id)
+                UPDATE outbox SET \(assignments)
+                WHERE id = \(bind: claim.id) AND status = 'sending' AND attempts = \(bind: claim.attempts)
+                RETURNING id
                 """
-            ).run()
-        }
-    }
-
-    public func markMailFailed(id: String, error: String) async throws {
-        try await database.write { sql in
-            try await sql.raw(
-                "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = \(bind: String(error.prefix(500))) WHERE id = \(bind: id)"
-            ).run()
-        }
-    }
-
-    public func markMail(id: String, status: OutboxStatus) async throws {
-        try await database.write { sql in
-            try await sql.raw("UPDATE outbox SET status = \(bind: status.rawValue), lease_until = NULL WHERE id = \(bind: id)").run()
+            ).first() != nil
         }
     }
 

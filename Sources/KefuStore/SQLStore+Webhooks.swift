@@ -213,7 +213,7 @@ extension SQLStore: WebhookRepository {
         }
     }
 
-    public func recordWebhookAttempt(id: String, _ attempt: WebhookAttempt, at date: Date) async throws {
+    @discardableResult public func recordWebhookAttempt(_ claim: WebhookDelivery, _ attempt: WebhookAttempt, at date: Date) async throws -> Bool {
         let at = Clock.millis(date)
         let (status, next): (WebhookDeliveryStatus, Int64?) =
             switch attempt.outcome {
@@ -221,7 +221,7 @@ extension SQLStore: WebhookRepository {
             case .retry(let when): (.queued, Clock.millis(when))
             case .failed: (.failed, nil)
             }
-        try await database.write { sql in
+        return try await database.write { sql in
             guard
                 let row = try await sql.raw(
                     """
@@ -230,10 +230,10 @@ extension SQLStore: WebhookRepository {
                         latency_ms = \(bind: attempt.latencyMs), response_excerpt = \(bind: attempt.responseExcerpt.map { String($0.prefix(500)) }),
                         last_error = \(bind: attempt.error.map { String($0.prefix(500)) }),
                         delivered_at = \(bind: status == .delivered ? at : nil)
-                    WHERE id = \(bind: id) RETURNING subscription_id
+                    WHERE id = \(bind: claim.id) AND status = 'sending' AND attempts = \(bind: claim.attempts) RETURNING subscription_id
                     """
                 ).first()
-            else { return }
+            else { return false }
             let subscription = try row.string("subscription_id")
             if status == .delivered {
                 try await sql.raw("UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = \(bind: subscription) AND failing_since IS NOT NULL")
@@ -243,6 +243,7 @@ extension SQLStore: WebhookRepository {
                     "UPDATE webhook_subscriptions SET failing_since = \(bind: at) WHERE id = \(bind: subscription) AND failing_since IS NULL"
                 ).run()
             }
+            return true
         }
     }
 

@@ -127,12 +127,19 @@ import Testing
             clock.advance(by: 61)
             let retaken = try await store.claimDueDeliveries(inboxKind: .telegram, now: clock.now, lease: 60, limit: 10)
             #expect(retaken.first?.sentParts == ["text:0": "501"] && retaken.first?.attempts == 2)
-            try await store.deferDelivery(id: first.id, until: clock.now.addingTimeInterval(30))
+            // The first sender wakes up late: the delivery is someone else's now.
+            #expect(try await !store.markDeliverySent(claimed[0], at: clock.now))
+            #expect(try await store.deferDelivery(retaken[0], until: clock.now.addingTimeInterval(30)))
             #expect(try await store.delivery(id: first.id)?.attempts == 1)
+            #expect(try await !store.markDeliveryFailed(claimed[0], error: "late"))
             #expect(try await store.claimDueDeliveries(inboxKind: .telegram, now: clock.now, lease: 60, limit: 10).isEmpty)
             clock.advance(by: 31)
-            #expect(try await store.claimDueDeliveries(inboxKind: .telegram, now: clock.now, lease: 60, limit: 10).count == 1)
-            try await store.markDeliverySent(id: first.id, at: clock.now)
+            let third = try await store.claimDueDeliveries(inboxKind: .telegram, now: clock.now, lease: 60, limit: 10)
+            #expect(third.count == 1)
+            #expect(try await store.markDeliverySent(third[0], at: clock.now))
+            // Stalled senders' retries do not put a sent delivery back.
+            #expect(try await !store.markDeliveryRetry(retaken[0], error: "timed out", nextAttemptAt: clock.now))
+            #expect(try await !store.markDeliveryRetry(claimed[0], error: "timed out", nextAttemptAt: clock.now))
             #expect(try await store.delivery(id: first.id)?.status == .sent)
         }
     }

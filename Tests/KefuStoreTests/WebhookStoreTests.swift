@@ -67,13 +67,17 @@ import Testing
             #expect(try await store.claimDueWebhookDeliveries(now: clock.now, lease: 60, limit: 10).isEmpty)
 
             try await store.recordWebhookAttempt(
-                id: claimed[0].id, WebhookAttempt(outcome: .retry(at: clock.now.addingTimeInterval(5)), responseStatus: 500, error: "HTTP 500"), at: clock.now)
+                claimed[0], WebhookAttempt(outcome: .retry(at: clock.now.addingTimeInterval(5)), responseStatus: 500, error: "HTTP 500"), at: clock.now)
             #expect(try await store.webhookSubscription(id: hook.id)?.failingSince == clock.now)
             clock.advance(by: 6)
             let again = try await store.claimDueWebhookDeliveries(now: clock.now, lease: 60, limit: 10)
             #expect(again.first?.attempts == 2)
-            try await store.recordWebhookAttempt(
-                id: again[0].id, WebhookAttempt(outcome: .delivered, responseStatus: 204, latencyMs: 12, responseExcerpt: ""), at: clock.now)
+            // The first claim's attempt again (a sender that stalled): recorded once already, not twice.
+            #expect(try await !store.recordWebhookAttempt(claimed[0], WebhookAttempt(outcome: .failed, responseStatus: 400), at: clock.now))
+            #expect(try await store.recordWebhookAttempt(
+                again[0], WebhookAttempt(outcome: .delivered, responseStatus: 204, latencyMs: 12, responseExcerpt: ""), at: clock.now))
+            #expect(try await !store.recordWebhookAttempt(
+                again[0], WebhookAttempt(outcome: .retry(at: clock.now), responseStatus: 500, error: "HTTP 500"), at: clock.now))
             let done = try #require(try await store.webhookDelivery(id: again[0].id))
             #expect(done.status == .delivered && done.responseStatus == 204 && done.deliveredAt == clock.now)
             #expect(try await store.webhookSubscription(id: hook.id)?.failingSince == nil)

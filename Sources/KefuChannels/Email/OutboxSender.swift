@@ -100,15 +100,13 @@ public struct OutboxSender: Service {
                     let conversation = try await store.conversation(id: message.conversationId), conversation.contactReadSeq < message.seq,
                     let composed = try await replies.composeChatReply(mail, message: message, in: conversation)
                 else {
-                    try await store.markMail(id: mail.id, status: .skipped)
-                    await announce(mail, status: .skipped)
+                    if try await settled(store.markMail(mail, status: .skipped), mail) { await announce(mail, status: .skipped) }
                     return
                 }
                 mail = composed
             }
             guard let client else {
-                try await store.markMail(id: mail.id, status: .local)
-                await announce(mail, status: .local)
+                if try await settled(store.markMail(mail, status: .local), mail) { await announce(mail, status: .local) }
                 return
             }
             await send(mail, with: client)
@@ -122,7 +120,7 @@ public struct OutboxSender: Service {
             let raw = Array(try await blobs.get(mail.rawSha256))
             do {
                 let reply = try await client.send(from: mail.mailFrom, to: mail.recipients, message: raw)
-                try await store.markMailSent(id: mail.id, at: now())
+                guard try await settled(store.markMailSent(mail, at: now()), mail) else { return }
                 logger.info("mail sent", metadata: ["messageId": "\(mail.messageId)", "relay": "\(reply)"])
                 await announce(mail, status: .sent)
             } catch SMTPSendError.temporary(let reason) {
@@ -130,7 +128,7 @@ public struct OutboxSender: Service {
                     try await fail(mail, reason: "gave up after \(mail.attempts) attempts: \(reason)")
                 } else {
                     let next = now().addingTimeInterval(Self.delay(afterAttempt: mail.attempts))
-                    try await store.markMailRetry(id: mail.id, error: reason, nextAttemptAt: next)
+                    guard try await settled(store.markMailRetry(mail, error: reason, nextAttemptAt: next), mail) else { return }
                     await announce(mail, status: .queued)
                     logger.warning("mail will be retried", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
                 }
@@ -142,6 +140,13 @@ public struct OutboxSender: Service {
         }
     }
 
+    /// Whether this claim's outcome was recorded; when not, another instance took the mail over
+    /// while this one stalled past the lease, and its outcome stands.
+    func settled(_ recorded: Bool, _ mail: OutboxMail) -> Bool {
+        if !recorded { logger.warning("mail was taken over by another sender meanwhile; its outcome stands", metadata: ["id": "\(mail.id)"]) }
+        return recorded
+    }
+
     /// Tells the agents watching the conversation (their console shows each reply's mail state).
     func announce(_ mail: OutboxMail, status: OutboxStatus) async {
         guard let id = mail.conversationId else { return }
@@ -150,7 +155,7 @@ public struct OutboxSender: Service {
 
     /// Marks the mail failed and says so in its conversation, where the agent will see it.
     func fail(_ mail: OutboxMail, reason: String) async throws {
-        try await store.markMailFailed(id: mail.id, error: reason)
+        guard try await settled(store.markMailFailed(mail, error: reason), mail) else { return }
         await announce(mail, status: .failed)
         logger.error("mail failed", metadata: ["messageId": "\(mail.messageId)", "reason": "\(reason)"])
         guard let conversationId = mail.conversationId else { return }

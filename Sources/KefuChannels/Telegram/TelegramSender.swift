@@ -119,7 +119,7 @@ public struct TelegramSender: Service {
             for part in delivery.payload.parts where sent[part] == nil {
                 let wait = limits.wait(delivery.inboxId, for: delivery.target, now: now())
                 if wait > Self.longestInlineWait {
-                    try await store.deferDelivery(id: delivery.id, until: now().addingTimeInterval(wait))
+                    try await store.deferDelivery(delivery, until: now().addingTimeInterval(wait))
                     return
                 }
                 if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
@@ -132,12 +132,12 @@ public struct TelegramSender: Service {
                     // Telegram's own waits are seconds to minutes; a larger one is capped at an hour.
                     let until = now().addingTimeInterval(TimeInterval(min(max(retryAfter ?? 5, 1), Self.longestRetryAfter)))
                     limits.pause(delivery.inboxId, until: until)
-                    try await store.deferDelivery(id: delivery.id, until: until)
+                    try await store.deferDelivery(delivery, until: until)
                     logger.warning("Telegram asked to slow down", metadata: ["retryAfter": "\(retryAfter ?? 0)", "description": "\(description)"])
                     return
                 }
             }
-            try await store.markDeliverySent(id: delivery.id, at: now())
+            guard try await settled(store.markDeliverySent(delivery, at: now()), delivery) else { return }
             await announce(delivery, status: .sent)
         } catch let error as TelegramError where error.isPermanent {
             try? await fail(delivery, reason: Self.reason(error))
@@ -174,8 +174,9 @@ public struct TelegramSender: Service {
                 try await fail(delivery, reason: "gave up after \(delivery.attempts) attempts: \(reason)")
                 return
             }
-            try await store.markDeliveryRetry(
-                id: delivery.id, error: reason, nextAttemptAt: now().addingTimeInterval(Self.delay(afterAttempt: delivery.attempts)))
+            let recorded = try await store.markDeliveryRetry(
+                delivery, error: reason, nextAttemptAt: now().addingTimeInterval(Self.delay(afterAttempt: delivery.attempts)))
+            guard settled(recorded, delivery) else { return }
             await announce(delivery, status: .queued)
             logger.warning("Telegram delivery will be retried", metadata: ["id": "\(delivery.id)", "reason": "\(reason)"])
         } catch {
@@ -183,9 +184,16 @@ public struct TelegramSender: Service {
         }
     }
 
+    /// Whether this claim's outcome was recorded; when not, another sender took the delivery over
+    /// while this one stalled past the lease, and its outcome stands.
+    func settled(_ recorded: Bool, _ delivery: ChannelDelivery) -> Bool {
+        if !recorded { logger.warning("delivery was taken over by another sender meanwhile; its outcome stands", metadata: ["id": "\(delivery.id)"]) }
+        return recorded
+    }
+
     /// Marks the delivery failed and says so in its conversation, where the agent will see it.
     func fail(_ delivery: ChannelDelivery, reason: String) async throws {
-        try await store.markDeliveryFailed(id: delivery.id, error: reason)
+        guard try await settled(store.markDeliveryFailed(delivery, error: reason), delivery) else { return }
         await announce(delivery, status: .failed)
         logger.error("Telegram delivery failed", metadata: ["id": "\(delivery.id)", "reason": "\(reason)"])
         guard let conversationId = delivery.conversationId else { return }

@@ -89,7 +89,11 @@ public struct WebhookSender: Service {
         do {
             guard let subscription = try await store.webhookSubscription(id: delivery.subscriptionId) else { return }
             let attempt = await attempt(delivery, to: subscription)
-            try await store.recordWebhookAttempt(id: delivery.id, attempt, at: now())
+            // A sender that stalled past its lease (another took the delivery over) records nothing.
+            guard try await store.recordWebhookAttempt(delivery, attempt, at: now()) else {
+                logger.warning("webhook delivery was taken over by another sender meanwhile", metadata: ["id": "\(delivery.id)"])
+                return
+            }
             if attempt.responseStatus == 410 {
                 try await store.disableWebhook(id: subscription.id, reason: "the endpoint answered 410 Gone")
                 logger.warning("webhook disabled: 410 Gone", metadata: ["webhook": "\(subscription.id)"])

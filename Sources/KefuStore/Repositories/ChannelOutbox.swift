@@ -162,11 +162,14 @@ public protocol ChannelOutboxRepository: Sendable {
     func claimDueDeliveries(inboxKind: InboxKind, now: Date, lease: TimeInterval, limit: Int) async throws -> [ChannelDelivery]
     /// The channel accepted `part` as its message `channelId`: kept before anything else is sent.
     func markDeliveryPart(id: String, part: String, channelId: String) async throws
-    func markDeliverySent(id: String, at: Date) async throws
-    func markDeliveryRetry(id: String, error: String, nextAttemptAt: Date) async throws
+    /// The outcome of a claim. Each takes effect only while the claim is still the delivery's
+    /// latest (status `sending`, attempts unchanged) and says whether it did: a sender that
+    /// stalled past its lease must not overwrite what the one that took it over recorded.
+    @discardableResult func markDeliverySent(_ claim: ChannelDelivery, at: Date) async throws -> Bool
+    @discardableResult func markDeliveryRetry(_ claim: ChannelDelivery, error: String, nextAttemptAt: Date) async throws -> Bool
     /// Puts a claimed delivery back until `until` without counting an attempt (a rate limit).
-    func deferDelivery(id: String, until: Date) async throws
-    func markDeliveryFailed(id: String, error: String) async throws
+    @discardableResult func deferDelivery(_ claim: ChannelDelivery, until: Date) async throws -> Bool
+    @discardableResult func markDeliveryFailed(_ claim: ChannelDelivery, error: String) async throws -> Bool
     func delivery(id: String) async throws -> ChannelDelivery?
     func deliveries(messageRefs: [MessageID]) async throws -> [MessageID: ChannelDelivery]
     /// Agents' replies in conversations of this kind of inbox since `since` with no delivery

@@ -167,11 +167,14 @@ public protocol MailRepository: Sendable {
     /// Takes up to `limit` queued mails that are due, leasing them for `lease` seconds so a
     /// crashed sender's mail is taken again after the lease.
     func claimDueMail(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMail]
-    func markMailSent(id: String, at: Date) async throws
-    func markMailRetry(id: String, error: String, nextAttemptAt: Date) async throws
-    func markMailFailed(id: String, error: String) async throws
+    /// The outcome of a claim. Each takes effect only while the claim is still the mail's latest
+    /// (status `sending`, attempts unchanged) and says whether it did: a sender that stalled past
+    /// its lease must not overwrite what the instance that took the mail over recorded.
+    @discardableResult func markMailSent(_ claim: OutboxMail, at: Date) async throws -> Bool
+    @discardableResult func markMailRetry(_ claim: OutboxMail, error: String, nextAttemptAt: Date) async throws -> Bool
+    @discardableResult func markMailFailed(_ claim: OutboxMail, error: String) async throws -> Bool
     /// Ends a claimed mail without sending it: `.local` (no relay) or `.skipped` (no longer needed).
-    func markMail(id: String, status: OutboxStatus) async throws
+    @discardableResult func markMail(_ claim: OutboxMail, status: OutboxStatus) async throws -> Bool
     func outbox(status: OutboxStatus?, limit: Int) async throws -> [OutboxMail]
     func outbox(messageRefs: [MessageID]) async throws -> [MessageID: OutboxMail]
     func outboxMail(id: String) async throws -> OutboxMail?

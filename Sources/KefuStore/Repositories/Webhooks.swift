@@ -162,8 +162,10 @@ public protocol WebhookRepository: Sendable {
     func fanOut(_ deliveries: [Int64: [NewWebhookDelivery]]) async throws
 
     func claimDueWebhookDeliveries(now: Date, lease: TimeInterval, limit: Int) async throws -> [WebhookDelivery]
-    /// Records an attempt, and the subscription's run of failures (started, or ended by a success).
-    func recordWebhookAttempt(id: String, _ attempt: WebhookAttempt, at: Date) async throws
+    /// Records a claim's attempt, and the subscription's run of failures (started, or ended by a
+    /// success), only while the claim is still the delivery's latest (status `sending`, attempts
+    /// unchanged); says whether it did. A sender that stalled past its lease records nothing.
+    @discardableResult func recordWebhookAttempt(_ claim: WebhookDelivery, _ attempt: WebhookAttempt, at: Date) async throws -> Bool
     func webhookDeliveries(subscriptionId: String, status: WebhookDeliveryStatus?, limit: Int) async throws -> [WebhookDelivery]
     func webhookDelivery(id: String) async throws -> WebhookDelivery?
     /// Sends a delivery again (its attempts start over); nil when the subscription has no such delivery.

@@ -113,6 +113,7 @@ struct AgentSocket {
             try await agents.load()
             let open = try await conversationId.asyncMap { try await store.conversation(id: $0) } ?? nil
             try await send(encode(HelloFrame(agentId: agent.id, contactReadSeq: open?.contactReadSeq)))
+            let opened = Date()
             var cursor = ReplayCursor()
             if let conversation = open {
                 let known = agents.byId
@@ -120,6 +121,7 @@ struct AgentSocket {
                     if let frame = frame(for: event, agents: known) { try await send(frame) }
                 }
             }
+            cursor.followingFrom = opened.addingTimeInterval(-ReplayCursor.clockMargin)
             return LiveFeed(agents: agents, cursor: cursor)
         }
         for try await event in live {

@@ -95,6 +95,7 @@ struct WidgetSocket {
                     agentsOnline: !presence.onlineAgents().isEmpty,
                     emailKnown: emailKnown,
                     agentReadSeq: current?.agentReadSeq ?? 0, expectedReply: expected)))
+        let opened = Date()
         var cursor = ReplayCursor()
         if let current {
             let start = sinceConversation == nil || sinceConversation == current.id ? since : 0
@@ -104,6 +105,7 @@ struct WidgetSocket {
                 if let frame = frame(for: event, agents: known) { try await send(frame) }
             }
         }
+        cursor.followingFrom = opened.addingTimeInterval(-ReplayCursor.clockMargin)
         return LiveFeed(agents: agents, cursor: cursor)
     }
 
