@@ -377,3 +377,33 @@ def test_an_agent_works_in_the_console_through_the_proxy(cluster, browser):
     assert console_errors(browser) == []
     stored = requests.get(f"{cluster.url}/api/v1/conversations/{conversation}", headers=auth, timeout=10).json()
     assert stored["status"] == "resolved"
+
+
+def test_a_frozen_instance_holds_up_nobody_for_long(cluster):
+    # SIGSTOP: the kernel still accepts connections for it, so nginx learns only by its read
+    # timeout (30 s for plain requests); every request through the proxy is answered, the ones
+    # that met the frozen instance after the timeout, by another instance.
+    import signal
+    import time
+    token, auth, inbox = webchat(cluster)
+    frozen = cluster.instances[1].process
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        waits = []
+        for _ in range(3):
+            started = time.time()
+            assert requests.get(cluster.url + "/healthz", timeout=45).status_code == 200
+            waits.append(time.time() - started)
+        assert max(waits) < 40, waits
+        # Chats go on meanwhile on the other instances.
+        visitor = visitor_session(cluster.instances[0].url, inbox)
+
+        async def chat():
+            async with await ChatSocket.visitor(Direct(cluster.instances[2]), visitor) as socket:
+                await socket.expect("hello")
+                await socket.send({"type": "message", "clientMsgId": "f-1", "text": "还在吗？"})
+                await socket.expect("ack", clientMsgId="f-1", timeout=20)
+        asyncio.run(chat())
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+    cluster._wait_healthy(cluster.instances[1])

@@ -20,6 +20,7 @@ public struct PostgresStoreDatabase: Database {
         }
         var clientConfiguration = PostgresClient.Configuration(configuration.coreConfiguration)
         if let poolSize { clientConfiguration.options.maximumConnections = max(1, poolSize) }
+        clientConfiguration.options.additionalStartupParameters = Self.sessionSettings
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         let database = PostgresStoreDatabase(client: client, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -33,6 +34,14 @@ public struct PostgresStoreDatabase: Database {
             return try await body(database)
         }
     }
+
+    /// Settings of every pooled session. A transaction left open by an instance that froze
+    /// (SIGSTOP, a VM paused, a partition that keeps TCP up) holds its row and advisory locks:
+    /// conversation numbers, the assignment turn, a throttle key. Every instance's writes would
+    /// wait on them until it woke. Kefu never waits on anything but the database inside a
+    /// transaction, so one idle for 10 s belongs to a process that is not running, and the
+    /// server ends it (its work rolls back; the frozen instance gets an error when it wakes).
+    static let sessionSettings = [("idle_in_transaction_session_timeout", "10000")]
 
     /// The server did not accept a connection at start.
     public struct Unavailable: Error, CustomStringConvertible {
