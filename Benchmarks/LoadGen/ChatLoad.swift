@@ -25,6 +25,7 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(help: "Seconds per ramp step.") var stepSeconds = 10.0
     @Option(help: "Highest rate the ramp tries.") var maxRate = 40_000.0
     @Option(help: "p99 visitor → agent feed limit, ms.") var p99Limit = 50.0
+    @Option(help: "More instances' URLs, comma-separated: visitors and feeds take --url and these in turn.") var spread = ""
 
     func run() async throws {
         _ = raiseDescriptorLimit()
@@ -64,8 +65,15 @@ struct ChatCommand: AsyncParsableCommand {
         let sessions = try await setup.widgetSessions(visitors, inbox: inbox, parallel: 8)
         let sessionSeconds = Double((NIODeadline.now() - sessionStart).nanoseconds) / 1e9
         print("kefu: \(visitors) widget sessions in \(String(format: "%.1f", sessionSeconds)) s")
+        // Several instances on one database: each visitor and each feed on the next one in turn,
+        // so most messages cross from one instance to another on their way to the feeds.
+        let instances = [setup] + spread.split(separator: ",").compactMap { URLComponents(string: String($0)) }.map {
+            KefuSetup(host: $0.host ?? "127.0.0.1", port: $0.port ?? 8080, group: eventLoops)
+        }
+        let visitorTargets = sessions.enumerated().map { instances[$0.offset % instances.count].widgetTarget(token: $0.element) }
+        let feedTargets = tokens.enumerated().map { instances[$0.offset % instances.count].agentTarget(token: $0.element) }
         var report = try await runDesk(
-            "kefu", visitorTargets: sessions.map(setup.widgetTarget), feedTargets: tokens.map(setup.agentTarget), rates: rates,
+            "kefu", visitorTargets: visitorTargets, feedTargets: feedTargets, rates: rates,
             eventLoops: eventLoops, gauge: server.serverPid.map(ProcessGauge.init))
         report.sessionSeconds = sessionSeconds
         return report
