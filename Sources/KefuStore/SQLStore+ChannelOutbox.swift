@@ -105,19 +105,10 @@ extension SQLStore: ChannelOutboxRepository {
         try await settle(claim, "status = 'failed', lease_until = NULL, last_error = \(bind: String(error.prefix(500)))")
     }
 
-    /// Records a claim's outcome if the claim is still the delivery's latest (each claim adds one
-    /// to `attempts`; a deferral takes its own one back before anyone can claim again), so a
-    /// sender that stalled past its lease changes nothing once another has taken the delivery.
+    /// Only while the claim is the delivery's latest (`settleClaim`); a deferral takes its own
+    /// attempt back before anyone can claim again, so attempt numbers still tell claims apart.
     private func settle(_ claim: ChannelDelivery, _ assignments: SQLQueryString) async throws -> Bool {
-        try await database.write { sql in
-            try await sql.raw(
-                """
-                UPDATE channel_outbox SET \(assignments)
-                WHERE id = \(bind: claim.id) AND status = 'sending' AND attempts = \(bind: claim.attempts)
-                RETURNING id
-                """
-            ).first() != nil
-        }
+        try await settleClaim(in: "channel_outbox", id: claim.id, attempts: claim.attempts, assignments)
     }
 
     public func delivery(id: String) async throws -> ChannelDelivery? {

@@ -102,15 +102,20 @@ extension SQLStore {
         try await settle(claim, "status = \(bind: status.rawValue), lease_until = NULL")
     }
 
-    /// Records a claim's outcome if the claim is still the mail's latest: each claim adds one to
-    /// `attempts`, so a sender that stalled past its lease (the mail taken over, perhaps sent and
-    /// marked already) finds its attempt number outdated and changes nothing.
     private func settle(_ claim: OutboxMail, _ assignments: SQLQueryString) async throws -> Bool {
+        try await settleClaim(in: "outbox", id: claim.id, attempts: claim.attempts, assignments)
+    }
+
+    /// Records a claim's outcome if the claim is still the row's latest: each claim adds one to
+    /// `attempts`, so a sender that stalled past its lease (the row taken over, perhaps sent and
+    /// marked already) finds its attempt number outdated and changes nothing. Shared by the
+    /// outboxes of mail and of the other channels.
+    func settleClaim(in table: String, id: String, attempts: Int, _ assignments: SQLQueryString) async throws -> Bool {
         try await database.write { sql in
             try await sql.raw(
                 """
-                UPDATE outbox SET \(assignments)
-                WHERE id = \(bind: claim.id) AND status = 'sending' AND attempts = \(bind: claim.attempts)
+                UPDATE \(unsafeRaw: table) SET \(assignments)
+                WHERE id = \(bind: id) AND status = 'sending' AND attempts = \(bind: attempts)
                 RETURNING id
                 """
             ).first() != nil
