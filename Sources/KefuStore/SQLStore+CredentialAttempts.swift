@@ -18,6 +18,9 @@ public protocol CredentialAttemptRepository: Sendable {
 extension SQLStore: CredentialAttemptRepository {
     public func reserveCredentialAttempt(id: String, keys: [(String, ThrottlePolicy)], at date: Date) async throws -> Int? {
         guard !keys.isEmpty else { return nil }
+        // Attempts are stored to the millisecond: "now" is counted at the same precision, or a
+        // 2 s delay could come out as 2.0004 s and be answered as a 3 s Retry-After.
+        let date = Clock.date(Clock.millis(date))
         let names = keys.map(\.0)
         let oldest = Clock.millis(date.addingTimeInterval(-(keys.map(\.1.window).max() ?? 0)))
         let flavor = self.flavor

@@ -31,6 +31,25 @@ import Testing
         }
     }
 
+    /// Attempts are stored to the millisecond; a clock between two milliseconds must still get
+    /// the policy's own delay back (2 s, not a rounded-up 3 s Retry-After).
+    @Test(arguments: TestBackend.available)
+    func theWaitIsThePolicysDelayWhateverTheClocksFraction(_ backend: TestBackend) async throws {
+        for fraction in [0.0001, 0.0004, 0.0006, 0.0009] {
+            let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000 + fraction))
+            try await withTestStore(backend) { store in
+                let throttle = StoredThrottle(store: store, logger: Logger(label: "test"), now: { clock.now })
+                let keys: [(String, ThrottlePolicy)] = [("account:li", .perAccount)]
+                for _ in 0..<ThrottlePolicy.perAccount.freeAttempts { _ = await throttle.reserve(keys) }
+                guard case .wait(let seconds) = await throttle.reserve(keys) else {
+                    Issue.record("not throttled")
+                    return
+                }
+                #expect(seconds == Int(ThrottlePolicy.perAccount.baseDelay), "fraction \(fraction)")
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func aGivenBackAttemptNoLongerCountsAndAResetClearsTheKey(_ backend: TestBackend) async throws {
         let clock = TestClock()
