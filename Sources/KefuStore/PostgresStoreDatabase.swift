@@ -39,9 +39,11 @@ public struct PostgresStoreDatabase: Database {
     /// (SIGSTOP, a VM paused, a partition that keeps TCP up) holds its row and advisory locks:
     /// conversation numbers, the assignment turn, a throttle key. Every instance's writes would
     /// wait on them until it woke. Kefu never waits on anything but the database inside a
-    /// transaction, so one idle for 10 s belongs to a process that is not running, and the
-    /// server ends it (its work rolls back; the frozen instance gets an error when it wakes).
-    static let sessionSettings = [("idle_in_transaction_session_timeout", "10000")]
+    /// transaction, so one idle for a minute belongs to a process that is not running, and the
+    /// server ends it (its work rolls back). Not shorter: under a full test suite on two cores a
+    /// live transaction once sat idle for over 10 s, and postgres-nio 1.33 then waits for ever
+    /// on the connection the server closed (docs/deployment.md).
+    static let sessionSettings = [("idle_in_transaction_session_timeout", "60000")]
 
     /// The server did not accept a connection at start.
     public struct Unavailable: Error, CustomStringConvertible {
