@@ -27,6 +27,11 @@ public struct ReplayCursor: Sendable, Equatable {
     /// writer's clock, taken before its commit.
     public static let clockMargin: TimeInterval = 5
 
+    /// Follows every conversation the subscriber is told about from `opened` (less the margin).
+    public mutating func followEverything(openedAt opened: Date) {
+        followingFrom = opened.addingTimeInterval(-Self.clockMargin)
+    }
+
     /// How far back (in seq) the first sight of a conversation looks for messages written since
     /// `followingFrom`: one page, so a long conversation costs one bounded read.
     public static let firstSightLookback: Int64 = 200

@@ -121,7 +121,7 @@ struct AgentSocket {
                     if let frame = frame(for: event, agents: known) { try await send(frame) }
                 }
             }
-            cursor.followingFrom = opened.addingTimeInterval(-ReplayCursor.clockMargin)
+            cursor.followEverything(openedAt: opened)
             return LiveFeed(agents: agents, cursor: cursor)
         }
         for try await event in live {

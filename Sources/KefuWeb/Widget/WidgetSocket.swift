@@ -105,7 +105,7 @@ struct WidgetSocket {
                 if let frame = frame(for: event, agents: known) { try await send(frame) }
             }
         }
-        cursor.followingFrom = opened.addingTimeInterval(-ReplayCursor.clockMargin)
+        cursor.followEverything(openedAt: opened)
         return LiveFeed(agents: agents, cursor: cursor)
     }
 
