@@ -267,6 +267,37 @@ extension SQLStore: MailRepository {
         }
     }
 
+    public func supportInbox(emailAddress: String) async throws -> Inbox {
+        let address = emailAddress.lowercased()
+        let id = try await database.write { sql -> String in
+            // Instances starting together on one PostgreSQL each look for the inbox: the lock
+            // makes the second see what the first chose (SQLite has one writer already).
+            if flavor == .postgres {
+                try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "support_inbox:" + address), 0))").run()
+            }
+            if let row = try await sql.raw("SELECT id FROM inboxes WHERE email_address = \(bind: address)").first() {
+                return try row.string("id")
+            }
+            if let spare = try await sql.raw(
+                "SELECT id FROM inboxes WHERE kind = 'email' AND email_address IS NULL ORDER BY created_at, id LIMIT 1"
+            ).first() {
+                let id = try spare.string("id")
+                try await sql.raw("UPDATE inboxes SET email_address = \(bind: address) WHERE id = \(bind: id)").run()
+                return id
+            }
+            let id = InboxID.generate().rawValue
+            try await sql.raw(
+                """
+                INSERT INTO inboxes (id, name, kind, email_address, created_at)
+                VALUES (\(bind: id), \(bind: emailAddress), \(bind: InboxKind.email.rawValue), \(bind: address), \(bind: Clock.millis(now())))
+                """
+            ).run()
+            return id
+        }
+        guard let inbox = try await inbox(id: InboxID(rawValue: id)) else { throw StoreError.notFound("inbox") }
+        return inbox
+    }
+
     public func setInboxEmailAddress(id: InboxID, address: String?) async throws {
         try await database.write { sql in
             try await sql.raw("UPDATE inboxes SET email_address = \(bind: address?.lowercased()) WHERE id = \(bind: id.rawValue)").run()

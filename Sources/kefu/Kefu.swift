@@ -32,8 +32,12 @@ struct Kefu: AsyncParsableCommand {
         } catch {
             let ingesting = CommandLine.arguments.dropFirst().first == IngestEmail.configuration.commandName
             if ingesting, !(error is ExitCode), exitCode(for: error) != .success {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data(((DatabaseFailure.describe(error) ?? fullMessage(for: error)) + "\n").utf8))
                 exit(withError: ExitCode(IngestEmail.tempFail))
+            }
+            if let database = DatabaseFailure.describe(error) {
+                FileHandle.standardError.write(Data("Error: \(database)\n".utf8))
+                exit(withError: ExitCode.failure)
             }
             exit(withError: error)
         }

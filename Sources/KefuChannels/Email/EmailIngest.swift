@@ -37,21 +37,7 @@ public struct EmailIngest: SMTPMailSink {
     /// address takes it; with none, one is created) and returns it.
     @discardableResult
     public func prepareInbox() async throws -> Inbox {
-        if let inbox = try await store.inbox(emailAddress: settings.supportAddress) { return inbox }
-        if let spare = try await store.listInboxes().first(where: { $0.kind == .email && $0.emailAddress == nil }) {
-            try await store.setInboxEmailAddress(id: spare.id, address: settings.supportAddress)
-            return try await store.inbox(id: spare.id) ?? spare
-        }
-        let inbox = try await store.createInbox(name: settings.supportAddress, kind: .email, audit: nil)
-        do {
-            try await store.setInboxEmailAddress(id: inbox.id, address: settings.supportAddress)
-        } catch {
-            // Another instance starting at the same moment named its inbox first (the address is
-            // unique): use that one; the spare one is taken by the next support address.
-            if let named = try await store.inbox(emailAddress: settings.supportAddress) { return named }
-            throw error
-        }
-        return try await store.inbox(id: inbox.id) ?? inbox
+        try await store.supportInbox(emailAddress: settings.supportAddress)
     }
 
     public func recipientPolicy() async -> @Sendable (String) -> RecipientVerdict {

@@ -158,6 +158,10 @@ public protocol MailRepository: Sendable {
     func emailThread(conversationId: ConversationID, customerAddress: String) async throws -> EmailThread
     func inbox(emailAddress: String) async throws -> Inbox?
     func setInboxEmailAddress(id: InboxID, address: String?) async throws
+    /// The inbox that answers `emailAddress`: the one with that address; else the oldest email
+    /// inbox without one takes it; else a new email inbox named after it. Instances that ask at
+    /// the same moment get the same inbox.
+    func supportInbox(emailAddress: String) async throws -> Inbox
 
     /// Queues a mail; a second mail with the same dedup key returns the first.
     func enqueueMail(_ mail: NewOutboxMail) async throws -> (mail: OutboxMail, created: Bool)
