@@ -1,5 +1,6 @@
 """The binary from the outside: every command's help, the API's contract, migrations, backups,
 and the same flows on PostgreSQL when a server is available."""
+import re
 import sqlite3
 import subprocess
 
@@ -142,3 +143,26 @@ def test_shutdown_is_prompt_with_open_chat_sockets():
 
     assert asyncio.run(hold_sockets_and_stop()) < 10
     assert server.process.returncode == 0
+
+
+@pytest.mark.each_database
+def test_demo_data_seeded_by_three_at_once_is_there_once(make_server):
+    """Several instances started with --demo at the same moment (or `kefu demo` run twice): the
+    first seeds, the others find it seeded, and none fails."""
+    server = make_server()
+    server.cli("migrate")
+    runs = [subprocess.Popen([KEFU_BIN, "demo"], env=server.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)]
+    outcomes = [(run.wait(timeout=120), run.stderr.read()) for run in runs]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
+    server.start()
+    token = server.api_login(*DEMO_ADMIN)
+    auth = {"Authorization": f"Bearer {token}"}
+    conversations = requests.get(server.url + "/api/v1/conversations?limit=100", headers=auth, timeout=10).json()["items"]
+    assert len(conversations) == 12
+    agents = requests.get(server.url + "/api/v1/agents", headers=auth, timeout=10).json()["items"]
+    assert sorted(a["email"] for a in agents) == ["admin@kefu.example", "agent@kefu.example"]
+    help_page = requests.get(server.url + "/help/en", timeout=10).text
+    categories = re.findall(r'<h3><a href="/help/en/categories/([a-z0-9-]+)"', help_page)
+    assert "two-factor" in categories and len(categories) == len(set(categories)), categories
+    assert '<a class="more" href="/help/en/categories/two-factor">3 articles →</a>' in help_page

@@ -44,10 +44,16 @@ public struct DemoData: Sendable {
             try await seedHelpCenter(editor: admin)
             return false
         }
-        let admin = try await store.createAgent(
-            email: Self.credentials[0].email, name: "王敏 Wang Min", role: .admin,
-            passwordHash: try await hasher.hash(Self.credentials[0].password), mustChangePassword: false,
-            audit: AuditEvent(actor: .system, action: "demo.seeded", subjectKind: "agent"))
+        let admin: Agent
+        do {
+            admin = try await store.createAgent(
+                email: Self.credentials[0].email, name: "王敏 Wang Min", role: .admin,
+                passwordHash: try await hasher.hash(Self.credentials[0].password), mustChangePassword: false,
+                audit: AuditEvent(actor: .system, action: "demo.seeded", subjectKind: "agent"))
+        } catch StoreError.conflict {
+            // Another instance started with --demo at the same moment is seeding: its data it is.
+            return false
+        }
         let agent = try await store.createAgent(
             email: Self.credentials[1].email, name: "Alex Chen", role: .agent,
             passwordHash: try await hasher.hash(Self.credentials[1].password), mustChangePassword: false, audit: nil)
@@ -103,8 +109,13 @@ public struct DemoData: Sendable {
 
     /// The starter articles and two announcements, so `/help` shows a whole help center.
     public func seedHelpCenter(editor: Agent) async throws {
-        // Kefu's own starter text: rendered in this process.
-        guard try await HelpStarter.load().seed(into: HelpArticles(store: store, renderer: InProcessMarkdown()), editor: editor) else { return }
+        // Kefu's own starter text: rendered in this process. A category that exists already
+        // means another instance is seeding it at this moment: the rest is its to add.
+        do {
+            guard try await HelpStarter.load().seed(into: HelpArticles(store: store, renderer: InProcessMarkdown()), editor: editor) else { return }
+        } catch HelpError.conflict {
+            return
+        }
         // The demo wallet's own channels, so the verify page can tell them from lookalikes.
         let channels = OfficialChannels(store: store, supportAddress: "", publicURL: "")
         for (kind, value, note) in Self.officialChannels {

@@ -211,6 +211,7 @@ extension SQLStore: MailRepository {
             """
             INSERT INTO email_threads (conversation_id, reply_token, customer_address, created_at)
             VALUES (\(bind: conversationId.rawValue), \(bind: newReplyToken()), \(bind: customerAddress), \(bind: at))
+            ON CONFLICT (conversation_id) DO NOTHING
             """
         ).run()
     }
@@ -218,11 +219,9 @@ extension SQLStore: MailRepository {
     public func emailThread(conversationId: ConversationID, customerAddress: String) async throws -> EmailThread {
         let at = Clock.millis(now())
         return try await database.write { sql in
-            if try await sql.raw("SELECT conversation_id FROM email_threads WHERE conversation_id = \(bind: conversationId.rawValue)")
-                .first() == nil
-            {
-                try await Self.insertEmailThread(conversationId: conversationId, customerAddress: customerAddress, at: at, on: sql)
-            }
+            // Two instances composing mail for one conversation at once: the second insert does
+            // nothing, and both read the one thread.
+            try await Self.insertEmailThread(conversationId: conversationId, customerAddress: customerAddress, at: at, on: sql)
             guard
                 let row = try await sql.raw(
                     "SELECT reply_token, customer_address FROM email_threads WHERE conversation_id = \(bind: conversationId.rawValue)"
@@ -271,9 +270,10 @@ extension SQLStore: MailRepository {
         let address = emailAddress.lowercased()
         let id = try await database.write { sql -> String in
             // Instances starting together on one PostgreSQL each look for the inbox: the lock
-            // makes the second see what the first chose (SQLite has one writer already).
+            // makes the second see what the first chose, also when their support addresses
+            // differ and both would adopt the same spare inbox (SQLite has one writer already).
             if flavor == .postgres {
-                try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "support_inbox:" + address), 0))").run()
+                try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended('support_inbox', 0))").run()
             }
             if let row = try await sql.raw("SELECT id FROM inboxes WHERE email_address = \(bind: address)").first() {
                 return try row.string("id")

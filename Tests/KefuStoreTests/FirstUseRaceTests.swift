@@ -4,11 +4,11 @@ import KefuStore
 import KefuTestSupport
 import Testing
 
-/// Every instance makes sure at start that an email inbox answers the support address. Started
-/// together on one database, they must agree on one inbox: the CI once saw the third instance
-/// of a cluster exit because it adopted a "spare" inbox that a second instance had just created
-/// for the address a first instance had taken meanwhile.
-@Suite struct SupportInboxTests {
+/// Rows made on first use, asked for by several instances at the same moment: each must end
+/// with the one row, never an error. The CI once saw the third instance of a cluster exit at
+/// start because it adopted a "spare" inbox that a second instance had just created for the
+/// support address a first instance had taken meanwhile.
+@Suite struct FirstUseRaceTests {
     @Test(arguments: TestBackend.available)
     func instancesStartingTogetherAgreeOnOneInbox(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
@@ -45,6 +45,40 @@ import Testing
             // Asked again later, the same inbox answers; no new one is made.
             #expect(try await store.supportInbox(emailAddress: "HELP@kefu.example").id == spare.id)
             #expect(try await store.listInboxes().count == 2)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func instancesWithDifferentAddressesDoNotShareTheSpareInbox(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            _ = try await store.createInbox(name: "Mail", kind: .email, audit: nil)
+            for round in 0..<5 {
+                let addresses = ["a\(round)@kefu.example", "b\(round)@kefu.example"]
+                let chosen = try await withThrowingTaskGroup(of: (String, InboxID).self) { group in
+                    for address in addresses { group.addTask { (address, try await store.supportInbox(emailAddress: address).id) } }
+                    return try await group.reduce(into: [String: InboxID]()) { $0[$1.0] = $1.1 }
+                }
+                #expect(Set(chosen.values).count == 2)
+                for address in addresses { #expect(try await store.inbox(emailAddress: address)?.id == chosen[address]) }
+            }
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
+    func composingMailForOneConversationAtOnceMakesOneThread(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let inbox = try await store.createInbox(name: "Website", kind: .webchat, audit: nil)
+            let contact = try await store.createContact(name: "李伟", email: "li.wei@example.cn", locale: "zh-CN")
+            for _ in 0..<5 {
+                let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: nil)
+                let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask { try await store.emailThread(conversationId: conversation.id, customerAddress: "li.wei@example.cn").replyToken }
+                    }
+                    return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+                }
+                #expect(tokens.count == 1)
+            }
         }
     }
 }
