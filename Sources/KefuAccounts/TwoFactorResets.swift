@@ -134,7 +134,7 @@ public struct TwoFactorResets: Sendable {
         } catch is CancellationError {
             // Shutting down: the next start picks up where this one stopped.
         } catch {
-            logger.error("applying due 2FA resets failed", metadata: ["error": "\(error)"])
+            logger.error("applying due 2FA resets failed", metadata: ["error": "\(DatabaseFailure.logged(error))"])
         }
         return applied
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KefuStore
 import Logging
 import ServiceLifecycle
 
@@ -18,7 +19,7 @@ struct LeasedWorkLoop: Sendable {
                 do {
                     while try await round() >= batch, !Task.isCancelled {}
                 } catch {
-                    logger.error("\(what) failed", metadata: ["error": "\(error)"])
+                    logger.error("\(what) failed", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 }
                 try? await Task.sleep(for: interval)
             }

@@ -31,7 +31,7 @@ public struct NotificationMailer: Service {
                 do {
                     try await mailDue()
                 } catch {
-                    logger.error("notifications could not be mailed", metadata: ["error": "\(error)"])
+                    logger.error("notifications could not be mailed", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 }
                 try? await Task.sleep(for: interval)
             }

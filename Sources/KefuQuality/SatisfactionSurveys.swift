@@ -41,7 +41,7 @@ public struct SatisfactionSurveys: Sendable {
                 try await send(survey, owner: owner, now: now)
             } catch {
                 // Left leased: another round takes it when the lease runs out.
-                logger.error("survey could not be sent", metadata: ["survey": "\(survey.id)", "error": "\(error)"])
+                logger.error("survey could not be sent", metadata: ["survey": "\(survey.id)", "error": "\(DatabaseFailure.logged(error))"])
             }
         }
         return due.count

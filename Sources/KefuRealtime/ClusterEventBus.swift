@@ -1,5 +1,6 @@
 import Foundation
 import KefuCore
+import KefuStore
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -145,14 +146,14 @@ public final class ClusterEventBus: EventBus, Service, Sendable {
             do {
                 try await signals.send([String(decoding: data, as: UTF8.self)])
             } catch {
-                logger.warning("setting change not announced; others read it again within their cache's freshness", metadata: ["error": "\(error)"])
+                logger.warning("setting change not announced; others read it again within their cache's freshness", metadata: ["error": "\(DatabaseFailure.logged(error))"])
             }
         }
         guard !batch.isEmpty else { return }
         do {
             try await signals.send(BusNotice.payloads(from: instance, batch))
         } catch {
-            logger.warning("bus notices not sent; other instances catch up by polling", metadata: ["error": "\(error)", "events": "\(batch.count)"])
+            logger.warning("bus notices not sent; other instances catch up by polling", metadata: ["error": "\(DatabaseFailure.logged(error))", "events": "\(batch.count)"])
         }
     }
 
@@ -174,7 +175,7 @@ public final class ClusterEventBus: EventBus, Service, Sendable {
                 }
             } catch {
                 // The poll publishes them in a moment.
-                logger.warning("bus: stored messages not read", metadata: ["error": "\(error)"])
+                logger.warning("bus: stored messages not read", metadata: ["error": "\(DatabaseFailure.logged(error))"])
             }
         }
         for wakeup in notice.events {
@@ -202,7 +203,7 @@ public final class ClusterEventBus: EventBus, Service, Sendable {
                 since = started
                 seen.withLock { $0.forget(before: started.addingTimeInterval(-10 * commitMargin)) }
             } catch {
-                logger.warning("bus: catch-up poll failed", metadata: ["error": "\(error)"])
+                logger.warning("bus: catch-up poll failed", metadata: ["error": "\(DatabaseFailure.logged(error))"])
             }
         }
     }

@@ -58,7 +58,7 @@ public struct EmailIngest: SMTPMailSink {
             let outcome = try await ingest(raw: data, envelope: envelope)
             return .accepted(id: outcome.mailId)
         } catch {
-            logger.error("could not store a received mail", metadata: ["error": "\(error)"])
+            logger.error("could not store a received mail", metadata: ["error": "\(DatabaseFailure.logged(error))"])
             return .temporaryFailure("Could not store the message now; try again later")
         }
     }
@@ -132,7 +132,7 @@ public struct EmailIngest: SMTPMailSink {
                 guard try await !ownAddresses().contains(EmailSettings.untagged(customer).base) else { return outcome }
                 try await replies.acknowledge(conversation: conversation, to: customer, locale: mail.locale, inReplyTo: mail.messageId)
             } catch {
-                logger.error("could not queue the acknowledgement", metadata: ["error": "\(error)"])
+                logger.error("could not queue the acknowledgement", metadata: ["error": "\(DatabaseFailure.logged(error))"])
             }
         }
         return outcome

@@ -66,7 +66,7 @@ public struct OutboxSender: Service {
                 try await replies.enqueueReply(message, in: conversation, inbox: inbox)
             }
         } catch {
-            logger.error("outbox reconciliation failed", metadata: ["error": "\(error)"])
+            logger.error("outbox reconciliation failed", metadata: ["error": "\(DatabaseFailure.logged(error))"])
         }
     }
 
@@ -80,7 +80,7 @@ public struct OutboxSender: Service {
                 // took them and they went twice. One send (at most a minute) fits its lease.
                 batch = try await store.claimDueMail(now: now(), lease: Self.lease, limit: 1)
             } catch {
-                logger.error("could not read the outbox", metadata: ["error": "\(error)"])
+                logger.error("could not read the outbox", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 return
             }
             if batch.isEmpty { return }
@@ -111,7 +111,7 @@ public struct OutboxSender: Service {
             }
             await send(mail, with: client)
         } catch {
-            logger.error("outbox bookkeeping failed", metadata: ["id": "\(mail.id)", "error": "\(error)"])
+            logger.error("outbox bookkeeping failed", metadata: ["id": "\(mail.id)", "error": "\(DatabaseFailure.logged(error))"])
         }
     }
 
@@ -136,7 +136,7 @@ public struct OutboxSender: Service {
                 try await fail(mail, reason: reason)
             }
         } catch {
-            logger.error("outbox bookkeeping failed", metadata: ["id": "\(mail.id)", "error": "\(error)"])
+            logger.error("outbox bookkeeping failed", metadata: ["id": "\(mail.id)", "error": "\(DatabaseFailure.logged(error))"])
         }
     }
 

@@ -71,7 +71,7 @@ public struct TelegramSender: Service {
                 try await replies.enqueue(message, in: conversation)
             }
         } catch {
-            logger.error("Telegram outbox reconciliation failed", metadata: ["error": "\(error)"])
+            logger.error("Telegram outbox reconciliation failed", metadata: ["error": "\(DatabaseFailure.logged(error))"])
         }
     }
 
@@ -82,7 +82,7 @@ public struct TelegramSender: Service {
             do {
                 batch = try await store.claimDueDeliveries(inboxKind: .telegram, now: now(), lease: Self.lease, limit: 20)
             } catch {
-                logger.error("could not read the Telegram outbox", metadata: ["error": "\(error)"])
+                logger.error("could not read the Telegram outbox", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 return
             }
             if batch.isEmpty { return }
@@ -180,7 +180,7 @@ public struct TelegramSender: Service {
             await announce(delivery, status: .queued)
             logger.warning("Telegram delivery will be retried", metadata: ["id": "\(delivery.id)", "reason": "\(reason)"])
         } catch {
-            logger.error("Telegram outbox bookkeeping failed", metadata: ["id": "\(delivery.id)", "error": "\(error)"])
+            logger.error("Telegram outbox bookkeeping failed", metadata: ["id": "\(delivery.id)", "error": "\(DatabaseFailure.logged(error))"])
         }
     }
 

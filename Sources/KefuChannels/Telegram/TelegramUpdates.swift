@@ -41,7 +41,7 @@ public struct TelegramUpdates: Service {
                         group.addTask { await run(bot) }
                     }
                 } catch {
-                    logger.error("could not list the Telegram bots", metadata: ["error": "\(error)"])
+                    logger.error("could not list the Telegram bots", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 }
                 try? await Task.sleep(for: bots.settings.refreshInterval)
             }
@@ -98,7 +98,7 @@ public struct TelegramUpdates: Service {
                     } catch {
                         failures[update.updateId, default: 0] += 1
                         guard failures[update.updateId, default: 0] >= Self.maxFailuresPerUpdate else { throw error }
-                        logger.error("a Telegram update was skipped", metadata: ["bot": "@\(bot.username)", "update": "\(update.updateId)", "error": "\(error)"])
+                        logger.error("a Telegram update was skipped", metadata: ["bot": "@\(bot.username)", "update": "\(update.updateId)", "error": "\(DatabaseFailure.logged(error))"])
                     }
                     failures[update.updateId] = nil
                     // The largest id there is cannot be passed; it is the last this bot reads.
@@ -110,7 +110,7 @@ public struct TelegramUpdates: Service {
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("Telegram polling failed; trying again", metadata: ["bot": "@\(bot.username)", "error": "\(error)"])
+                logger.warning("Telegram polling failed; trying again", metadata: ["bot": "@\(bot.username)", "error": "\(DatabaseFailure.logged(error))"])
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(60))
             }
@@ -125,7 +125,7 @@ public struct TelegramUpdates: Service {
                 try await work()
                 return
             } catch {
-                logger.warning("could not \(what); trying again", metadata: ["bot": "@\(bot.username)", "error": "\(error)"])
+                logger.warning("could not \(what); trying again", metadata: ["bot": "@\(bot.username)", "error": "\(DatabaseFailure.logged(error))"])
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(60))
             }

@@ -45,7 +45,7 @@ public struct WebhookDispatcher: Service {
                 if events.isEmpty { return }
                 subscriptions = try await store.webhookSubscriptions().filter { $0.status == .active }
             } catch {
-                logger.error("could not read the webhook journal", metadata: ["error": "\(error)"])
+                logger.error("could not read the webhook journal", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 return
             }
             var deliveries: [Int64: [NewWebhookDelivery]] = [:]
@@ -57,13 +57,13 @@ public struct WebhookDispatcher: Service {
                     guard let body = try await payloads.body(for: event) else { continue }
                     deliveries[event.seq] = wanting.map { NewWebhookDelivery(subscriptionId: $0.id, eventType: event.type, body: body) }
                 } catch {
-                    logger.error("a webhook event was dropped", metadata: ["type": "\(event.type.rawValue)", "seq": "\(event.seq)", "error": "\(error)"])
+                    logger.error("a webhook event was dropped", metadata: ["type": "\(event.type.rawValue)", "seq": "\(event.seq)", "error": "\(DatabaseFailure.logged(error))"])
                 }
             }
             do {
                 try await store.fanOut(deliveries)
             } catch {
-                logger.error("could not fan out webhook events", metadata: ["error": "\(error)"])
+                logger.error("could not fan out webhook events", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 return
             }
             if deliveries.values.contains(where: { !$0.isEmpty }) { delivered() }

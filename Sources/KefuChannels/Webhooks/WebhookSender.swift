@@ -68,7 +68,7 @@ public struct WebhookSender: Service {
                 // (a batch of four rounds could outlast it; another instance then sent them again).
                 batch = try await store.claimDueWebhookDeliveries(now: now(), lease: Self.lease, limit: Self.concurrency)
             } catch {
-                logger.error("could not read the webhook queue", metadata: ["error": "\(error)"])
+                logger.error("could not read the webhook queue", metadata: ["error": "\(DatabaseFailure.logged(error))"])
                 return
             }
             if batch.isEmpty { return }
@@ -102,7 +102,7 @@ public struct WebhookSender: Service {
                 logger.warning("webhook disabled after five days of failures", metadata: ["webhook": "\(subscription.id)"])
             }
         } catch {
-            logger.error("webhook bookkeeping failed", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            logger.error("webhook bookkeeping failed", metadata: ["delivery": "\(delivery.id)", "error": "\(DatabaseFailure.logged(error))"])
         }
     }
 
