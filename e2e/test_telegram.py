@@ -228,14 +228,17 @@ def test_a_crash_mid_delivery_sends_nothing_twice_and_updates_count_once(polling
     time.sleep(0.7)  # Kefu writes down the wait Telegram asked for (a crash mid-request waits out the lease instead)
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
+    killed_at = time.monotonic()
 
     # Updates that arrive while Kefu is down are read once after the restart, and once only.
     for text in ["还在吗", "麻烦快点"]:
         telegram.push(token, private_message(customer, text))
     server.start()
     # The killed process held the Telegram lease (one poller per bot, docs/deployment.md): the
-    # new one takes it when it runs out, within 35 s.
+    # new one takes it once the killed one's heartbeat has been silent for 10 s, about 15 s after
+    # the kill. Waiting out the lease would take 25 to 35 s (30 s, renewed every 5 s).
     sent = telegram.wait_sent(token, 2, timeout=70)
+    assert time.monotonic() - killed_at < 25, "the restarted process waited out the killed one's lease"
     assert [s["method"] for s in sent] == ["sendMessage", "sendPhoto"]
     wait_for(lambda: len(messages(server, conversation["id"])) >= 4)
     server.stop()

@@ -52,11 +52,14 @@ public struct InstanceParts: Sendable {
 
     /// Parts for the database at `location`.
     /// `listenURL` is where the listening connection goes when the pool's URL is a transaction
-    /// pooler (a LISTEN does not survive one); the pool's URL by default.
+    /// pooler (a LISTEN does not survive one); the pool's URL by default. `instance` names this
+    /// process's heartbeat: a process passes the id its leases are held under
+    /// (`ProcessInstance.id`), so that the others see when a lease's holder went silent; tests
+    /// that run several instances in one process give each its own.
     public static func make(
-        for location: DatabaseLocation, listenURL: String? = nil, store: SQLStore, logger: Logger, busPollInterval: Duration = .seconds(2)
+        for location: DatabaseLocation, instance: String = TimeOrderedUUID.make(), listenURL: String? = nil, store: SQLStore, logger: Logger,
+        busPollInterval: Duration = .seconds(2)
     ) throws -> InstanceParts {
-        let instance = TimeOrderedUUID.make()
         let presence = SharedPresence(instance: instance, store: store, logger: logger)
         let throttle = StoredThrottle(store: store, logger: logger)
         switch location {

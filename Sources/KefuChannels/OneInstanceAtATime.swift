@@ -11,8 +11,12 @@ public enum ProcessInstance {
 
 /// Runs `services` on one instance at a time: the one holding the lease `name`. The holder
 /// renews it every `renewEvery`; one that cannot (its database is gone, or it hung) stops the
-/// services before the lease runs out, and an instance that died leaves it to run out, after
-/// which another takes it within `retryEvery`. For work that must not run twice at once even
+/// services before the lease runs out. An instance that died or froze stops writing its
+/// heartbeat (`SharedPresence`, every second, under the same instance id): once it has been
+/// silent for `holderSilence`, another takes the lease within `retryEvery` without waiting for
+/// the lease's end (a process restarted after `kill -9` is the other, most of the time). A
+/// holder that is only slow and loses the lease that way finds out at its next renewal and
+/// stops. For work that must not run twice at once even
 /// for a moment of overlap, a lease is not enough (clocks, pauses); Telegram's long poll is
 /// fine: a second poller gets 409 Conflict and tries again, and updates are stored once.
 public struct OneInstanceAtATime: Service {
@@ -23,12 +27,14 @@ public struct OneInstanceAtATime: Service {
     let lease: TimeInterval
     let renewEvery: Duration
     let retryEvery: Duration
+    let holderSilence: TimeInterval
     let logger: Logger
     let now: @Sendable () -> Date
 
     public init(
         _ name: String, owner: String = ProcessInstance.id, store: any InstanceStateRepository, services: [any Service],
-        lease: TimeInterval = 30, renewEvery: Duration = .seconds(5), retryEvery: Duration = .seconds(5), logger: Logger,
+        lease: TimeInterval = 30, renewEvery: Duration = .seconds(5), retryEvery: Duration = .seconds(5), holderSilence: TimeInterval = 10,
+        logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.name = name
@@ -38,6 +44,7 @@ public struct OneInstanceAtATime: Service {
         self.lease = lease
         self.renewEvery = renewEvery
         self.retryEvery = retryEvery
+        self.holderSilence = holderSilence
         self.logger = logger
         self.now = now
     }
@@ -64,11 +71,16 @@ public struct OneInstanceAtATime: Service {
         let at = now()
         let until = at.addingTimeInterval(lease)
         do {
-            return try await store.acquireLease(name, owner: owner, until: until, at: at) ? until : nil
+            return try await ask(until: until, at: at) ? until : nil
         } catch {
             logger.warning("lease not asked for", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])
             return nil
         }
+    }
+
+    /// Takes or renews the lease until `until`; false while another instance holds it and is alive.
+    private func ask(until: Date, at: Date) async throws -> Bool {
+        try await store.acquireLease(name, owner: owner, until: until, at: at, holderSilentBefore: at.addingTimeInterval(-holderSilence))
     }
 
     /// Runs the services until they end (graceful shutdown) or the lease cannot be renewed.
@@ -91,7 +103,7 @@ public struct OneInstanceAtATime: Service {
                     let until = at.addingTimeInterval(lease)
                     do {
                         // Another instance holds it: it took over after this one missed renewals.
-                        guard try await store.acquireLease(name, owner: owner, until: until, at: at) else { return true }
+                        guard try await ask(until: until, at: at) else { return true }
                         held = until
                     } catch {
                         logger.warning("lease not renewed", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])

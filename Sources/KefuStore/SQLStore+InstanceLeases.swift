@@ -23,8 +23,10 @@ public protocol InstanceStateRepository: Sendable {
     /// The instance stopped: its row and its agents' connections go.
     func removeInstance(_ id: String) async throws
     /// Takes the lease `name` for `owner` until `until`, or renews it; false while another owner
-    /// holds it unexpired.
-    func acquireLease(_ name: String, owner: String, until: Date, at: Date) async throws -> Bool
+    /// holds it unexpired and alive. A holder whose instance row (its heartbeat) was last seen
+    /// before `holderSilentBefore` is dead or frozen: its lease is taken without waiting for the
+    /// end. A holder without a row (it never wrote a heartbeat) keeps its lease to the end.
+    func acquireLease(_ name: String, owner: String, until: Date, at: Date, holderSilentBefore: Date) async throws -> Bool
     func releaseLease(_ name: String, owner: String) async throws
     /// Replaces what `instance` reports about its agents' consoles.
     func saveAgentConnections(instance: String, _ connections: [AgentConnections]) async throws
@@ -53,7 +55,7 @@ extension SQLStore: InstanceStateRepository {
         }
     }
 
-    public func acquireLease(_ name: String, owner: String, until: Date, at: Date) async throws -> Bool {
+    public func acquireLease(_ name: String, owner: String, until: Date, at: Date, holderSilentBefore: Date) async throws -> Bool {
         try await database.write { sql in
             // One statement: the row's lock decides between instances asking at the same moment.
             try await sql.raw(
@@ -61,6 +63,9 @@ extension SQLStore: InstanceStateRepository {
                 INSERT INTO instance_leases (name, owner, lease_until) VALUES (\(bind: name), \(bind: owner), \(bind: Clock.millis(until)))
                 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
                 WHERE instance_leases.owner = excluded.owner OR instance_leases.lease_until < \(bind: Clock.millis(at))
+                    OR EXISTS (
+                        SELECT 1 FROM kefu_instances
+                        WHERE kefu_instances.id = instance_leases.owner AND kefu_instances.seen_at < \(bind: Clock.millis(holderSilentBefore)))
                 RETURNING owner
                 """
             ).first() != nil

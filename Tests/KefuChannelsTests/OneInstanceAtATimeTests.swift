@@ -64,7 +64,10 @@ import Testing
     func aDeadHoldersLeaseRunsOutFirst(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
             let runs = Runs()
-            #expect(try await store.acquireLease("telegram", owner: "dead", until: Date().addingTimeInterval(1.5), at: Date()))
+            // "dead" never wrote a heartbeat: nothing says it stopped, so its lease runs to the end.
+            #expect(
+                try await store.acquireLease(
+                    "telegram", owner: "dead", until: Date().addingTimeInterval(1.5), at: Date(), holderSilentBefore: Date().addingTimeInterval(-10)))
             let started = ContinuousClock.now
             let b = Task { try await Self.leased("b", store, runs).run() }
             try await runs.waitFor(1)
@@ -88,6 +91,56 @@ import Testing
             #expect(runs.state.withLock { $0.most } == 1)
             for task in tasks { task.cancel() }
             for task in tasks { _ = await task.result }
+        }
+    }
+
+    /// A holder whose heartbeat stopped (killed, frozen) loses its lease without waiting for its
+    /// end; one still writing its heartbeat keeps it, and so does one that never wrote any.
+    @Test(arguments: TestBackend.available)
+    func aSilentHoldersLeaseIsTakenBeforeItsEnd(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let start = Date()
+            func ask(_ owner: String, after seconds: TimeInterval, lease: String = "telegram") async throws -> Bool {
+                let at = start.addingTimeInterval(seconds)
+                return try await store.acquireLease(
+                    lease, owner: owner, until: at.addingTimeInterval(30), at: at, holderSilentBefore: at.addingTimeInterval(-10))
+            }
+            try await store.heartbeat(instance: "a", at: start)
+            #expect(try await ask("a", after: 0))
+            #expect(try await ask("ghost", after: 0, lease: "other"))
+            // 5 s after a's last heartbeat: a is alive.
+            #expect(try await !ask("b", after: 5))
+            // 12 s: a has been silent for longer than 10 s, and b takes over; a's renewal fails.
+            #expect(try await ask("b", after: 12))
+            #expect(try await !ask("a", after: 12.5))
+            // A holder with no heartbeat row at all keeps its lease until it ends.
+            #expect(try await !ask("b", after: 12, lease: "other"))
+            #expect(try await ask("b", after: 31, lease: "other"))
+        }
+    }
+
+    /// The service: an instance that starts while a killed one's lease still has a minute to
+    /// run takes over as soon as the killed one's heartbeat is old enough.
+    @Test(arguments: TestBackend.available)
+    func aRestartedInstanceDoesNotWaitOutAKilledOnesLease(_ backend: TestBackend) async throws {
+        try await withTestStore(backend) { store in
+            let runs = Runs()
+            try await store.heartbeat(instance: "killed", at: Date().addingTimeInterval(-3))
+            #expect(
+                try await store.acquireLease(
+                    "telegram", owner: "killed", until: Date().addingTimeInterval(60), at: Date(), holderSilentBefore: Date().addingTimeInterval(-10)))
+            let started = ContinuousClock.now
+            let restarted = OneInstanceAtATime(
+                "telegram", owner: "restarted", store: store, services: [runs.service("restarted")], lease: 60, renewEvery: .milliseconds(200),
+                retryEvery: .milliseconds(100), holderSilence: 5, logger: Logger(label: "test"))
+            let task = Task { try await restarted.run() }
+            try await runs.waitFor(1)
+            #expect(runs.state.withLock { $0.owners } == ["restarted"])
+            // Silent for 3 s when it started; taken once 5 s had passed, far before the minute.
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .seconds(1.5) && waited < .seconds(8), "waited \(waited)")
+            task.cancel()
+            _ = await task.result
         }
     }
 }
