@@ -1,5 +1,6 @@
 import Foundation
 import KefuAccounts
+import KefuChannels
 import KefuCore
 import KefuRealtime
 import KefuStore
@@ -53,11 +54,11 @@ public struct InstanceParts: Sendable {
     /// Parts for the database at `location`.
     /// `listenURL` is where the listening connection goes when the pool's URL is a transaction
     /// pooler (a LISTEN does not survive one); the pool's URL by default. `instance` names this
-    /// process's heartbeat: a process passes the id its leases are held under
-    /// (`ProcessInstance.id`), so that the others see when a lease's holder went silent; tests
-    /// that run several instances in one process give each its own.
+    /// process's heartbeat: the id its leases are held under, so that the others see when a
+    /// lease's holder went silent; tests that run several instances in one process give each
+    /// its own.
     public static func make(
-        for location: DatabaseLocation, instance: String = TimeOrderedUUID.make(), listenURL: String? = nil, store: SQLStore, logger: Logger,
+        for location: DatabaseLocation, instance: String = ProcessInstance.id, listenURL: String? = nil, store: SQLStore, logger: Logger,
         busPollInterval: Duration = .seconds(2)
     ) throws -> InstanceParts {
         let presence = SharedPresence(instance: instance, store: store, logger: logger)

@@ -16,9 +16,9 @@ public enum ProcessInstance {
 /// silent for `holderSilence`, another takes the lease within `retryEvery` without waiting for
 /// the lease's end (a process restarted after `kill -9` is the other, most of the time). A
 /// holder that is only slow and loses the lease that way finds out at its next renewal and
-/// stops. For work that must not run twice at once even
-/// for a moment of overlap, a lease is not enough (clocks, pauses); Telegram's long poll is
-/// fine: a second poller gets 409 Conflict and tries again, and updates are stored once.
+/// stops. For work that must not run twice at once even for a moment of overlap, a lease is not
+/// enough (clocks, pauses); Telegram's long poll is fine: a second poller gets 409 Conflict and
+/// tries again, and updates are stored once.
 public struct OneInstanceAtATime: Service {
     let name: String
     let owner: String

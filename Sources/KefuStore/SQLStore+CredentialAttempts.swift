@@ -25,13 +25,9 @@ extension SQLStore: CredentialAttemptRepository {
         let oldest = Clock.millis(date.addingTimeInterval(-(keys.map(\.1.window).max() ?? 0)))
         let flavor = self.flavor
         return try await database.write { sql -> Int? in
-            if flavor == .postgres {
-                // Each key's attempts are counted under its own lock, taken in one order by
-                // everyone (no deadlock); SQLite has one writer.
-                for name in Set(names).sorted() {
-                    try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: name), 0))").run()
-                }
-            }
+            // Each key's attempts are counted under its own lock, taken in one order by
+            // everyone (no deadlock).
+            for name in Set(names).sorted() { try await Self.lockForTransaction(name, on: sql, flavor) }
             let rows = try await sql.raw(
                 """
                 SELECT throttle_key, attempted_at FROM credential_attempts

@@ -268,13 +268,12 @@ extension SQLStore: MailRepository {
 
     public func supportInbox(emailAddress: String) async throws -> Inbox {
         let address = emailAddress.lowercased()
+        let flavor = self.flavor
         let id = try await database.write { sql -> String in
-            // Instances starting together on one PostgreSQL each look for the inbox: the lock
-            // makes the second see what the first chose, also when their support addresses
-            // differ and both would adopt the same spare inbox (SQLite has one writer already).
-            if flavor == .postgres {
-                try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended('support_inbox', 0))").run()
-            }
+            // Instances starting together each look for the inbox: the lock makes the second see
+            // what the first chose, also when their support addresses differ and both would
+            // adopt the same spare inbox.
+            try await Self.lockForTransaction("support_inbox", on: sql, flavor)
             if let row = try await sql.raw("SELECT id FROM inboxes WHERE email_address = \(bind: address)").first() {
                 return try row.string("id")
             }
@@ -296,12 +295,6 @@ extension SQLStore: MailRepository {
         }
         guard let inbox = try await inbox(id: InboxID(rawValue: id)) else { throw StoreError.notFound("inbox") }
         return inbox
-    }
-
-    public func setInboxEmailAddress(id: InboxID, address: String?) async throws {
-        try await database.write { sql in
-            try await sql.raw("UPDATE inboxes SET email_address = \(bind: address?.lowercased()) WHERE id = \(bind: id.rawValue)").run()
-        }
     }
 
     // MARK: Outbox

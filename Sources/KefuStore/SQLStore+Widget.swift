@@ -179,9 +179,7 @@ extension SQLStore: EmailCodeRepository {
             // already; PostgreSQL takes a transaction-scoped lock on the address (there may be no
             // row to lock yet), in a statement of its own so that the count after it sees what
             // the transactions before it committed.
-            if flavor == .postgres {
-                try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "email_codes:\(purpose):\(email)"), 0))").run()
-            }
+            try await Self.lockForTransaction("email_codes:\(purpose):\(email)", on: sql, flavor)
             let made =
                 try await sql.raw(
                     """

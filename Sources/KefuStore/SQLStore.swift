@@ -18,6 +18,14 @@ public struct SQLStore: Sendable {
 
     public var flavor: SQLFlavor { database.flavor }
 
+    /// Makes transactions that name the same `key` run one after another, until this one ends:
+    /// a transaction-scoped advisory lock on PostgreSQL, where instances write at once; nothing
+    /// on SQLite, which has one writer.
+    static func lockForTransaction(_ key: String, on sql: any SQLDatabase, _ flavor: SQLFlavor) async throws {
+        guard flavor == .postgres else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: key), 0))").run()
+    }
+
     /// True when the database answers a trivial query (for /healthz).
     public func ping() async -> Bool {
         (try? await database.read { sql in try await sql.raw("SELECT 1 AS one").first() }) != nil

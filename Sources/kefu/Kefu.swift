@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import KefuAccounts
 import KefuApp
-import KefuChannels
 import KefuCore
 import KefuStore
 import KefuWeb
@@ -90,8 +89,7 @@ struct Serve: AsyncParsableCommand {
                 Demo.printCredentials(consoleURL: configuration.publicURL + "/console")
             }
             let instance = try InstanceParts.make(
-                for: try settings.databaseLocation(), instance: ProcessInstance.id, listenURL: settings.databaseListenURL, store: store,
-                logger: logger)
+                for: try settings.databaseLocation(), listenURL: settings.databaseListenURL, store: store, logger: logger)
             let app = try await buildApplication(
                 configuration: configuration, store: store, hub: instance.bus, presence: instance.presence, metrics: registry,
                 throttle: instance.throttle, instanceServices: instance.services, logger: logger)

@@ -18,8 +18,7 @@ import Testing
     @Test(arguments: TestBackend.available)
     func aMailBecomesAConversationOnceAndRepliesJoinIt(_ backend: TestBackend) async throws {
         try await withTestStore(backend) { store in
-            let inbox = try await store.createInbox(name: "Mail", kind: .email, audit: nil)
-            try await store.setInboxEmailAddress(id: inbox.id, address: "Support@Kefu.example")
+            let inbox = try await store.supportInbox(emailAddress: "Support@Kefu.example")
             #expect(try await store.inbox(emailAddress: "support@kefu.example")?.id == inbox.id)
 
             let file = InboundMail.File(sha256: String(repeating: "cd", count: 32), size: 49, contentType: "image/png", filename: "截图.png")

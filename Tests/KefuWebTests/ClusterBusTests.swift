@@ -29,8 +29,8 @@ struct ClusterBusTests {
         try await withDatabase(location, logger: logger, poolSize: 4, firstConnection: TestDatabases.firstConnection) { database in
             try await Migrator().migrate(database, logger: logger)
             let store = SQLStore(database: database)
-            let a = try InstanceParts.make(for: .postgres(url: url), store: store, logger: logger, busPollInterval: poll)
-            let b = try InstanceParts.make(for: .postgres(url: url), store: store, logger: logger, busPollInterval: poll)
+            let a = try InstanceParts.make(for: .postgres(url: url), instance: "a", store: store, logger: logger, busPollInterval: poll)
+            let b = try InstanceParts.make(for: .postgres(url: url), instance: "b", store: store, logger: logger, busPollInterval: poll)
             let inbox = try await store.createInbox(name: "Chat", kind: .webchat, audit: nil)
             let contact = try await store.createContact(name: "Li Wei", email: "li@kefu.test", locale: "zh-CN")
             let conversation = try await store.createConversation(inboxId: inbox.id, contactId: contact.id, subject: "提现")

@@ -157,7 +157,6 @@ public protocol MailRepository: Sendable {
     /// The conversation's reply address token, created on first use.
     func emailThread(conversationId: ConversationID, customerAddress: String) async throws -> EmailThread
     func inbox(emailAddress: String) async throws -> Inbox?
-    func setInboxEmailAddress(id: InboxID, address: String?) async throws
     /// The inbox that answers `emailAddress`: the one with that address; else the oldest email
     /// inbox without one takes it; else a new email inbox named after it. Instances that ask at
     /// the same moment get the same inbox.
