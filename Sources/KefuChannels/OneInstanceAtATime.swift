@@ -57,7 +57,8 @@ public struct OneInstanceAtATime: Service {
                 logger.info("lease taken; running here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
                 await runWhileHeld(until: until)
                 if Task.isCancelled || Task.isShuttingDownGracefully {
-                    try? await store.releaseLease(name, owner: owner)
+                    let (store, name, owner) = (store, name, owner)
+                    try? await evenIfCancelled { try await store.releaseLease(name, owner: owner) }
                     return
                 }
                 logger.warning("lease lost; stopped here", metadata: ["lease": "\(name)", "instance": "\(owner)"])

@@ -112,7 +112,8 @@ public final class SharedPresence: PresenceTracking, Service, Sendable {
             group.cancelAll()
         }
         // Its consoles are closed (the HTTP server stops first): the others stop counting them now.
-        do { try await store.removeInstance(instance) } catch {
+        let (store, instance) = (store, instance)
+        do { try await evenIfCancelled { try await store.removeInstance(instance) } } catch {
             logger.warning("presence: this instance's row stays until it ages out", metadata: ["error": "\(String(reflecting: error))"])
         }
     }

@@ -9,6 +9,8 @@ public struct PostgresStoreDatabase: Database {
     public let flavor = SQLFlavor.postgres
     let client: PostgresClient
     let logger: Logger
+    /// A `var` for the tests, which watch with a shorter threshold.
+    var watch = SlowRoundWatch()
 
     /// Runs the pool in a child task for the duration of `body`.
     static func withDatabase<T: Sendable>(
@@ -25,6 +27,7 @@ public struct PostgresStoreDatabase: Database {
         let database = PostgresStoreDatabase(client: client, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
+            group.addTask { await database.watch.watch(logger: logger, database: configuration.coreConfiguration.database ?? "") }
             defer { group.cancelAll() }
             // The pool retries a server that is down for ever; a command (an MTA's pipe above
             // all) must hear of it and exit, so the first connection has a deadline.
@@ -69,8 +72,11 @@ public struct PostgresStoreDatabase: Database {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await DatabaseTiming.measure {
-            try await client.withConnection { connection in
-                try await body(connection.sql())
+            try await watch.run("read") { round in
+                try await client.withConnection { connection in
+                    round.connected()
+                    return try await body(WatchedSQLDatabase(base: connection.sql(), round: round))
+                }
             }
         }
     }
@@ -92,8 +98,11 @@ public struct PostgresStoreDatabase: Database {
     func writeOnce<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await DatabaseTiming.measure {
             do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    try await body(connection.sql())
+                return try await watch.run("write") { round in
+                    try await client.withTransaction(logger: logger) { connection in
+                        round.connected()
+                        return try await body(WatchedSQLDatabase(base: connection.sql(), round: round))
+                    }
                 }
             } catch let error as PostgresTransactionError {
                 // Callers expect the error their own code threw, as on SQLite; the rollback

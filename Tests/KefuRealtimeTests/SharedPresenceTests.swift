@@ -69,6 +69,28 @@ import Testing
         }
     }
 
+    /// An instance that stops, even by cancellation (its service group ends), takes its
+    /// consoles out of the count at once instead of leaving its row to age out.
+    @Test(arguments: TestBackend.available)
+    func aStoppedInstancesConsolesStopCountingAtOnce(_ backend: TestBackend) async throws {
+        let clock = TestClock()
+        try await withTestStore(backend, now: { clock.now }) { store in
+            let (a, b) = Self.instances(store, clock: clock)
+            let li = AgentID.generate()
+            a.connected(li)
+            let running = Task { try await a.run() }
+            for _ in 0..<400 where b.status(li) != .online {
+                try await Task.sleep(for: .milliseconds(50))
+                await b.sync()
+            }
+            #expect(b.status(li) == .online)
+            running.cancel()
+            _ = await running.result
+            await b.sync()
+            #expect(b.status(li) == .offline)
+        }
+    }
+
     /// An instance killed with consoles open stops counting once its heartbeat is old.
     @Test(arguments: TestBackend.available)
     func aDeadInstancesConsolesStopCounting(_ backend: TestBackend) async throws {

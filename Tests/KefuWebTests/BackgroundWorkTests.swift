@@ -1,4 +1,5 @@
 import Foundation
+import KefuTestSupport
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -10,22 +11,8 @@ import Testing
 /// Work a request starts and does not wait for is drained at shutdown and reported when it
 /// fails (it used to run in unstructured `Task {}`s: neither).
 @Suite struct BackgroundWorkTests {
-    final class Recorder: LogHandler, @unchecked Sendable {
-        let lines = Mutex<[String]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            let fields = (metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            lines.withLock { $0.append("\(level) \(message) \(fields)") }
-        }
-    }
-
     @Test func gracefulShutdownWaitsForQueuedWorkAndFailuresAreLoggedWithTheRequest() async throws {
-        let recorder = Recorder()
+        let recorder = LogRecorder()
         let logger = Logger(label: "background.test") { _ in recorder }
         let work = BackgroundWork(logger: logger)
         let finished = Mutex(0)

@@ -24,7 +24,7 @@ struct ClusterBusTests {
         poll: Duration = .milliseconds(300), _ body: @Sendable (Instances) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kefu.test.cluster")
-        let location = try await TestDatabases.create(.postgres)
+        let location = try await TestDatabases.createMigrated(.postgres)
         guard case .postgres(let url) = location else { return }
         try await withDatabase(location, logger: logger, poolSize: 4, firstConnection: TestDatabases.firstConnection) { database in
             try await Migrator().migrate(database, logger: logger)

@@ -42,7 +42,7 @@ struct TestApp {
         }()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let location = try await TestDatabases.create(TestBackend.primary)
+        let location = try await TestDatabases.createMigrated(TestBackend.primary)
         return try await withDatabase(location, logger: logger, poolSize: TestDatabases.poolSize, firstConnection: TestDatabases.firstConnection) { database in
             try await Migrator().migrate(database, logger: logger)
             let store = SQLStore(database: database)
