@@ -3,6 +3,7 @@ import KefuCore
 import KefuStore
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// This process among the instances sharing a database (leases and presence name it).
 public enum ProcessInstance {
@@ -10,8 +11,8 @@ public enum ProcessInstance {
 }
 
 /// Runs `services` on one instance at a time: the one holding the lease `name`. The holder
-/// renews it every `renewEvery`; one that cannot (its database is gone, or it hung) stops the
-/// services before the lease runs out. An instance that died or froze stops writing its
+/// renews it every `renewEvery`; one that cannot in time (its database is gone or slow, or it
+/// hung) stops the services before the lease runs out. An instance that died or froze stops writing its
 /// heartbeat (`SharedPresence`, every second, under the same instance id): once it has been
 /// silent for `holderSilence`, another takes the lease within `retryEvery` without waiting for
 /// the lease's end (a process restarted after `kill -9` is the other, most of the time). A
@@ -53,7 +54,9 @@ public struct OneInstanceAtATime: Service {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if let until = await take() {
+            // An answer that came so late the lease is near its end already is not acted on:
+            // the services would stop at once, after a moment of overlap with the next holder.
+            if let until = await take(), now() < until.addingTimeInterval(-lease / 3) {
                 logger.info("lease taken; running here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
                 await runWhileHeld(until: until)
                 if Task.isCancelled || Task.isShuttingDownGracefully {
@@ -84,8 +87,10 @@ public struct OneInstanceAtATime: Service {
         try await store.acquireLease(name, owner: owner, until: until, at: at, holderSilentBefore: at.addingTimeInterval(-holderSilence))
     }
 
-    /// Runs the services until they end (graceful shutdown) or the lease cannot be renewed.
+    /// Runs the services until they end (graceful shutdown), another instance holds the lease,
+    /// or the lease nears its end without a renewal.
     private func runWhileHeld(until first: Date) async {
+        let held = HeldUntil(first)
         await withTaskGroup(of: Bool.self) { group in
             for service in services {
                 group.addTask {
@@ -96,7 +101,6 @@ public struct OneInstanceAtATime: Service {
                 }
             }
             group.addTask {
-                var held = first
                 while !Task.isCancelled {
                     try? await Task.sleep(for: renewEvery)
                     if Task.isCancelled { break }
@@ -105,12 +109,25 @@ public struct OneInstanceAtATime: Service {
                     do {
                         // Another instance holds it: it took over after this one missed renewals.
                         guard try await ask(until: until, at: at) else { return true }
-                        held = until
+                        held.end.withLock { $0 = until }
                     } catch {
                         logger.warning("lease not renewed", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])
-                        // Another instance may take it soon: stop before it can.
-                        if now() >= held.addingTimeInterval(-lease / 3) { return true }
                     }
+                }
+                return false
+            }
+            // The lease's own clock. A renewal that is only slow (a busy pool, a server that
+            // takes its time) would otherwise keep the services running after the lease ended
+            // and another instance took it: they stop a third of a lease before its end unless a
+            // renewal came in, however long the renewal itself is taking.
+            group.addTask {
+                while !Task.isCancelled {
+                    let left = held.end.withLock { $0 }.addingTimeInterval(-lease / 3).timeIntervalSince(now())
+                    if left <= 0 {
+                        logger.warning("lease not renewed in time; stopped here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
+                        return true
+                    }
+                    try? await Task.sleep(for: .milliseconds(Int(left * 1000) + 1))
                 }
                 return false
             }
@@ -119,4 +136,11 @@ public struct OneInstanceAtATime: Service {
             group.cancelAll()
         }
     }
+}
+
+/// The end of the lease as last renewed, shared by the renewing task and the one that watches
+/// the clock.
+private final class HeldUntil: Sendable {
+    let end: Mutex<Date>
+    init(_ end: Date) { self.end = Mutex(end) }
 }

@@ -69,15 +69,15 @@ struct ClusterBusTests {
             let b = Heard(instances.b.subscribe([.conversation(instances.conversation.id)]))
             let a = Heard(instances.a.subscribe([.allConversations]))
             let sent = try await Self.send("我的提现还在审核中", on: instances.a, instances)
-            let heard = try await b.next(within: .seconds(10))
+            let heard = try await b.next(within: .seconds(30))
             #expect(heard?.kind == .message(sent))
             #expect(heard?.contactId == instances.conversation.contactId && heard?.inboxId == instances.conversation.inboxId)
-            #expect(try await a.next(within: .seconds(10))?.seq == sent.seq)
+            #expect(try await a.next(within: .seconds(30))?.seq == sent.seq)
             // Several polls later, neither side has heard it again: the next event each gets is the next message.
             try await Task.sleep(for: .seconds(1))
             let next = try await Self.send("还有一个问题", on: instances.b, instances)
-            #expect(try await b.next(within: .seconds(10))?.seq == next.seq)
-            #expect(try await a.next(within: .seconds(10))?.seq == next.seq)
+            #expect(try await b.next(within: .seconds(30))?.seq == next.seq)
+            #expect(try await a.next(within: .seconds(30))?.seq == next.seq)
         }
     }
 
@@ -87,7 +87,7 @@ struct ClusterBusTests {
             var sent: [Int64] = []
             for index in 0..<60 { sent.append(try await Self.send("m\(index)", on: instances.a, instances).seq) }
             var heard: [Int64] = []
-            while heard.count < sent.count, let event = try await b.next(within: .seconds(10)) { heard.append(event.seq ?? -1) }
+            while heard.count < sent.count, let event = try await b.next(within: .seconds(30)) { heard.append(event.seq ?? -1) }
             #expect(heard == sent)
         }
     }
@@ -104,8 +104,8 @@ struct ClusterBusTests {
             instances.a.publish(
                 ConversationEvent(
                     conversationId: conversation.id, contactId: conversation.contactId, inboxId: conversation.inboxId, kind: .read(.agent, seq: 7)))
-            let typing = try await b.next(within: .seconds(10))
-            let read = try await b.next(within: .seconds(10))
+            let typing = try await b.next(within: .seconds(30))
+            let read = try await b.next(within: .seconds(30))
             #expect(typing?.kind == .typing(.agent(agent), isTyping: true))
             #expect(read?.kind == .read(.agent, seq: 7))
         }
@@ -136,7 +136,7 @@ struct ClusterBusTests {
         try await Self.withTwoInstances { instances in
             let b = Heard(instances.b.subscribe([.conversation(instances.conversation.id)]))
             let silent = try await Self.send("没有通知的消息", on: instances.a, instances, publish: false)
-            #expect(try await b.next(within: .seconds(10))?.kind == .message(silent))
+            #expect(try await b.next(within: .seconds(30))?.kind == .message(silent))
         }
     }
 
@@ -157,7 +157,7 @@ struct ClusterBusTests {
             #expect(try await b.next(within: .seconds(20))?.seq == during.seq)
             try await Self.waitForListeners(2, on: instances.store.database)
             let after = try await Self.send("重连之后", on: instances.a, instances)
-            #expect(try await b.next(within: .seconds(10))?.seq == after.seq)
+            #expect(try await b.next(within: .seconds(30))?.seq == after.seq)
         }
     }
 }
