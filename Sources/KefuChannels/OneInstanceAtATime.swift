@@ -56,12 +56,11 @@ public struct OneInstanceAtATime: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // An answer that came so late the lease is near its end already is not acted on:
             // the services would stop at once, after a moment of overlap with the next holder.
-            if let until = await take(), now() < until.addingTimeInterval(-lease / 3) {
+            if let until = await take(), now() < stopBefore(until) {
                 logger.info("lease taken; running here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
                 await runWhileHeld(until: until)
                 if Task.isCancelled || Task.isShuttingDownGracefully {
-                    let (store, name, owner) = (store, name, owner)
-                    try? await evenIfCancelled { try await store.releaseLease(name, owner: owner) }
+                    try? await evenIfCancelled { [self] in try await store.releaseLease(name, owner: owner) }
                     return
                 }
                 logger.warning("lease lost; stopped here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
@@ -69,6 +68,9 @@ public struct OneInstanceAtATime: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: retryEvery) }
         }
     }
+
+    /// When the services stop unless a renewal has moved `until` on: a third of a lease early.
+    private func stopBefore(_ until: Date) -> Date { until.addingTimeInterval(-lease / 3) }
 
     /// The lease's end when this instance holds it now, nil when another does (or the database is away).
     private func take() async -> Date? {
@@ -122,7 +124,7 @@ public struct OneInstanceAtATime: Service {
             // renewal came in, however long the renewal itself is taking.
             group.addTask {
                 while !Task.isCancelled {
-                    let left = held.end.withLock { $0 }.addingTimeInterval(-lease / 3).timeIntervalSince(now())
+                    let left = stopBefore(held.end.withLock { $0 }).timeIntervalSince(now())
                     if left <= 0 {
                         logger.warning("lease not renewed in time; stopped here", metadata: ["lease": "\(name)", "instance": "\(owner)"])
                         return true

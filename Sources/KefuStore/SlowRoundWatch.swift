@@ -7,8 +7,8 @@ import Synchronization
 
 /// Names the database rounds (a pooled read or a write transaction) that have held their
 /// connection for long. A round that never ends keeps its connection from the pool for good, and
-/// once every connection is held the instance stops answering: the log must say which store call
-/// did it and where it stands (waiting for a connection, waiting on the server, or in Kefu's own
+/// once every connection is held the instance stops answering: the log must say which statement it
+/// ran last and where it stands (waiting for a connection, waiting on the server, or in Kefu's own
 /// code between two statements) without anyone attaching a debugger.
 final class SlowRoundWatch: Sendable {
     /// Where one round stands.
@@ -61,6 +61,7 @@ final class SlowRoundWatch: Sendable {
             try? await Task.sleep(for: interval)
             let now = ContinuousClock.now
             let rounds = open.withLock { Array($0.rounds.values) }
+            let openRounds = rounds.count
             for round in rounds where now - round.started >= threshold {
                 let age = now - round.started
                 let report = round.state.withLock { state -> (Phase, Int)? in
@@ -74,7 +75,7 @@ final class SlowRoundWatch: Sendable {
                     metadata: [
                         "round": "\(round.kind)", "seconds": "\(age.components.seconds)", "database": "\(database)",
                         "statements": "\(statements)", "where": "\(Self.describe(phase))",
-                        "open_rounds": "\(open.withLock { $0.rounds.count })",
+                        "open_rounds": "\(openRounds)",
                     ])
             }
         }
